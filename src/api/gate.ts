@@ -1,0 +1,50 @@
+import { Elysia } from 'elysia';
+import type { TokenService } from '../tokens/service.ts';
+import { RateLimitedError, UnsupportedMediaTypeError } from '../errors.ts';
+import { initRequestState } from './request-state.ts';
+import { RateLimiter } from './rate-limiter.ts';
+
+/** Limits per minute; the keys are a valid token's id, else the client IP. */
+export interface RateLimits {
+  perToken: number;
+  perIp: number;
+}
+
+/**
+ * The first thing every request meets, before routing and body parsing: it gets a request
+ * id, its bearer token is resolved to a principal (or a reason for refusal, which the access
+ * macro reports on protected routes), and it is counted against its rate limit.
+ */
+export function gatePlugin(tokens: TokenService, limits: RateLimits, limiter = new RateLimiter()) {
+  return new Elysia({ name: 'slipway/gate' })
+    .onRequest(({ request, server, set }) => {
+      const state = initRequestState(request, server?.requestIP(request)?.address);
+      set.headers['x-request-id'] = state.requestId;
+
+      const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get('authorization') ?? '')?.[1];
+      if (bearer) {
+        const result = tokens.authenticate(bearer);
+        if (typeof result === 'string') state.authFailure = result;
+        else state.principal = result;
+      } else if (request.headers.has('authorization')) {
+        state.authFailure = 'malformed';
+      }
+
+      const decision = state.principal
+        ? limiter.hit(`tok:${state.principal.id}`, limits.perToken)
+        : limiter.hit(`ip:${state.clientIp}`, limits.perIp);
+      set.headers['x-ratelimit-limit'] = String(decision.limit);
+      set.headers['x-ratelimit-remaining'] = String(decision.remaining);
+      set.headers['x-ratelimit-reset'] = String(decision.resetSeconds);
+      set.headers['ratelimit-policy'] = `${decision.limit};w=60`;
+      set.headers['ratelimit'] = `limit=${decision.limit}, remaining=${decision.remaining}, reset=${decision.resetSeconds}`;
+      if (!decision.allowed) throw new RateLimitedError(decision.resetSeconds);
+    })
+    .onParse({ as: 'global' }, ({ request, contentType }) => {
+      // JSON is the only body the API parses; upload routes read their body themselves.
+      if (contentType === '' || /^application\/([\w.+-]+\+)?json\b/i.test(contentType)) return;
+      if (request.headers.get('content-length') === '0') return {};
+      throw new UnsupportedMediaTypeError(`Unsupported content type "${contentType}": send application/json`);
+    })
+    .as('global');
+}

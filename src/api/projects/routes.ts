@@ -1,0 +1,61 @@
+import { Elysia, t } from 'elysia';
+import type { ProjectService } from '../../projects/service.ts';
+import { accessPlugin, visibleProjects } from '../access.ts';
+import { AUTH_ERRORS, errors, Page, PageQuery } from '../schemas.ts';
+import { CreateProjectBody, Project, ProjectParams, UpdateProjectBody } from './schema.ts';
+
+/** /v1/projects: create, list, inspect, change and delete projects. */
+export function projectRoutes({ projects }: { projects: ProjectService }) {
+  return new Elysia({ prefix: '/projects' })
+    .use(accessPlugin)
+    .post(
+      '',
+      ({ actor, body, set }) => {
+        set.status = 201;
+        return projects.create(actor, body);
+      },
+      {
+        access: { scope: 'deploy', project: 'body' },
+        body: CreateProjectBody,
+        detail: { summary: 'Create a project', tags: ['Projects'] },
+        response: { 201: Project, ...errors(400, 409, 415, 422, ...AUTH_ERRORS) },
+      },
+    )
+    .get(
+      '',
+      ({ principal, query }) =>
+        projects.list({ prefix: query.prefix, cursor: query.cursor, limit: query.limit ?? 50, only: visibleProjects(principal) }),
+      {
+        access: { scope: 'read', project: 'filter' },
+        query: t.Object({ ...PageQuery, prefix: t.Optional(t.String({ maxLength: 63, description: 'Only names starting with this' })) }),
+        detail: { summary: 'List projects', description: 'Ordered by name.', tags: ['Projects'] },
+        response: { 200: Page(Project), ...errors(422, ...AUTH_ERRORS) },
+      },
+    )
+    .get('/:name', ({ params }) => projects.get(params.name), {
+      access: { scope: 'read', project: 'param' },
+      params: ProjectParams,
+      detail: { summary: 'Get a project', tags: ['Projects'] },
+      response: { 200: Project, ...errors(404, 422, ...AUTH_ERRORS) },
+    })
+    .patch('/:name', ({ actor, params, body }) => projects.update(actor, params.name, body), {
+      access: { scope: 'deploy', project: 'param' },
+      params: ProjectParams,
+      body: UpdateProjectBody,
+      detail: { summary: "Change a project's settings", tags: ['Projects'] },
+      response: { 200: Project, ...errors(400, 404, 415, 422, ...AUTH_ERRORS) },
+    })
+    .delete(
+      '/:name',
+      ({ actor, params, set }) => {
+        projects.remove(actor, params.name);
+        set.status = 204;
+      },
+      {
+        access: { scope: 'admin', project: 'param' },
+        params: ProjectParams,
+        detail: { summary: 'Delete a project', tags: ['Projects'] },
+        response: { 204: t.Void({ description: 'Deleted' }), ...errors(404, 422, ...AUTH_ERRORS) },
+      },
+    );
+}

@@ -1,0 +1,60 @@
+import { t } from 'elysia';
+import { ProjectName, Timestamp } from '../schemas.ts';
+
+const settings = {
+  port: t.Union([t.Integer({ minimum: 1, maximum: 65535 }), t.Null()], {
+    description: "Port the app listens on (given to it as PORT); null: the Dockerfile's EXPOSE, else 8080",
+  }),
+  health_check_path: t.String({
+    pattern: '^/[\\x21-\\x7E]*$',
+    maxLength: 512,
+    description: 'Path Slipway GETs to decide an instance is healthy',
+  }),
+  instances: t.Integer({ minimum: 1, maximum: 20 }),
+  memory_mb: t.Integer({ minimum: 64, maximum: 262144, description: 'Memory limit per instance, MiB' }),
+  cpus: t.Number({ minimum: 0.05, maximum: 64, description: 'CPU limit per instance, in cores' }),
+  dockerfile: t.Union(
+    [t.String({ minLength: 1, maxLength: 255, pattern: '^(?!/)(?!.*(^|/)\\.\\.(/|$))[A-Za-z0-9._/-]+$' }), t.Null()],
+    { description: 'Path of the Dockerfile inside the source; null: ./Dockerfile or a generated one' },
+  ),
+};
+
+/** A project and its settings. */
+export const Project = t.Object({
+  id: t.String(),
+  name: ProjectName,
+  hostname: t.String({ description: 'Where the edge serves the project', examples: ['web.localhost'] }),
+  ...settings,
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+
+/** The body of POST /v1/projects. */
+export const CreateProjectBody = t.Object(
+  {
+    name: ProjectName,
+    port: t.Optional(settings.port),
+    health_check_path: t.Optional(settings.health_check_path),
+    instances: t.Optional(settings.instances),
+    memory_mb: t.Optional(settings.memory_mb),
+    cpus: t.Optional(settings.cpus),
+    dockerfile: t.Optional(settings.dockerfile),
+  },
+  { additionalProperties: false },
+);
+
+/** The body of PATCH /v1/projects/{name}: any subset of the settings. */
+export const UpdateProjectBody = t.Object(
+  {
+    port: t.Optional(settings.port),
+    health_check_path: t.Optional(settings.health_check_path),
+    instances: t.Optional(settings.instances),
+    memory_mb: t.Optional(settings.memory_mb),
+    cpus: t.Optional(settings.cpus),
+    dockerfile: t.Optional(settings.dockerfile),
+  },
+  { additionalProperties: false },
+);
+
+/** `{name}` in project routes. */
+export const ProjectParams = t.Object({ name: ProjectName });

@@ -1,0 +1,57 @@
+import { Elysia } from 'elysia';
+import type { Deps } from './deps.ts';
+import { ACCESS_EXTENSION, accessPlugin } from './api/access.ts';
+import { errorPlugin } from './api/errors.ts';
+import { gatePlugin } from './api/gate.ts';
+import { RateLimiter } from './api/rate-limiter.ts';
+import { activityRoutes } from './api/activity/routes.ts';
+import { docsRoutes, DOC_PLUGIN_ROUTES } from './api/docs/routes.ts';
+import { healthRoutes } from './api/health/routes.ts';
+import { meRoutes } from './api/me/routes.ts';
+import { projectRoutes } from './api/projects/routes.ts';
+import { tokenRoutes } from './api/tokens/routes.ts';
+
+/** The Elysia app of the API, without listen(): tests call `.handle()` on it. */
+export function createApp(deps: Deps) {
+  let matchers: { method: string; pattern: RegExp }[] = [];
+  const allowedMethods = (path: string) =>
+    [...new Set(matchers.filter((m) => m.pattern.test(path)).map((m) => m.method))].sort();
+
+  const app = new Elysia()
+    .use(gatePlugin(deps.tokens, { perToken: deps.config.rateLimitToken, perIp: deps.config.rateLimitIp }, new RateLimiter()))
+    .use(errorPlugin(deps.log, allowedMethods))
+    .use(accessPlugin)
+    .use(docsRoutes())
+    .group('/v1', (v1) =>
+      v1
+        .use(healthRoutes(deps))
+        .use(meRoutes())
+        .use(tokenRoutes(deps))
+        .use(projectRoutes(deps))
+        .use(activityRoutes(deps)),
+    );
+
+  assertEveryRouteHasAccess(app.routes);
+  matchers = app.routes.map((r) => ({ method: r.method, pattern: pathPattern(r.path) }));
+  return app;
+}
+
+/** The API app's type. */
+export type App = ReturnType<typeof createApp>;
+
+/** Fails closed: a route registered without an `access` rule stops Slipway from starting. */
+export function assertEveryRouteHasAccess(routes: readonly { method: string; path: string; hooks?: unknown }[]): void {
+  const missing = routes
+    .filter((r) => !DOC_PLUGIN_ROUTES.has(`${r.method} ${r.path}`))
+    .filter((r) => !((r.hooks as { detail?: Record<string, unknown> })?.detail?.[ACCESS_EXTENSION]))
+    .map((r) => `${r.method} ${r.path}`);
+  if (missing.length > 0) throw new Error(`Routes without an access rule: ${missing.join(', ')}`);
+}
+
+function pathPattern(path: string): RegExp {
+  const escaped = path
+    .split('/')
+    .map((seg) => (seg.startsWith(':') ? '[^/]+' : seg === '*' ? '.*' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
+  return new RegExp(`^${escaped}/?$`);
+}

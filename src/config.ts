@@ -1,0 +1,151 @@
+/**
+ * One schema for every setting: its env var, its CLI flag, its default and its parser.
+ * Nothing else in Slipway reads process.env; main.ts hands the environment in.
+ */
+
+/** A host and port to listen on; `port` 0 asks the OS for a free one. */
+export interface ListenAddress {
+  hostname: string;
+  port: number;
+}
+
+/** Every setting, parsed and validated. */
+export interface Config {
+  dataDir: string;
+  apiListen: ListenAddress;
+  httpListen: ListenAddress;
+  httpsListen: ListenAddress | null;
+  baseDomain: string;
+  maxUploadBytes: number;
+  rateLimitToken: number;
+  rateLimitIp: number;
+  dockerHost: string | null;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+/** Thrown by loadConfig with one line per bad setting. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+interface Setting<K extends keyof Config> {
+  key: K;
+  env: string;
+  /** Long CLI flag without dashes, or null for env-only settings. */
+  flag: string | null;
+  default: string;
+  description: string;
+  parse: (raw: string) => Config[K];
+}
+
+const setting = <K extends keyof Config>(s: Setting<K>) => s;
+
+/** The settings table; the README's configuration table mirrors it. */
+export const SETTINGS = [
+  setting({ key: 'dataDir', env: 'SLIPWAY_DATA_DIR', flag: 'data-dir', default: './data',
+    description: 'Directory for the SQLite database, the admin token and uploaded sources', parse: parsePath }),
+  setting({ key: 'apiListen', env: 'SLIPWAY_API_LISTEN', flag: 'api-listen', default: '127.0.0.1:7070',
+    description: 'Address of the REST API', parse: parseListen }),
+  setting({ key: 'httpListen', env: 'SLIPWAY_HTTP_LISTEN', flag: 'http-listen', default: '0.0.0.0:8080',
+    description: "Address of the HTTP edge that serves the apps", parse: parseListen }),
+  setting({ key: 'httpsListen', env: 'SLIPWAY_HTTPS_LISTEN', flag: 'https-listen', default: 'off',
+    description: 'Address of the HTTPS edge, or "off"', parse: (raw) => (raw === 'off' ? null : parseListen(raw)) }),
+  setting({ key: 'baseDomain', env: 'SLIPWAY_BASE_DOMAIN', flag: 'base-domain', default: 'localhost',
+    description: 'Project "web" answers at web.<base-domain>', parse: parseDomain }),
+  setting({ key: 'maxUploadBytes', env: 'SLIPWAY_MAX_UPLOAD_BYTES', flag: 'max-upload-bytes', default: String(512 * 1024 * 1024),
+    description: 'Largest accepted source upload, in bytes', parse: parseIntIn(1, Number.MAX_SAFE_INTEGER) }),
+  setting({ key: 'rateLimitToken', env: 'SLIPWAY_RATE_LIMIT_TOKEN', flag: 'rate-limit-token', default: '300',
+    description: 'Requests per minute allowed for one API token', parse: parseIntIn(1, 1_000_000) }),
+  setting({ key: 'rateLimitIp', env: 'SLIPWAY_RATE_LIMIT_IP', flag: 'rate-limit-ip', default: '30',
+    description: 'Requests per minute allowed for one client IP without a valid token', parse: parseIntIn(1, 1_000_000) }),
+  setting({ key: 'dockerHost', env: 'DOCKER_HOST', flag: 'docker-host', default: '',
+    description: 'Docker engine address (unix:///path or tcp://host:port); empty means /var/run/docker.sock',
+    parse: parseDockerHost }),
+  setting({ key: 'logLevel', env: 'SLIPWAY_LOG_LEVEL', flag: 'log-level', default: 'info',
+    description: 'debug, info, warn or error', parse: parseEnum(['debug', 'info', 'warn', 'error'] as const) }),
+];
+
+/**
+ * Builds the Config from flags (highest precedence), then env vars, then defaults.
+ * `flags` is keyed by the flag name (`data-dir`); unknown keys are ignored.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined>,
+  flags: Record<string, string | undefined> = {},
+): Config {
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const s of SETTINGS) {
+    const fromFlag = s.flag ? flags[s.flag] : undefined;
+    const raw = fromFlag ?? env[s.env] ?? s.default;
+    const source = fromFlag !== undefined ? `--${s.flag}` : env[s.env] !== undefined ? s.env : 'default';
+    try {
+      out[s.key] = s.parse(raw.trim());
+    } catch (err) {
+      problems.push(`${source}=${JSON.stringify(raw)}: ${(err as Error).message}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return out as unknown as Config;
+}
+
+/** Renders an address as `host:port`, bracketing IPv6. */
+export function formatListen(a: ListenAddress): string {
+  return a.hostname.includes(':') ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+}
+
+function parsePath(raw: string): string {
+  if (raw === '') throw new Error('must not be empty');
+  if (raw.includes('\0')) throw new Error('must not contain NUL');
+  return raw;
+}
+
+function parseListen(raw: string): ListenAddress {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]]*)):([^:]*)$/.exec(raw);
+  if (!m) throw new Error('expected HOST:PORT, for example 127.0.0.1:7070 or :80');
+  const hostname = m[1] ?? (m[2] || '0.0.0.0');
+  if (!/^[A-Za-z0-9.:-]+$/.test(hostname)) throw new Error(`"${hostname}" is not a valid host`);
+  const port = parsePort(m[3] ?? '');
+  return { hostname, port };
+}
+
+function parsePort(raw: string): number {
+  if (!/^\d{1,5}$/.test(raw)) throw new Error(`port "${raw}" is not a number from 0 to 65535`);
+  const port = Number(raw);
+  if (port > 65535) throw new Error(`port ${port} is not a number from 0 to 65535`);
+  return port;
+}
+
+function parseDomain(raw: string): string {
+  const label = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+  const d = raw.toLowerCase();
+  if (d.length > 253 || !d.split('.').every((l) => label.test(l))) {
+    throw new Error('expected a DNS name such as localhost or apps.example.com');
+  }
+  return d;
+}
+
+function parseDockerHost(raw: string): string | null {
+  if (raw === '') return null;
+  if (!/^(unix|tcp|http|https):\/\//.test(raw)) throw new Error('expected unix:///path or tcp://host:port');
+  return raw;
+}
+
+function parseIntIn(min: number, max: number) {
+  return (raw: string): number => {
+    if (!/^\d+$/.test(raw)) throw new Error(`expected a whole number from ${min} to ${max}`);
+    const n = Number(raw);
+    if (n < min || n > max) throw new Error(`expected a whole number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+function parseEnum<T extends string>(values: readonly T[]) {
+  return (raw: string): T => {
+    if (!(values as readonly string[]).includes(raw)) throw new Error(`expected one of ${values.join(', ')}`);
+    return raw as T;
+  };
+}

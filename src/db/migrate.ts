@@ -1,0 +1,25 @@
+import type { Database } from 'better-sqlite3';
+import m001 from './migrations/001_init.sql' with { type: 'text' };
+
+/**
+ * Forward-only migrations, in order; the version of the database is PRAGMA user_version,
+ * the number of migrations applied. Imported as text so the compiled binary carries them.
+ */
+export const MIGRATIONS: readonly string[] = [m001];
+
+/** Applies every migration past the database's user_version, each in its own transaction. */
+export function migrate(db: Database, upTo: number = MIGRATIONS.length): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(
+      `Cannot open the database: its schema version ${current} is newer than this Slipway (${MIGRATIONS.length}); upgrade Slipway`,
+    );
+  }
+  for (let v = current; v < upTo; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+  return Math.max(current, upTo);
+}

@@ -1,0 +1,19 @@
+import Database from 'better-sqlite3/linux-x64';
+import { migrate } from './migrate.ts';
+
+/** The SQLite handle type used across the repositories. */
+export type Db = Database.Database;
+
+/**
+ * Opens (creating if needed) the database at `file`, sets the pragmas Slipway relies on
+ * and applies pending migrations. `:memory:` works for tests.
+ */
+export function openDatabase(file: string): Db {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}

@@ -1,0 +1,51 @@
+import type { Db } from './open.ts';
+
+/** A row of the projects table. */
+export interface ProjectRow {
+  id: string;
+  name: string;
+  port: number | null;
+  health_check_path: string;
+  instances: number;
+  memory_mb: number;
+  cpus: number;
+  dockerfile: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** The settings a user may change. */
+export type ProjectSettings = Pick<ProjectRow, 'port' | 'health_check_path' | 'instances' | 'memory_mb' | 'cpus' | 'dockerfile'>;
+
+/** Statements on the projects table, prepared once. */
+export function projectRepo(db: Db) {
+  const insert = db.prepare(
+    `INSERT INTO projects (id, name, port, health_check_path, instances, memory_mb, cpus, dockerfile, created_at, updated_at)
+     VALUES (@id, @name, @port, @health_check_path, @instances, @memory_mb, @cpus, @dockerfile, @created_at, @updated_at)`,
+  );
+  const byName = db.prepare('SELECT * FROM projects WHERE name = ?');
+  const list = db.prepare(
+    `SELECT * FROM projects
+     WHERE name > @after AND substr(name, 1, length(@prefix)) = @prefix
+       AND (@only IS NULL OR name IN (SELECT value FROM json_each(@only)))
+     ORDER BY name LIMIT @limit`,
+  );
+  const update = db.prepare(
+    `UPDATE projects SET port = @port, health_check_path = @health_check_path, instances = @instances,
+       memory_mb = @memory_mb, cpus = @cpus, dockerfile = @dockerfile, updated_at = @updated_at
+     WHERE name = @name`,
+  );
+  const remove = db.prepare('DELETE FROM projects WHERE name = ?');
+  return {
+    insert: (row: ProjectRow) => void insert.run(row),
+    findByName: (name: string) => byName.get(name) as ProjectRow | undefined,
+    /** Projects by name after `after`, starting with `prefix`, limited to `only` names when given. */
+    list: (q: { after: string; prefix: string; only: string[] | null; limit: number }) =>
+      list.all({ ...q, only: q.only ? JSON.stringify(q.only) : null }) as ProjectRow[],
+    update: (row: ProjectRow) => void update.run(row),
+    remove: (name: string) => remove.run(name).changes > 0,
+  };
+}
+
+/** The projects repository. */
+export type ProjectRepo = ReturnType<typeof projectRepo>;

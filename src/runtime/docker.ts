@@ -1,0 +1,37 @@
+import Docker from 'dockerode';
+import type { Config } from '../config.ts';
+
+/** The one place a Docker client is made; everything else receives it. */
+export function createDockerClient(config: Pick<Config, 'dockerHost'>): Docker {
+  if (!config.dockerHost) return new Docker({ socketPath: '/var/run/docker.sock' });
+  const url = new URL(config.dockerHost);
+  if (url.protocol === 'unix:') return new Docker({ socketPath: url.pathname });
+  return new Docker({
+    host: url.hostname,
+    port: Number(url.port || (url.protocol === 'https:' ? 2376 : 2375)),
+    protocol: url.protocol === 'https:' ? 'https' : 'http',
+  });
+}
+
+/** What a Docker ping found. */
+export interface DockerStatus {
+  ok: boolean;
+  version: string | null;
+  error: string | null;
+}
+
+/** Asks the engine for its version, giving up after `timeoutMs`; never throws. */
+export async function pingDocker(docker: Docker, timeoutMs = 2000): Promise<DockerStatus> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    const v = (await Promise.race([docker.version(), timeout])) as { Version?: string };
+    return { ok: true, version: v.Version ?? null, error: null };
+  } catch (err) {
+    return { ok: false, version: null, error: (err as Error).message };
+  } finally {
+    clearTimeout(timer);
+  }
+}

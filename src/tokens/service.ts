@@ -1,0 +1,161 @@
+import type { Db } from '../db/open.ts';
+import type { TokenRepo, TokenRow } from '../db/tokens.ts';
+import { decodeCursor, toPage, type Page } from '../db/pagination.ts';
+import type { ActivityService, Actor } from '../activity/service.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import { newId, nowIso } from '../ids.ts';
+import { generateToken, hashToken, isWellFormed, tokenHint } from './format.ts';
+
+/** Token scopes, each including the ones before it. */
+export const SCOPES = ['read', 'deploy', 'admin'] as const;
+/** One of SCOPES. */
+export type Scope = (typeof SCOPES)[number];
+
+/** The authenticated caller behind a request. */
+export interface Principal {
+  id: string;
+  name: string;
+  scope: Scope;
+  /** Project names the token is limited to, or null for every project. */
+  projects: string[] | null;
+}
+
+/** A token as the API shows it: never the secret nor its hash. */
+export interface TokenView {
+  id: string;
+  name: string;
+  scope: Scope;
+  projects: string[] | null;
+  hint: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+/** What a new token is made of. */
+export interface NewToken {
+  name: string;
+  scope: Scope;
+  projects?: string[] | null;
+  expires_at?: string | null;
+}
+
+/** Why a presented token was not accepted. */
+export type AuthFailure = 'malformed' | 'unknown' | 'revoked' | 'expired';
+
+/** last_used_at is written at most this often per token, to keep reads read-only. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+/** True when `have` includes `need`. */
+export function scopeIncludes(have: Scope, need: Scope): boolean {
+  return SCOPES.indexOf(have) >= SCOPES.indexOf(need);
+}
+
+/** Mints, authenticates, lists and revokes API tokens. */
+export function tokenService(db: Db, repo: TokenRepo, activity: ActivityService) {
+  const lastTouched = new Map<string, number>();
+
+  function touch(row: TokenRow, now: number): void {
+    const previous = lastTouched.get(row.id) ?? (row.last_used_at ? Date.parse(row.last_used_at) : 0);
+    if (now - previous < TOUCH_INTERVAL_MS) return;
+    lastTouched.set(row.id, now);
+    repo.touch(row.id, new Date(now).toISOString());
+  }
+
+  return {
+    /** Creates a token and returns it with its secret, the only time the secret is seen. */
+    mint(actor: Actor, input: NewToken): TokenView & { token: string } {
+      const expiresAt = normaliseExpiry(input.expires_at ?? null);
+      const token = generateToken();
+      const row = {
+        id: newId('tok'),
+        name: input.name,
+        hash: hashToken(token),
+        hint: tokenHint(token),
+        scope: input.scope,
+        projects: input.projects ? JSON.stringify([...new Set(input.projects)].sort()) : null,
+        created_at: nowIso(),
+        expires_at: expiresAt,
+      };
+      db.transaction(() => {
+        repo.insert(row);
+        activity.record(actor, {
+          action: 'token.create',
+          targetType: 'token',
+          target: row.id,
+          changes: { name: row.name, scope: row.scope, projects: input.projects ?? null, expires_at: expiresAt },
+        });
+      })();
+      return { ...toView({ ...row, last_used_at: null, revoked_at: null }), token };
+    },
+
+    /** How many tokens exist, revoked ones included. */
+    count: () => repo.count(),
+
+    /** Resolves a presented secret to its principal, or says why it is not accepted. */
+    authenticate(token: string, now = Date.now()): Principal | AuthFailure {
+      if (!isWellFormed(token)) return 'malformed';
+      const row = repo.findByHash(hashToken(token));
+      if (!row) return 'unknown';
+      if (row.revoked_at) return 'revoked';
+      if (row.expires_at && Date.parse(row.expires_at) <= now) return 'expired';
+      touch(row, now);
+      return { id: row.id, name: row.name, scope: row.scope, projects: row.projects ? JSON.parse(row.projects) : null };
+    },
+
+    /** Tokens in creation order, revoked ones included. */
+    list(q: { cursor?: string; limit: number }): Page<TokenView> {
+      const after = decodeCursor(q.cursor);
+      const rows = repo.list(typeof after === 'string' ? after : '', q.limit + 1);
+      const page = toPage(rows, q.limit, (r) => r.id);
+      return { data: page.data.map(toView), pagination: page.pagination };
+    },
+
+    /** Revokes a token; it stops working on the very next request. */
+    revoke(actor: Actor, id: string): TokenView {
+      return db.transaction(() => {
+        const row = repo.findById(id);
+        if (!row) throw new NotFoundError(`No token with id "${id}"`);
+        if (row.revoked_at) throw new ConflictError(`Cannot revoke token "${id}": it was revoked at ${row.revoked_at}`);
+        const at = nowIso();
+        repo.revoke(id, at);
+        activity.record(actor, { action: 'token.revoke', targetType: 'token', target: id, changes: { name: row.name } });
+        return toView({ ...row, revoked_at: at });
+      })();
+    },
+  };
+}
+
+/** The token service. */
+export type TokenService = ReturnType<typeof tokenService>;
+
+function normaliseExpiry(value: string | null): string | null {
+  if (value === null) return null;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) {
+    throw new ValidationError('Cannot create the token: expires_at is not a date-time', [
+      { path: '/expires_at', message: 'Expected an ISO 8601 date-time' },
+    ]);
+  }
+  if (ms <= Date.now()) {
+    throw new ValidationError('Cannot create the token: expires_at is in the past', [
+      { path: '/expires_at', message: 'Expected a time in the future' },
+    ]);
+  }
+  return new Date(ms).toISOString();
+}
+
+function toView(row: TokenRow): TokenView {
+  return {
+    id: row.id,
+    name: row.name,
+    scope: row.scope,
+    projects: row.projects ? JSON.parse(row.projects) : null,
+    hint: row.hint,
+    created_at: row.created_at,
+    expires_at: row.expires_at,
+    last_used_at: row.last_used_at,
+    revoked_at: row.revoked_at,
+  };
+}

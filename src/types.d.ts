@@ -1,0 +1,14 @@
+declare module '*.sql' {
+  const text: string;
+  export default text;
+}
+
+declare module 'better-sqlite3/linux-x64' {
+  import Database from 'better-sqlite3';
+  export default Database;
+}
+
+declare module '*/standalone.js' {
+  const text: string;
+  export default text;
+}
