@@ -22,6 +22,8 @@ export function errorResponse(
 const LOCATION: Record<string, string> = {
   body: 'request body',
   query: 'query parameters',
+  // Elysia reports query values it coerced one by one as 'property'.
+  property: 'query parameters',
   params: 'path parameters',
   headers: 'request headers',
   cookie: 'cookies',
@@ -40,7 +42,7 @@ export function errorPlugin(log: Logger, allowedMethods: (path: string) => strin
     }
     if (code === 'VALIDATION' && error instanceof ElysiaValidationError && error.type !== 'response') {
       const where = LOCATION[error.type] ?? error.type;
-      return errorResponse('validation_error', `Invalid ${where}`, requestId, validationIssues(error));
+      return errorResponse('validation_error', `Invalid ${where}`, requestId, validationIssues(error, request.url));
     }
     if (code === 'PARSE') {
       const cause = (error as { cause?: unknown }).cause;
@@ -67,11 +69,21 @@ export function errorPlugin(log: Logger, allowedMethods: (path: string) => strin
   });
 }
 
-function validationIssues(error: ElysiaValidationError): ErrorIssue[] {
+function validationIssues(error: ElysiaValidationError, url: string): ErrorIssue[] {
+  // Elysia checks coerced query values one at a time and loses their name; find it by value.
+  let fallbackPath: string | undefined;
+  if (error.type === 'property') {
+    for (const [key, value] of new URL(url).searchParams) {
+      if (value === String(error.value)) {
+        fallbackPath = `/${key}`;
+        break;
+      }
+    }
+  }
   const seen = new Set<string>();
   const issues: ErrorIssue[] = [];
   for (const e of error.all) {
-    const path = 'path' in e && typeof e.path === 'string' && e.path !== '' ? e.path : '/';
+    const path = 'path' in e && typeof e.path === 'string' && e.path !== '' ? e.path : (fallbackPath ?? '/');
     const message = e.value === undefined ? 'Required' : `Expected ${describeSchema(e.schema as never)}`;
     const key = `${path}\0${message}`;
     if (seen.has(key)) continue;

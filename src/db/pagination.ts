@@ -1,3 +1,5 @@
+import { BadRequestError } from '../errors.ts';
+
 /** Keyset pagination shared by every list: opaque cursors and the `limit + 1` probe. */
 
 /** A page of rows and the cursor that continues after it. */
@@ -11,16 +13,17 @@ export function encodeCursor(key: string | number): string {
   return Buffer.from(JSON.stringify({ k: key })).toString('base64url');
 }
 
-/** Decodes a cursor made by encodeCursor; returns undefined for anything else. */
+/** Decodes a cursor made by encodeCursor; anything else is a 400, never a silent restart. */
 export function decodeCursor(cursor: string | undefined): string | number | undefined {
   if (cursor === undefined || cursor === '') return undefined;
+  let key: unknown;
   try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    const k = parsed?.k;
-    return typeof k === 'string' || typeof k === 'number' ? k : undefined;
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))?.k;
   } catch {
-    return undefined;
+    key = undefined;
   }
+  if (typeof key === 'string' || typeof key === 'number') return key;
+  throw new BadRequestError('Invalid cursor: pass the next_cursor of a previous page as it was');
 }
 
 /**
