@@ -1,0 +1,61 @@
+import { describe, expect, test } from 'bun:test';
+import { ConfigError, loadConfig, SETTINGS } from '../../src/config.ts';
+
+describe('configuration', () => {
+  test('the defaults are those of the design', () => {
+    expect(loadConfig({})).toEqual({
+      dataDir: './data',
+      apiListen: { hostname: '127.0.0.1', port: 7070 },
+      httpListen: { hostname: '0.0.0.0', port: 8080 },
+      httpsListen: null,
+      baseDomain: 'localhost',
+      maxUploadBytes: 512 * 1024 * 1024,
+      rateLimitToken: 300,
+      rateLimitIp: 30,
+      dockerHost: null,
+      logLevel: 'info',
+    });
+  });
+
+  test('env vars override defaults and flags override env vars', () => {
+    const c = loadConfig(
+      { SLIPWAY_API_LISTEN: '0.0.0.0:9000', SLIPWAY_HTTP_LISTEN: ':80', SLIPWAY_BASE_DOMAIN: 'Apps.Example.com' },
+      { 'api-listen': '[::1]:7071' },
+    );
+    expect(c.apiListen).toEqual({ hostname: '::1', port: 7071 });
+    expect(c.httpListen).toEqual({ hostname: '0.0.0.0', port: 80 });
+    expect(c.baseDomain).toBe('apps.example.com');
+  });
+
+  test('bad values are all reported at once, each naming its source', () => {
+    let err: unknown;
+    try {
+      loadConfig({ SLIPWAY_HTTP_LISTEN: 'localhost', SLIPWAY_MAX_UPLOAD_BYTES: '-1' }, { 'api-listen': '127.0.0.1:abc', 'base-domain': 'bad_domain' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).problems).toEqual([
+      '--api-listen="127.0.0.1:abc": port "abc" is not a number from 0 to 65535',
+      'SLIPWAY_HTTP_LISTEN="localhost": expected HOST:PORT, for example 127.0.0.1:7070 or :80',
+      '--base-domain="bad_domain": expected a DNS name such as localhost or apps.example.com',
+      'SLIPWAY_MAX_UPLOAD_BYTES="-1": expected a whole number from 1 to 9007199254740991',
+    ]);
+  });
+
+  test('a port above 65535 is refused', () => {
+    expect(() => loadConfig({ SLIPWAY_API_LISTEN: '127.0.0.1:70000' })).toThrow('port 70000 is not a number from 0 to 65535');
+  });
+
+  test('HTTPS is off unless an address is given', () => {
+    expect(loadConfig({ SLIPWAY_HTTPS_LISTEN: ':443' }).httpsListen).toEqual({ hostname: '0.0.0.0', port: 443 });
+  });
+
+  test('every setting of the design has an env var and a flag', () => {
+    const envs = SETTINGS.map((s) => s.env);
+    for (const env of ['SLIPWAY_DATA_DIR', 'SLIPWAY_API_LISTEN', 'SLIPWAY_HTTP_LISTEN', 'SLIPWAY_HTTPS_LISTEN', 'SLIPWAY_BASE_DOMAIN', 'SLIPWAY_MAX_UPLOAD_BYTES']) {
+      expect(envs).toContain(env);
+    }
+    for (const s of SETTINGS) expect(s.flag).toMatch(/^[a-z][a-z-]+$/);
+  });
+});
