@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The project's whole test run (`npm test`): a Docker engine, the fixture images, the binary, then
+# `bun test` with any arguments given here (e.g. a path filter). Ends with one line
+# `tests: N passed, N failed, N skipped` and exits with bun test's status.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bun=node_modules/.bin/bun
+
+# Docker-backed tests are mandatory in CI. Locally, a developer without Docker (and without root to
+# install it) still gets the rest of the suite: those tests skip themselves (test/helpers/docker.ts).
+if bash scripts/ensure-docker.sh; then
+  bash scripts/fixture-images.sh
+elif [[ "${CI:-}" == true ]]; then
+  echo "test: no Docker engine, and CI=true forbids skipping the Docker tests" >&2
+  exit 1
+else
+  echo "test: no Docker engine; continuing, Docker-backed tests will be skipped" >&2
+fi
+
+# The smoke test runs the compiled binary, so build it first.
+if [[ -f scripts/build.ts ]]; then
+  "$bun" scripts/build.ts
+else
+  echo "test: scripts/build.ts does not exist yet; skipping the build"
+fi
+
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+# Not under `set -e`: a failing test run must still reach the summary below.
+set +e
+"$bun" test "$@" 2>&1 | tee "$out"
+status=${PIPESTATUS[0]}
+set -e
+
+# bun's own summary lines read " 12 pass", " 0 fail", " 1 skip", " 2 todo" (the last two only when
+# non-zero). Take the last such line, colour codes stripped, so a test printing one cannot fool us.
+summary() {
+  sed 's/\x1b\[[0-9;]*m//g' "$out" | awk -v word="$1" 'NF == 2 && $2 == word && $1 ~ /^[0-9]+$/ { n = $1 } END { print n }'
+}
+passed=$(summary pass)
+failed=$(summary fail)
+skip=$(summary skip)
+todo=$(summary todo)
+
+if [[ -z $passed || -z $failed ]]; then
+  # bun crashed or never got to run the tests: report nothing counted, and never exit 0.
+  echo "test: bun test printed no summary (exit status $status)" >&2
+  ((status != 0)) || status=1
+fi
+# Todo tests are not run, so they count as skipped.
+echo "tests: ${passed:-0} passed, ${failed:-0} failed, $((${skip:-0} + ${todo:-0})) skipped"
+exit "$status"
