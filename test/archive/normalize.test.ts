@@ -50,7 +50,7 @@ async function entriesOf(tgz: string): Promise<{ name: string; type: string; mod
   Readable.from(gunzipSync(require('node:fs').readFileSync(tgz))).pipe(ex);
   for await (const e of ex) {
     const chunks: Buffer[] = [];
-    for await (const c of e) chunks.push(c);
+    for await (const c of e) chunks.push(c as Buffer);
     out.push({ name: e.header.name, type: e.header.type!, mode: e.header.mode!, uid: e.header.uid!, uname: e.header.uname!, body: Buffer.concat(chunks).toString() });
   }
   return out;

@@ -43,7 +43,7 @@ export function makeTestApp(env: Record<string, string> = {}): TestApp {
       const headers: Record<string, string> = { ...opts.headers };
       const bearer = opts.token === undefined ? adminToken : opts.token;
       if (bearer !== null) headers.authorization = `Bearer ${bearer}`;
-      let body: BodyInit | undefined;
+      let body: string | undefined;
       if (opts.body !== undefined) {
         body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
         headers['content-type'] ??= 'application/json';

@@ -3,6 +3,7 @@ import { openapi } from '@elysiajs/openapi';
 import scalarBundle from '../../../node_modules/@scalar/api-reference/dist/browser/standalone.js' with { type: 'text' };
 import { VERSION } from '../../version.ts';
 import { accessPlugin } from '../access.ts';
+import { fixSpec, type DocumentedRoute } from './spec-fixes.ts';
 
 /** Where the spec and the reference are served. */
 export const SPEC_PATH = '/v1/openapi.json';
@@ -13,20 +14,43 @@ const DESCRIPTION = `Slipway's REST API. Send \`Authorization: Bearer slw_…\`;
 spec and the reference are public. Tokens have a scope (read < deploy < admin) and may be limited to
 named projects; each operation lists the scope it needs under \`x-slipway-access\`.
 
-Errors always have the shape \`{"error": {"code", "message", "request_id", "issues"?}}\`. Lists are
-keyset-paginated: \`{"data": [...], "pagination": {"next_cursor", "has_more"}}\`, with \`limit\` (1-100,
+Errors always have the shape \`{ error: { code, message, request_id, issues? } }\`. Lists are
+keyset-paginated: \`{ data: [...], pagination: { next_cursor, has_more } }\`, with \`limit\` (1-100,
 default 50) and \`cursor\`. Every response carries \`X-Request-Id\` and \`X-RateLimit-*\` headers.`;
+// No double quotes above: the plugin copies the description unescaped into <meta content="…"> on /docs.
 
 /** GET /v1/openapi.json (OpenAPI 3.1) and GET /docs, whose script is served by the binary itself. */
 export function docsRoutes() {
-  return new Elysia()
+  const docs = new Elysia();
+  let served: { generated: unknown; fixed: Record<string, unknown> } | undefined;
+  return docs
     .use(accessPlugin)
+    .onAfterHandle(({ route, response }) => {
+      if (route !== SPEC_PATH || !response || typeof response !== 'object') return;
+      // The plugin returns the same cached object until routes change; fix each version once.
+      if (served?.generated !== response) {
+        // getGlobalRoutes is protected; the openapi plugin reads the spec's routes the same way.
+        const routes = (docs as unknown as { getGlobalRoutes(): DocumentedRoute[] }).getGlobalRoutes();
+        served = { generated: response, fixed: fixSpec(response as Record<string, unknown>, routes) };
+      }
+      return served.fixed;
+    })
     .use(
       openapi({
         path: DOCS_PATH,
         specPath: SPEC_PATH,
         provider: 'scalar',
-        scalar: { cdn: SCALAR_PATH, withDefaultFonts: false, telemetry: false } as never,
+        // Nothing leaves the host: no fonts from fonts.scalar.com, no telemetry, and none of the
+        // buttons that send the spec to Scalar's cloud (Ask AI, Generate MCP, Share/Deploy toolbar).
+        scalar: {
+          url: SPEC_PATH,
+          cdn: SCALAR_PATH,
+          withDefaultFonts: false,
+          telemetry: false,
+          agent: { disabled: true },
+          mcp: { disabled: true },
+          showDeveloperTools: 'never',
+        } as never,
         exclude: { paths: [SCALAR_PATH] },
         documentation: {
           info: { title: 'Slipway API', version: VERSION, description: DESCRIPTION, license: { name: 'MIT', identifier: 'MIT' } },
