@@ -21,6 +21,23 @@ export interface Config {
   rateLimitIp: number;
   dockerHost: string | null;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  images: BaseImages;
+  buildTimeoutSeconds: number;
+  buildMemoryMb: number;
+  buildConcurrency: number;
+  sourceRetention: number;
+  maxArchiveEntries: number;
+  maxExpandedBytes: number;
+}
+
+/** Base images of the generated Dockerfiles, one per detected stack. */
+export interface BaseImages {
+  static: string;
+  node: string;
+  bun: string;
+  python: string;
+  go: string;
+  goRuntime: string;
 }
 
 /** Thrown by loadConfig with one line per bad setting. */
@@ -43,7 +60,7 @@ interface Setting<K extends keyof Config> {
 
 const setting = <K extends keyof Config>(s: Setting<K>) => s;
 
-/** The settings table; the README's configuration table mirrors it. */
+/** The settings table (base images aside, see IMAGE_ENV); the README's configuration table mirrors it. */
 export const SETTINGS = [
   setting({ key: 'dataDir', env: 'SLIPWAY_DATA_DIR', flag: 'data-dir', default: './data',
     description: 'Directory for the SQLite database, the admin token and uploaded sources', parse: parsePath }),
@@ -64,9 +81,41 @@ export const SETTINGS = [
   setting({ key: 'dockerHost', env: 'DOCKER_HOST', flag: 'docker-host', default: '',
     description: 'Docker engine address (unix:///path or tcp://host:port); empty means /var/run/docker.sock',
     parse: parseDockerHost }),
+  setting({ key: 'buildTimeoutSeconds', env: 'SLIPWAY_BUILD_TIMEOUT', flag: 'build-timeout', default: '900',
+    description: 'Seconds a build may take before it is stopped', parse: parseIntIn(10, 86_400) }),
+  setting({ key: 'buildMemoryMb', env: 'SLIPWAY_BUILD_MEMORY_MB', flag: 'build-memory-mb', default: '2048',
+    description: 'Memory limit of each build step, MiB', parse: parseIntIn(32, 1_048_576) }),
+  setting({ key: 'buildConcurrency', env: 'SLIPWAY_BUILD_CONCURRENCY', flag: 'build-concurrency', default: '2',
+    description: 'Deployments of different projects that may run at once', parse: parseIntIn(1, 64) }),
+  setting({ key: 'sourceRetention', env: 'SLIPWAY_SOURCE_RETENTION', flag: 'source-retention', default: '10',
+    description: 'Uploaded sources kept per project, for retries', parse: parseIntIn(1, 1000) }),
+  setting({ key: 'maxArchiveEntries', env: 'SLIPWAY_MAX_ARCHIVE_ENTRIES', flag: 'max-archive-entries', default: '20000',
+    description: 'Most entries an uploaded archive may hold', parse: parseIntIn(1, 10_000_000) }),
+  setting({ key: 'maxExpandedBytes', env: 'SLIPWAY_MAX_EXPANDED_BYTES', flag: 'max-expanded-bytes', default: String(1024 ** 3),
+    description: 'Most bytes an uploaded archive may expand to', parse: parseIntIn(1, Number.MAX_SAFE_INTEGER) }),
   setting({ key: 'logLevel', env: 'SLIPWAY_LOG_LEVEL', flag: 'log-level', default: 'info',
     description: 'debug, info, warn or error', parse: parseEnum(['debug', 'info', 'warn', 'error'] as const) }),
 ];
+
+/** Public defaults of the base images; each has its own env var (SLIPWAY_IMAGE_NODE, …). */
+export const DEFAULT_IMAGES: BaseImages = {
+  static: 'busybox:1.37',
+  node: 'node:22-alpine',
+  bun: 'oven/bun:1-alpine',
+  python: 'python:3.13-slim',
+  go: 'golang:1.24-alpine',
+  goRuntime: 'alpine:3.21',
+};
+
+/** The env var of each base image. */
+export const IMAGE_ENV: Record<keyof BaseImages, string> = {
+  static: 'SLIPWAY_IMAGE_STATIC',
+  node: 'SLIPWAY_IMAGE_NODE',
+  bun: 'SLIPWAY_IMAGE_BUN',
+  python: 'SLIPWAY_IMAGE_PYTHON',
+  go: 'SLIPWAY_IMAGE_GO',
+  goRuntime: 'SLIPWAY_IMAGE_GO_RUNTIME',
+};
 
 /**
  * Builds the Config from flags (highest precedence), then env vars, then defaults.
@@ -88,6 +137,7 @@ export function loadConfig(
       problems.push(`${source}=${JSON.stringify(raw)}: ${(err as Error).message}`);
     }
   }
+  out.images = imagesFrom(env, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return out as unknown as Config;
 }
@@ -95,6 +145,17 @@ export function loadConfig(
 /** Renders an address as `host:port`, bracketing IPv6. */
 export function formatListen(a: ListenAddress): string {
   return a.hostname.includes(':') ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+}
+
+function imagesFrom(env: Record<string, string | undefined>, problems: string[]): BaseImages {
+  const images = { ...DEFAULT_IMAGES };
+  for (const [key, name] of Object.entries(IMAGE_ENV) as [keyof BaseImages, string][]) {
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === '') continue;
+    if (/^[a-z0-9][a-z0-9._\/:@-]{0,254}$/i.test(raw)) images[key] = raw;
+    else problems.push(`${name}=${JSON.stringify(raw)}: expected an image reference such as node:22-alpine`);
+  }
+  return images;
 }
 
 function parsePath(raw: string): string {

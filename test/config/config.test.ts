@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { ConfigError, loadConfig, SETTINGS } from '../../src/config.ts';
+import { ConfigError, DEFAULT_IMAGES, loadConfig, SETTINGS } from '../../src/config.ts';
 
 describe('configuration', () => {
   test('the defaults are those of the design', () => {
@@ -14,7 +14,20 @@ describe('configuration', () => {
       rateLimitIp: 30,
       dockerHost: null,
       logLevel: 'info',
+      images: DEFAULT_IMAGES,
+      buildTimeoutSeconds: 900,
+      buildMemoryMb: 2048,
+      buildConcurrency: 2,
+      sourceRetention: 10,
+      maxArchiveEntries: 20000,
+      maxExpandedBytes: 1024 ** 3,
     });
+  });
+
+  test('each base image has its own env var and a bad reference is refused', () => {
+    const c = loadConfig({ SLIPWAY_IMAGE_NODE: 'slipway-fixture/node:latest', SLIPWAY_IMAGE_STATIC: 'slipway-fixture/static:latest' });
+    expect(c.images).toEqual({ ...DEFAULT_IMAGES, node: 'slipway-fixture/node:latest', static: 'slipway-fixture/static:latest' });
+    expect(() => loadConfig({ SLIPWAY_IMAGE_GO: 'bad image; rm -rf /' })).toThrow('SLIPWAY_IMAGE_GO="bad image; rm -rf /": expected an image reference such as node:22-alpine');
   });
 
   test('env vars override defaults and flags override env vars', () => {
