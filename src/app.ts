@@ -10,6 +10,7 @@ import { healthRoutes } from './api/health/routes.ts';
 import { meRoutes } from './api/me/routes.ts';
 import { projectRoutes } from './api/projects/routes.ts';
 import { tokenRoutes } from './api/tokens/routes.ts';
+import { deploymentRoutes, UPLOAD_PATHS } from './api/deployments/routes.ts';
 
 /** The Elysia app of the API, without listen(): tests call `.handle()` on it. */
 export function createApp(deps: Deps) {
@@ -18,7 +19,7 @@ export function createApp(deps: Deps) {
     [...new Set(matchers.filter((m) => m.pattern.test(path)).map((m) => m.method))].sort();
 
   const app = new Elysia()
-    .use(gatePlugin(deps.tokens, { perToken: deps.config.rateLimitToken, perIp: deps.config.rateLimitIp }, new RateLimiter()))
+    .use(gatePlugin(deps.tokens, { perToken: deps.config.rateLimitToken, perIp: deps.config.rateLimitIp }, new RateLimiter(), UPLOAD_PATHS))
     .use(errorPlugin(deps.log, allowedMethods))
     .use(accessPlugin)
     .use(docsRoutes())
@@ -28,6 +29,7 @@ export function createApp(deps: Deps) {
         .use(meRoutes())
         .use(tokenRoutes(deps))
         .use(projectRoutes(deps))
+        .use(deploymentRoutes(deps))
         .use(activityRoutes(deps)),
     );
 

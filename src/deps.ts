@@ -11,6 +11,14 @@ import { tokenService, type TokenService } from './tokens/service.ts';
 import { projectService, type ProjectService } from './projects/service.ts';
 import { createDockerClient } from './runtime/docker.ts';
 import { createLogger, type Logger } from './log.ts';
+import { deploymentRepo, type DeploymentRepo } from './db/deployments.ts';
+import { deploymentLogRepo } from './db/deployment-logs.ts';
+import { DeploymentLogs } from './deployments/logs.ts';
+import { SourceStore } from './deployments/sources.ts';
+import { deploymentService, type DeploymentService } from './deployments/service.ts';
+import { DEFAULT_LIMITS } from './archive/limits.ts';
+import { DeployWorker } from './jobs/worker.ts';
+import { deploymentPipeline, type Releaser } from './jobs/pipeline.ts';
 
 /** Everything the app and the CLI need, built once. */
 export interface Deps {
@@ -22,6 +30,10 @@ export interface Deps {
   tokens: TokenService;
   projects: ProjectService;
   activity: ActivityService;
+  deploymentRepo: DeploymentRepo;
+  deployments: DeploymentService;
+  logs: DeploymentLogs;
+  worker: DeployWorker;
   close(): void;
 }
 
@@ -31,6 +43,8 @@ export interface DepsOptions {
   databaseFile?: string;
   docker?: Docker;
   log?: Logger;
+  /** Replaces how built deployments go live (tests of the build pipeline alone). */
+  release?: Releaser;
 }
 
 /** The one place real clients (database, Docker) are built. */
@@ -39,15 +53,59 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
   if (databaseFile !== ':memory:') mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const db = openDatabase(databaseFile);
   const activity = activityService(activityRepo(db));
+  const docker = options.docker ?? createDockerClient(config);
+  const log = options.log ?? createLogger(config.logLevel);
+  const projects = projectRepo(db);
+  const deployments = deploymentRepo(db);
+  const logs = new DeploymentLogs(deploymentLogRepo(db));
+  const sources = new SourceStore(config.dataDir, {
+    ...DEFAULT_LIMITS,
+    maxEntries: config.maxArchiveEntries,
+    maxTotalBytes: config.maxExpandedBytes,
+  });
+  const worker: DeployWorker = new DeployWorker(deployments, logs, log, config.buildConcurrency, (row, signal) =>
+    pipeline(row, signal),
+  );
+  const pipeline = deploymentPipeline({
+    deployments,
+    projects,
+    logs,
+    sources,
+    docker,
+    images: config.images,
+    buildTimeoutMs: config.buildTimeoutSeconds * 1000,
+    buildMemoryBytes: config.buildMemoryMb * 1024 * 1024,
+    release: options.release ?? notYetReleasable,
+    finish: (id, status, reason) => worker.finish(id, status, reason),
+  });
   return {
     config,
     db,
-    docker: options.docker ?? createDockerClient(config),
-    log: options.log ?? createLogger(config.logLevel),
+    docker,
+    log,
     startedAt: Date.now(),
     activity,
     tokens: tokenService(db, tokenRepo(db), activity),
-    projects: projectService(db, projectRepo(db), activity, config.baseDomain),
+    projects: projectService(db, projects, activity, config.baseDomain),
+    deploymentRepo: deployments,
+    logs,
+    worker,
+    deployments: deploymentService({
+      db,
+      deployments,
+      projects,
+      activity,
+      logs,
+      sources,
+      log,
+      maxUploadBytes: config.maxUploadBytes,
+      sourceRetention: config.sourceRetention,
+      worker,
+    }),
     close: () => db.close(),
   };
 }
+
+const notYetReleasable: Releaser = async () => {
+  throw new Error('Running built images is not available yet');
+};

@@ -75,6 +75,13 @@ export class ConflictError extends AppError {
   }
 }
 
+/** 413: a body larger than allowed. */
+export class PayloadTooLargeError extends AppError {
+  constructor(message: string) {
+    super('payload_too_large', message);
+  }
+}
+
 /** 415: a body in a format this route does not take. */
 export class UnsupportedMediaTypeError extends AppError {
   constructor(message: string) {

@@ -36,6 +36,8 @@ function program(env: Record<string, string | undefined>): Command {
 }
 
 async function main(): Promise<number> {
+  // Everything Slipway writes (database, tokens, sources, keys) is for its own user only.
+  process.umask(0o077);
   try {
     await program(process.env).parseAsync(process.argv);
     return EXIT.ok;

@@ -1,8 +1,14 @@
 import { Elysia } from 'elysia';
 import type { TokenService } from '../tokens/service.ts';
-import { RateLimitedError, UnsupportedMediaTypeError } from '../errors.ts';
+import { PayloadTooLargeError, RateLimitedError, UnsupportedMediaTypeError } from '../errors.ts';
 import { initRequestState } from './request-state.ts';
 import { RateLimiter } from './rate-limiter.ts';
+
+/** The largest JSON body any route takes. */
+const MAX_JSON_BYTES = 1024 * 1024;
+
+/** The `body` of routes that read their request stream themselves. */
+export const RAW_BODY = Object.freeze({ raw: true });
 
 /** Limits per minute; the keys are a valid token's id, else the client IP. */
 export interface RateLimits {
@@ -15,7 +21,7 @@ export interface RateLimits {
  * id, its bearer token is resolved to a principal (or a reason for refusal, which the access
  * macro reports on protected routes), and it is counted against its rate limit.
  */
-export function gatePlugin(tokens: TokenService, limits: RateLimits, limiter = new RateLimiter()) {
+export function gatePlugin(tokens: TokenService, limits: RateLimits, limiter: RateLimiter, rawBodyPaths: readonly RegExp[] = []) {
   return new Elysia({ name: 'slipway/gate' })
     .onRequest(({ request, server, set }) => {
       const state = initRequestState(request, server?.requestIP(request)?.address);
@@ -40,8 +46,13 @@ export function gatePlugin(tokens: TokenService, limits: RateLimits, limiter = n
       set.headers['ratelimit'] = `limit=${decision.limit}, remaining=${decision.remaining}, reset=${decision.resetSeconds}`;
       if (!decision.allowed) throw new RateLimitedError(decision.resetSeconds);
     })
-    .onParse({ as: 'global' }, ({ request, contentType }) => {
-      // JSON is the only body the API parses; upload routes read their body themselves.
+    .onParse({ as: 'global' }, ({ request, path, contentType }) => {
+      // Upload routes stream their body themselves: leave it unread.
+      if (request.method === 'POST' && rawBodyPaths.some((p) => p.test(path))) return RAW_BODY;
+      // JSON is the only body the API parses, and it is small.
+      if (Number(request.headers.get('content-length') ?? 0) > MAX_JSON_BYTES) {
+        throw new PayloadTooLargeError(`The JSON body is larger than ${MAX_JSON_BYTES} bytes`);
+      }
       if (contentType === '' || /^application\/([\w.+-]+\+)?json\b/i.test(contentType)) return;
       if (request.headers.get('content-length') === '0') return {};
       throw new UnsupportedMediaTypeError(`Unsupported content type "${contentType}": send application/json`);

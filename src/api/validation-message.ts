@@ -16,6 +16,7 @@ export function describeSchema(schema: Schema): string {
     return [...new Set(merged)].join(' or ');
   }
   if ('const' in schema) return JSON.stringify(schema.const);
+  if (Array.isArray(schema.enum)) return `one of ${schema.enum.map((v) => JSON.stringify(v)).join(', ')}`;
   switch (schema.type) {
     case 'integer':
       return `an integer${range(schema)}`;

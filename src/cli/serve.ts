@@ -3,6 +3,7 @@ import { createDeps } from '../deps.ts';
 import { createApp } from '../app.ts';
 import { ensureAdminToken, adminTokenPath } from '../tokens/bootstrap.ts';
 import { VERSION } from '../version.ts';
+import { recoverInterrupted } from '../jobs/recovery.ts';
 
 /** How long in-flight requests get to finish after SIGTERM before the server is closed hard. */
 const SHUTDOWN_GRACE_MS = 5000;
@@ -15,12 +16,15 @@ export async function serve(env: Record<string, string | undefined>, flags: Reco
   const config = loadConfig(env, flags);
   const deps = createDeps(config);
   const tokenFile = ensureAdminToken(config.dataDir, deps.tokens);
+  await recoverInterrupted(deps.deploymentRepo, deps.logs, deps.docker, deps.log);
   const app = createApp(deps);
   app.listen({
     hostname: config.apiListen.hostname,
     port: config.apiListen.port,
-    maxRequestBodySize: config.maxUploadBytes,
+    // Slipway enforces the upload limit itself, with its own 413 envelope; Bun's cap is a backstop.
+    maxRequestBodySize: config.maxUploadBytes * 2 + 1024 * 1024,
   });
+  deps.worker.start();
   const address = formatListen({ hostname: config.apiListen.hostname, port: app.server!.port! });
   deps.log.info('slipway started', { version: VERSION, api: `http://${address}`, data_dir: config.dataDir });
   console.log(`Slipway ${VERSION}: API listening on http://${address}`);
@@ -31,6 +35,7 @@ export async function serve(env: Record<string, string | undefined>, flags: Reco
     const stop = async (signal: string) => {
       deps.log.info('shutting down', { signal });
       const hard = setTimeout(() => void app.stop(true), SHUTDOWN_GRACE_MS);
+      await deps.worker.stop();
       await app.stop();
       clearTimeout(hard);
       deps.close();

@@ -22,6 +22,12 @@ const EXPECTED: Record<string, { rule: AccessRule; body?: unknown }> = {
   'PATCH /v1/projects/:name': { rule: { scope: 'deploy', project: 'param' }, body: { instances: 2 } },
   'DELETE /v1/projects/:name': { rule: { scope: 'admin', project: 'param' } },
   'GET /v1/activity': { rule: { scope: 'read', project: 'filter' } },
+  'POST /v1/projects/:name/deployments': { rule: { scope: 'deploy', project: 'param' } },
+  'GET /v1/projects/:name/deployments': { rule: { scope: 'read', project: 'param' } },
+  'GET /v1/projects/:name/deployments/:id': { rule: { scope: 'read', project: 'param' } },
+  'GET /v1/projects/:name/deployments/:id/logs': { rule: { scope: 'read', project: 'param' } },
+  'POST /v1/projects/:name/deployments/:id/cancel': { rule: { scope: 'deploy', project: 'param' } },
+  'POST /v1/projects/:name/deployments/:id/retry': { rule: { scope: 'deploy', project: 'param' } },
 };
 
 type Caller = 'none' | 'read' | 'deploy' | 'admin' | 'other-project';

@@ -51,7 +51,8 @@ function deref(schema: Json): Json {
 }
 
 function jsonSchemaOf(response: Json): Json | undefined {
-  const schema = response?.content?.['application/json']?.schema;
+  // JSON for objects; the log route answers text/plain (or an event stream).
+  const schema = response?.content?.['application/json']?.schema ?? response?.content?.['text/plain']?.schema;
   return schema ? deref(schema) : undefined;
 }
 
@@ -96,11 +97,18 @@ describe('GET /v1/openapi.json', () => {
 
   test('documents JSON request bodies with their schema', () => {
     for (const [name, op] of operations()) {
-      if (!op.requestBody) continue;
+      if (!op.requestBody || name === 'POST /v1/projects/{name}/deployments') continue;
       expect({ name, media: Object.keys(op.requestBody.content) }).toEqual({ name, media: ['application/json'] });
       expect({ name, type: deref(op.requestBody.content['application/json'].schema).type }).toEqual({ name, type: 'object' });
     }
     expect(spec.paths['/v1/projects'].post.requestBody.content['application/json'].schema.required).toEqual(['name']);
+  });
+
+  test('documents the upload body with its archive media types', () => {
+    const body = spec.paths['/v1/projects/{name}/deployments'].post.requestBody;
+    expect(body.required).toBe(true);
+    expect(Object.keys(body.content).sort()).toEqual(['application/gzip', 'application/x-tar', 'application/zip', 'multipart/form-data']);
+    expect(body.content['multipart/form-data'].schema.required).toEqual(['source']);
   });
 
   test('describes every error response with the error envelope', () => {

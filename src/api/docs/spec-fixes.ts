@@ -4,8 +4,11 @@ import { unwrapSchema } from '@elysiajs/openapi/openapi';
 export interface DocumentedRoute {
   method: string;
   path: string;
-  hooks?: { body?: unknown };
+  hooks?: { body?: unknown; detail?: Record<string, unknown> };
 }
+
+/** A route's `detail` key for a request body the route reads itself (uploads), moved into `requestBody`. */
+export const RAW_BODY_DOC = 'x-slipway-request-body';
 
 type Json = Record<string, unknown>;
 
@@ -13,7 +16,8 @@ type Json = Record<string, unknown>;
  * Corrects three things @elysiajs/openapi 1.4 gets wrong in the document it generates, so the
  * spec says what the API does. Returns a corrected copy; the input is the plugin's cache, whose
  * schema objects may be the ones Elysia validates with, so it is never mutated.
- * - Request bodies: a global `onParse` hook makes the plugin emit `content: {}`; every body here is JSON.
+ * - Request bodies: a global `onParse` hook makes the plugin emit `content: {}`; JSON bodies get their
+ *   schema back, and upload routes the media types they document under RAW_BODY_DOC.
  * - `t.Void()` responses (204) come out as `content: {"type": "void"}`; a 204 has no content.
  * - `t.Integer()`/`t.Numeric()` appear as Elysia's coercion union with a string branch whose
  *   `default: 0` is not a string; the API reads and writes plain numbers.
@@ -24,6 +28,9 @@ export function fixSpec(spec: Json, routes: readonly DocumentedRoute[]): Json {
   for (const route of routes) {
     const operation = paths[route.path.replace(/:([^/]+)/g, '{$1}')]?.[route.method.toLowerCase()];
     if (!operation) continue;
+    const raw = route.hooks?.detail?.[RAW_BODY_DOC];
+    if (raw) operation.requestBody = raw;
+    delete operation[RAW_BODY_DOC];
     fillJsonBody(operation, route.hooks?.body);
     dropVoidContent(operation);
   }

@@ -1,0 +1,121 @@
+/**
+ * Image builds through the engine's classic builder. The response is read as it arrives, so the
+ * deployment log shows each step while it runs; a timeout or cancel closes the request, which
+ * is how the classic builder is told to stop (it has no cancel endpoint).
+ */
+import type Docker from 'dockerode';
+import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import { BuildError, canceled, incomplete, stepFailed, timedOut } from './errors.ts';
+import { existingContainers, removeLeftovers } from './leftovers.ts';
+import { BuildProgress, firstExposedPort, JsonLines } from './progress.ts';
+
+/** How to build one image. */
+export interface BuildOptions {
+  tag: string;
+  labels: Record<string, string>;
+  dockerfilePath: string;
+  memoryBytes: number;
+  timeoutMs: number;
+  signal: AbortSignal;
+  onLine: (line: string) => void;
+}
+
+/** The result of a successful build. */
+export interface BuiltImage {
+  imageId: string;
+  exposedPort: number | null;
+  durationMs: number;
+}
+
+/** Builds through dockerode's buildImage from the context stream, streams every output line to onLine (step headers, RUN output, errors), and returns the image id (from the aux ID message or by inspecting the tag) and the image's first EXPOSE port. */
+export async function buildImage(docker: Docker, context: Readable, opts: BuildOptions): Promise<BuiltImage> {
+  const started = Date.now();
+  if (opts.signal.aborted) {
+    context.destroy();
+    throw canceled(null);
+  }
+  const before = await existingContainers(docker);
+  const progress = new BuildProgress(opts.onLine);
+  const stopper = new AbortController();
+  let stoppedBy: 'cancel' | 'timeout' | null = null;
+  const stop = (why: 'cancel' | 'timeout') => {
+    stoppedBy ??= why;
+    stopper.abort();
+  };
+  const onCancel = () => stop('cancel');
+  opts.signal.addEventListener('abort', onCancel, { once: true });
+  const timer = setTimeout(() => stop('timeout'), opts.timeoutMs);
+  try {
+    await streamBuild(docker, context, opts, stopper.signal, progress);
+  } catch (err) {
+    if (stoppedBy === null) throw engineFailure(err, progress);
+  } finally {
+    clearTimeout(timer);
+    opts.signal.removeEventListener('abort', onCancel);
+    context.destroy(); // after an abort the request no longer reads it; release the source file
+  }
+  progress.flush();
+
+  if (stoppedBy !== null) {
+    await removeLeftovers(docker, progress.containers, before, opts.onLine);
+    throw stoppedBy === 'cancel' ? canceled(progress.step) : timedOut(opts.timeoutMs, progress.step);
+  }
+  if (progress.error !== null) throw stepFailed(progress.error, progress.step, opts.memoryBytes);
+  const image = await inspectResult(docker, progress.imageId ?? opts.tag, progress);
+  return {
+    imageId: image.Id,
+    exposedPort: firstExposedPort(image.Config?.ExposedPorts, progress.exposed),
+    durationMs: Date.now() - started,
+  };
+}
+
+async function streamBuild(docker: Docker, context: Readable, opts: BuildOptions, signal: AbortSignal, progress: BuildProgress) {
+  const response = (await docker.buildImage(context, {
+    t: opts.tag,
+    labels: opts.labels,
+    dockerfile: opts.dockerfilePath,
+    // The classic builder, whose stream format BuildProgress follows, whatever the engine's default.
+    version: '1',
+    rm: true,
+    forcerm: true, // intermediate containers are removed even when a step fails
+    memory: opts.memoryBytes,
+    memswap: opts.memoryBytes, // equal to memory: no swap on top of the limit
+    nocache: false,
+    // `pull` is left out: the engine then uses a local base image and pulls only a missing one,
+    // while pull=1 would contact the registry for every build.
+    abortSignal: signal,
+  })) as IncomingMessage;
+  // dockerode hands the abort signal to the request only; the response must be closed too.
+  const closeResponse = () => response.destroy();
+  signal.addEventListener('abort', closeResponse, { once: true });
+  if (signal.aborted) closeResponse();
+  try {
+    const lines = new JsonLines();
+    for await (const chunk of response) for (const msg of lines.push(chunk as Buffer)) progress.handle(msg);
+    for (const msg of lines.end()) progress.handle(msg);
+  } finally {
+    signal.removeEventListener('abort', closeResponse);
+  }
+}
+
+// An HTTP error status means the engine refused the request (a missing Dockerfile, an invalid
+// tag): the build's fault. A connection lost mid-stream ends the build without a result. Failing
+// to connect at all is the engine's problem, not the build's, and is passed on as is.
+function engineFailure(err: unknown, progress: BuildProgress): unknown {
+  const { statusCode, message } = err as { statusCode?: number; message?: string };
+  if (statusCode !== undefined) {
+    const reason = (message ?? '').replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
+    return new BuildError(`Build failed: ${reason || `the Docker engine answered ${statusCode}`}`);
+  }
+  return progress.started ? incomplete(progress.step) : err;
+}
+
+async function inspectResult(docker: Docker, ref: string, progress: BuildProgress) {
+  try {
+    return await docker.getImage(ref).inspect();
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) throw incomplete(progress.step);
+    throw err;
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * The Docker build context: the stored source re-streamed as a plain tar, with the entries the
+ * .dockerignore excludes left out (the engine's API does not apply it; the docker CLI normally
+ * does) and the generated Dockerfile added. Nothing is extracted to disk.
+ */
+import ignore from '@balena/dockerignore';
+import { createReadStream } from 'node:fs';
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { extract, pack as tarPack, type Header, type Pack } from 'tar-stream';
+import { GENERATED_DIR, type BuildPlan } from './plan.ts';
+
+/** Streams the stored source tar.gz as an (uncompressed) tar build context: entries matched by the .dockerignore are dropped (use the npm package @balena/dockerignore, already installed, with Docker's semantics; the Dockerfile and .dockerignore themselves are always kept), and a generated Dockerfile is added at plan.dockerfilePath (use a path like `.slipway/Dockerfile` that can't collide with user files; if a user file exists there, reject at planning). */
+export function buildContext(sourceTarGz: string, plan: BuildPlan): Readable {
+  const out = tarPack();
+  copyEntries(sourceTarGz, plan, out).then(
+    () => out.finalize(),
+    (err: Error) => out.destroy(err),
+  );
+  // tar-stream's streams are streamx ones; callers (and dockerode) get a Node stream, whose
+  // destroy() ends the iteration and so destroys the pack and stops the copy.
+  return Readable.from(out);
+}
+
+/**
+ * The .dockerignore the engine sees for a generated build: the user's rules plus one excluding
+ * the generated directory. After reading the Dockerfile the engine removes every file the
+ * .dockerignore matches, so `COPY . /www` does not ship (or serve) our Dockerfile. Without a
+ * user file the new one excludes itself too, keeping the image as the upload had it.
+ */
+export function generatedDockerignore(userRules: string | null): string {
+  return `${userRules ?? '.dockerignore'}\n${GENERATED_DIR}\n`;
+}
+
+async function copyEntries(sourceTarGz: string, plan: BuildPlan, out: Pack): Promise<void> {
+  const keep = contextFilter(plan);
+  const generated = plan.generatedDockerfile !== null;
+  const file = createReadStream(sourceTarGz);
+  const gunzip = createGunzip();
+  const entries = extract();
+  file.on('error', (err) => entries.destroy(err));
+  gunzip.on('error', (err) => entries.destroy(err));
+  file.pipe(gunzip).pipe(entries as unknown as Writable);
+  // A consumer that stops reading (an aborted build) destroys `out`; stop reading the source too.
+  out.on('close', () => entries.destroy());
+  try {
+    for await (const entry of entries) {
+      const name = entry.header.name.replace(/\/+$/, '');
+      if (generated && name === '.dockerignore') {
+        entry.resume();
+        addFile(out, '.dockerignore', generatedDockerignore(plan.dockerignore), entry.header);
+      } else if (keep(name)) {
+        await copyEntry(entry.header, entry as unknown as Readable, out);
+      } else {
+        entry.resume();
+      }
+    }
+  } finally {
+    file.destroy();
+  }
+  if (generated) {
+    if (plan.dockerignore === null) addFile(out, '.dockerignore', generatedDockerignore(null));
+    addFile(out, plan.dockerfilePath, plan.generatedDockerfile!);
+  }
+}
+
+/** Docker's .dockerignore semantics (case-sensitive, `!` exceptions, parent directories matching). */
+function contextFilter(plan: BuildPlan): (path: string) => boolean {
+  const rules = plan.dockerignore === null ? null : ignore({ ignorecase: false }).add(plan.dockerignore);
+  const generated = plan.generatedDockerfile !== null;
+  return (path) => {
+    // Planning refused uploads with files there; an empty directory of that name is dropped too.
+    if (generated && (path === GENERATED_DIR || path.startsWith(`${GENERATED_DIR}/`))) return false;
+    // The engine needs both to build; it drops them from the context itself when they are excluded.
+    if (path === plan.dockerfilePath || path === '.dockerignore') return true;
+    return rules === null || !rules.ignores(path);
+  };
+}
+
+async function copyEntry(h: Header, body: Readable, out: Pack): Promise<void> {
+  const header: Partial<Header> & { name: string } = { name: h.name, type: h.type, mode: h.mode, mtime: h.mtime, uid: h.uid, gid: h.gid, uname: h.uname, gname: h.gname };
+  if (h.type === 'file') {
+    await pipeline(body, out.entry({ ...header, size: h.size }) as unknown as Writable);
+    return;
+  }
+  body.resume();
+  out.entry(h.type === 'symlink' ? { ...header, linkname: h.linkname } : header);
+}
+
+function addFile(out: Pack, name: string, content: string, like?: Header): void {
+  out.entry({ name, type: 'file', mode: 0o644, mtime: like?.mtime ?? new Date(0), uid: 0, gid: 0, uname: 'root', gname: 'root' }, content);
+}

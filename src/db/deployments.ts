@@ -1,0 +1,112 @@
+import type { Db } from './open.ts';
+
+/** Every status a deployment can be in. */
+export const DEPLOYMENT_STATUSES = ['queued', 'building', 'deploying', 'live', 'failed', 'canceled', 'replaced'] as const;
+/** One of DEPLOYMENT_STATUSES. */
+export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
+/** Statuses after which nothing more happens to a deployment's log. */
+export const FINAL_STATUSES: readonly DeploymentStatus[] = ['live', 'failed', 'canceled', 'replaced'];
+/** Statuses of a deployment the worker is running. */
+export const ACTIVE_STATUSES: readonly DeploymentStatus[] = ['building', 'deploying'];
+
+/** What started a deployment. */
+export type DeploymentTrigger = 'upload' | 'retry' | 'rollback' | 'env' | 'restart' | 'scale';
+
+/** A row of the deployments table. */
+export interface DeploymentRow {
+  id: string;
+  project_id: string;
+  project: string;
+  number: number;
+  status: DeploymentStatus;
+  trigger: DeploymentTrigger;
+  retry_of: string | null;
+  rollback_of: string | null;
+  idempotency_key: string | null;
+  source_sha256: string | null;
+  source_bytes: number | null;
+  source_format: string | null;
+  source_path: string | null;
+  stack: string | null;
+  image_id: string | null;
+  image_tag: string | null;
+  exposed_port: number | null;
+  build_duration_ms: number | null;
+  failure_reason: string | null;
+  created_by: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  updated_at: string;
+}
+
+/** Columns a caller may change on an existing deployment. */
+export type DeploymentPatch = Partial<Omit<DeploymentRow, 'id' | 'project_id' | 'project' | 'number' | 'created_at'>>;
+
+/** Statements on the deployments table, prepared once. */
+export function deploymentRepo(db: Db) {
+  const insert = db.prepare(
+    `INSERT INTO deployments (id, project_id, project, number, status, trigger, retry_of, rollback_of, idempotency_key,
+       source_sha256, source_bytes, source_format, source_path, stack, image_id, image_tag, exposed_port, created_by, created_at, updated_at)
+     VALUES (@id, @project_id, @project, (SELECT coalesce(max(number), 0) + 1 FROM deployments WHERE project_id = @project_id),
+       @status, @trigger, @retry_of, @rollback_of, @idempotency_key, @source_sha256, @source_bytes, @source_format, @source_path,
+       @stack, @image_id, @image_tag, @exposed_port, @created_by, @created_at, @created_at)
+     RETURNING *`,
+  );
+  const byId = db.prepare('SELECT * FROM deployments WHERE id = ? AND project_id = ?');
+  const anyById = db.prepare('SELECT * FROM deployments WHERE id = ?');
+  const byKey = db.prepare('SELECT * FROM deployments WHERE project_id = ? AND idempotency_key = ?');
+  const list = db.prepare(
+    `SELECT * FROM deployments WHERE project_id = @project_id AND number < @before
+       AND (@status IS NULL OR status = @status) ORDER BY number DESC LIMIT @limit`,
+  );
+  const withStatus = db.prepare('SELECT * FROM deployments WHERE status IN (SELECT value FROM json_each(?)) ORDER BY created_at, id');
+  const queuedOf = db.prepare("SELECT * FROM deployments WHERE project_id = ? AND status = 'queued' AND id <> ?");
+  const nextRunnable = db.prepare(
+    `SELECT d.* FROM deployments d WHERE d.status = 'queued'
+       AND NOT EXISTS (SELECT 1 FROM deployments x WHERE x.project_id = d.project_id AND x.status IN ('building', 'deploying'))
+       AND d.project_id NOT IN (SELECT value FROM json_each(@busy))
+     ORDER BY d.created_at, d.id LIMIT 1`,
+  );
+  const withSource = db.prepare(
+    `SELECT * FROM deployments WHERE project_id = ? AND source_path IS NOT NULL ORDER BY number DESC`,
+  );
+  // Updates touch a handful of column sets; each shape is prepared once and reused.
+  const updates = new Map<string, ReturnType<Db['prepare']>>();
+  return {
+    /** Inserts with the next per-project number and returns the stored row. */
+    insert: (row: Omit<DeploymentRow, 'number' | 'updated_at' | 'build_duration_ms' | 'failure_reason' | 'started_at' | 'finished_at'>) =>
+      insert.get(row) as DeploymentRow,
+    find: (projectId: string, id: string) => byId.get(id, projectId) as DeploymentRow | undefined,
+    findAny: (id: string) => anyById.get(id) as DeploymentRow | undefined,
+    findByKey: (projectId: string, key: string) => byKey.get(projectId, key) as DeploymentRow | undefined,
+    /** Newest first, before number `before`. */
+    list: (q: { project_id: string; before: number; status: string | null; limit: number }) => list.all(q) as DeploymentRow[],
+    withStatus: (statuses: readonly DeploymentStatus[]) => withStatus.all(JSON.stringify(statuses)) as DeploymentRow[],
+    queuedOf: (projectId: string, exceptId: string) => queuedOf.all(projectId, exceptId) as DeploymentRow[],
+    /** The oldest queued deployment whose project has nothing running and is not in `busy`. */
+    nextRunnable: (busy: string[]) => nextRunnable.get({ busy: JSON.stringify(busy) }) as DeploymentRow | undefined,
+    /** Deployments of a project that still keep their source, newest first. */
+    withSource: (projectId: string) => withSource.all(projectId) as DeploymentRow[],
+    /** Applies `patch`, only while the row is still in one of `from` (when given); true if it changed. */
+    update(id: string, patch: DeploymentPatch, from?: readonly DeploymentStatus[]): boolean {
+      const keys = Object.keys(patch).filter((k) => (patch as Record<string, unknown>)[k] !== undefined);
+      const shape = `${keys.join(',')}|${from ? 'guarded' : ''}`;
+      let stmt = updates.get(shape);
+      if (!stmt) {
+        const sets = [...keys.map((k) => `${k} = @${k}`), 'updated_at = @updated_at'].join(', ');
+        const guard = from ? ` AND status IN (SELECT value FROM json_each(@from))` : '';
+        stmt = db.prepare(`UPDATE deployments SET ${sets} WHERE id = @id${guard}`);
+        updates.set(shape, stmt);
+      }
+      return stmt.run({ ...pick(patch, keys), id, updated_at: new Date().toISOString(), from: from ? JSON.stringify(from) : null }).changes > 0;
+    },
+  };
+}
+
+/** The deployments repository. */
+export type DeploymentRepo = ReturnType<typeof deploymentRepo>;
+
+function pick(patch: DeploymentPatch, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.map((k) => [k, (patch as Record<string, unknown>)[k]]));
+}

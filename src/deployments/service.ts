@@ -1,0 +1,215 @@
+import { rm } from 'node:fs/promises';
+import type { Db } from '../db/open.ts';
+import type { DeploymentRepo, DeploymentRow } from '../db/deployments.ts';
+import type { ProjectRepo, ProjectRow } from '../db/projects.ts';
+import { decodeCursor, toPage, type Page } from '../db/pagination.ts';
+import type { ActivityService, Actor } from '../activity/service.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
+import { newId, nowIso } from '../ids.ts';
+import { filesToCapture } from '../build/detect.ts';
+import type { Logger } from '../log.ts';
+import type { DeploymentLogs } from './logs.ts';
+import type { SourceStore } from './sources.ts';
+import { receiveUpload } from './upload.ts';
+import { toDeploymentView, type DeploymentView } from './view.ts';
+
+/** What the deployment service needs. */
+export interface DeploymentServiceDeps {
+  db: Db;
+  deployments: DeploymentRepo;
+  projects: ProjectRepo;
+  activity: ActivityService;
+  logs: DeploymentLogs;
+  sources: SourceStore;
+  log: Logger;
+  maxUploadBytes: number;
+  sourceRetention: number;
+  /** Tells the worker there may be something to run, and cancels what it runs. */
+  worker: { kick(): void; cancel(deploymentId: string): boolean };
+}
+
+/** Uploads, lists, cancels and retries deployments; the worker runs them. */
+export function deploymentService(d: DeploymentServiceDeps) {
+  function project(name: string): ProjectRow {
+    const row = d.projects.findByName(name);
+    if (!row) throw new NotFoundError(`No project named "${name}"`);
+    return row;
+  }
+
+  function find(projectName: string, id: string): DeploymentRow {
+    const row = d.deployments.find(project(projectName).id, id);
+    if (!row) throw new NotFoundError(`No deployment "${id}" in project "${projectName}"`);
+    return row;
+  }
+
+  /** Inserts a queued deployment, cancels older queued ones it supersedes, records it. */
+  function enqueue(actor: Actor, row: Parameters<DeploymentRepo['insert']>[0], action: string): DeploymentRow {
+    const inserted = d.db.transaction(() => {
+      const created = d.deployments.insert(row);
+      for (const older of d.deployments.queuedOf(row.project_id, created.id)) {
+        d.deployments.update(older.id, { status: 'canceled', failure_reason: `Superseded by deployment #${created.number}`, finished_at: nowIso() }, ['queued']);
+      }
+      d.activity.record(actor, {
+        action,
+        targetType: 'deployment',
+        target: created.id,
+        project: row.project,
+        changes: { number: created.number, trigger: created.trigger, source_sha256: created.source_sha256 },
+      });
+      return created;
+    })();
+    for (const older of d.deployments.queuedOf(row.project_id, inserted.id)) d.logs.wake(older.id);
+    d.logs.append(inserted.id, `Deployment #${inserted.number} queued (${inserted.trigger})`);
+    d.worker.kick();
+    return inserted;
+  }
+
+  return {
+    /** Receives and normalises an upload, then queues it; replays an Idempotency-Key. */
+    async upload(actor: Actor, projectName: string, request: Request, idempotencyKey: string | null): Promise<{ deployment: DeploymentView; replayed: boolean }> {
+      const p = project(projectName);
+      const existing = idempotencyKey ? d.deployments.findByKey(p.id, idempotencyKey) : undefined;
+      if (existing) return { deployment: toDeploymentView(existing), replayed: true };
+
+      const upload = await receiveUpload(request, d.sources.tmpDir(), d.maxUploadBytes);
+      const id = newId('dep');
+      let sourcePath: string | null = null;
+      try {
+        sourcePath = await d.sources.store(upload, p.name, id, filesToCapture(p.dockerfile));
+        const row = enqueueUpload(actor, p, id, sourcePath, upload, idempotencyKey);
+        if (row.id !== id) await d.sources.remove(sourcePath); // lost an idempotency race
+        await pruneSources(p.id);
+        return { deployment: toDeploymentView(row), replayed: row.id !== id };
+      } catch (err) {
+        if (sourcePath) await d.sources.remove(sourcePath);
+        throw err;
+      } finally {
+        await rm(upload.path, { force: true });
+      }
+    },
+
+    /** Newest first; `status` filters, e.g. failed. */
+    list(projectName: string, q: { status?: string; cursor?: string; limit: number }): Page<DeploymentView> {
+      const p = project(projectName);
+      const after = decodeCursor(q.cursor);
+      const rows = d.deployments.list({
+        project_id: p.id,
+        before: typeof after === 'number' ? after : Number.MAX_SAFE_INTEGER,
+        status: q.status ?? null,
+        limit: q.limit + 1,
+      });
+      const page = toPage(rows, q.limit, (r) => r.number);
+      return { data: page.data.map(toDeploymentView), pagination: page.pagination };
+    },
+
+    get: (projectName: string, id: string): DeploymentView => toDeploymentView(find(projectName, id)),
+
+    /** The row, for the log route (which must know when the log has ended). */
+    row: (projectName: string, id: string): DeploymentRow => find(projectName, id),
+
+    /** The current row by id, or undefined once deleted. */
+    rowOrNull: (id: string): DeploymentRow | undefined => d.deployments.findAny(id),
+
+    /** Cancels a queued deployment at once, a running one through the worker. */
+    cancel(actor: Actor, projectName: string, id: string): DeploymentView {
+      const row = find(projectName, id);
+      if (row.status === 'queued') {
+        const changed = d.db.transaction(() => {
+          const ok = d.deployments.update(id, { status: 'canceled', failure_reason: 'Canceled by request', finished_at: nowIso() }, ['queued']);
+          if (ok) d.activity.record(actor, { action: 'deployment.cancel', targetType: 'deployment', target: id, project: row.project });
+          return ok;
+        })();
+        if (changed) {
+          d.logs.append(id, 'Deployment canceled before it started');
+          return toDeploymentView(d.deployments.findAny(id)!);
+        }
+      } else if (row.status === 'building' || row.status === 'deploying') {
+        d.activity.record(actor, { action: 'deployment.cancel', targetType: 'deployment', target: id, project: row.project });
+        d.worker.cancel(id);
+        return toDeploymentView(d.deployments.findAny(id)!);
+      }
+      const now = d.deployments.findAny(id)!;
+      throw new ConflictError(`Cannot cancel deployment #${now.number}: it is already ${now.status}`);
+    },
+
+    /** Queues a new deployment built from the same stored source. */
+    retry(actor: Actor, projectName: string, id: string): DeploymentView {
+      const row = find(projectName, id);
+      if (!row.source_path) {
+        throw new ConflictError(`Cannot retry deployment #${row.number}: its source is no longer kept (SLIPWAY_SOURCE_RETENTION)`);
+      }
+      const created = enqueue(actor, { ...copySource(row), id: newId('dep'), status: 'queued', trigger: 'retry', retry_of: row.id, created_by: actor.tokenId, created_at: nowIso() }, 'deployment.retry');
+      return toDeploymentView(created);
+    },
+  };
+
+  function enqueueUpload(
+    actor: Actor,
+    p: ProjectRow,
+    id: string,
+    sourcePath: string,
+    upload: { sha256: string; bytes: number; format: string },
+    idempotencyKey: string | null,
+  ): DeploymentRow {
+    try {
+      return enqueue(actor, {
+        id,
+        project_id: p.id,
+        project: p.name,
+        status: 'queued',
+        trigger: 'upload',
+        retry_of: null,
+        rollback_of: null,
+        idempotency_key: idempotencyKey,
+        source_sha256: upload.sha256,
+        source_bytes: upload.bytes,
+        source_format: upload.format,
+        source_path: sourcePath,
+        stack: null,
+        image_id: null,
+        image_tag: null,
+        exposed_port: null,
+        created_by: actor.tokenId,
+        created_at: nowIso(),
+      }, 'deployment.create');
+    } catch (err) {
+      const raced = idempotencyKey ? d.deployments.findByKey(p.id, idempotencyKey) : undefined;
+      if (raced) return raced;
+      throw err;
+    }
+  }
+
+  /** Keeps the sources of the newest N deployments (and of any not yet finished). */
+  async function pruneSources(projectId: string): Promise<void> {
+    const rows = d.deployments.withSource(projectId);
+    const busy = (r: DeploymentRow) => r.status === 'queued' || r.status === 'building';
+    const pruned = rows.slice(d.sourceRetention).filter((r) => !busy(r));
+    // A retry shares its original's file: delete a file only when no kept row still uses it.
+    const stillUsed = new Set(rows.filter((r) => !pruned.includes(r)).map((r) => r.source_path));
+    for (const row of pruned) {
+      d.deployments.update(row.id, { source_path: null });
+      if (stillUsed.has(row.source_path)) continue;
+      await d.sources.remove(row.source_path!).catch((err) => d.log.warn('cannot prune source', { deployment: row.id, error: String(err) }));
+    }
+  }
+}
+
+/** The deployment service. */
+export type DeploymentService = ReturnType<typeof deploymentService>;
+
+function copySource(row: DeploymentRow) {
+  return {
+    project_id: row.project_id,
+    project: row.project,
+    rollback_of: null,
+    idempotency_key: null,
+    source_sha256: row.source_sha256,
+    source_bytes: row.source_bytes,
+    source_format: row.source_format,
+    source_path: row.source_path,
+    stack: null,
+    image_id: null,
+    image_tag: null,
+    exposed_port: null,
+  };
+}
