@@ -26,6 +26,10 @@ export interface Config {
   buildMemoryMb: number;
   buildConcurrency: number;
   sourceRetention: number;
+  releaseRetention: number;
+  drainTimeoutSeconds: number;
+  reconcileIntervalSeconds: number;
+  role: 'all' | 'api' | 'edge';
   maxArchiveEntries: number;
   maxExpandedBytes: number;
 }
@@ -89,6 +93,14 @@ export const SETTINGS = [
     description: 'Deployments of different projects that may run at once', parse: parseIntIn(1, 64) }),
   setting({ key: 'sourceRetention', env: 'SLIPWAY_SOURCE_RETENTION', flag: 'source-retention', default: '10',
     description: 'Uploaded sources kept per project, for retries', parse: parseIntIn(1, 1000) }),
+  setting({ key: 'releaseRetention', env: 'SLIPWAY_RELEASE_RETENTION', flag: 'release-retention', default: '5',
+    description: 'Images of this many recent releases are kept for rollbacks', parse: parseIntIn(1, 1000) }),
+  setting({ key: 'drainTimeoutSeconds', env: 'SLIPWAY_DRAIN_TIMEOUT', flag: 'drain-timeout', default: '30',
+    description: 'Seconds old instances get to finish in-flight requests after a swap', parse: parseIntIn(0, 3600) }),
+  setting({ key: 'reconcileIntervalSeconds', env: 'SLIPWAY_RECONCILE_INTERVAL', flag: 'reconcile-interval', default: '30',
+    description: 'Seconds between checks that the live containers match the desired state', parse: parseIntIn(1, 3600) }),
+  setting({ key: 'role', env: 'SLIPWAY_ROLE', flag: 'role', default: 'all',
+    description: 'all (API, worker and edge in one process), api (API and worker) or edge', parse: parseEnum(['all', 'api', 'edge'] as const) }),
   setting({ key: 'maxArchiveEntries', env: 'SLIPWAY_MAX_ARCHIVE_ENTRIES', flag: 'max-archive-entries', default: '20000',
     description: 'Most entries an uploaded archive may hold', parse: parseIntIn(1, 10_000_000) }),
   setting({ key: 'maxExpandedBytes', env: 'SLIPWAY_MAX_EXPANDED_BYTES', flag: 'max-expanded-bytes', default: String(1024 ** 3),

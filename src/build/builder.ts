@@ -40,7 +40,8 @@ export async function buildImage(docker: Docker, context: Readable, opts: BuildO
   const stopper = new AbortController();
   let stoppedBy: 'cancel' | 'timeout' | null = null;
   const stop = (why: 'cancel' | 'timeout') => {
-    stoppedBy ??= why;
+    // Once the engine has reported a failure, that stays the build's reason.
+    if (progress.error === null) stoppedBy ??= why;
     stopper.abort();
   };
   const onCancel = () => stop('cancel');
@@ -49,7 +50,7 @@ export async function buildImage(docker: Docker, context: Readable, opts: BuildO
   try {
     await streamBuild(docker, context, opts, stopper.signal, progress);
   } catch (err) {
-    if (stoppedBy === null) throw engineFailure(err, progress);
+    if (stoppedBy === null && progress.error === null) throw engineFailure(err, progress);
   } finally {
     clearTimeout(timer);
     opts.signal.removeEventListener('abort', onCancel);

@@ -19,36 +19,46 @@ export async function existingContainers(docker: Docker): Promise<Set<string>> {
   return new Set(all.map((c) => c.Id));
 }
 
-/** Force-removes the announced build containers that were created after `before` was taken, and waits until they are gone. */
+/**
+ * Force-removes the announced build containers that were created after `before` was taken, and
+ * waits until they are gone. Problems are reported through `onLine` rather than thrown: the
+ * caller is already failing the build, and its reason (cancel, timeout) must not be lost.
+ */
 export async function removeLeftovers(
   docker: Docker,
   announced: Iterable<string>,
   before: ReadonlySet<string>,
   onLine: (line: string) => void,
 ): Promise<void> {
-  const pending: string[] = [];
   for (const shortId of announced) {
-    const id = await fullId(docker, shortId);
-    if (id === null || before.has(id)) continue;
-    pending.push(id);
     try {
-      await docker.getContainer(id).remove({ force: true, v: true });
-      onLine(`Removed build container ${shortId}`);
+      const id = await fullId(docker, shortId);
+      if (id === null || before.has(id)) continue;
+      if (await removeContainer(docker, id)) onLine(`Removed build container ${shortId}`);
+      await waitUntilGone(docker, id);
     } catch (err) {
-      // 404: the builder removed it first; 409: its removal is already under way.
-      if (!hasStatus(err, 404, 409)) throw err;
+      onLine(`Could not remove build container ${shortId}: ${(err as Error).message}`);
     }
   }
-  await waitUntilGone(docker, pending);
 }
 
-async function waitUntilGone(docker: Docker, ids: string[]): Promise<void> {
+/** True if this call removed it; false if the builder's own cleanup got there first. */
+async function removeContainer(docker: Docker, id: string): Promise<boolean> {
+  try {
+    await docker.getContainer(id).remove({ force: true, v: true });
+    return true;
+  } catch (err) {
+    // 404: the builder removed it first; 409: its removal is already under way.
+    if (hasStatus(err, 404, 409)) return false;
+    throw err;
+  }
+}
+
+async function waitUntilGone(docker: Docker, id: string): Promise<void> {
   const deadline = Date.now() + GONE_WITHIN_MS;
-  for (const id of ids) {
-    while ((await fullId(docker, id)) !== null) {
-      if (Date.now() > deadline) throw new Error(`Build container ${id.slice(0, 12)} is still there after the build was stopped`);
-      await Bun.sleep(POLL_MS);
-    }
+  while ((await fullId(docker, id)) !== null) {
+    if (Date.now() > deadline) throw new Error(`still there ${GONE_WITHIN_MS / 1000} s after its removal`);
+    await Bun.sleep(POLL_MS);
   }
 }
 

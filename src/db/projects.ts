@@ -10,18 +10,20 @@ export interface ProjectRow {
   memory_mb: number;
   cpus: number;
   dockerfile: string | null;
+  deploy_timeout: number;
+  desired_state: 'running' | 'stopped';
   created_at: string;
   updated_at: string;
 }
 
 /** The settings a user may change. */
-export type ProjectSettings = Pick<ProjectRow, 'port' | 'health_check_path' | 'instances' | 'memory_mb' | 'cpus' | 'dockerfile'>;
+export type ProjectSettings = Pick<ProjectRow, 'port' | 'health_check_path' | 'instances' | 'memory_mb' | 'cpus' | 'dockerfile' | 'deploy_timeout'>;
 
 /** Statements on the projects table, prepared once. */
 export function projectRepo(db: Db) {
   const insert = db.prepare(
-    `INSERT INTO projects (id, name, port, health_check_path, instances, memory_mb, cpus, dockerfile, created_at, updated_at)
-     VALUES (@id, @name, @port, @health_check_path, @instances, @memory_mb, @cpus, @dockerfile, @created_at, @updated_at)`,
+    `INSERT INTO projects (id, name, port, health_check_path, instances, memory_mb, cpus, dockerfile, deploy_timeout, desired_state, created_at, updated_at)
+     VALUES (@id, @name, @port, @health_check_path, @instances, @memory_mb, @cpus, @dockerfile, @deploy_timeout, @desired_state, @created_at, @updated_at)`,
   );
   const byName = db.prepare('SELECT * FROM projects WHERE name = ?');
   const list = db.prepare(
@@ -32,10 +34,12 @@ export function projectRepo(db: Db) {
   );
   const update = db.prepare(
     `UPDATE projects SET port = @port, health_check_path = @health_check_path, instances = @instances,
-       memory_mb = @memory_mb, cpus = @cpus, dockerfile = @dockerfile, updated_at = @updated_at
+       memory_mb = @memory_mb, cpus = @cpus, dockerfile = @dockerfile, deploy_timeout = @deploy_timeout,
+       desired_state = @desired_state, updated_at = @updated_at
      WHERE name = @name`,
   );
   const remove = db.prepare('DELETE FROM projects WHERE name = ?');
+  const all = db.prepare('SELECT * FROM projects ORDER BY name');
   return {
     insert: (row: ProjectRow) => void insert.run(row),
     findByName: (name: string) => byName.get(name) as ProjectRow | undefined,
@@ -44,6 +48,7 @@ export function projectRepo(db: Db) {
       list.all({ ...q, only: q.only ? JSON.stringify(q.only) : null }) as ProjectRow[],
     update: (row: ProjectRow) => void update.run(row),
     remove: (name: string) => remove.run(name).changes > 0,
+    all: () => all.all() as ProjectRow[],
   };
 }
 

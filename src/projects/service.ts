@@ -13,6 +13,7 @@ export const PROJECT_DEFAULTS: ProjectSettings = {
   memory_mb: 512,
   cpus: 1,
   dockerfile: null,
+  deploy_timeout: 60,
 };
 
 /** A project as the API shows it. */
@@ -32,7 +33,7 @@ export function projectService(db: Db, repo: ProjectRepo, activity: ActivityServ
     /** Creates a project; 409 when the name is taken. */
     create(actor: Actor, input: { name: string } & Partial<ProjectSettings>): ProjectView {
       const now = nowIso();
-      const row: ProjectRow = { ...PROJECT_DEFAULTS, ...input, id: newId('prj'), created_at: now, updated_at: now };
+      const row: ProjectRow = { ...PROJECT_DEFAULTS, ...input, desired_state: 'running', id: newId('prj'), created_at: now, updated_at: now };
       db.transaction(() => {
         if (repo.findByName(row.name)) throw new ConflictError(`Cannot create project "${row.name}": the name is taken`);
         repo.insert(row);
@@ -100,8 +101,8 @@ export function projectService(db: Db, repo: ProjectRepo, activity: ActivityServ
 export type ProjectService = ReturnType<typeof projectService>;
 
 function settingsOf(row: ProjectRow): ProjectSettings {
-  const { port, health_check_path, instances, memory_mb, cpus, dockerfile } = row;
-  return { port, health_check_path, instances, memory_mb, cpus, dockerfile };
+  const { port, health_check_path, instances, memory_mb, cpus, dockerfile, deploy_timeout } = row;
+  return { port, health_check_path, instances, memory_mb, cpus, dockerfile, deploy_timeout };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -19,6 +19,10 @@ describe('configuration', () => {
       buildMemoryMb: 2048,
       buildConcurrency: 2,
       sourceRetention: 10,
+      releaseRetention: 5,
+      drainTimeoutSeconds: 30,
+      reconcileIntervalSeconds: 30,
+      role: 'all',
       maxArchiveEntries: 20000,
       maxExpandedBytes: 1024 ** 3,
     });

@@ -13,6 +13,7 @@ const settings = {
   instances: t.Integer({ minimum: 1, maximum: 20 }),
   memory_mb: t.Integer({ minimum: 64, maximum: 262144, description: 'Memory limit per instance, MiB' }),
   cpus: t.Number({ minimum: 0.05, maximum: 64, description: 'CPU limit per instance, in cores' }),
+  deploy_timeout: t.Integer({ minimum: 5, maximum: 3600, description: 'Seconds a new instance has to pass its health check' }),
   dockerfile: t.Union(
     [t.String({ minLength: 1, maxLength: 255, pattern: '^(?!/)(?!.*(^|/)\\.\\.(/|$))[A-Za-z0-9._/-]+$' }), t.Null()],
     { description: 'Path of the Dockerfile inside the source; null: ./Dockerfile or a generated one' },
@@ -25,6 +26,7 @@ export const Project = t.Object({
   name: ProjectName,
   hostname: t.String({ description: 'Where the edge serves the project', examples: ['web.localhost'] }),
   ...settings,
+  desired_state: t.UnionEnum(['running', 'stopped'], { description: 'stopped after POST …/stop until POST …/start' }),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
@@ -39,6 +41,7 @@ export const CreateProjectBody = t.Object(
     memory_mb: t.Optional(settings.memory_mb),
     cpus: t.Optional(settings.cpus),
     dockerfile: t.Optional(settings.dockerfile),
+    deploy_timeout: t.Optional(settings.deploy_timeout),
   },
   { additionalProperties: false },
 );
@@ -52,6 +55,7 @@ export const UpdateProjectBody = t.Object(
     memory_mb: t.Optional(settings.memory_mb),
     cpus: t.Optional(settings.cpus),
     dockerfile: t.Optional(settings.dockerfile),
+    deploy_timeout: t.Optional(settings.deploy_timeout),
   },
   { additionalProperties: false },
 );

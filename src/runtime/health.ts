@@ -1,0 +1,69 @@
+import type Docker from 'dockerode';
+
+/** How to decide an instance is ready. */
+export interface HealthCheck {
+  containerId: string;
+  target: string;
+  path: string;
+  timeoutMs: number;
+  intervalMs?: number;
+  signal: AbortSignal;
+}
+
+/** Thrown when an instance never became healthy; the message is the deployment's reason. */
+export class UnhealthyError extends Error {}
+
+/**
+ * Polls `GET http://<target><path>` (from Slipway itself: no curl needed in the image) until
+ * it answers 2xx or 3xx. Fails early when the container exits or is OOM-killed, and after
+ * `timeoutMs` with the last thing that went wrong.
+ */
+export async function waitHealthy(docker: Docker, check: HealthCheck): Promise<void> {
+  const deadline = Date.now() + check.timeoutMs;
+  const interval = check.intervalMs ?? 1000;
+  let last = 'no answer yet';
+  while (true) {
+    if (check.signal.aborted) throw new UnhealthyError('Health check stopped: the deployment was aborted');
+    const state = (await docker.getContainer(check.containerId).inspect()).State;
+    if (state.OOMKilled) throw new UnhealthyError('The container was killed: out of memory');
+    if (!state.Running || state.Restarting) {
+      throw new UnhealthyError(`The container exited with code ${state.ExitCode} before it turned healthy`);
+    }
+    try {
+      const res = await fetch(`http://${check.target}${check.path}`, {
+        redirect: 'manual',
+        signal: AbortSignal.any([check.signal, AbortSignal.timeout(Math.min(5000, interval * 5))]),
+      });
+      await res.body?.cancel();
+      if (res.status >= 200 && res.status < 400) return;
+      last = `HTTP ${res.status}`;
+    } catch (err) {
+      last = (err as Error).message || String(err);
+    }
+    if (Date.now() + interval > deadline) {
+      throw new UnhealthyError(`The app did not answer GET ${check.path} with 2xx or 3xx within ${Math.round(check.timeoutMs / 1000)} s (last: ${last})`);
+    }
+    await Bun.sleep(interval);
+  }
+}
+
+/** The last `lines` log lines of a container, stdout and stderr merged, for failure reports. */
+export async function lastLogLines(docker: Docker, containerId: string, lines = 20): Promise<string[]> {
+  try {
+    const raw = (await docker.getContainer(containerId).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as Buffer;
+    return demux(raw).split('\n').filter((l) => l !== '');
+  } catch {
+    return [];
+  }
+}
+
+/** Strips Docker's 8-byte stream headers from a non-TTY log buffer. */
+function demux(buf: Buffer): string {
+  const out: Buffer[] = [];
+  for (let i = 0; i + 8 <= buf.length; ) {
+    const size = buf.readUInt32BE(i + 4);
+    out.push(buf.subarray(i + 8, i + 8 + size));
+    i += 8 + size;
+  }
+  return Buffer.concat(out).toString('utf8');
+}

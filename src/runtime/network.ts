@@ -1,0 +1,25 @@
+import type Docker from 'dockerode';
+
+/** The name of a project's private Docker network. */
+export function networkName(project: string): string {
+  return `slipway-${project}`;
+}
+
+/** Creates the project's bridge network if it does not exist; returns its name. */
+export async function ensureProjectNetwork(docker: Docker, project: string): Promise<string> {
+  const name = networkName(project);
+  const found = await docker.listNetworks({ filters: { name: [name], label: ['slipway.managed=true'] } });
+  if (found.some((n) => n.Name === name)) return name;
+  try {
+    await docker.createNetwork({
+      Name: name,
+      Driver: 'bridge',
+      CheckDuplicate: true,
+      Labels: { 'slipway.managed': 'true', 'slipway.project': project },
+    });
+  } catch (err) {
+    // Another deployment of the same project may have created it a moment ago.
+    if ((err as { statusCode?: number }).statusCode !== 409) throw err;
+  }
+  return name;
+}
