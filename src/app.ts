@@ -11,6 +11,7 @@ import { meRoutes } from './api/me/routes.ts';
 import { projectRoutes } from './api/projects/routes.ts';
 import { tokenRoutes } from './api/tokens/routes.ts';
 import { deploymentRoutes, UPLOAD_PATHS } from './api/deployments/routes.ts';
+import { lifecycleRoutes } from './api/projects/lifecycle-routes.ts';
 
 /** The Elysia app of the API, without listen(): tests call `.handle()` on it. */
 export function createApp(deps: Deps) {
@@ -30,6 +31,7 @@ export function createApp(deps: Deps) {
         .use(tokenRoutes(deps))
         .use(projectRoutes(deps))
         .use(deploymentRoutes(deps))
+        .use(lifecycleRoutes(deps))
         .use(activityRoutes(deps)),
     );
 

@@ -19,6 +19,9 @@ import { deploymentService, type DeploymentService } from './deployments/service
 import { DEFAULT_LIMITS } from './archive/limits.ts';
 import { DeployWorker } from './jobs/worker.ts';
 import { deploymentPipeline, type Releaser } from './jobs/pipeline.ts';
+import { edgeRepo, type EdgeRepo } from './db/edge.ts';
+import { releaseService, type ReleaseService } from './release/service.ts';
+import { reconciler } from './release/reconciler.ts';
 
 /** Everything the app and the CLI need, built once. */
 export interface Deps {
@@ -34,6 +37,9 @@ export interface Deps {
   deployments: DeploymentService;
   logs: DeploymentLogs;
   worker: DeployWorker;
+  edge: EdgeRepo;
+  releases: ReleaseService;
+  reconciler: ReturnType<typeof reconciler>;
   close(): void;
 }
 
@@ -63,6 +69,21 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     maxEntries: config.maxArchiveEntries,
     maxTotalBytes: config.maxExpandedBytes,
   });
+  const edge = edgeRepo(db);
+  const releaseDeps = {
+    db,
+    docker,
+    edge,
+    log,
+    deployments,
+    projects,
+    activity,
+    logs,
+    drainTimeoutMs: config.drainTimeoutSeconds * 1000,
+    releaseRetention: config.releaseRetention,
+    envFor: () => ({}),
+  };
+  const releases = releaseService(releaseDeps);
   const worker: DeployWorker = new DeployWorker(deployments, logs, log, config.buildConcurrency, (row, signal) =>
     pipeline(row, signal),
   );
@@ -75,7 +96,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     images: config.images,
     buildTimeoutMs: config.buildTimeoutSeconds * 1000,
     buildMemoryBytes: config.buildMemoryMb * 1024 * 1024,
-    release: options.release ?? notYetReleasable,
+    release: options.release ?? releases.release,
     finish: (id, status, reason) => worker.finish(id, status, reason),
   });
   return {
@@ -90,6 +111,9 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     deploymentRepo: deployments,
     logs,
     worker,
+    edge,
+    releases,
+    reconciler: reconciler(releaseDeps, releases.locks),
     deployments: deploymentService({
       db,
       deployments,
@@ -101,11 +125,12 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
       maxUploadBytes: config.maxUploadBytes,
       sourceRetention: config.sourceRetention,
       worker,
+      imageExists: (ref) =>
+        docker
+          .getImage(ref)
+          .inspect()
+          .then(() => true, () => false),
     }),
     close: () => db.close(),
   };
 }
-
-const notYetReleasable: Releaser = async () => {
-  throw new Error('Running built images is not available yet');
-};

@@ -37,27 +37,19 @@ export async function buildImage(docker: Docker, context: Readable, opts: BuildO
   }
   const before = await existingContainers(docker);
   const progress = new BuildProgress(opts.onLine);
-  const stopper = new AbortController();
-  let stoppedBy: 'cancel' | 'timeout' | null = null;
-  const stop = (why: 'cancel' | 'timeout') => {
-    // Once the engine has reported a failure, that stays the build's reason.
-    if (progress.error === null) stoppedBy ??= why;
-    stopper.abort();
-  };
-  const onCancel = () => stop('cancel');
-  opts.signal.addEventListener('abort', onCancel, { once: true });
-  const timer = setTimeout(() => stop('timeout'), opts.timeoutMs);
+  // Once the engine has reported a failure, that stays the build's reason.
+  const stops = watchStops(opts.signal, opts.timeoutMs, () => progress.error !== null);
   try {
-    await streamBuild(docker, context, opts, stopper.signal, progress);
+    await streamBuild(docker, context, opts, stops.signal, progress);
   } catch (err) {
-    if (stoppedBy === null && progress.error === null) throw engineFailure(err, progress);
+    if (stops.reason() === null && progress.error === null) throw engineFailure(err, progress);
   } finally {
-    clearTimeout(timer);
-    opts.signal.removeEventListener('abort', onCancel);
+    stops.dispose();
     context.destroy(); // after an abort the request no longer reads it; release the source file
   }
   progress.flush();
 
+  const stoppedBy = stops.reason();
   if (stoppedBy !== null) {
     await removeLeftovers(docker, progress.containers, before, opts.onLine);
     throw stoppedBy === 'cancel' ? canceled(progress.step) : timedOut(opts.timeoutMs, progress.step);
@@ -68,6 +60,28 @@ export async function buildImage(docker: Docker, context: Readable, opts: BuildO
     imageId: image.Id,
     exposedPort: firstExposedPort(image.Config?.ExposedPorts, progress.exposed),
     durationMs: Date.now() - started,
+  };
+}
+
+/** Aborts the build request on the caller's signal or at the timeout, remembering which came first. */
+function watchStops(caller: AbortSignal, timeoutMs: number, alreadyFailed: () => boolean) {
+  const controller = new AbortController();
+  let reason: 'cancel' | 'timeout' | null = null;
+  const stop = (why: 'cancel' | 'timeout') => {
+    if (!alreadyFailed()) reason ??= why;
+    controller.abort();
+  };
+  const onCancel = () => stop('cancel');
+  caller.addEventListener('abort', onCancel, { once: true });
+  if (caller.aborted) onCancel(); // aborted while the build was being prepared
+  const timer = setTimeout(() => stop('timeout'), timeoutMs);
+  return {
+    signal: controller.signal,
+    reason: () => reason,
+    dispose: () => {
+      clearTimeout(timer);
+      caller.removeEventListener('abort', onCancel);
+    },
   };
 }
 

@@ -24,6 +24,8 @@ export interface DeploymentServiceDeps {
   log: Logger;
   maxUploadBytes: number;
   sourceRetention: number;
+  /** Whether the engine still has an image (rollbacks need their release's image). */
+  imageExists(ref: string): Promise<boolean>;
   /** Tells the worker there may be something to run, and cancels what it runs. */
   worker: { kick(): void; cancel(deploymentId: string): boolean };
 }
@@ -130,6 +132,44 @@ export function deploymentService(d: DeploymentServiceDeps) {
       }
       const now = d.deployments.findAny(id)!;
       throw new ConflictError(`Cannot cancel deployment #${now.number}: it is already ${now.status}`);
+    },
+
+    /**
+     * Queues a deployment that makes an earlier release live again: its image, no rebuild.
+     * Without an id, the release that was live before the current one.
+     */
+    async rollback(actor: Actor, projectName: string, targetId: string | null): Promise<DeploymentView> {
+      const p = project(projectName);
+      const target = targetId
+        ? find(projectName, targetId)
+        : d.deployments.list({ project_id: p.id, before: Number.MAX_SAFE_INTEGER, status: 'replaced', limit: 1 })[0];
+      if (!target) throw new ConflictError(`Cannot roll back "${projectName}": no earlier release has been live`);
+      if (target.status === 'live') throw new ConflictError(`Cannot roll back to deployment #${target.number}: it is live now`);
+      if (target.status !== 'replaced' || !target.image_tag) {
+        throw new ConflictError(`Cannot roll back to deployment #${target.number}: it never went live`);
+      }
+      if (!(await d.imageExists(target.image_tag))) {
+        throw new ConflictError(`Cannot roll back to deployment #${target.number}: its image was pruned (SLIPWAY_RELEASE_RETENTION)`);
+      }
+      const created = enqueue(
+        actor,
+        {
+          ...copySource(target),
+          id: newId('dep'),
+          status: 'queued',
+          trigger: 'rollback',
+          retry_of: null,
+          rollback_of: target.id,
+          stack: target.stack,
+          image_id: target.image_id,
+          image_tag: target.image_tag,
+          exposed_port: target.exposed_port,
+          created_by: actor.tokenId,
+          created_at: nowIso(),
+        },
+        'deployment.rollback',
+      );
+      return toDeploymentView(created);
     },
 
     /** Queues a new deployment built from the same stored source. */

@@ -28,6 +28,11 @@ const EXPECTED: Record<string, { rule: AccessRule; body?: unknown }> = {
   'GET /v1/projects/:name/deployments/:id/logs': { rule: { scope: 'read', project: 'param' } },
   'POST /v1/projects/:name/deployments/:id/cancel': { rule: { scope: 'deploy', project: 'param' } },
   'POST /v1/projects/:name/deployments/:id/retry': { rule: { scope: 'deploy', project: 'param' } },
+  'POST /v1/projects/:name/stop': { rule: { scope: 'deploy', project: 'param' } },
+  'POST /v1/projects/:name/start': { rule: { scope: 'deploy', project: 'param' } },
+  'POST /v1/projects/:name/restart': { rule: { scope: 'deploy', project: 'param' } },
+  'POST /v1/projects/:name/scale': { rule: { scope: 'deploy', project: 'param' }, body: { instances: 2 } },
+  'POST /v1/projects/:name/rollback': { rule: { scope: 'deploy', project: 'param' } },
 };
 
 type Caller = 'none' | 'read' | 'deploy' | 'admin' | 'other-project';

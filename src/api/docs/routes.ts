@@ -59,6 +59,8 @@ export function docsRoutes() {
             { name: 'System', description: 'Health of the agent' },
             { name: 'Tokens', description: 'API tokens and the calling identity' },
             { name: 'Projects', description: 'Apps and their settings' },
+            { name: 'Deployments', description: 'Uploads, builds, their logs and history' },
+            { name: 'Lifecycle', description: 'Stop, start, restart, scale and roll back the live release' },
             { name: 'Activity', description: 'The audit log' },
           ],
           components: {

@@ -1,0 +1,32 @@
+import type Docker from 'dockerode';
+import type { DeploymentRow } from '../db/deployments.ts';
+import type { Logger } from '../log.ts';
+
+/**
+ * Removes the project's Slipway-built images that rollbacks no longer need: kept are the images
+ * of the newest `keep` releases that went live, and of anything not yet finished. Only images
+ * carrying `slipway.managed=true` and this project's label are ever considered.
+ */
+export async function pruneImages(docker: Docker, project: string, deployments: DeploymentRow[], keep: number, log: Logger): Promise<number> {
+  const released = deployments.filter((d) => d.status === 'live' || d.status === 'replaced').sort((a, b) => b.number - a.number);
+  const keepIds = new Set([
+    ...released.slice(0, keep).map((d) => d.id),
+    ...deployments.filter((d) => ['queued', 'building', 'deploying'].includes(d.status)).map((d) => d.id),
+  ]);
+  // A rollback or a retry reuses its original's image: keep the image of every kept deployment's origin too.
+  const keepTags = new Set(deployments.filter((d) => keepIds.has(d.id)).map((d) => d.image_tag).filter(Boolean));
+  const images = await docker.listImages({ filters: { label: ['slipway.managed=true', `slipway.project=${project}`] } });
+  let removed = 0;
+  for (const image of images) {
+    const tags = image.RepoTags ?? [];
+    if (keepIds.has(image.Labels?.['slipway.deployment'] ?? '') || tags.some((t) => keepTags.has(t))) continue;
+    try {
+      await docker.getImage(image.Id).remove({ force: false });
+      removed++;
+    } catch (err) {
+      // In use by a container, or shared with a kept image: leave it.
+      log.debug('image kept', { image: image.Id, reason: (err as Error).message });
+    }
+  }
+  return removed;
+}

@@ -1,0 +1,23 @@
+/**
+ * One operation at a time per project (deploy, rollback, restart, scale, stop, start, repair),
+ * so that two of them never start and stop each other's containers.
+ */
+export class ProjectLocks {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  /** Runs `fn` once every earlier holder of `project`'s lock has finished. */
+  async run<T>(project: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(project) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    const tail = previous.then(() => mine);
+    this.tails.set(project, tail);
+    await previous;
+    try {
+      return await fn();
+    } finally {
+      release();
+      if (this.tails.get(project) === tail) this.tails.delete(project);
+    }
+  }
+}

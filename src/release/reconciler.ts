@@ -1,0 +1,55 @@
+import type { ProjectRow } from '../db/projects.ts';
+import type { DeploymentRow } from '../db/deployments.ts';
+import { listInstances, removeInstances, type ListedInstance } from '../runtime/instances.ts';
+import { rollOut } from './rollout.ts';
+import type { ReleaseDeps } from './service.ts';
+import type { ProjectLocks } from './locks.ts';
+
+/**
+ * Brings Docker back in line with the database, at start and then periodically: the edge gets
+ * the live instances' current addresses (a restarted container may have a new host port),
+ * missing or dead instances of a live release are replaced through a health-gated rollout, and
+ * Slipway app containers that belong to nothing live or in progress are removed.
+ */
+export function reconciler(d: ReleaseDeps, locks: ProjectLocks) {
+  async function reconcileProject(p: ProjectRow, liveRow: DeploymentRow | undefined, instances: ListedInstance[]): Promise<void> {
+    const busy = d.deployments.withStatus(['building', 'deploying']).some((r) => r.project_id === p.id);
+    if (busy) return; // a deployment in flight owns this project's containers for now
+    const current = instances.filter((i) => i.deploymentId === liveRow?.id);
+    const strays = instances.filter((i) => i.deploymentId !== liveRow?.id || p.desired_state === 'stopped');
+    if (strays.length > 0) await removeInstances(d.docker, strays.map((i) => i.containerId), 5);
+    if (!liveRow || p.desired_state === 'stopped') {
+      if (d.edge.route(p.name)?.targets !== '[]') d.edge.setRoute({ project: p.name, deployment_id: liveRow?.id ?? null, hostnames: [], targets: [] });
+      return;
+    }
+    const running = current.filter((i) => i.state === 'running' && i.target);
+    if (running.length < p.instances) {
+      d.logs.append(liveRow.id, `Reconciler: ${running.length} of ${p.instances} instances running; replacing them`);
+      const { drained } = await rollOut(d, { project: p, deployment: liveRow, count: p.instances, signal: new AbortController().signal, log: (l) => d.logs.append(liveRow.id, l) });
+      await drained;
+      return;
+    }
+    const targets = running.map((i) => i.target!).sort();
+    const route = d.edge.route(p.name);
+    if (!route || JSON.stringify([...JSON.parse(route.targets)].sort()) !== JSON.stringify(targets)) {
+      d.edge.setRoute({ project: p.name, deployment_id: liveRow.id, hostnames: [], targets });
+    }
+  }
+
+  return {
+    /** One pass over every project; errors of one project do not stop the others. */
+    async run(): Promise<void> {
+      const liveRows = d.deployments.withStatus(['live']);
+      const all = await listInstances(d.docker);
+      const projects = d.projects.all();
+      for (const p of projects) {
+        await locks
+          .run(p.name, () => reconcileProject(p, liveRows.find((r) => r.project_id === p.id), all.filter((i) => i.project === p.name)))
+          .catch((err) => d.log.warn('reconcile failed', { project: p.name, error: String(err) }));
+      }
+      // Containers of projects that no longer exist.
+      const orphans = all.filter((i) => !projects.some((p) => p.name === i.project));
+      if (orphans.length > 0) await removeInstances(d.docker, orphans.map((i) => i.containerId), 5);
+    },
+  };
+}

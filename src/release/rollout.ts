@@ -1,0 +1,125 @@
+import type Docker from 'dockerode';
+import type { Db } from '../db/open.ts';
+import type { DeploymentRow } from '../db/deployments.ts';
+import type { ProjectRow } from '../db/projects.ts';
+import type { EdgeRepo } from '../db/edge.ts';
+import type { Logger } from '../log.ts';
+import { ensureProjectNetwork } from '../runtime/network.ts';
+import { listInstances, removeInstances, startInstance, type Instance } from '../runtime/instances.ts';
+import { lastLogLines, waitHealthy } from '../runtime/health.ts';
+import { waitDrained } from './drain.ts';
+
+/** What a rollout needs. */
+export interface RolloutDeps {
+  db: Db;
+  docker: Docker;
+  edge: EdgeRepo;
+  log: Logger;
+  drainTimeoutMs: number;
+  /** The env an instance of `deployment` runs with (PORT is added on top). */
+  envFor(project: ProjectRow, deployment: DeploymentRow): Record<string, string>;
+}
+
+/** One rollout: `count` new instances of `deployment` replace whatever the project runs now. */
+export interface Rollout {
+  project: ProjectRow;
+  deployment: DeploymentRow;
+  count: number;
+  signal: AbortSignal;
+  log: (line: string) => void;
+  /** Runs in the transaction that switches traffic; throwing there aborts the switch. */
+  onSwitch?: () => void;
+}
+
+/**
+ * The zero-downtime swap, after kamal-proxy: start the new instances, wait until every one
+ * passes its health check, switch the edge to them in one step, then let the old instances
+ * finish their in-flight requests (up to the drain timeout) before stopping them. If anything
+ * fails before the switch, the new instances are removed and the old ones never notice.
+ * Resolves once traffic has switched; `drained` settles when the old instances are gone.
+ */
+export async function rollOut(d: RolloutDeps, r: Rollout): Promise<{ targets: string[]; drained: Promise<void> }> {
+  const network = await ensureProjectNetwork(d.docker, r.project.name);
+  const port = r.project.port ?? r.deployment.exposed_port ?? 8080;
+  const image = r.deployment.image_id ?? r.deployment.image_tag!;
+  const env = d.envFor(r.project, r.deployment);
+  r.log(`Starting ${r.count} instance${r.count === 1 ? '' : 's'} of #${r.deployment.number} (port ${port})`);
+  const started = await Promise.allSettled(
+    Array.from({ length: r.count }, () =>
+      startInstance(d.docker, {
+        project: r.project.name,
+        deploymentId: r.deployment.id,
+        number: r.deployment.number,
+        image,
+        network,
+        port,
+        env,
+        memoryMb: r.project.memory_mb,
+        cpus: r.project.cpus,
+      }),
+    ),
+  );
+  const fresh = started.filter((s): s is PromiseFulfilledResult<Instance> => s.status === 'fulfilled').map((s) => s.value);
+  const failedStart = started.find((s) => s.status === 'rejected') as PromiseRejectedResult | undefined;
+  if (failedStart) {
+    await removeInstances(d.docker, fresh.map((i) => i.containerId), 0);
+    throw new Error(`Cannot start the container: ${(failedStart.reason as Error).message}`);
+  }
+  await healthGate(d, r, fresh);
+
+  const previous = (await listInstances(d.docker, r.project.name)).filter((i) => !fresh.some((f) => f.containerId === i.containerId));
+  const targets = fresh.map((i) => i.target);
+  let version: number;
+  try {
+    version = d.db.transaction(() => {
+      r.onSwitch?.();
+      return d.edge.setRoute({ project: r.project.name, deployment_id: r.deployment.id, hostnames: [], targets });
+    })();
+  } catch (err) {
+    await removeInstances(d.docker, fresh.map((i) => i.containerId), 0);
+    throw err;
+  }
+  r.log(`Traffic switched to ${targets.join(', ')}`);
+  const drained = retire(d, r, version, previous);
+  return { targets, drained };
+}
+
+/** Waits for every new instance to turn healthy; on the first failure reports it and removes them all. */
+async function healthGate(d: RolloutDeps, r: Rollout, fresh: Instance[]): Promise<void> {
+  const siblings = new AbortController();
+  const signal = AbortSignal.any([r.signal, siblings.signal]);
+  const checks = fresh.map((i) =>
+    waitHealthy(d.docker, { containerId: i.containerId, target: i.target, path: r.project.health_check_path, timeoutMs: r.project.deploy_timeout * 1000, signal }).catch(
+      async (err: Error) => {
+        siblings.abort();
+        throw Object.assign(err, { instance: i });
+      },
+    ),
+  );
+  const results = await Promise.allSettled(checks);
+  const failure = results.find((x) => x.status === 'rejected' && !(x.reason as Error).message.startsWith('Health check stopped')) ??
+    results.find((x) => x.status === 'rejected');
+  if (!failure) {
+    r.log(`All ${fresh.length} instance${fresh.length === 1 ? '' : 's'} passed GET ${r.project.health_check_path}`);
+    return;
+  }
+  const err = (failure as PromiseRejectedResult).reason as Error & { instance?: Instance };
+  if (err.instance) {
+    const lines = await lastLogLines(d.docker, err.instance.containerId);
+    if (lines.length > 0) {
+      r.log(`Last log lines of ${err.instance.containerId.slice(0, 12)}:`);
+      for (const line of lines) r.log(`  ${line}`);
+    }
+  }
+  await removeInstances(d.docker, fresh.map((i) => i.containerId), 0);
+  throw new Error(err.message);
+}
+
+/** Drains and removes the instances traffic no longer goes to. */
+async function retire(d: RolloutDeps, r: Rollout, version: number, previous: { containerId: string; target: string | null }[]): Promise<void> {
+  if (previous.length === 0) return;
+  const targets = previous.map((p) => p.target).filter((t): t is string => t !== null);
+  const outcome = await waitDrained(d.edge, version, targets, d.drainTimeoutMs);
+  if (outcome === 'timeout') d.log.warn('drain timed out; stopping old instances anyway', { project: r.project.name, targets });
+  await removeInstances(d.docker, previous.map((p) => p.containerId));
+}

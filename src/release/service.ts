@@ -1,0 +1,147 @@
+import type Docker from 'dockerode';
+import type { Db } from '../db/open.ts';
+import type { DeploymentRepo, DeploymentRow } from '../db/deployments.ts';
+import type { ProjectRepo, ProjectRow } from '../db/projects.ts';
+import type { EdgeRepo } from '../db/edge.ts';
+import type { ActivityService, Actor } from '../activity/service.ts';
+import type { DeploymentLogs } from '../deployments/logs.ts';
+import type { Logger } from '../log.ts';
+import type { Releaser } from '../jobs/pipeline.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
+import { nowIso } from '../ids.ts';
+import { listInstances, removeInstances } from '../runtime/instances.ts';
+import { ProjectLocks } from './locks.ts';
+import { rollOut, type RolloutDeps } from './rollout.ts';
+import { pruneImages } from './images.ts';
+import { waitDrained } from './drain.ts';
+
+/** What releases and lifecycle operations need. */
+export interface ReleaseDeps extends RolloutDeps {
+  deployments: DeploymentRepo;
+  projects: ProjectRepo;
+  activity: ActivityService;
+  logs: DeploymentLogs;
+  releaseRetention: number;
+}
+
+/** Taking deployments live, and stop/start/restart/scale of the live release. */
+export function releaseService(d: ReleaseDeps) {
+  const locks = new ProjectLocks();
+
+  function project(name: string): ProjectRow {
+    const row = d.projects.findByName(name);
+    if (!row) throw new NotFoundError(`No project named "${name}"`);
+    return row;
+  }
+
+  function live(p: ProjectRow, doing: string): DeploymentRow {
+    const row = d.deployments.withStatus(['live']).find((x) => x.project_id === p.id);
+    if (!row) throw new ConflictError(`Cannot ${doing} "${p.name}": nothing is deployed yet`);
+    return row;
+  }
+
+  const logTo = (id: string) => (line: string) => d.logs.append(id, line);
+
+  /** The pipeline's last step: health-gated swap to a built deployment. */
+  const release: Releaser = (row, signal, log) =>
+    locks.run(row.project, async () => {
+      const p = project(row.project);
+      const { drained } = await rollOut(d, {
+        project: p,
+        deployment: row,
+        count: p.instances,
+        signal,
+        log,
+        onSwitch: () => {
+          if (!d.deployments.update(row.id, { status: 'live', finished_at: nowIso() }, ['deploying'])) {
+            throw new Error('The deployment was canceled before traffic switched');
+          }
+          for (const other of d.deployments.withStatus(['live'])) {
+            if (other.project_id === p.id && other.id !== row.id) d.deployments.update(other.id, { status: 'replaced' }, ['live']);
+          }
+          if (p.desired_state !== 'running') d.projects.update({ ...p, desired_state: 'running', updated_at: nowIso() });
+        },
+      });
+      log(`Deployment #${row.number} is live`);
+      // Still under the project's lock: nothing else touches its containers until the old ones are gone.
+      await drained;
+      await prune(p).catch((err) => d.log.warn('image pruning failed', { project: p.name, error: String(err) }));
+    });
+
+  async function prune(p: ProjectRow): Promise<void> {
+    const all = d.deployments.list({ project_id: p.id, before: Number.MAX_SAFE_INTEGER, status: null, limit: 100_000 });
+    await pruneImages(d.docker, p.name, all, d.releaseRetention, d.log);
+  }
+
+  /** Rolls the live release onto `count` fresh instances (restart, scale, start). */
+  async function rollLive(p: ProjectRow, count: number, why: string): Promise<void> {
+    const row = live(p, why);
+    const { drained } = await rollOut(d, { project: p, deployment: row, count, signal: new AbortController().signal, log: logTo(row.id) });
+    await drained;
+    d.logs.append(row.id, `${why[0]!.toUpperCase()}${why.slice(1)}: ${count} instance${count === 1 ? '' : 's'} running`);
+  }
+
+  function record(actor: Actor, action: string, p: ProjectRow, changes: Record<string, unknown> = {}): void {
+    d.activity.record(actor, { action, targetType: 'project', target: p.name, project: p.name, changes });
+  }
+
+  return {
+    release,
+
+    /** Stops the live release: the edge answers 503 until start. */
+    stop: (actor: Actor, name: string) =>
+      locks.run(name, async () => {
+        const p = project(name);
+        d.db.transaction(() => {
+          d.projects.update({ ...p, desired_state: 'stopped', updated_at: nowIso() });
+          record(actor, 'project.stop', p);
+        })();
+        const instances = await listInstances(d.docker, name);
+        const version = d.edge.setRoute({ project: name, deployment_id: null, hostnames: [], targets: [] });
+        await waitDrained(d.edge, version, instances.map((i) => i.target).filter((t): t is string => !!t), d.drainTimeoutMs);
+        await removeInstances(d.docker, instances.map((i) => i.containerId));
+        return project(name);
+      }),
+
+    /** Starts the live release again after a stop. */
+    start: (actor: Actor, name: string) =>
+      locks.run(name, async () => {
+        const p = project(name);
+        live(p, 'start');
+        await rollLive(p, p.instances, 'start');
+        d.db.transaction(() => {
+          d.projects.update({ ...project(name), desired_state: 'running', updated_at: nowIso() });
+          record(actor, 'project.start', p);
+        })();
+        return project(name);
+      }),
+
+    /** Replaces every instance of the live release, one health-gated swap, no downtime. */
+    restart: (actor: Actor, name: string) =>
+      locks.run(name, async () => {
+        const p = project(name);
+        if (p.desired_state === 'stopped') throw new ConflictError(`Cannot restart "${name}": it is stopped; start it instead`);
+        await rollLive(p, p.instances, 'restart');
+        record(actor, 'project.restart', p);
+        return project(name);
+      }),
+
+    /** Sets the instance count and rolls the live release onto that many instances. */
+    scale: (actor: Actor, name: string, instances: number) =>
+      locks.run(name, async () => {
+        const p = project(name);
+        const hasLive = d.deployments.withStatus(['live']).some((x) => x.project_id === p.id);
+        if (hasLive && p.desired_state === 'running') await rollLive({ ...p, instances }, instances, 'scale');
+        d.db.transaction(() => {
+          d.projects.update({ ...project(name), instances, updated_at: nowIso() });
+          record(actor, 'project.scale', p, { instances: { from: p.instances, to: instances } });
+        })();
+        return project(name);
+      }),
+
+    locks,
+  };
+}
+
+/** The release service. */
+export type ReleaseService = ReturnType<typeof releaseService>;
