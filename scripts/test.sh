@@ -29,7 +29,7 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 # Not under `set -e`: a failing test run must still reach the summary below.
 set +e
-"$bun" test "$@" 2>&1 | tee "$out"
+"$bun" test --timeout 120000 "$@" 2>&1 | tee "$out"
 status=${PIPESTATUS[0]}
 set -e
 
