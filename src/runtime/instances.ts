@@ -60,6 +60,8 @@ export async function startInstance(docker: Docker, spec: InstanceSpec): Promise
       Privileged: false,
       LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
       RestartPolicy: { Name: 'unless-stopped' },
+      // A tiny init as PID 1 forwards SIGTERM to apps started through a shell and reaps zombies.
+      Init: true,
     },
   });
   try {

@@ -1,0 +1,28 @@
+import type { Config } from '../config.ts';
+import type { EdgeRepo } from '../db/edge.ts';
+import type { Logger } from '../log.ts';
+import { EdgeProxy } from './proxy.ts';
+import { EdgeSync } from './sync.ts';
+
+/** A running edge: the proxy listening on SLIPWAY_HTTP_LISTEN, fed from the route table. */
+export interface RunningEdge {
+  proxy: EdgeProxy;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Starts the edge: applies the stored routes first, then listens, then keeps polling. */
+export function startEdge(config: Config, repo: EdgeRepo, log: Logger): RunningEdge {
+  const proxy = new EdgeProxy({ baseDomain: config.baseDomain, drainTimeoutMs: config.drainTimeoutSeconds * 1000, log });
+  const sync = new EdgeSync(repo, proxy, log);
+  sync.start();
+  const port = proxy.listen(config.httpListen.hostname, config.httpListen.port);
+  return {
+    proxy,
+    port,
+    async stop() {
+      sync.stop();
+      await proxy.stop();
+    },
+  };
+}

@@ -1,0 +1,94 @@
+import { afterAll, describe, expect, test } from 'bun:test';
+import { writeFileSync } from 'node:fs';
+import { buildContext } from '../../src/build/context.ts';
+import { planBuild } from '../../src/build/plan.ts';
+import { FIXTURE_IMAGES, readTar, sourceFactory, type Tree } from './sources.ts';
+
+const sources = sourceFactory();
+afterAll(() => sources.cleanup());
+
+async function contextOf(tree: Tree, projectDockerfile: string | null = null): Promise<Map<string, string>> {
+  const source = await sources.make(tree, projectDockerfile);
+  const plan = planBuild(source, { projectDockerfile, images: FIXTURE_IMAGES });
+  return readTar(buildContext(source.tgz, plan));
+}
+
+describe('buildContext', () => {
+  test('drops what the .dockerignore excludes, with Docker semantics', async () => {
+    const ctx = await contextOf({
+      Dockerfile: 'FROM scratch\n',
+      '.dockerignore': [
+        '# build output and secrets',
+        'node_modules',
+        '!node_modules/keep.js',
+        '*.log',
+        '!important.log',
+        'secret/',
+        'docs/**/*.md',
+        '!docs/keep/README.md',
+        'readme.md',
+      ].join('\n'),
+      'server.js': 'listen()',
+      'node_modules/dep/index.js': 'dep',
+      'node_modules/keep.js': 'kept',
+      'debug.log': 'x',
+      'important.log': 'y',
+      'logs/app.log': 'z',
+      'secret/key.pem': 'k',
+      'docs/a/b/guide.md': 'g',
+      'docs/keep/README.md': 'r',
+      'docs/index.html': 'i',
+      'README.md': 'case matters',
+    });
+    expect([...ctx.keys()].sort()).toEqual([
+      '.dockerignore',
+      'Dockerfile',
+      'README.md',
+      'docs/index.html',
+      'docs/keep/README.md',
+      'important.log',
+      'logs/app.log', // `*.log` matches the root only, as in Docker
+      'node_modules/keep.js',
+      'server.js',
+    ]);
+    expect(ctx.get('server.js')).toBe('listen()');
+  });
+
+  test('keeps the Dockerfile and the .dockerignore even when the rules exclude them', async () => {
+    const ctx = await contextOf(
+      { 'build/Dockerfile': 'FROM scratch\n', '.dockerignore': 'build\n.dockerignore\n*\n', 'app.js': '' },
+      'build/Dockerfile',
+    );
+    expect([...ctx.keys()].sort()).toEqual(['.dockerignore', 'build/Dockerfile']);
+  });
+
+  test('sends everything when there is no .dockerignore, symlinks and directories included', async () => {
+    const ctx = await contextOf({ Dockerfile: 'FROM scratch\n', 'empty': { dir: true }, 'current': { symlink: 'releases/1' }, 'releases/1/a.txt': 'a' });
+    expect(Object.fromEntries(ctx)).toEqual({
+      Dockerfile: 'FROM scratch\n',
+      empty: '<dir>',
+      current: '-> releases/1',
+      'releases/1/a.txt': 'a',
+    });
+  });
+
+  test('adds the generated Dockerfile and a .dockerignore that keeps it out of the image', async () => {
+    const ctx = await contextOf({ 'index.html': '<h1>hi</h1>' });
+    expect(ctx.get('.slipway/Dockerfile')).toStartWith('FROM slipway-fixture/static:latest\n');
+    expect(ctx.get('.dockerignore')).toBe('.dockerignore\n.slipway\n');
+    expect(ctx.get('index.html')).toBe('<h1>hi</h1>');
+  });
+
+  test("appends to the user's .dockerignore for a generated Dockerfile, after applying it", async () => {
+    const ctx = await contextOf({ 'index.html': '', '.dockerignore': '*.map\n', 'app.js.map': '', '.slipway': { dir: true } });
+    expect([...ctx.keys()].sort()).toEqual(['.dockerignore', '.slipway/Dockerfile', 'index.html']);
+    expect(ctx.get('.dockerignore')).toBe('*.map\n\n.slipway\n');
+  });
+
+  test('fails the stream when the stored source is corrupt', async () => {
+    const source = await sources.make({ 'index.html': '' });
+    const plan = planBuild(source, { projectDockerfile: null, images: FIXTURE_IMAGES });
+    writeFileSync(source.tgz, Buffer.from('not gzip at all'));
+    await expect(readTar(buildContext(source.tgz, plan))).rejects.toThrow();
+  });
+});

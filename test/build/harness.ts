@@ -1,0 +1,107 @@
+/**
+ * Real builds for the tests: a tree goes through the upload path (normalise, plan, context) and
+ * is built on the test engine with a unique tag and the test's labels; `cleanup` removes every
+ * image and container made, including the unlabelled step images of failed or stopped builds.
+ */
+import type Docker from 'dockerode';
+import { buildImage, type BuildOptions, type BuiltImage } from '../../src/build/builder.ts';
+import { buildContext } from '../../src/build/context.ts';
+import { planBuild, type BuildPlan } from '../../src/build/plan.ts';
+import { cleanupByLabel, testLabel } from '../helpers/docker.ts';
+import { FIXTURE_IMAGES, removeStepImages, sourceFactory, type Tree } from './sources.ts';
+
+const MiB = 1024 ** 2;
+
+/** One build's outcome: its result or error, and every line it printed. */
+export interface BuildRun {
+  plan: BuildPlan;
+  lines: string[];
+  result?: BuiltImage;
+  error?: Error;
+  elapsedMs: number;
+}
+
+/** A test file's builds and containers, all labelled with one testLabel(). */
+export function buildHarness(docker: Docker) {
+  const labels = testLabel();
+  const since = Date.now();
+  const sources = sourceFactory();
+  const allLines: string[] = [];
+  let n = 0;
+
+  /** Builds `tree`; never throws for a failed build (see `error`). */
+  async function build(tree: Tree, opts: Partial<BuildOptions> & { projectDockerfile?: string | null } = {}): Promise<BuildRun> {
+    const { projectDockerfile = null, ...overrides } = opts;
+    const source = await sources.make(tree, projectDockerfile);
+    const plan = planBuild(source, { projectDockerfile, images: FIXTURE_IMAGES });
+    const lines: string[] = [];
+    const started = Date.now();
+    const run: BuildRun = { plan, lines, elapsedMs: 0 };
+    try {
+      run.result = await buildImage(docker, buildContext(source.tgz, plan), {
+        tag: `slipway-test/${labels['slipway.test']}:${n++}`,
+        labels,
+        dockerfilePath: plan.dockerfilePath,
+        memoryBytes: 256 * MiB,
+        timeoutMs: 120_000,
+        signal: new AbortController().signal,
+        ...overrides,
+        onLine: (line) => {
+          lines.push(line);
+          allLines.push(line);
+          overrides.onLine?.(line);
+        },
+      });
+    } catch (err) {
+      run.error = err as Error;
+    }
+    run.elapsedMs = Date.now() - started;
+    return run;
+  }
+
+  /** Runs the image with `port` published on 127.0.0.1 and returns its base URL once it answers. */
+  async function serve(imageId: string, port: number): Promise<{ url: string; container: Docker.Container }> {
+    const container = await docker.createContainer({
+      Image: imageId,
+      Labels: labels,
+      HostConfig: { PortBindings: { [`${port}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: '' }] } },
+    });
+    await container.start();
+    const info = await container.inspect();
+    const hostPort = info.NetworkSettings.Ports[`${port}/tcp`]?.[0]?.HostPort;
+    if (!hostPort) throw new Error(`port ${port} was not published`);
+    const url = `http://127.0.0.1:${hostPort}`;
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      try {
+        await fetch(url, { signal: AbortSignal.timeout(1000) });
+        return { url, container };
+      } catch (err) {
+        if (Date.now() > deadline) throw new Error(`${url} did not answer: ${String(err)}`);
+        await Bun.sleep(100);
+      }
+    }
+  }
+
+  /** Removes everything this harness made. */
+  async function cleanup(): Promise<void> {
+    await cleanupByLabel(docker, labels['slipway.test']);
+    await removeStepImages(docker, allLines, since);
+    sources.cleanup();
+  }
+
+  return { labels, build, serve, cleanup };
+}
+
+/** The ids the builder announced with ` ---> Running in <id>`. */
+export function announcedContainers(lines: string[]): string[] {
+  return lines.map((l) => / ---> Running in ([0-9a-f]{12})$/.exec(l)?.[1]).filter((id): id is string => !!id);
+}
+
+/** The image a step produced, from the ` ---> <id>` line that follows its header. */
+export function stepImage(lines: string[], step: number): string | null {
+  const header = lines.findIndex((l) => l.startsWith(`Step ${step}/`));
+  const next = lines.findIndex((l, i) => i > header && l.startsWith('Step '));
+  const done = lines.slice(header, next === -1 ? undefined : next).map((l) => /^ ---> ([0-9a-f]{12})$/.exec(l)?.[1]);
+  return done.find((id) => id !== undefined) ?? null;
+}
