@@ -7,7 +7,10 @@ import type { Logger } from '../log.ts';
 import { ensureProjectNetwork } from '../runtime/network.ts';
 import { listInstances, removeInstances, startInstance, type Instance } from '../runtime/instances.ts';
 import { lastLogLines, waitHealthy } from '../runtime/health.ts';
-import { waitDrained } from './drain.ts';
+import { waitApplied, waitDrained } from './drain.ts';
+
+/** How long a swap waits for the edge to confirm it applied the new routes. */
+const EDGE_APPLY_TIMEOUT_MS = 5000;
 
 /** What a rollout needs. */
 export interface RolloutDeps {
@@ -27,7 +30,7 @@ export interface Rollout {
   count: number;
   signal: AbortSignal;
   log: (line: string) => void;
-  /** Runs in the transaction that switches traffic; throwing there aborts the switch. */
+  /** Records the switch (statuses), in one transaction, once the edge routes to the new instances. */
   onSwitch?: () => void;
 }
 
@@ -69,15 +72,15 @@ export async function rollOut(d: RolloutDeps, r: Rollout): Promise<{ targets: st
 
   const previous = (await listInstances(d.docker, r.project.name)).filter((i) => !fresh.some((f) => f.containerId === i.containerId));
   const targets = fresh.map((i) => i.target);
-  let version: number;
+  const version = d.edge.setRoute({ project: r.project.name, deployment_id: r.deployment.id, hostnames: [], targets });
+  // "Live" means visitors reach the new instances: wait for the edge to apply the new table.
+  if (!(await waitApplied(d.edge, version, EDGE_APPLY_TIMEOUT_MS))) {
+    d.log.warn('the edge did not confirm the new routes in time; is it running?', { project: r.project.name, version });
+  }
   try {
-    version = d.db.transaction(() => {
-      r.onSwitch?.();
-      return d.edge.setRoute({ project: r.project.name, deployment_id: r.deployment.id, hostnames: [], targets });
-    })();
+    d.db.transaction(() => r.onSwitch?.())();
   } catch (err) {
-    await removeInstances(d.docker, fresh.map((i) => i.containerId), 0);
-    throw err;
+    d.log.error('recording the switch failed after traffic moved', { project: r.project.name, error: String(err) });
   }
   r.log(`Traffic switched to ${targets.join(', ')}`);
   const drained = retire(d, r, version, previous);

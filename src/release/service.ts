@@ -53,9 +53,7 @@ export function releaseService(d: ReleaseDeps) {
         signal,
         log,
         onSwitch: () => {
-          if (!d.deployments.update(row.id, { status: 'live', finished_at: nowIso() }, ['deploying'])) {
-            throw new Error('The deployment was canceled before traffic switched');
-          }
+          d.deployments.update(row.id, { status: 'live', finished_at: nowIso() }, ['deploying']);
           for (const other of d.deployments.withStatus(['live'])) {
             if (other.project_id === p.id && other.id !== row.id) d.deployments.update(other.id, { status: 'replaced' }, ['live']);
           }

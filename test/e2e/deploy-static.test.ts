@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { removeDataDir, startAgent, viaEdge, waitForStatus, type Agent } from '../helpers/agent.ts';
+import { dockerClient, requireDocker } from '../helpers/docker.ts';
+import { tgzOf, zipOf } from '../helpers/archives.ts';
+
+const hasDocker = await requireDocker();
+let agent: Agent;
+
+beforeAll(async () => {
+  if (!hasDocker) return;
+  agent = await startAgent();
+  expect((await agent.call('POST', '/v1/projects', { name: 'site' })).status).toBe(201);
+});
+afterAll(async () => {
+  if (!hasDocker) return;
+  await agent.call('DELETE', '/v1/projects/site');
+  await agent.stop();
+  const docker = dockerClient();
+  for (const c of await docker.listContainers({ all: true, filters: { label: ['slipway.project=site'] } })) await docker.getContainer(c.Id).remove({ force: true });
+  removeDataDir(agent.dataDir);
+});
+
+async function deploy(body: Uint8Array, type: string): Promise<{ id: string; number: number }> {
+  const res = await agent.call('POST', '/v1/projects/site/deployments', body, { 'content-type': type });
+  expect(res.status).toBe(202);
+  return (await res.json()) as { id: string; number: number };
+}
+
+describe.skipIf(!hasDocker)('deploying a static site', () => {
+  test('a tar.gz upload is built, health-checked and served through the edge', async () => {
+    const dep = await deploy(tgzOf([{ name: 'index.html', body: '<h1>version one</h1>' }]), 'application/gzip');
+    const done = await waitForStatus(agent, 'site', dep.id, ['live', 'failed']);
+    expect(done.status).toBe('live');
+    expect(done).toMatchObject({ stack: 'static', image: { tag: 'slipway/site:1' } });
+    const res = await viaEdge(agent.edgePort!, 'site.localhost');
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('<h1>version one</h1>');
+  });
+
+  test('the image carries the slipway labels', async () => {
+    const image = await dockerClient().getImage('slipway/site:1').inspect();
+    expect(image.Config.Labels).toMatchObject({ 'slipway.managed': 'true', 'slipway.project': 'site', 'slipway.number': '1' });
+  });
+
+  test('a zip upload of a second version replaces the first', async () => {
+    const dep = await deploy(await zipOf([{ name: 'index.html', body: '<h1>version two</h1>' }]), 'application/zip');
+    expect((await waitForStatus(agent, 'site', dep.id, ['live', 'failed'])).status).toBe('live');
+    expect(await (await viaEdge(agent.edgePort!, 'site.localhost')).text()).toBe('<h1>version two</h1>');
+    const list = (await (await agent.call('GET', '/v1/projects/site/deployments')).json()) as { data: { number: number; status: string }[] };
+    expect(list.data.map((d) => [d.number, d.status])).toEqual([
+      [2, 'live'],
+      [1, 'replaced'],
+    ]);
+  });
+
+  test('the old instance is gone after the swap', async () => {
+    const deadline = Date.now() + 15_000;
+    let containers: unknown[] = [];
+    while (Date.now() < deadline) {
+      containers = await dockerClient().listContainers({ all: true, filters: { label: ['slipway.project=site', 'slipway.role=app'] } });
+      if (containers.length === 1) break;
+      await Bun.sleep(200);
+    }
+    expect(containers).toHaveLength(1);
+  });
+
+  test('an unknown host gets 404 from the edge', async () => {
+    const res = await viaEdge(agent.edgePort!, 'nothing.localhost');
+    expect(res.status).toBe(404);
+  });
+
+  test('the app container runs with the safe defaults', async () => {
+    const [c] = await dockerClient().listContainers({ filters: { label: ['slipway.project=site', 'slipway.role=app'] } });
+    const info = await dockerClient().getContainer(c!.Id).inspect();
+    expect(info.HostConfig.SecurityOpt).toEqual(['no-new-privileges']);
+    expect(info.HostConfig.CapDrop).toEqual(['ALL']);
+    expect(info.HostConfig.Privileged).toBe(false);
+    expect(info.HostConfig.PidsLimit).toBe(512);
+    expect(info.HostConfig.Memory).toBe(512 * 1024 * 1024);
+    expect(info.HostConfig.RestartPolicy?.Name).toBe('unless-stopped');
+    expect(info.HostConfig.LogConfig).toEqual({ Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } });
+    expect(info.HostConfig.NetworkMode).toBe('slipway-site');
+    const bindings = Object.values(info.HostConfig.PortBindings ?? {}).flat() as { HostIp: string }[];
+    expect(bindings.map((b) => b.HostIp)).toEqual(['127.0.0.1']);
+    expect(info.HostConfig.Binds ?? []).toEqual([]);
+  });
+});

@@ -1,0 +1,104 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Subprocess } from 'bun';
+
+const MAIN = resolve(import.meta.dir, '../../src/main.ts');
+const BUN = process.execPath;
+
+/** Fixture base images, built by scripts/fixture-images.sh. */
+export const FIXTURE_IMAGES = { SLIPWAY_IMAGE_STATIC: 'slipway-fixture/static:latest', SLIPWAY_IMAGE_NODE: 'slipway-fixture/node:latest' };
+
+/** A `slipway serve` process started by a test. */
+export interface Agent {
+  dataDir: string;
+  api: string;
+  edgePort: number | null;
+  token: string;
+  proc: Subprocess;
+  output(): string;
+  /** Sends an API request with the admin token. */
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
+  stop(signal?: NodeJS.Signals): Promise<number>;
+}
+
+/** Starts `bun src/main.ts serve` on random loopback ports; `role` splits API and edge. */
+export async function startAgent(opts: { dataDir?: string; role?: 'all' | 'api' | 'edge'; env?: Record<string, string>; httpPort?: number } = {}): Promise<Agent> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'slipway-agent-'));
+  const role = opts.role ?? 'all';
+  const proc = Bun.spawn([BUN, MAIN, 'serve'], {
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? '/root',
+      SLIPWAY_DATA_DIR: dataDir,
+      SLIPWAY_API_LISTEN: '127.0.0.1:0',
+      SLIPWAY_HTTP_LISTEN: `127.0.0.1:${opts.httpPort ?? 0}`,
+      SLIPWAY_ROLE: role,
+      SLIPWAY_RATE_LIMIT_TOKEN: '1000000',
+      SLIPWAY_RECONCILE_INTERVAL: '2',
+      SLIPWAY_DRAIN_TIMEOUT: '10',
+      SLIPWAY_LOG_LEVEL: 'warn',
+      ...FIXTURE_IMAGES,
+      ...opts.env,
+    },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  let out = '';
+  const collect = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) out += chunk;
+  };
+  void collect(proc.stdout as ReadableStream<Uint8Array>);
+  void collect(proc.stderr as ReadableStream<Uint8Array>);
+  const deadline = Date.now() + 20_000;
+  const want = role === 'edge' ? /edge listening on http:\/\/[^:]+:(\d+)/ : /API listening on http:\/\/([\d.]+:\d+)/;
+  while (!want.test(out)) {
+    if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`agent did not start:\n${out}`);
+    await Bun.sleep(25);
+  }
+  const api = role === 'edge' ? '' : `http://${want.exec(out)![1]}`;
+  const edgeMatch = /[Ee]dge listening on http:\/\/[^:]+:(\d+)/.exec(out);
+  const token = role === 'edge' ? '' : readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+  return {
+    dataDir,
+    api,
+    edgePort: edgeMatch ? Number(edgeMatch[1]) : null,
+    token,
+    proc,
+    output: () => out,
+    call: (method, path, body, headers = {}) =>
+      fetch(`${api}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body !== undefined && !(body instanceof Uint8Array) ? { 'content-type': 'application/json' } : {}), ...headers },
+        body: body === undefined ? undefined : body instanceof Uint8Array ? body : JSON.stringify(body),
+      }),
+    async stop(signal = 'SIGTERM') {
+      proc.kill(signal);
+      return await proc.exited;
+    },
+  };
+}
+
+/** Removes a data directory a test created. */
+export function removeDataDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** GET through the edge with a Host header. */
+export function viaEdge(port: number, host: string, path = '/', init: RequestInit = {}): Promise<Response> {
+  return fetch(`http://127.0.0.1:${port}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), host } });
+}
+
+/** Polls a deployment until it reaches one of `statuses`. */
+export async function waitForStatus(agent: Agent, project: string, id: string, statuses: string[], timeoutMs = 60_000): Promise<{ status: string; failure_reason: string | null } & Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    const dep = (await (await agent.call('GET', `/v1/projects/${project}/deployments/${id}`)).json()) as { status: string; failure_reason: string | null };
+    if (statuses.includes(dep.status)) return dep as never;
+    if (Date.now() > deadline) {
+      const log = await (await agent.call('GET', `/v1/projects/${project}/deployments/${id}/logs`)).text();
+      throw new Error(`deployment ${id} is ${dep.status}, not ${statuses.join('/')}, after ${timeoutMs} ms\n${log}\n${agent.output()}`);
+    }
+    await Bun.sleep(100);
+  }
+}
