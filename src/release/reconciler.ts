@@ -39,16 +39,20 @@ export function reconciler(d: ReleaseDeps, locks: ProjectLocks) {
   return {
     /** One pass over every project; errors of one project do not stop the others. */
     async run(): Promise<void> {
-      const liveRows = d.deployments.withStatus(['live']);
-      const all = await listInstances(d.docker);
-      const projects = d.projects.all();
-      for (const p of projects) {
+      for (const { name } of d.projects.all()) {
+        // Read the state under the project's lock: a release that held it has just changed it.
         await locks
-          .run(p.name, () => reconcileProject(p, liveRows.find((r) => r.project_id === p.id), all.filter((i) => i.project === p.name)))
-          .catch((err) => d.log.warn('reconcile failed', { project: p.name, error: String(err) }));
+          .run(name, async () => {
+            const p = d.projects.findByName(name);
+            if (!p) return;
+            const live = d.deployments.withStatus(['live']).find((r) => r.project_id === p.id);
+            await reconcileProject(p, live, await listInstances(d.docker, name));
+          })
+          .catch((err) => d.log.warn('reconcile failed', { project: name, error: String(err) }));
       }
       // Containers of projects that no longer exist.
-      const orphans = all.filter((i) => !projects.some((p) => p.name === i.project));
+      const projects = d.projects.all();
+      const orphans = (await listInstances(d.docker)).filter((i) => !projects.some((p) => p.name === i.project));
       if (orphans.length > 0) await removeInstances(d.docker, orphans.map((i) => i.containerId), 5);
     },
   };

@@ -38,7 +38,8 @@ export async function waitHealthy(docker: Docker, check: HealthCheck): Promise<v
       if (res.status >= 200 && res.status < 400) return;
       last = `HTTP ${res.status}`;
     } catch (err) {
-      last = (err as Error).message || String(err);
+      if (check.signal.aborted) throw new UnhealthyError('Health check stopped: the deployment was aborted');
+      last = (err as Error).name === 'TimeoutError' ? 'no answer within 5 s' : (err as Error).message || String(err);
     }
     if (Date.now() + interval > deadline) {
       throw new UnhealthyError(`The app did not answer GET ${check.path} with 2xx or 3xx within ${Math.round(check.timeoutMs / 1000)} s (last: ${last})`);
