@@ -58,9 +58,10 @@ export function releaseService(d: ReleaseDeps) {
             if (other.project_id === p.id && other.id !== row.id) d.deployments.update(other.id, { status: 'replaced' }, ['live']);
           }
           if (p.desired_state !== 'running') d.projects.update({ ...p, desired_state: 'running', updated_at: nowIso() });
+          // Written with the status change, so a follower never sees "live" without this line.
+          log(`Deployment #${row.number} is live`);
         },
       });
-      log(`Deployment #${row.number} is live`);
       // Still under the project's lock: nothing else touches its containers until the old ones are gone.
       await drained;
       await prune(p).catch((err) => d.log.warn('image pruning failed', { project: p.name, error: String(err) }));

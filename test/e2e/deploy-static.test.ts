@@ -64,6 +64,21 @@ describe.skipIf(!hasDocker)('deploying a static site', () => {
     expect(containers).toHaveLength(1);
   });
 
+  test('the build and deploy log can be followed live to its end', async () => {
+    const dep = await deploy(tgzOf([{ name: 'index.html', body: '<h1>version three</h1>' }]), 'application/gzip');
+    const res = await agent.call('GET', `/v1/projects/site/deployments/${dep.id}/logs`, undefined, { accept: 'text/event-stream' });
+    expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    const text = await res.text(); // ends when the deployment does
+    const events = text.split('\n\n').filter((e) => e.startsWith('id: ') || e.startsWith('event: '));
+    expect(events[0]).toBe(`id: 1\ndata: Deployment #${dep.number} queued (upload)`);
+    expect(text).toContain('data: Detected a static app; generated Dockerfile:');
+    expect(text).toContain('data: Successfully tagged slipway/site:3');
+    expect(text).toContain(`data: Deployment #${dep.number} is live`);
+    expect(events.at(-1)).toBe('event: end\ndata: {"status":"live","failure_reason":null}');
+    const ids = events.filter((e) => e.startsWith('id: ')).map((e) => Number(e.split('\n')[0]!.slice(4)));
+    expect(ids).toEqual(ids.map((_, i) => i + 1));
+  });
+
   test('an unknown host gets 404 from the edge', async () => {
     const res = await viaEdge(agent.edgePort!, 'nothing.localhost');
     expect(res.status).toBe(404);
