@@ -92,6 +92,19 @@ describe.skipIf(!hasDocker)('a Node app behind the edge', () => {
     expect(await (await get('/')).text()).toBe('v5');
   });
 
+  test('keeps the images of the last 5 releases for rollbacks and prunes older ones', async () => {
+    const deadline = Date.now() + 10_000;
+    let tags: string[] = [];
+    while (Date.now() < deadline) {
+      const images = await dockerClient().listImages({ filters: { label: ['slipway.project=app'] } });
+      tags = images.flatMap((i) => i.RepoTags ?? []).sort();
+      if (!tags.includes('slipway/app:1')) break;
+      await Bun.sleep(200);
+    }
+    // Releases #2..#6 went live; the rollback (#7) reuses #5's image.
+    expect(tags).toEqual(['slipway/app:2', 'slipway/app:3', 'slipway/app:4', 'slipway/app:5', 'slipway/app:6']);
+  });
+
   test('a release that never turns healthy fails with a reason and the live one keeps serving', async () => {
     await agent.call('PATCH', '/v1/projects/app', { deploy_timeout: 5 });
     const dep = await deploy({ VERSION: 'sick', MODE: 'unhealthy' });
