@@ -6,7 +6,7 @@
  */
 import { upstreamRequestHeaders, visitorResponseHeaders, type Visitor } from './headers.ts';
 import { edgePage } from './pages.ts';
-import type { Target } from './target.ts';
+import type { Exchange, Target } from './target.ts';
 
 /**
  * Fixed-length bodies up to this size are read whole before answering. Bun.serve drops a
@@ -31,29 +31,7 @@ export interface HttpExchangeOptions {
 
 /** Proxies `req` to `opts.target`; never throws, and never waits past timeoutMs for headers. */
 export async function forwardHttp(req: Request, opts: HttpExchangeOptions): Promise<Response> {
-  const abort = new AbortController();
-  let stopped: 'timeout' | 'cut' | undefined;
-  let body: ReadableStreamDefaultController<Uint8Array> | undefined;
-  let finished = false;
-  const finish = () => {
-    if (finished) return;
-    finished = true;
-    end();
-    opts.onEnd();
-  };
-  const end = opts.target.begin({
-    cut: () => {
-      stopped ??= 'cut';
-      abort.abort(new Error('Target is draining'));
-      body?.error(new Error('Target is draining'));
-      finish();
-    },
-  });
-  const timer = setTimeout(() => {
-    stopped ??= 'timeout';
-    abort.abort(new Error('Upstream timed out'));
-  }, opts.timeoutMs);
-
+  const exchange = new HttpExchange(opts);
   try {
     const res = await fetch(upstreamUrl(req, opts.target.address), {
       method: req.method,
@@ -65,33 +43,16 @@ export async function forwardHttp(req: Request, opts: HttpExchangeOptions): Prom
       redirect: 'manual',
       decompress: false,
       timeout: false,
-      signal: AbortSignal.any([abort.signal, req.signal]),
+      signal: AbortSignal.any([exchange.signal, req.signal]),
     });
-    const init = { status: res.status, statusText: res.statusText, headers: visitorResponseHeaders(res.headers) };
-    if (!res.body || req.method === 'HEAD' || res.status === 204 || res.status === 304) {
-      finish();
-      return new Response(null, init);
-    }
-    if (Number(res.headers.get('content-length') ?? Infinity) <= WHOLE_BODY_LIMIT) {
-      const bytes = await res.bytes();
-      finish();
-      return new Response(bytes, init);
-    }
-    clearTimeout(timer);
-    const stream = relay(res.body, finish, (c) => (body = c));
-    return new Response(stream, init);
+    return await respond(req, res, exchange);
   } catch (err) {
-    finish();
-    if (req.signal.aborted && !stopped) return new Response(null, { status: CLIENT_CLOSED_REQUEST });
-    const status = stopped === 'timeout' ? 504 : 502;
-    opts.warn('Proxying a request failed', {
-      target: opts.target.address,
-      status,
-      error: stopped ? `${stopped}` : (err as Error).message,
-    });
+    exchange.finish();
+    if (req.signal.aborted && !exchange.stopped) return new Response(null, { status: CLIENT_CLOSED_REQUEST });
+    const status = exchange.stopped === 'timeout' ? 504 : 502;
+    const error = exchange.stopped ?? (err as Error).message;
+    opts.warn('Proxying a request failed', { target: opts.target.address, status, error });
     return edgePage(status, req.method);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -102,33 +63,91 @@ export function upstreamUrl(req: Request, address: string): string {
   return `http://${address}${path === -1 ? '/' : url.slice(path)}`;
 }
 
+/** Turns the upstream's response into the visitor's, ending the exchange when the body is over. */
+async function respond(req: Request, res: Response, exchange: HttpExchange): Promise<Response> {
+  const init = { status: res.status, statusText: res.statusText, headers: visitorResponseHeaders(res.headers) };
+  if (!res.body || req.method === 'HEAD' || res.status === 204 || res.status === 304) {
+    exchange.finish();
+    return new Response(null, init);
+  }
+  if (Number(res.headers.get('content-length') ?? Infinity) <= WHOLE_BODY_LIMIT) {
+    const bytes = await res.bytes();
+    exchange.finish();
+    return new Response(bytes, init);
+  }
+  exchange.headersArrived();
+  return new Response(relay(res.body, exchange), init);
+}
+
+/** The state of one HTTP exchange on its target: abortable, timed until headers, ended once. */
+class HttpExchange implements Exchange {
+  /** Why the edge itself stopped the exchange, if it did. */
+  stopped: 'timeout' | 'cut' | undefined;
+  /** The visitor-facing body, once streaming, so that a cut can end it even while nobody reads. */
+  body: ReadableStreamDefaultController<Uint8Array> | undefined;
+  private readonly abort = new AbortController();
+  private readonly end: () => void;
+  private readonly timer: ReturnType<typeof setTimeout>;
+  private finished = false;
+
+  constructor(private readonly opts: HttpExchangeOptions) {
+    this.end = opts.target.begin(this);
+    this.timer = setTimeout(() => this.stop('timeout', 'Upstream timed out'), opts.timeoutMs);
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  cut(): void {
+    this.stop('cut', 'Target is draining');
+    this.body?.error(new Error('Target is draining'));
+    this.finish();
+  }
+
+  /** The timeout runs to the response headers only: a long download or SSE stream is not cut. */
+  headersArrived(): void {
+    clearTimeout(this.timer);
+  }
+
+  /** Ends the exchange; safe to call more than once. */
+  finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.timer);
+    this.end();
+    this.opts.onEnd();
+  }
+
+  private stop(why: 'timeout' | 'cut', message: string): void {
+    this.stopped ??= why;
+    this.abort.abort(new Error(message));
+  }
+}
+
 /**
- * Re-streams an upstream body chunk by chunk, calling `finish` when it ends, fails or is
+ * Re-streams an upstream body chunk by chunk, finishing the exchange when it ends, fails or is
  * cancelled by the visitor. Pulling one chunk at a time keeps memory bounded by the visitor's
  * pace, and hands each SSE event over as soon as it arrives.
  */
-function relay(
-  upstream: ReadableStream<Uint8Array>,
-  finish: () => void,
-  expose: (c: ReadableStreamDefaultController<Uint8Array>) => void,
-): ReadableStream<Uint8Array> {
+function relay(upstream: ReadableStream<Uint8Array>, exchange: HttpExchange): ReadableStream<Uint8Array> {
   const reader = upstream.getReader();
   return new ReadableStream<Uint8Array>(
     {
-      start: expose,
+      start: (controller) => void (exchange.body = controller),
       async pull(controller) {
         try {
           const { done, value } = await reader.read();
           if (!done) return controller.enqueue(value);
           controller.close();
-          finish();
+          exchange.finish();
         } catch (err) {
           controller.error(err);
-          finish();
+          exchange.finish();
         }
       },
       cancel(reason) {
-        finish();
+        exchange.finish();
         return reader.cancel(reason);
       },
     },

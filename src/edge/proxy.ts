@@ -52,20 +52,15 @@ export class EdgeProxy {
     this.table = new RouteTable([], opts.baseDomain);
   }
 
-  /** Replaces the whole route table atomically; targets no longer present start draining: they get no new requests, in-flight ones (including open WebSockets and SSE streams) may finish. */
+  /** Replaces the route table atomically; removed targets drain: no new requests, open ones may finish. */
   setRoutes(routes: Route[]): void {
     const table = new RouteTable(routes, this.opts.baseDomain, this.log.warn.bind(this.log));
     const draining = this.targets.sync(table.targets());
     this.table = table;
-    for (const address of draining) {
-      // A safety net for a caller that never waits: nothing drains for longer than drainTimeoutMs.
-      void this.waitDrained([address], this.opts.drainTimeoutMs).then(({ cut }) => {
-        if (cut > 0) this.log.warn('Cut exchanges left on a drained target', { target: address, cut });
-      });
-    }
+    for (const address of draining) this.cutAfterDrainTimeout(address);
   }
 
-  /** Resolves when none of `targets` has in-flight requests or open WebSockets left, or after timeoutMs, closing what is left (returns how many were cut). */
+  /** Resolves once `targets` have nothing open, or after timeoutMs, cutting what is left (and counting it). */
   async waitDrained(targets: string[], timeoutMs: number): Promise<{ cut: number }> {
     const busy = targets.map((a) => this.targets.find(a)).filter((t): t is Target => !!t && t.inflight > 0);
     if (busy.length === 0) return { cut: 0 };
@@ -113,7 +108,8 @@ export class EdgeProxy {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    void server.stop(false);
+    // Stop accepting now; the promise settles only once every connection is gone, which is later.
+    server.stop(false).catch(() => {});
     const addresses = this.targets.all().map((t) => t.address);
     await this.waitDrained(addresses, this.opts.drainTimeoutMs);
     await server.stop(true);
@@ -122,6 +118,19 @@ export class EdgeProxy {
   /** Counters for metrics: requests by project and status class, and a latency histogram per project. */
   stats(): EdgeStatsSnapshot {
     return this.counters.snapshot();
+  }
+
+  /** A safety net for a caller that never waits: a removed target drains for drainTimeoutMs at most. */
+  private cutAfterDrainTimeout(address: string): void {
+    const target = this.targets.find(address);
+    if (!target || target.inflight === 0) return;
+    const timer = setTimeout(() => {
+      // setRoutes may have brought the target back since; a live target is never cut.
+      if (!target.draining) return;
+      const cut = target.cutAll();
+      if (cut > 0) this.log.warn('Cut exchanges still open on a drained target', { target: address, cut });
+    }, this.opts.drainTimeoutMs);
+    void target.whenIdle().then(() => clearTimeout(timer));
   }
 
   private async handle(req: Request, server: Server<WebSocketBridge>): Promise<Response | undefined> {

@@ -6,6 +6,7 @@
  */
 import type { ServerWebSocket, WebSocketHandler } from 'bun';
 import { upstreamRequestHeaders, type Visitor } from './headers.ts';
+import { upstreamUrl } from './http-exchange.ts';
 import type { Exchange, Target } from './target.ts';
 
 /** Why connecting upstream failed, as the status the visitor should get. */
@@ -29,6 +30,8 @@ export class WebSocketBridge implements Exchange {
   private visitor: ServerWebSocket<WebSocketBridge> | undefined;
   /** Messages the upstream sent between its open and the visitor's. */
   private early: (string | ArrayBuffer)[] = [];
+  /** How the upstream closed, when that happened before the visitor's socket opened. */
+  private closedEarly: { code: number; reason: string } | undefined;
   private over = false;
   private end: () => void = () => {};
 
@@ -36,9 +39,8 @@ export class WebSocketBridge implements Exchange {
 
   /** Opens the upstream side; resolves once the target accepted, rejects with UpstreamConnectError. */
   static async connect(req: Request, target: Target, visitor: Visitor, timeoutMs: number): Promise<WebSocketBridge> {
-    const url = new URL(req.url);
     const protocols = (req.headers.get('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim());
-    const upstream = new WebSocket(`ws://${target.address}${url.pathname}${url.search}`, {
+    const upstream = new WebSocket(upstreamUrl(req, target.address).replace('http:', 'ws:'), {
       headers: upstreamRequestHeaders(req.headers, visitor, true),
       protocols: protocols.filter(Boolean),
     });
@@ -75,12 +77,13 @@ export class WebSocketBridge implements Exchange {
     this.visitor = ws;
     for (const message of this.early) ws.send(message);
     this.early = [];
-    if (this.over) ws.close(1001, 'Server is draining');
+    if (this.closedEarly) relayClose(ws, this.closedEarly.code, this.closedEarly.reason);
+    else if (this.over) ws.close(1001, 'Server is draining');
   }
 
   /** Called by the handlers for each visitor message. */
   fromVisitor(message: string | Buffer): void {
-    if (!this.over) this.upstream.send(message);
+    if (!this.over && this.upstream.readyState === WebSocket.OPEN) this.upstream.send(message);
   }
 
   /** Called by the handlers when the visitor's socket closed. */
@@ -120,6 +123,7 @@ export class WebSocketBridge implements Exchange {
       if (this.over) return;
       this.finish();
       if (this.visitor) relayClose(this.visitor, e.code, e.reason);
+      else this.closedEarly = { code: e.code, reason: e.reason };
     };
     this.upstream.onerror = null;
   }
