@@ -22,6 +22,7 @@ import { deploymentPipeline, type Releaser } from './jobs/pipeline.ts';
 import { edgeRepo, type EdgeRepo } from './db/edge.ts';
 import { releaseService, type ReleaseService } from './release/service.ts';
 import { reconciler } from './release/reconciler.ts';
+import { agentId } from './db/meta.ts';
 
 /** Everything the app and the CLI need, built once. */
 export interface Deps {
@@ -70,7 +71,9 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     maxTotalBytes: config.maxExpandedBytes,
   });
   const edge = edgeRepo(db);
+  const agent = agentId(db);
   const releaseDeps = {
+    agentId: agent,
     db,
     docker,
     edge,
@@ -88,6 +91,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     pipeline(row, signal),
   );
   const pipeline = deploymentPipeline({
+    agentId: agent,
     deployments,
     projects,
     logs,

@@ -15,6 +15,7 @@ export type Releaser = (row: DeploymentRow, signal: AbortSignal, log: (line: str
 
 /** What the pipeline needs. */
 export interface PipelineDeps {
+  agentId: string;
   deployments: DeploymentRepo;
   projects: ProjectRepo;
   logs: DeploymentLogs;
@@ -29,9 +30,10 @@ export interface PipelineDeps {
 }
 
 /** The labels on everything built or run for a deployment. */
-export function deploymentLabels(row: Pick<DeploymentRow, 'id' | 'project' | 'number'>): Record<string, string> {
+export function deploymentLabels(row: Pick<DeploymentRow, 'id' | 'project' | 'number'>, agentId: string): Record<string, string> {
   return {
     'slipway.managed': 'true',
+    'slipway.agent': agentId,
     'slipway.project': row.project,
     'slipway.deployment': row.id,
     'slipway.number': String(row.number),
@@ -71,7 +73,7 @@ async function build(d: PipelineDeps, row: DeploymentRow, signal: AbortSignal, l
   const tag = imageTag(row);
   const built = await buildImage(d.docker, buildContext(d.sources.absolute(row.source_path), plan), {
     tag,
-    labels: deploymentLabels(row),
+    labels: deploymentLabels(row, d.agentId),
     dockerfilePath: plan.dockerfilePath,
     memoryBytes: d.buildMemoryBytes,
     timeoutMs: d.buildTimeoutMs,

@@ -46,13 +46,13 @@ export function reconciler(d: ReleaseDeps, locks: ProjectLocks) {
             const p = d.projects.findByName(name);
             if (!p) return;
             const live = d.deployments.withStatus(['live']).find((r) => r.project_id === p.id);
-            await reconcileProject(p, live, await listInstances(d.docker, name));
+            await reconcileProject(p, live, await listInstances(d.docker, d.agentId, name));
           })
           .catch((err) => d.log.warn('reconcile failed', { project: name, error: String(err) }));
       }
       // Containers of projects that no longer exist.
       const projects = d.projects.all();
-      const orphans = (await listInstances(d.docker)).filter((i) => !projects.some((p) => p.name === i.project));
+      const orphans = (await listInstances(d.docker, d.agentId)).filter((i) => !projects.some((p) => p.name === i.project));
       if (orphans.length > 0) await removeInstances(d.docker, orphans.map((i) => i.containerId), 5);
     },
   };

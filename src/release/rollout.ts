@@ -14,6 +14,7 @@ const EDGE_APPLY_TIMEOUT_MS = 5000;
 
 /** What a rollout needs. */
 export interface RolloutDeps {
+  agentId: string;
   db: Db;
   docker: Docker;
   edge: EdgeRepo;
@@ -50,6 +51,7 @@ export async function rollOut(d: RolloutDeps, r: Rollout): Promise<{ targets: st
   const started = await Promise.allSettled(
     Array.from({ length: r.count }, () =>
       startInstance(d.docker, {
+        agentId: d.agentId,
         project: r.project.name,
         deploymentId: r.deployment.id,
         number: r.deployment.number,
@@ -70,7 +72,7 @@ export async function rollOut(d: RolloutDeps, r: Rollout): Promise<{ targets: st
   }
   await healthGate(d, r, fresh);
 
-  const previous = (await listInstances(d.docker, r.project.name)).filter((i) => !fresh.some((f) => f.containerId === i.containerId));
+  const previous = (await listInstances(d.docker, d.agentId, r.project.name)).filter((i) => !fresh.some((f) => f.containerId === i.containerId));
   const targets = fresh.map((i) => i.target);
   const version = d.edge.setRoute({ project: r.project.name, deployment_id: r.deployment.id, hostnames: [], targets });
   // "Live" means visitors reach the new instances: wait for the edge to apply the new table.

@@ -69,7 +69,7 @@ export function releaseService(d: ReleaseDeps) {
 
   async function prune(p: ProjectRow): Promise<void> {
     const all = d.deployments.list({ project_id: p.id, before: Number.MAX_SAFE_INTEGER, status: null, limit: 100_000 });
-    await pruneImages(d.docker, p.name, all, d.releaseRetention, d.log);
+    await pruneImages(d.docker, d.agentId, p.name, all, d.releaseRetention, d.log);
   }
 
   /** Rolls the live release onto `count` fresh instances (restart, scale, start). */
@@ -95,7 +95,7 @@ export function releaseService(d: ReleaseDeps) {
           d.projects.update({ ...p, desired_state: 'stopped', updated_at: nowIso() });
           record(actor, 'project.stop', p);
         })();
-        const instances = await listInstances(d.docker, name);
+        const instances = await listInstances(d.docker, d.agentId, name);
         const version = d.edge.setRoute({ project: name, deployment_id: null, hostnames: [], targets: [] });
         await waitDrained(d.edge, version, instances.map((i) => i.target).filter((t): t is string => !!t), d.drainTimeoutMs);
         await removeInstances(d.docker, instances.map((i) => i.containerId));

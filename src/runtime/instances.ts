@@ -9,6 +9,7 @@ export const PIDS_LIMIT = 512;
 
 /** What one app instance runs. */
 export interface InstanceSpec {
+  agentId: string;
   project: string;
   deploymentId: string;
   number: number;
@@ -41,6 +42,7 @@ export async function startInstance(docker: Docker, spec: InstanceSpec): Promise
     Env: Object.entries({ ...spec.env, PORT: String(spec.port) }).map(([k, v]) => `${k}=${v}`),
     Labels: {
       'slipway.managed': 'true',
+      'slipway.agent': spec.agentId,
       'slipway.project': spec.project,
       'slipway.deployment': spec.deploymentId,
       'slipway.number': String(spec.number),
@@ -98,9 +100,9 @@ export interface ListedInstance {
   target: string | null;
 }
 
-/** Every Slipway app container, optionally of one project. */
-export async function listInstances(docker: Docker, project?: string): Promise<ListedInstance[]> {
-  const label = ['slipway.managed=true', 'slipway.role=app', ...(project ? [`slipway.project=${project}`] : [])];
+/** Every app container of this agent, optionally of one project. */
+export async function listInstances(docker: Docker, agentId: string, project?: string): Promise<ListedInstance[]> {
+  const label = ['slipway.managed=true', 'slipway.role=app', `slipway.agent=${agentId}`, ...(project ? [`slipway.project=${project}`] : [])];
   const containers = await docker.listContainers({ all: true, filters: { label } });
   return containers.map((c) => {
     const published = c.Ports.find((p) => p.IP === '127.0.0.1' && p.PublicPort);

@@ -17,6 +17,7 @@ afterAll(async () => {
   await agent.stop();
   const docker = dockerClient();
   for (const c of await docker.listContainers({ all: true, filters: { label: ['slipway.project=site'] } })) await docker.getContainer(c.Id).remove({ force: true });
+  for (const i of await docker.listImages({ filters: { label: ['slipway.project=site'] } })) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
   removeDataDir(agent.dataDir);
 });
 

@@ -60,6 +60,7 @@ afterAll(async () => {
   await edge.stop();
   const docker = dockerClient();
   for (const c of await docker.listContainers({ all: true, filters: { label: ['slipway.project=site'] } })) await docker.getContainer(c.Id).remove({ force: true });
+  for (const i of await docker.listImages({ filters: { label: ['slipway.project=site'] } })) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
   removeDataDir(dataDir);
 });
 

@@ -19,6 +19,7 @@ afterAll(async () => {
   await agent.stop();
   const docker = dockerClient();
   for (const c of await docker.listContainers({ all: true, filters: { label: ['slipway.project=app'] } })) await docker.getContainer(c.Id).remove({ force: true });
+  for (const i of await docker.listImages({ filters: { label: ['slipway.project=app'] } })) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
   removeDataDir(agent.dataDir);
 });
 
@@ -97,7 +98,8 @@ describe.skipIf(!hasDocker)('a Node app behind the edge', () => {
     let tags: string[] = [];
     while (Date.now() < deadline) {
       const images = await dockerClient().listImages({ filters: { label: ['slipway.project=app'] } });
-      tags = images.flatMap((i) => i.RepoTags ?? []).sort();
+      // Untagged images are older test runs' (another agent's), whose tags later runs took over.
+      tags = images.flatMap((i) => i.RepoTags ?? []).filter((t) => t !== '<none>:<none>').sort();
       if (!tags.includes('slipway/app:1')) break;
       await Bun.sleep(200);
     }
