@@ -12,6 +12,7 @@ import { projectRoutes } from './api/projects/routes.ts';
 import { tokenRoutes } from './api/tokens/routes.ts';
 import { deploymentRoutes, UPLOAD_PATHS } from './api/deployments/routes.ts';
 import { lifecycleRoutes } from './api/projects/lifecycle-routes.ts';
+import { envRoutes } from './api/env/routes.ts';
 
 /** The Elysia app of the API, without listen(): tests call `.handle()` on it. */
 export function createApp(deps: Deps) {
@@ -32,6 +33,7 @@ export function createApp(deps: Deps) {
         .use(projectRoutes(deps))
         .use(deploymentRoutes(deps))
         .use(lifecycleRoutes(deps))
+        .use(envRoutes(deps))
         .use(activityRoutes(deps)),
     );
 

@@ -30,6 +30,8 @@ export interface Config {
   drainTimeoutSeconds: number;
   reconcileIntervalSeconds: number;
   role: 'all' | 'api' | 'edge';
+  masterKey: string | null;
+  credentialsDirectory: string | null;
   maxArchiveEntries: number;
   maxExpandedBytes: number;
 }
@@ -105,6 +107,11 @@ export const SETTINGS = [
     description: 'Most entries an uploaded archive may hold', parse: parseIntIn(1, 10_000_000) }),
   setting({ key: 'maxExpandedBytes', env: 'SLIPWAY_MAX_EXPANDED_BYTES', flag: 'max-expanded-bytes', default: String(1024 ** 3),
     description: 'Most bytes an uploaded archive may expand to', parse: parseIntIn(1, Number.MAX_SAFE_INTEGER) }),
+  setting({ key: 'masterKey', env: 'SLIPWAY_MASTER_KEY', flag: null, default: '',
+    description: 'Base64 of the 32-byte key that encrypts secrets; else a systemd credential, else <data-dir>/master.key',
+    parse: (raw) => (raw === '' ? null : raw) }),
+  setting({ key: 'credentialsDirectory', env: 'CREDENTIALS_DIRECTORY', flag: null, default: '',
+    description: "Set by systemd's LoadCredential=; Slipway reads slipway-master-key from it", parse: (raw) => (raw === '' ? null : raw) }),
   setting({ key: 'logLevel', env: 'SLIPWAY_LOG_LEVEL', flag: 'log-level', default: 'info',
     description: 'debug, info, warn or error', parse: parseEnum(['debug', 'info', 'warn', 'error'] as const) }),
 ];

@@ -23,6 +23,10 @@ import { edgeRepo, type EdgeRepo } from './db/edge.ts';
 import { releaseService, type ReleaseService } from './release/service.ts';
 import { reconciler } from './release/reconciler.ts';
 import { agentId } from './db/meta.ts';
+import { envRepo } from './db/env.ts';
+import { envService, type EnvService } from './env/service.ts';
+import { SecretBox } from './secrets/secret-box.ts';
+import { loadMasterKey } from './secrets/master-key.ts';
 
 /** Everything the app and the CLI need, built once. */
 export interface Deps {
@@ -35,6 +39,7 @@ export interface Deps {
   projects: ProjectService;
   activity: ActivityService;
   deploymentRepo: DeploymentRepo;
+  env: EnvService;
   deployments: DeploymentService;
   logs: DeploymentLogs;
   worker: DeployWorker;
@@ -64,7 +69,21 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
   const log = options.log ?? createLogger(config.logLevel);
   const projects = projectRepo(db);
   const deployments = deploymentRepo(db);
-  const logs = new DeploymentLogs(deploymentLogRepo(db));
+  const box = new SecretBox(
+    loadMasterKey({ envKey: config.masterKey, credentialsDirectory: config.credentialsDirectory, dataDir: config.dataDir }),
+  );
+  const env = envService({ db, env: envRepo(db), projects, activity, box });
+  const projectOf = new Map<string, string>();
+  const logs = new DeploymentLogs(deploymentLogRepo(db), (deploymentId) => {
+    let projectId = projectOf.get(deploymentId);
+    if (!projectId) {
+      projectId = deployments.findAny(deploymentId)?.project_id;
+      if (!projectId) return (line) => line;
+      projectOf.set(deploymentId, projectId);
+    }
+    const masker = env.masker(projectId);
+    return (line) => masker.mask(line);
+  });
   const sources = new SourceStore(config.dataDir, {
     ...DEFAULT_LIMITS,
     maxEntries: config.maxArchiveEntries,
@@ -84,7 +103,15 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     logs,
     drainTimeoutMs: config.drainTimeoutSeconds * 1000,
     releaseRetention: config.releaseRetention,
-    envFor: () => ({}),
+    // A deployment runs with the env it was released with: its snapshot, taken on first start.
+    envFor(project: { id: string }, deployment: { id: string; env_snapshot: string | null }): Record<string, string> {
+      if (deployment.env_snapshot) return env.openSnapshot(project.id, deployment.env_snapshot);
+      const values = env.values(project.id);
+      deployment.env_snapshot = env.sealSnapshot(project.id, values);
+      deployments.update(deployment.id, { env_snapshot: deployment.env_snapshot });
+      return values;
+    },
+    restoreEnv: (projectId: string, sealed: string) => env.restore(projectId, env.openSnapshot(projectId, sealed)),
   };
   const releases = releaseService(releaseDeps);
   const worker: DeployWorker = new DeployWorker(deployments, logs, log, config.buildConcurrency, (row, signal) =>
@@ -113,6 +140,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     tokens: tokenService(db, tokenRepo(db), activity),
     projects: projectService(db, projects, activity, config.baseDomain),
     deploymentRepo: deployments,
+    env,
     logs,
     worker,
     edge,

@@ -13,7 +13,14 @@ import { actorOf, requestState } from './request-state.ts';
  * - `{ scope, project: 'filter' }`: project-limited tokens are let in and the route shows
  *   them only their projects.
  */
-export type AccessRule = 'public' | { scope: Scope; project?: 'param' | 'body' | 'filter' };
+export type AccessRule =
+  | 'public'
+  | {
+      scope: Scope;
+      project?: 'param' | 'body' | 'filter';
+      /** A query flag that asks for more, such as `?reveal=true`, and the scope it needs. */
+      elevated?: { query: string; scope: Scope };
+    };
 
 /** The OpenAPI extension under which each route's rule is published (and checked at start). */
 export const ACCESS_EXTENSION = 'x-slipway-access';
@@ -31,6 +38,7 @@ export function authorize(
   request: Request,
   params: Record<string, string | undefined> | undefined,
   body: unknown,
+  query: Record<string, unknown> = {},
 ): Principal | null {
   if (rule === 'public') return requestState(request).principal;
   const { principal, authFailure } = requestState(request);
@@ -41,6 +49,10 @@ export function authorize(
   }
   if (!scopeIncludes(principal.scope, rule.scope)) {
     throw new ForbiddenError(`Token "${principal.name}" has scope "${principal.scope}"; this needs "${rule.scope}"`);
+  }
+  const flag = rule.elevated ? query[rule.elevated.query] : undefined;
+  if (rule.elevated && (flag === true || flag === 'true') && !scopeIncludes(principal.scope, rule.elevated.scope)) {
+    throw new ForbiddenError(`Token "${principal.name}" has scope "${principal.scope}"; ?${rule.elevated.query}=true needs "${rule.elevated.scope}"`);
   }
   if (principal.projects === null || rule.project === 'filter') return principal;
   if (rule.project === undefined) {
@@ -60,8 +72,8 @@ export const accessPlugin = new Elysia({ name: 'slipway/access' }).macro({
       security: rule === 'public' ? [] : [{ bearerAuth: [] }],
       [ACCESS_EXTENSION]: rule,
     } as Record<string, unknown>,
-    transform({ request, params, body }) {
-      authorize(rule, request, params as Record<string, string>, body);
+    transform({ request, params, body, query }) {
+      authorize(rule, request, params as Record<string, string>, body, query as Record<string, unknown>);
     },
     resolve({ request }): { principal: Principal | null; actor: Actor } {
       return { principal: requestState(request).principal, actor: actorOf(request) };

@@ -34,6 +34,7 @@ export interface DeploymentRow {
   build_duration_ms: number | null;
   failure_reason: string | null;
   created_by: string | null;
+  env_snapshot: string | null;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
@@ -47,10 +48,10 @@ export type DeploymentPatch = Partial<Omit<DeploymentRow, 'id' | 'project_id' | 
 export function deploymentRepo(db: Db) {
   const insert = db.prepare(
     `INSERT INTO deployments (id, project_id, project, number, status, trigger, retry_of, rollback_of, idempotency_key,
-       source_sha256, source_bytes, source_format, source_path, stack, image_id, image_tag, exposed_port, created_by, created_at, updated_at)
+       source_sha256, source_bytes, source_format, source_path, stack, image_id, image_tag, exposed_port, created_by, env_snapshot, created_at, updated_at)
      VALUES (@id, @project_id, @project, (SELECT coalesce(max(number), 0) + 1 FROM deployments WHERE project_id = @project_id),
        @status, @trigger, @retry_of, @rollback_of, @idempotency_key, @source_sha256, @source_bytes, @source_format, @source_path,
-       @stack, @image_id, @image_tag, @exposed_port, @created_by, @created_at, @created_at)
+       @stack, @image_id, @image_tag, @exposed_port, @created_by, @env_snapshot, @created_at, @created_at)
      RETURNING *`,
   );
   const byId = db.prepare('SELECT * FROM deployments WHERE id = ? AND project_id = ?');
@@ -75,8 +76,8 @@ export function deploymentRepo(db: Db) {
   const updates = new Map<string, ReturnType<Db['prepare']>>();
   return {
     /** Inserts with the next per-project number and returns the stored row. */
-    insert: (row: Omit<DeploymentRow, 'number' | 'updated_at' | 'build_duration_ms' | 'failure_reason' | 'started_at' | 'finished_at'>) =>
-      insert.get(row) as DeploymentRow,
+    insert: (row: Omit<DeploymentRow, 'number' | 'updated_at' | 'build_duration_ms' | 'failure_reason' | 'started_at' | 'finished_at' | 'env_snapshot'> & { env_snapshot?: string | null }) =>
+      insert.get({ env_snapshot: null, ...row }) as DeploymentRow,
     find: (projectId: string, id: string) => byId.get(id, projectId) as DeploymentRow | undefined,
     findAny: (id: string) => anyById.get(id) as DeploymentRow | undefined,
     findByKey: (projectId: string, key: string) => byKey.get(projectId, key) as DeploymentRow | undefined,

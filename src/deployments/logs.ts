@@ -1,7 +1,7 @@
 import type { DeploymentLogRepo, LogRow } from '../db/deployment-logs.ts';
 
 /**
- * The build and deploy log of every deployment: lines are persisted with a sequence number
+ * The build and deploy log of every deployment: lines are masked (secret values), persisted with a sequence number
  * first, then waiting readers are woken. Readers always read from the database at their own
  * pace, so any number of followers, slow or gone, never hold up the build that writes.
  */
@@ -9,13 +9,18 @@ export class DeploymentLogs {
   private readonly next = new Map<string, number>();
   private readonly waiters = new Map<string, Set<() => void>>();
 
-  constructor(private readonly repo: DeploymentLogRepo) {}
+  constructor(
+    private readonly repo: DeploymentLogRepo,
+    /** Masks the project's secret values in a deployment's lines. */
+    private readonly mask: (deploymentId: string) => (line: string) => string = () => (line) => line,
+  ) {}
 
   /** Appends `text`, one row per line; trailing newlines and carriage returns are dropped. */
   append(deploymentId: string, text: string): void {
     const at = new Date().toISOString();
+    const mask = this.mask(deploymentId);
     for (const raw of text.replace(/\r?\n$/, '').split(/\r?\n/)) {
-      const line = raw.replace(/\r/g, '');
+      const line = mask(raw.replace(/\r/g, ''));
       const seq = (this.next.get(deploymentId) ?? this.repo.lastSeq(deploymentId)) + 1;
       this.repo.append(deploymentId, seq, at, line);
       this.next.set(deploymentId, seq);

@@ -160,6 +160,7 @@ export function deploymentService(d: DeploymentServiceDeps) {
           trigger: 'rollback',
           retry_of: null,
           rollback_of: target.id,
+          env_snapshot: target.env_snapshot,
           stack: target.stack,
           image_id: target.image_id,
           image_tag: target.image_tag,
@@ -168,6 +169,35 @@ export function deploymentService(d: DeploymentServiceDeps) {
           created_at: nowIso(),
         },
         'deployment.rollback',
+      );
+      return toDeploymentView(created);
+    },
+
+    /**
+     * Queues a new release of the live deployment's image (no rebuild), e.g. after an env
+     * change; null when nothing is live or the project is stopped.
+     */
+    redeploy(actor: Actor, projectName: string, trigger: 'env'): DeploymentView | null {
+      const p = project(projectName);
+      if (p.desired_state === 'stopped') return null;
+      const live = d.deployments.withStatus(['live']).find((r) => r.project_id === p.id);
+      if (!live?.image_tag) return null;
+      const created = enqueue(
+        actor,
+        {
+          ...copySource(live),
+          id: newId('dep'),
+          status: 'queued',
+          trigger,
+          retry_of: null,
+          stack: live.stack,
+          image_id: live.image_id,
+          image_tag: live.image_tag,
+          exposed_port: live.exposed_port,
+          created_by: actor.tokenId,
+          created_at: nowIso(),
+        },
+        `deployment.${trigger}`,
       );
       return toDeploymentView(created);
     },

@@ -17,6 +17,8 @@ import { waitDrained } from './drain.ts';
 
 /** What releases and lifecycle operations need. */
 export interface ReleaseDeps extends RolloutDeps {
+  /** Makes a rolled-back-to release's env the project's env again. */
+  restoreEnv(projectId: string, sealedSnapshot: string): void;
   deployments: DeploymentRepo;
   projects: ProjectRepo;
   activity: ActivityService;
@@ -54,6 +56,7 @@ export function releaseService(d: ReleaseDeps) {
         log,
         onSwitch: () => {
           d.deployments.update(row.id, { status: 'live', finished_at: nowIso() }, ['deploying']);
+          if (row.trigger === 'rollback' && row.env_snapshot) d.restoreEnv(p.id, row.env_snapshot);
           for (const other of d.deployments.withStatus(['live'])) {
             if (other.project_id === p.id && other.id !== row.id) d.deployments.update(other.id, { status: 'replaced' }, ['live']);
           }

@@ -33,6 +33,9 @@ const EXPECTED: Record<string, { rule: AccessRule; body?: unknown }> = {
   'POST /v1/projects/:name/restart': { rule: { scope: 'deploy', project: 'param' } },
   'POST /v1/projects/:name/scale': { rule: { scope: 'deploy', project: 'param' }, body: { instances: 2 } },
   'POST /v1/projects/:name/rollback': { rule: { scope: 'deploy', project: 'param' } },
+  'GET /v1/projects/:name/env': { rule: { scope: 'read', project: 'param', elevated: { query: 'reveal', scope: 'admin' } } },
+  'PATCH /v1/projects/:name/env': { rule: { scope: 'deploy', project: 'param' }, body: { vars: { A: '1' } } },
+  'DELETE /v1/projects/:name/env/:key': { rule: { scope: 'deploy', project: 'param' } },
 };
 
 type Caller = 'none' | 'read' | 'deploy' | 'admin' | 'other-project';

@@ -23,6 +23,8 @@ describe('configuration', () => {
       drainTimeoutSeconds: 30,
       reconcileIntervalSeconds: 30,
       role: 'all',
+      masterKey: null,
+      credentialsDirectory: null,
       maxArchiveEntries: 20000,
       maxExpandedBytes: 1024 ** 3,
     });
