@@ -13,6 +13,8 @@ import { tokenRoutes } from './api/tokens/routes.ts';
 import { deploymentRoutes, UPLOAD_PATHS } from './api/deployments/routes.ts';
 import { lifecycleRoutes } from './api/projects/lifecycle-routes.ts';
 import { envRoutes } from './api/env/routes.ts';
+import { observeRoutes } from './api/observe/routes.ts';
+import { metricsRoutes } from './api/metrics/routes.ts';
 
 /** The Elysia app of the API, without listen(): tests call `.handle()` on it. */
 export function createApp(deps: Deps) {
@@ -25,6 +27,7 @@ export function createApp(deps: Deps) {
     .use(errorPlugin(deps.log, allowedMethods))
     .use(accessPlugin)
     .use(docsRoutes())
+    .use(metricsRoutes(deps))
     .group('/v1', (v1) =>
       v1
         .use(healthRoutes(deps))
@@ -34,6 +37,7 @@ export function createApp(deps: Deps) {
         .use(deploymentRoutes(deps))
         .use(lifecycleRoutes(deps))
         .use(envRoutes(deps))
+        .use(observeRoutes(deps))
         .use(activityRoutes(deps)),
     );
 

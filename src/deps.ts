@@ -27,6 +27,9 @@ import { envRepo } from './db/env.ts';
 import { envService, type EnvService } from './env/service.ts';
 import { SecretBox } from './secrets/secret-box.ts';
 import { loadMasterKey } from './secrets/master-key.ts';
+import { observeService, type ObserveService } from './observe/service.ts';
+import { getMeta } from './db/meta.ts';
+import type { EdgeStatsSnapshot } from './edge/stats.ts';
 
 /** Everything the app and the CLI need, built once. */
 export interface Deps {
@@ -40,6 +43,9 @@ export interface Deps {
   activity: ActivityService;
   deploymentRepo: DeploymentRepo;
   env: EnvService;
+  observe: ObserveService;
+  /** The edge's latest published request counters (from whichever process runs it). */
+  edgeStats(): EdgeStatsSnapshot | null;
   deployments: DeploymentService;
   logs: DeploymentLogs;
   worker: DeployWorker;
@@ -141,6 +147,11 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     projects: projectService(db, projects, activity, config.baseDomain),
     deploymentRepo: deployments,
     env,
+    observe: observeService({ docker, agentId: agent, projects, deployments, env }),
+    edgeStats() {
+      const json = getMeta(db, 'edge_stats');
+      return json ? (JSON.parse(json) as EdgeStatsSnapshot) : null;
+    },
     logs,
     worker,
     edge,

@@ -8,6 +8,7 @@ import { VERSION } from '../version.ts';
 import { recoverInterrupted } from '../jobs/recovery.ts';
 import { openDatabase } from '../db/open.ts';
 import { edgeRepo } from '../db/edge.ts';
+import { setMeta } from '../db/meta.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { startEdge, type RunningEdge } from '../edge/runtime.ts';
 
@@ -43,7 +44,7 @@ async function serveApi(config: Config): Promise<(() => Promise<void> | void)[]>
   const deps = createDeps(config);
   const tokenFile = ensureAdminToken(config.dataDir, deps.tokens);
   await recoverInterrupted(deps.deploymentRepo, deps.logs, deps.docker, deps.log);
-  const edge = config.role === 'all' ? startEdge(config, deps.edge, deps.log) : null;
+  const edge = config.role === 'all' ? startEdge(config, deps.edge, deps.log, (json) => setMeta(deps.db, 'edge_stats', json)) : null;
   const app = createApp(deps);
   app.listen({
     hostname: config.apiListen.hostname,
@@ -85,7 +86,7 @@ function serveEdgeOnly(config: Config): (() => Promise<void> | void)[] {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const log: Logger = createLogger(config.logLevel);
   const db = openDatabase(join(config.dataDir, 'slipway.db'));
-  const edge: RunningEdge = startEdge(config, edgeRepo(db), log);
+  const edge: RunningEdge = startEdge(config, edgeRepo(db), log, (json) => setMeta(db, 'edge_stats', json));
   log.info('slipway edge started', { version: VERSION, http: formatListen({ hostname: config.httpListen.hostname, port: edge.port }) });
   console.log(`Slipway ${VERSION}: edge listening on http://${formatListen({ hostname: config.httpListen.hostname, port: edge.port })}`);
   return [() => edge.stop(), () => void db.close()];

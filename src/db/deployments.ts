@@ -72,6 +72,8 @@ export function deploymentRepo(db: Db) {
   const withSource = db.prepare(
     `SELECT * FROM deployments WHERE project_id = ? AND source_path IS NOT NULL ORDER BY number DESC`,
   );
+  const byStatus = db.prepare('SELECT status, count(*) AS n FROM deployments GROUP BY status');
+  const durations = db.prepare('SELECT build_duration_ms AS ms FROM deployments WHERE build_duration_ms IS NOT NULL ORDER BY number DESC LIMIT 10000');
   // Updates touch a handful of column sets; each shape is prepared once and reused.
   const updates = new Map<string, ReturnType<Db['prepare']>>();
   return {
@@ -87,6 +89,10 @@ export function deploymentRepo(db: Db) {
     queuedOf: (projectId: string, exceptId: string) => queuedOf.all(projectId, exceptId) as DeploymentRow[],
     /** The oldest queued deployment whose project has nothing running and is not in `busy`. */
     nextRunnable: (busy: string[]) => nextRunnable.get({ busy: JSON.stringify(busy) }) as DeploymentRow | undefined,
+    /** How many deployments are in each status. */
+    countByStatus: () => Object.fromEntries((byStatus.all() as { status: string; n: number }[]).map((r) => [r.status, r.n])) as Record<string, number>,
+    /** Build durations of the most recent 10,000 builds, ms. */
+    buildDurations: () => (durations.all() as { ms: number }[]).map((r) => r.ms),
     /** Deployments of a project that still keep their source, newest first. */
     withSource: (projectId: string) => withSource.all(projectId) as DeploymentRow[],
     /** Applies `patch`, only while the row is still in one of `from` (when given); true if it changed. */

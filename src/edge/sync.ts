@@ -4,6 +4,8 @@ import type { EdgeProxy } from './proxy.ts';
 
 /** How often the edge looks for a new route table. */
 const POLL_MS = 100;
+/** How often the edge publishes its request counters. */
+const STATS_EVERY_MS = 2000;
 
 /**
  * Keeps an EdgeProxy's routes in step with the route table in SQLite, which the API/worker
@@ -18,10 +20,14 @@ export class EdgeSync {
   private draining = new Set<string>();
   private lastReport = '';
 
+  private lastStats = 0;
+
   constructor(
     private readonly repo: EdgeRepo,
     private readonly proxy: EdgeProxy,
     private readonly log: Logger,
+    /** Receives the edge's request counters every few seconds, for /metrics in any process. */
+    private readonly publishStats: (json: string) => void = () => {},
   ) {}
 
   /** Applies the current table now, then polls. */
@@ -42,6 +48,10 @@ export class EdgeSync {
       const version = this.repo.routesVersion();
       if (version !== this.applied) this.apply(version);
       this.report();
+      if (Date.now() - this.lastStats >= STATS_EVERY_MS) {
+        this.lastStats = Date.now();
+        this.publishStats(JSON.stringify(this.proxy.stats()));
+      }
     } catch (err) {
       this.log.warn('edge route sync failed', { error: String(err) });
     }

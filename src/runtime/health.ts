@@ -15,13 +15,14 @@ export class UnhealthyError extends Error {}
 
 /**
  * Polls `GET http://<target><path>` (from Slipway itself: no curl needed in the image) until
- * it answers 2xx or 3xx. Fails early when the container exits or is OOM-killed, and after
+ * it answers 2xx or 3xx: after 100, 200, 400, 800 ms, then every second. Fails early when the container exits or is OOM-killed, and after
  * `timeoutMs` with the last thing that went wrong.
  */
 export async function waitHealthy(docker: Docker, check: HealthCheck): Promise<void> {
   const deadline = Date.now() + check.timeoutMs;
   const interval = check.intervalMs ?? 1000;
   let last = 'no answer yet';
+  let attempt = 0;
   while (true) {
     if (check.signal.aborted) throw new UnhealthyError('Health check stopped: the deployment was aborted');
     const state = (await docker.getContainer(check.containerId).inspect()).State;
@@ -41,10 +42,12 @@ export async function waitHealthy(docker: Docker, check: HealthCheck): Promise<v
       if (check.signal.aborted) throw new UnhealthyError('Health check stopped: the deployment was aborted');
       last = (err as Error).name === 'TimeoutError' ? 'no answer within 5 s' : (err as Error).message || String(err);
     }
-    if (Date.now() + interval > deadline) {
+    // Probe quickly at first (most apps listen within a few hundred ms), then every `interval`.
+    const wait = Math.min(interval, 100 * 2 ** attempt++);
+    if (Date.now() + wait > deadline) {
       throw new UnhealthyError(`The app did not answer GET ${check.path} with 2xx or 3xx within ${Math.round(check.timeoutMs / 1000)} s (last: ${last})`);
     }
-    await Bun.sleep(interval);
+    await Bun.sleep(wait);
   }
 }
 

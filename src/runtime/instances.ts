@@ -94,6 +94,8 @@ export async function removeInstances(docker: Docker, containerIds: string[], gr
 /** A running or stopped app container as Docker reports it. */
 export interface ListedInstance {
   containerId: string;
+  /** The container name without Slipway's prefix: `<number>-<random>`. */
+  instance: string;
   deploymentId: string;
   project: string;
   state: string;
@@ -108,6 +110,7 @@ export async function listInstances(docker: Docker, agentId: string, project?: s
     const published = c.Ports.find((p) => p.IP === '127.0.0.1' && p.PublicPort);
     return {
       containerId: c.Id,
+      instance: (c.Names[0] ?? c.Id).replace(/^\/?slipway-.*?-(\d+-[0-9a-f]{8})$/, '$1'),
       deploymentId: c.Labels['slipway.deployment'] ?? '',
       project: c.Labels['slipway.project'] ?? '',
       state: c.State,

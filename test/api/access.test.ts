@@ -36,6 +36,9 @@ const EXPECTED: Record<string, { rule: AccessRule; body?: unknown }> = {
   'GET /v1/projects/:name/env': { rule: { scope: 'read', project: 'param', elevated: { query: 'reveal', scope: 'admin' } } },
   'PATCH /v1/projects/:name/env': { rule: { scope: 'deploy', project: 'param' }, body: { vars: { A: '1' } } },
   'DELETE /v1/projects/:name/env/:key': { rule: { scope: 'deploy', project: 'param' } },
+  'GET /v1/projects/:name/logs': { rule: { scope: 'read', project: 'param' } },
+  'GET /v1/projects/:name/metrics': { rule: { scope: 'read', project: 'param' } },
+  'GET /metrics': { rule: { scope: 'admin' } },
 };
 
 type Caller = 'none' | 'read' | 'deploy' | 'admin' | 'other-project';

@@ -1,0 +1,91 @@
+import type Docker from 'dockerode';
+import type { ProjectRepo, ProjectRow } from '../db/projects.ts';
+import type { DeploymentRepo } from '../db/deployments.ts';
+import type { EnvService } from '../env/service.ts';
+import { NotFoundError } from '../errors.ts';
+import { listInstances } from '../runtime/instances.ts';
+import { followLogs, recentLogs, type LogEntry, type LogSource } from './container-logs.ts';
+import { containerStats, type ContainerStats } from './container-stats.ts';
+
+/** How often a follower looks for instances a redeploy started. */
+const RESCAN_MS = 1000;
+
+/** Runtime logs and resource use of a project's live instances. */
+export function observeService(d: { docker: Docker; agentId: string; projects: ProjectRepo; deployments: DeploymentRepo; env: EnvService }) {
+  function project(name: string): ProjectRow {
+    const row = d.projects.findByName(name);
+    if (!row) throw new NotFoundError(`No project named "${name}"`);
+    return row;
+  }
+
+  /** The running instances of the live release. */
+  async function liveSources(p: ProjectRow): Promise<LogSource[]> {
+    const live = d.deployments.withStatus(['live']).find((r) => r.project_id === p.id);
+    if (!live) return [];
+    const instances = await listInstances(d.docker, d.agentId, p.name);
+    return instances.filter((i) => i.deploymentId === live.id && i.state === 'running').map((i) => ({ containerId: i.containerId, instance: i.instance }));
+  }
+
+  const masked = (p: ProjectRow) => {
+    const masker = d.env.masker(p.id);
+    return (e: LogEntry): LogEntry => ({ ...e, line: masker.mask(e.line) });
+  };
+
+  return {
+    /** Recent lines of every live instance, oldest first, secrets masked. */
+    async logs(name: string, opts: { tail: number; since?: number }): Promise<LogEntry[]> {
+      const p = project(name);
+      return (await recentLogs(d.docker, await liveSources(p), opts)).map(masked(p));
+    },
+
+    /**
+     * Sends the recent lines, then every new line of the live instances, following a redeploy to
+     * the new instances, until `signal` aborts.
+     */
+    async follow(name: string, opts: { tail: number; since?: number }, onEntry: (e: LogEntry) => void, signal: AbortSignal): Promise<void> {
+      const p = project(name);
+      const mask = masked(p);
+      const since = Math.floor(Date.now() / 1000);
+      const lastSent = new Map<string, string>();
+      for (const e of await recentLogs(d.docker, await liveSources(p), opts)) {
+        lastSent.set(e.instance, e.time);
+        onEntry(mask(e));
+      }
+      const followed = new Set<string>();
+      let first = true;
+      while (!signal.aborted) {
+        for (const source of await liveSources(p).catch(() => [])) {
+          if (followed.has(source.containerId)) continue;
+          followed.add(source.containerId);
+          // Instances of the first scan continue after the tail (Docker's `since` is in whole
+          // seconds, so lines already sent are skipped by time); later ones are read from their start.
+          const after = lastSent.get(source.instance) ?? '';
+          const send = (e: LogEntry) => (e.time > after ? onEntry(mask(e)) : undefined);
+          void followLogs(d.docker, source, first ? since : 0, send, signal).catch(() => {});
+        }
+        first = false;
+        await Bun.sleep(RESCAN_MS);
+      }
+    },
+
+    /** CPU, memory, network and block I/O of each live instance. */
+    async metrics(name: string): Promise<ContainerStats[]> {
+      const p = project(name);
+      return Promise.all((await liveSources(p)).map((s) => containerStats(d.docker, s.containerId, s.instance)));
+    },
+
+    /** Stats of every live instance of every project, for /metrics. */
+    async allMetrics(): Promise<{ project: string; stats: ContainerStats }[]> {
+      const out: { project: string; stats: ContainerStats }[] = [];
+      for (const p of d.projects.all()) {
+        for (const s of await liveSources(p)) {
+          out.push({ project: p.name, stats: await containerStats(d.docker, s.containerId, s.instance).catch(() => null as never) });
+        }
+      }
+      return out.filter((x) => x.stats);
+    },
+  };
+}
+
+/** The observe service. */
+export type ObserveService = ReturnType<typeof observeService>;

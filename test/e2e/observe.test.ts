@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { removeDataDir, startAgent, viaEdge, waitForStatus, type Agent } from '../helpers/agent.ts';
+import { dockerClient, requireDocker } from '../helpers/docker.ts';
+import { fixtureTgz } from '../helpers/fixtures.ts';
+
+const hasDocker = await requireDocker();
+const HOST = 'obs.localhost';
+const SECRET = 'pw-7c1e9a55d0';
+let agent: Agent;
+
+async function deploy(version: string): Promise<void> {
+  const res = await agent.call('POST', '/v1/projects/obs/deployments', new Uint8Array(fixtureTgz('node-app', { VERSION: version })), { 'content-type': 'application/gzip' });
+  expect((await waitForStatus(agent, 'obs', ((await res.json()) as { id: string }).id, ['live', 'failed'])).status).toBe('live');
+}
+
+beforeAll(async () => {
+  if (!hasDocker) return;
+  agent = await startAgent();
+  expect((await agent.call('POST', '/v1/projects', { name: 'obs', health_check_path: '/health', memory_mb: 256 })).status).toBe(201);
+  await agent.call('PATCH', '/v1/projects/obs/env?restart=false', { vars: { DB_PASSWORD: SECRET } });
+  await deploy('v1');
+});
+afterAll(async () => {
+  if (!hasDocker) return;
+  await agent.call('DELETE', '/v1/projects/obs');
+  await agent.stop();
+  const docker = dockerClient();
+  for (const c of await docker.listContainers({ all: true, filters: { label: ['slipway.project=obs'] } })) await docker.getContainer(c.Id).remove({ force: true });
+  for (const i of await docker.listImages({ filters: { label: ['slipway.project=obs'] } })) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
+  removeDataDir(agent.dataDir);
+});
+
+type Entry = { time: string; instance: string; stream: string; line: string };
+
+/** Reads SSE data events as JSON until `until` says stop. */
+async function readEvents(res: Response, until: (seen: Entry[]) => boolean, timeoutMs = 20_000): Promise<Entry[]> {
+  const seen: Entry[] = [];
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const deadline = Date.now() + timeoutMs;
+  let buffer = '';
+  while (!until(seen) && Date.now() < deadline) {
+    const { value, done } = await Promise.race([reader.read(), Bun.sleep(deadline - Date.now()).then(() => ({ value: '', done: true }))]);
+    if (done) break;
+    buffer += value;
+    let cut: number;
+    while ((cut = buffer.indexOf('\n\n')) !== -1) {
+      const block = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      if (block.startsWith('data: ')) seen.push(JSON.parse(block.slice(6)) as Entry);
+    }
+  }
+  await reader.cancel().catch(() => {});
+  return seen;
+}
+
+describe.skipIf(!hasDocker)('runtime logs and metrics', () => {
+  test('recent logs carry time, instance and stream', async () => {
+    await viaEdge(agent.edgePort!, HOST, '/log?msg=first');
+    await Bun.sleep(300);
+    const res = await agent.call('GET', '/v1/projects/obs/logs?tail=20');
+    expect(res.status).toBe(200);
+    const { data } = (await res.json()) as { data: Entry[] };
+    expect(data.map((e) => [e.stream, e.line])).toEqual(
+      expect.arrayContaining([
+        ['stdout', 'fixture v1 listening on 8080'],
+        ['stdout', 'out: first'],
+        ['stderr', 'err: first'],
+      ]),
+    );
+    expect(data[0]!.instance).toMatch(/^\d+-[0-9a-f]{8}$/);
+    expect(Date.parse(data[0]!.time)).toBeGreaterThan(Date.now() - 120_000);
+  });
+
+  test('following streams new lines with secret values masked, and follows a redeploy', async () => {
+    const res = await agent.call('GET', '/v1/projects/obs/logs?follow=true&tail=0');
+    expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    const reading = readEvents(res, (seen) => seen.some((e) => e.line === 'fixture v2 listening on 8080'));
+    await Bun.sleep(1500);
+    await viaEdge(agent.edgePort!, HOST, `/log?msg=${encodeURIComponent(`password is ${SECRET}`)}`);
+    await deploy('v2');
+    const seen = await reading;
+    const lines = seen.map((e) => e.line);
+    expect(lines).toContain('out: password is ••••••');
+    expect(lines).toContain('err: password is ••••••');
+    expect(lines).toContain('fixture v2 listening on 8080');
+    expect(JSON.stringify(seen)).not.toContain(SECRET);
+  });
+
+  test('per-container metrics come from Docker stats', async () => {
+    const res = await agent.call('GET', '/v1/projects/obs/metrics');
+    const { data } = (await res.json()) as { data: Record<string, number | string>[] };
+    expect(data).toHaveLength(1);
+    expect(data[0]!.memory_limit_bytes).toBe(256 * 1024 * 1024);
+    expect(data[0]!.memory_bytes as number).toBeGreaterThan(1024 * 1024);
+    expect(data[0]!.uptime_seconds as number).toBeGreaterThanOrEqual(0);
+    expect(data[0]!.restarts).toBe(0);
+    expect(typeof data[0]!.cpu_percent).toBe('number');
+  });
+
+  test('/metrics is Prometheus text a parser accepts, admin only', async () => {
+    for (let i = 0; i < 5; i++) await viaEdge(agent.edgePort!, HOST, '/');
+    await Bun.sleep(2500); // the edge publishes its counters every 2 s
+    const res = await agent.call('GET', '/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const families = parsePrometheusTextFormat(await res.text()) as { name: string; type: string; metrics: { labels?: Record<string, string>; value?: string; buckets?: Record<string, string> }[] }[];
+    const family = (name: string) => families.find((f) => f.name === name)!;
+    expect(family('slipway_uptime_seconds').type).toBe('GAUGE');
+    expect(family('slipway_deployments').metrics).toContainEqual({ labels: { status: 'live' }, value: '1' });
+    expect(family('slipway_deployments').metrics).toContainEqual({ labels: { status: 'replaced' }, value: '1' });
+    expect(family('slipway_build_duration_seconds').type).toBe('HISTOGRAM');
+    const edge = family('slipway_edge_requests_total').metrics.find((m) => m.labels?.project === 'obs' && m.labels?.status === '2xx');
+    expect(Number(edge?.value)).toBeGreaterThanOrEqual(5);
+    expect(family('slipway_edge_request_duration_seconds').type).toBe('HISTOGRAM');
+    expect(Number(family('slipway_container_memory_limit_bytes').metrics[0]!.value)).toBe(256 * 1024 * 1024);
+    const reader = await agent.call('POST', '/v1/tokens', { name: 'reader', scope: 'read' });
+    const { token } = (await reader.json()) as { token: string };
+    expect((await fetch(`${agent.api}/metrics`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(403);
+  });
+});
