@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { removeDataDir, startAgent, viaEdge, waitForStatus, type Agent } from '../helpers/agent.ts';
+import { retireAgent, startAgent, viaEdge, waitForStatus, type Agent } from '../helpers/agent.ts';
 import { dockerClient, requireDocker } from '../helpers/docker.ts';
 import { tgzOf, zipOf } from '../helpers/archives.ts';
 
@@ -12,13 +12,7 @@ beforeAll(async () => {
   expect((await agent.call('POST', '/v1/projects', { name: 'site' })).status).toBe(201);
 });
 afterAll(async () => {
-  if (!hasDocker) return;
-  await agent.call('DELETE', '/v1/projects/site');
-  await agent.stop();
-  const docker = dockerClient();
-  for (const c of await docker.listContainers({ all: true, filters: { label: ['slipway.project=site'] } })) await docker.getContainer(c.Id).remove({ force: true });
-  for (const i of await docker.listImages({ filters: { label: ['slipway.project=site'] } })) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
-  removeDataDir(agent.dataDir);
+  if (hasDocker) await retireAgent(agent, ['site']);
 });
 
 async function deploy(body: Uint8Array, type: string): Promise<{ id: string; number: number }> {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { removeDataDir, startAgent, viaEdge, waitForStatus, type Agent } from '../helpers/agent.ts';
-import { dockerClient, requireDocker } from '../helpers/docker.ts';
+import { retireAgent, startAgent, viaEdge, waitForStatus, type Agent } from '../helpers/agent.ts';
+import { requireDocker } from '../helpers/docker.ts';
 import { constantLoad, fixtureTgz } from '../helpers/fixtures.ts';
 
 const hasDocker = await requireDocker();
@@ -15,13 +15,7 @@ beforeAll(async () => {
   expect((await waitForStatus(agent, 'envapp', ((await res.json()) as { id: string }).id, ['live', 'failed'])).status).toBe('live');
 });
 afterAll(async () => {
-  if (!hasDocker) return;
-  await agent.call('DELETE', '/v1/projects/envapp');
-  await agent.stop();
-  const docker = dockerClient();
-  for (const c of await docker.listContainers({ all: true, filters: { label: ['slipway.project=envapp'] } })) await docker.getContainer(c.Id).remove({ force: true });
-  for (const i of await docker.listImages({ filters: { label: ['slipway.project=envapp'] } })) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
-  removeDataDir(agent.dataDir);
+  if (hasDocker) await retireAgent(agent, ['envapp']);
 });
 
 async function appEnv(): Promise<Record<string, string>> {

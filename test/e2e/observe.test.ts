@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
-import { removeDataDir, startAgent, viaEdge, waitForStatus, type Agent } from '../helpers/agent.ts';
-import { dockerClient, requireDocker } from '../helpers/docker.ts';
+import { retireAgent, startAgent, viaEdge, waitForStatus, type Agent } from '../helpers/agent.ts';
+import { requireDocker } from '../helpers/docker.ts';
 import { fixtureTgz } from '../helpers/fixtures.ts';
 
 const hasDocker = await requireDocker();
@@ -22,13 +22,7 @@ beforeAll(async () => {
   await deploy('v1');
 });
 afterAll(async () => {
-  if (!hasDocker) return;
-  await agent.call('DELETE', '/v1/projects/obs');
-  await agent.stop();
-  const docker = dockerClient();
-  for (const c of await docker.listContainers({ all: true, filters: { label: ['slipway.project=obs'] } })) await docker.getContainer(c.Id).remove({ force: true });
-  for (const i of await docker.listImages({ filters: { label: ['slipway.project=obs'] } })) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
-  removeDataDir(agent.dataDir);
+  if (hasDocker) await retireAgent(agent, ['obs']);
 });
 
 type Entry = { time: string; instance: string; stream: string; line: string };

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { gunzipSync } from 'node:zlib';
-import { removeDataDir, startAgent, viaEdge, waitForStatus, type Agent } from '../helpers/agent.ts';
+import { retireAgent, startAgent, viaEdge, waitForStatus, type Agent } from '../helpers/agent.ts';
 import { dockerClient, requireDocker } from '../helpers/docker.ts';
 import { constantLoad, fixtureTgz } from '../helpers/fixtures.ts';
 
@@ -14,13 +14,7 @@ beforeAll(async () => {
   expect((await agent.call('POST', '/v1/projects', { name: 'app', instances: 2, health_check_path: '/health' })).status).toBe(201);
 });
 afterAll(async () => {
-  if (!hasDocker) return;
-  await agent.call('DELETE', '/v1/projects/app');
-  await agent.stop();
-  const docker = dockerClient();
-  for (const c of await docker.listContainers({ all: true, filters: { label: ['slipway.project=app'] } })) await docker.getContainer(c.Id).remove({ force: true });
-  for (const i of await docker.listImages({ filters: { label: ['slipway.project=app'] } })) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
-  removeDataDir(agent.dataDir);
+  if (hasDocker) await retireAgent(agent, ['app']);
 });
 
 async function deploy(files: Record<string, string>): Promise<{ id: string; status: string; failure_reason: string | null }> {

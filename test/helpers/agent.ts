@@ -79,6 +79,20 @@ export async function startAgent(opts: { dataDir?: string; role?: 'all' | 'api' 
   };
 }
 
+/** Deletes a project through the agent, stops it, and removes what Docker still holds for the project. */
+export async function retireAgent(agent: Agent, projects: string[]): Promise<void> {
+  for (const p of projects) await agent.call('DELETE', `/v1/projects/${p}`).catch(() => {});
+  await agent.stop();
+  const { dockerClient } = await import('./docker.ts');
+  const docker = dockerClient();
+  for (const p of projects) {
+    const label = [`slipway.project=${p}`];
+    for (const c of await docker.listContainers({ all: true, filters: { label } })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+    for (const i of await docker.listImages({ filters: { label } })) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
+  }
+  removeDataDir(agent.dataDir);
+}
+
 /** Removes a data directory a test created. */
 export function removeDataDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });

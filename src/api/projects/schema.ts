@@ -31,34 +31,21 @@ export const Project = t.Object({
   updated_at: Timestamp,
 });
 
+const optionalSettings = {
+  port: t.Optional(settings.port),
+  health_check_path: t.Optional(settings.health_check_path),
+  instances: t.Optional(settings.instances),
+  memory_mb: t.Optional(settings.memory_mb),
+  cpus: t.Optional(settings.cpus),
+  dockerfile: t.Optional(settings.dockerfile),
+  deploy_timeout: t.Optional(settings.deploy_timeout),
+};
+
 /** The body of POST /v1/projects. */
-export const CreateProjectBody = t.Object(
-  {
-    name: ProjectName,
-    port: t.Optional(settings.port),
-    health_check_path: t.Optional(settings.health_check_path),
-    instances: t.Optional(settings.instances),
-    memory_mb: t.Optional(settings.memory_mb),
-    cpus: t.Optional(settings.cpus),
-    dockerfile: t.Optional(settings.dockerfile),
-    deploy_timeout: t.Optional(settings.deploy_timeout),
-  },
-  { additionalProperties: false },
-);
+export const CreateProjectBody = t.Object({ name: ProjectName, ...optionalSettings }, { additionalProperties: false });
 
 /** The body of PATCH /v1/projects/{name}: any subset of the settings. */
-export const UpdateProjectBody = t.Object(
-  {
-    port: t.Optional(settings.port),
-    health_check_path: t.Optional(settings.health_check_path),
-    instances: t.Optional(settings.instances),
-    memory_mb: t.Optional(settings.memory_mb),
-    cpus: t.Optional(settings.cpus),
-    dockerfile: t.Optional(settings.dockerfile),
-    deploy_timeout: t.Optional(settings.deploy_timeout),
-  },
-  { additionalProperties: false },
-);
+export const UpdateProjectBody = t.Object(optionalSettings, { additionalProperties: false });
 
 /** `{name}` in project routes. */
 export const ProjectParams = t.Object({ name: ProjectName });
