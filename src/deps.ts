@@ -6,7 +6,7 @@ import { openDatabase, type Db } from './db/open.ts';
 import { tokenRepo } from './db/tokens.ts';
 import { projectRepo } from './db/projects.ts';
 import { activityRepo } from './db/activity.ts';
-import { activityService, type ActivityService } from './activity/service.ts';
+import { activityService, type ActivityService, type Actor } from './activity/service.ts';
 import { tokenService, type TokenService } from './tokens/service.ts';
 import { projectService, type ProjectService } from './projects/service.ts';
 import { createDockerClient } from './runtime/docker.ts';
@@ -95,6 +95,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     maxEntries: config.maxArchiveEntries,
     maxTotalBytes: config.maxExpandedBytes,
   });
+  const projectsService = projectService(db, projects, activity, config.baseDomain);
   const edge = edgeRepo(db);
   const agent = agentId(db);
   const releaseDeps = {
@@ -118,6 +119,9 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
       return values;
     },
     restoreEnv: (projectId: string, sealed: string) => env.restore(projectId, env.openSnapshot(projectId, sealed)),
+    deleteProject: (actor: Actor, name: string) => projectsService.remove(actor, name),
+    removeSources: (project: string) => sources.removeProject(project),
+    cancelRunning: (deploymentId: string) => worker.cancel(deploymentId),
   };
   const releases = releaseService(releaseDeps);
   const worker: DeployWorker = new DeployWorker(deployments, logs, log, config.buildConcurrency, (row, signal) =>
@@ -144,7 +148,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     startedAt: Date.now(),
     activity,
     tokens: tokenService(db, tokenRepo(db), activity),
-    projects: projectService(db, projects, activity, config.baseDomain),
+    projects: projectsService,
     deploymentRepo: deployments,
     env,
     observe: observeService({ docker, agentId: agent, projects, deployments, env }),

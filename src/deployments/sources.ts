@@ -65,6 +65,11 @@ export class SourceStore {
     return { paths: raw.paths, captured: new Map(Object.entries(raw.captured).map(([k, v]) => [k, Buffer.from(v, 'base64')])) };
   }
 
+  /** Deletes every stored source of a project. */
+  async removeProject(project: string): Promise<void> {
+    await rm(join(this.dataDir, 'sources', project), { recursive: true, force: true });
+  }
+
   /** Deletes a stored source and its manifest. */
   async remove(relative: string): Promise<void> {
     await rm(this.absolute(relative), { force: true });

@@ -11,12 +11,19 @@ import { ConflictError, NotFoundError } from '../errors.ts';
 import { nowIso } from '../ids.ts';
 import { listInstances, removeInstances } from '../runtime/instances.ts';
 import { ProjectLocks } from './locks.ts';
+import { networkName } from '../runtime/network.ts';
 import { rollOut, type RolloutDeps } from './rollout.ts';
 import { pruneImages } from './images.ts';
 import { waitDrained } from './drain.ts';
 
 /** What releases and lifecycle operations need. */
 export interface ReleaseDeps extends RolloutDeps {
+  /** Deletes the project row (cascading to its deployments and env) and records it. */
+  deleteProject(actor: Actor, name: string): void;
+  /** Removes a project's stored sources from disk. */
+  removeSources(project: string): Promise<void>;
+  /** Aborts a deployment the worker is running. */
+  cancelRunning(deploymentId: string): boolean;
   /** Makes a rolled-back-to release's env the project's env again. */
   restoreEnv(projectId: string, sealedSnapshot: string): void;
   deployments: DeploymentRepo;
@@ -140,6 +147,25 @@ export function releaseService(d: ReleaseDeps) {
         })();
         return project(name);
       }),
+
+    /**
+     * Deletes a project and everything Slipway made for it: the edge stops routing it, running
+     * work is aborted, its containers, images and network are removed, and its sources deleted.
+     */
+    destroy: async (actor: Actor, name: string) => {
+      const p = project(name);
+      for (const row of d.deployments.withStatus(['building', 'deploying'])) if (row.project_id === p.id) d.cancelRunning(row.id);
+      await locks.run(name, async () => {
+        d.edge.removeRoute(name);
+        await removeInstances(d.docker, (await listInstances(d.docker, d.agentId, name)).map((i) => i.containerId), 5);
+        for (const image of await d.docker.listImages({ filters: { label: [`slipway.agent=${d.agentId}`, `slipway.project=${name}`] } })) {
+          await d.docker.getImage(image.Id).remove({ force: true }).catch(() => {});
+        }
+        await d.docker.getNetwork(networkName(name)).remove().catch(() => {});
+        d.deleteProject(actor, name);
+        await d.removeSources(name);
+      });
+    },
 
     locks,
   };

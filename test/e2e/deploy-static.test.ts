@@ -94,4 +94,14 @@ describe.skipIf(!hasDocker)('deploying a static site', () => {
     expect(bindings.map((b) => b.HostIp)).toEqual(['127.0.0.1']);
     expect(info.HostConfig.Binds ?? []).toEqual([]);
   });
+
+  test('deleting the project removes its containers, images and route', async () => {
+    expect((await agent.call('DELETE', '/v1/projects/site')).status).toBe(204);
+    const docker = dockerClient();
+    expect(await docker.listContainers({ all: true, filters: { label: ['slipway.project=site'] } })).toEqual([]);
+    expect(await docker.listImages({ filters: { label: ['slipway.project=site'] } })).toEqual([]);
+    await Bun.sleep(300);
+    expect((await viaEdge(agent.edgePort!, 'site.localhost')).status).toBe(404);
+    expect((await agent.call('GET', '/v1/projects/site')).status).toBe(404);
+  });
 });

@@ -1,11 +1,12 @@
 import { Elysia, t } from 'elysia';
 import type { ProjectService } from '../../projects/service.ts';
+import type { ReleaseService } from '../../release/service.ts';
 import { accessPlugin, visibleProjects } from '../access.ts';
 import { AUTH_ERRORS, errors, Page, PageQuery } from '../schemas.ts';
 import { CreateProjectBody, Project, ProjectParams, UpdateProjectBody } from './schema.ts';
 
 /** /v1/projects: create, list, inspect, change and delete projects. */
-export function projectRoutes({ projects }: { projects: ProjectService }) {
+export function projectRoutes({ projects, releases }: { projects: ProjectService; releases: ReleaseService }) {
   return new Elysia({ prefix: '/projects' })
     .use(accessPlugin)
     .post(
@@ -47,14 +48,18 @@ export function projectRoutes({ projects }: { projects: ProjectService }) {
     })
     .delete(
       '/:name',
-      ({ actor, params, set }) => {
-        projects.remove(actor, params.name);
+      async ({ actor, params, set }) => {
+        await releases.destroy(actor, params.name);
         set.status = 204;
       },
       {
         access: { scope: 'admin', project: 'param' },
         params: ProjectParams,
-        detail: { summary: 'Delete a project', tags: ['Projects'] },
+        detail: {
+          summary: 'Delete a project',
+          description: 'Stops routing it, aborts running work, removes its containers, images, network and stored sources.',
+          tags: ['Projects'],
+        },
         response: { 204: t.Void({ description: 'Deleted' }), ...errors(404, 422, ...AUTH_ERRORS) },
       },
     );
