@@ -15,6 +15,7 @@ import { lifecycleRoutes } from './api/projects/lifecycle-routes.ts';
 import { envRoutes } from './api/env/routes.ts';
 import { observeRoutes } from './api/observe/routes.ts';
 import { metricsRoutes } from './api/metrics/routes.ts';
+import { databaseRoutes, RESTORE_PATHS } from './api/databases/routes.ts';
 
 /** The Elysia app of the API, without listen(): tests call `.handle()` on it. */
 export function createApp(deps: Deps) {
@@ -23,7 +24,7 @@ export function createApp(deps: Deps) {
     [...new Set(matchers.filter((m) => m.pattern.test(path)).map((m) => m.method))].sort();
 
   const app = new Elysia()
-    .use(gatePlugin(deps.tokens, { perToken: deps.config.rateLimitToken, perIp: deps.config.rateLimitIp }, new RateLimiter(), UPLOAD_PATHS))
+    .use(gatePlugin(deps.tokens, { perToken: deps.config.rateLimitToken, perIp: deps.config.rateLimitIp }, new RateLimiter(), [...UPLOAD_PATHS, ...RESTORE_PATHS]))
     .use(errorPlugin(deps.log, allowedMethods))
     .use(accessPlugin)
     .use(docsRoutes())
@@ -38,6 +39,7 @@ export function createApp(deps: Deps) {
         .use(lifecycleRoutes(deps))
         .use(envRoutes(deps))
         .use(observeRoutes(deps))
+        .use(databaseRoutes(deps))
         .use(activityRoutes(deps)),
     );
 

@@ -44,6 +44,7 @@ export interface BaseImages {
   python: string;
   go: string;
   goRuntime: string;
+  postgres: string;
 }
 
 /** Thrown by loadConfig with one line per bad setting. */
@@ -124,6 +125,7 @@ export const DEFAULT_IMAGES: BaseImages = {
   python: 'python:3.13-slim',
   go: 'golang:1.24-alpine',
   goRuntime: 'alpine:3.21',
+  postgres: 'postgres:17-alpine',
 };
 
 /** The env var of each base image. */
@@ -134,6 +136,7 @@ export const IMAGE_ENV: Record<keyof BaseImages, string> = {
   python: 'SLIPWAY_IMAGE_PYTHON',
   go: 'SLIPWAY_IMAGE_GO',
   goRuntime: 'SLIPWAY_IMAGE_GO_RUNTIME',
+  postgres: 'SLIPWAY_IMAGE_POSTGRES',
 };
 
 /**

@@ -30,6 +30,8 @@ import { loadMasterKey } from './secrets/master-key.ts';
 import { observeService, type ObserveService } from './observe/service.ts';
 import { getMeta } from './db/meta.ts';
 import type { EdgeStatsSnapshot } from './edge/stats.ts';
+import { databaseRepo } from './db/databases.ts';
+import { databaseService, type DatabaseService } from './databases/service.ts';
 
 /** Everything the app and the CLI need, built once. */
 export interface Deps {
@@ -44,6 +46,7 @@ export interface Deps {
   deploymentRepo: DeploymentRepo;
   env: EnvService;
   observe: ObserveService;
+  databases: DatabaseService;
   /** The edge's latest published request counters (from whichever process runs it). */
   edgeStats(): EdgeStatsSnapshot | null;
   deployments: DeploymentService;
@@ -122,6 +125,8 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     deleteProject: (actor: Actor, name: string) => projectsService.remove(actor, name),
     removeSources: (project: string) => sources.removeProject(project),
     cancelRunning: (deploymentId: string) => worker.cancel(deploymentId),
+    // Resolved lazily: the database service is made further down, from services that need these deps.
+    database: { has: (projectId: string) => databases.has(projectId), drop: (project: string) => databases.drop(project) },
   };
   const releases = releaseService(releaseDeps);
   const worker: DeployWorker = new DeployWorker(deployments, logs, log, config.buildConcurrency, (row, signal) =>
@@ -140,28 +145,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     release: options.release ?? releases.release,
     finish: (id, status, reason) => worker.finish(id, status, reason),
   });
-  return {
-    config,
-    db,
-    docker,
-    log,
-    startedAt: Date.now(),
-    activity,
-    tokens: tokenService(db, tokenRepo(db), activity),
-    projects: projectsService,
-    deploymentRepo: deployments,
-    env,
-    observe: observeService({ docker, agentId: agent, projects, deployments, env }),
-    edgeStats() {
-      const json = getMeta(db, 'edge_stats');
-      return json ? (JSON.parse(json) as EdgeStatsSnapshot) : null;
-    },
-    logs,
-    worker,
-    edge,
-    releases,
-    reconciler: reconciler(releaseDeps, releases.locks),
-    deployments: deploymentService({
+  const deploymentsService = deploymentService({
       db,
       deployments,
       projects,
@@ -177,7 +161,42 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
           .getImage(ref)
           .inspect()
           .then(() => true, () => false),
-    }),
+    });
+  const databases = databaseService({
+      db,
+      docker,
+      agentId: agent,
+      image: config.images.postgres,
+      databases: databaseRepo(db),
+      projects,
+      activity,
+      env,
+      box,
+      redeploy: (actor, name) => deploymentsService.redeploy(actor, name, 'env'),
+    });
+  return {
+    config,
+    db,
+    docker,
+    log,
+    startedAt: Date.now(),
+    activity,
+    tokens: tokenService(db, tokenRepo(db), activity),
+    projects: projectsService,
+    deploymentRepo: deployments,
+    env,
+    observe: observeService({ docker, agentId: agent, projects, deployments, env }),
+    databases,
+    edgeStats() {
+      const json = getMeta(db, 'edge_stats');
+      return json ? (JSON.parse(json) as EdgeStatsSnapshot) : null;
+    },
+    logs,
+    worker,
+    edge,
+    releases,
+    reconciler: reconciler(releaseDeps, releases.locks),
+    deployments: deploymentsService,
     close: () => db.close(),
   };
 }

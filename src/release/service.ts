@@ -22,6 +22,8 @@ export interface ReleaseDeps extends RolloutDeps {
   deleteProject(actor: Actor, name: string): void;
   /** Removes a project's stored sources from disk. */
   removeSources(project: string): Promise<void>;
+  /** The project's database, if it has one: deleting the project drops it too. */
+  database: { has(projectId: string): boolean; drop(project: string): Promise<void> };
   /** Aborts a deployment the worker is running. */
   cancelRunning(deploymentId: string): boolean;
   /** Makes a rolled-back-to release's env the project's env again. */
@@ -152,8 +154,11 @@ export function releaseService(d: ReleaseDeps) {
      * Deletes a project and everything Slipway made for it: the edge stops routing it, running
      * work is aborted, its containers, images and network are removed, and its sources deleted.
      */
-    destroy: async (actor: Actor, name: string) => {
+    destroy: async (actor: Actor, name: string, confirm?: string) => {
       const p = project(name);
+      if (d.database.has(p.id) && confirm !== name) {
+        throw new ConflictError(`Cannot delete "${name}": it has a database; repeat the project name as ?confirm=${name} to delete both`);
+      }
       for (const row of d.deployments.withStatus(['building', 'deploying'])) if (row.project_id === p.id) d.cancelRunning(row.id);
       await locks.run(name, async () => {
         d.edge.removeRoute(name);
@@ -161,6 +166,7 @@ export function releaseService(d: ReleaseDeps) {
         for (const image of await d.docker.listImages({ filters: { label: [`slipway.agent=${d.agentId}`, `slipway.project=${name}`] } })) {
           await d.docker.getImage(image.Id).remove({ force: true }).catch(() => {});
         }
+        if (d.database.has(p.id)) await d.database.drop(name);
         await d.docker.getNetwork(networkName(name)).remove().catch(() => {});
         d.deleteProject(actor, name);
         await d.removeSources(name);

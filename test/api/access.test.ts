@@ -39,6 +39,11 @@ const EXPECTED: Record<string, { rule: AccessRule; body?: unknown }> = {
   'GET /v1/projects/:name/logs': { rule: { scope: 'read', project: 'param' } },
   'GET /v1/projects/:name/metrics': { rule: { scope: 'read', project: 'param' } },
   'GET /metrics': { rule: { scope: 'admin' } },
+  'POST /v1/projects/:name/database': { rule: { scope: 'deploy', project: 'param' } },
+  'GET /v1/projects/:name/database': { rule: { scope: 'read', project: 'param' } },
+  'DELETE /v1/projects/:name/database': { rule: { scope: 'admin', project: 'param' } },
+  'GET /v1/projects/:name/database/dump': { rule: { scope: 'admin', project: 'param' } },
+  'POST /v1/projects/:name/database/restore': { rule: { scope: 'admin', project: 'param' } },
 };
 
 type Caller = 'none' | 'read' | 'deploy' | 'admin' | 'other-project';

@@ -97,7 +97,8 @@ describe('GET /v1/openapi.json', () => {
 
   test('documents JSON request bodies with their schema', () => {
     for (const [name, op] of operations()) {
-      if (!op.requestBody || name === 'POST /v1/projects/{name}/deployments') continue;
+      // Uploads and restores stream a raw body, documented with its own media types.
+      if (!op.requestBody || ['POST /v1/projects/{name}/deployments', 'POST /v1/projects/{name}/database/restore'].includes(name)) continue;
       expect({ name, media: Object.keys(op.requestBody.content) }).toEqual({ name, media: ['application/json'] });
       expect({ name, type: deref(op.requestBody.content['application/json'].schema).type }).toEqual({ name, type: 'object' });
     }

@@ -48,19 +48,20 @@ export function projectRoutes({ projects, releases }: { projects: ProjectService
     })
     .delete(
       '/:name',
-      async ({ actor, params, set }) => {
-        await releases.destroy(actor, params.name);
+      async ({ actor, params, query, set }) => {
+        await releases.destroy(actor, params.name, query.confirm);
         set.status = 204;
       },
       {
         access: { scope: 'admin', project: 'param' },
         params: ProjectParams,
+        query: t.Object({ confirm: t.Optional(t.String({ maxLength: 63, description: 'The project name; required when it has a database' })) }),
         detail: {
           summary: 'Delete a project',
           description: 'Stops routing it, aborts running work, removes its containers, images, network and stored sources.',
           tags: ['Projects'],
         },
-        response: { 204: t.Void({ description: 'Deleted' }), ...errors(404, 422, ...AUTH_ERRORS) },
+        response: { 204: t.Void({ description: 'Deleted' }), ...errors(404, 409, 422, ...AUTH_ERRORS) },
       },
     );
 }
