@@ -7,6 +7,7 @@ shopt -s inherit_errexit
 
 static_image=slipway-fixture/static:latest
 node_image=slipway-fixture/node:latest
+postgres_image=slipway-fixture/postgres:latest
 
 # Editing this script (e.g. a Dockerfile below) must rebuild the images, so it is part of the hash.
 script_sha=$(sha256sum "${BASH_SOURCE[0]}" | cut -d' ' -f1)
@@ -73,6 +74,49 @@ external_builtins() {
 # Hash of this script plus the content and path of every input file.
 content_hash() {
   { echo "$script_sha"; sha256sum "$@"; } | sha256sum | cut -d' ' -f1
+}
+
+# The newest PostgreSQL installed from Debian's packages, as its version directory (/usr/lib/postgresql/15).
+find_postgres() {
+  local binaries
+  binaries=$(compgen -G '/usr/lib/postgresql/*/bin/postgres' || true)
+  [[ -n $binaries ]] || return 0
+  dirname "$(dirname "$(sort -V <<<"$binaries" | tail -n1)")"
+}
+
+# Installs Debian's postgresql when missing. Its package creates a cluster and would start it:
+# a policy-rc.d that refuses every start keeps the host free of a running server, and the unit is
+# disabled so no reboot starts it either.
+ensure_postgres() {
+  [[ -z $(find_postgres) ]] || return 0
+  if [[ $EUID -ne 0 ]]; then
+    echo "fixture-images: PostgreSQL is not installed; install Debian's postgresql (needs root)" >&2
+    exit 1
+  fi
+  echo "fixture-images: installing postgresql with apt (no cluster is started)"
+  local policy=/usr/sbin/policy-rc.d created='' status=0
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    created=1
+  fi
+  apt_install postgresql 2>/dev/null || { apt-get update -qq && apt_install postgresql; } || status=$?
+  [[ -z $created ]] || rm -f "$policy"
+  ((status == 0)) || exit "$status"
+  if command -v systemctl >/dev/null; then systemctl disable --quiet postgresql 2>/dev/null || true; fi
+}
+
+# Every shared library (and the loader) the given ELF files need, once each. One ldd for all files:
+# it prints a "file:" header line per file, which the NF test skips.
+shared_libs_of() {
+  local out
+  out=$(ldd "$@" 2>/dev/null) || true
+  if grep -q 'not found' <<<"$out"; then
+    echo "fixture-images: ldd cannot resolve every library:" >&2
+    grep -B100 'not found' <<<"$out" >&2
+    exit 1
+  fi
+  awk '$2 == "=>" && $3 ~ /^\// { print $3 } NF == 2 && $1 ~ /^\// { print $1 }' <<<"$out" | sort -u
 }
 
 # Copies busybox into $1/bin with every applet as a symlink, so /bin/sh, httpd, etc. exist.
@@ -159,8 +203,119 @@ EOF
   build_image "$node_image" "$hash" "$ctx"
 }
 
+# Writes the postgres fixture's entrypoint to $1: the official image's interface (POSTGRES_PASSWORD,
+# POSTGRES_USER, POSTGRES_DB, POSTGRES_INITDB_ARGS, PGDATA) on Debian's binaries.
+stage_postgres_entrypoint() {
+  cat >"$1" <<'EOF'
+#!/bin/sh
+# Like the official postgres image: initialise $PGDATA on first start, then run postgres as "postgres".
+set -eu
+
+# `docker run <image> -c work_mem=64MB` means postgres with those options; anything else is run as is.
+if [ "${1#-}" != "$1" ]; then set -- postgres "$@"; fi
+if [ "$1" != postgres ]; then exec "$@"; fi
+
+if [ "$(id -u)" = 0 ]; then
+  # A fresh volume or bind mount may belong to root: hand it over, then drop root for good.
+  mkdir -p "$PGDATA" /var/run/postgresql
+  chown postgres:postgres "$PGDATA" /var/run/postgresql
+  chmod 700 "$PGDATA"
+  chmod 2775 /var/run/postgresql
+  exec su -p -s /bin/sh postgres -c 'exec "$0" "$@"' "$0" "$@"
+fi
+
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+  if [ -z "${POSTGRES_PASSWORD:-}" ]; then
+    echo "error: the database is uninitialized and POSTGRES_PASSWORD is not set" >&2
+    exit 1
+  fi
+  user=${POSTGRES_USER:-postgres}
+  db=${POSTGRES_DB:-$user}
+  pwfile=$(mktemp)
+  printf '%s\n' "$POSTGRES_PASSWORD" >"$pwfile"
+  # Local (socket) connections are trusted, as in the official image; TCP needs the password.
+  # shellcheck disable=SC2086 # POSTGRES_INITDB_ARGS is split into words, as the official image does.
+  initdb -D "$PGDATA" --username="$user" --pwfile="$pwfile" --auth-local=trust \
+    --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 --no-instructions ${POSTGRES_INITDB_ARGS:-}
+  rm -f "$pwfile"
+  printf "\nlisten_addresses = '*'\n" >>"$PGDATA/postgresql.conf"
+  printf 'host all all all scram-sha-256\n' >>"$PGDATA/pg_hba.conf"
+  if [ "$db" != postgres ]; then
+    # A socket-only server, so nothing outside sees the database before it is complete.
+    pg_ctl -D "$PGDATA" -o "-c listen_addresses=''" -w -s start
+    echo 'CREATE DATABASE :"db";' | psql -X -q -v ON_ERROR_STOP=1 --username="$user" --dbname=postgres --set=db="$db"
+    pg_ctl -D "$PGDATA" -m fast -w -s stop
+  fi
+  echo "PostgreSQL init process complete; ready for start up."
+fi
+
+# postgres takes SIGTERM as a "smart" shutdown that waits for every client to leave; SIGINT is the
+# fast one (roll back, disconnect, checkpoint). This shell stays pid 1 and turns one into the other.
+"$@" &
+pid=$!
+trap 'kill -INT "$pid" 2>/dev/null || true' TERM INT
+status=0
+while kill -0 "$pid" 2>/dev/null; do
+  if wait "$pid"; then status=0; else status=$?; fi
+done
+exit "$status"
+EOF
+  chmod 755 "$1"
+}
+
+build_postgres() {
+  local pg major list hash file ctx=$work/postgres
+  local -a bins=() modules=() data=() libs=()
+  pg=$(find_postgres)
+  major=${pg##*/}
+  # Server, initdb and the client tools the agent execs (readiness, size, dump, restore).
+  for file in postgres initdb pg_ctl pg_isready psql pg_dump pg_dumpall pg_restore; do bins+=("$pg/bin/$file"); done
+  # Every module (plpgsql, pgcrypto, encoding conversions, …) except LLVM JIT, which would pull in
+  # a 100 MB libLLVM; without it postgres simply runs with jit off.
+  list=$(find "$pg/lib" -maxdepth 1 -name '*.so' ! -name 'llvmjit*' | sort)
+  mapfile -t modules <<<"$list"
+  # Catalog sources and extension scripts, the tz database (Debian builds against the system's)
+  # and glibc's C.UTF-8 locale.
+  list=$(find "/usr/share/postgresql/$major" /usr/share/zoneinfo /usr/lib/locale/C.utf8 \
+    -path "/usr/share/postgresql/$major/man" -prune -o -type f -print | sort)
+  mapfile -t data <<<"$list"
+  list=$(shared_libs_of "${bins[@]}" "${modules[@]}")
+  [[ -z $list ]] || mapfile -t libs <<<"$list"
+  hash=$(content_hash /bin/busybox "${bins[@]}" "${modules[@]}" "${data[@]}" "${libs[@]}")
+  up_to_date "$postgres_image" "$hash" && return
+  stage_busybox "$ctx/rootfs"
+  for file in "${bins[@]}" "${modules[@]}" "${libs[@]}"; do
+    mkdir -p "$ctx/rootfs$(dirname "$file")"
+    cp -L "$file" "$ctx/rootfs$file"
+  done
+  # With their symlinks (zoneinfo has many aliases), where postgres looks for them.
+  mkdir -p "$ctx/rootfs/usr/share/postgresql" "$ctx/rootfs/usr/lib/locale"
+  cp -a "/usr/share/postgresql/$major" "$ctx/rootfs/usr/share/postgresql/"
+  rm -rf "$ctx/rootfs/usr/share/postgresql/$major/man"
+  cp -a /usr/share/zoneinfo "$ctx/rootfs/usr/share/"
+  cp -a /usr/lib/locale/C.utf8 "$ctx/rootfs/usr/lib/locale/"
+  # uid/gid 999 like the official image, so its volumes and this image's are interchangeable.
+  mkdir -p "$ctx/rootfs/etc" "$ctx/rootfs/usr/local/bin" "$ctx/rootfs/var/run/postgresql" "$ctx/rootfs/var/lib/postgresql/data"
+  printf 'root:x:0:0:root:/root:/bin/sh\npostgres:x:999:999:PostgreSQL:/var/lib/postgresql:/bin/sh\n' >"$ctx/rootfs/etc/passwd"
+  printf 'root:x:0:\npostgres:x:999:\n' >"$ctx/rootfs/etc/group"
+  printf 'passwd: files\ngroup: files\nhosts: files dns\n' >"$ctx/rootfs/etc/nsswitch.conf"
+  stage_postgres_entrypoint "$ctx/rootfs/usr/local/bin/docker-entrypoint.sh"
+  cat >"$ctx/Dockerfile" <<EOF
+FROM scratch
+COPY rootfs/ /
+ENV PATH=$pg/bin:/usr/local/bin:/bin PGDATA=/var/lib/postgresql/data LANG=C.UTF-8 PG_MAJOR=$major
+VOLUME /var/lib/postgresql/data
+EXPOSE 5432
+ENTRYPOINT ["docker-entrypoint.sh"]
+CMD ["postgres"]
+EOF
+  build_image "$postgres_image" "$hash" "$ctx"
+}
+
 ensure_static_busybox
+ensure_postgres
 build_static
 build_node
+build_postgres
 # Rebuilt images leave their predecessors dangling; drop those (never anything tagged or in use).
 docker image prune -f --filter label=slipway.fixture=true >/dev/null

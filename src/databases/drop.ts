@@ -1,0 +1,19 @@
+import type Docker from 'dockerode';
+import { findDatabaseContainer, findDatabaseVolume } from './inspect.ts';
+
+/** Removes a project's database container and its volume, data and all. Whatever is already gone is fine. */
+export async function dropDatabase(docker: Docker, agentId: string, project: string): Promise<void> {
+  const container = await findDatabaseContainer(docker, agentId, project);
+  // No clean shutdown first: the data is about to be deleted anyway.
+  if (container) await ignoreGone(docker.getContainer(container.Id).remove({ force: true, v: true }));
+  const volume = await findDatabaseVolume(docker, agentId, project);
+  if (volume) await ignoreGone(docker.getVolume(volume.Name).remove());
+}
+
+async function ignoreGone(removal: Promise<unknown>): Promise<void> {
+  try {
+    await removal;
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+  }
+}

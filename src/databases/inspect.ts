@@ -1,0 +1,69 @@
+import type Docker from 'dockerode';
+import { runCommand } from './exec.ts';
+import {
+  DATABASE_PORT,
+  databaseContainerName,
+  databaseFilters,
+  databaseIdentity,
+  databaseVolumeName,
+  type DatabaseInfo,
+  type DatabaseStatus,
+} from './spec.ts';
+
+/** This agent's database container of a project, if there is one. */
+export async function findDatabaseContainer(docker: Docker, agentId: string, project: string): Promise<Docker.ContainerInfo | null> {
+  const found = await docker.listContainers({ all: true, filters: databaseFilters(agentId, project) });
+  return found[0] ?? null;
+}
+
+/** This agent's database volume of a project, if there is one. */
+export async function findDatabaseVolume(docker: Docker, agentId: string, project: string): Promise<Docker.VolumeInspectInfo | null> {
+  const { Volumes: volumes } = await docker.listVolumes({ filters: databaseFilters(agentId, project) });
+  return (volumes ?? []).find((v) => v.Name === databaseVolumeName(project)) ?? null;
+}
+
+/**
+ * What Docker and the server say about a project's database, or null when it has neither a
+ * container nor a volume. Version and size come from the server itself (through the container's
+ * local socket), so they are null unless it accepts connections.
+ */
+export async function inspectDatabase(docker: Docker, agentId: string, project: string): Promise<DatabaseInfo | null> {
+  const [container, volume] = await Promise.all([findDatabaseContainer(docker, agentId, project), findDatabaseVolume(docker, agentId, project)]);
+  if (!container && !volume) return null;
+  const labels = container?.Labels ?? volume?.Labels ?? {};
+  const fallback = databaseIdentity(project);
+  const info: DatabaseInfo = {
+    containerId: container?.Id ?? null,
+    volume: databaseVolumeName(project),
+    host: databaseContainerName(project),
+    port: DATABASE_PORT,
+    database: labels['slipway.database.name'] ?? fallback.database,
+    user: labels['slipway.database.user'] ?? fallback.user,
+    status: 'missing',
+    version: null,
+    sizeBytes: null,
+  };
+  if (!container) return info;
+  if (container.State !== 'running' && container.State !== 'restarting') return { ...info, status: 'stopped' };
+  const stats = container.State === 'running' ? await serverStats(docker, container.Id, info.user, info.database) : null;
+  const status: DatabaseStatus = stats ? 'running' : 'starting';
+  return { ...info, status, version: stats?.version ?? null, sizeBytes: stats?.sizeBytes ?? null };
+}
+
+/** `postgres://user:password@host:5432/database` for the app; every part is URL-encoded. */
+export function databaseUrl(info: Pick<DatabaseInfo, 'user' | 'host' | 'port' | 'database'>, password: string): string {
+  const user = encodeURIComponent(info.user);
+  return `postgres://${user}:${encodeURIComponent(password)}@${info.host}:${info.port}/${encodeURIComponent(info.database)}`;
+}
+
+/** The server's version (e.g. `15.18 (Debian 15.18-0+deb12u1)`) and the database's size on disk. */
+async function serverStats(docker: Docker, containerId: string, user: string, database: string): Promise<{ version: string; sizeBytes: number } | null> {
+  const sql = "SELECT current_setting('server_version'), pg_database_size(current_database())";
+  const result = await runCommand(docker, containerId, ['psql', '-X', '-q', '-A', '-t', '-F', '\t', '-U', user, '-d', database, '-c', sql], {
+    user: 'postgres',
+    env: ['PGCONNECT_TIMEOUT=5'],
+  }).catch(() => null);
+  const [version, size] = result?.exitCode === 0 ? result.stdout.trim().split('\t') : [];
+  if (!version || !size || !/^\d+$/.test(size)) return null;
+  return { version, sizeBytes: Number(size) };
+}
