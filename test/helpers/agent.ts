@@ -7,7 +7,11 @@ const MAIN = resolve(import.meta.dir, '../../src/main.ts');
 const BUN = process.execPath;
 
 /** Fixture base images, built by scripts/fixture-images.sh. */
-export const FIXTURE_IMAGES = { SLIPWAY_IMAGE_STATIC: 'slipway-fixture/static:latest', SLIPWAY_IMAGE_NODE: 'slipway-fixture/node:latest' };
+export const FIXTURE_IMAGES = {
+  SLIPWAY_IMAGE_STATIC: 'slipway-fixture/static:latest',
+  SLIPWAY_IMAGE_NODE: 'slipway-fixture/node:latest',
+  SLIPWAY_IMAGE_POSTGRES: 'slipway-fixture/postgres:latest',
+};
 
 /** A `slipway serve` process started by a test. */
 export interface Agent {
