@@ -3,6 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorOf, makeTestApp, TEST_ACTOR } from '../helpers/app.ts';
 import { MASK } from '../../src/secrets/masker.ts';
+import { BuildProgress } from '../../src/build/progress.ts';
 
 const t = makeTestApp();
 t.deps.projects.create(TEST_ACTOR, { name: 'web' });
@@ -77,8 +78,13 @@ describe('/v1/projects/{name}/env', () => {
     );
     const { id } = (await res.json()) as { id: string };
     t.deps.logs.append(id, `Step 3/5 : RUN echo ${SECRET}\n${SECRET.slice(0, 8)}`);
+    // The build's output arrives in arbitrary chunks: a value split across two is masked too.
+    const progress = new BuildProgress((line) => t.deps.logs.append(id, line));
+    progress.handle({ stream: `token=${SECRET.slice(0, 7)}` });
+    progress.handle({ stream: `${SECRET.slice(7)} done\n` });
     const log = await (await t.req('GET', `/v1/projects/web/deployments/${id}/logs`)).text();
     expect(log).toContain(`RUN echo ${MASK}`);
+    expect(log).toContain(`token=${MASK} done`);
     expect(log).not.toContain(SECRET);
   });
 });
