@@ -11,7 +11,8 @@ export function addSettingOptions(cmd: Command, keys?: readonly string[]): Comma
 }
 
 /** The setting flags given on the command line, keyed by flag name (`data-dir`). */
-export function settingFlags(opts: Record<string, unknown>): Record<string, string | undefined> {
+export function settingFlags(options: object): Record<string, string | undefined> {
+  const opts = options as Record<string, unknown>;
   const out: Record<string, string | undefined> = {};
   for (const s of SETTINGS) {
     if (!s.flag) continue;
