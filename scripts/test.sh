@@ -18,6 +18,7 @@ else
   echo "test: no Docker engine; continuing, Docker-backed tests will be skipped" >&2
 fi
 
+bash scripts/ensure-systemd-analyze.sh || echo "test: systemd-analyze is missing; the unit-file tests will fail" >&2
 # The smoke test runs the compiled binary, so build it first.
 if [[ -f scripts/build.ts ]]; then
   "$bun" scripts/build.ts

@@ -6,8 +6,10 @@ import { createCtx } from './context.ts';
 import { registerDb } from './db.ts';
 import { registerDeploy } from './deploy.ts';
 import { registerDeployments } from './deployments.ts';
+import { registerDoctor } from './doctor.ts';
 import { registerEnv } from './env.ts';
 import { UsageError } from './errors.ts';
+import { registerInstall } from './install.ts';
 import type { Io } from './io.ts';
 import { registerLogin } from './login.ts';
 import { registerLogs } from './logs.ts';
@@ -54,6 +56,8 @@ export function buildProgram(io: Io): Command {
   registerDb(cli, ctx);
   registerTokens(cli, ctx);
   registerActivity(cli, ctx);
+  registerDoctor(cli, io);
+  registerInstall(cli, io);
   addSettingOptions(
     cli.command('serve').description('Run the agent: the REST API, the deploy worker and the edge (--role splits them)'),
   ).action(async (opts) => serve(io.env, settingFlags(opts)));

@@ -61,6 +61,7 @@ describe('usage errors exit with code 2', () => {
     [['deploy', '/nonexistent/dir'], 'slipway: "/nonexistent/dir" is not a directory\n'],
     [['tokens', 'create', '--name', 'x', '--scope', 'root'], 'slipway: --scope must be one of read, deploy, admin, not "root"\n'],
     [['help', 'deployments', 'nope'], 'slipway: No command "deployments nope"\n  Run `slipway help` for the list\n'],
+    [['install', '--base-domain', 'not a domain'], 'slipway: Invalid configuration:\n  - SLIPWAY_BASE_DOMAIN="not a domain": expected a DNS name such as localhost or apps.example.com\n'],
   ];
   for (const [args, stderr] of cases) {
     test(`slipway ${args.join(' ')}`, async () => {

@@ -1,0 +1,118 @@
+import { describe, expect, test } from 'bun:test';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import { applyPlan, type ApplyDeps } from '../../src/install/apply.ts';
+import { describeStep, installPlan, uninstallPlan, type HostFacts } from '../../src/install/plan.ts';
+import { apiUnit, envFile, type InstallPaths } from '../../src/install/units.ts';
+
+/** Install paths inside a fresh temporary directory, and an "executable" to install. */
+function sandbox(): { paths: InstallPaths; executable: string } {
+  const root = mkdtempSync(join(tmpdir(), 'slipway-install-'));
+  const executable = join(root, 'build', 'slipway');
+  mkdirSync(join(root, 'build'));
+  writeFileSync(executable, '#!/bin/sh\necho slipway\n');
+  return { paths: { binary: join(root, 'usr/local/bin/slipway'), dataDir: join(root, 'var/lib/slipway'), unitDir: join(root, 'etc/systemd/system'), etcDir: join(root, 'etc/slipway') }, executable };
+}
+
+/** Apply deps whose commands are recorded, not run. */
+function recorder(status = 0): ApplyDeps & { commands: string[][]; reported: string[] } {
+  const commands: string[][] = [];
+  const reported: string[] = [];
+  return {
+    commands,
+    reported,
+    report: (line) => reported.push(line),
+    run: (argv) => {
+      commands.push(argv);
+      return { status, output: status === 0 ? '' : 'useradd: boom' };
+    },
+    docker: () => {
+      throw new Error('Docker is not needed here');
+    },
+    agent: () => null,
+  };
+}
+
+const facts = (executable: string, extra: Partial<HostFacts> = {}): HostFacts => ({
+  systemdMissing: 'systemd is not running: PID 1 is sh',
+  userExists: false,
+  envFileExists: false,
+  unitsInstalled: false,
+  executable,
+  ...extra,
+});
+
+describe('applying the install plan', () => {
+  test('writes the executable, directories, settings and units with their modes, and runs the commands', async () => {
+    const { paths, executable } = sandbox();
+    const steps = installPlan(facts(executable), { baseDomain: 'apps.example.com', paths }, '0.1.0');
+    const deps = recorder();
+    await applyPlan(steps, deps);
+    const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);
+    expect([mode(paths.binary), mode(paths.dataDir), mode(`${paths.dataDir}/tmp`), mode(`${paths.etcDir}/slipway.env`), mode(`${paths.unitDir}/slipway.service`)]).toEqual(['755', '700', '700', '644', '644']);
+    expect(readFileSync(paths.binary, 'utf8')).toBe('#!/bin/sh\necho slipway\n');
+    expect(readFileSync(`${paths.etcDir}/slipway.env`, 'utf8')).toBe(envFile('apps.example.com'));
+    expect(readFileSync(`${paths.unitDir}/slipway.service`, 'utf8')).toBe(apiUnit(paths, '0.1.0'));
+    expect(deps.commands.map((c) => c[0])).toEqual(['useradd', 'chown']);
+    expect(deps.reported).toEqual(steps.map((s) => describeStep(s, false)));
+  });
+
+  test('a reinstall keeps the settings the operator edited', async () => {
+    const { paths, executable } = sandbox();
+    await applyPlan(installPlan(facts(executable), { baseDomain: null, paths }, '0.1.0'), recorder());
+    writeFileSync(`${paths.etcDir}/slipway.env`, 'SLIPWAY_BASE_DOMAIN=mine.example.com\n');
+    await applyPlan(installPlan(facts(executable, { envFileExists: true, userExists: true, unitsInstalled: true }), { baseDomain: null, paths }, '0.2.0'), recorder());
+    expect(readFileSync(`${paths.etcDir}/slipway.env`, 'utf8')).toBe('SLIPWAY_BASE_DOMAIN=mine.example.com\n');
+    expect(readFileSync(`${paths.unitDir}/slipway.service`, 'utf8')).toContain('(Slipway 0.2.0)');
+  });
+
+  test('a failing command stops the install and says which and why', async () => {
+    const { paths, executable } = sandbox();
+    const promise = applyPlan(installPlan(facts(executable), { baseDomain: null, paths }, '0.1.0'), recorder(9));
+    await expect(promise).rejects.toThrow(`\`useradd --system --user-group --home-dir ${paths.dataDir} --no-create-home --shell /usr/sbin/nologin slipway\` failed (exit 9): useradd: boom`);
+    expect(existsSync(`${paths.unitDir}/slipway.service`)).toBe(false);
+  });
+});
+
+describe('applying the uninstall plan', () => {
+  async function installed() {
+    const box = sandbox();
+    await applyPlan(installPlan(facts(box.executable), { baseDomain: null, paths: box.paths }, '0.1.0'), recorder());
+    writeFileSync(`${box.paths.dataDir}/slipway.db`, 'data');
+    return box;
+  }
+
+  test('removes the units and the executable, and keeps the data and the settings', async () => {
+    const { paths, executable } = await installed();
+    await applyPlan(uninstallPlan(facts(executable, { userExists: true }), { purge: false, paths }), recorder());
+    expect([paths.binary, `${paths.unitDir}/slipway.service`, `${paths.unitDir}/slipway-edge.service`].map(existsSync)).toEqual([false, false, false]);
+    expect(readFileSync(`${paths.dataDir}/slipway.db`, 'utf8')).toBe('data');
+    expect(existsSync(`${paths.etcDir}/slipway.env`)).toBe(true);
+  });
+
+  test('with --purge removes the data too, and only this agent\'s Docker objects', async () => {
+    const { paths, executable } = await installed();
+    const calls: string[] = [];
+    const docker = {
+      listContainers: async (o: { filters: unknown }) => (calls.push(`containers ${JSON.stringify(o.filters)}`), [{ Id: 'c1' }]),
+      getContainer: (id: string) => ({ remove: async () => void calls.push(`rm container ${id}`) }),
+      listVolumes: async () => ({ Volumes: [] }),
+      listImages: async (o: { filters: unknown }) => (calls.push(`images ${JSON.stringify(o.filters)}`), []),
+      listNetworks: async (o: { filters: unknown }) => (calls.push(`networks ${JSON.stringify(o.filters)}`), [{ Id: 'n1' }]),
+      getNetwork: (id: string) => ({ remove: async () => void calls.push(`rm network ${id}`) }),
+    } as unknown as Docker;
+    const deps = { ...recorder(), docker: () => docker, agent: () => ({ id: 'agt_1', projects: ['web'] }) };
+    await applyPlan(uninstallPlan(facts(executable, { userExists: true }), { purge: true, paths }), deps);
+    expect([paths.dataDir, paths.etcDir].map(existsSync)).toEqual([false, false]);
+    expect(calls).toEqual([
+      'containers {"label":["slipway.agent=agt_1"]}',
+      'rm container c1',
+      'images {"label":["slipway.agent=agt_1"]}',
+      'networks {"label":["slipway.managed=true","slipway.project=web"]}',
+      'rm network n1',
+    ]);
+    expect(deps.commands).toEqual([['userdel', 'slipway']]);
+  });
+});
