@@ -23,7 +23,9 @@ export function createApp(deps: Deps) {
   const allowedMethods = (path: string) =>
     [...new Set(matchers.filter((m) => m.pattern.test(path)).map((m) => m.method))].sort();
 
-  const app = new Elysia()
+  // normalize: false, so a request with a field the schema does not know (a typo) is a 422, not silently
+  // dropped. Responses are built field by field from explicit views, never from rows.
+  const app = new Elysia({ normalize: false })
     .use(gatePlugin(deps.tokens, { perToken: deps.config.rateLimitToken, perIp: deps.config.rateLimitIp }, new RateLimiter(), [...UPLOAD_PATHS, ...RESTORE_PATHS]))
     .use(errorPlugin(deps.log, allowedMethods))
     .use(accessPlugin)

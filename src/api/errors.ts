@@ -84,7 +84,12 @@ function validationIssues(error: ElysiaValidationError, url: string): ErrorIssue
   const issues: ErrorIssue[] = [];
   for (const e of error.all) {
     const path = 'path' in e && typeof e.path === 'string' && e.path !== '' ? e.path : (fallbackPath ?? '/');
-    const message = e.value === undefined ? 'Required' : `Expected ${describeSchema(e.schema as never)}`;
+    const message =
+      e.message === 'Unexpected property'
+        ? 'Unknown field'
+        : e.value === undefined
+          ? 'Required'
+          : `Expected ${describeSchema(e.schema as never)}`;
     const key = `${path}\0${message}`;
     if (seen.has(key)) continue;
     seen.add(key);

@@ -50,6 +50,12 @@ describe('the error envelope', () => {
     ]);
   });
 
+  test('an unknown field is refused rather than silently dropped', async () => {
+    const res = await t.req('POST', '/v1/projects', { body: { name: 'typo', instance: 3 } });
+    expect(res.status).toBe(422);
+    expect((await errorOf(res)).issues).toEqual([{ path: '/instance', message: 'Unknown field' }]);
+  });
+
   test('a missing required field is reported as required', async () => {
     const res = await t.req('POST', '/v1/tokens', { body: { scope: 'read' } });
     expect(res.status).toBe(422);
