@@ -3,20 +3,23 @@ import { retireAgent, startAgent, viaEdge, waitForStatus, type Agent } from '../
 import { dockerClient, requireDocker } from '../helpers/docker.ts';
 import { tgzOf, zipOf } from '../helpers/archives.ts';
 
+/** A project name of its own, so runs sharing one engine never touch each other's containers. */
+const P = `site-${crypto.randomUUID().slice(0, 6)}`;
+
 const hasDocker = await requireDocker();
 let agent: Agent;
 
 beforeAll(async () => {
   if (!hasDocker) return;
   agent = await startAgent();
-  expect((await agent.call('POST', '/v1/projects', { name: 'site' })).status).toBe(201);
+  expect((await agent.call('POST', '/v1/projects', { name: P })).status).toBe(201);
 });
 afterAll(async () => {
-  if (hasDocker) await retireAgent(agent, ['site']);
+  if (hasDocker) await retireAgent(agent, [P]);
 });
 
 async function deploy(body: Uint8Array, type: string): Promise<{ id: string; number: number }> {
-  const res = await agent.call('POST', '/v1/projects/site/deployments', body, { 'content-type': type });
+  const res = await agent.call('POST', `/v1/projects/${P}/deployments`, body, { 'content-type': type });
   expect(res.status).toBe(202);
   return (await res.json()) as { id: string; number: number };
 }
@@ -24,24 +27,24 @@ async function deploy(body: Uint8Array, type: string): Promise<{ id: string; num
 describe.skipIf(!hasDocker)('deploying a static site', () => {
   test('a tar.gz upload is built, health-checked and served through the edge', async () => {
     const dep = await deploy(tgzOf([{ name: 'index.html', body: '<h1>version one</h1>' }]), 'application/gzip');
-    const done = await waitForStatus(agent, 'site', dep.id, ['live', 'failed']);
+    const done = await waitForStatus(agent, P, dep.id, ['live', 'failed']);
     expect(done.status).toBe('live');
-    expect(done).toMatchObject({ stack: 'static', image: { tag: 'slipway/site:1' } });
-    const res = await viaEdge(agent.edgePort!, 'site.localhost');
+    expect(done).toMatchObject({ stack: 'static', image: { tag: `slipway/${P}:1` } });
+    const res = await viaEdge(agent.edgePort!, `${P}.localhost`);
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('<h1>version one</h1>');
   });
 
   test('the image carries the slipway labels', async () => {
-    const image = await dockerClient().getImage('slipway/site:1').inspect();
-    expect(image.Config.Labels).toMatchObject({ 'slipway.managed': 'true', 'slipway.project': 'site', 'slipway.number': '1' });
+    const image = await dockerClient().getImage(`slipway/${P}:1`).inspect();
+    expect(image.Config.Labels).toMatchObject({ 'slipway.managed': 'true', 'slipway.project': P, 'slipway.number': '1' });
   });
 
   test('a zip upload of a second version replaces the first', async () => {
     const dep = await deploy(await zipOf([{ name: 'index.html', body: '<h1>version two</h1>' }]), 'application/zip');
-    expect((await waitForStatus(agent, 'site', dep.id, ['live', 'failed'])).status).toBe('live');
-    expect(await (await viaEdge(agent.edgePort!, 'site.localhost')).text()).toBe('<h1>version two</h1>');
-    const list = (await (await agent.call('GET', '/v1/projects/site/deployments')).json()) as { data: { number: number; status: string }[] };
+    expect((await waitForStatus(agent, P, dep.id, ['live', 'failed'])).status).toBe('live');
+    expect(await (await viaEdge(agent.edgePort!, `${P}.localhost`)).text()).toBe('<h1>version two</h1>');
+    const list = (await (await agent.call('GET', `/v1/projects/${P}/deployments`)).json()) as { data: { number: number; status: string }[] };
     expect(list.data.map((d) => [d.number, d.status])).toEqual([
       [2, 'live'],
       [1, 'replaced'],
@@ -52,7 +55,7 @@ describe.skipIf(!hasDocker)('deploying a static site', () => {
     const deadline = Date.now() + 15_000;
     let containers: unknown[] = [];
     while (Date.now() < deadline) {
-      containers = await dockerClient().listContainers({ all: true, filters: { label: ['slipway.project=site', 'slipway.role=app'] } });
+      containers = await dockerClient().listContainers({ all: true, filters: { label: [`slipway.project=${P}`, 'slipway.role=app'] } });
       if (containers.length === 1) break;
       await Bun.sleep(200);
     }
@@ -61,13 +64,13 @@ describe.skipIf(!hasDocker)('deploying a static site', () => {
 
   test('the build and deploy log can be followed live to its end', async () => {
     const dep = await deploy(tgzOf([{ name: 'index.html', body: '<h1>version three</h1>' }]), 'application/gzip');
-    const res = await agent.call('GET', `/v1/projects/site/deployments/${dep.id}/logs`, undefined, { accept: 'text/event-stream' });
+    const res = await agent.call('GET', `/v1/projects/${P}/deployments/${dep.id}/logs`, undefined, { accept: 'text/event-stream' });
     expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
     const text = await res.text(); // ends when the deployment does
     const events = text.split('\n\n').filter((e) => e.startsWith('id: ') || e.startsWith('event: '));
     expect(events[0]).toBe(`id: 1\ndata: Deployment #${dep.number} queued (upload)`);
     expect(text).toContain('data: Detected a static app; generated Dockerfile:');
-    expect(text).toContain('data: Successfully tagged slipway/site:3');
+    expect(text).toContain(`data: Successfully tagged slipway/${P}:3`);
     expect(text).toContain(`data: Deployment #${dep.number} is live`);
     expect(events.at(-1)).toBe('event: end\ndata: {"status":"live","failure_reason":null}');
     const ids = events.filter((e) => e.startsWith('id: ')).map((e) => Number(e.split('\n')[0]!.slice(4)));
@@ -80,7 +83,7 @@ describe.skipIf(!hasDocker)('deploying a static site', () => {
   });
 
   test('the app container runs with the safe defaults', async () => {
-    const [c] = await dockerClient().listContainers({ filters: { label: ['slipway.project=site', 'slipway.role=app'] } });
+    const [c] = await dockerClient().listContainers({ filters: { label: [`slipway.project=${P}`, 'slipway.role=app'] } });
     const info = await dockerClient().getContainer(c!.Id).inspect();
     expect(info.HostConfig.SecurityOpt).toEqual(['no-new-privileges']);
     expect(info.HostConfig.CapDrop).toEqual(['ALL']);
@@ -89,19 +92,19 @@ describe.skipIf(!hasDocker)('deploying a static site', () => {
     expect(info.HostConfig.Memory).toBe(512 * 1024 * 1024);
     expect(info.HostConfig.RestartPolicy?.Name).toBe('unless-stopped');
     expect(info.HostConfig.LogConfig).toEqual({ Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } });
-    expect(info.HostConfig.NetworkMode).toBe('slipway-site');
+    expect(info.HostConfig.NetworkMode).toBe(`slipway-${P}`);
     const bindings = Object.values(info.HostConfig.PortBindings ?? {}).flat() as { HostIp: string }[];
     expect(bindings.map((b) => b.HostIp)).toEqual(['127.0.0.1']);
     expect(info.HostConfig.Binds ?? []).toEqual([]);
   });
 
   test('deleting the project removes its containers, images and route', async () => {
-    expect((await agent.call('DELETE', '/v1/projects/site')).status).toBe(204);
+    expect((await agent.call('DELETE', `/v1/projects/${P}`)).status).toBe(204);
     const docker = dockerClient();
-    expect(await docker.listContainers({ all: true, filters: { label: ['slipway.project=site'] } })).toEqual([]);
-    expect(await docker.listImages({ filters: { label: ['slipway.project=site'] } })).toEqual([]);
+    expect(await docker.listContainers({ all: true, filters: { label: [`slipway.project=${P}`] } })).toEqual([]);
+    expect(await docker.listImages({ filters: { label: [`slipway.project=${P}`] } })).toEqual([]);
     await Bun.sleep(300);
-    expect((await viaEdge(agent.edgePort!, 'site.localhost')).status).toBe(404);
-    expect((await agent.call('GET', '/v1/projects/site')).status).toBe(404);
+    expect((await viaEdge(agent.edgePort!, `${P}.localhost`)).status).toBe(404);
+    expect((await agent.call('GET', `/v1/projects/${P}`)).status).toBe(404);
   });
 });

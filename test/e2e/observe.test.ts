@@ -4,25 +4,28 @@ import { retireAgent, startAgent, viaEdge, waitForStatus, type Agent } from '../
 import { requireDocker } from '../helpers/docker.ts';
 import { fixtureTgz } from '../helpers/fixtures.ts';
 
+/** A project name of its own, so runs sharing one engine never touch each other's containers. */
+const P = `obs-${crypto.randomUUID().slice(0, 6)}`;
+
 const hasDocker = await requireDocker();
-const HOST = 'obs.localhost';
+const HOST = `${P}.localhost`;
 const SECRET = 'pw-7c1e9a55d0';
 let agent: Agent;
 
 async function deploy(version: string): Promise<void> {
-  const res = await agent.call('POST', '/v1/projects/obs/deployments', new Uint8Array(fixtureTgz('node-app', { VERSION: version })), { 'content-type': 'application/gzip' });
-  expect((await waitForStatus(agent, 'obs', ((await res.json()) as { id: string }).id, ['live', 'failed'])).status).toBe('live');
+  const res = await agent.call('POST', `/v1/projects/${P}/deployments`, new Uint8Array(fixtureTgz('node-app', { VERSION: version })), { 'content-type': 'application/gzip' });
+  expect((await waitForStatus(agent, P, ((await res.json()) as { id: string }).id, ['live', 'failed'])).status).toBe('live');
 }
 
 beforeAll(async () => {
   if (!hasDocker) return;
   agent = await startAgent();
-  expect((await agent.call('POST', '/v1/projects', { name: 'obs', health_check_path: '/health', memory_mb: 256 })).status).toBe(201);
-  await agent.call('PATCH', '/v1/projects/obs/env?restart=false', { vars: { DB_PASSWORD: SECRET } });
+  expect((await agent.call('POST', '/v1/projects', { name: P, health_check_path: '/health', memory_mb: 256 })).status).toBe(201);
+  await agent.call('PATCH', `/v1/projects/${P}/env?restart=false`, { vars: { DB_PASSWORD: SECRET } });
   await deploy('v1');
 });
 afterAll(async () => {
-  if (hasDocker) await retireAgent(agent, ['obs']);
+  if (hasDocker) await retireAgent(agent, [P]);
 });
 
 type Entry = { time: string; instance: string; stream: string; line: string };
@@ -52,7 +55,7 @@ describe.skipIf(!hasDocker)('runtime logs and metrics', () => {
   test('recent logs carry time, instance and stream', async () => {
     await viaEdge(agent.edgePort!, HOST, '/log?msg=first');
     await Bun.sleep(300);
-    const res = await agent.call('GET', '/v1/projects/obs/logs?tail=20');
+    const res = await agent.call('GET', `/v1/projects/${P}/logs?tail=20`);
     expect(res.status).toBe(200);
     const { data } = (await res.json()) as { data: Entry[] };
     expect(data.map((e) => [e.stream, e.line])).toEqual(
@@ -67,7 +70,7 @@ describe.skipIf(!hasDocker)('runtime logs and metrics', () => {
   });
 
   test('following streams new lines with secret values masked, and follows a redeploy', async () => {
-    const res = await agent.call('GET', '/v1/projects/obs/logs?follow=true&tail=0');
+    const res = await agent.call('GET', `/v1/projects/${P}/logs?follow=true&tail=0`);
     expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
     const reading = readEvents(res, (seen) => seen.some((e) => e.line === 'fixture v2 listening on 8080'));
     await Bun.sleep(1500);
@@ -82,7 +85,7 @@ describe.skipIf(!hasDocker)('runtime logs and metrics', () => {
   });
 
   test('per-container metrics come from Docker stats', async () => {
-    const res = await agent.call('GET', '/v1/projects/obs/metrics');
+    const res = await agent.call('GET', `/v1/projects/${P}/metrics`);
     const { data } = (await res.json()) as { data: Record<string, number | string>[] };
     expect(data).toHaveLength(1);
     expect(data[0]!.memory_limit_bytes).toBe(256 * 1024 * 1024);
@@ -104,7 +107,7 @@ describe.skipIf(!hasDocker)('runtime logs and metrics', () => {
     expect(family('slipway_deployments').metrics).toContainEqual({ labels: { status: 'live' }, value: '1' });
     expect(family('slipway_deployments').metrics).toContainEqual({ labels: { status: 'replaced' }, value: '1' });
     expect(family('slipway_build_duration_seconds').type).toBe('HISTOGRAM');
-    const edge = family('slipway_edge_requests_total').metrics.find((m) => m.labels?.project === 'obs' && m.labels?.status === '2xx');
+    const edge = family('slipway_edge_requests_total').metrics.find((m) => m.labels?.project === P && m.labels?.status === '2xx');
     expect(Number(edge?.value)).toBeGreaterThanOrEqual(5);
     expect(family('slipway_edge_request_duration_seconds').type).toBe('HISTOGRAM');
     expect(Number(family('slipway_container_memory_limit_bytes').metrics[0]!.value)).toBe(256 * 1024 * 1024);

@@ -4,24 +4,27 @@ import { retireAgent, startAgent, viaEdge, waitForStatus, type Agent } from '../
 import { dockerClient, requireDocker } from '../helpers/docker.ts';
 import { constantLoad, fixtureTgz } from '../helpers/fixtures.ts';
 
+/** A project name of its own, so runs sharing one engine never touch each other's containers. */
+const P = `app-${crypto.randomUUID().slice(0, 6)}`;
+
 const hasDocker = await requireDocker();
-const HOST = 'app.localhost';
+const HOST = `${P}.localhost`;
 let agent: Agent;
 
 beforeAll(async () => {
   if (!hasDocker) return;
   agent = await startAgent({ env: { SLIPWAY_DRAIN_TIMEOUT: '5' } });
-  expect((await agent.call('POST', '/v1/projects', { name: 'app', instances: 2, health_check_path: '/health' })).status).toBe(201);
+  expect((await agent.call('POST', '/v1/projects', { name: P, instances: 2, health_check_path: '/health' })).status).toBe(201);
 });
 afterAll(async () => {
-  if (hasDocker) await retireAgent(agent, ['app']);
+  if (hasDocker) await retireAgent(agent, [P]);
 });
 
 async function deploy(files: Record<string, string>): Promise<{ id: string; status: string; failure_reason: string | null }> {
-  const res = await agent.call('POST', '/v1/projects/app/deployments', new Uint8Array(fixtureTgz('node-app', files)), { 'content-type': 'application/gzip' });
+  const res = await agent.call('POST', `/v1/projects/${P}/deployments`, new Uint8Array(fixtureTgz('node-app', files)), { 'content-type': 'application/gzip' });
   expect(res.status).toBe(202);
   const { id } = (await res.json()) as { id: string };
-  return waitForStatus(agent, 'app', id, ['live', 'failed', 'canceled']) as never;
+  return waitForStatus(agent, P, id, ['live', 'failed', 'canceled']) as never;
 }
 
 const get = (path = '/', init?: RequestInit) => viaEdge(agent.edgePort!, HOST, path, init);
@@ -45,7 +48,7 @@ describe.skipIf(!hasDocker)('a Node app behind the edge', () => {
   });
 
   test('delivers a gzip-encoded response byte for byte', async () => {
-    const [c] = await dockerClient().listContainers({ filters: { label: ['slipway.project=app', 'slipway.role=app'] } });
+    const [c] = await dockerClient().listContainers({ filters: { label: [`slipway.project=${P}`, 'slipway.role=app'] } });
     const direct = await fetch(`http://127.0.0.1:${c!.Ports.find((p) => p.IP === '127.0.0.1')!.PublicPort}/gzip`, { decompress: false } as RequestInit);
     const viaProxy = await get('/gzip', { decompress: false } as RequestInit);
     const a = new Uint8Array(await direct.arrayBuffer());
@@ -71,11 +74,11 @@ describe.skipIf(!hasDocker)('a Node app behind the edge', () => {
   test('serves every request during 5 redeploys and a rollback, switching content', async () => {
     const load = constantLoad(`http://127.0.0.1:${agent.edgePort}/`, HOST, 4);
     for (let v = 2; v <= 6; v++) expect((await deploy({ VERSION: `v${v}` })).status).toBe('live');
-    const rollback = await agent.call('POST', '/v1/projects/app/rollback', {});
+    const rollback = await agent.call('POST', `/v1/projects/${P}/rollback`, {});
     expect(rollback.status).toBe(202);
     const rolled = (await rollback.json()) as { id: string; rollback_of: string; trigger: string };
     expect(rolled.trigger).toBe('rollback');
-    expect((await waitForStatus(agent, 'app', rolled.id, ['live', 'failed'])).status).toBe('live');
+    expect((await waitForStatus(agent, P, rolled.id, ['live', 'failed'])).status).toBe('live');
     await Bun.sleep(300);
     const result = await load.stop();
     console.log(`load during 6 swaps: ${result.ok} ok, ${result.failures.length} failed`);
@@ -91,18 +94,18 @@ describe.skipIf(!hasDocker)('a Node app behind the edge', () => {
     const deadline = Date.now() + 10_000;
     let tags: string[] = [];
     while (Date.now() < deadline) {
-      const images = await dockerClient().listImages({ filters: { label: ['slipway.project=app'] } });
+      const images = await dockerClient().listImages({ filters: { label: [`slipway.project=${P}`] } });
       // Untagged images are older test runs' (another agent's), whose tags later runs took over.
       tags = images.flatMap((i) => i.RepoTags ?? []).filter((t) => t !== '<none>:<none>').sort();
-      if (!tags.includes('slipway/app:1')) break;
+      if (!tags.includes(`slipway/${P}:1`)) break;
       await Bun.sleep(200);
     }
     // Releases #2..#6 went live; the rollback (#7) reuses #5's image.
-    expect(tags).toEqual(['slipway/app:2', 'slipway/app:3', 'slipway/app:4', 'slipway/app:5', 'slipway/app:6']);
+    expect(tags).toEqual([`slipway/${P}:2`, `slipway/${P}:3`, `slipway/${P}:4`, `slipway/${P}:5`, `slipway/${P}:6`]);
   });
 
   test('a release that never turns healthy fails with a reason and the live one keeps serving', async () => {
-    await agent.call('PATCH', '/v1/projects/app', { deploy_timeout: 5 });
+    await agent.call('PATCH', `/v1/projects/${P}`, { deploy_timeout: 5 });
     const dep = await deploy({ VERSION: 'sick', MODE: 'unhealthy' });
     expect(dep.status).toBe('failed');
     expect(dep.failure_reason).toStartWith('The app did not answer GET /health with 2xx or 3xx within 5 s (last: HTTP 500)');
@@ -113,29 +116,29 @@ describe.skipIf(!hasDocker)('a Node app behind the edge', () => {
     const dep = await deploy({ VERSION: 'broken', MODE: 'exit' }) as { id: string; status: string; failure_reason: string };
     expect(dep.status).toBe('failed');
     expect(dep.failure_reason).toBe('The container exited with code 3 before it turned healthy');
-    const log = await (await agent.call('GET', `/v1/projects/app/deployments/${dep.id}/logs`)).text();
+    const log = await (await agent.call('GET', `/v1/projects/${P}/deployments/${dep.id}/logs`)).text();
     expect(log).toContain('fixture: exiting on purpose');
     expect(await (await get('/')).text()).toBe('v5');
-    const containers = await dockerClient().listContainers({ all: true, filters: { label: ['slipway.project=app', `slipway.deployment=${dep.id}`] } });
+    const containers = await dockerClient().listContainers({ all: true, filters: { label: [`slipway.project=${P}`, `slipway.deployment=${dep.id}`] } });
     expect(containers).toEqual([]);
   });
 
   test('scale, restart, stop and start act on the live release', async () => {
-    const scaled = await agent.call('POST', '/v1/projects/app/scale', { instances: 3 });
+    const scaled = await agent.call('POST', `/v1/projects/${P}/scale`, { instances: 3 });
     expect(scaled.status).toBe(200);
     expect(((await scaled.json()) as { instances: number }).instances).toBe(3);
-    const running = await dockerClient().listContainers({ filters: { label: ['slipway.project=app', 'slipway.role=app'] } });
+    const running = await dockerClient().listContainers({ filters: { label: [`slipway.project=${P}`, 'slipway.role=app'] } });
     expect(running).toHaveLength(3);
 
     const load = constantLoad(`http://127.0.0.1:${agent.edgePort}/`, HOST, 2);
-    expect((await agent.call('POST', '/v1/projects/app/restart')).status).toBe(200);
+    expect((await agent.call('POST', `/v1/projects/${P}/restart`)).status).toBe(200);
     expect((await load.stop()).failures).toEqual([]);
 
-    const stopped = await agent.call('POST', '/v1/projects/app/stop');
+    const stopped = await agent.call('POST', `/v1/projects/${P}/stop`);
     expect(((await stopped.json()) as { desired_state: string }).desired_state).toBe('stopped');
     await Bun.sleep(300);
     expect((await get('/')).status).toBe(503);
-    expect((await agent.call('POST', '/v1/projects/app/start')).status).toBe(200);
+    expect((await agent.call('POST', `/v1/projects/${P}/start`)).status).toBe(200);
     expect(await (await get('/')).text()).toBe('v5');
   });
 });
