@@ -36,15 +36,18 @@ export function registerDeployments(cli: Command, ctx: Ctx): void {
 
   withProject(deployments.command('logs').description('The build and deploy log of a deployment').argument('<deployment>', 'its id or number'))
     .option('-f, --follow', 'stream it until the deployment ends; exit non-zero if it fails')
-    .action(async (ref: string, opts: { project?: string; follow?: boolean }) => {
+    .option('--json', 'print the lines as JSON (an array; with --follow one {"seq","line"} object per line)')
+    .action(async (ref: string, opts: { project?: string; follow?: boolean; json?: boolean }) => {
       const project = projectOf(ctx, opts);
       const dep = await findDeployment(ctx, project, ref);
       if (!opts.follow) {
         const res = await ctx.client().request('GET', `/v1/projects/${seg(project)}/deployments/${seg(dep.id)}/logs`);
-        io.stdout.write(await res.text());
+        const text = await res.text();
+        if (opts.json) return printJson(io, text === '' ? [] : text.replace(/\n$/, '').split('\n'));
+        io.stdout.write(text);
         return;
       }
-      const end = await followDeployment(ctx, project, dep);
+      const end = await followDeployment(ctx, project, dep, opts.json);
       requireLive(end, dep, project);
     });
 

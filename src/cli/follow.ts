@@ -18,14 +18,21 @@ export interface LogEnd {
 
 const RECONNECTS = 5;
 
-/** Prints the log of `dep` until it ends; resolves the end, throws InterruptedError on Ctrl-C. */
-export async function followDeployment(ctx: Ctx, project: string, dep: Pick<Deployment, 'id' | 'number'>): Promise<LogEnd> {
+/**
+ * Prints the log of `dep` until it ends (with `json`, one `{"seq","line"}` object per line); resolves
+ * the end, throws InterruptedError on Ctrl-C.
+ */
+export async function followDeployment(ctx: Ctx, project: string, dep: Pick<Deployment, 'id' | 'number'>, json = false): Promise<LogEnd> {
   const { io } = ctx;
   const controller = new AbortController();
   const held: string[] = [];
   let prompting = false;
   let canceledByUser = false;
-  const print = (line: string) => (prompting ? held.push(line) : out(io, line));
+  const print = (seq: string | null, line: string) => {
+    const text = json ? JSON.stringify({ seq: Number(seq), line }) : line;
+    if (prompting) held.push(text);
+    else out(io, text);
+  };
   const stopListening = io.onInterrupt(() => {
     if (prompting) return;
     if (!interactive(io)) return controller.abort();
@@ -63,7 +70,7 @@ export async function followDeployment(ctx: Ctx, project: string, dep: Pick<Depl
   }
 }
 
-async function readUntilEnd(ctx: Ctx, project: string, id: string, print: (line: string) => void, signal: AbortSignal): Promise<LogEnd> {
+async function readUntilEnd(ctx: Ctx, project: string, id: string, print: (seq: string | null, line: string) => void, signal: AbortSignal): Promise<LogEnd> {
   let lastId: string | null = null;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -75,7 +82,7 @@ async function readUntilEnd(ctx: Ctx, project: string, id: string, print: (line:
       for await (const ev of sseEvents(res.body!)) {
         if (ev.event === 'end') return JSON.parse(ev.data) as LogEnd;
         if (ev.id) lastId = ev.id;
-        print(ev.data);
+        print(ev.id, ev.data);
       }
     } catch (err) {
       // The agent restarted or the connection dropped: resume where the log was left.

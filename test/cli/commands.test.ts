@@ -21,7 +21,10 @@ const agent = fakeAgent({
   'GET /v1/projects/web/deployments': (_req, url) => page(url.searchParams.get('status') === 'live' ? deps.slice(0, 1) : deps),
   'GET /v1/projects/web/deployments/dep_web_1': () => json(deps[1]),
   'GET /v1/projects/web/deployments/dep_web_2': () => json(deps[0]),
-  'GET /v1/projects/web/deployments/dep_web_2/logs': () => new Response('line one\nline two\n'),
+  'GET /v1/projects/web/deployments/dep_web_2/logs': (req) =>
+    req.headers.get('accept') === 'text/event-stream'
+      ? sse(['id: 1\ndata: Step 1/2\n\n', 'id: 2\ndata: Deployment #2 is live\n\nevent: end\ndata: {"status":"live","failure_reason":null}\n\n'])
+      : new Response('line one\nline two\n'),
   'POST /v1/projects/web/deployments/dep_web_1/retry': () => json(deployment('web', 3, { status: 'queued', trigger: 'retry' }), 202),
   'GET /v1/projects/web/env': (_req, url) =>
     json({ data: [{ key: 'GREETING', value: url.searchParams.get('reveal') ? 'hello' : '••••••', managed_by: null, created_at: web.created_at, updated_at: '2026-01-02T02:04:05.000Z' }], pagination: { next_cursor: null, has_more: false } }),
@@ -143,8 +146,15 @@ describe('deployments', () => {
     expect((await cli(['deployments', 'show', '#9', '-p', 'web'])).stderr).toBe('slipway: No deployment #9 in project "web"\n');
   });
 
-  test('logs prints the build log as text', async () => {
+  test('logs prints the build log as text, or as a JSON array of lines', async () => {
     expect((await cli(['deployments', 'logs', 'dep_web_2', '-p', 'web'])).stdout).toBe('line one\nline two\n');
+    expect(JSON.parse((await cli(['deployments', 'logs', '2', '-p', 'web', '--json'])).stdout)).toEqual(['line one', 'line two']);
+  });
+
+  test('logs -f --json prints one object per line', async () => {
+    const r = await cli(['deployments', 'logs', '2', '-p', 'web', '-f', '--json']);
+    expect(r.stdout).toBe('{"seq":1,"line":"Step 1/2"}\n{"seq":2,"line":"Deployment #2 is live"}\n');
+    expect(r.code).toBe(0);
   });
 
   test('retry prints the new deployment id on stdout and how to follow it on stderr', async () => {
