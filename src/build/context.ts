@@ -12,9 +12,9 @@ import { extract, pack as tarPack, type Header, type Pack } from 'tar-stream';
 import { GENERATED_DIR, type BuildPlan } from './plan.ts';
 
 /** Streams the stored source tar.gz as an (uncompressed) tar build context: entries matched by the .dockerignore are dropped (use the npm package @balena/dockerignore, already installed, with Docker's semantics; the Dockerfile and .dockerignore themselves are always kept), and a generated Dockerfile is added at plan.dockerfilePath (use a path like `.slipway/Dockerfile` that can't collide with user files; if a user file exists there, reject at planning). */
-export function buildContext(sourceTarGz: string, plan: BuildPlan): Readable {
+export function buildContext(sourceTarGz: string, plan: BuildPlan, labels: Record<string, string> = {}): Readable {
   const out = tarPack();
-  copyEntries(sourceTarGz, plan, out).then(
+  copyEntries(sourceTarGz, plan, out, labelLine(labels)).then(
     () => out.finalize(),
     (err: Error) => out.destroy(err),
   );
@@ -33,7 +33,20 @@ export function generatedDockerignore(userRules: string | null): string {
   return `${userRules ?? '.dockerignore'}\n${GENERATED_DIR}\n`;
 }
 
-async function copyEntries(sourceTarGz: string, plan: BuildPlan, out: Pack): Promise<void> {
+/**
+ * One `LABEL` instruction for all labels, appended to the Dockerfile. The engine's `labels` build
+ * option costs one build step (and one container) per label; this costs one step in all, and as
+ * the last instruction it never invalidates the cache of the steps before it.
+ */
+function labelLine(labels: Record<string, string>): string {
+  const pairs = Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  return pairs.length ? `\nLABEL ${pairs.join(' ')}\n` : '';
+}
+
+/** The largest Dockerfile labels are appended to; larger ones are passed through as they are. */
+const MAX_DOCKERFILE_BYTES = 1024 * 1024;
+
+async function copyEntries(sourceTarGz: string, plan: BuildPlan, out: Pack, labels: string): Promise<void> {
   const keep = contextFilter(plan);
   const generated = plan.generatedDockerfile !== null;
   const file = createReadStream(sourceTarGz);
@@ -50,6 +63,8 @@ async function copyEntries(sourceTarGz: string, plan: BuildPlan, out: Pack): Pro
       if (generated && name === '.dockerignore') {
         entry.resume();
         addFile(out, '.dockerignore', generatedDockerignore(plan.dockerignore), entry.header);
+      } else if (labels && !generated && name === plan.dockerfilePath && entry.header.type === 'file' && (entry.header.size ?? 0) <= MAX_DOCKERFILE_BYTES) {
+        addFile(out, name, (await readAll(entry as unknown as Readable)) + labels, entry.header);
       } else if (keep(name)) {
         await copyEntry(entry.header, entry as unknown as Readable, out);
       } else {
@@ -61,7 +76,7 @@ async function copyEntries(sourceTarGz: string, plan: BuildPlan, out: Pack): Pro
   }
   if (generated) {
     if (plan.dockerignore === null) addFile(out, '.dockerignore', generatedDockerignore(null));
-    addFile(out, plan.dockerfilePath, plan.generatedDockerfile!);
+    addFile(out, plan.dockerfilePath, plan.generatedDockerfile! + labels);
   }
 }
 
@@ -90,4 +105,10 @@ async function copyEntry(h: Header, body: Readable, out: Pack): Promise<void> {
 
 function addFile(out: Pack, name: string, content: string, like?: Header): void {
   out.entry({ name, type: 'file', mode: 0o644, mtime: like?.mtime ?? new Date(0), uid: 0, gid: 0, uname: 'root', gname: 'root' }, content);
+}
+
+async function readAll(stream: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -71,9 +71,10 @@ async function build(d: PipelineDeps, row: DeploymentRow, signal: AbortSignal, l
   log(plan.generatedDockerfile ? `Detected a ${plan.stack} app; generated Dockerfile:` : `Building with ${plan.dockerfilePath}`);
   if (plan.generatedDockerfile) for (const line of plan.generatedDockerfile.trimEnd().split('\n')) log(`  ${line}`);
   const tag = imageTag(row);
-  const built = await buildImage(d.docker, buildContext(d.sources.absolute(row.source_path), plan), {
+  // The labels go into the Dockerfile as one LABEL step rather than the engine's one step per label.
+  const built = await buildImage(d.docker, buildContext(d.sources.absolute(row.source_path), plan, deploymentLabels(row, d.agentId)), {
     tag,
-    labels: deploymentLabels(row, d.agentId),
+    labels: {},
     dockerfilePath: plan.dockerfilePath,
     memoryBytes: d.buildMemoryBytes,
     timeoutMs: d.buildTimeoutMs,

@@ -7,13 +7,23 @@ import { FIXTURE_IMAGES, readTar, sourceFactory, type Tree } from './sources.ts'
 const sources = sourceFactory();
 afterAll(() => sources.cleanup());
 
-async function contextOf(tree: Tree, projectDockerfile: string | null = null): Promise<Map<string, string>> {
+async function contextOf(tree: Tree, projectDockerfile: string | null = null, labels?: Record<string, string>): Promise<Map<string, string>> {
   const source = await sources.make(tree, projectDockerfile);
   const plan = planBuild(source, { projectDockerfile, images: FIXTURE_IMAGES });
-  return readTar(buildContext(source.tgz, plan));
+  return readTar(buildContext(source.tgz, plan, labels));
 }
 
 describe('buildContext', () => {
+  test('appends all labels as one LABEL instruction to the user\'s Dockerfile and a generated one', async () => {
+    const labels = { 'slipway.managed': 'true', 'slipway.project': 'web' };
+    const own = await contextOf({ Dockerfile: 'FROM scratch\nCOPY . /\n', 'a.txt': 'a' }, null, labels);
+    expect(own.get('Dockerfile')).toBe('FROM scratch\nCOPY . /\n\nLABEL slipway.managed="true" slipway.project="web"\n');
+    const generated = await contextOf({ 'index.html': 'hi' }, null, labels);
+    const dockerfile = [...generated.entries()].find(([k]) => k.endsWith('Dockerfile'))![1];
+    expect(dockerfile.trimEnd().split('\n').at(-1)).toBe('LABEL slipway.managed="true" slipway.project="web"');
+    expect((await contextOf({ Dockerfile: 'FROM scratch\n' })).get('Dockerfile')).toBe('FROM scratch\n');
+  });
+
   test('drops what the .dockerignore excludes, with Docker semantics', async () => {
     const ctx = await contextOf({
       Dockerfile: 'FROM scratch\n',
