@@ -67,7 +67,7 @@ describe.skipIf(!hasDocker)('slipway deploy against a running agent', () => {
     writeFileSync(join(dir, 'Dockerfile'), 'FROM slipway-fixture/static:latest\nRUN exit 3\n');
     const r = await slipway(['deploy', dir, '--project', 'cli-broken', '--follow', '--yes']);
     expect(r.code).toBe(1);
-    expect(r.stderr.split('\n').at(-2)).toBe("slipway: Deployment #1 of cli-broken failed: Dockerfile step 2/7 failed: The command '/bin/sh -c exit 3' returned a non-zero code: 3");
+    expect(r.stderr.split('\n').at(-2)).toBe("slipway: Deployment #1 of cli-broken failed: Dockerfile step 2/3 failed: The command '/bin/sh -c exit 3' returned a non-zero code: 3");
   });
 
   test('the read commands show what the API holds', async () => {
@@ -78,7 +78,7 @@ describe.skipIf(!hasDocker)('slipway deploy against a running agent', () => {
     expect(status.stdout).toMatch(/\ncli-node\s+cli-node\.localhost\s+running\s+1\s+#1 live /);
     expect(status.stdout).toMatch(/\ncli-broken\s+cli-broken\.localhost\s+running\s+1\s+#1 failed /);
     const show = await slipway(['deployments', 'show', '1', '--project', 'cli-broken']);
-    expect(show.stdout).toContain("\nreason:     Dockerfile step 2/7 failed: The command '/bin/sh -c exit 3' returned a non-zero code: 3\n");
+    expect(show.stdout).toContain("\nreason:     Dockerfile step 2/3 failed: The command '/bin/sh -c exit 3' returned a non-zero code: 3\n");
   });
 
   test('doctor finds the agent, its edge, Docker and the data directory in order', async () => {
