@@ -17,6 +17,7 @@ import { databaseUrl, inspectDatabase } from './inspect.ts';
 import { dumpDatabase, restoreDatabase } from './backup.ts';
 import { dropDatabase } from './drop.ts';
 import { DATABASE_PORT, databaseContainerName, databaseIdentity, type DatabaseInfo } from './spec.ts';
+import { findProject } from '../projects/find.ts';
 
 /** How long a new database may take to accept connections. */
 const PROVISION_TIMEOUT_MS = 120_000;
@@ -51,11 +52,7 @@ export interface DatabaseServiceDeps {
 export function databaseService(d: DatabaseServiceDeps) {
   const context = (projectId: string) => `database:${projectId}`;
 
-  function project(name: string): ProjectRow {
-    const row = d.projects.findByName(name);
-    if (!row) throw new NotFoundError(`No project named "${name}"`);
-    return row;
-  }
+  const project = (name: string): ProjectRow => findProject(d.projects, name);
 
   async function current(name: string): Promise<{ p: ProjectRow; row: NonNullable<ReturnType<DatabaseRepo['find']>>; info: DatabaseInfo | null }> {
     const p = project(name);

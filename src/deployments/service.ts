@@ -12,6 +12,7 @@ import type { DeploymentLogs } from './logs.ts';
 import type { SourceStore } from './sources.ts';
 import { receiveUpload } from './upload.ts';
 import { toDeploymentView, type DeploymentView } from './view.ts';
+import { findProject } from '../projects/find.ts';
 
 /** What the deployment service needs. */
 export interface DeploymentServiceDeps {
@@ -32,11 +33,7 @@ export interface DeploymentServiceDeps {
 
 /** Uploads, lists, cancels and retries deployments; the worker runs them. */
 export function deploymentService(d: DeploymentServiceDeps) {
-  function project(name: string): ProjectRow {
-    const row = d.projects.findByName(name);
-    if (!row) throw new NotFoundError(`No project named "${name}"`);
-    return row;
-  }
+  const project = (name: string): ProjectRow => findProject(d.projects, name);
 
   function find(projectName: string, id: string): DeploymentRow {
     const row = d.deployments.find(project(projectName).id, id);

@@ -4,8 +4,9 @@ import type { ProjectRepo, ProjectRow } from '../db/projects.ts';
 import type { ActivityService, Actor } from '../activity/service.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import { MASK, Masker } from '../secrets/masker.ts';
-import { NotFoundError, ValidationError } from '../errors.ts';
+import { ValidationError } from '../errors.ts';
 import { nowIso } from '../ids.ts';
+import { findProject } from '../projects/find.ts';
 
 /** An env var as the API shows it. */
 export interface EnvVarView {
@@ -28,11 +29,7 @@ export function envService(d: { db: Db; env: EnvRepo; projects: ProjectRepo; act
   const maskers = new Map<string, Masker>();
   const context = (projectId: string, key: string) => `env:${projectId}:${key}`;
 
-  function project(name: string): ProjectRow {
-    const row = d.projects.findByName(name);
-    if (!row) throw new NotFoundError(`No project named "${name}"`);
-    return row;
-  }
+  const project = (name: string): ProjectRow => findProject(d.projects, name);
 
   function values(projectId: string): Record<string, string> {
     return Object.fromEntries(d.env.list(projectId).map((r) => [r.key, d.box.open(r.value, context(projectId, r.key))]));

@@ -2,21 +2,17 @@ import type Docker from 'dockerode';
 import type { ProjectRepo, ProjectRow } from '../db/projects.ts';
 import type { DeploymentRepo } from '../db/deployments.ts';
 import type { EnvService } from '../env/service.ts';
-import { NotFoundError } from '../errors.ts';
 import { listInstances } from '../runtime/instances.ts';
 import { followLogs, recentLogs, type LogEntry, type LogSource } from './container-logs.ts';
 import { containerStats, type ContainerStats } from './container-stats.ts';
+import { findProject } from '../projects/find.ts';
 
 /** How often a follower looks for instances a redeploy started. */
 const RESCAN_MS = 1000;
 
 /** Runtime logs and resource use of a project's live instances. */
 export function observeService(d: { docker: Docker; agentId: string; projects: ProjectRepo; deployments: DeploymentRepo; env: EnvService }) {
-  function project(name: string): ProjectRow {
-    const row = d.projects.findByName(name);
-    if (!row) throw new NotFoundError(`No project named "${name}"`);
-    return row;
-  }
+  const project = (name: string): ProjectRow => findProject(d.projects, name);
 
   /** The running instances of the live release. */
   async function liveSources(p: ProjectRow): Promise<LogSource[]> {

@@ -2,8 +2,9 @@ import type { Db } from '../db/open.ts';
 import type { ProjectRepo, ProjectRow, ProjectSettings } from '../db/projects.ts';
 import { decodeCursor, toPage, type Page } from '../db/pagination.ts';
 import type { ActivityService, Actor } from '../activity/service.ts';
-import { ConflictError, NotFoundError } from '../errors.ts';
+import { ConflictError } from '../errors.ts';
 import { newId, nowIso } from '../ids.ts';
+import { findProject } from './find.ts';
 
 /** Settings a new project gets when the request leaves them out. */
 export const PROJECT_DEFAULTS: ProjectSettings = {
@@ -23,11 +24,7 @@ export type ProjectView = ProjectRow & { hostname: string };
 export function projectService(db: Db, repo: ProjectRepo, activity: ActivityService, baseDomain: string) {
   const view = (row: ProjectRow): ProjectView => ({ ...row, hostname: `${row.name}.${baseDomain}` });
 
-  function require(name: string): ProjectRow {
-    const row = repo.findByName(name);
-    if (!row) throw new NotFoundError(`No project named "${name}"`);
-    return row;
-  }
+  const require = (name: string): ProjectRow => findProject(repo, name);
 
   return {
     /** Creates a project; 409 when the name is taken. */

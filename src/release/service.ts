@@ -7,7 +7,7 @@ import type { ActivityService, Actor } from '../activity/service.ts';
 import type { DeploymentLogs } from '../deployments/logs.ts';
 import type { Logger } from '../log.ts';
 import type { Releaser } from '../jobs/pipeline.ts';
-import { ConflictError, NotFoundError } from '../errors.ts';
+import { ConflictError } from '../errors.ts';
 import { nowIso } from '../ids.ts';
 import { listInstances, removeInstances } from '../runtime/instances.ts';
 import { ProjectLocks } from './locks.ts';
@@ -15,6 +15,7 @@ import { networkName } from '../runtime/network.ts';
 import { rollOut, type RolloutDeps } from './rollout.ts';
 import { pruneImages } from './images.ts';
 import { waitDrained } from './drain.ts';
+import { findProject } from '../projects/find.ts';
 
 /** What releases and lifecycle operations need. */
 export interface ReleaseDeps extends RolloutDeps {
@@ -39,11 +40,7 @@ export interface ReleaseDeps extends RolloutDeps {
 export function releaseService(d: ReleaseDeps) {
   const locks = new ProjectLocks();
 
-  function project(name: string): ProjectRow {
-    const row = d.projects.findByName(name);
-    if (!row) throw new NotFoundError(`No project named "${name}"`);
-    return row;
-  }
+  const project = (name: string): ProjectRow => findProject(d.projects, name);
 
   function live(p: ProjectRow, doing: string): DeploymentRow {
     const row = d.deployments.withStatus(['live']).find((x) => x.project_id === p.id);
