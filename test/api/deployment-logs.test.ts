@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { makeTestApp, TEST_ACTOR } from '../helpers/app.ts';
 import { tgzOf } from '../helpers/archives.ts';
+import { readSse } from '../helpers/sse.ts';
 
 const t = makeTestApp();
 t.deps.projects.create(TEST_ACTOR, { name: 'web' });
@@ -18,32 +19,7 @@ async function queued(): Promise<string> {
 }
 
 /** Reads SSE events until the stream ends or `max` events arrived. */
-async function events(res: Response, max = 1000): Promise<{ id?: string; event?: string; data: string }[]> {
-  const out: { id?: string; event?: string; data: string }[] = [];
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  while (out.length < max) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += value;
-    let cut: number;
-    while ((cut = buffer.indexOf('\n\n')) !== -1) {
-      const block = buffer.slice(0, cut);
-      buffer = buffer.slice(cut + 2);
-      if (block.startsWith(':')) continue;
-      const e: { id?: string; event?: string; data: string } = { data: '' };
-      for (const line of block.split('\n')) {
-        const [k, ...v] = line.split(': ');
-        if (k === 'id') e.id = v.join(': ');
-        else if (k === 'event') e.event = v.join(': ');
-        else if (k === 'data') e.data = v.join(': ');
-      }
-      out.push(e);
-    }
-  }
-  await reader.cancel().catch(() => {});
-  return out;
-}
+const events = (res: Response, max = 1000) => readSse(res, (seen) => seen.length >= max);
 
 describe('following a deployment log', () => {
   test('streams lines as SSE as they are written, then an end event with the status', async () => {

@@ -3,6 +3,7 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { retireAgent, startAgent, viaEdge, waitForStatus, type Agent } from '../helpers/agent.ts';
 import { requireDocker } from '../helpers/docker.ts';
 import { fixtureTgz } from '../helpers/fixtures.ts';
+import { readSse, type SseEvent } from '../helpers/sse.ts';
 
 /** A project name of its own, so runs sharing one engine never touch each other's containers. */
 const P = `obs-${crypto.randomUUID().slice(0, 6)}`;
@@ -31,24 +32,9 @@ afterAll(async () => {
 type Entry = { time: string; instance: string; stream: string; line: string };
 
 /** Reads SSE data events as JSON until `until` says stop. */
-async function readEvents(res: Response, until: (seen: Entry[]) => boolean, timeoutMs = 20_000): Promise<Entry[]> {
-  const seen: Entry[] = [];
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-  const deadline = Date.now() + timeoutMs;
-  let buffer = '';
-  while (!until(seen) && Date.now() < deadline) {
-    const { value, done } = await Promise.race([reader.read(), Bun.sleep(deadline - Date.now()).then(() => ({ value: '', done: true }))]);
-    if (done) break;
-    buffer += value;
-    let cut: number;
-    while ((cut = buffer.indexOf('\n\n')) !== -1) {
-      const block = buffer.slice(0, cut);
-      buffer = buffer.slice(cut + 2);
-      if (block.startsWith('data: ')) seen.push(JSON.parse(block.slice(6)) as Entry);
-    }
-  }
-  await reader.cancel().catch(() => {});
-  return seen;
+async function readEvents(res: Response, until: (seen: Entry[]) => boolean): Promise<Entry[]> {
+  const parse = (events: SseEvent[]) => events.filter((e) => e.data.startsWith('{')).map((e) => JSON.parse(e.data) as Entry);
+  return parse(await readSse(res, (events) => until(parse(events))));
 }
 
 describe.skipIf(!hasDocker)('runtime logs and metrics', () => {
