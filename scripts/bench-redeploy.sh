@@ -10,14 +10,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bun=node_modules/.bin/bun
 
-command -v docker >/dev/null 2>&1 || { echo "bench-redeploy: docker is not installed" >&2; exit 1; }
-bash scripts/ensure-docker.sh >&2
-bash scripts/fixture-images.sh >&2
-if [[ ! -x dist/slipway ]]; then
-  "$bun" scripts/build.ts
-elif [[ -n "$(find src -type f -newer dist/slipway -print -quit)" ]]; then
-  echo "bench-redeploy: note: dist/slipway is older than src/; run \`bun scripts/build.ts\` to measure the current source" >&2
-fi
+bash scripts/bench-prepare.sh bench-redeploy
 
 # The script bounds itself (170 s) and cleans up; this is the backstop should cleanup hang.
 exec timeout --kill-after=20 240 "$bun" scripts/bench-redeploy.ts
