@@ -43,10 +43,11 @@ export function deploymentService(d: DeploymentServiceDeps) {
 
   /** Inserts a queued deployment, cancels older queued ones it supersedes, records it. */
   function enqueue(actor: Actor, row: Parameters<DeploymentRepo['insert']>[0], action: string): DeploymentRow {
-    const inserted = d.db.transaction(() => {
+    const { inserted, superseded } = d.db.transaction(() => {
       const created = d.deployments.insert(row);
-      for (const older of d.deployments.queuedOf(row.project_id, created.id)) {
-        d.deployments.update(older.id, { status: 'canceled', failure_reason: `Superseded by deployment #${created.number}`, finished_at: nowIso() }, ['queued']);
+      const older = d.deployments.queuedOf(row.project_id, created.id);
+      for (const o of older) {
+        d.deployments.update(o.id, { status: 'canceled', failure_reason: `Superseded by deployment #${created.number}`, finished_at: nowIso() }, ['queued']);
       }
       d.activity.record(actor, {
         action,
@@ -55,9 +56,10 @@ export function deploymentService(d: DeploymentServiceDeps) {
         project: row.project,
         changes: { number: created.number, trigger: created.trigger, source_sha256: created.source_sha256 },
       });
-      return created;
+      return { inserted: created, superseded: older };
     })();
-    for (const older of d.deployments.queuedOf(row.project_id, inserted.id)) d.logs.wake(older.id);
+    // Their logs say why they ended, and appending wakes whoever follows them.
+    for (const o of superseded) d.logs.append(o.id, `Deployment canceled: superseded by deployment #${inserted.number}`);
     d.logs.append(inserted.id, `Deployment #${inserted.number} queued (${inserted.trigger})`);
     d.worker.kick();
     return inserted;

@@ -73,4 +73,18 @@ describe('following a deployment log', () => {
       expect(got.at(-1)!.event).toBe('end');
     }
   });
+
+  test('a follower of a queued deployment that a newer upload supersedes sees it end at once', async () => {
+    const id = await queued();
+    const res = await t.req('GET', `/v1/projects/web/deployments/${id}/logs?follow=true`);
+    const reading = events(res);
+    await Bun.sleep(50);
+    await queued();
+    const started = performance.now();
+    const got = await reading;
+    expect(performance.now() - started).toBeLessThan(5000); // well before the 15 s keep-alive wake
+    expect(got.at(-2)!.data).toMatch(/^Deployment canceled: superseded by deployment #\d+$/);
+    expect(got.at(-1)!.event).toBe('end');
+    expect(JSON.parse(got.at(-1)!.data).status).toBe('canceled');
+  });
 });
