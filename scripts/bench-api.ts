@@ -48,7 +48,8 @@ function spawn(cmd: string[], cwd: string): Proc {
   stderrOf.set(proc, '');
   void (async () => {
     const decoder = new TextDecoder();
-    for await (const chunk of proc.stderr) stderrOf.set(proc, (stderrOf.get(proc)! + decoder.decode(chunk, { stream: true })).slice(-65_536));
+    for await (const chunk of proc.stderr)
+      stderrOf.set(proc, (stderrOf.get(proc)! + decoder.decode(chunk, { stream: true })).slice(-65_536));
   })();
   return proc;
 }
@@ -74,7 +75,9 @@ async function firstOk(url: string, proc: Proc, since: number, timeoutMs = 15_00
     if (proc.exitCode !== null) {
       await proc.exited;
       await Bun.sleep(50); // let the drain loop take the last of stderr
-      throw new Error(`The process behind ${url} exited with ${proc.exitCode} before answering:\n${stderrOf.get(proc)}`);
+      throw new Error(
+        `The process behind ${url} exited with ${proc.exitCode} before answering:\n${stderrOf.get(proc)}`,
+      );
     }
     if (performance.now() - since > timeoutMs) throw new Error(`No 200 from ${url} within ${timeoutMs} ms`);
     await Bun.sleep(1);
@@ -86,7 +89,10 @@ async function startSlipway(extra: string[] = []): Promise<{ proc: Proc; url: st
   const dataDir = mkdtempSync(join(scratch, 'data-'));
   const url = `http://127.0.0.1:${freePort()}`;
   const t0 = performance.now();
-  const proc = spawn([BINARY, 'serve', '--data-dir', dataDir, '--api-listen', url.slice('http://'.length), ...extra], scratch);
+  const proc = spawn(
+    [BINARY, 'serve', '--data-dir', dataDir, '--api-listen', url.slice('http://'.length), ...extra],
+    scratch,
+  );
   const ms = await firstOk(`${url}/v1/health`, proc, t0);
   return { proc, url, dataDir, ms };
 }
@@ -94,7 +100,9 @@ async function startSlipway(extra: string[] = []): Promise<{ proc: Proc; url: st
 /** Samples VmRSS every 250 ms until two samples agree within 1 % (at most 5 s); MiB. */
 async function settledRssMiB(pid: number): Promise<number> {
   const read = () => {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('VmRSS:'));
     return Number(/(\d+)/.exec(line ?? '')?.[1]) / 1024;
   };
   let previous = read();
@@ -128,7 +136,8 @@ async function wrk(url: string, headers: string[], seconds: number): Promise<Wrk
   const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
   if ((await proc.exited) !== 0) throw new Error(`wrk failed:\n${out}${err}`);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
-  if (non2xx) throw new Error(`wrk got ${non2xx[1]} non-2xx answers from ${url}; the figures would be meaningless:\n${out}`);
+  if (non2xx)
+    throw new Error(`wrk got ${non2xx[1]} non-2xx answers from ${url}; the figures would be meaningless:\n${out}`);
   const errors = /Socket errors: .*/.exec(out);
   if (errors) throw new Error(`wrk saw socket errors against ${url}:\n${out}`);
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
@@ -149,19 +158,24 @@ async function startForLoad(): Promise<{ proc: Proc; url: string; dataDir: strin
     try {
       return { ...(await startSlipway(['--rate-limit-token', rateLimit])), rateLimit };
     } catch (err) {
-      console.error(`note: serve refused --rate-limit-token ${rateLimit}: ${(err as Error).message.split('\n').slice(1).join(' ').trim()}`);
+      console.error(
+        `note: serve refused --rate-limit-token ${rateLimit}: ${(err as Error).message.split('\n').slice(1).join(' ').trim()}`,
+      );
     }
   }
   throw new Error('serve refused every --rate-limit-token tried');
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const fmt = (n: number, digits = 1) =>
+  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 async function main(): Promise<void> {
   if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing; run bun scripts/build.ts (bench.sh does)`);
   const sizeMiB = statSync(BINARY).size / 1024 / 1024;
-  console.log(`binary: ${BINARY}, ${fmt(sizeMiB)} MiB; bun ${Bun.version}; ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}`);
+  console.log(
+    `binary: ${BINARY}, ${fmt(sizeMiB)} MiB; bun ${Bun.version}; ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}`,
+  );
 
   // (a) start-up
   const startups: number[] = [];
@@ -171,7 +185,9 @@ async function main(): Promise<void> {
     await stop(s.proc);
   }
   const startupMs = median(startups);
-  console.log(`(a) start to first /v1/health 200: median ${fmt(startupMs)} ms (runs: ${startups.map((ms) => fmt(ms)).join(', ')} ms)`);
+  console.log(
+    `(a) start to first /v1/health 200: median ${fmt(startupMs)} ms (runs: ${startups.map((ms) => fmt(ms)).join(', ')} ms)`,
+  );
 
   // (b) idle RSS, on the instance that then takes the load
   const slipway = await startForLoad();
@@ -210,9 +226,13 @@ async function main(): Promise<void> {
   const helloRssMiB = await settledRssMiB(hello.pid);
   const base = await load(`${helloUrl}/`);
   await stop(hello);
-  console.log(`    bare Bun.serve hello world: ${fmt(base.rps, 0)} requests/s, p99 ${fmt(base.p99Ms, 2)} ms; idle RSS ${fmt(helloRssMiB)} MiB`);
+  console.log(
+    `    bare Bun.serve hello world: ${fmt(base.rps, 0)} requests/s, p99 ${fmt(base.p99Ms, 2)} ms; idle RSS ${fmt(helloRssMiB)} MiB`,
+  );
   const ratio = api.rps / base.rps;
-  console.log(`    ratio slipway / bare Bun.serve: ${fmt(ratio * 100)} % of the requests/s, ${fmt(api.p99Ms / base.p99Ms, 2)} × the p99 latency`);
+  console.log(
+    `    ratio slipway / bare Bun.serve: ${fmt(ratio * 100)} % of the requests/s, ${fmt(api.p99Ms / base.p99Ms, 2)} × the p99 latency`,
+  );
 
   const wrkSetup = `wrk ${WRK.threads} threads, ${WRK.connections} connections, ${WRK.seconds} s after a ${WRK.warmupSeconds} s warm-up`;
   console.log(`

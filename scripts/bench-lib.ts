@@ -14,7 +14,10 @@ export const ROOT = join(import.meta.dir, '..');
 export const BINARY = join(ROOT, 'dist', 'slipway');
 
 /** Fixture base images, built by scripts/fixture-images.sh (no registry is reachable). */
-export const FIXTURE_IMAGES = { SLIPWAY_IMAGE_STATIC: 'slipway-fixture/static:latest', SLIPWAY_IMAGE_NODE: 'slipway-fixture/node:latest' };
+export const FIXTURE_IMAGES = {
+  SLIPWAY_IMAGE_STATIC: 'slipway-fixture/static:latest',
+  SLIPWAY_IMAGE_NODE: 'slipway-fixture/node:latest',
+};
 
 export const fmt = (n: number, digits = 1) =>
   n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -24,7 +27,8 @@ export const median = (xs: number[]) => {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
 /** Nearest-rank percentile, p in 0..100. */
-export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+export const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 export const MiB = 1024 * 1024;
 
 export function machine(): string {
@@ -82,7 +86,10 @@ export async function runBench(name: string, limitSeconds: number, main: () => P
     console.error(`${name}: ${why}; cleaning up`);
     void runCleanups().finally(() => process.exit(code));
   };
-  const watchdog = setTimeout(() => bail(`still running after ${limitSeconds} s (the bound of this benchmark)`, 124), limitSeconds * 1000);
+  const watchdog = setTimeout(
+    () => bail(`still running after ${limitSeconds} s (the bound of this benchmark)`, 124),
+    limitSeconds * 1000,
+  );
   process.on('SIGINT', () => bail('interrupted', 130));
   process.on('SIGTERM', () => bail('terminated', 143));
   let code = 0;
@@ -103,9 +110,22 @@ export async function runBench(name: string, limitSeconds: number, main: () => P
 // Processes
 
 /** Runs a command to completion; never throws on a non-zero exit. */
-export async function run(cmd: string[], opts: { env?: Record<string, string | undefined>; cwd?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const proc = Bun.spawn(cmd, { cwd: opts.cwd, env: opts.env ?? process.env, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+export async function run(
+  cmd: string[],
+  opts: { env?: Record<string, string | undefined>; cwd?: string } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const proc = Bun.spawn(cmd, {
+    cwd: opts.cwd,
+    env: opts.env ?? process.env,
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { code, stdout, stderr };
 }
 
@@ -127,7 +147,9 @@ export function hwmKiB(pid: number): number {
 }
 
 function statusField(pid: number, field: string): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${field}:`));
   return Number(/(\d+)/.exec(line ?? '')?.[1] ?? NaN);
 }
 
@@ -215,7 +237,8 @@ export async function startAgent(env: Record<string, string> = {}): Promise<Agen
     async json<T>(method: string, path: string, body?: unknown, want?: number): Promise<T> {
       const res = await call(method, path, body);
       const text = await res.text();
-      if (want !== undefined ? res.status !== want : res.status >= 400) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
+      if (want !== undefined ? res.status !== want : res.status >= 400)
+        throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
       return JSON.parse(text) as T;
     },
   };
@@ -229,7 +252,14 @@ export interface DeploymentView {
 }
 
 /** Polls a deployment every `pollMs` until it reaches one of `statuses`. */
-export async function waitForStatus(agent: Agent, project: string, id: string, statuses: string[], timeoutMs = 90_000, pollMs = 25): Promise<DeploymentView> {
+export async function waitForStatus(
+  agent: Agent,
+  project: string,
+  id: string,
+  statuses: string[],
+  timeoutMs = 90_000,
+  pollMs = 25,
+): Promise<DeploymentView> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const dep = await agent.json<DeploymentView>('GET', `/v1/projects/${project}/deployments/${id}`);
@@ -259,13 +289,17 @@ export function cleanupProjectOnExit(project: string): void {
 }
 
 export async function removeProjectResources(project: string): Promise<void> {
-  const containers = (await docker('ps', '-aq', '--filter', `label=slipway.project=${project}`)).split('\n').filter(Boolean);
+  const containers = (await docker('ps', '-aq', '--filter', `label=slipway.project=${project}`))
+    .split('\n')
+    .filter(Boolean);
   if (containers.length) await docker('rm', '-f', '-v', ...containers);
   const byLabel = (await docker('images', '-q', '--filter', `label=slipway.project=${project}`)).split('\n');
   const byName = (await docker('images', '-q', `slipway/${project}`)).split('\n');
   const images = [...new Set([...byLabel, ...byName].filter(Boolean))];
   if (images.length) await docker('rmi', '-f', ...images);
-  const networks = (await docker('network', 'ls', '-q', '--filter', `label=slipway.project=${project}`)).split('\n').filter(Boolean);
+  const networks = (await docker('network', 'ls', '-q', '--filter', `label=slipway.project=${project}`))
+    .split('\n')
+    .filter(Boolean);
   if (networks.length) await docker('network', 'rm', ...networks);
 }
 
@@ -274,7 +308,15 @@ export async function removeProjectResources(project: string): Promise<void> {
  * say) competing for the same 2 CPUs and the same engine would disturb the figures.
  */
 export async function otherAgentsContainers(ours: string[] = []): Promise<string[]> {
-  const out = await docker('ps', '--filter', 'label=slipway.managed=true', '--filter', 'label=slipway.role=app', '--format', '{{.Names}} ({{.Label "slipway.project"}}, {{.Status}})');
+  const out = await docker(
+    'ps',
+    '--filter',
+    'label=slipway.managed=true',
+    '--filter',
+    'label=slipway.role=app',
+    '--format',
+    '{{.Names}} ({{.Label "slipway.project"}}, {{.Status}})',
+  );
   return out.split('\n').filter((line) => line && !ours.some((p) => line.includes(`(${p},`)));
 }
 
@@ -300,7 +342,8 @@ export async function allImageIds(): Promise<Set<string>> {
 export function tarHeader(name: string, size: number, type: 'file' | 'directory'): Buffer {
   const h = Buffer.alloc(512);
   h.write(name, 0, 'utf8');
-  const octal = (n: number, width: number, at: number) => h.write(`${n.toString(8).padStart(width - 1, '0')}\0`, at, 'latin1');
+  const octal = (n: number, width: number, at: number) =>
+    h.write(`${n.toString(8).padStart(width - 1, '0')}\0`, at, 'latin1');
   octal(type === 'directory' ? 0o755 : 0o644, 8, 100);
   octal(1000, 8, 108);
   octal(1000, 8, 116);

@@ -60,7 +60,8 @@ async function firstOk(url: string, marker: string, host?: string, timeoutMs = 3
     } catch (err) {
       last = String(err);
     }
-    if (performance.now() > deadline) throw new Error(`${url} did not serve "${marker}" within ${timeoutMs} ms (last: ${last})`);
+    if (performance.now() > deadline)
+      throw new Error(`${url} did not serve "${marker}" within ${timeoutMs} ms (last: ${last})`);
     await Bun.sleep(POLL_MS);
   }
 }
@@ -75,13 +76,16 @@ interface Phases {
 async function viaSlipway(agent: Agent, project: string, marker: string): Promise<Phases> {
   const body = tgz({ 'index.html': page(marker) });
   const t0 = performance.now();
-  const res = await agent.call('POST', `/v1/projects/${project}/deployments`, body, { 'content-type': 'application/gzip' });
+  const res = await agent.call('POST', `/v1/projects/${project}/deployments`, body, {
+    'content-type': 'application/gzip',
+  });
   const text = await res.text();
   if (res.status !== 202) throw new Error(`upload answered ${res.status}: ${text}`);
   const t1 = performance.now();
   const { id } = JSON.parse(text) as { id: string };
   const dep = await waitForStatus(agent, project, id, ['live', 'failed', 'canceled'], 60_000, STATUS_POLL_MS);
-  if (dep.status !== 'live') throw new Error(`deployment ${id} of ${project} ended ${dep.status}: ${dep.failure_reason}`);
+  if (dep.status !== 'live')
+    throw new Error(`deployment ${id} of ${project} ended ${dep.status}: ${dep.failure_reason}`);
   const t2 = performance.now();
   await firstOk(`http://127.0.0.1:${agent.edgePort}/`, marker, `${project}.localhost`);
   const t3 = performance.now();
@@ -153,7 +157,11 @@ async function main(): Promise<void> {
     for (const v of order) {
       const r = await variants[v](i);
       results[v].push(r);
-      line.push(`${v} ${fmt(r.total, 0)} ms (${Object.entries(r.phases).map(([k, ms]) => `${k} ${fmt(ms, 0)}`).join(', ')})`);
+      line.push(
+        `${v} ${fmt(r.total, 0)} ms (${Object.entries(r.phases)
+          .map(([k, ms]) => `${k} ${fmt(ms, 0)}`)
+          .join(', ')})`,
+      );
     }
     console.log(`run ${i}: ${line.join('; ')}`);
   }
@@ -168,23 +176,36 @@ async function main(): Promise<void> {
   };
   console.log();
   for (const v of names) {
-    const phases = Object.keys(results[v][0]!.phases).map((p) => `${p} ${fmt(medPhase(v, p), 0)} ms`).join(', ');
+    const phases = Object.keys(results[v][0]!.phases)
+      .map((p) => `${p} ${fmt(medPhase(v, p), 0)} ms`)
+      .join(', ');
     console.log(`${labels[v]}: median ${fmt(med(v), 0)} ms (${phases}); ${fmt(med(v) / hand, 2)}× by hand`);
   }
   await warnIfBusyEngine(projects, 'at the end of the run');
 
-  console.log(`
+  console.log(
+    `
 | Static site (one index.html) to first 200, ${machine()} | ${results.hand.map((_, i) => `run ${i + 1}`).join(' | ')} | median | vs by hand |
 |---|${results.hand.map(() => '---:').join('|')}|---:|---:|
 ${names
-  .map((v) => `| ${labels[v]} | ${results[v].map((r) => `${fmt(r.total, 0)} ms`).join(' | ')} | ${fmt(med(v), 0)} ms | ${fmt(med(v) / hand, 2)}× |`)
+  .map(
+    (v) =>
+      `| ${labels[v]} | ${results[v].map((r) => `${fmt(r.total, 0)} ms`).join(' | ')} | ${fmt(med(v), 0)} ms | ${fmt(med(v) / hand, 2)}× |`,
+  )
   .join('\n')}
 
-Median phases: Slipway first deployment ${Object.keys(results.first[0]!.phases).map((p) => `${p} ${fmt(medPhase('first', p), 0)} ms`).join(', ')}; ` +
-    `redeploy ${Object.keys(results.redeploy[0]!.phases).map((p) => `${p} ${fmt(medPhase('redeploy', p), 0)} ms`).join(', ')}; ` +
-    `by hand ${Object.keys(results.hand[0]!.phases).map((p) => `${p} ${fmt(medPhase('hand', p), 0)} ms`).join(', ')}. ` +
-    `Same base image (${BASE_IMAGE}) and generated Dockerfile, classic builder, a fresh index.html every run; status polled every ${STATUS_POLL_MS} ms, HTTP every ${POLL_MS} ms.
-`);
+Median phases: Slipway first deployment ${Object.keys(results.first[0]!.phases)
+      .map((p) => `${p} ${fmt(medPhase('first', p), 0)} ms`)
+      .join(', ')}; ` +
+      `redeploy ${Object.keys(results.redeploy[0]!.phases)
+        .map((p) => `${p} ${fmt(medPhase('redeploy', p), 0)} ms`)
+        .join(', ')}; ` +
+      `by hand ${Object.keys(results.hand[0]!.phases)
+        .map((p) => `${p} ${fmt(medPhase('hand', p), 0)} ms`)
+        .join(', ')}. ` +
+      `Same base image (${BASE_IMAGE}) and generated Dockerfile, classic builder, a fresh index.html every run; status polled every ${STATUS_POLL_MS} ms, HTTP every ${POLL_MS} ms.
+`,
+  );
 }
 
 await runBench('bench-live', LIMIT_SECONDS, main);

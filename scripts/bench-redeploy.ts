@@ -90,17 +90,26 @@ function fixtureFiles(): Record<string, Uint8Array> {
   return files;
 }
 
-async function deploy(agent: Agent, project: string, version: string): Promise<{ dep: DeploymentView; startedAt: number; liveAt: number }> {
+async function deploy(
+  agent: Agent,
+  project: string,
+  version: string,
+): Promise<{ dep: DeploymentView; startedAt: number; liveAt: number }> {
   // A file unique to this run keeps the COPY layer from hitting another run's build cache.
   const body = tgz({ ...fixtureFiles(), VERSION: version, '.bench-run': `${project} ${version}\n` });
   const startedAt = performance.now();
-  const res = await agent.call('POST', `/v1/projects/${project}/deployments`, body, { 'content-type': 'application/gzip' });
+  const res = await agent.call('POST', `/v1/projects/${project}/deployments`, body, {
+    'content-type': 'application/gzip',
+  });
   const text = await res.text();
   if (res.status !== 202) throw new Error(`upload of ${version} answered ${res.status}: ${text}`);
   const { id } = JSON.parse(text) as { id: string };
   const dep = await waitForStatus(agent, project, id, ['live', 'failed', 'canceled'], 90_000, 25);
   const liveAt = performance.now();
-  if (dep.status !== 'live') throw new Error(`deployment of ${version} ended ${dep.status}: ${dep.failure_reason}\n${await deploymentLog(agent, project, id)}`);
+  if (dep.status !== 'live')
+    throw new Error(
+      `deployment of ${version} ended ${dep.status}: ${dep.failure_reason}\n${await deploymentLog(agent, project, id)}`,
+    );
   return { dep, startedAt, liveAt };
 }
 
@@ -118,10 +127,13 @@ async function main(): Promise<void> {
   await agent.json('POST', '/v1/projects', { name: project, instances: 2, health_check_path: '/health' }, 201);
 
   const first = await deploy(agent, project, 'v0');
-  console.log(`first deploy (v0, 2 instances, nothing to replace): ${fmt((first.liveAt - first.startedAt) / 1000, 2)} s from upload to live`);
+  console.log(
+    `first deploy (v0, 2 instances, nothing to replace): ${fmt((first.liveAt - first.startedAt) / 1000, 2)} s from upload to live`,
+  );
   const check = await fetch(`http://127.0.0.1:${agent.edgePort}/`, { headers: { host } });
   const checkBody = await check.text();
-  if (check.status !== 200 || checkBody !== 'v0') throw new Error(`the edge answered ${check.status} "${checkBody}" for v0`);
+  if (check.status !== 200 || checkBody !== 'v0')
+    throw new Error(`the edge answered ${check.status} "${checkBody}" for v0`);
 
   const load = constantLoad(`http://127.0.0.1:${agent.edgePort}/`, host, CONCURRENCY, MAX_REQUESTS, LOAD_MAX_MS);
   await Bun.sleep(STEADY_MS);
@@ -132,12 +144,15 @@ async function main(): Promise<void> {
     const version = `v${i}`;
     const { dep, startedAt, liveAt } = await deploy(agent, project, version);
     runs.push({ version, number: dep.number, startedAt: rel(startedAt), liveAt: rel(liveAt) });
-    console.log(`redeploy ${i} (${version}, deployment #${dep.number}): ${fmt((liveAt - startedAt) / 1000, 2)} s from upload to live`);
+    console.log(
+      `redeploy ${i} (${version}, deployment #${dep.number}): ${fmt((liveAt - startedAt) / 1000, 2)} s from upload to live`,
+    );
   }
   const redeployEnd = rel(performance.now());
   await Bun.sleep(TAIL_MS);
   const loadMs = await load.stop();
-  if (loadMs >= LOAD_MAX_MS) console.log(`note: the load hit its ${LOAD_MAX_MS / 1000} s bound before the redeploys ended`);
+  if (loadMs >= LOAD_MAX_MS)
+    console.log(`note: the load hit its ${LOAD_MAX_MS / 1000} s bound before the redeploys ended`);
 
   const samples = load.samples;
   const steady = samples.filter((s) => s.start < redeployStart);
@@ -164,9 +179,17 @@ async function main(): Promise<void> {
     if (!s.ok) continue;
     const liveBefore = runs.filter((r) => r.liveAt <= s.start).map((r) => Number(r.version.slice(1)));
     const expected = liveBefore.length ? Math.max(...liveBefore) : 0;
-    if (versionIndex(s.body) < expected) stale.push(`request sent at ${fmt(s.start / 1000, 3)} s answered "${s.body}" after v${expected} was live`);
+    if (versionIndex(s.body) < expected)
+      stale.push(`request sent at ${fmt(s.start / 1000, 3)} s answered "${s.body}" after v${expected} was live`);
   }
-  const bodiesInOrder = [...new Set([...samples].sort((a, b) => a.start - b.start).filter((s) => s.ok).map((s) => s.body))];
+  const bodiesInOrder = [
+    ...new Set(
+      [...samples]
+        .sort((a, b) => a.start - b.start)
+        .filter((s) => s.ok)
+        .map((s) => s.body),
+    ),
+  ];
   const finalBody = await (await fetch(`http://127.0.0.1:${agent.edgePort}/`, { headers: { host } })).text();
 
   const durations = runs.map((r) => (r.liveAt - r.startedAt) / 1000);
@@ -189,12 +212,15 @@ redeploy upload → first answer of the new version through the edge: median ${f
     console.log(`failures (first 20 of ${load.failures.length}; times since the load started):`);
     for (const f of load.failures.slice(0, 20)) {
       const inRun = runs.find((r) => f.at >= r.startedAt && f.at <= r.liveAt + 2000);
-      console.log(`  ${fmt(f.at / 1000, 3)} s${inRun ? ` (during ${inRun.version}: ${fmt(inRun.startedAt / 1000, 2)}–${fmt(inRun.liveAt / 1000, 2)} s)` : ''}: ${f.what}`);
+      console.log(
+        `  ${fmt(f.at / 1000, 3)} s${inRun ? ` (during ${inRun.version}: ${fmt(inRun.startedAt / 1000, 2)}–${fmt(inRun.liveAt / 1000, 2)} s)` : ''}: ${f.what}`,
+      );
     }
   }
   if (stale.length) for (const line of stale.slice(0, 10)) console.log(`  ${line}`);
   await warnIfBusyEngine([project], 'at the end of the run');
-  if (finalBody !== `v${REDEPLOYS}`) console.log(`ANOMALY: the edge answers "${finalBody}", not v${REDEPLOYS}, after the last redeploy went live`);
+  if (finalBody !== `v${REDEPLOYS}`)
+    console.log(`ANOMALY: the edge answers "${finalBody}", not v${REDEPLOYS}, after the last redeploy went live`);
 
   console.log(`
 | ${REDEPLOYS} redeploys of a 2-instance Node app under load, ${machine()} | steady state (${fmt(STEADY_MS / 1000, 0)} s) | during the redeploys (${fmt((redeployEnd - redeployStart) / 1000, 1)} s) |

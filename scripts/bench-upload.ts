@@ -74,7 +74,8 @@ function textSource(seed: number) {
     words.push(w);
   }
   const zipf = new Uint16Array(65536);
-  for (let i = 0; i < zipf.length; i++) zipf[i] = Math.min(4095, Math.floor(Math.exp((i / 65536) * Math.log(4096))) - 1);
+  for (let i = 0; i < zipf.length; i++)
+    zipf[i] = Math.min(4095, Math.floor(Math.exp((i / 65536) * Math.log(4096))) - 1);
   const recent: Uint8Array[] = [];
   const repeatBelow = Math.floor(0.4 * 65536);
   const line = (): Uint8Array => {
@@ -222,7 +223,9 @@ async function main(): Promise<void> {
 
   // The token goes to curl in a header file, not on its command line.
   const headers = join(scratch, 'headers');
-  writeFileSync(headers, `Authorization: Bearer ${agent.token}\nContent-Type: application/gzip\nExpect:\n`, { mode: 0o600 });
+  writeFileSync(headers, `Authorization: Bearer ${agent.token}\nContent-Type: application/gzip\nExpect:\n`, {
+    mode: 0o600,
+  });
   const response = join(scratch, 'response.json');
   const sourcesDir = join(agent.dataDir, 'sources', project);
 
@@ -236,8 +239,19 @@ async function main(): Promise<void> {
     if (receivedAtMs === null && existsSync(sourcesDir)) receivedAtMs = ms;
   }, SAMPLE_MS);
   const curl = await run([
-    'curl', '-sS', '-o', response, '-w', '%{http_code}', '-H', `@${headers}`,
-    '-T', archive, '-X', 'POST', `${agent.api}/v1/projects/${project}/deployments`,
+    'curl',
+    '-sS',
+    '-o',
+    response,
+    '-w',
+    '%{http_code}',
+    '-H',
+    `@${headers}`,
+    '-T',
+    archive,
+    '-X',
+    'POST',
+    `${agent.api}/v1/projects/${project}/deployments`,
   ]);
   const uploadMs = performance.now() - t0;
   clearInterval(sampler);
@@ -245,7 +259,9 @@ async function main(): Promise<void> {
   const hwmAfter = hwmKiB(agent.proc.pid);
   const body = existsSync(response) ? await Bun.file(response).text() : '';
   if (curl.code !== 0 || curl.stdout !== '202') {
-    throw new Error(`upload answered ${curl.stdout || '(nothing)'} (curl exit ${curl.code} ${curl.stderr.trim()}): ${body}\n${agent.output()}`);
+    throw new Error(
+      `upload answered ${curl.stdout || '(nothing)'} (curl exit ${curl.code} ${curl.stderr.trim()}): ${body}\n${agent.output()}`,
+    );
   }
   const dep = JSON.parse(body) as DeploymentView;
 
@@ -269,7 +285,9 @@ async function main(): Promise<void> {
 
   console.log(
     `upload + normalise (curl -T, POST to 202): ${fmt(s, 2)} s = ${fmt(compressedRate)} MiB/s compressed, ${fmt(expandedRate)} MiB/s expanded` +
-      (receivedAtMs !== null ? ` (body received after ~${fmt(receiveMs / 1000, 2)} s, normalised in the ~${fmt((uploadMs - receiveMs) / 1000, 2)} s after that)` : ''),
+      (receivedAtMs !== null
+        ? ` (body received after ~${fmt(receiveMs / 1000, 2)} s, normalised in the ~${fmt((uploadMs - receiveMs) / 1000, 2)} s after that)`
+        : ''),
   );
   console.log(
     `agent RSS during the upload (${samples.length} samples every ${SAMPLE_MS} ms): peak ${fmt(peak.kib / 1024)} MiB at ${fmt(peak.ms / 1000, 2)} s, ` +
@@ -278,12 +296,25 @@ async function main(): Promise<void> {
   );
   console.log(`stored normalised source: ${fmt(storedBytes / MiB)} MiB (tar.gz, gzip -1)`);
   console.log(`ratio upload / gzip -t wall time: ${fmt(uploadMs / gzipMs, 2)}×`);
-  console.log(`cancel: answered ${cancel.status}, deployment ${ended.status} after ${fmt(cancelMs)} ms${ended.failure_reason ? ` (${ended.failure_reason})` : ''}`);
+  console.log(
+    `cancel: answered ${cancel.status}, deployment ${ended.status} after ${fmt(cancelMs)} ms${ended.failure_reason ? ` (${ended.failure_reason})` : ''}`,
+  );
   if (cancel.status !== 200) console.log(`  cancel body: ${cancelText}`);
 
   // Anything an aborted build left behind that the project labels will not find.
   const leftovers = [...(await allImageIds())].filter((id) => !imagesBefore.has(id));
-  const ours = leftovers.length ? (await run(['docker', 'image', 'inspect', '--format', '{{.Id}} {{index .Config.Labels "slipway.project"}} {{.RepoTags}}', ...leftovers])).stdout.trim() : '';
+  const ours = leftovers.length
+    ? (
+        await run([
+          'docker',
+          'image',
+          'inspect',
+          '--format',
+          '{{.Id}} {{index .Config.Labels "slipway.project"}} {{.RepoTags}}',
+          ...leftovers,
+        ])
+      ).stdout.trim()
+    : '';
   if (ours) console.log(`images created during the run (removed at cleanup if labelled ${project}):\n${ours}`);
 
   console.log(`

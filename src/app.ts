@@ -26,7 +26,14 @@ export function createApp(deps: Deps) {
   // normalize: false, so a request with a field the schema does not know (a typo) is a 422, not silently
   // dropped. Responses are built field by field from explicit views, never from rows.
   const app = new Elysia({ normalize: false })
-    .use(gatePlugin(deps.tokens, { perToken: deps.config.rateLimitToken, perIp: deps.config.rateLimitIp }, new RateLimiter(), [...UPLOAD_PATHS, ...RESTORE_PATHS]))
+    .use(
+      gatePlugin(
+        deps.tokens,
+        { perToken: deps.config.rateLimitToken, perIp: deps.config.rateLimitIp },
+        new RateLimiter(),
+        [...UPLOAD_PATHS, ...RESTORE_PATHS],
+      ),
+    )
     .use(errorPlugin(deps.log, allowedMethods))
     .use(accessPlugin)
     .use(docsRoutes())
@@ -57,7 +64,7 @@ export type App = ReturnType<typeof createApp>;
 export function assertEveryRouteHasAccess(routes: readonly { method: string; path: string; hooks?: unknown }[]): void {
   const missing = routes
     .filter((r) => !DOC_PLUGIN_ROUTES.has(`${r.method} ${r.path}`))
-    .filter((r) => !((r.hooks as { detail?: Record<string, unknown> })?.detail?.[ACCESS_EXTENSION]))
+    .filter((r) => !(r.hooks as { detail?: Record<string, unknown> })?.detail?.[ACCESS_EXTENSION])
     .map((r) => `${r.method} ${r.path}`);
   if (missing.length > 0) throw new Error(`Routes without an access rule: ${missing.join(', ')}`);
 }

@@ -79,7 +79,11 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
   const projects = projectRepo(db);
   const deployments = deploymentRepo(db);
   const box = new SecretBox(
-    loadMasterKey({ envKey: config.masterKey, credentialsDirectory: config.credentialsDirectory, dataDir: config.dataDir }),
+    loadMasterKey({
+      envKey: config.masterKey,
+      credentialsDirectory: config.credentialsDirectory,
+      dataDir: config.dataDir,
+    }),
   );
   const env = envService({ db, env: envRepo(db), projects, activity, box });
   const projectOf = new Map<string, string>();
@@ -126,7 +130,10 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     removeSources: (project: string) => sources.removeProject(project),
     cancelRunning: (deploymentId: string) => worker.cancel(deploymentId),
     // Resolved lazily: the database service is made further down, from services that need these deps.
-    database: { has: (projectId: string) => databases.has(projectId), drop: (project: string) => databases.drop(project) },
+    database: {
+      has: (projectId: string) => databases.has(projectId),
+      drop: (project: string) => databases.drop(project),
+    },
   };
   const releases = releaseService(releaseDeps);
   const worker: DeployWorker = new DeployWorker(deployments, logs, log, config.buildConcurrency, (row, signal) =>
@@ -146,34 +153,37 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     finish: (id, status, reason) => worker.finish(id, status, reason),
   });
   const deploymentsService = deploymentService({
-      db,
-      deployments,
-      projects,
-      activity,
-      logs,
-      sources,
-      log,
-      maxUploadBytes: config.maxUploadBytes,
-      sourceRetention: config.sourceRetention,
-      worker,
-      imageExists: (ref) =>
-        docker
-          .getImage(ref)
-          .inspect()
-          .then(() => true, () => false),
-    });
+    db,
+    deployments,
+    projects,
+    activity,
+    logs,
+    sources,
+    log,
+    maxUploadBytes: config.maxUploadBytes,
+    sourceRetention: config.sourceRetention,
+    worker,
+    imageExists: (ref) =>
+      docker
+        .getImage(ref)
+        .inspect()
+        .then(
+          () => true,
+          () => false,
+        ),
+  });
   const databases = databaseService({
-      db,
-      docker,
-      agentId: agent,
-      image: config.images.postgres,
-      databases: databaseRepo(db),
-      projects,
-      activity,
-      env,
-      box,
-      redeploy: (actor, name) => deploymentsService.redeploy(actor, name, 'env'),
-    });
+    db,
+    docker,
+    agentId: agent,
+    image: config.images.postgres,
+    databases: databaseRepo(db),
+    projects,
+    activity,
+    env,
+    box,
+    redeploy: (actor, name) => deploymentsService.redeploy(actor, name, 'env'),
+  });
   return {
     config,
     db,

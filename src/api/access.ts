@@ -52,7 +52,9 @@ export function authorize(
   }
   const flag = rule.elevated ? query[rule.elevated.query] : undefined;
   if (rule.elevated && (flag === true || flag === 'true') && !scopeIncludes(principal.scope, rule.elevated.scope)) {
-    throw new ForbiddenError(`Token "${principal.name}" has scope "${principal.scope}"; ?${rule.elevated.query}=true needs "${rule.elevated.scope}"`);
+    throw new ForbiddenError(
+      `Token "${principal.name}" has scope "${principal.scope}"; ?${rule.elevated.query}=true needs "${rule.elevated.scope}"`,
+    );
   }
   if (principal.projects === null || rule.project === 'filter') return principal;
   if (rule.project === undefined) {

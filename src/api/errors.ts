@@ -46,15 +46,22 @@ export function errorPlugin(log: Logger, allowedMethods: (path: string) => strin
     }
     if (code === 'PARSE') {
       const cause = (error as { cause?: unknown }).cause;
-      if (cause instanceof AppError) return errorResponse(cause.code, cause.message, requestId, cause.issues, cause.headers);
+      if (cause instanceof AppError)
+        return errorResponse(cause.code, cause.message, requestId, cause.issues, cause.headers);
       return errorResponse('bad_request', 'Cannot parse the request body: expected valid JSON', requestId);
     }
     if (code === 'NOT_FOUND') {
       const allowed = allowedMethods(path);
       if (allowed.length > 0) {
-        return errorResponse('method_not_allowed', `Method ${request.method} is not allowed on ${path}`, requestId, undefined, {
-          Allow: allowed.join(', '),
-        });
+        return errorResponse(
+          'method_not_allowed',
+          `Method ${request.method} is not allowed on ${path}`,
+          requestId,
+          undefined,
+          {
+            Allow: allowed.join(', '),
+          },
+        );
       }
       return errorResponse('not_found', `No route for ${request.method} ${path}`, requestId);
     }
@@ -65,7 +72,11 @@ export function errorPlugin(log: Logger, allowedMethods: (path: string) => strin
       code: String(code),
       error: error instanceof Error ? (error.stack ?? error.message) : String(error),
     });
-    return errorResponse('internal_error', `Internal error: quote request id ${requestId} when reporting it`, requestId);
+    return errorResponse(
+      'internal_error',
+      `Internal error: quote request id ${requestId} when reporting it`,
+      requestId,
+    );
   });
 }
 

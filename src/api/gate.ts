@@ -21,7 +21,12 @@ export interface RateLimits {
  * id, its bearer token is resolved to a principal (or a reason for refusal, which the access
  * macro reports on protected routes), and it is counted against its rate limit.
  */
-export function gatePlugin(tokens: TokenService, limits: RateLimits, limiter: RateLimiter, rawBodyPaths: readonly RegExp[] = []) {
+export function gatePlugin(
+  tokens: TokenService,
+  limits: RateLimits,
+  limiter: RateLimiter,
+  rawBodyPaths: readonly RegExp[] = [],
+) {
   return new Elysia({ name: 'slipway/gate' })
     .onRequest(({ request, server, set }) => {
       const state = initRequestState(request, server?.requestIP(request)?.address);
@@ -43,7 +48,8 @@ export function gatePlugin(tokens: TokenService, limits: RateLimits, limiter: Ra
       set.headers['x-ratelimit-remaining'] = String(decision.remaining);
       set.headers['x-ratelimit-reset'] = String(decision.resetSeconds);
       set.headers['ratelimit-policy'] = `${decision.limit};w=60`;
-      set.headers['ratelimit'] = `limit=${decision.limit}, remaining=${decision.remaining}, reset=${decision.resetSeconds}`;
+      set.headers['ratelimit'] =
+        `limit=${decision.limit}, remaining=${decision.remaining}, reset=${decision.resetSeconds}`;
       if (!decision.allowed) throw new RateLimitedError(decision.resetSeconds);
     })
     .onParse({ as: 'global' }, ({ request, path, contentType }) => {

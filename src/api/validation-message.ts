@@ -9,7 +9,9 @@ type Schema = Record<string, unknown> & { anyOf?: Schema[] };
 export function describeSchema(schema: Schema): string {
   if (Array.isArray(schema.anyOf)) {
     // Elysia widens numbers with a numeric-string alternative for coercion; don't show it.
-    const members = schema.anyOf.filter((m) => !(m.type === 'string' && (m.format === 'integer' || m.format === 'numeric')));
+    const members = schema.anyOf.filter(
+      (m) => !(m.type === 'string' && (m.format === 'integer' || m.format === 'numeric')),
+    );
     const consts = members.filter((m) => 'const' in m).map((m) => JSON.stringify(m.const));
     if (consts.length === members.length && consts.length > 0) return `one of ${consts.join(', ')}`;
     const merged = members.map((m) => describeSchema({ ...pickBounds(schema), ...m }));

@@ -22,7 +22,9 @@ export interface RawEntry {
 /** Thrown for any upload that is rejected: 422 naming the entry and the reason. */
 export class ArchiveError extends ValidationError {
   constructor(reason: string, entry?: string) {
-    super(entry === undefined ? `Rejected upload: ${reason}` : `Rejected upload: entry "${printable(entry)}" ${reason}`);
+    super(
+      entry === undefined ? `Rejected upload: ${reason}` : `Rejected upload: entry "${printable(entry)}" ${reason}`,
+    );
   }
 }
 

@@ -17,7 +17,8 @@ export class EntryIndex {
     const key = keyOf(path);
     const prior = this.seen.get(key);
     if (prior) {
-      if (prior.path !== path) throw new ArchiveError(`collides with "${prior.path}" (names differ only in case or Unicode form)`, path);
+      if (prior.path !== path)
+        throw new ArchiveError(`collides with "${prior.path}" (names differ only in case or Unicode form)`, path);
       if (prior.explicit || prior.kind !== 'directory' || kind !== 'directory') {
         throw new ArchiveError(prior.kind === kind ? 'appears twice' : `is both a ${prior.kind} and a ${kind}`, path);
       }
@@ -32,7 +33,8 @@ export class EntryIndex {
       this.seen.set(key, { path: parent, kind: 'directory', explicit: false });
       return;
     }
-    if (prior.path !== parent) throw new ArchiveError(`collides with "${prior.path}" (names differ only in case or Unicode form)`, child);
+    if (prior.path !== parent)
+      throw new ArchiveError(`collides with "${prior.path}" (names differ only in case or Unicode form)`, child);
     if (prior.kind === 'symlink') throw new ArchiveError(`lies inside "${parent}", which is a symlink`, child);
     if (prior.kind === 'file') throw new ArchiveError(`lies inside "${parent}", which is a file`, child);
   }

@@ -87,7 +87,10 @@ function entriesOf(opts: NormalizeOptions, budget: Budget): AsyncGenerator<RawEn
     return readZip(opts.input, (name, compressed, uncompressed) => {
       const { maxRatio, ratioFloorBytes } = budget.limits;
       if (uncompressed > ratioFloorBytes && uncompressed / Math.max(compressed, 1) > maxRatio) {
-        throw new ArchiveError(`expands more than ${maxRatio} times its compressed size, like a compression bomb`, name);
+        throw new ArchiveError(
+          `expands more than ${maxRatio} times its compressed size, like a compression bomb`,
+          name,
+        );
       }
       checkSizes(budget, name, uncompressed);
     });
@@ -144,8 +147,15 @@ async function addEntry(raw: RawEntry, pack: Pack, budget: Budget, result: Norma
     return;
   }
   checkSizes(budget, path, raw.size);
-  const capture = opts.capture?.(path) && raw.size <= (opts.captureMaxBytes ?? 1024 * 1024) ? [] as Buffer[] : null;
-  const sink = pack.entry({ name: path, type: 'file', size: raw.size, mode: (raw.mode & 0o777) | 0o400, mtime, ...owner });
+  const capture = opts.capture?.(path) && raw.size <= (opts.captureMaxBytes ?? 1024 * 1024) ? ([] as Buffer[]) : null;
+  const sink = pack.entry({
+    name: path,
+    type: 'file',
+    size: raw.size,
+    mode: (raw.mode & 0o777) | 0o400,
+    mtime,
+    ...owner,
+  });
   await pipeline(raw.body ?? emptyStream(), counter(budget, path, capture), sink);
   if (capture) result.captured.set(path, Buffer.concat(capture));
   result.files++;
@@ -159,7 +169,8 @@ function counter(budget: Budget, path: string, capture: Buffer[] | null): Transf
       own += chunk.length;
       budget.expanded += chunk.length;
       try {
-        if (own > budget.limits.maxFileBytes) throw new ArchiveError(`is larger than the ${budget.limits.maxFileBytes}-byte limit for one file`, path);
+        if (own > budget.limits.maxFileBytes)
+          throw new ArchiveError(`is larger than the ${budget.limits.maxFileBytes}-byte limit for one file`, path);
         if (budget.expanded > budget.limits.maxTotalBytes) {
           throw new ArchiveError(`takes the expanded size past the ${budget.limits.maxTotalBytes}-byte limit`, path);
         }

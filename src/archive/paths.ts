@@ -39,7 +39,8 @@ export function checkEntryPath(raw: Buffer | string, limits: ArchiveLimits): str
     throw new ArchiveError(`has a path longer than ${limits.maxPathBytes} bytes`, name);
   }
   if (kept.length > limits.maxDepth) throw new ArchiveError(`is nested deeper than ${limits.maxDepth} levels`, name);
-  if (kept.some((p) => Buffer.byteLength(p) > 255)) throw new ArchiveError('has a path segment longer than 255 bytes', name);
+  if (kept.some((p) => Buffer.byteLength(p) > 255))
+    throw new ArchiveError('has a path segment longer than 255 bytes', name);
   return clean;
 }
 
@@ -49,7 +50,8 @@ export function checkSymlinkTarget(path: string, target: string): void {
   if (target.startsWith('/') || /^[A-Za-z]:/.test(target) || target.includes('\\')) {
     throw new ArchiveError(`is a symlink to an absolute path "${target}"`, path);
   }
-  if (/[\u0000-\u001f\u007f]/.test(target)) throw new ArchiveError('is a symlink whose target has a control character', path);
+  if (/[\u0000-\u001f\u007f]/.test(target))
+    throw new ArchiveError('is a symlink whose target has a control character', path);
   const resolved = posix.normalize(posix.join(posix.dirname(path), target));
   if (resolved === '..' || resolved.startsWith('../')) {
     throw new ArchiveError(`is a symlink to "${target}", outside the archive`, path);

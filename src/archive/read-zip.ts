@@ -23,8 +23,10 @@ export async function* readZip(
   checkDeclared: (name: string, compressed: number, uncompressed: number) => void,
 ): AsyncGenerator<RawEntry> {
   const zip = await new Promise<ZipFile>((resolve, reject) =>
-    yauzl.open(path, { lazyEntries: true, decodeStrings: false, validateEntrySizes: true, autoClose: false }, (err, z) =>
-      err ? reject(err) : resolve(z!),
+    yauzl.open(
+      path,
+      { lazyEntries: true, decodeStrings: false, validateEntrySizes: true, autoClose: false },
+      (err, z) => (err ? reject(err) : resolve(z!)),
     ),
   );
   try {
@@ -34,7 +36,7 @@ export async function* readZip(
       const name = entry.fileName as unknown as Buffer;
       checkDeclared(name.toString('utf8'), entry.compressedSize, entry.uncompressedSize);
       const raw = describe(entry, name);
-      if (raw.encrypted || raw.type !== 'file' && raw.type !== 'symlink') {
+      if (raw.encrypted || (raw.type !== 'file' && raw.type !== 'symlink')) {
         yield raw;
         continue;
       }

@@ -85,7 +85,13 @@ function watchStops(caller: AbortSignal, timeoutMs: number, alreadyFailed: () =>
   };
 }
 
-async function streamBuild(docker: Docker, context: Readable, opts: BuildOptions, signal: AbortSignal, progress: BuildProgress) {
+async function streamBuild(
+  docker: Docker,
+  context: Readable,
+  opts: BuildOptions,
+  signal: AbortSignal,
+  progress: BuildProgress,
+) {
   const response = (await docker.buildImage(context, {
     t: opts.tag,
     labels: opts.labels,

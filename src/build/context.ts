@@ -63,7 +63,13 @@ async function copyEntries(sourceTarGz: string, plan: BuildPlan, out: Pack, labe
       if (generated && name === '.dockerignore') {
         entry.resume();
         addFile(out, '.dockerignore', generatedDockerignore(plan.dockerignore), entry.header);
-      } else if (labels && !generated && name === plan.dockerfilePath && entry.header.type === 'file' && (entry.header.size ?? 0) <= MAX_DOCKERFILE_BYTES) {
+      } else if (
+        labels &&
+        !generated &&
+        name === plan.dockerfilePath &&
+        entry.header.type === 'file' &&
+        (entry.header.size ?? 0) <= MAX_DOCKERFILE_BYTES
+      ) {
         addFile(out, name, (await readAll(entry as unknown as Readable)) + labels, entry.header);
       } else if (keep(name)) {
         await copyEntry(entry.header, entry as unknown as Readable, out);
@@ -94,7 +100,16 @@ function contextFilter(plan: BuildPlan): (path: string) => boolean {
 }
 
 async function copyEntry(h: Header, body: Readable, out: Pack): Promise<void> {
-  const header: Partial<Header> & { name: string } = { name: h.name, type: h.type, mode: h.mode, mtime: h.mtime, uid: h.uid, gid: h.gid, uname: h.uname, gname: h.gname };
+  const header: Partial<Header> & { name: string } = {
+    name: h.name,
+    type: h.type,
+    mode: h.mode,
+    mtime: h.mtime,
+    uid: h.uid,
+    gid: h.gid,
+    uname: h.uname,
+    gname: h.gname,
+  };
   if (h.type === 'file') {
     await pipeline(body, out.entry({ ...header, size: h.size }) as unknown as Writable);
     return;
@@ -104,7 +119,19 @@ async function copyEntry(h: Header, body: Readable, out: Pack): Promise<void> {
 }
 
 function addFile(out: Pack, name: string, content: string, like?: Header): void {
-  out.entry({ name, type: 'file', mode: 0o644, mtime: like?.mtime ?? new Date(0), uid: 0, gid: 0, uname: 'root', gname: 'root' }, content);
+  out.entry(
+    {
+      name,
+      type: 'file',
+      mode: 0o644,
+      mtime: like?.mtime ?? new Date(0),
+      uid: 0,
+      gid: 0,
+      uname: 'root',
+      gname: 'root',
+    },
+    content,
+  );
 }
 
 async function readAll(stream: Readable): Promise<string> {

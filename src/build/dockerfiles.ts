@@ -29,7 +29,10 @@ export function staticDockerfile(image: string): string {
 
 /** A Node app; `installer` null skips the install (a package.json without dependencies). */
 export function nodeDockerfile(image: string, installer: NodeInstaller | null, command: string[]): string {
-  const install = installer === null ? [] : installSteps(['package.json', NODE_INSTALL[installer].lockfile], NODE_INSTALL[installer].run);
+  const install =
+    installer === null
+      ? []
+      : installSteps(['package.json', NODE_INSTALL[installer].lockfile], NODE_INSTALL[installer].run);
   return lines([
     `FROM ${image}`,
     'WORKDIR /app',
@@ -57,7 +60,11 @@ export function bunDockerfile(image: string, lockfiles: string[], command: strin
 }
 
 /** A Python app installed from requirements.txt, or else from pyproject.toml. */
-export function pythonDockerfile(image: string, manifest: 'requirements.txt' | 'pyproject.toml', command: string[]): string {
+export function pythonDockerfile(
+  image: string,
+  manifest: 'requirements.txt' | 'pyproject.toml',
+  command: string[],
+): string {
   // `pip install .` builds the project itself, so it needs the whole source: no early layer.
   const install =
     manifest === 'requirements.txt'

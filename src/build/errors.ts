@@ -61,5 +61,12 @@ function mib(bytes: number): string {
 
 // Engine messages can span lines (a Go error wrapping a command's output); the status keeps one.
 function oneLine(message: string): string {
-  return message.trim().split(/\r?\n/).map((l) => l.trim()).filter(Boolean).join(' ') || 'unknown error';
+  return (
+    message
+      .trim()
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .join(' ') || 'unknown error'
+  );
 }

@@ -45,7 +45,8 @@ export function readPackageJson(text: string): PackageInfo {
   }
   const { scripts, main, dependencies } = pkg as Record<string, unknown>;
   const start = isRecord(scripts) ? scripts.start : undefined;
-  if (start !== undefined && typeof start !== 'string') throw new BuildError('package.json "scripts.start" must be a string');
+  if (start !== undefined && typeof start !== 'string')
+    throw new BuildError('package.json "scripts.start" must be a string');
   if (main !== undefined && typeof main !== 'string') throw new BuildError('package.json "main" must be a string');
   return {
     start: start?.trim() ? checkValue('package.json "scripts.start"', start.trim()) : null,
@@ -89,8 +90,29 @@ const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=(?:[^\s'"\\]|\\.|'[^']*'|"(?:[^"\\]|
 
 // Builtins and keywords cannot be exec'ed (`exec cd dist` fails), so lines starting with them run as written.
 const NOT_EXECUTABLE = new Set([
-  '.', '!', ':', 'case', 'cd', 'eval', 'exec', 'exit', 'export', 'for', 'if', 'read', 'return',
-  'set', 'shift', 'source', 'trap', 'ulimit', 'umask', 'unset', 'until', 'wait', 'while',
+  '.',
+  '!',
+  ':',
+  'case',
+  'cd',
+  'eval',
+  'exec',
+  'exit',
+  'export',
+  'for',
+  'if',
+  'read',
+  'return',
+  'set',
+  'shift',
+  'source',
+  'trap',
+  'ulimit',
+  'umask',
+  'unset',
+  'until',
+  'wait',
+  'while',
 ]);
 
 /** The exec-form CMD running `line` through `sh -c`, with `exec` inserted when the line is one simple command. */

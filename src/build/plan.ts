@@ -5,7 +5,14 @@
  */
 import type { BaseImages } from '../config.ts';
 import { cleanProjectPath, detectStack, NO_STACK_MESSAGE, type Stack } from './detect.ts';
-import { bunDockerfile, goDockerfile, nodeDockerfile, pythonDockerfile, staticDockerfile, type NodeInstaller } from './dockerfiles.ts';
+import {
+  bunDockerfile,
+  goDockerfile,
+  nodeDockerfile,
+  pythonDockerfile,
+  staticDockerfile,
+  type NodeInstaller,
+} from './dockerfiles.ts';
 import { BuildError } from './errors.ts';
 import { capturedText, firstPresent, procfileWeb, readPackageJson, shellCmd, type SourceFiles } from './manifests.ts';
 
@@ -25,7 +32,10 @@ export const GENERATED_DIR = '.slipway';
 export const GENERATED_DOCKERFILE = `${GENERATED_DIR}/Dockerfile`;
 
 /** Throws BuildError('No Dockerfile and no recognised stack: looked for Dockerfile, index.html, package.json, bun.lock/bun.lockb, requirements.txt, pyproject.toml, go.mod') etc. */
-export function planBuild(source: SourceFiles, opts: { projectDockerfile: string | null; images: BaseImages }): BuildPlan {
+export function planBuild(
+  source: SourceFiles,
+  opts: { projectDockerfile: string | null; images: BaseImages },
+): BuildPlan {
   const present = new Set(source.paths);
   const dockerignore = capturedText(source, '.dockerignore', present);
   const own = ownDockerfile(present, opts.projectDockerfile);
@@ -35,7 +45,9 @@ export function planBuild(source: SourceFiles, opts: { projectDockerfile: string
   if (stack === null) throw new BuildError(NO_STACK_MESSAGE);
   const clash = source.paths.find((p) => p === GENERATED_DIR || p.startsWith(`${GENERATED_DIR}/`));
   if (clash !== undefined) {
-    throw new BuildError(`Cannot generate a Dockerfile: "${clash}" is in ${GENERATED_DIR}/, which Slipway reserves for it`);
+    throw new BuildError(
+      `Cannot generate a Dockerfile: "${clash}" is in ${GENERATED_DIR}/, which Slipway reserves for it`,
+    );
   }
   const generatedDockerfile = generate(stack, source, present, opts.images);
   return { stack, dockerfilePath: GENERATED_DOCKERFILE, generatedDockerfile, dockerignore };
@@ -54,7 +66,12 @@ function ownDockerfile(present: ReadonlySet<string>, setting: string | null): st
   return present.has('Dockerfile') ? 'Dockerfile' : null;
 }
 
-function generate(stack: Exclude<Stack, 'dockerfile'>, source: SourceFiles, present: ReadonlySet<string>, images: BaseImages): string {
+function generate(
+  stack: Exclude<Stack, 'dockerfile'>,
+  source: SourceFiles,
+  present: ReadonlySet<string>,
+  images: BaseImages,
+): string {
   switch (stack) {
     case 'static':
       return staticDockerfile(images.static);
@@ -77,7 +94,9 @@ function planNode(source: SourceFiles, present: ReadonlySet<string>, image: stri
   if (pkg.start !== null) return nodeDockerfile(image, installer, shellCmd(pkg.start));
   const entry = pkg.main ?? firstPresent(present, ['server.js', 'index.js']);
   if (entry === null) {
-    throw new BuildError('Cannot start the Node app: package.json has no "start" script or "main", and there is no server.js or index.js');
+    throw new BuildError(
+      'Cannot start the Node app: package.json has no "start" script or "main", and there is no server.js or index.js',
+    );
   }
   return nodeDockerfile(image, installer, ['node', entry]);
 }
@@ -98,7 +117,9 @@ function planBun(source: SourceFiles, present: ReadonlySet<string>, image: strin
   if (pkg.start !== null) return bunDockerfile(image, lockfiles, ['bun', 'run', 'start']);
   const entry = pkg.main ?? firstPresent(present, ['index.ts', 'index.js', 'server.ts', 'server.js']);
   if (entry === null) {
-    throw new BuildError('Cannot start the Bun app: package.json has no "start" script or "main", and there is no index.ts, index.js, server.ts or server.js');
+    throw new BuildError(
+      'Cannot start the Bun app: package.json has no "start" script or "main", and there is no index.ts, index.js, server.ts or server.js',
+    );
   }
   return bunDockerfile(image, lockfiles, ['bun', entry]);
 }
@@ -110,7 +131,9 @@ function planPython(source: SourceFiles, present: ReadonlySet<string>, image: st
   if (web !== null) return pythonDockerfile(image, manifest, shellCmd(web));
   const script = firstPresent(present, ['app.py', 'main.py']);
   if (script === null) {
-    throw new BuildError('Cannot start the Python app: there is no Procfile with a "web:" line, and no app.py or main.py');
+    throw new BuildError(
+      'Cannot start the Python app: there is no Procfile with a "web:" line, and no app.py or main.py',
+    );
   }
   return pythonDockerfile(image, manifest, ['python', script]);
 }

@@ -97,7 +97,12 @@ export class BuildProgress {
 
   private emit(raw: string): void {
     // Progress bars redraw a line with \r; the log keeps what the line finally showed.
-    const line = raw.split('\r').filter((part) => part.trim() !== '').pop()?.trimEnd() ?? '';
+    const line =
+      raw
+        .split('\r')
+        .filter((part) => part.trim() !== '')
+        .pop()
+        ?.trimEnd() ?? '';
     if (line === '') return;
     this.track(line);
     this.onLine(line);

@@ -25,10 +25,20 @@ export function registerActivity(cli: Command, ctx: Ctx): void {
     .addOption(new Option('-n, --limit <n>', 'how many').default(20).argParser(intOption('--limit', 1, 1000)))
     .option('--json', 'print JSON')
     .action(async (opts: ActivityOptions) => {
-      const query = { project: opts.project === undefined ? undefined : checkProjectName(opts.project), action: opts.action, token_id: opts.token };
+      const query = {
+        project: opts.project === undefined ? undefined : checkProjectName(opts.project),
+        action: opts.action,
+        token_id: opts.token,
+      };
       const list = await ctx.client().list<Activity>('/v1/activity', query, opts.limit);
       if (opts.json) return printJson(io, list);
-      const rows = list.map((a) => [ago(a.created_at, io.now()), a.action, a.target, cell(a.token.name), cell(a.request_id)]);
+      const rows = list.map((a) => [
+        ago(a.created_at, io.now()),
+        a.action,
+        a.target,
+        cell(a.token.name),
+        cell(a.request_id),
+      ]);
       printTable(io, colorsFor(io), ['when', 'action', 'target', 'by', 'request'], rows, 'No activity');
     });
 }

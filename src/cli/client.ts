@@ -100,7 +100,9 @@ export async function apiError(res: Response): Promise<ApiError> {
   const requestId = res.headers.get('x-request-id');
   const text = await res.text().catch(() => '');
   try {
-    const { error } = JSON.parse(text) as { error: { code: string; message: string; request_id?: string; issues?: { path: string; message: string }[] } };
+    const { error } = JSON.parse(text) as {
+      error: { code: string; message: string; request_id?: string; issues?: { path: string; message: string }[] };
+    };
     return new ApiError(res.status, error.code, error.message, error.request_id ?? requestId, error.issues ?? []);
   } catch {
     const message = `The agent answered ${res.status} ${res.statusText}`.trim();

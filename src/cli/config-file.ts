@@ -31,7 +31,8 @@ export function readLogin(env: Env): SavedLogin | null {
   }
   try {
     const parsed = JSON.parse(text) as Partial<SavedLogin>;
-    if (typeof parsed.url === 'string' && typeof parsed.token === 'string') return { url: parsed.url, token: parsed.token };
+    if (typeof parsed.url === 'string' && typeof parsed.token === 'string')
+      return { url: parsed.url, token: parsed.token };
   } catch {
     // reported below
   }

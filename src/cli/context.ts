@@ -35,7 +35,9 @@ export function projectNameFromDir(dir: string): string {
     .slice(0, 63)
     .replace(/-+$/, '');
   if (!PROJECT_NAME.test(name)) {
-    throw new UsageError(`Cannot make a project name from the directory "${basename(resolve(dir))}": pass --project <name>`);
+    throw new UsageError(
+      `Cannot make a project name from the directory "${basename(resolve(dir))}": pass --project <name>`,
+    );
   }
   return name;
 }
@@ -43,7 +45,9 @@ export function projectNameFromDir(dir: string): string {
 /** Checks a project name given on the command line. */
 export function checkProjectName(name: string): string {
   if (!PROJECT_NAME.test(name)) {
-    throw new UsageError(`"${name}" is not a valid project name: lower-case letters, digits and dashes, starting with a letter, at most 63 characters`);
+    throw new UsageError(
+      `"${name}" is not a valid project name: lower-case letters, digits and dashes, starting with a letter, at most 63 characters`,
+    );
   }
   return name;
 }
@@ -66,10 +70,12 @@ export async function findDeployment(ctx: Ctx, project: string, ref: string): Pr
   // The history is newest first and numbered 1, 2, 3…: page until the number is passed.
   let cursor: string | undefined;
   do {
-    const page = await ctx.client().get<{ data: Deployment[]; pagination: { next_cursor: string | null; has_more: boolean } }>(
-      `/v1/projects/${seg(project)}/deployments`,
-      { limit: 100, cursor },
-    );
+    const page = await ctx
+      .client()
+      .get<{ data: Deployment[]; pagination: { next_cursor: string | null; has_more: boolean } }>(
+        `/v1/projects/${seg(project)}/deployments`,
+        { limit: 100, cursor },
+      );
     const hit = page.data.find((d) => d.number === number);
     if (hit) return hit;
     if (page.data.length === 0 || page.data.at(-1)!.number < number) break;
@@ -81,7 +87,8 @@ export async function findDeployment(ctx: Ctx, project: string, ref: string): Pr
 /** Parses a whole number option within bounds, or throws a usage error naming the option. */
 export function intOption(name: string, min: number, max: number): (raw: string) => number {
   return (raw) => {
-    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) throw new UsageError(`${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max)
+      throw new UsageError(`${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
     return Number(raw);
   };
 }

@@ -30,7 +30,8 @@ export function normaliseUrl(raw: string): string {
   } catch {
     throw new UsageError(`"${raw}" is not a URL such as http://127.0.0.1:7070`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`"${raw}" must be an http:// or https:// URL`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError(`"${raw}" must be an http:// or https:// URL`);
   return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
 }
 

@@ -16,18 +16,26 @@ export function registerDbTransfer(db: Command, ctx: Ctx): void {
   const path = (project: string) => `/v1/projects/${seg(project)}/database`;
   withProject(db.command('dump').description('Stream a pg_dump (custom format) to a file or a redirected stdout'))
     .option('-o, --output <file>', 'write to this file (mode 0600) instead of stdout')
-    .addHelpText('after', '\nExample: slipway db dump --project web > web.dump   (restore it with `slipway db restore web.dump`)')
+    .addHelpText(
+      'after',
+      '\nExample: slipway db dump --project web > web.dump   (restore it with `slipway db restore web.dump`)',
+    )
     .action(async (opts: { project?: string; output?: string }) => {
-      if (!opts.output && io.stdout.isTTY) throw new UsageError('A dump is binary: redirect it (slipway db dump > web.dump) or pass --output <file>');
+      if (!opts.output && io.stdout.isTTY)
+        throw new UsageError('A dump is binary: redirect it (slipway db dump > web.dump) or pass --output <file>');
       const res = await ctx.client().request('GET', `${path(projectOf(ctx, opts))}/dump`);
       let bytes = 0;
       const counted = Readable.fromWeb(res.body as never).on('data', (chunk: Buffer) => (bytes += chunk.length));
-      const target: Writable = opts.output ? createWriteStream(resolve(io.cwd, opts.output), { mode: 0o600 }) : io.stdout;
+      const target: Writable = opts.output
+        ? createWriteStream(resolve(io.cwd, opts.output), { mode: 0o600 })
+        : io.stdout;
       await pipeline(counted, target, { end: opts.output !== undefined });
       note(io, `Wrote ${formatBytes(bytes)} of pg_dump${opts.output ? ` to ${opts.output}` : ''}`);
     });
 
-  withProject(db.command('restore').description('Restore a pg_dump (custom format) into the database').argument('<file>'))
+  withProject(
+    db.command('restore').description('Restore a pg_dump (custom format) into the database').argument('<file>'),
+  )
     .option('-y, --yes', 'do not ask for confirmation')
     .action(async (file: string, opts: { project?: string; yes?: boolean }) => {
       const project = projectOf(ctx, opts);
@@ -35,7 +43,9 @@ export function registerDbTransfer(db: Command, ctx: Ctx): void {
       if (!statSync(full, { throwIfNoEntry: false })?.isFile()) throw new UsageError(`"${file}" is not a file`);
       if (!opts.yes) await confirmByName(io, project, `Replace what the dump contains in the database of "${project}"`);
       const body = Readable.toWeb(createReadStream(full)) as ReadableStream<Uint8Array>;
-      await ctx.client().request('POST', `${path(project)}/restore`, { body, headers: { 'content-type': 'application/octet-stream' } });
+      await ctx
+        .client()
+        .request('POST', `${path(project)}/restore`, { body, headers: { 'content-type': 'application/octet-stream' } });
       out(io, `Restored ${file} into the database of ${project}`);
     });
 }

@@ -19,10 +19,17 @@ export function registerDb(cli: Command, ctx: Ctx): void {
     .option('--json', 'print JSON')
     .action(async (opts: { project?: string; follow?: boolean; json?: boolean }) => {
       const project = projectOf(ctx, opts);
-      const created = await ctx.client().json<{ database: Database; deployment: Deployment | null }>('POST', path(project));
+      const created = await ctx
+        .client()
+        .json<{ database: Database; deployment: Deployment | null }>('POST', path(project));
       if (opts.json) return printJson(io, created);
       out(io, `Created the database of ${project} (${created.database.status}); the app gets DATABASE_URL`);
-      if (created.deployment) await queued(ctx, project, created.deployment, { what: 'DATABASE_URL', follow: opts.follow, idOnStdout: false });
+      if (created.deployment)
+        await queued(ctx, project, created.deployment, {
+          what: 'DATABASE_URL',
+          follow: opts.follow,
+          idOnStdout: false,
+        });
     });
 
   withProject(db.command('show').description('Show the database: status, version, size and connection'))
@@ -35,7 +42,12 @@ export function registerDb(cli: Command, ctx: Ctx): void {
 
   registerDbTransfer(db, ctx);
 
-  withProject(db.command('rm').alias('delete').description('Delete the database and its data; the app is rolled out without DATABASE_URL'))
+  withProject(
+    db
+      .command('rm')
+      .alias('delete')
+      .description('Delete the database and its data; the app is rolled out without DATABASE_URL'),
+  )
     .option('-y, --yes', 'do not ask for confirmation')
     .action(async (opts: { project?: string; yes?: boolean }) => {
       const project = projectOf(ctx, opts);

@@ -82,9 +82,12 @@ async function ensureProject(ctx: Ctx, project: string, yes: boolean): Promise<P
   }
   if (!yes) {
     if (!interactive(ctx.io)) {
-      throw new UsageError(`Project "${project}" does not exist: pass --yes to create it, or run \`slipway projects create ${project}\``);
+      throw new UsageError(
+        `Project "${project}" does not exist: pass --yes to create it, or run \`slipway projects create ${project}\``,
+      );
     }
-    if (!(await confirm(ctx.io, `Project "${project}" does not exist. Create it?`))) throw new FailedError('Nothing was deployed');
+    if (!(await confirm(ctx.io, `Project "${project}" does not exist. Create it?`)))
+      throw new FailedError('Nothing was deployed');
   }
   const created = await ctx.client().json<Project>('POST', '/v1/projects', { body: { name: project } });
   note(ctx.io, `Created project ${created.name}; it will answer at ${created.hostname}`);

@@ -9,20 +9,38 @@ import type { Deployment } from './api-types.ts';
 /** Adds cancel and retry to the `deployments` group, and `rollback` to the top level. */
 export function registerDeploymentActions(cli: Command, deployments: Command, ctx: Ctx): void {
   const { io } = ctx;
-  withProject(deployments.command('cancel').description('Cancel a queued or running deployment').argument('<deployment>', 'its id or number'))
-    .action(async (ref: string, opts: { project?: string }) => {
-      const project = projectOf(ctx, opts);
-      const dep = await findDeployment(ctx, project, ref);
-      const after = await ctx.client().json<Deployment>('POST', `/v1/projects/${seg(project)}/deployments/${seg(dep.id)}/cancel`);
-      out(io, after.status === 'canceled' ? `Canceled deployment #${after.number}` : `Canceling deployment #${after.number} (${after.status})`);
-    });
+  withProject(
+    deployments
+      .command('cancel')
+      .description('Cancel a queued or running deployment')
+      .argument('<deployment>', 'its id or number'),
+  ).action(async (ref: string, opts: { project?: string }) => {
+    const project = projectOf(ctx, opts);
+    const dep = await findDeployment(ctx, project, ref);
+    const after = await ctx
+      .client()
+      .json<Deployment>('POST', `/v1/projects/${seg(project)}/deployments/${seg(dep.id)}/cancel`);
+    out(
+      io,
+      after.status === 'canceled'
+        ? `Canceled deployment #${after.number}`
+        : `Canceling deployment #${after.number} (${after.status})`,
+    );
+  });
 
-  withProject(deployments.command('retry').description('Rebuild a deployment from its stored source').argument('<deployment>', 'its id or number'))
+  withProject(
+    deployments
+      .command('retry')
+      .description('Rebuild a deployment from its stored source')
+      .argument('<deployment>', 'its id or number'),
+  )
     .option('-f, --follow', 'stream the log; exit 0 only if the new deployment goes live')
     .action(async (ref: string, opts: { project?: string; follow?: boolean }) => {
       const project = projectOf(ctx, opts);
       const dep = await findDeployment(ctx, project, ref);
-      const created = await ctx.client().json<Deployment>('POST', `/v1/projects/${seg(project)}/deployments/${seg(dep.id)}/retry`);
+      const created = await ctx
+        .client()
+        .json<Deployment>('POST', `/v1/projects/${seg(project)}/deployments/${seg(dep.id)}/retry`);
       await queued(ctx, project, created, { what: `retry of #${dep.number}`, follow: opts.follow });
     });
 
@@ -32,7 +50,14 @@ export function registerDeploymentActions(cli: Command, deployments: Command, ct
     .action(async (ref: string | undefined, opts: { project?: string; follow?: boolean }) => {
       const project = projectOf(ctx, opts);
       const target = ref === undefined ? undefined : await findDeployment(ctx, project, ref);
-      const created = await ctx.client().json<Deployment>('POST', `/v1/projects/${seg(project)}/rollback`, { body: target ? { deployment_id: target.id } : {} });
-      await queued(ctx, project, created, { what: target ? `rollback to #${target.number}` : 'rollback', follow: opts.follow });
+      const created = await ctx
+        .client()
+        .json<Deployment>('POST', `/v1/projects/${seg(project)}/rollback`, {
+          body: target ? { deployment_id: target.id } : {},
+        });
+      await queued(ctx, project, created, {
+        what: target ? `rollback to #${target.number}` : 'rollback',
+        follow: opts.follow,
+      });
     });
 }

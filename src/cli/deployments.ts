@@ -13,7 +13,10 @@ const STATUSES = ['queued', 'building', 'deploying', 'live', 'failed', 'canceled
 /** Registers the `deployments` group, its actions and `rollback`. */
 export function registerDeployments(cli: Command, ctx: Ctx): void {
   const { io } = ctx;
-  const deployments = cli.command('deployments').alias('deploys').description("A project's deployments: history, logs, cancel, retry");
+  const deployments = cli
+    .command('deployments')
+    .alias('deploys')
+    .description("A project's deployments: history, logs, cancel, retry");
 
   withProject(deployments.command('list').alias('ls').description('Deployment history, newest first'))
     .addOption(new Option('--status <status>', 'only deployments in this status').choices(STATUSES))
@@ -21,12 +24,22 @@ export function registerDeployments(cli: Command, ctx: Ctx): void {
     .option('--json', 'print JSON')
     .action(async (opts: { project?: string; status?: string; limit: number; json?: boolean }) => {
       const project = projectOf(ctx, opts);
-      const list = await ctx.client().list<Deployment>(`/v1/projects/${seg(project)}/deployments`, { status: opts.status }, opts.limit);
+      const list = await ctx
+        .client()
+        .list<Deployment>(`/v1/projects/${seg(project)}/deployments`, { status: opts.status }, opts.limit);
       if (opts.json) return printJson(io, list);
-      printTable(io, colorsFor(io), ['#', 'id', 'status', 'trigger', 'stack', 'created', 'took', 'reason'], list.map((d) => deploymentRow(d, io)), `No deployments of ${project} yet`);
+      printTable(
+        io,
+        colorsFor(io),
+        ['#', 'id', 'status', 'trigger', 'stack', 'created', 'took', 'reason'],
+        list.map((d) => deploymentRow(d, io)),
+        `No deployments of ${project} yet`,
+      );
     });
 
-  withProject(deployments.command('show').description('Show one deployment').argument('<deployment>', 'its id (dep_…) or number'))
+  withProject(
+    deployments.command('show').description('Show one deployment').argument('<deployment>', 'its id (dep_…) or number'),
+  )
     .option('--json', 'print JSON')
     .action(async (ref: string, opts: { project?: string; json?: boolean }) => {
       const dep = await findDeployment(ctx, projectOf(ctx, opts), ref);
@@ -34,7 +47,12 @@ export function registerDeployments(cli: Command, ctx: Ctx): void {
       out(io, showDeployment(dep, io));
     });
 
-  withProject(deployments.command('logs').description('The build and deploy log of a deployment').argument('<deployment>', 'its id or number'))
+  withProject(
+    deployments
+      .command('logs')
+      .description('The build and deploy log of a deployment')
+      .argument('<deployment>', 'its id or number'),
+  )
     .option('-f, --follow', 'stream it until the deployment ends; exit non-zero if it fails')
     .option('--json', 'print the lines as JSON (an array; with --follow one {"seq","line"} object per line)')
     .action(async (ref: string, opts: { project?: string; follow?: boolean; json?: boolean }) => {
@@ -56,8 +74,18 @@ export function registerDeployments(cli: Command, ctx: Ctx): void {
 
 /** One row of the history table. */
 export function deploymentRow(d: Deployment, io: Io): string[] {
-  const took = d.started_at && d.finished_at ? formatDuration(Date.parse(d.finished_at) - Date.parse(d.started_at)) : '-';
-  return [String(d.number), d.id, state(d.status, colorsFor(io)), d.trigger, cell(d.stack), ago(d.created_at, io.now()), took, cell(d.failure_reason)];
+  const took =
+    d.started_at && d.finished_at ? formatDuration(Date.parse(d.finished_at) - Date.parse(d.started_at)) : '-';
+  return [
+    String(d.number),
+    d.id,
+    state(d.status, colorsFor(io)),
+    d.trigger,
+    cell(d.stack),
+    ago(d.created_at, io.now()),
+    took,
+    cell(d.failure_reason),
+  ];
 }
 
 /** The `deployments show` block. */
@@ -68,7 +96,12 @@ export function showDeployment(d: Deployment, io: Io): string {
     ['id', d.id],
     ['status', state(d.status, c)],
     ['trigger', d.trigger + (d.retry_of ? ` of ${d.retry_of}` : '') + (d.rollback_of ? ` to ${d.rollback_of}` : '')],
-    ['source', d.source ? `${d.source.format}, ${formatBytes(d.source.bytes)}, sha256 ${d.source.sha256.slice(0, 12)}${d.source.kept ? '' : ' (pruned)'}` : '-'],
+    [
+      'source',
+      d.source
+        ? `${d.source.format}, ${formatBytes(d.source.bytes)}, sha256 ${d.source.sha256.slice(0, 12)}${d.source.kept ? '' : ' (pruned)'}`
+        : '-',
+    ],
     ['stack', cell(d.stack)],
     ['image', cell(d.image?.tag)],
     ['build', d.build_duration_ms === null ? '-' : formatDuration(d.build_duration_ms)],

@@ -17,14 +17,22 @@ export function registerDoctor(cli: Command, io: Io): void {
   addSettingOptions(
     cli
       .command('doctor')
-      .description('Check Docker, ports, the data directory, disk space, the clock and whether the agent and edge answer')
+      .description(
+        'Check Docker, ports, the data directory, disk space, the clock and whether the agent and edge answer',
+      )
       .option('--json', 'print the checks as JSON')
       .addHelpText('after', '\nOnce installed, the settings come from the systemd units and /etc/slipway/slipway.env.'),
     ['dataDir', 'apiListen', 'httpListen', 'httpsListen', 'dockerHost'],
   ).action(async (opts: Record<string, unknown> & { json?: boolean }) => {
     const installed = installedEnvironment(DEFAULT_PATHS);
     const config = loadConfig(installed ?? io.env, settingFlags(opts));
-    const checks = await runDoctor({ config, installed: installed !== null, listening: hostListeningPorts(), docker: createDockerClient(config), now: io.now });
+    const checks = await runDoctor({
+      config,
+      installed: installed !== null,
+      listening: hostListeningPorts(),
+      docker: createDockerClient(config),
+      now: io.now,
+    });
     if (opts.json) printJson(io, checks);
     else out(io, renderChecks(checks, io));
     const failed = checks.filter((c) => c.status === 'fail').length;
@@ -44,6 +52,11 @@ export function renderChecks(checks: Check[], io: Io): string {
   }
   const failed = checks.filter((k) => k.status === 'fail').length;
   const warned = checks.filter((k) => k.status === 'warn').length;
-  lines.push('', failed + warned === 0 ? 'Everything looks right.' : `${failed} failed, ${warned} warning${warned === 1 ? '' : 's'}.`);
+  lines.push(
+    '',
+    failed + warned === 0
+      ? 'Everything looks right.'
+      : `${failed} failed, ${warned} warning${warned === 1 ? '' : 's'}.`,
+  );
   return lines.join('\n');
 }

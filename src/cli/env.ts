@@ -24,7 +24,8 @@ export function parseAssignments(args: string[]): Record<string, string> {
 }
 
 function checkKey(key: string): string {
-  if (!KEY.test(key)) throw new UsageError(`"${key}" is not a valid variable name: letters, digits and _, not starting with a digit`);
+  if (!KEY.test(key))
+    throw new UsageError(`"${key}" is not a valid variable name: letters, digits and _, not starting with a digit`);
   return key;
 }
 
@@ -44,7 +45,9 @@ export function registerEnv(cli: Command, ctx: Ctx): void {
     .option('--json', 'print JSON')
     .action(async (opts: { project?: string; reveal?: boolean; json?: boolean }) => {
       const project = projectOf(ctx, opts);
-      const { data } = await ctx.client().get<{ data: EnvVar[] }>(`/v1/projects/${seg(project)}/env`, { reveal: opts.reveal ? true : undefined });
+      const { data } = await ctx
+        .client()
+        .get<{ data: EnvVar[] }>(`/v1/projects/${seg(project)}/env`, { reveal: opts.reveal ? true : undefined });
       if (opts.json) return printJson(io, data);
       const rows = data.map((v) => [v.key, v.value, v.managed_by ?? '-', ago(v.updated_at, io.now())]);
       printTable(io, colorsFor(io), ['key', 'value', 'managed by', 'updated'], rows, `No variables set on ${project}`);
@@ -55,25 +58,41 @@ export function registerEnv(cli: Command, ctx: Ctx): void {
       .option('--no-restart', 'store only; the next deployment or restart applies them')
       .option('-f, --follow', 'stream the rollout; exit 0 only when it is live');
 
-  change(env.command('set').description('Set variables and roll them out without downtime').argument('<KEY=VALUE...>'))
-    .action(async (args: string[], opts: ChangeOptions) => {
-      const vars = parseAssignments(args);
-      await patch(ctx, projectOf(ctx, opts), vars, opts, `Set ${Object.keys(vars).join(', ')}`);
-    });
+  change(
+    env.command('set').description('Set variables and roll them out without downtime').argument('<KEY=VALUE...>'),
+  ).action(async (args: string[], opts: ChangeOptions) => {
+    const vars = parseAssignments(args);
+    await patch(ctx, projectOf(ctx, opts), vars, opts, `Set ${Object.keys(vars).join(', ')}`);
+  });
 
-  change(env.command('unset').description('Remove variables and roll out without them').argument('<KEY...>'))
-    .action(async (keys: string[], opts: ChangeOptions) => {
+  change(env.command('unset').description('Remove variables and roll out without them').argument('<KEY...>')).action(
+    async (keys: string[], opts: ChangeOptions) => {
       const vars = Object.fromEntries(keys.map((k) => [checkKey(k), null]));
       await patch(ctx, projectOf(ctx, opts), vars, opts, `Unset ${Object.keys(vars).join(', ')}`);
-    });
+    },
+  );
 }
 
-async function patch(ctx: Ctx, project: string, vars: Record<string, string | null>, opts: ChangeOptions, done: string): Promise<void> {
-  const res = await ctx.client().json<{ data: EnvVar[]; deployment: Deployment | null }>('PATCH', `/v1/projects/${seg(project)}/env`, {
-    body: { vars },
-    query: { restart: opts.restart ? undefined : false },
-  });
+async function patch(
+  ctx: Ctx,
+  project: string,
+  vars: Record<string, string | null>,
+  opts: ChangeOptions,
+  done: string,
+): Promise<void> {
+  const res = await ctx
+    .client()
+    .json<{ data: EnvVar[]; deployment: Deployment | null }>('PATCH', `/v1/projects/${seg(project)}/env`, {
+      body: { vars },
+      query: { restart: opts.restart ? undefined : false },
+    });
   out(ctx.io, `${done} on ${project}`);
-  if (res.deployment) return queued(ctx, project, res.deployment, { what: 'env', follow: opts.follow, idOnStdout: false });
-  note(ctx.io, opts.restart ? 'Nothing is live yet: the next deployment gets them' : 'Stored: the next deployment or restart applies them');
+  if (res.deployment)
+    return queued(ctx, project, res.deployment, { what: 'env', follow: opts.follow, idOnStdout: false });
+  note(
+    ctx.io,
+    opts.restart
+      ? 'Nothing is live yet: the next deployment gets them'
+      : 'Stored: the next deployment or restart applies them',
+  );
 }

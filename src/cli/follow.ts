@@ -22,7 +22,12 @@ const RECONNECTS = 5;
  * Prints the log of `dep` until it ends (with `json`, one `{"seq","line"}` object per line); resolves
  * the end, throws InterruptedError on Ctrl-C.
  */
-export async function followDeployment(ctx: Ctx, project: string, dep: Pick<Deployment, 'id' | 'number'>, json = false): Promise<LogEnd> {
+export async function followDeployment(
+  ctx: Ctx,
+  project: string,
+  dep: Pick<Deployment, 'id' | 'number'>,
+  json = false,
+): Promise<LogEnd> {
   const { io } = ctx;
   const controller = new AbortController();
   const held: string[] = [];
@@ -70,7 +75,13 @@ export async function followDeployment(ctx: Ctx, project: string, dep: Pick<Depl
   }
 }
 
-async function readUntilEnd(ctx: Ctx, project: string, id: string, print: (seq: string | null, line: string) => void, signal: AbortSignal): Promise<LogEnd> {
+async function readUntilEnd(
+  ctx: Ctx,
+  project: string,
+  id: string,
+  print: (seq: string | null, line: string) => void,
+  signal: AbortSignal,
+): Promise<LogEnd> {
   let lastId: string | null = null;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -86,10 +97,12 @@ async function readUntilEnd(ctx: Ctx, project: string, id: string, print: (seq: 
       }
     } catch (err) {
       // The agent restarted or the connection dropped: resume where the log was left.
-      const transient = err instanceof UnreachableError || (!(err instanceof CliError) && (err as Error).name !== 'AbortError');
+      const transient =
+        err instanceof UnreachableError || (!(err instanceof CliError) && (err as Error).name !== 'AbortError');
       if (signal.aborted || !transient || attempt >= RECONNECTS) throw err;
     }
-    if (attempt >= RECONNECTS) throw new UnreachableError(`The log of deployment ${id} stopped before the deployment ended`);
+    if (attempt >= RECONNECTS)
+      throw new UnreachableError(`The log of deployment ${id} stopped before the deployment ended`);
     await Bun.sleep(1000);
   }
 }
@@ -98,7 +111,9 @@ async function readUntilEnd(ctx: Ctx, project: string, id: string, print: (seq: 
 export function requireLive(end: LogEnd, dep: Pick<Deployment, 'number'>, project: string): void {
   if (end.status === 'live' || end.status === 'replaced') return;
   const what = end.status === 'canceled' ? 'was canceled' : end.status === 'deleted' ? 'was deleted' : 'failed';
-  throw new FailedError(`Deployment #${dep.number} of ${project} ${what}${end.failure_reason ? `: ${end.failure_reason}` : ''}`);
+  throw new FailedError(
+    `Deployment #${dep.number} of ${project} ${what}${end.failure_reason ? `: ${end.failure_reason}` : ''}`,
+  );
 }
 
 /** How to report a queued deployment. */

@@ -18,7 +18,8 @@ export function registerInstall(cli: Command, io: Io): void {
     .option('--dry-run', 'print every file it would write and every command it would run; change nothing')
     .option('--base-domain <domain>', 'projects answer at <project>.<domain> (written to /etc/slipway/slipway.env)')
     .action(async (opts: { dryRun?: boolean; baseDomain?: string }) => {
-      const baseDomain = opts.baseDomain === undefined ? null : loadConfig({ SLIPWAY_BASE_DOMAIN: opts.baseDomain }).baseDomain;
+      const baseDomain =
+        opts.baseDomain === undefined ? null : loadConfig({ SLIPWAY_BASE_DOMAIN: opts.baseDomain }).baseDomain;
       const facts = gatherFacts(DEFAULT_PATHS, io.execPath);
       const steps = installPlan(facts, { baseDomain }, VERSION);
       const problems = installProblems(io);
@@ -27,9 +28,15 @@ export function registerInstall(cli: Command, io: Io): void {
       await apply(io, steps);
       out(io, '');
       out(io, `Slipway ${VERSION} is installed: the API on http://127.0.0.1:7070, the edge on port 80.`);
-      out(io, `The admin token is in ${DEFAULT_PATHS.dataDir}/admin-token; as root on this host the CLI uses it by itself (\`slipway status\`).`);
+      out(
+        io,
+        `The admin token is in ${DEFAULT_PATHS.dataDir}/admin-token; as root on this host the CLI uses it by itself (\`slipway status\`).`,
+      );
       if (facts.systemdMissing) {
-        out(io, `${facts.systemdMissing}, so nothing was started: when it is, run \`systemctl enable --now ${UNIT_NAMES.api} ${UNIT_NAMES.edge}\`.`);
+        out(
+          io,
+          `${facts.systemdMissing}, so nothing was started: when it is, run \`systemctl enable --now ${UNIT_NAMES.api} ${UNIT_NAMES.edge}\`.`,
+        );
       } else out(io, 'Check the host with: slipway doctor');
     });
 
@@ -45,9 +52,15 @@ export function registerInstall(cli: Command, io: Io): void {
       const problems = process.getuid?.() === 0 ? [] : ['it must run as root: sudo slipway uninstall'];
       if (opts.dryRun) return printDryRun(io, 'uninstall', problems, steps);
       if (problems.length > 0) throw new FailedError(`Cannot uninstall: ${problems[0]}`);
-      if (opts.purge && !opts.yes) await confirmByName(io, 'purge', `Delete ${DEFAULT_PATHS.dataDir}, every app container and image`);
+      if (opts.purge && !opts.yes)
+        await confirmByName(io, 'purge', `Delete ${DEFAULT_PATHS.dataDir}, every app container and image`);
       await apply(io, steps);
-      out(io, opts.purge ? 'Slipway is removed, with its data.' : `Slipway is removed; its data is kept in ${DEFAULT_PATHS.dataDir}.`);
+      out(
+        io,
+        opts.purge
+          ? 'Slipway is removed, with its data.'
+          : `Slipway is removed; its data is kept in ${DEFAULT_PATHS.dataDir}.`,
+      );
     });
 }
 
@@ -56,9 +69,12 @@ export function installProblems(io: Io): string[] {
   const problems: string[] = [];
   if (process.getuid?.() !== 0) problems.push('it must run as root: sudo slipway install');
   if (!runningCompiled()) {
-    problems.push(`${io.execPath} is not Slipway's executable (this is \`bun src/main.ts\`): build it with \`bun scripts/build.ts\`, then run \`sudo ./dist/slipway install\``);
+    problems.push(
+      `${io.execPath} is not Slipway's executable (this is \`bun src/main.ts\`): build it with \`bun scripts/build.ts\`, then run \`sudo ./dist/slipway install\``,
+    );
   }
-  if (!groupExists('docker')) problems.push('the docker group does not exist: install Docker first (apt-get install docker.io)');
+  if (!groupExists('docker'))
+    problems.push('the docker group does not exist: install Docker first (apt-get install docker.io)');
   return problems;
 }
 

@@ -46,7 +46,13 @@ export function processIo(env: Env): Io {
     },
     async ask(question, opts = {}) {
       try {
-        return await read({ prompt: question, silent: opts.silent, replace: opts.silent ? '*' : undefined, input: process.stdin, output: process.stderr });
+        return await read({
+          prompt: question,
+          silent: opts.silent,
+          replace: opts.silent ? '*' : undefined,
+          input: process.stdin,
+          output: process.stderr,
+        });
       } catch {
         process.stderr.write('\n');
         throw new InterruptedError('Interrupted');

@@ -16,13 +16,19 @@ export function registerLogin(cli: Command, ctx: Ctx): void {
     .description('Check a token against an agent and save both for the next commands')
     .argument('<url>', "the agent's API, e.g. http://127.0.0.1:7070 or https://slipway.example.com")
     .option('--token <token>', 'an API token (slw_…); else SLIPWAY_TOKEN, the local admin token, stdin, or a prompt')
-    .addHelpText('after', '\nKeep tokens out of shell history: echo "$TOKEN" | slipway login https://slipway.example.com')
+    .addHelpText(
+      'after',
+      '\nKeep tokens out of shell history: echo "$TOKEN" | slipway login https://slipway.example.com',
+    )
     .action(async (rawUrl: string, opts: { token?: string }) => {
       const url = normaliseUrl(rawUrl);
       const token = await findToken(io, url, opts.token);
       const me = await new ApiClient({ url, token, source: 'login' }).get<Me>('/v1/me');
       const path = writeLogin(io.env, { url, token });
-      out(io, `Logged in to ${url} with token "${me.name}" (${me.id}, scope ${me.scope}, ${me.projects ? `projects ${me.projects.join(', ')}` : 'all projects'})`);
+      out(
+        io,
+        `Logged in to ${url} with token "${me.name}" (${me.id}, scope ${me.scope}, ${me.projects ? `projects ${me.projects.join(', ')}` : 'all projects'})`,
+      );
       note(io, `Saved to ${path} (mode 0600)`);
     });
 

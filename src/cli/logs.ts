@@ -36,7 +36,11 @@ export function registerLogs(cli: Command, ctx: Ctx): void {
   const { io } = ctx;
   withProject(cli.command('logs').description('Runtime logs of the live containers'))
     .option('-f, --follow', 'keep streaming new lines (Ctrl-C to stop)')
-    .addOption(new Option('-n, --tail <lines>', 'lines to show from the end').default(100).argParser(intOption('--tail', 0, 10_000)))
+    .addOption(
+      new Option('-n, --tail <lines>', 'lines to show from the end')
+        .default(100)
+        .argParser(intOption('--tail', 0, 10_000)),
+    )
     .option('--since <when>', 'only lines since a duration ago (10m, 2h) or an ISO time')
     .option('--json', 'print each line as a JSON object (one per line)')
     .action(async (opts: LogsOptions) => {
@@ -68,18 +72,38 @@ export function registerLogs(cli: Command, ctx: Ctx): void {
         String(m.restarts),
         formatDuration(m.uptime_seconds * 1000),
       ]);
-      printTable(io, colorsFor(io), ['instance', 'cpu', 'memory', 'net rx / tx', 'disk r / w', 'restarts', 'up'], rows, `${project} has no running container`);
+      printTable(
+        io,
+        colorsFor(io),
+        ['instance', 'cpu', 'memory', 'net rx / tx', 'disk r / w', 'restarts', 'up'],
+        rows,
+        `${project} has no running container`,
+      );
     });
 }
 
 /** Streams runtime logs until the agent ends the stream or Ctrl-C (which ends the command normally). */
-async function followRuntimeLogs(ctx: Ctx, path: string, query: Record<string, string | number | undefined>, print: (l: LogLine) => void): Promise<void> {
+async function followRuntimeLogs(
+  ctx: Ctx,
+  path: string,
+  query: Record<string, string | number | undefined>,
+  print: (l: LogLine) => void,
+): Promise<void> {
   const controller = new AbortController();
   const stop = ctx.io.onInterrupt(() => controller.abort());
   try {
-    const res = await ctx.client().request('GET', path, { query: { ...query, follow: true }, headers: { accept: 'text/event-stream' }, signal: controller.signal });
+    const res = await ctx
+      .client()
+      .request('GET', path, {
+        query: { ...query, follow: true },
+        headers: { accept: 'text/event-stream' },
+        signal: controller.signal,
+      });
     for await (const ev of sseEvents(res.body!)) {
-      if (ev.event === 'error') throw new FailedError(`The agent stopped the log stream: ${(JSON.parse(ev.data) as { message: string }).message}`);
+      if (ev.event === 'error')
+        throw new FailedError(
+          `The agent stopped the log stream: ${(JSON.parse(ev.data) as { message: string }).message}`,
+        );
       if (ev.event === 'message' && ev.data) print(JSON.parse(ev.data) as LogLine);
     }
   } catch (err) {

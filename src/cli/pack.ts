@@ -36,7 +36,11 @@ const ALWAYS_KEPT = new Set(['Dockerfile', '.dockerignore']);
 
 /** Walks `root` in name order and decides what goes into the archive. */
 export function planPack(root: string): PackPlan {
-  const ignoreFile = existsSync(join(root, '.slipwayignore')) ? '.slipwayignore' : existsSync(join(root, '.dockerignore')) ? '.dockerignore' : null;
+  const ignoreFile = existsSync(join(root, '.slipwayignore'))
+    ? '.slipwayignore'
+    : existsSync(join(root, '.dockerignore'))
+      ? '.dockerignore'
+      : null;
   const text = ignoreFile ? readFileSync(join(root, ignoreFile), 'utf8') : '';
   const rules = ignore({ ignorecase: false }).add(text);
   // With an exception (`!keep/this`) inside an excluded directory, the directory must still be walked.
@@ -79,7 +83,10 @@ export interface PackProgress {
  * The plan as a tar.gz byte stream. Files are read only as fast as the consumer pulls, so memory
  * stays flat whatever the size. `onProgress` is called as content is read and bytes are sent.
  */
-export function packStream(plan: PackPlan, onProgress: (p: PackProgress) => void = () => {}): ReadableStream<Uint8Array> {
+export function packStream(
+  plan: PackPlan,
+  onProgress: (p: PackProgress) => void = () => {},
+): ReadableStream<Uint8Array> {
   const progress: PackProgress = { read: 0, sent: 0 };
   const tar = tarPack();
   const gzip = createGzip();
@@ -109,7 +116,13 @@ export function packStream(plan: PackPlan, onProgress: (p: PackProgress) => void
 
 async function writeEntries(plan: PackPlan, tar: Pack, onRead: (bytes: number) => void): Promise<void> {
   for (const e of plan.entries) {
-    const header = { name: e.type === 'directory' ? `${e.path}/` : e.path, mode: e.mode, mtime: e.mtime, uid: 0, gid: 0 };
+    const header = {
+      name: e.type === 'directory' ? `${e.path}/` : e.path,
+      mode: e.mode,
+      mtime: e.mtime,
+      uid: 0,
+      gid: 0,
+    };
     if (e.type === 'directory') tar.entry({ ...header, type: 'directory' });
     else if (e.type === 'symlink') tar.entry({ ...header, type: 'symlink', linkname: e.linkname });
     else {

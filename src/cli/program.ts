@@ -59,7 +59,9 @@ export function buildProgram(io: Io): Command {
   registerDoctor(cli, io);
   registerInstall(cli, io);
   addSettingOptions(
-    cli.command('serve').description('Run the agent: the REST API, the deploy worker and the edge (--role splits them)'),
+    cli
+      .command('serve')
+      .description('Run the agent: the REST API, the deploy worker and the edge (--role splits them)'),
   ).action(async (opts) => serve(io.env, settingFlags(opts)));
 
   cli

@@ -32,9 +32,19 @@ export function progressReporter(io: Io, total: number): ProgressReporter {
       },
       Presets.shades_classic,
     );
-    bar.start(Math.max(1, total), 0, { read: formatBytes(0), total_bytes: formatBytes(total), sent: formatBytes(0), speed: '-' });
+    bar.start(Math.max(1, total), 0, {
+      read: formatBytes(0),
+      total_bytes: formatBytes(total),
+      sent: formatBytes(0),
+      speed: '-',
+    });
     return {
-      update: (p) => bar.update(Math.min(p.read, Math.max(1, total)), { read: formatBytes(p.read), sent: formatBytes(p.sent), speed: speed(p.sent) }),
+      update: (p) =>
+        bar.update(Math.min(p.read, Math.max(1, total)), {
+          read: formatBytes(p.read),
+          sent: formatBytes(p.sent),
+          speed: speed(p.sent),
+        }),
       stop: () => {
         bar.stop();
         return io.now() - started;
@@ -48,7 +58,9 @@ export function progressReporter(io: Io, total: number): ProgressReporter {
       const reached = Math.floor((p.read / total) * 4);
       if (reached <= quarter || reached >= 4) return;
       quarter = reached;
-      io.stderr.write(`Uploading: ${quarter * 25}% (${formatBytes(p.read)} of ${formatBytes(total)}, ${speed(p.sent)})\n`);
+      io.stderr.write(
+        `Uploading: ${quarter * 25}% (${formatBytes(p.read)} of ${formatBytes(total)}, ${speed(p.sent)})\n`,
+      );
     },
     stop: () => io.now() - started,
   };

@@ -8,7 +8,11 @@ import type { Project } from './api-types.ts';
 /** Adds the lifecycle subcommands to the `projects` group. */
 export function registerProjectLifecycle(projects: Command, ctx: Ctx): void {
   const { io } = ctx;
-  projects.command('rm').alias('delete').description('Delete a project, its deployments and its containers').argument('<name>')
+  projects
+    .command('rm')
+    .alias('delete')
+    .description('Delete a project, its deployments and its containers')
+    .argument('<name>')
     .option('-y, --yes', 'do not ask for confirmation')
     .action(async (name: string, opts: { yes?: boolean }) => {
       checkProjectName(name);
@@ -23,16 +27,25 @@ export function registerProjectLifecycle(projects: Command, ctx: Ctx): void {
     ['restart', 'Restart every instance without downtime', 'Restarted'],
   ] as const;
   for (const [verb, description, done] of lifecycle) {
-    projects.command(verb).description(description).argument('<name>').action(async (name: string) => {
-      await ctx.client().request('POST', `/v1/projects/${seg(checkProjectName(name))}/${verb}`);
-      out(io, `${done} ${name}`);
-    });
+    projects
+      .command(verb)
+      .description(description)
+      .argument('<name>')
+      .action(async (name: string) => {
+        await ctx.client().request('POST', `/v1/projects/${seg(checkProjectName(name))}/${verb}`);
+        out(io, `${done} ${name}`);
+      });
   }
 
-  projects.command('scale').description('Set the number of instances (a health-gated rollout)').argument('<name>')
+  projects
+    .command('scale')
+    .description('Set the number of instances (a health-gated rollout)')
+    .argument('<name>')
     .argument('<instances>', '1 to 20', intOption('<instances>', 1, 20))
     .action(async (name: string, instances: number) => {
-      await ctx.client().json<Project>('POST', `/v1/projects/${seg(checkProjectName(name))}/scale`, { body: { instances } });
+      await ctx
+        .client()
+        .json<Project>('POST', `/v1/projects/${seg(checkProjectName(name))}/scale`, { body: { instances } });
       out(io, `Scaled ${name} to ${instances} instance${instances === 1 ? '' : 's'}`);
     });
 }

@@ -11,25 +11,44 @@ import type { Deployment, Project } from './api-types.ts';
 /** The project settings as options, shared by create and update. */
 function withSettings(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--port <port>', 'port the app listens on (else the Dockerfile EXPOSE, else 8080)').argParser(intOption('--port', 1, 65535)))
+    .addOption(
+      new Option('--port <port>', 'port the app listens on (else the Dockerfile EXPOSE, else 8080)').argParser(
+        intOption('--port', 1, 65535),
+      ),
+    )
     .addOption(new Option('--instances <n>', 'number of instances, 1 to 20').argParser(intOption('--instances', 1, 20)))
-    .addOption(new Option('--memory-mb <mib>', 'memory limit per instance, MiB').argParser(intOption('--memory-mb', 64, 262144)))
+    .addOption(
+      new Option('--memory-mb <mib>', 'memory limit per instance, MiB').argParser(intOption('--memory-mb', 64, 262144)),
+    )
     .addOption(new Option('--cpus <cores>', 'CPU limit per instance, in cores').argParser(parseCpus))
     .addOption(new Option('--health-check-path <path>', 'path Slipway GETs to decide an instance is healthy'))
     .addOption(new Option('--dockerfile <path>', 'path of the Dockerfile inside the source'))
-    .addOption(new Option('--deploy-timeout <seconds>', 'seconds a new instance has to pass its health check').argParser(intOption('--deploy-timeout', 5, 3600)));
+    .addOption(
+      new Option('--deploy-timeout <seconds>', 'seconds a new instance has to pass its health check').argParser(
+        intOption('--deploy-timeout', 5, 3600),
+      ),
+    );
 }
 
 function parseCpus(raw: string): number {
   const n = Number(raw);
-  if (!/^\d+(\.\d+)?$/.test(raw) || n < 0.05 || n > 64) throw new UsageError(`--cpus must be a number from 0.05 to 64, not "${raw}"`);
+  if (!/^\d+(\.\d+)?$/.test(raw) || n < 0.05 || n > 64)
+    throw new UsageError(`--cpus must be a number from 0.05 to 64, not "${raw}"`);
   return n;
 }
 
 /** The settings given as options, in the API's field names. */
 function settingsBody(opts: Record<string, unknown>): Record<string, unknown> {
   const body: Record<string, unknown> = {};
-  const fields = { port: 'port', instances: 'instances', memoryMb: 'memory_mb', cpus: 'cpus', healthCheckPath: 'health_check_path', dockerfile: 'dockerfile', deployTimeout: 'deploy_timeout' };
+  const fields = {
+    port: 'port',
+    instances: 'instances',
+    memoryMb: 'memory_mb',
+    cpus: 'cpus',
+    healthCheckPath: 'health_check_path',
+    dockerfile: 'dockerfile',
+    deployTimeout: 'deploy_timeout',
+  };
   for (const [opt, field] of Object.entries(fields)) if (opts[opt] !== undefined) body[field] = opts[opt];
   return body;
 }
@@ -40,14 +59,33 @@ export function registerProjects(cli: Command, ctx: Ctx): void {
   const c = () => colorsFor(io);
   const projects = cli.command('projects').description('List, create and manage projects');
 
-  projects.command('list').alias('ls').description('List the projects').option('--json', 'print JSON').action(async (opts: { json?: boolean }) => {
-    const list = await ctx.client().list<Project>('/v1/projects');
-    if (opts.json) return printJson(io, list);
-    const rows = list.map((p) => [p.name, p.hostname, state(p.desired_state, c()), String(p.instances), ago(p.created_at, io.now())]);
-    printTable(io, c(), ['name', 'hostname', 'state', 'instances', 'created'], rows, 'No projects yet: deploy a directory with `slipway deploy`');
-  });
+  projects
+    .command('list')
+    .alias('ls')
+    .description('List the projects')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const list = await ctx.client().list<Project>('/v1/projects');
+      if (opts.json) return printJson(io, list);
+      const rows = list.map((p) => [
+        p.name,
+        p.hostname,
+        state(p.desired_state, c()),
+        String(p.instances),
+        ago(p.created_at, io.now()),
+      ]);
+      printTable(
+        io,
+        c(),
+        ['name', 'hostname', 'state', 'instances', 'created'],
+        rows,
+        'No projects yet: deploy a directory with `slipway deploy`',
+      );
+    });
 
-  withSettings(projects.command('create').description('Create a project').argument('<name>', 'a DNS label: a-z, 0-9 and -'))
+  withSettings(
+    projects.command('create').description('Create a project').argument('<name>', 'a DNS label: a-z, 0-9 and -'),
+  )
     .option('--json', 'print the created project as JSON')
     .action(async (name: string, opts: Record<string, unknown>) => {
       const body = { name: checkProjectName(name), ...settingsBody(opts) };
@@ -56,21 +94,29 @@ export function registerProjects(cli: Command, ctx: Ctx): void {
       out(io, `Created project ${p.name}; it will answer at ${p.hostname}`);
     });
 
-  projects.command('show').description("Show a project's settings and live release").argument('<name>').option('--json', 'print JSON')
+  projects
+    .command('show')
+    .description("Show a project's settings and live release")
+    .argument('<name>')
+    .option('--json', 'print JSON')
     .action(async (name: string, opts: { json?: boolean }) => {
       const p = await ctx.client().get<Project>(`/v1/projects/${seg(checkProjectName(name))}`);
       if (opts.json) return printJson(io, p);
-      const [live] = await ctx.client().list<Deployment>(`/v1/projects/${seg(p.name)}/deployments`, { status: 'live' }, 1);
+      const [live] = await ctx
+        .client()
+        .list<Deployment>(`/v1/projects/${seg(p.name)}/deployments`, { status: 'live' }, 1);
       out(io, showProject(p, live ?? null, io));
     });
 
-  withSettings(projects.command('update').description("Change a project's settings").argument('<name>'))
-    .action(async (name: string, opts: Record<string, unknown>) => {
+  withSettings(projects.command('update').description("Change a project's settings").argument('<name>')).action(
+    async (name: string, opts: Record<string, unknown>) => {
       const body = settingsBody(opts);
-      if (Object.keys(body).length === 0) throw new UsageError('Nothing to change: pass at least one setting, e.g. --port 3000');
+      if (Object.keys(body).length === 0)
+        throw new UsageError('Nothing to change: pass at least one setting, e.g. --port 3000');
       const p = await ctx.client().json<Project>('PATCH', `/v1/projects/${seg(checkProjectName(name))}`, { body });
       out(io, `Updated project ${p.name}: ${Object.keys(body).join(', ')}; the next deployment uses the new settings`);
-    });
+    },
+  );
 
   registerProjectLifecycle(projects, ctx);
 }

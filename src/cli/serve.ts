@@ -20,7 +20,10 @@ const SHUTDOWN_GRACE_MS = 5000;
  * one process; `--role api` and `--role edge` split them so that the edge keeps serving apps
  * while the API/worker restarts or is upgraded. Resolves after a clean shutdown.
  */
-export async function serve(env: Record<string, string | undefined>, flags: Record<string, string | undefined>): Promise<void> {
+export async function serve(
+  env: Record<string, string | undefined>,
+  flags: Record<string, string | undefined>,
+): Promise<void> {
   const config = loadConfig(env, flags);
   const stops: (() => Promise<void> | void)[] = [];
   if (config.role === 'edge') {
@@ -44,7 +47,10 @@ async function serveApi(config: Config): Promise<(() => Promise<void> | void)[]>
   const deps = createDeps(config);
   const tokenFile = ensureAdminToken(config.dataDir, deps.tokens);
   await recoverInterrupted(deps.deploymentRepo, deps.logs, deps.docker, deps.log);
-  const edge = config.role === 'all' ? startEdge(config, deps.edge, deps.log, (json) => setMeta(deps.db, 'edge_stats', json)) : null;
+  const edge =
+    config.role === 'all'
+      ? startEdge(config, deps.edge, deps.log, (json) => setMeta(deps.db, 'edge_stats', json))
+      : null;
   const app = createApp(deps);
   app.listen({
     hostname: config.apiListen.hostname,
@@ -55,11 +61,20 @@ async function serveApi(config: Config): Promise<(() => Promise<void> | void)[]>
   const reconcile = startReconciler(deps);
   deps.worker.start();
   const api = formatListen({ hostname: config.apiListen.hostname, port: app.server!.port! });
-  deps.log.info('slipway started', { version: VERSION, role: config.role, api: `http://${api}`, data_dir: config.dataDir });
+  deps.log.info('slipway started', {
+    version: VERSION,
+    role: config.role,
+    api: `http://${api}`,
+    data_dir: config.dataDir,
+  });
   console.log(`Slipway ${VERSION}: API listening on http://${api}`);
-  if (edge) console.log(`Edge listening on http://${formatListen({ hostname: config.httpListen.hostname, port: edge.port })}`);
+  if (edge)
+    console.log(`Edge listening on http://${formatListen({ hostname: config.httpListen.hostname, port: edge.port })}`);
   if (tokenFile) console.log(`Admin token written to ${tokenFile} (mode 0600)`);
-  else console.log(`Data directory ${config.dataDir}; the first admin token is in ${adminTokenPath(config.dataDir)} if it was not moved`);
+  else
+    console.log(
+      `Data directory ${config.dataDir}; the first admin token is in ${adminTokenPath(config.dataDir)} if it was not moved`,
+    );
   return [
     () => deps.log.info('shutting down', { role: config.role }),
     () => clearInterval(reconcile),
@@ -87,7 +102,12 @@ function serveEdgeOnly(config: Config): (() => Promise<void> | void)[] {
   const log: Logger = createLogger(config.logLevel);
   const db = openDatabase(join(config.dataDir, 'slipway.db'));
   const edge: RunningEdge = startEdge(config, edgeRepo(db), log, (json) => setMeta(db, 'edge_stats', json));
-  log.info('slipway edge started', { version: VERSION, http: formatListen({ hostname: config.httpListen.hostname, port: edge.port }) });
-  console.log(`Slipway ${VERSION}: edge listening on http://${formatListen({ hostname: config.httpListen.hostname, port: edge.port })}`);
+  log.info('slipway edge started', {
+    version: VERSION,
+    http: formatListen({ hostname: config.httpListen.hostname, port: edge.port }),
+  });
+  console.log(
+    `Slipway ${VERSION}: edge listening on http://${formatListen({ hostname: config.httpListen.hostname, port: edge.port })}`,
+  );
   return [() => edge.stop(), () => void db.close()];
 }

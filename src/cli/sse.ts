@@ -21,7 +21,8 @@ export async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerat
       const line = buffer.slice(0, newline);
       buffer = buffer.slice(newline + (buffer.startsWith('\r\n', newline) ? 2 : 1));
       if (line === '') {
-        if (event.data.length > 0 || event.type) yield { event: event.type || 'message', data: event.data.join('\n'), id: event.id };
+        if (event.data.length > 0 || event.type)
+          yield { event: event.type || 'message', data: event.data.join('\n'), id: event.id };
         event = { type: '', data: [], id: event.id };
         continue;
       }

@@ -24,20 +24,34 @@ export function registerStatus(cli: Command, ctx: Ctx): void {
         client.list<Project>('/v1/projects'),
       ]);
       const latest = await Promise.all(
-        projects.slice(0, LATEST_FOR).map(async (p) => (await client.list<Deployment>(`/v1/projects/${seg(p.name)}/deployments`, {}, 1))[0] ?? null),
+        projects
+          .slice(0, LATEST_FOR)
+          .map(
+            async (p) => (await client.list<Deployment>(`/v1/projects/${seg(p.name)}/deployments`, {}, 1))[0] ?? null,
+          ),
       );
       if (opts.json) {
-        return printJson(io, { agent: client.url, health, token: me, projects: projects.map((p, i) => ({ ...p, latest_deployment: latest[i] ?? null })) });
+        return printJson(io, {
+          agent: client.url,
+          health,
+          token: me,
+          projects: projects.map((p, i) => ({ ...p, latest_deployment: latest[i] ?? null })),
+        });
       }
       const c = colorsFor(io);
-      const docker = health.docker.ok ? `Docker ${health.docker.version ?? '?'}` : c.red(`Docker unreachable: ${health.docker.error ?? 'no answer'}`);
+      const docker = health.docker.ok
+        ? `Docker ${health.docker.version ?? '?'}`
+        : c.red(`Docker unreachable: ${health.docker.error ?? 'no answer'}`);
       out(
         io,
         keyValues(
           [
             ['agent', `${client.url} (token from ${client.credentials.source})`],
             ['version', `${health.version}, up ${formatDuration(health.uptime_seconds * 1000)}`],
-            ['health', `${state(health.status, c)} (database ${health.database.ok ? 'ok' : c.red('failing')}, ${docker})`],
+            [
+              'health',
+              `${state(health.status, c)} (database ${health.database.ok ? 'ok' : c.red('failing')}, ${docker})`,
+            ],
             ['token', `${me.name} (${me.scope}, ${me.projects ? me.projects.join(', ') : 'all projects'})`],
           ],
           c,
@@ -46,9 +60,19 @@ export function registerStatus(cli: Command, ctx: Ctx): void {
       out(io, '');
       const rows = projects.map((p, i) => {
         const d = latest[i];
-        const last = d ? `#${d.number} ${state(d.status, c)} ${ago(d.created_at, io.now())}` : d === null ? 'never deployed' : '-';
+        const last = d
+          ? `#${d.number} ${state(d.status, c)} ${ago(d.created_at, io.now())}`
+          : d === null
+            ? 'never deployed'
+            : '-';
         return [p.name, p.hostname, state(p.desired_state, c), String(p.instances), last];
       });
-      printTable(io, c, ['project', 'hostname', 'state', 'instances', 'latest deployment'], rows, 'No projects yet: deploy a directory with `slipway deploy`');
+      printTable(
+        io,
+        c,
+        ['project', 'hostname', 'state', 'instances', 'latest deployment'],
+        rows,
+        'No projects yet: deploy a directory with `slipway deploy`',
+      );
     });
 }

@@ -40,23 +40,39 @@ export function registerTokens(cli: Command, ctx: Ctx): void {
     ['dataDir', 'logLevel'],
   ).action(async (opts: CreateTokenOptions & { local?: boolean; dataDir?: string }) => {
     checkTokenOptions(opts);
-    if (opts.local || opts.dataDir !== undefined || !hasCredentials(io)) return createTokenLocally(io.env, settingFlags(opts), opts, io);
+    if (opts.local || opts.dataDir !== undefined || !hasCredentials(io))
+      return createTokenLocally(io.env, settingFlags(opts), opts, io);
     const minted = await ctx.client().json<Token & { token: string }>('POST', '/v1/tokens', {
       body: { name: opts.name, scope: opts.scope, projects: opts.project ?? null, expires_at: opts.expiresAt ?? null },
     });
     announce(io, minted);
   });
 
-  tokens.command('list').alias('ls').description('List the tokens (never their secrets)').option('--json', 'print JSON')
+  tokens
+    .command('list')
+    .alias('ls')
+    .description('List the tokens (never their secrets)')
+    .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
       const list = await ctx.client().list<Token>('/v1/tokens');
       if (opts.json) return printJson(io, list);
       const c = colorsFor(io);
-      const rows = list.map((t) => [t.id, t.name, t.scope, t.projects ? t.projects.join(',') : 'all', t.hint, ago(t.last_used_at, io.now()), tokenState(t, io.now(), c)]);
+      const rows = list.map((t) => [
+        t.id,
+        t.name,
+        t.scope,
+        t.projects ? t.projects.join(',') : 'all',
+        t.hint,
+        ago(t.last_used_at, io.now()),
+        tokenState(t, io.now(), c),
+      ]);
       printTable(io, c, ['id', 'name', 'scope', 'projects', 'hint', 'last used', 'state'], rows, 'No tokens');
     });
 
-  tokens.command('revoke').description('Revoke a token; it stops working on the next request').argument('<id>', 'tok_…')
+  tokens
+    .command('revoke')
+    .description('Revoke a token; it stops working on the next request')
+    .argument('<id>', 'tok_…')
     .action(async (id: string) => {
       const t = await ctx.client().json<Token>('DELETE', `/v1/tokens/${seg(id)}`);
       out(io, `Revoked token ${t.id} "${t.name}"`);
@@ -90,18 +106,31 @@ function checkTokenOptions(opts: CreateTokenOptions): void {
 
 /** The summary on stderr, the secret alone on stdout (so `$(slipway tokens create …)` captures just it). */
 function announce(io: Io, t: Token & { token: string }): void {
-  note(io, `Created token ${t.id} "${t.name}" with scope ${t.scope}${t.projects ? ` for ${t.projects.join(', ')}` : ''}. It is shown once:`);
+  note(
+    io,
+    `Created token ${t.id} "${t.name}" with scope ${t.scope}${t.projects ? ` for ${t.projects.join(', ')}` : ''}. It is shown once:`,
+  );
   out(io, t.token);
 }
 
 /** Mints a token directly in the data directory's database, for bootstrap and recovery. */
-export function createTokenLocally(env: Env, flags: Record<string, string | undefined>, opts: CreateTokenOptions, io: Io): void {
+export function createTokenLocally(
+  env: Env,
+  flags: Record<string, string | undefined>,
+  opts: CreateTokenOptions,
+  io: Io,
+): void {
   checkTokenOptions(opts);
   const deps = createDeps(loadConfig(env, flags));
   try {
     const minted = deps.tokens.mint(
       { tokenId: null, tokenName: 'slipway tokens create (local)', requestId: null, clientIp: null },
-      { name: opts.name, scope: opts.scope as Scope, projects: opts.project ?? null, expires_at: opts.expiresAt ?? null },
+      {
+        name: opts.name,
+        scope: opts.scope as Scope,
+        projects: opts.project ?? null,
+        expires_at: opts.expiresAt ?? null,
+      },
     );
     announce(io, { ...minted, projects: minted.projects ?? null } as Token & { token: string });
   } finally {

@@ -43,10 +43,23 @@ export async function dumpDatabase(docker: Docker, agentId: string, project: str
  */
 export async function restoreDatabase(docker: Docker, agentId: string, project: string, dump: Readable): Promise<void> {
   const { id, user, database } = await runningDatabase(docker, agentId, project, 'restore');
-  const cmd = ['pg_restore', '--clean', '--if-exists', '--no-owner', '--no-privileges', '--single-transaction', '--exit-on-error'];
-  const result = await runCommand(docker, id, [...cmd, '--no-password', '-U', user, '-d', database], { user: 'postgres', input: dump });
+  const cmd = [
+    'pg_restore',
+    '--clean',
+    '--if-exists',
+    '--no-owner',
+    '--no-privileges',
+    '--single-transaction',
+    '--exit-on-error',
+  ];
+  const result = await runCommand(docker, id, [...cmd, '--no-password', '-U', user, '-d', database], {
+    user: 'postgres',
+    input: dump,
+  });
   if (result.exitCode !== 0) {
-    throw new BadRequestError(`Cannot restore the database of "${project}": ${result.stderr || `pg_restore exited with code ${result.exitCode}`}`);
+    throw new BadRequestError(
+      `Cannot restore the database of "${project}": ${result.stderr || `pg_restore exited with code ${result.exitCode}`}`,
+    );
   }
 }
 
@@ -57,15 +70,29 @@ const LOCK_WAIT = '60s';
  * Docker keeps draining an exec whose client left, so an abandoned pg_dump would run to the end,
  * holding its snapshot all along; ending its server session makes it exit at once.
  */
-async function terminateSession(docker: Docker, containerId: string, user: string, database: string, session: string): Promise<void> {
+async function terminateSession(
+  docker: Docker,
+  containerId: string,
+  user: string,
+  database: string,
+  session: string,
+): Promise<void> {
   const sql = `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '${session}'`;
-  await runCommand(docker, containerId, ['psql', '-X', '-q', '-U', user, '-d', database, '-c', sql], { user: 'postgres' }).catch(() => {});
+  await runCommand(docker, containerId, ['psql', '-X', '-q', '-U', user, '-d', database, '-c', sql], {
+    user: 'postgres',
+  }).catch(() => {});
 }
 
-async function runningDatabase(docker: Docker, agentId: string, project: string, action: string): Promise<{ id: string; user: string; database: string }> {
+async function runningDatabase(
+  docker: Docker,
+  agentId: string,
+  project: string,
+  action: string,
+): Promise<{ id: string; user: string; database: string }> {
   const container = await findDatabaseContainer(docker, agentId, project);
   if (!container) throw new NotFoundError(`Project "${project}" has no database`);
-  if (container.State !== 'running') throw new ConflictError(`Cannot ${action} the database of "${project}": it is not running`);
+  if (container.State !== 'running')
+    throw new ConflictError(`Cannot ${action} the database of "${project}": it is not running`);
   const fallback = databaseIdentity(project);
   return {
     id: container.Id,

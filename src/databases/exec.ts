@@ -59,7 +59,12 @@ export async function runCommand(
  * with 0; otherwise the stream fails with an ExecFailedError carrying stderr. Nothing is buffered
  * beyond the stream's high-water mark: a slow reader slows the command down.
  */
-export async function streamCommand(docker: Docker, containerId: string, cmd: string[], opts: ExecOptions = {}): Promise<ExecOutput> {
+export async function streamCommand(
+  docker: Docker,
+  containerId: string,
+  cmd: string[],
+  opts: ExecOptions = {},
+): Promise<ExecOutput> {
   const { output } = await startCommand(docker, containerId, cmd, opts, true);
   return output;
 }

@@ -11,13 +11,21 @@ import {
 } from './spec.ts';
 
 /** This agent's database container of a project, if there is one. */
-export async function findDatabaseContainer(docker: Docker, agentId: string, project: string): Promise<Docker.ContainerInfo | null> {
+export async function findDatabaseContainer(
+  docker: Docker,
+  agentId: string,
+  project: string,
+): Promise<Docker.ContainerInfo | null> {
   const found = await docker.listContainers({ all: true, filters: databaseFilters(agentId, project) });
   return found[0] ?? null;
 }
 
 /** This agent's database volume of a project, if there is one. */
-export async function findDatabaseVolume(docker: Docker, agentId: string, project: string): Promise<Docker.VolumeInspectInfo | null> {
+export async function findDatabaseVolume(
+  docker: Docker,
+  agentId: string,
+  project: string,
+): Promise<Docker.VolumeInspectInfo | null> {
   const { Volumes: volumes } = await docker.listVolumes({ filters: databaseFilters(agentId, project) });
   return (volumes ?? []).find((v) => v.Name === databaseVolumeName(project)) ?? null;
 }
@@ -28,7 +36,10 @@ export async function findDatabaseVolume(docker: Docker, agentId: string, projec
  * local socket), so they are null unless it accepts connections.
  */
 export async function inspectDatabase(docker: Docker, agentId: string, project: string): Promise<DatabaseInfo | null> {
-  const [container, volume] = await Promise.all([findDatabaseContainer(docker, agentId, project), findDatabaseVolume(docker, agentId, project)]);
+  const [container, volume] = await Promise.all([
+    findDatabaseContainer(docker, agentId, project),
+    findDatabaseVolume(docker, agentId, project),
+  ]);
   if (!container && !volume) return null;
   const labels = container?.Labels ?? volume?.Labels ?? {};
   const fallback = databaseIdentity(project);
@@ -45,7 +56,8 @@ export async function inspectDatabase(docker: Docker, agentId: string, project: 
   };
   if (!container) return info;
   if (container.State !== 'running' && container.State !== 'restarting') return { ...info, status: 'stopped' };
-  const stats = container.State === 'running' ? await serverStats(docker, container.Id, info.user, info.database) : null;
+  const stats =
+    container.State === 'running' ? await serverStats(docker, container.Id, info.user, info.database) : null;
   const status: DatabaseStatus = stats ? 'running' : 'starting';
   return { ...info, status, version: stats?.version ?? null, sizeBytes: stats?.sizeBytes ?? null };
 }
@@ -57,12 +69,22 @@ export function databaseUrl(info: Pick<DatabaseInfo, 'user' | 'host' | 'port' | 
 }
 
 /** The server's version (e.g. `15.18 (Debian 15.18-0+deb12u1)`) and the database's size on disk. */
-async function serverStats(docker: Docker, containerId: string, user: string, database: string): Promise<{ version: string; sizeBytes: number } | null> {
+async function serverStats(
+  docker: Docker,
+  containerId: string,
+  user: string,
+  database: string,
+): Promise<{ version: string; sizeBytes: number } | null> {
   const sql = "SELECT current_setting('server_version'), pg_database_size(current_database())";
-  const result = await runCommand(docker, containerId, ['psql', '-X', '-q', '-A', '-t', '-F', '\t', '-U', user, '-d', database, '-c', sql], {
-    user: 'postgres',
-    env: ['PGCONNECT_TIMEOUT=5'],
-  }).catch(() => null);
+  const result = await runCommand(
+    docker,
+    containerId,
+    ['psql', '-X', '-q', '-A', '-t', '-F', '\t', '-U', user, '-d', database, '-c', sql],
+    {
+      user: 'postgres',
+      env: ['PGCONNECT_TIMEOUT=5'],
+    },
+  ).catch(() => null);
   const [version, size] = result?.exitCode === 0 ? result.stdout.trim().split('\t') : [];
   if (!version || !size || !/^\d+$/.test(size)) return null;
   return { version, sizeBytes: Number(size) };

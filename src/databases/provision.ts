@@ -32,7 +32,11 @@ export interface ProvisionOptions {
  * reused, and its role gets `spec.password`. On failure, timeout or abort nothing is left behind
  * except such a pre-existing volume. Throws ConflictError if the project already has a container.
  */
-export async function provisionDatabase(docker: Docker, spec: DatabaseSpec, opts: ProvisionOptions): Promise<DatabaseInfo> {
+export async function provisionDatabase(
+  docker: Docker,
+  spec: DatabaseSpec,
+  opts: ProvisionOptions,
+): Promise<DatabaseInfo> {
   const signal = AbortSignal.any([opts.signal ?? new AbortController().signal, AbortSignal.timeout(opts.timeoutMs)]);
   const name = databaseContainerName(spec.project);
   if (await exists(docker.getContainer(name).inspect())) {
@@ -51,12 +55,21 @@ export async function provisionDatabase(docker: Docker, spec: DatabaseSpec, opts
   } catch (err) {
     const logs = container ? await lastLogLines(docker, container.id) : [];
     await container?.remove({ force: true, v: false }).catch(() => {});
-    if (!reused) await docker.getVolume(databaseVolumeName(spec.project)).remove().catch(() => {});
+    if (!reused)
+      await docker
+        .getVolume(databaseVolumeName(spec.project))
+        .remove()
+        .catch(() => {});
     if ((err as { statusCode?: number }).statusCode === 409) {
       throw new ConflictError(`Cannot provision a database for "${spec.project}": ${(err as Error).message}`);
     }
-    const reason = signal.aborted && !opts.signal?.aborted ? `it was not ready within ${opts.timeoutMs / 1000} s` : (err as Error).message;
-    throw new Error(`Cannot provision a database for "${spec.project}": ${reason}${logs.length ? `\n${logs.join('\n')}` : ''}`);
+    const reason =
+      signal.aborted && !opts.signal?.aborted
+        ? `it was not ready within ${opts.timeoutMs / 1000} s`
+        : (err as Error).message;
+    throw new Error(
+      `Cannot provision a database for "${spec.project}": ${reason}${logs.length ? `\n${logs.join('\n')}` : ''}`,
+    );
   }
   const info = await inspectDatabase(docker, spec.agentId, spec.project);
   if (!info) throw new Error(`The database of "${spec.project}" vanished right after it started`);
@@ -75,7 +88,9 @@ async function ensureVolume(docker: Docker, spec: DatabaseSpec): Promise<boolean
     });
   if (volume) {
     if (volume.Labels?.['slipway.agent'] !== spec.agentId || volume.Labels?.['slipway.role'] !== 'database') {
-      throw new ConflictError(`Cannot provision a database for "${spec.project}": a volume named ${name} exists and is not this agent's`);
+      throw new ConflictError(
+        `Cannot provision a database for "${spec.project}": a volume named ${name} exists and is not this agent's`,
+      );
     }
     return true;
   }
@@ -123,7 +138,9 @@ async function verifyLogin(docker: Docker, containerId: string, spec: DatabaseSp
     { env: [`PGPASSWORD=${spec.password}`, 'PGCONNECT_TIMEOUT=5'], user: 'postgres' },
   );
   if (result.exitCode !== 0 || result.stdout.trim() !== '1') {
-    throw new Error(`logging in with the password failed: ${result.stderr || `psql exited with code ${result.exitCode}`}`);
+    throw new Error(
+      `logging in with the password failed: ${result.stderr || `psql exited with code ${result.exitCode}`}`,
+    );
   }
 }
 

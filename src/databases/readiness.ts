@@ -10,7 +10,12 @@ const POLL_MS = 250;
  * the socket: while the official entrypoint initialises the cluster, its temporary server listens
  * on the socket only. Fails early when the container stops or restarts (a crash loop).
  */
-export async function waitUntilReady(docker: Docker, containerId: string, project: string, signal: AbortSignal): Promise<void> {
+export async function waitUntilReady(
+  docker: Docker,
+  containerId: string,
+  project: string,
+  signal: AbortSignal,
+): Promise<void> {
   const { user, database } = databaseIdentity(project);
   const probe = ['pg_isready', '-q', '-h', '127.0.0.1', '-p', String(DATABASE_PORT), '-U', user, '-d', database];
   for (;;) {
@@ -20,7 +25,10 @@ export async function waitUntilReady(docker: Docker, containerId: string, projec
       throw new Error(`the container stopped (exit code ${info.State.ExitCode}) before it accepted connections`);
     }
     // A container that stopped in between refuses the exec (409); the next round says why.
-    const result = await runCommand(docker, containerId, probe, { user: 'postgres', env: ['PGCONNECT_TIMEOUT=2'] }).catch((err: { statusCode?: number }) => {
+    const result = await runCommand(docker, containerId, probe, {
+      user: 'postgres',
+      env: ['PGCONNECT_TIMEOUT=2'],
+    }).catch((err: { statusCode?: number }) => {
       if (err.statusCode === 409) return null;
       throw err;
     });
@@ -33,13 +41,23 @@ export async function waitUntilReady(docker: Docker, containerId: string, projec
  * Sets the project role's password through the container's local socket (trusted, as in the
  * official image). The statement goes in on stdin, so the password is in no command line.
  */
-export async function setPassword(docker: Docker, containerId: string, project: string, password: string): Promise<void> {
+export async function setPassword(
+  docker: Docker,
+  containerId: string,
+  project: string,
+  password: string,
+): Promise<void> {
   const { user, database } = databaseIdentity(project);
   const sql = `ALTER ROLE ${quoteIdent(user)} WITH PASSWORD ${quoteLiteral(password)};\n`;
-  const result = await runCommand(docker, containerId, ['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-U', user, '-d', database], {
-    user: 'postgres',
-    input: Readable.from([sql]),
-  });
+  const result = await runCommand(
+    docker,
+    containerId,
+    ['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-U', user, '-d', database],
+    {
+      user: 'postgres',
+      input: Readable.from([sql]),
+    },
+  );
   // Not psql's stderr: a statement error quotes the statement, password included.
   if (result.exitCode !== 0) throw new Error(`setting the password failed (psql exited with code ${result.exitCode})`);
 }

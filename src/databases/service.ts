@@ -54,7 +54,9 @@ export function databaseService(d: DatabaseServiceDeps) {
 
   const project = (name: string): ProjectRow => findProject(d.projects, name);
 
-  async function current(name: string): Promise<{ p: ProjectRow; row: NonNullable<ReturnType<DatabaseRepo['find']>>; info: DatabaseInfo | null }> {
+  async function current(
+    name: string,
+  ): Promise<{ p: ProjectRow; row: NonNullable<ReturnType<DatabaseRepo['find']>>; info: DatabaseInfo | null }> {
     const p = project(name);
     const row = d.databases.find(p.id);
     if (!row) throw new NotFoundError(`Project "${name}" has no database`);
@@ -62,7 +64,11 @@ export function databaseService(d: DatabaseServiceDeps) {
   }
 
   function view(row: { image: string; created_at: string }, info: DatabaseInfo | null, name: string): DatabaseView {
-    const identity = { host: info?.host ?? databaseContainerName(name), port: DATABASE_PORT as typeof DATABASE_PORT, ...databaseIdentity(name) };
+    const identity = {
+      host: info?.host ?? databaseContainerName(name),
+      port: DATABASE_PORT as typeof DATABASE_PORT,
+      ...databaseIdentity(name),
+    };
     return {
       status: info?.status ?? 'missing',
       image: row.image,
@@ -81,11 +87,26 @@ export function databaseService(d: DatabaseServiceDeps) {
       if (d.databases.find(p.id)) throw new ConflictError(`Cannot create a database for "${name}": it already has one`);
       const password = randomBytes(24).toString('base64url');
       const network = await ensureProjectNetwork(d.docker, name);
-      const info = await provisionDatabase(d.docker, { agentId: d.agentId, project: name, image: d.image, network, password }, { timeoutMs: PROVISION_TIMEOUT_MS });
-      const row = { project_id: p.id, image: d.image, password: d.box.seal(password, context(p.id)), created_at: nowIso() };
+      const info = await provisionDatabase(
+        d.docker,
+        { agentId: d.agentId, project: name, image: d.image, network, password },
+        { timeoutMs: PROVISION_TIMEOUT_MS },
+      );
+      const row = {
+        project_id: p.id,
+        image: d.image,
+        password: d.box.seal(password, context(p.id)),
+        created_at: nowIso(),
+      };
       d.db.transaction(() => {
         d.databases.insert(row);
-        d.activity.record(actor, { action: 'database.create', targetType: 'database', target: name, project: name, changes: { image: d.image } });
+        d.activity.record(actor, {
+          action: 'database.create',
+          targetType: 'database',
+          target: name,
+          project: name,
+          changes: { image: d.image },
+        });
       })();
       d.env.update(actor, name, { DATABASE_URL: databaseUrl(info, password) }, 'database');
       return { database: view(row, info, name), deployment: d.redeploy(actor, name) };
@@ -116,9 +137,10 @@ export function databaseService(d: DatabaseServiceDeps) {
       const p = project(name);
       if (!d.databases.find(p.id)) throw new NotFoundError(`Project "${name}" has no database`);
       if (confirm !== name) {
-        throw new ValidationError(`Deleting the database of "${name}" destroys its data: repeat the project name as ?confirm=${name}`, [
-          { path: '/confirm', message: `Expected "${name}"` },
-        ]);
+        throw new ValidationError(
+          `Deleting the database of "${name}" destroys its data: repeat the project name as ?confirm=${name}`,
+          [{ path: '/confirm', message: `Expected "${name}"` }],
+        );
       }
       await dropDatabase(d.docker, d.agentId, name);
       d.db.transaction(() => {

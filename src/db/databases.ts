@@ -10,7 +10,9 @@ export interface DatabaseRow {
 
 /** Statements on the databases table, prepared once. */
 export function databaseRepo(db: Db) {
-  const insert = db.prepare('INSERT INTO databases (project_id, image, password, created_at) VALUES (@project_id, @image, @password, @created_at)');
+  const insert = db.prepare(
+    'INSERT INTO databases (project_id, image, password, created_at) VALUES (@project_id, @image, @password, @created_at)',
+  );
   const find = db.prepare('SELECT * FROM databases WHERE project_id = ?');
   const remove = db.prepare('DELETE FROM databases WHERE project_id = ?');
   return {

@@ -10,10 +10,13 @@ export interface LogRow {
 /** Statements on deployment_logs, prepared once. */
 export function deploymentLogRepo(db: Db) {
   const insert = db.prepare('INSERT INTO deployment_logs (deployment_id, seq, at, line) VALUES (?, ?, ?, ?)');
-  const after = db.prepare('SELECT seq, at, line FROM deployment_logs WHERE deployment_id = ? AND seq > ? ORDER BY seq LIMIT ?');
+  const after = db.prepare(
+    'SELECT seq, at, line FROM deployment_logs WHERE deployment_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+  );
   const last = db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM deployment_logs WHERE deployment_id = ?');
   return {
-    append: (deploymentId: string, seq: number, at: string, line: string) => void insert.run(deploymentId, seq, at, line),
+    append: (deploymentId: string, seq: number, at: string, line: string) =>
+      void insert.run(deploymentId, seq, at, line),
     /** Lines with a sequence number above `seq`, oldest first. */
     after: (deploymentId: string, seq: number, limit: number) => after.all(deploymentId, seq, limit) as LogRow[],
     lastSeq: (deploymentId: string) => (last.get(deploymentId) as { seq: number }).seq,

@@ -1,7 +1,15 @@
 import type { Db } from './open.ts';
 
 /** Every status a deployment can be in. */
-export const DEPLOYMENT_STATUSES = ['queued', 'building', 'deploying', 'live', 'failed', 'canceled', 'replaced'] as const;
+export const DEPLOYMENT_STATUSES = [
+  'queued',
+  'building',
+  'deploying',
+  'live',
+  'failed',
+  'canceled',
+  'replaced',
+] as const;
 /** One of DEPLOYMENT_STATUSES. */
 export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
 /** Statuses after which nothing more happens to a deployment's log. */
@@ -61,7 +69,9 @@ export function deploymentRepo(db: Db) {
     `SELECT * FROM deployments WHERE project_id = @project_id AND number < @before
        AND (@status IS NULL OR status = @status) ORDER BY number DESC LIMIT @limit`,
   );
-  const withStatus = db.prepare('SELECT * FROM deployments WHERE status IN (SELECT value FROM json_each(?)) ORDER BY created_at, id');
+  const withStatus = db.prepare(
+    'SELECT * FROM deployments WHERE status IN (SELECT value FROM json_each(?)) ORDER BY created_at, id',
+  );
   const queuedOf = db.prepare("SELECT * FROM deployments WHERE project_id = ? AND status = 'queued' AND id <> ?");
   const nextRunnable = db.prepare(
     `SELECT d.* FROM deployments d WHERE d.status = 'queued'
@@ -73,24 +83,35 @@ export function deploymentRepo(db: Db) {
     `SELECT * FROM deployments WHERE project_id = ? AND source_path IS NOT NULL ORDER BY number DESC`,
   );
   const byStatus = db.prepare('SELECT status, count(*) AS n FROM deployments GROUP BY status');
-  const durations = db.prepare('SELECT build_duration_ms AS ms FROM deployments WHERE build_duration_ms IS NOT NULL ORDER BY number DESC LIMIT 10000');
+  const durations = db.prepare(
+    'SELECT build_duration_ms AS ms FROM deployments WHERE build_duration_ms IS NOT NULL ORDER BY number DESC LIMIT 10000',
+  );
   // Updates touch a handful of column sets; each shape is prepared once and reused.
   const updates = new Map<string, ReturnType<Db['prepare']>>();
   return {
     /** Inserts with the next per-project number and returns the stored row. */
-    insert: (row: Omit<DeploymentRow, 'number' | 'updated_at' | 'build_duration_ms' | 'failure_reason' | 'started_at' | 'finished_at' | 'env_snapshot'> & { env_snapshot?: string | null }) =>
-      insert.get({ env_snapshot: null, ...row }) as DeploymentRow,
+    insert: (
+      row: Omit<
+        DeploymentRow,
+        'number' | 'updated_at' | 'build_duration_ms' | 'failure_reason' | 'started_at' | 'finished_at' | 'env_snapshot'
+      > & { env_snapshot?: string | null },
+    ) => insert.get({ env_snapshot: null, ...row }) as DeploymentRow,
     find: (projectId: string, id: string) => byId.get(id, projectId) as DeploymentRow | undefined,
     findAny: (id: string) => anyById.get(id) as DeploymentRow | undefined,
     findByKey: (projectId: string, key: string) => byKey.get(projectId, key) as DeploymentRow | undefined,
     /** Newest first, before number `before`. */
-    list: (q: { project_id: string; before: number; status: string | null; limit: number }) => list.all(q) as DeploymentRow[],
+    list: (q: { project_id: string; before: number; status: string | null; limit: number }) =>
+      list.all(q) as DeploymentRow[],
     withStatus: (statuses: readonly DeploymentStatus[]) => withStatus.all(JSON.stringify(statuses)) as DeploymentRow[],
     queuedOf: (projectId: string, exceptId: string) => queuedOf.all(projectId, exceptId) as DeploymentRow[],
     /** The oldest queued deployment whose project has nothing running and is not in `busy`. */
     nextRunnable: (busy: string[]) => nextRunnable.get({ busy: JSON.stringify(busy) }) as DeploymentRow | undefined,
     /** How many deployments are in each status. */
-    countByStatus: () => Object.fromEntries((byStatus.all() as { status: string; n: number }[]).map((r) => [r.status, r.n])) as Record<string, number>,
+    countByStatus: () =>
+      Object.fromEntries((byStatus.all() as { status: string; n: number }[]).map((r) => [r.status, r.n])) as Record<
+        string,
+        number
+      >,
     /** Build durations of the most recent 10,000 builds, ms. */
     buildDurations: () => (durations.all() as { ms: number }[]).map((r) => r.ms),
     /** Deployments of a project that still keep their source, newest first. */
@@ -106,7 +127,14 @@ export function deploymentRepo(db: Db) {
         stmt = db.prepare(`UPDATE deployments SET ${sets} WHERE id = @id${guard}`);
         updates.set(shape, stmt);
       }
-      return stmt.run({ ...pick(patch, keys), id, updated_at: new Date().toISOString(), from: from ? JSON.stringify(from) : null }).changes > 0;
+      return (
+        stmt.run({
+          ...pick(patch, keys),
+          id,
+          updated_at: new Date().toISOString(),
+          from: from ? JSON.stringify(from) : null,
+        }).changes > 0
+      );
     },
   };
 }

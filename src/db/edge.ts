@@ -29,7 +29,12 @@ export function edgeRepo(db: Db) {
     /** Sets a project's targets and bumps the version the edge polls; returns that version. */
     setRoute(route: { project: string; deployment_id: string | null; hostnames: string[]; targets: string[] }): number {
       return db.transaction(() => {
-        upsert.run({ ...route, hostnames: JSON.stringify(route.hostnames), targets: JSON.stringify(route.targets), updated_at: new Date().toISOString() });
+        upsert.run({
+          ...route,
+          hostnames: JSON.stringify(route.hostnames),
+          targets: JSON.stringify(route.targets),
+          updated_at: new Date().toISOString(),
+        });
         return (bump.get() as { value: number }).value;
       })();
     },

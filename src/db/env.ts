@@ -21,7 +21,8 @@ export function envRepo(db: Db) {
   const clear = db.prepare('DELETE FROM env_vars WHERE project_id = ?');
   return {
     list: (projectId: string) => all.all(projectId) as EnvRow[],
-    set: (row: { project_id: string; key: string; value: string; managed_by: string | null; at: string }) => void upsert.run(row),
+    set: (row: { project_id: string; key: string; value: string; managed_by: string | null; at: string }) =>
+      void upsert.run(row),
     remove: (projectId: string, key: string) => remove.run(projectId, key).changes > 0,
     clear: (projectId: string) => void clear.run(projectId),
   };

@@ -17,7 +17,10 @@ export interface ProjectRow {
 }
 
 /** The settings a user may change. */
-export type ProjectSettings = Pick<ProjectRow, 'port' | 'health_check_path' | 'instances' | 'memory_mb' | 'cpus' | 'dockerfile' | 'deploy_timeout'>;
+export type ProjectSettings = Pick<
+  ProjectRow,
+  'port' | 'health_check_path' | 'instances' | 'memory_mb' | 'cpus' | 'dockerfile' | 'deploy_timeout'
+>;
 
 /** Statements on the projects table, prepared once. */
 export function projectRepo(db: Db) {

@@ -47,7 +47,11 @@ export function deploymentService(d: DeploymentServiceDeps) {
       const created = d.deployments.insert(row);
       const older = d.deployments.queuedOf(row.project_id, created.id);
       for (const o of older) {
-        d.deployments.update(o.id, { status: 'canceled', failure_reason: `Superseded by deployment #${created.number}`, finished_at: nowIso() }, ['queued']);
+        d.deployments.update(
+          o.id,
+          { status: 'canceled', failure_reason: `Superseded by deployment #${created.number}`, finished_at: nowIso() },
+          ['queued'],
+        );
       }
       d.activity.record(actor, {
         action,
@@ -59,7 +63,8 @@ export function deploymentService(d: DeploymentServiceDeps) {
       return { inserted: created, superseded: older };
     })();
     // Their logs say why they ended, and appending wakes whoever follows them.
-    for (const o of superseded) d.logs.append(o.id, `Deployment canceled: superseded by deployment #${inserted.number}`);
+    for (const o of superseded)
+      d.logs.append(o.id, `Deployment canceled: superseded by deployment #${inserted.number}`);
     d.logs.append(inserted.id, `Deployment #${inserted.number} queued (${inserted.trigger})`);
     d.worker.kick();
     return inserted;
@@ -67,7 +72,12 @@ export function deploymentService(d: DeploymentServiceDeps) {
 
   return {
     /** Receives and normalises an upload, then queues it; replays an Idempotency-Key. */
-    async upload(actor: Actor, projectName: string, request: Request, idempotencyKey: string | null): Promise<{ deployment: DeploymentView; replayed: boolean }> {
+    async upload(
+      actor: Actor,
+      projectName: string,
+      request: Request,
+      idempotencyKey: string | null,
+    ): Promise<{ deployment: DeploymentView; replayed: boolean }> {
       const p = project(projectName);
       const existing = idempotencyKey ? d.deployments.findByKey(p.id, idempotencyKey) : undefined;
       if (existing) return { deployment: toDeploymentView(existing), replayed: true };
@@ -116,8 +126,18 @@ export function deploymentService(d: DeploymentServiceDeps) {
       const row = find(projectName, id);
       if (row.status === 'queued') {
         const changed = d.db.transaction(() => {
-          const ok = d.deployments.update(id, { status: 'canceled', failure_reason: 'Canceled by request', finished_at: nowIso() }, ['queued']);
-          if (ok) d.activity.record(actor, { action: 'deployment.cancel', targetType: 'deployment', target: id, project: row.project });
+          const ok = d.deployments.update(
+            id,
+            { status: 'canceled', failure_reason: 'Canceled by request', finished_at: nowIso() },
+            ['queued'],
+          );
+          if (ok)
+            d.activity.record(actor, {
+              action: 'deployment.cancel',
+              targetType: 'deployment',
+              target: id,
+              project: row.project,
+            });
           return ok;
         })();
         if (changed) {
@@ -125,7 +145,12 @@ export function deploymentService(d: DeploymentServiceDeps) {
           return toDeploymentView(d.deployments.findAny(id)!);
         }
       } else if (row.status === 'building' || row.status === 'deploying') {
-        d.activity.record(actor, { action: 'deployment.cancel', targetType: 'deployment', target: id, project: row.project });
+        d.activity.record(actor, {
+          action: 'deployment.cancel',
+          targetType: 'deployment',
+          target: id,
+          project: row.project,
+        });
         d.worker.cancel(id);
         return toDeploymentView(d.deployments.findAny(id)!);
       }
@@ -143,12 +168,15 @@ export function deploymentService(d: DeploymentServiceDeps) {
         ? find(projectName, targetId)
         : d.deployments.list({ project_id: p.id, before: Number.MAX_SAFE_INTEGER, status: 'replaced', limit: 1 })[0];
       if (!target) throw new ConflictError(`Cannot roll back "${projectName}": no earlier release has been live`);
-      if (target.status === 'live') throw new ConflictError(`Cannot roll back to deployment #${target.number}: it is live now`);
+      if (target.status === 'live')
+        throw new ConflictError(`Cannot roll back to deployment #${target.number}: it is live now`);
       if (target.status !== 'replaced' || !target.image_tag) {
         throw new ConflictError(`Cannot roll back to deployment #${target.number}: it never went live`);
       }
       if (!(await d.imageExists(target.image_tag))) {
-        throw new ConflictError(`Cannot roll back to deployment #${target.number}: its image was pruned (SLIPWAY_RELEASE_RETENTION)`);
+        throw new ConflictError(
+          `Cannot roll back to deployment #${target.number}: its image was pruned (SLIPWAY_RELEASE_RETENTION)`,
+        );
       }
       const created = enqueue(
         actor,
@@ -205,9 +233,23 @@ export function deploymentService(d: DeploymentServiceDeps) {
     retry(actor: Actor, projectName: string, id: string): DeploymentView {
       const row = find(projectName, id);
       if (!row.source_path) {
-        throw new ConflictError(`Cannot retry deployment #${row.number}: its source is no longer kept (SLIPWAY_SOURCE_RETENTION)`);
+        throw new ConflictError(
+          `Cannot retry deployment #${row.number}: its source is no longer kept (SLIPWAY_SOURCE_RETENTION)`,
+        );
       }
-      const created = enqueue(actor, { ...copySource(row), id: newId('dep'), status: 'queued', trigger: 'retry', retry_of: row.id, created_by: actor.tokenId, created_at: nowIso() }, 'deployment.retry');
+      const created = enqueue(
+        actor,
+        {
+          ...copySource(row),
+          id: newId('dep'),
+          status: 'queued',
+          trigger: 'retry',
+          retry_of: row.id,
+          created_by: actor.tokenId,
+          created_at: nowIso(),
+        },
+        'deployment.retry',
+      );
       return toDeploymentView(created);
     },
   };
@@ -221,26 +263,30 @@ export function deploymentService(d: DeploymentServiceDeps) {
     idempotencyKey: string | null,
   ): DeploymentRow {
     try {
-      return enqueue(actor, {
-        id,
-        project_id: p.id,
-        project: p.name,
-        status: 'queued',
-        trigger: 'upload',
-        retry_of: null,
-        rollback_of: null,
-        idempotency_key: idempotencyKey,
-        source_sha256: upload.sha256,
-        source_bytes: upload.bytes,
-        source_format: upload.format,
-        source_path: sourcePath,
-        stack: null,
-        image_id: null,
-        image_tag: null,
-        exposed_port: null,
-        created_by: actor.tokenId,
-        created_at: nowIso(),
-      }, 'deployment.create');
+      return enqueue(
+        actor,
+        {
+          id,
+          project_id: p.id,
+          project: p.name,
+          status: 'queued',
+          trigger: 'upload',
+          retry_of: null,
+          rollback_of: null,
+          idempotency_key: idempotencyKey,
+          source_sha256: upload.sha256,
+          source_bytes: upload.bytes,
+          source_format: upload.format,
+          source_path: sourcePath,
+          stack: null,
+          image_id: null,
+          image_tag: null,
+          exposed_port: null,
+          created_by: actor.tokenId,
+          created_at: nowIso(),
+        },
+        'deployment.create',
+      );
     } catch (err) {
       const raced = idempotencyKey ? d.deployments.findByKey(p.id, idempotencyKey) : undefined;
       if (raced) return raced;
@@ -258,7 +304,9 @@ export function deploymentService(d: DeploymentServiceDeps) {
     for (const row of pruned) {
       d.deployments.update(row.id, { source_path: null });
       if (stillUsed.has(row.source_path)) continue;
-      await d.sources.remove(row.source_path!).catch((err) => d.log.warn('cannot prune source', { deployment: row.id, error: String(err) }));
+      await d.sources
+        .remove(row.source_path!)
+        .catch((err) => d.log.warn('cannot prune source', { deployment: row.id, error: String(err) }));
     }
   }
 }

@@ -54,15 +54,24 @@ export class SourceStore {
       limits: this.limits,
       capture,
     });
-    const manifest = { paths: result.paths, captured: Object.fromEntries([...result.captured].map(([k, v]) => [k, v.toString('base64')])) };
+    const manifest = {
+      paths: result.paths,
+      captured: Object.fromEntries([...result.captured].map(([k, v]) => [k, v.toString('base64')])),
+    };
     await writeFile(this.manifestPath(relative), JSON.stringify(manifest), { mode: 0o600 });
     return relative;
   }
 
   /** Reads the manifest written by store(). */
   async manifest(relative: string): Promise<SourceManifest> {
-    const raw = JSON.parse(await readFile(this.manifestPath(relative), 'utf8')) as { paths: string[]; captured: Record<string, string> };
-    return { paths: raw.paths, captured: new Map(Object.entries(raw.captured).map(([k, v]) => [k, Buffer.from(v, 'base64')])) };
+    const raw = JSON.parse(await readFile(this.manifestPath(relative), 'utf8')) as {
+      paths: string[];
+      captured: Record<string, string>;
+    };
+    return {
+      paths: raw.paths,
+      captured: new Map(Object.entries(raw.captured).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
+    };
   }
 
   /** Deletes every stored source of a project. */

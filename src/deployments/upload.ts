@@ -15,7 +15,8 @@ export interface ReceivedUpload {
   format: ArchiveFormat;
 }
 
-const ACCEPTED = 'application/gzip, application/x-tar, application/zip or multipart/form-data with the archive in field "source"';
+const ACCEPTED =
+  'application/gzip, application/x-tar, application/zip or multipart/form-data with the archive in field "source"';
 
 /**
  * Streams a request body (raw archive or multipart field `source`) to a file in `tmpDir`,
@@ -31,7 +32,8 @@ export async function receiveUpload(request: Request, tmpDir: string, maxBytes: 
 
   const multipart = /^multipart\/form-data\b/i.test(contentType);
   let declared = multipart ? undefined : formatOfContentType(contentType);
-  if (declared === null) throw new UnsupportedMediaTypeError(`Unsupported content type "${contentType}": send ${ACCEPTED}`);
+  if (declared === null)
+    throw new UnsupportedMediaTypeError(`Unsupported content type "${contentType}": send ${ACCEPTED}`);
 
   const path = join(tmpDir, `upload-${crypto.randomUUID()}`);
   const hash = new Bun.CryptoHasher('sha256');
@@ -83,7 +85,10 @@ async function receiveMultipart(
     if (err instanceof PayloadTooLargeError) throw err;
     throw new BadRequestError(`Cannot read the multipart body: ${(err as Error).message}`);
   }
-  if (!saved) throw new ValidationError('The multipart body has no file in field "source"', [{ path: '/source', message: 'Required' }]);
+  if (!saved)
+    throw new ValidationError('The multipart body has no file in field "source"', [
+      { path: '/source', message: 'Required' },
+    ]);
   await saved;
   return declared ?? undefined;
 }
@@ -96,7 +101,11 @@ function formatFromName(name: string | undefined): ArchiveFormat | undefined {
   return undefined;
 }
 
-async function checkFormat(path: string, declared: ArchiveFormat | undefined, contentType: string): Promise<ArchiveFormat> {
+async function checkFormat(
+  path: string,
+  declared: ArchiveFormat | undefined,
+  contentType: string,
+): Promise<ArchiveFormat> {
   const handle = await open(path, 'r');
   const head = Buffer.alloc(512);
   const { bytesRead } = await handle.read(head, 0, 512, 0).finally(() => handle.close());

@@ -34,7 +34,12 @@ export function toDeploymentView(row: DeploymentRow): DeploymentView {
     source:
       row.source_sha256 === null
         ? null
-        : { sha256: row.source_sha256, bytes: row.source_bytes ?? 0, format: row.source_format ?? 'tar.gz', kept: row.source_path !== null },
+        : {
+            sha256: row.source_sha256,
+            bytes: row.source_bytes ?? 0,
+            format: row.source_format ?? 'tar.gz',
+            kept: row.source_path !== null,
+          },
     stack: row.stack,
     image: row.image_tag ? { id: row.image_id, tag: row.image_tag } : null,
     exposed_port: row.exposed_port,

@@ -12,8 +12,17 @@ export interface RunningEdge {
 }
 
 /** Starts the edge: applies the stored routes first, then listens, then keeps polling. */
-export function startEdge(config: Config, repo: EdgeRepo, log: Logger, publishStats?: (json: string) => void): RunningEdge {
-  const proxy = new EdgeProxy({ baseDomain: config.baseDomain, drainTimeoutMs: config.drainTimeoutSeconds * 1000, log });
+export function startEdge(
+  config: Config,
+  repo: EdgeRepo,
+  log: Logger,
+  publishStats?: (json: string) => void,
+): RunningEdge {
+  const proxy = new EdgeProxy({
+    baseDomain: config.baseDomain,
+    drainTimeoutMs: config.drainTimeoutSeconds * 1000,
+    log,
+  });
   const sync = new EdgeSync(repo, proxy, log, publishStats);
   sync.start();
   const port = proxy.listen(config.httpListen.hostname, config.httpListen.port);

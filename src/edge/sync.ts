@@ -59,7 +59,11 @@ export class EdgeSync {
 
   private apply(version: number): void {
     const rows = this.repo.routes();
-    const routes = rows.map((r) => ({ project: r.project, hostnames: JSON.parse(r.hostnames) as string[], targets: JSON.parse(r.targets) as string[] }));
+    const routes = rows.map((r) => ({
+      project: r.project,
+      hostnames: JSON.parse(r.hostnames) as string[],
+      targets: JSON.parse(r.targets) as string[],
+    }));
     this.proxy.setRoutes(routes);
     const now = new Set(routes.flatMap((r) => r.targets));
     for (const t of this.routed) if (!now.has(t)) this.draining.add(t);

@@ -25,14 +25,22 @@ export const MAX_VALUE_BYTES = 32 * 1024;
 export const MAX_VARS = 500;
 
 /** Env vars of projects, sealed at rest; the secrets of a project as a log masker. */
-export function envService(d: { db: Db; env: EnvRepo; projects: ProjectRepo; activity: ActivityService; box: SecretBox }) {
+export function envService(d: {
+  db: Db;
+  env: EnvRepo;
+  projects: ProjectRepo;
+  activity: ActivityService;
+  box: SecretBox;
+}) {
   const maskers = new Map<string, Masker>();
   const context = (projectId: string, key: string) => `env:${projectId}:${key}`;
 
   const project = (name: string): ProjectRow => findProject(d.projects, name);
 
   function values(projectId: string): Record<string, string> {
-    return Object.fromEntries(d.env.list(projectId).map((r) => [r.key, d.box.open(r.value, context(projectId, r.key))]));
+    return Object.fromEntries(
+      d.env.list(projectId).map((r) => [r.key, d.box.open(r.value, context(projectId, r.key))]),
+    );
   }
 
   return {
@@ -40,7 +48,14 @@ export function envService(d: { db: Db; env: EnvRepo; projects: ProjectRepo; act
     list(actor: Actor, name: string, reveal: boolean): EnvVarView[] {
       const p = project(name);
       const rows = d.env.list(p.id);
-      if (reveal) d.activity.record(actor, { action: 'env.reveal', targetType: 'project', target: p.name, project: p.name, changes: { keys: rows.map((r) => r.key) } });
+      if (reveal)
+        d.activity.record(actor, {
+          action: 'env.reveal',
+          targetType: 'project',
+          target: p.name,
+          project: p.name,
+          changes: { keys: rows.map((r) => r.key) },
+        });
       return rows.map((r) => ({
         key: r.key,
         value: reveal ? d.box.open(r.value, context(p.id, r.key)) : MASK,
@@ -51,7 +66,12 @@ export function envService(d: { db: Db; env: EnvRepo; projects: ProjectRepo; act
     },
 
     /** Sets and unsets (null) vars in one transaction; records the keys, never the values. */
-    update(actor: Actor, name: string, vars: Record<string, string | null>, managedBy: string | null = null): { changed: boolean; project: ProjectRow } {
+    update(
+      actor: Actor,
+      name: string,
+      vars: Record<string, string | null>,
+      managedBy: string | null = null,
+    ): { changed: boolean; project: ProjectRow } {
       const p = project(name);
       check(vars);
       const current = values(p.id);
@@ -63,9 +83,22 @@ export function envService(d: { db: Db; env: EnvRepo; projects: ProjectRepo; act
       if (set.length + unset.length === 0) return { changed: false, project: p };
       d.db.transaction(() => {
         const at = nowIso();
-        for (const key of set) d.env.set({ project_id: p.id, key, value: d.box.seal(vars[key]!, context(p.id, key)), managed_by: managedBy, at });
+        for (const key of set)
+          d.env.set({
+            project_id: p.id,
+            key,
+            value: d.box.seal(vars[key]!, context(p.id, key)),
+            managed_by: managedBy,
+            at,
+          });
         for (const key of unset) d.env.remove(p.id, key);
-        d.activity.record(actor, { action: 'env.update', targetType: 'project', target: p.name, project: p.name, changes: { set, unset } });
+        d.activity.record(actor, {
+          action: 'env.update',
+          targetType: 'project',
+          target: p.name,
+          project: p.name,
+          changes: { set, unset },
+        });
       })();
       maskers.delete(p.id);
       return { changed: true, project: p };
@@ -80,16 +113,24 @@ export function envService(d: { db: Db; env: EnvRepo; projects: ProjectRepo; act
         d.env.clear(projectId);
         const at = nowIso();
         for (const [key, value] of Object.entries(snapshot)) {
-          d.env.set({ project_id: projectId, key, value: d.box.seal(value, context(projectId, key)), managed_by: null, at });
+          d.env.set({
+            project_id: projectId,
+            key,
+            value: d.box.seal(value, context(projectId, key)),
+            managed_by: null,
+            at,
+          });
         }
       })();
       maskers.delete(projectId);
     },
 
     /** Seals a whole env as one value, a deployment's snapshot; bound to the project, so a rollback can reuse it. */
-    sealSnapshot: (projectId: string, env: Record<string, string>) => d.box.seal(JSON.stringify(env), `snapshot:${projectId}`),
+    sealSnapshot: (projectId: string, env: Record<string, string>) =>
+      d.box.seal(JSON.stringify(env), `snapshot:${projectId}`),
     /** Opens what sealSnapshot made. */
-    openSnapshot: (projectId: string, sealed: string) => JSON.parse(d.box.open(sealed, `snapshot:${projectId}`)) as Record<string, string>,
+    openSnapshot: (projectId: string, sealed: string) =>
+      JSON.parse(d.box.open(sealed, `snapshot:${projectId}`)) as Record<string, string>,
 
     /** A masker of the project's current secret values, cached until they change. */
     masker(projectId: string): Masker {
@@ -106,10 +147,16 @@ export type EnvService = ReturnType<typeof envService>;
 function check(vars: Record<string, string | null>): void {
   const issues: { path: string; message: string }[] = [];
   for (const [key, value] of Object.entries(vars)) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]{0,255}$/.test(key)) issues.push({ path: `/vars/${key}`, message: 'Expected a name of letters, digits and _, not starting with a digit' });
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,255}$/.test(key))
+      issues.push({
+        path: `/vars/${key}`,
+        message: 'Expected a name of letters, digits and _, not starting with a digit',
+      });
     else if (RESERVED.has(key)) issues.push({ path: `/vars/${key}`, message: `${key} is set by Slipway` });
-    if (typeof value === 'string' && Buffer.byteLength(value) > MAX_VALUE_BYTES) issues.push({ path: `/vars/${key}`, message: `Expected at most ${MAX_VALUE_BYTES} bytes` });
-    if (typeof value === 'string' && value.includes('\0')) issues.push({ path: `/vars/${key}`, message: 'Expected no NUL character' });
+    if (typeof value === 'string' && Buffer.byteLength(value) > MAX_VALUE_BYTES)
+      issues.push({ path: `/vars/${key}`, message: `Expected at most ${MAX_VALUE_BYTES} bytes` });
+    if (typeof value === 'string' && value.includes('\0'))
+      issues.push({ path: `/vars/${key}`, message: 'Expected no NUL character' });
   }
   if (issues.length > 0) throw new ValidationError('Invalid env vars', issues);
 }

@@ -83,7 +83,10 @@ async function applyStep(step: Step, deps: ApplyDeps): Promise<void> {
     case 'run': {
       if (step.skip) return;
       const r = deps.run(step.argv);
-      if (r.status !== 0) throw new StepError(`\`${step.argv.join(' ')}\` failed (exit ${r.status ?? 'none'})${r.output ? `: ${r.output}` : ''}`);
+      if (r.status !== 0)
+        throw new StepError(
+          `\`${step.argv.join(' ')}\` failed (exit ${r.status ?? 'none'})${r.output ? `: ${r.output}` : ''}`,
+        );
       return;
     }
     case 'purge-docker':
@@ -122,10 +125,19 @@ async function purgeDocker(deps: ApplyDeps): Promise<void> {
   for (const c of containers) await docker.getContainer(c.Id).remove({ force: true, v: true });
   for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) await docker.getVolume(v.Name).remove();
   const images = await docker.listImages({ all: true, filters });
-  for (const i of images.sort((a, b) => b.Created - a.Created)) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
+  for (const i of images.sort((a, b) => b.Created - a.Created))
+    await docker
+      .getImage(i.Id)
+      .remove({ force: true })
+      .catch(() => {});
   for (const project of agent.projects) {
-    for (const n of await docker.listNetworks({ filters: { label: ['slipway.managed=true', `slipway.project=${project}`] } })) {
-      await docker.getNetwork(n.Id).remove().catch(() => {});
+    for (const n of await docker.listNetworks({
+      filters: { label: ['slipway.managed=true', `slipway.project=${project}`] },
+    })) {
+      await docker
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => {});
     }
   }
 }

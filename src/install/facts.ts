@@ -18,7 +18,9 @@ export function systemdMissing(): string | null {
 /** True when `name` is a user in /etc/passwd (system users live there, not in a directory service). */
 export function userExists(name: string, passwd = '/etc/passwd'): boolean {
   try {
-    return readFileSync(passwd, 'utf8').split('\n').some((line) => line.startsWith(`${name}:`));
+    return readFileSync(passwd, 'utf8')
+      .split('\n')
+      .some((line) => line.startsWith(`${name}:`));
   } catch {
     return false;
   }
@@ -57,7 +59,8 @@ export function installedEnvironment(paths: InstallPaths): Record<string, string
   for (const text of [api, unit(UNIT_NAMES.edge) ?? '']) {
     for (const m of text.matchAll(/^Environment=([A-Za-z_][A-Za-z0-9_]*)=(.*)$/gm)) env[m[1]!] = m[2]!;
   }
-  for (const m of (read(envFilePath(paths)) ?? '').matchAll(/^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/gm)) env[m[1]!] = m[2]!.replace(/^"(.*)"$/, '$1');
+  for (const m of (read(envFilePath(paths)) ?? '').matchAll(/^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/gm))
+    env[m[1]!] = m[2]!.replace(/^"(.*)"$/, '$1');
   return env;
 }
 

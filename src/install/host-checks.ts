@@ -19,27 +19,39 @@ export function dataDirCheck(input: DoctorInput, passwd = '/etc/passwd'): Check 
     const parent = nearestExisting(dir);
     return writable(parent)
       ? ok('Data directory', `${dir} does not exist yet; it is created on first start`)
-      : fail('Data directory', `${dir} does not exist and ${parent} is not writable`, `create it: mkdir -p ${dir}, or choose another with SLIPWAY_DATA_DIR`);
+      : fail(
+          'Data directory',
+          `${dir} does not exist and ${parent} is not writable`,
+          `create it: mkdir -p ${dir}, or choose another with SLIPWAY_DATA_DIR`,
+        );
   }
   if (input.installed) {
     const uid = uidOf(SERVICE_USER, passwd);
     if (uid !== null && statSync(dir).uid !== uid) {
-      return fail('Data directory', `${dir} is not owned by the ${SERVICE_USER} user the services run as`, `chown -R ${SERVICE_USER}:${SERVICE_USER} ${dir}`);
+      return fail(
+        'Data directory',
+        `${dir} is not owned by the ${SERVICE_USER} user the services run as`,
+        `chown -R ${SERVICE_USER}:${SERVICE_USER} ${dir}`,
+      );
     }
   }
-  return writable(dir) ? ok('Data directory', `${dir} is writable`) : fail('Data directory', `${dir} is not writable by this user`, `run Slipway as its owner, or chown it`);
+  return writable(dir)
+    ? ok('Data directory', `${dir} is writable`)
+    : fail('Data directory', `${dir} is not writable by this user`, `run Slipway as its owner, or chown it`);
 }
 
 /** Free space where the data directory and Docker's images live. */
 export function diskChecks(input: DoctorInput, probes: Probes): Check[] {
   const paths = [['Disk space (data)', nearestExisting(resolve(input.config.dataDir))]];
   const local = input.config.dockerHost === null || input.config.dockerHost.startsWith('unix:');
-  if (local && !('error' in probes.docker) && probes.docker.rootDir && existsSync(probes.docker.rootDir)) paths.push(['Disk space (Docker)', probes.docker.rootDir]);
+  if (local && !('error' in probes.docker) && probes.docker.rootDir && existsSync(probes.docker.rootDir))
+    paths.push(['Disk space (Docker)', probes.docker.rootDir]);
   return paths.map(([name, path]) => {
     const fs = statfsSync(path!);
     const free = fs.bavail * fs.bsize;
     const detail = `${(free / GIB).toFixed(1)} GiB free of ${((fs.blocks * fs.bsize) / GIB).toFixed(1)} GiB on ${path}`;
-    const fix = 'free space: `docker image prune` removes unused images, and fewer releases are kept with a lower SLIPWAY_RELEASE_RETENTION';
+    const fix =
+      'free space: `docker image prune` removes unused images, and fewer releases are kept with a lower SLIPWAY_RELEASE_RETENTION';
     if (free < MIN_FREE) return fail(name!, detail, fix);
     if (free < WARN_FREE) return warn(name!, detail, fix);
     return ok(name!, detail);
@@ -50,9 +62,11 @@ export function diskChecks(input: DoctorInput, probes: Probes): Check[] {
 export function clockCheck(input: DoctorInput, probes: Probes): Check {
   const now = input.now();
   const refs: [string, number][] = [];
-  if (!('error' in probes.docker) && Number.isFinite(probes.docker.time)) refs.push(['the Docker engine', probes.docker.time]);
+  if (!('error' in probes.docker) && Number.isFinite(probes.docker.time))
+    refs.push(['the Docker engine', probes.docker.time]);
   if (!('error' in probes.api) && probes.api.date !== null) refs.push([DATE_HEADER, probes.api.date]);
-  if (refs.length === 0) return warn('Clock', 'nothing to compare it with: neither Docker nor the agent answered', 'fix those first');
+  if (refs.length === 0)
+    return warn('Clock', 'nothing to compare it with: neither Docker nor the agent answered', 'fix those first');
   const worst = refs.reduce((a, b) => (Math.abs(b[1] - now) > Math.abs(a[1] - now) ? b : a));
   // A Date header has whole seconds: up to a second of the difference is its rounding.
   const skew = Math.max(0, Math.abs(worst[1] - now) - (worst[0] === DATE_HEADER ? 1000 : 0));
@@ -82,7 +96,9 @@ function writable(dir: string): boolean {
 
 function uidOf(user: string, passwd: string): number | null {
   try {
-    const line = readFileSync(passwd, 'utf8').split('\n').find((l) => l.startsWith(`${user}:`));
+    const line = readFileSync(passwd, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${user}:`));
     return line ? Number(line.split(':')[2]) : null;
   } catch {
     return null;

@@ -2,7 +2,16 @@
  * What `slipway install` and `slipway uninstall` do, as a list of steps decided from the host's
  * facts before anything changes, so that `--dry-run` prints exactly what a real run would do.
  */
-import { DEFAULT_PATHS, SERVICE_USER, UNIT_NAMES, apiUnit, edgeUnit, envFile, envFilePath, type InstallPaths } from './units.ts';
+import {
+  DEFAULT_PATHS,
+  SERVICE_USER,
+  UNIT_NAMES,
+  apiUnit,
+  edgeUnit,
+  envFile,
+  envFilePath,
+  type InstallPaths,
+} from './units.ts';
 
 /** One step of a plan. A `run` step with `skip` is printed with its reason and not run. */
 export type Step =
@@ -35,12 +44,30 @@ export interface InstallOptions {
 export function installPlan(facts: HostFacts, opts: InstallOptions, version: string): Step[] {
   const paths = opts.paths ?? DEFAULT_PATHS;
   const units = [UNIT_NAMES.api, UNIT_NAMES.edge];
-  const systemctl = (...args: string[]): Step => ({ kind: 'run', argv: ['systemctl', ...args], ...(facts.systemdMissing ? { skip: facts.systemdMissing } : {}) });
+  const systemctl = (...args: string[]): Step => ({
+    kind: 'run',
+    argv: ['systemctl', ...args],
+    ...(facts.systemdMissing ? { skip: facts.systemdMissing } : {}),
+  });
   const steps: Step[] = [];
-  if (facts.executable === paths.binary) steps.push({ kind: 'keep', path: paths.binary, why: 'it is the running executable' });
+  if (facts.executable === paths.binary)
+    steps.push({ kind: 'keep', path: paths.binary, why: 'it is the running executable' });
   else steps.push({ kind: 'copy', from: facts.executable, to: paths.binary, mode: 0o755 });
   if (!facts.userExists) {
-    steps.push({ kind: 'run', argv: ['useradd', '--system', '--user-group', '--home-dir', paths.dataDir, '--no-create-home', '--shell', '/usr/sbin/nologin', SERVICE_USER] });
+    steps.push({
+      kind: 'run',
+      argv: [
+        'useradd',
+        '--system',
+        '--user-group',
+        '--home-dir',
+        paths.dataDir,
+        '--no-create-home',
+        '--shell',
+        '/usr/sbin/nologin',
+        SERVICE_USER,
+      ],
+    });
   }
   steps.push(
     { kind: 'mkdir', path: paths.dataDir, mode: 0o700 },
@@ -48,7 +75,8 @@ export function installPlan(facts: HostFacts, opts: InstallOptions, version: str
     { kind: 'run', argv: ['chown', '-R', `${SERVICE_USER}:${SERVICE_USER}`, paths.dataDir] },
     { kind: 'mkdir', path: paths.etcDir, mode: 0o755 },
   );
-  if (facts.envFileExists) steps.push({ kind: 'keep', path: envFilePath(paths), why: 'it exists; edit it to change settings' });
+  if (facts.envFileExists)
+    steps.push({ kind: 'keep', path: envFilePath(paths), why: 'it exists; edit it to change settings' });
   else steps.push({ kind: 'write', path: envFilePath(paths), mode: 0o644, content: envFile(opts.baseDomain) });
   steps.push(
     { kind: 'write', path: `${paths.unitDir}/${UNIT_NAMES.api}`, mode: 0o644, content: apiUnit(paths, version) },
@@ -105,7 +133,10 @@ export function describeStep(step: Step, withContent: boolean): string {
     case 'write': {
       const head = `write  ${step.path} (${mode(step.mode)})`;
       if (!withContent) return head;
-      const body = step.content.replace(/\n$/, '').split('\n').map((l) => (l ? `    ${l}` : ''));
+      const body = step.content
+        .replace(/\n$/, '')
+        .split('\n')
+        .map((l) => (l ? `    ${l}` : ''));
       return [`${head}:`, ...body].join('\n');
     }
     case 'keep':

@@ -148,5 +148,8 @@ ${baseDomain ? `SLIPWAY_BASE_DOMAIN=${baseDomain}` : '#SLIPWAY_BASE_DOMAIN=apps.
 }
 
 function fill(template: string, paths: InstallPaths): string {
-  return template.replaceAll('%BIN%', paths.binary).replaceAll('%DATA%', paths.dataDir).replaceAll('%ETC%', paths.etcDir);
+  return template
+    .replaceAll('%BIN%', paths.binary)
+    .replaceAll('%DATA%', paths.dataDir)
+    .replaceAll('%ETC%', paths.etcDir);
 }

@@ -30,7 +30,10 @@ export interface PipelineDeps {
 }
 
 /** The labels on everything built or run for a deployment. */
-export function deploymentLabels(row: Pick<DeploymentRow, 'id' | 'project' | 'number'>, agentId: string): Record<string, string> {
+export function deploymentLabels(
+  row: Pick<DeploymentRow, 'id' | 'project' | 'number'>,
+  agentId: string,
+): Record<string, string> {
   return {
     'slipway.managed': 'true',
     'slipway.agent': agentId,
@@ -63,24 +66,40 @@ export function deploymentPipeline(d: PipelineDeps): DeploymentRunner {
   };
 }
 
-async function build(d: PipelineDeps, row: DeploymentRow, signal: AbortSignal, log: (l: string) => void): Promise<void> {
+async function build(
+  d: PipelineDeps,
+  row: DeploymentRow,
+  signal: AbortSignal,
+  log: (l: string) => void,
+): Promise<void> {
   if (!row.source_path) throw new BuildError('The source of this deployment is no longer kept');
   const project = d.projects.findByName(row.project);
   if (!project) throw new BuildError(`Project "${row.project}" no longer exists`);
-  const plan = planBuild(await d.sources.manifest(row.source_path), { projectDockerfile: project.dockerfile, images: d.images });
-  log(plan.generatedDockerfile ? `Detected a ${plan.stack} app; generated Dockerfile:` : `Building with ${plan.dockerfilePath}`);
+  const plan = planBuild(await d.sources.manifest(row.source_path), {
+    projectDockerfile: project.dockerfile,
+    images: d.images,
+  });
+  log(
+    plan.generatedDockerfile
+      ? `Detected a ${plan.stack} app; generated Dockerfile:`
+      : `Building with ${plan.dockerfilePath}`,
+  );
   if (plan.generatedDockerfile) for (const line of plan.generatedDockerfile.trimEnd().split('\n')) log(`  ${line}`);
   const tag = imageTag(row);
   // The labels go into the Dockerfile as one LABEL step rather than the engine's one step per label.
-  const built = await buildImage(d.docker, buildContext(d.sources.absolute(row.source_path), plan, deploymentLabels(row, d.agentId)), {
-    tag,
-    labels: {},
-    dockerfilePath: plan.dockerfilePath,
-    memoryBytes: d.buildMemoryBytes,
-    timeoutMs: d.buildTimeoutMs,
-    signal,
-    onLine: log,
-  });
+  const built = await buildImage(
+    d.docker,
+    buildContext(d.sources.absolute(row.source_path), plan, deploymentLabels(row, d.agentId)),
+    {
+      tag,
+      labels: {},
+      dockerfilePath: plan.dockerfilePath,
+      memoryBytes: d.buildMemoryBytes,
+      timeoutMs: d.buildTimeoutMs,
+      signal,
+      onLine: log,
+    },
+  );
   d.deployments.update(row.id, {
     stack: plan.stack,
     image_id: built.imageId,
@@ -92,7 +111,9 @@ async function build(d: PipelineDeps, row: DeploymentRow, signal: AbortSignal, l
 }
 
 function abortMessage(signal: AbortSignal): string {
-  return (signal.reason as AbortReason) === 'canceled' ? 'Canceled by request' : 'interrupted: Slipway stopped while the deployment ran';
+  return (signal.reason as AbortReason) === 'canceled'
+    ? 'Canceled by request'
+    : 'interrupted: Slipway stopped while the deployment ran';
 }
 
 function abortError(signal: AbortSignal): Error {

@@ -12,10 +12,21 @@ export const INTERRUPTED = 'interrupted: Slipway stopped while the deployment ra
  * restart. Such deployments end `failed` (interrupted), and whatever Docker objects carry
  * their label (a half-built image, build or app containers) are removed.
  */
-export async function recoverInterrupted(deployments: DeploymentRepo, logs: DeploymentLogs, docker: Docker, log: Logger): Promise<string[]> {
+export async function recoverInterrupted(
+  deployments: DeploymentRepo,
+  logs: DeploymentLogs,
+  docker: Docker,
+  log: Logger,
+): Promise<string[]> {
   const stuck = deployments.withStatus(ACTIVE_STATUSES);
   for (const row of stuck) {
-    if (deployments.update(row.id, { status: 'failed', failure_reason: INTERRUPTED, finished_at: nowIso() }, ACTIVE_STATUSES)) {
+    if (
+      deployments.update(
+        row.id,
+        { status: 'failed', failure_reason: INTERRUPTED, finished_at: nowIso() },
+        ACTIVE_STATUSES,
+      )
+    ) {
       logs.append(row.id, `Deployment failed: ${INTERRUPTED}`);
       log.warn('deployment interrupted by a restart', { deployment: row.id, project: row.project, was: row.status });
     }

@@ -86,14 +86,19 @@ export class DeployWorker {
       await this.runner(row, signal);
     } catch (err) {
       // The runner records its own failures; this only catches its bugs.
-      this.log.error('deployment runner crashed', { deployment: row.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+      this.log.error('deployment runner crashed', {
+        deployment: row.id,
+        error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+      });
       this.finish(row.id, 'failed', `Internal error: ${(err as Error).message}`);
     }
   }
 
   /** Ends a deployment that is still active with `status` and `reason`, logging it. */
   finish(id: string, status: 'failed' | 'canceled', reason: string): void {
-    if (this.deployments.update(id, { status, failure_reason: reason, finished_at: nowIso() }, ['building', 'deploying'])) {
+    if (
+      this.deployments.update(id, { status, failure_reason: reason, finished_at: nowIso() }, ['building', 'deploying'])
+    ) {
       this.logs.append(id, `Deployment ${status}: ${reason}`);
     }
   }

@@ -19,7 +19,11 @@ export interface LogSource {
  * Reads the recent logs of containers (Docker's json-file driver, timestamps on), merged in time
  * order. `since` is a Unix time in seconds.
  */
-export async function recentLogs(docker: Docker, sources: LogSource[], opts: { tail: number; since?: number }): Promise<LogEntry[]> {
+export async function recentLogs(
+  docker: Docker,
+  sources: LogSource[],
+  opts: { tail: number; since?: number },
+): Promise<LogEntry[]> {
   const perSource = await Promise.all(
     sources.map(async (s) => {
       const raw = (await docker.getContainer(s.containerId).logs({
@@ -33,11 +37,20 @@ export async function recentLogs(docker: Docker, sources: LogSource[], opts: { t
       return parseFrames(raw, s.instance);
     }),
   );
-  return perSource.flat().sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0)).slice(-opts.tail);
+  return perSource
+    .flat()
+    .sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0))
+    .slice(-opts.tail);
 }
 
 /** Follows one container's logs from `since` (Unix seconds); calls `onEntry` per line until `signal` aborts or the container stops. */
-export async function followLogs(docker: Docker, source: LogSource, since: number, onEntry: (e: LogEntry) => void, signal: AbortSignal): Promise<void> {
+export async function followLogs(
+  docker: Docker,
+  source: LogSource,
+  since: number,
+  onEntry: (e: LogEntry) => void,
+  signal: AbortSignal,
+): Promise<void> {
   const stream = (await docker.getContainer(source.containerId).logs({
     stdout: true,
     stderr: true,
@@ -78,7 +91,10 @@ function parseFrames(buf: Buffer, instance: string): LogEntry[] {
   for (let i = 0; i + 8 <= buf.length; ) {
     const kind = buf[i] === 2 ? 'stderr' : 'stdout';
     const size = buf.readUInt32BE(i + 4);
-    for (const line of buf.subarray(i + 8, i + 8 + size).toString('utf8').split('\n')) {
+    for (const line of buf
+      .subarray(i + 8, i + 8 + size)
+      .toString('utf8')
+      .split('\n')) {
       if (line !== '') out.push(parseLine(line, instance, kind));
     }
     i += 8 + size;
@@ -90,5 +106,10 @@ function parseLine(raw: string, instance: string, stream: 'stdout' | 'stderr'): 
   const space = raw.indexOf(' ');
   const stamp = space > 0 ? raw.slice(0, space) : '';
   const time = Number.isNaN(Date.parse(stamp)) ? new Date().toISOString() : new Date(Date.parse(stamp)).toISOString();
-  return { time, instance, stream, line: (Number.isNaN(Date.parse(stamp)) ? raw : raw.slice(space + 1)).replace(/\r$/, '') };
+  return {
+    time,
+    instance,
+    stream,
+    line: (Number.isNaN(Date.parse(stamp)) ? raw : raw.slice(space + 1)).replace(/\r$/, ''),
+  };
 }

@@ -22,7 +22,11 @@ export async function containerStats(docker: Docker, containerId: string, instan
   const cpuDelta = (s.cpu_stats?.cpu_usage?.total_usage ?? 0) - (s.precpu_stats?.cpu_usage?.total_usage ?? 0);
   const systemDelta = (s.cpu_stats?.system_cpu_usage ?? 0) - (s.precpu_stats?.system_cpu_usage ?? 0);
   const cpus = s.cpu_stats?.online_cpus ?? s.cpu_stats?.cpu_usage?.percpu_usage?.length ?? 1;
-  const cache = s.memory_stats?.stats?.inactive_file ?? s.memory_stats?.stats?.total_inactive_file ?? s.memory_stats?.stats?.cache ?? 0;
+  const cache =
+    s.memory_stats?.stats?.inactive_file ??
+    s.memory_stats?.stats?.total_inactive_file ??
+    s.memory_stats?.stats?.cache ??
+    0;
   const networks = Object.values(s.networks ?? {});
   const blk = s.blkio_stats?.io_service_bytes_recursive ?? [];
   const started = Date.parse(info.State.StartedAt);
@@ -37,7 +41,8 @@ export async function containerStats(docker: Docker, containerId: string, instan
     block_read_bytes: blk.filter((b) => /read/i.test(b.op)).reduce((n, b) => n + b.value, 0),
     block_write_bytes: blk.filter((b) => /write/i.test(b.op)).reduce((n, b) => n + b.value, 0),
     restarts: info.RestartCount ?? 0,
-    uptime_seconds: info.State.Running && !Number.isNaN(started) ? Math.max(0, Math.floor((Date.now() - started) / 1000)) : 0,
+    uptime_seconds:
+      info.State.Running && !Number.isNaN(started) ? Math.max(0, Math.floor((Date.now() - started) / 1000)) : 0,
   };
 }
 
@@ -46,7 +51,11 @@ function round(n: number): number {
 }
 
 interface DockerStats {
-  cpu_stats?: { cpu_usage?: { total_usage?: number; percpu_usage?: number[] }; system_cpu_usage?: number; online_cpus?: number };
+  cpu_stats?: {
+    cpu_usage?: { total_usage?: number; percpu_usage?: number[] };
+    system_cpu_usage?: number;
+    online_cpus?: number;
+  };
   precpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number };
   memory_stats?: { usage?: number; limit?: number; stats?: Record<string, number> };
   networks?: Record<string, { rx_bytes?: number; tx_bytes?: number }>;

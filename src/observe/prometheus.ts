@@ -22,26 +22,85 @@ export function renderPrometheus(m: MetricsInput): string {
   };
   metric('slipway_uptime_seconds', 'gauge', 'Seconds since this agent started.', [[{}, m.uptimeSeconds]]);
   metric('slipway_queue_depth', 'gauge', 'Deployments waiting to run.', [[{}, m.queueDepth]]);
-  metric('slipway_deployments', 'gauge', 'Deployments by status.', Object.entries(m.deploymentsByStatus).map(([status, n]) => [{ status }, n]));
-  histogram(out, 'slipway_build_duration_seconds', 'Duration of image builds.', [[{}, cumulative(m.buildDurationsSeconds, BUILD_BUCKETS)]]);
+  metric(
+    'slipway_deployments',
+    'gauge',
+    'Deployments by status.',
+    Object.entries(m.deploymentsByStatus).map(([status, n]) => [{ status }, n]),
+  );
+  histogram(out, 'slipway_build_duration_seconds', 'Duration of image builds.', [
+    [{}, cumulative(m.buildDurationsSeconds, BUILD_BUCKETS)],
+  ]);
 
-  metric('slipway_edge_requests_total', 'counter', 'Requests through the edge by project and status class.',
-    (m.edge?.requests ?? []).map((r) => [{ project: r.project || 'unrouted', status: r.statusClass }, r.count]));
-  histogram(out, 'slipway_edge_request_duration_seconds', 'Edge time to upstream response headers.',
-    (m.edge?.latency ?? []).map((h) => [{ project: h.project || 'unrouted' }, {
-      buckets: h.buckets.map((b) => ({ le: b.le === null || b.le === Infinity ? Infinity : b.le / 1000, count: b.count })),
-      count: h.count,
-      sum: h.sumMs / 1000,
-    }]));
+  metric(
+    'slipway_edge_requests_total',
+    'counter',
+    'Requests through the edge by project and status class.',
+    (m.edge?.requests ?? []).map((r) => [{ project: r.project || 'unrouted', status: r.statusClass }, r.count]),
+  );
+  histogram(
+    out,
+    'slipway_edge_request_duration_seconds',
+    'Edge time to upstream response headers.',
+    (m.edge?.latency ?? []).map((h) => [
+      { project: h.project || 'unrouted' },
+      {
+        buckets: h.buckets.map((b) => ({
+          le: b.le === null || b.le === Infinity ? Infinity : b.le / 1000,
+          count: b.count,
+        })),
+        count: h.count,
+        sum: h.sumMs / 1000,
+      },
+    ]),
+  );
 
-  const c = (pick: (s: ContainerStats) => number) => m.containers.map(({ project, stats }) => [{ project, instance: stats.instance }, pick(stats)] as [Record<string, string>, number]);
-  metric('slipway_container_cpu_percent', 'gauge', 'CPU use of an app instance, percent of one core.', c((s) => s.cpu_percent));
-  metric('slipway_container_memory_bytes', 'gauge', 'Memory used by an app instance.', c((s) => s.memory_bytes));
-  metric('slipway_container_memory_limit_bytes', 'gauge', 'Memory limit of an app instance.', c((s) => s.memory_limit_bytes));
-  metric('slipway_container_network_receive_bytes', 'gauge', 'Bytes an app instance received.', c((s) => s.network_rx_bytes));
-  metric('slipway_container_network_transmit_bytes', 'gauge', 'Bytes an app instance sent.', c((s) => s.network_tx_bytes));
-  metric('slipway_container_restarts', 'gauge', 'Times Docker restarted an app instance.', c((s) => s.restarts));
-  metric('slipway_container_uptime_seconds', 'gauge', 'Seconds since an app instance started.', c((s) => s.uptime_seconds));
+  const c = (pick: (s: ContainerStats) => number) =>
+    m.containers.map(
+      ({ project, stats }) => [{ project, instance: stats.instance }, pick(stats)] as [Record<string, string>, number],
+    );
+  metric(
+    'slipway_container_cpu_percent',
+    'gauge',
+    'CPU use of an app instance, percent of one core.',
+    c((s) => s.cpu_percent),
+  );
+  metric(
+    'slipway_container_memory_bytes',
+    'gauge',
+    'Memory used by an app instance.',
+    c((s) => s.memory_bytes),
+  );
+  metric(
+    'slipway_container_memory_limit_bytes',
+    'gauge',
+    'Memory limit of an app instance.',
+    c((s) => s.memory_limit_bytes),
+  );
+  metric(
+    'slipway_container_network_receive_bytes',
+    'gauge',
+    'Bytes an app instance received.',
+    c((s) => s.network_rx_bytes),
+  );
+  metric(
+    'slipway_container_network_transmit_bytes',
+    'gauge',
+    'Bytes an app instance sent.',
+    c((s) => s.network_tx_bytes),
+  );
+  metric(
+    'slipway_container_restarts',
+    'gauge',
+    'Times Docker restarted an app instance.',
+    c((s) => s.restarts),
+  );
+  metric(
+    'slipway_container_uptime_seconds',
+    'gauge',
+    'Seconds since an app instance started.',
+    c((s) => s.uptime_seconds),
+  );
   return `${out.join('\n')}\n`;
 }
 
@@ -54,7 +113,8 @@ interface Histogram {
 function histogram(out: string[], name: string, help: string, series: [Record<string, string>, Histogram][]): void {
   out.push(`# HELP ${name} ${help}`, `# TYPE ${name} histogram`);
   for (const [labels, h] of series) {
-    for (const b of h.buckets) out.push(`${name}_bucket${labelText({ ...labels, le: b.le === Infinity ? '+Inf' : String(b.le) })} ${b.count}`);
+    for (const b of h.buckets)
+      out.push(`${name}_bucket${labelText({ ...labels, le: b.le === Infinity ? '+Inf' : String(b.le) })} ${b.count}`);
     out.push(`${name}_sum${labelText(labels)} ${formatValue(h.sum)}`, `${name}_count${labelText(labels)} ${h.count}`);
   }
 }
@@ -65,7 +125,9 @@ function cumulative(values: number[], bounds: number[]): Histogram {
 }
 
 function labelText(labels: Record<string, string>): string {
-  const parts = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`);
+  const parts = Object.entries(labels).map(
+    ([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`,
+  );
   return parts.length ? `{${parts.join(',')}}` : '';
 }
 

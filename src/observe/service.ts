@@ -11,7 +11,13 @@ import { findProject } from '../projects/find.ts';
 const RESCAN_MS = 1000;
 
 /** Runtime logs and resource use of a project's live instances. */
-export function observeService(d: { docker: Docker; agentId: string; projects: ProjectRepo; deployments: DeploymentRepo; env: EnvService }) {
+export function observeService(d: {
+  docker: Docker;
+  agentId: string;
+  projects: ProjectRepo;
+  deployments: DeploymentRepo;
+  env: EnvService;
+}) {
   const project = (name: string): ProjectRow => findProject(d.projects, name);
 
   /** The running instances of the live release. */
@@ -19,7 +25,9 @@ export function observeService(d: { docker: Docker; agentId: string; projects: P
     const live = d.deployments.withStatus(['live']).find((r) => r.project_id === p.id);
     if (!live) return [];
     const instances = await listInstances(d.docker, d.agentId, p.name);
-    return instances.filter((i) => i.deploymentId === live.id && i.state === 'running').map((i) => ({ containerId: i.containerId, instance: i.instance }));
+    return instances
+      .filter((i) => i.deploymentId === live.id && i.state === 'running')
+      .map((i) => ({ containerId: i.containerId, instance: i.instance }));
   }
 
   const masked = (p: ProjectRow) => {
@@ -38,7 +46,12 @@ export function observeService(d: { docker: Docker; agentId: string; projects: P
      * Sends the recent lines, then every new line of the live instances, following a redeploy to
      * the new instances, until `signal` aborts.
      */
-    async follow(name: string, opts: { tail: number; since?: number }, onEntry: (e: LogEntry) => void, signal: AbortSignal): Promise<void> {
+    async follow(
+      name: string,
+      opts: { tail: number; since?: number },
+      onEntry: (e: LogEntry) => void,
+      signal: AbortSignal,
+    ): Promise<void> {
       const p = project(name);
       const mask = masked(p);
       const since = Math.floor(Date.now() / 1000);
@@ -73,10 +86,17 @@ export function observeService(d: { docker: Docker; agentId: string; projects: P
     /** Stats of every live instance of every project, for /metrics. */
     async allMetrics(): Promise<{ project: string; stats: ContainerStats }[]> {
       // Docker takes about a second per stats sample: ask for every container at once.
-      const sources = (await Promise.all(d.projects.all().map(async (p) => (await liveSources(p)).map((s) => ({ project: p.name, s }))))).flat();
+      const sources = (
+        await Promise.all(
+          d.projects.all().map(async (p) => (await liveSources(p)).map((s) => ({ project: p.name, s }))),
+        )
+      ).flat();
       const samples = await Promise.all(
         sources.map(({ project, s }) =>
-          containerStats(d.docker, s.containerId, s.instance).then((stats) => ({ project, stats }), () => null),
+          containerStats(d.docker, s.containerId, s.instance).then(
+            (stats) => ({ project, stats }),
+            () => null,
+          ),
         ),
       );
       return samples.filter((x): x is { project: string; stats: ContainerStats } => x !== null);

@@ -30,9 +30,17 @@ export function projectService(db: Db, repo: ProjectRepo, activity: ActivityServ
     /** Creates a project; 409 when the name is taken. */
     create(actor: Actor, input: { name: string } & Partial<ProjectSettings>): ProjectView {
       const now = nowIso();
-      const row: ProjectRow = { ...PROJECT_DEFAULTS, ...input, desired_state: 'running', id: newId('prj'), created_at: now, updated_at: now };
+      const row: ProjectRow = {
+        ...PROJECT_DEFAULTS,
+        ...input,
+        desired_state: 'running',
+        id: newId('prj'),
+        created_at: now,
+        updated_at: now,
+      };
       db.transaction(() => {
-        if (repo.findByName(row.name)) throw new ConflictError(`Cannot create project "${row.name}": the name is taken`);
+        if (repo.findByName(row.name))
+          throw new ConflictError(`Cannot create project "${row.name}": the name is taken`);
         repo.insert(row);
         activity.record(actor, {
           action: 'project.create',
@@ -72,7 +80,13 @@ export function projectService(db: Db, repo: ProjectRepo, activity: ActivityServ
         if (Object.keys(changes).length === 0) return view(current);
         const next: ProjectRow = { ...current, ...stripUndefined(patch), updated_at: nowIso() };
         repo.update(next);
-        activity.record(actor, { action: 'project.update', targetType: 'project', target: name, project: name, changes });
+        activity.record(actor, {
+          action: 'project.update',
+          targetType: 'project',
+          target: name,
+          project: name,
+          changes,
+        });
         return view(next);
       })();
     },

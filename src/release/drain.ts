@@ -8,7 +8,12 @@ const POLL_MS = 50;
  * `version` and none of `targets` has requests in flight any more, or `timeoutMs` passed.
  * Works the same whether the edge runs in this process or in its own.
  */
-export async function waitDrained(edge: EdgeRepo, version: number, targets: string[], timeoutMs: number): Promise<'drained' | 'timeout'> {
+export async function waitDrained(
+  edge: EdgeRepo,
+  version: number,
+  targets: string[],
+  timeoutMs: number,
+): Promise<'drained' | 'timeout'> {
   if (targets.length === 0) return 'drained';
   const deadline = Date.now() + timeoutMs;
   const watched = new Set(targets);

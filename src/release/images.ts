@@ -7,15 +7,31 @@ import type { Logger } from '../log.ts';
  * of the newest `keep` releases that went live, and of anything not yet finished. Only images
  * carrying `slipway.managed=true` and this project's label are ever considered.
  */
-export async function pruneImages(docker: Docker, agentId: string, project: string, deployments: DeploymentRow[], keep: number, log: Logger): Promise<number> {
-  const released = deployments.filter((d) => d.status === 'live' || d.status === 'replaced').sort((a, b) => b.number - a.number);
+export async function pruneImages(
+  docker: Docker,
+  agentId: string,
+  project: string,
+  deployments: DeploymentRow[],
+  keep: number,
+  log: Logger,
+): Promise<number> {
+  const released = deployments
+    .filter((d) => d.status === 'live' || d.status === 'replaced')
+    .sort((a, b) => b.number - a.number);
   const keepIds = new Set([
     ...released.slice(0, keep).map((d) => d.id),
     ...deployments.filter((d) => ['queued', 'building', 'deploying'].includes(d.status)).map((d) => d.id),
   ]);
   // A rollback or a retry reuses its original's image: keep the image of every kept deployment's origin too.
-  const keepTags = new Set(deployments.filter((d) => keepIds.has(d.id)).map((d) => d.image_tag).filter(Boolean));
-  const images = await docker.listImages({ filters: { label: ['slipway.managed=true', `slipway.agent=${agentId}`, `slipway.project=${project}`] } });
+  const keepTags = new Set(
+    deployments
+      .filter((d) => keepIds.has(d.id))
+      .map((d) => d.image_tag)
+      .filter(Boolean),
+  );
+  const images = await docker.listImages({
+    filters: { label: ['slipway.managed=true', `slipway.agent=${agentId}`, `slipway.project=${project}`] },
+  });
   let removed = 0;
   for (const image of images) {
     const tags = image.RepoTags ?? [];

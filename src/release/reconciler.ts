@@ -12,20 +12,36 @@ import type { ProjectLocks } from './locks.ts';
  * Slipway app containers that belong to nothing live or in progress are removed.
  */
 export function reconciler(d: ReleaseDeps, locks: ProjectLocks) {
-  async function reconcileProject(p: ProjectRow, liveRow: DeploymentRow | undefined, instances: ListedInstance[]): Promise<void> {
+  async function reconcileProject(
+    p: ProjectRow,
+    liveRow: DeploymentRow | undefined,
+    instances: ListedInstance[],
+  ): Promise<void> {
     const busy = d.deployments.withStatus(['building', 'deploying']).some((r) => r.project_id === p.id);
     if (busy) return; // a deployment in flight owns this project's containers for now
     const current = instances.filter((i) => i.deploymentId === liveRow?.id);
     const strays = instances.filter((i) => i.deploymentId !== liveRow?.id || p.desired_state === 'stopped');
-    if (strays.length > 0) await removeInstances(d.docker, strays.map((i) => i.containerId), 5);
+    if (strays.length > 0)
+      await removeInstances(
+        d.docker,
+        strays.map((i) => i.containerId),
+        5,
+      );
     if (!liveRow || p.desired_state === 'stopped') {
-      if (d.edge.route(p.name)?.targets !== '[]') d.edge.setRoute({ project: p.name, deployment_id: liveRow?.id ?? null, hostnames: [], targets: [] });
+      if (d.edge.route(p.name)?.targets !== '[]')
+        d.edge.setRoute({ project: p.name, deployment_id: liveRow?.id ?? null, hostnames: [], targets: [] });
       return;
     }
     const running = current.filter((i) => i.state === 'running' && i.target);
     if (running.length < p.instances) {
       d.logs.append(liveRow.id, `Reconciler: ${running.length} of ${p.instances} instances running; replacing them`);
-      const { drained } = await rollOut(d, { project: p, deployment: liveRow, count: p.instances, signal: new AbortController().signal, log: (l) => d.logs.append(liveRow.id, l) });
+      const { drained } = await rollOut(d, {
+        project: p,
+        deployment: liveRow,
+        count: p.instances,
+        signal: new AbortController().signal,
+        log: (l) => d.logs.append(liveRow.id, l),
+      });
       await drained;
       return;
     }
@@ -52,8 +68,15 @@ export function reconciler(d: ReleaseDeps, locks: ProjectLocks) {
       }
       // Containers of projects that no longer exist.
       const projects = d.projects.all();
-      const orphans = (await listInstances(d.docker, d.agentId)).filter((i) => !projects.some((p) => p.name === i.project));
-      if (orphans.length > 0) await removeInstances(d.docker, orphans.map((i) => i.containerId), 5);
+      const orphans = (await listInstances(d.docker, d.agentId)).filter(
+        (i) => !projects.some((p) => p.name === i.project),
+      );
+      if (orphans.length > 0)
+        await removeInstances(
+          d.docker,
+          orphans.map((i) => i.containerId),
+          5,
+        );
     },
   };
 }

@@ -64,15 +64,23 @@ export async function rollOut(d: RolloutDeps, r: Rollout): Promise<{ targets: st
       }),
     ),
   );
-  const fresh = started.filter((s): s is PromiseFulfilledResult<Instance> => s.status === 'fulfilled').map((s) => s.value);
+  const fresh = started
+    .filter((s): s is PromiseFulfilledResult<Instance> => s.status === 'fulfilled')
+    .map((s) => s.value);
   const failedStart = started.find((s) => s.status === 'rejected') as PromiseRejectedResult | undefined;
   if (failedStart) {
-    await removeInstances(d.docker, fresh.map((i) => i.containerId), 0);
+    await removeInstances(
+      d.docker,
+      fresh.map((i) => i.containerId),
+      0,
+    );
     throw new Error(`Cannot start the container: ${(failedStart.reason as Error).message}`);
   }
   await healthGate(d, r, fresh);
 
-  const previous = (await listInstances(d.docker, d.agentId, r.project.name)).filter((i) => !fresh.some((f) => f.containerId === i.containerId));
+  const previous = (await listInstances(d.docker, d.agentId, r.project.name)).filter(
+    (i) => !fresh.some((f) => f.containerId === i.containerId),
+  );
   const targets = fresh.map((i) => i.target);
   const version = d.edge.setRoute({ project: r.project.name, deployment_id: r.deployment.id, hostnames: [], targets });
   // "Live" means visitors reach the new instances: wait for the edge to apply the new table.
@@ -94,15 +102,20 @@ async function healthGate(d: RolloutDeps, r: Rollout, fresh: Instance[]): Promis
   const siblings = new AbortController();
   const signal = AbortSignal.any([r.signal, siblings.signal]);
   const checks = fresh.map((i) =>
-    waitHealthy(d.docker, { containerId: i.containerId, target: i.target, path: r.project.health_check_path, timeoutMs: r.project.deploy_timeout * 1000, signal }).catch(
-      async (err: Error) => {
-        siblings.abort();
-        throw Object.assign(err, { instance: i });
-      },
-    ),
+    waitHealthy(d.docker, {
+      containerId: i.containerId,
+      target: i.target,
+      path: r.project.health_check_path,
+      timeoutMs: r.project.deploy_timeout * 1000,
+      signal,
+    }).catch(async (err: Error) => {
+      siblings.abort();
+      throw Object.assign(err, { instance: i });
+    }),
   );
   const results = await Promise.allSettled(checks);
-  const failure = results.find((x) => x.status === 'rejected' && !(x.reason as Error).message.startsWith('Health check stopped')) ??
+  const failure =
+    results.find((x) => x.status === 'rejected' && !(x.reason as Error).message.startsWith('Health check stopped')) ??
     results.find((x) => x.status === 'rejected');
   if (!failure) {
     r.log(`All ${fresh.length} instance${fresh.length === 1 ? '' : 's'} passed GET ${r.project.health_check_path}`);
@@ -116,15 +129,28 @@ async function healthGate(d: RolloutDeps, r: Rollout, fresh: Instance[]): Promis
       for (const line of lines) r.log(`  ${line}`);
     }
   }
-  await removeInstances(d.docker, fresh.map((i) => i.containerId), 0);
+  await removeInstances(
+    d.docker,
+    fresh.map((i) => i.containerId),
+    0,
+  );
   throw new Error(err.message);
 }
 
 /** Drains and removes the instances traffic no longer goes to. */
-async function retire(d: RolloutDeps, r: Rollout, version: number, previous: { containerId: string; target: string | null }[]): Promise<void> {
+async function retire(
+  d: RolloutDeps,
+  r: Rollout,
+  version: number,
+  previous: { containerId: string; target: string | null }[],
+): Promise<void> {
   if (previous.length === 0) return;
   const targets = previous.map((p) => p.target).filter((t): t is string => t !== null);
   const outcome = await waitDrained(d.edge, version, targets, d.drainTimeoutMs);
-  if (outcome === 'timeout') d.log.warn('drain timed out; stopping old instances anyway', { project: r.project.name, targets });
-  await removeInstances(d.docker, previous.map((p) => p.containerId));
+  if (outcome === 'timeout')
+    d.log.warn('drain timed out; stopping old instances anyway', { project: r.project.name, targets });
+  await removeInstances(
+    d.docker,
+    previous.map((p) => p.containerId),
+  );
 }

@@ -64,9 +64,11 @@ export function releaseService(d: ReleaseDeps) {
           d.deployments.update(row.id, { status: 'live', finished_at: nowIso() }, ['deploying']);
           if (row.trigger === 'rollback' && row.env_snapshot) d.restoreEnv(p.id, row.env_snapshot);
           for (const other of d.deployments.withStatus(['live'])) {
-            if (other.project_id === p.id && other.id !== row.id) d.deployments.update(other.id, { status: 'replaced' }, ['live']);
+            if (other.project_id === p.id && other.id !== row.id)
+              d.deployments.update(other.id, { status: 'replaced' }, ['live']);
           }
-          if (p.desired_state !== 'running') d.projects.update({ ...p, desired_state: 'running', updated_at: nowIso() });
+          if (p.desired_state !== 'running')
+            d.projects.update({ ...p, desired_state: 'running', updated_at: nowIso() });
           // Written with the status change, so a follower never sees "live" without this line.
           log(`Deployment #${row.number} is live`);
         },
@@ -84,9 +86,18 @@ export function releaseService(d: ReleaseDeps) {
   /** Rolls the live release onto `count` fresh instances (restart, scale, start). */
   async function rollLive(p: ProjectRow, count: number, why: string): Promise<void> {
     const row = live(p, why);
-    const { drained } = await rollOut(d, { project: p, deployment: row, count, signal: new AbortController().signal, log: logTo(row.id) });
+    const { drained } = await rollOut(d, {
+      project: p,
+      deployment: row,
+      count,
+      signal: new AbortController().signal,
+      log: logTo(row.id),
+    });
     await drained;
-    d.logs.append(row.id, `${why[0]!.toUpperCase()}${why.slice(1)}: ${count} instance${count === 1 ? '' : 's'} running`);
+    d.logs.append(
+      row.id,
+      `${why[0]!.toUpperCase()}${why.slice(1)}: ${count} instance${count === 1 ? '' : 's'} running`,
+    );
   }
 
   function record(actor: Actor, action: string, p: ProjectRow, changes: Record<string, unknown> = {}): void {
@@ -106,8 +117,16 @@ export function releaseService(d: ReleaseDeps) {
         })();
         const instances = await listInstances(d.docker, d.agentId, name);
         const version = d.edge.setRoute({ project: name, deployment_id: null, hostnames: [], targets: [] });
-        await waitDrained(d.edge, version, instances.map((i) => i.target).filter((t): t is string => !!t), d.drainTimeoutMs);
-        await removeInstances(d.docker, instances.map((i) => i.containerId));
+        await waitDrained(
+          d.edge,
+          version,
+          instances.map((i) => i.target).filter((t): t is string => !!t),
+          d.drainTimeoutMs,
+        );
+        await removeInstances(
+          d.docker,
+          instances.map((i) => i.containerId),
+        );
         return project(name);
       }),
 
@@ -128,7 +147,8 @@ export function releaseService(d: ReleaseDeps) {
     restart: (actor: Actor, name: string) =>
       locks.run(name, async () => {
         const p = project(name);
-        if (p.desired_state === 'stopped') throw new ConflictError(`Cannot restart "${name}": it is stopped; start it instead`);
+        if (p.desired_state === 'stopped')
+          throw new ConflictError(`Cannot restart "${name}": it is stopped; start it instead`);
         await rollLive(p, p.instances, 'restart');
         record(actor, 'project.restart', p);
         return project(name);
@@ -154,17 +174,32 @@ export function releaseService(d: ReleaseDeps) {
     destroy: async (actor: Actor, name: string, confirm?: string) => {
       const p = project(name);
       if (d.database.has(p.id) && confirm !== name) {
-        throw new ConflictError(`Cannot delete "${name}": it has a database; repeat the project name as ?confirm=${name} to delete both`);
+        throw new ConflictError(
+          `Cannot delete "${name}": it has a database; repeat the project name as ?confirm=${name} to delete both`,
+        );
       }
-      for (const row of d.deployments.withStatus(['building', 'deploying'])) if (row.project_id === p.id) d.cancelRunning(row.id);
+      for (const row of d.deployments.withStatus(['building', 'deploying']))
+        if (row.project_id === p.id) d.cancelRunning(row.id);
       await locks.run(name, async () => {
         d.edge.removeRoute(name);
-        await removeInstances(d.docker, (await listInstances(d.docker, d.agentId, name)).map((i) => i.containerId), 5);
-        for (const image of await d.docker.listImages({ filters: { label: [`slipway.agent=${d.agentId}`, `slipway.project=${name}`] } })) {
-          await d.docker.getImage(image.Id).remove({ force: true }).catch(() => {});
+        await removeInstances(
+          d.docker,
+          (await listInstances(d.docker, d.agentId, name)).map((i) => i.containerId),
+          5,
+        );
+        for (const image of await d.docker.listImages({
+          filters: { label: [`slipway.agent=${d.agentId}`, `slipway.project=${name}`] },
+        })) {
+          await d.docker
+            .getImage(image.Id)
+            .remove({ force: true })
+            .catch(() => {});
         }
         if (d.database.has(p.id)) await d.database.drop(name);
-        await d.docker.getNetwork(networkName(name)).remove().catch(() => {});
+        await d.docker
+          .getNetwork(networkName(name))
+          .remove()
+          .catch(() => {});
         d.deleteProject(actor, name);
         await d.removeSources(name);
       });

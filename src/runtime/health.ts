@@ -45,7 +45,9 @@ export async function waitHealthy(docker: Docker, check: HealthCheck): Promise<v
     // Probe quickly at first (most apps listen within a few hundred ms), then every `interval`.
     const wait = Math.min(interval, 100 * 2 ** attempt++);
     if (Date.now() + wait > deadline) {
-      throw new UnhealthyError(`The app did not answer GET ${check.path} with 2xx or 3xx within ${Math.round(check.timeoutMs / 1000)} s (last: ${last})`);
+      throw new UnhealthyError(
+        `The app did not answer GET ${check.path} with 2xx or 3xx within ${Math.round(check.timeoutMs / 1000)} s (last: ${last})`,
+      );
     }
     await Bun.sleep(wait);
   }
@@ -54,8 +56,12 @@ export async function waitHealthy(docker: Docker, check: HealthCheck): Promise<v
 /** The last `lines` log lines of a container, stdout and stderr merged, for failure reports. */
 export async function lastLogLines(docker: Docker, containerId: string, lines = 20): Promise<string[]> {
   try {
-    const raw = (await docker.getContainer(containerId).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as Buffer;
-    return demux(raw).split('\n').filter((l) => l !== '');
+    const raw = (await docker
+      .getContainer(containerId)
+      .logs({ stdout: true, stderr: true, tail: lines, follow: false })) as Buffer;
+    return demux(raw)
+      .split('\n')
+      .filter((l) => l !== '');
   } catch {
     return [];
   }

@@ -104,7 +104,12 @@ export interface ListedInstance {
 
 /** Every app container of this agent, optionally of one project. */
 export async function listInstances(docker: Docker, agentId: string, project?: string): Promise<ListedInstance[]> {
-  const label = ['slipway.managed=true', 'slipway.role=app', `slipway.agent=${agentId}`, ...(project ? [`slipway.project=${project}`] : [])];
+  const label = [
+    'slipway.managed=true',
+    'slipway.role=app',
+    `slipway.agent=${agentId}`,
+    ...(project ? [`slipway.project=${project}`] : []),
+  ];
   const containers = await docker.listContainers({ all: true, filters: { label } });
   return containers.map((c) => {
     const published = c.Ports.find((p) => p.IP === '127.0.0.1' && p.PublicPort);

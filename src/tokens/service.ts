@@ -120,7 +120,12 @@ export function tokenService(db: Db, repo: TokenRepo, activity: ActivityService)
         if (row.revoked_at) throw new ConflictError(`Cannot revoke token "${id}": it was revoked at ${row.revoked_at}`);
         const at = nowIso();
         repo.revoke(id, at);
-        activity.record(actor, { action: 'token.revoke', targetType: 'token', target: id, changes: { name: row.name } });
+        activity.record(actor, {
+          action: 'token.revoke',
+          targetType: 'token',
+          target: id,
+          changes: { name: row.name },
+        });
         return toView({ ...row, revoked_at: at });
       })();
     },

@@ -33,7 +33,9 @@ const EXPECTED: Record<string, { rule: AccessRule; body?: unknown }> = {
   'POST /v1/projects/:name/restart': { rule: { scope: 'deploy', project: 'param' } },
   'POST /v1/projects/:name/scale': { rule: { scope: 'deploy', project: 'param' }, body: { instances: 2 } },
   'POST /v1/projects/:name/rollback': { rule: { scope: 'deploy', project: 'param' } },
-  'GET /v1/projects/:name/env': { rule: { scope: 'read', project: 'param', elevated: { query: 'reveal', scope: 'admin' } } },
+  'GET /v1/projects/:name/env': {
+    rule: { scope: 'read', project: 'param', elevated: { query: 'reveal', scope: 'admin' } },
+  },
   'PATCH /v1/projects/:name/env': { rule: { scope: 'deploy', project: 'param' }, body: { vars: { A: '1' } } },
   'DELETE /v1/projects/:name/env/:key': { rule: { scope: 'deploy', project: 'param' } },
   'GET /v1/projects/:name/logs': { rule: { scope: 'read', project: 'param' } },
@@ -82,7 +84,12 @@ describe('access rules', () => {
   const probe = makeTestApp();
   const routes = probe.app.routes
     .filter((r) => !DOC_PLUGIN_ROUTES.has(`${r.method} ${r.path}`))
-    .map((r) => ({ key: `${r.method} ${r.path}`, method: r.method, path: r.path, declared: (r.hooks as any)?.detail?.[ACCESS_EXTENSION] }));
+    .map((r) => ({
+      key: `${r.method} ${r.path}`,
+      method: r.method,
+      path: r.path,
+      declared: (r.hooks as any)?.detail?.[ACCESS_EXTENSION],
+    }));
   probe.close();
 
   test('every registered route has an expected rule in this test', () => {
@@ -92,7 +99,8 @@ describe('access rules', () => {
   });
 
   test('every route declares the rule this test expects', () => {
-    for (const r of routes) expect({ route: r.key, rule: r.declared }).toEqual({ route: r.key, rule: EXPECTED[r.key]?.rule });
+    for (const r of routes)
+      expect({ route: r.key, rule: r.declared }).toEqual({ route: r.key, rule: EXPECTED[r.key]?.rule });
   });
 
   test('the app refuses to start with a route that declares no rule', () => {

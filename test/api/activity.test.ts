@@ -24,20 +24,38 @@ async function activity(query = '', token?: string): Promise<Page> {
 
 describe('the activity log', () => {
   test('every mutation appends one row with who, what, target and request id', async () => {
-    const created = await t.req('POST', '/v1/projects', { body: { name: 'web' }, headers: { 'x-request-id': 'req-create-web' } });
+    const created = await t.req('POST', '/v1/projects', {
+      body: { name: 'web' },
+      headers: { 'x-request-id': 'req-create-web' },
+    });
     expect(created.status).toBe(201);
     await t.req('PATCH', '/v1/projects/web', { body: { instances: 2, memory_mb: 256 } });
     await t.req('PATCH', '/v1/projects/web', { body: { instances: 2 } }); // no change, no row
-    const minted = (await (await t.req('POST', '/v1/tokens', { body: { name: 'ci', scope: 'deploy' } })).json()) as { id: string; token: string };
+    const minted = (await (await t.req('POST', '/v1/tokens', { body: { name: 'ci', scope: 'deploy' } })).json()) as {
+      id: string;
+      token: string;
+    };
     await t.req('DELETE', `/v1/tokens/${minted.id}`);
     await t.req('DELETE', '/v1/projects/web');
 
     const page = await activity();
     // The oldest row is the test's own admin token, minted through the service.
-    expect(page.data.map((e) => e.action)).toEqual(['project.delete', 'token.revoke', 'token.create', 'project.update', 'project.create', 'token.create']);
+    expect(page.data.map((e) => e.action)).toEqual([
+      'project.delete',
+      'token.revoke',
+      'token.create',
+      'project.update',
+      'project.create',
+      'token.create',
+    ]);
     expect(page.data[5]!.token).toEqual({ id: null, name: 'test setup' });
     const create = page.data[4]!;
-    expect(create).toMatchObject({ target: 'web', project: 'web', request_id: 'req-create-web', token: { name: 'admin' } });
+    expect(create).toMatchObject({
+      target: 'web',
+      project: 'web',
+      request_id: 'req-create-web',
+      token: { name: 'admin' },
+    });
     expect(create.token.id).toMatch(/^tok_/);
     expect(create.client_ip).toBe('unknown');
     expect(page.data[3]!.changes).toEqual({ instances: { from: 1, to: 2 }, memory_mb: { from: 512, to: 256 } });

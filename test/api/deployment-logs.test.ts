@@ -52,7 +52,9 @@ describe('following a deployment log', () => {
     for (let i = 0; i < 5; i++) t.deps.logs.append(id, `line ${i}`);
     t.deps.deploymentRepo.update(id, { status: 'building' });
     t.deps.worker.finish(id, 'canceled', 'Canceled by request');
-    const res = await t.req('GET', `/v1/projects/web/deployments/${id}/logs`, { headers: { accept: 'text/event-stream', 'last-event-id': '4' } });
+    const res = await t.req('GET', `/v1/projects/web/deployments/${id}/logs`, {
+      headers: { accept: 'text/event-stream', 'last-event-id': '4' },
+    });
     const got = await events(res);
     expect(got.map((e) => e.id ?? e.event)).toEqual(['5', '6', '7', 'end']);
     expect(got[0]!.data).toBe('line 3');
@@ -63,7 +65,9 @@ describe('following a deployment log', () => {
     t.deps.deploymentRepo.update(id, { status: 'building' });
     const quitter = await t.req('GET', `/v1/projects/web/deployments/${id}/logs?follow=true`);
     const quitting = events(quitter, 2); // reads two events, then cancels its stream
-    const followers = await Promise.all(Array.from({ length: 5 }, () => t.req('GET', `/v1/projects/web/deployments/${id}/logs?follow=true`)));
+    const followers = await Promise.all(
+      Array.from({ length: 5 }, () => t.req('GET', `/v1/projects/web/deployments/${id}/logs?follow=true`)),
+    );
     const all = followers.map((r) => events(r));
     for (let i = 0; i < 300; i++) t.deps.logs.append(id, `line ${i}`);
     await quitting;

@@ -10,7 +10,13 @@ t.deps.projects.create(TEST_ACTOR, { name: 'web' });
 afterAll(() => t.close());
 
 const site = [{ name: 'index.html', body: '<h1>hello</h1>' }];
-type Dep = { id: string; number: number; status: string; failure_reason: string | null; source: { sha256: string; bytes: number; format: string; kept: boolean } };
+type Dep = {
+  id: string;
+  number: number;
+  status: string;
+  failure_reason: string | null;
+  source: { sha256: string; bytes: number; format: string; kept: boolean };
+};
 
 async function upload(body: Uint8Array | FormData, headers: Record<string, string> = {}): Promise<Response> {
   const init: RequestInit = { method: 'POST', body, headers: { authorization: `Bearer ${t.adminToken}`, ...headers } };
@@ -23,7 +29,11 @@ describe('POST /v1/projects/{name}/deployments', () => {
     const res = await upload(bytes, { 'content-type': 'application/gzip' });
     expect(res.status).toBe(202);
     const dep = (await res.json()) as Dep;
-    expect(dep).toMatchObject({ number: 1, status: 'queued', source: { bytes: bytes.length, format: 'tar.gz', kept: true } });
+    expect(dep).toMatchObject({
+      number: 1,
+      status: 'queued',
+      source: { bytes: bytes.length, format: 'tar.gz', kept: true },
+    });
     expect(dep.source.sha256).toBe(new Bun.CryptoHasher('sha256').update(bytes).digest('hex'));
     expect(res.headers.get('location')).toBe(`/v1/projects/web/deployments/${dep.id}`);
     expect(existsSync(join(t.dir, 'sources', 'web', `${dep.id}.tar.gz`))).toBe(true);
@@ -48,13 +58,19 @@ describe('POST /v1/projects/{name}/deployments', () => {
     form.append('file', new Blob([tgzOf(site)]), 'site.tar.gz');
     const res = await upload(form);
     expect(res.status).toBe(422);
-    expect(await errorOf(res)).toMatchObject({ code: 'validation_error', message: 'The multipart body has no file in field "source"' });
+    expect(await errorOf(res)).toMatchObject({
+      code: 'validation_error',
+      message: 'The multipart body has no file in field "source"',
+    });
   });
 
   test('a body whose bytes do not match its content type answers 415', async () => {
     const res = await upload(await zipOf(site), { 'content-type': 'application/gzip' });
     expect(res.status).toBe(415);
-    expect(await errorOf(res)).toMatchObject({ code: 'unsupported_media_type', message: 'The upload is a zip archive but was sent as application/gzip' });
+    expect(await errorOf(res)).toMatchObject({
+      code: 'unsupported_media_type',
+      message: 'The upload is a zip archive but was sent as application/gzip',
+    });
   });
 
   test('an unsupported content type answers 415', async () => {
@@ -63,7 +79,9 @@ describe('POST /v1/projects/{name}/deployments', () => {
   });
 
   test('bytes that are no archive at all answer 422', async () => {
-    const res = await upload(new TextEncoder().encode('just some text, not an archive'.repeat(30)), { 'content-type': 'application/octet-stream' });
+    const res = await upload(new TextEncoder().encode('just some text, not an archive'.repeat(30)), {
+      'content-type': 'application/octet-stream',
+    });
     expect(res.status).toBe(422);
     expect((await errorOf(res)).message).toBe('Rejected upload: the body is not a tar, tar.gz or zip archive');
   });
@@ -170,8 +188,12 @@ describe('the queue as seen through the API', () => {
     const pruned = list.data.find((d) => d.source && !d.source.kept)!;
     const res = await t.req('POST', `/v1/projects/web/deployments/${pruned.id}/retry`);
     expect(res.status).toBe(409);
-    expect((await errorOf(res)).message).toBe(`Cannot retry deployment #${pruned.number}: its source is no longer kept (SLIPWAY_SOURCE_RETENTION)`);
-    expect(readdirSync(join(t.dir, 'sources', 'web')).filter((f) => f.endsWith('.tar.gz')).length).toBeLessThanOrEqual(4);
+    expect((await errorOf(res)).message).toBe(
+      `Cannot retry deployment #${pruned.number}: its source is no longer kept (SLIPWAY_SOURCE_RETENTION)`,
+    );
+    expect(readdirSync(join(t.dir, 'sources', 'web')).filter((f) => f.endsWith('.tar.gz')).length).toBeLessThanOrEqual(
+      4,
+    );
   });
 
   test('the log is plain text by default', async () => {
@@ -189,7 +211,9 @@ describe('the queue as seen through the API', () => {
   });
 
   test('uploads are recorded in the activity log', async () => {
-    const page = (await (await t.req('GET', '/v1/activity?action=deployment')).json()) as { data: { action: string }[] };
+    const page = (await (await t.req('GET', '/v1/activity?action=deployment')).json()) as {
+      data: { action: string }[];
+    };
     expect(page.data.map((e) => e.action)).toContain('deployment.create');
     expect(page.data.map((e) => e.action)).toContain('deployment.cancel');
     expect(page.data.map((e) => e.action)).toContain('deployment.retry');

@@ -32,7 +32,10 @@ describe('the error envelope', () => {
   });
 
   test('a body that is not JSON answers 415 unsupported_media_type', async () => {
-    const res = await t.req('POST', '/v1/projects', { body: 'name=web', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const res = await t.req('POST', '/v1/projects', {
+      body: 'name=web',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(res.status).toBe(415);
     expect((await errorOf(res)).code).toBe('unsupported_media_type');
   });
@@ -73,7 +76,12 @@ describe('the error envelope', () => {
   test('an unexpected exception becomes an opaque 500 that is logged with its request id', async () => {
     const lines: string[] = [];
     const app = new Elysia()
-      .use(errorPlugin(createLogger('error', (l) => void lines.push(l)), () => []))
+      .use(
+        errorPlugin(
+          createLogger('error', (l) => void lines.push(l)),
+          () => [],
+        ),
+      )
       .get('/boom', () => {
         throw new Error('secret internals at /srv/db.ts:42');
       });
@@ -81,7 +89,11 @@ describe('the error envelope', () => {
     expect(res.status).toBe(500);
     const body = await res.json();
     expect(body).toEqual({
-      error: { code: 'internal_error', message: 'Internal error: quote request id req_test123 when reporting it', request_id: 'req_test123' },
+      error: {
+        code: 'internal_error',
+        message: 'Internal error: quote request id req_test123 when reporting it',
+        request_id: 'req_test123',
+      },
     });
     expect(JSON.stringify(body)).not.toContain('secret internals');
     expect(lines).toHaveLength(1);

@@ -4,17 +4,28 @@ import { dockerClient, requireDocker } from '../helpers/docker.ts';
 
 const hasDocker = await requireDocker();
 
-type Health = { status: string; version: string; uptime_seconds: number; database: { ok: boolean }; docker: { ok: boolean; version: string | null; error: string | null } };
+type Health = {
+  status: string;
+  version: string;
+  uptime_seconds: number;
+  database: { ok: boolean };
+  docker: { ok: boolean; version: string | null; error: string | null };
+};
 
 describe('GET /v1/health', () => {
-  test.skipIf(!hasDocker)('reports ok with the real Docker engine\'s version', async () => {
+  test.skipIf(!hasDocker)("reports ok with the real Docker engine's version", async () => {
     const t = makeTestApp();
     try {
       const res = await t.req('GET', '/v1/health', { token: null });
       expect(res.status).toBe(200);
       const body = (await res.json()) as Health;
       const engine = (await dockerClient().version()) as { Version: string };
-      expect(body).toMatchObject({ status: 'ok', version: '0.1.0', database: { ok: true }, docker: { ok: true, version: engine.Version, error: null } });
+      expect(body).toMatchObject({
+        status: 'ok',
+        version: '0.1.0',
+        database: { ok: true },
+        docker: { ok: true, version: engine.Version, error: null },
+      });
       expect(body.uptime_seconds).toBeGreaterThanOrEqual(0);
     } finally {
       t.close();

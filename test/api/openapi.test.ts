@@ -77,7 +77,10 @@ describe('GET /v1/openapi.json', () => {
   test('gives every operation a summary and a unique operationId', () => {
     const ops = operations();
     for (const [name, op] of ops) {
-      expect({ name, summary: typeof op.summary === 'string' && op.summary.length > 0 }).toEqual({ name, summary: true });
+      expect({ name, summary: typeof op.summary === 'string' && op.summary.length > 0 }).toEqual({
+        name,
+        summary: true,
+      });
       expect({ name, operationId: typeof op.operationId }).toEqual({ name, operationId: 'string' });
     }
     const ids = ops.map(([, op]) => op.operationId);
@@ -89,8 +92,10 @@ describe('GET /v1/openapi.json', () => {
       const success = Object.entries(op.responses as Record<string, Json>).filter(([status]) => /^2\d\d$/.test(status));
       expect({ name, successes: success.length > 0 }).toEqual({ name, successes: true });
       for (const [status, response] of success) {
-        if (status === '204') expect({ name, status, content: response.content }).toEqual({ name, status, content: undefined });
-        else expect({ name, status, type: typeof jsonSchemaOf(response)?.type }).toEqual({ name, status, type: 'string' });
+        if (status === '204')
+          expect({ name, status, content: response.content }).toEqual({ name, status, content: undefined });
+        else
+          expect({ name, status, type: typeof jsonSchemaOf(response)?.type }).toEqual({ name, status, type: 'string' });
       }
     }
   });
@@ -98,9 +103,16 @@ describe('GET /v1/openapi.json', () => {
   test('documents JSON request bodies with their schema', () => {
     for (const [name, op] of operations()) {
       // Uploads and restores stream a raw body, documented with its own media types.
-      if (!op.requestBody || ['POST /v1/projects/{name}/deployments', 'POST /v1/projects/{name}/database/restore'].includes(name)) continue;
+      if (
+        !op.requestBody ||
+        ['POST /v1/projects/{name}/deployments', 'POST /v1/projects/{name}/database/restore'].includes(name)
+      )
+        continue;
       expect({ name, media: Object.keys(op.requestBody.content) }).toEqual({ name, media: ['application/json'] });
-      expect({ name, type: deref(op.requestBody.content['application/json'].schema).type }).toEqual({ name, type: 'object' });
+      expect({ name, type: deref(op.requestBody.content['application/json'].schema).type }).toEqual({
+        name,
+        type: 'object',
+      });
     }
     expect(spec.paths['/v1/projects'].post.requestBody.content['application/json'].schema.required).toEqual(['name']);
   });
@@ -108,21 +120,37 @@ describe('GET /v1/openapi.json', () => {
   test('documents the upload body with its archive media types', () => {
     const body = spec.paths['/v1/projects/{name}/deployments'].post.requestBody;
     expect(body.required).toBe(true);
-    expect(Object.keys(body.content).sort()).toEqual(['application/gzip', 'application/x-tar', 'application/zip', 'multipart/form-data']);
+    expect(Object.keys(body.content).sort()).toEqual([
+      'application/gzip',
+      'application/x-tar',
+      'application/zip',
+      'multipart/form-data',
+    ]);
     expect(body.content['multipart/form-data'].schema.required).toEqual(['source']);
   });
 
   test('describes every error response with the error envelope', () => {
     for (const [name, op] of operations()) {
-      const failures = Object.entries(op.responses as Record<string, Json>).filter(([status]) => /^[45]\d\d$/.test(status));
+      const failures = Object.entries(op.responses as Record<string, Json>).filter(([status]) =>
+        /^[45]\d\d$/.test(status),
+      );
       expect({ name, failures: failures.length > 0 }).toEqual({ name, failures: true });
       for (const [status, response] of failures) {
         const envelope = jsonSchemaOf(response);
         const error = envelope?.properties?.error ? deref(envelope.properties.error) : undefined;
         expect({ name, status, required: envelope?.required }).toEqual({ name, status, required: ['error'] });
-        expect({ name, status, required: error?.required }).toEqual({ name, status, required: ['code', 'message', 'request_id'] });
+        expect({ name, status, required: error?.required }).toEqual({
+          name,
+          status,
+          required: ['code', 'message', 'request_id'],
+        });
         for (const field of ['code', 'message', 'request_id']) {
-          expect({ name, status, field, type: error?.properties?.[field]?.type }).toEqual({ name, status, field, type: 'string' });
+          expect({ name, status, field, type: error?.properties?.[field]?.type }).toEqual({
+            name,
+            status,
+            field,
+            type: 'string',
+          });
         }
       }
     }
@@ -139,19 +167,29 @@ describe('GET /v1/openapi.json', () => {
     const specFile = join(tmp, 'openapi.json');
     const resultsFile = join(tmp, 'spectral.json');
     await Bun.write(specFile, JSON.stringify(spec, null, 2));
-    const proc = Bun.spawn([SPECTRAL, 'lint', specFile, '--ruleset', RULESET, '--format', 'json', '--output', resultsFile], {
-      cwd: ROOT,
-      stdout: 'pipe',
-      stderr: 'pipe',
-    });
+    const proc = Bun.spawn(
+      [SPECTRAL, 'lint', specFile, '--ruleset', RULESET, '--format', 'json', '--output', resultsFile],
+      {
+        cwd: ROOT,
+        stdout: 'pipe',
+        stderr: 'pipe',
+      },
+    );
     const [exitCode, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
     const file = Bun.file(resultsFile);
     if (!(await file.exists())) throw new Error(`spectral wrote no results (exit ${exitCode}): ${stderr}`);
-    const results = (await file.json()) as { code: string; severity: number; message: string; path: (string | number)[] }[];
+    const results = (await file.json()) as {
+      code: string;
+      severity: number;
+      message: string;
+      path: (string | number)[];
+    }[];
     const line = (r: (typeof results)[number]) => `${r.code} at ${r.path.join('.')}: ${r.message}`;
     const errors = results.filter((r) => r.severity === 0).map(line);
     const warnings = results.filter((r) => r.severity === 1);
-    console.info(`spectral: ${errors.length} errors, ${warnings.length} warnings (${[...new Set(warnings.map((w) => w.code))].join(', ')})`);
+    console.info(
+      `spectral: ${errors.length} errors, ${warnings.length} warnings (${[...new Set(warnings.map((w) => w.code))].join(', ')})`,
+    );
     expect(errors).toEqual([]);
     expect(exitCode).toBe(0);
   });

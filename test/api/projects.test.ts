@@ -29,7 +29,10 @@ describe('/v1/projects', () => {
   test('a duplicate name answers 409 conflict', async () => {
     const res = await t.req('POST', '/v1/projects', { body: { name: 'web' } });
     expect(res.status).toBe(409);
-    expect(await errorOf(res)).toMatchObject({ code: 'conflict', message: 'Cannot create project "web": the name is taken' });
+    expect(await errorOf(res)).toMatchObject({
+      code: 'conflict',
+      message: 'Cannot create project "web": the name is taken',
+    });
   });
 
   test('names must be DNS labels', async () => {
@@ -48,9 +51,21 @@ describe('/v1/projects', () => {
       [{ port: 70000 }, '/port', 'Expected an integer from 1 to 65535 or null'],
       [{ memory_mb: 16 }, '/memory_mb', 'Expected an integer from 64 to 262144'],
       [{ cpus: 0 }, '/cpus', 'Expected a number from 0.05 to 64'],
-      [{ health_check_path: 'health' }, '/health_check_path', 'Expected a string matching ^/[\\x21-\\x7E]*$, of at most 512 characters'],
-      [{ dockerfile: '../Dockerfile' }, '/dockerfile', 'Expected a string matching ^(?!/)(?!.*(^|/)\\.\\.(/|$))[A-Za-z0-9._/-]+$, of 1 to 255 characters or null'],
-      [{ dockerfile: '/etc/passwd' }, '/dockerfile', 'Expected a string matching ^(?!/)(?!.*(^|/)\\.\\.(/|$))[A-Za-z0-9._/-]+$, of 1 to 255 characters or null'],
+      [
+        { health_check_path: 'health' },
+        '/health_check_path',
+        'Expected a string matching ^/[\\x21-\\x7E]*$, of at most 512 characters',
+      ],
+      [
+        { dockerfile: '../Dockerfile' },
+        '/dockerfile',
+        'Expected a string matching ^(?!/)(?!.*(^|/)\\.\\.(/|$))[A-Za-z0-9._/-]+$, of 1 to 255 characters or null',
+      ],
+      [
+        { dockerfile: '/etc/passwd' },
+        '/dockerfile',
+        'Expected a string matching ^(?!/)(?!.*(^|/)\\.\\.(/|$))[A-Za-z0-9._/-]+$, of 1 to 255 characters or null',
+      ],
     ];
     for (const [patch, path, message] of cases) {
       const res = await t.req('PATCH', '/v1/projects/web', { body: patch });
@@ -61,9 +76,17 @@ describe('/v1/projects', () => {
   });
 
   test('PATCH changes only the given settings', async () => {
-    const res = await t.req('PATCH', '/v1/projects/web', { body: { instances: 3, dockerfile: 'deploy/Dockerfile', port: null } });
+    const res = await t.req('PATCH', '/v1/projects/web', {
+      body: { instances: 3, dockerfile: 'deploy/Dockerfile', port: null },
+    });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ name: 'web', instances: 3, dockerfile: 'deploy/Dockerfile', port: null, memory_mb: 512 });
+    expect(await res.json()).toMatchObject({
+      name: 'web',
+      instances: 3,
+      dockerfile: 'deploy/Dockerfile',
+      port: null,
+      memory_mb: 512,
+    });
   });
 
   test('an unknown project answers 404', async () => {
@@ -108,7 +131,10 @@ describe('/v1/projects', () => {
   test('a cursor that was not made by the API answers 400', async () => {
     const res = await t.req('GET', '/v1/projects?limit=1&cursor=not-a-cursor');
     expect(res.status).toBe(400);
-    expect(await errorOf(res)).toMatchObject({ code: 'bad_request', message: 'Invalid cursor: pass the next_cursor of a previous page as it was' });
+    expect(await errorOf(res)).toMatchObject({
+      code: 'bad_request',
+      message: 'Invalid cursor: pass the next_cursor of a previous page as it was',
+    });
   });
 
   test('deleting a project answers 204 and it is gone', async () => {

@@ -11,7 +11,13 @@ describe('/v1/tokens', () => {
     expect(res.status).toBe(201);
     const created = (await res.json()) as Record<string, unknown> & { token: string; id: string };
     expect(created.token).toMatch(/^slw_[0-9A-Za-z]{38}$/);
-    expect(created).toMatchObject({ name: 'ci', scope: 'deploy', projects: ['api', 'web'], revoked_at: null, last_used_at: null });
+    expect(created).toMatchObject({
+      name: 'ci',
+      scope: 'deploy',
+      projects: ['api', 'web'],
+      revoked_at: null,
+      last_used_at: null,
+    });
     expect(created.id).toMatch(/^tok_[0-9a-z]{26}$/);
 
     const row = t.deps.db.prepare('SELECT * FROM tokens WHERE id = ?').get(created.id) as Record<string, string>;
@@ -38,7 +44,9 @@ describe('/v1/tokens', () => {
     const res = await t.req('GET', '/v1/me', { token: secret.slice(0, -1) + last });
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toBe('Bearer realm="slipway"');
-    expect((await errorOf(res)).message).toBe('The bearer token is malformed: expected slw_ followed by 38 letters and digits');
+    expect((await errorOf(res)).message).toBe(
+      'The bearer token is malformed: expected slw_ followed by 38 letters and digits',
+    );
   });
 
   test('revocation takes effect on the very next request', async () => {
@@ -62,13 +70,19 @@ describe('/v1/tokens', () => {
   });
 
   test('an expired token is refused', async () => {
-    const minted = t.deps.tokens.mint(TEST_ACTOR, { name: 'expiring', scope: 'read', expires_at: new Date(Date.now() + 60_000).toISOString() });
+    const minted = t.deps.tokens.mint(TEST_ACTOR, {
+      name: 'expiring',
+      scope: 'read',
+      expires_at: new Date(Date.now() + 60_000).toISOString(),
+    });
     expect(t.deps.tokens.authenticate(minted.token, Date.now())).toMatchObject({ name: 'expiring' });
     expect(t.deps.tokens.authenticate(minted.token, Date.now() + 61_000)).toBe('expired');
   });
 
   test('an expiry in the past is rejected with 422', async () => {
-    const res = await t.req('POST', '/v1/tokens', { body: { name: 'old', scope: 'read', expires_at: '2001-01-01T00:00:00Z' } });
+    const res = await t.req('POST', '/v1/tokens', {
+      body: { name: 'old', scope: 'read', expires_at: '2001-01-01T00:00:00Z' },
+    });
     expect(res.status).toBe(422);
     expect((await errorOf(res)).issues).toEqual([{ path: '/expires_at', message: 'Expected a time in the future' }]);
   });
@@ -76,12 +90,19 @@ describe('/v1/tokens', () => {
   test('an unknown scope is rejected with 422', async () => {
     const res = await t.req('POST', '/v1/tokens', { body: { name: 'x', scope: 'root' } });
     expect(res.status).toBe(422);
-    expect((await errorOf(res)).issues).toEqual([{ path: '/scope', message: 'Expected one of "read", "deploy", "admin"' }]);
+    expect((await errorOf(res)).issues).toEqual([
+      { path: '/scope', message: 'Expected one of "read", "deploy", "admin"' },
+    ]);
   });
 
   test('last_used_at is written at most once a minute per token', async () => {
     const minted = t.deps.tokens.mint(TEST_ACTOR, { name: 'busy', scope: 'read' });
-    const lastUsed = () => (t.deps.db.prepare('SELECT last_used_at FROM tokens WHERE id = ?').get(minted.id) as { last_used_at: string | null }).last_used_at;
+    const lastUsed = () =>
+      (
+        t.deps.db.prepare('SELECT last_used_at FROM tokens WHERE id = ?').get(minted.id) as {
+          last_used_at: string | null;
+        }
+      ).last_used_at;
     const start = Date.parse('2030-01-01T00:00:00Z');
     t.deps.tokens.authenticate(minted.token, start);
     expect(lastUsed()).toBe('2030-01-01T00:00:00.000Z');
@@ -97,7 +118,10 @@ describe('/v1/tokens', () => {
     do {
       const res = await t.req('GET', `/v1/tokens?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
       expect(res.status).toBe(200);
-      const page = (await res.json()) as { data: { id: string }[]; pagination: { next_cursor: string | null; has_more: boolean } };
+      const page = (await res.json()) as {
+        data: { id: string }[];
+        pagination: { next_cursor: string | null; has_more: boolean };
+      };
       expect(page.data.length).toBeLessThanOrEqual(2);
       seen.push(...page.data.map((d) => d.id));
       cursor = page.pagination.next_cursor;

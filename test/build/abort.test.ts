@@ -23,7 +23,8 @@ async function expectNoBuildContainers(lines: string[]): Promise<void> {
   const announced = announcedContainers(lines);
   expect(announced.length).toBeGreaterThan(0);
   for (const pass of [1, 2]) {
-    for (const id of announced) await expect(docker.getContainer(id).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    for (const id of announced)
+      await expect(docker.getContainer(id).inspect()).rejects.toMatchObject({ statusCode: 404 });
     expect(await docker.listContainers({ all: true, filters: { ancestor: [parent!] } })).toEqual([]);
     if (pass === 1) await Bun.sleep(3000);
   }
@@ -74,7 +75,10 @@ describe.skipIf(!(await requireDocker()))('stopping a build', () => {
   test('a RUN killed for memory is reported as out of memory', async () => {
     // busybox sh keeps the 200 MB command substitution in memory, far past the 32 MiB limit.
     const run = await harness.build(
-      { Dockerfile: "FROM slipway-fixture/static:latest\nRUN x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo ${#x}\n" },
+      {
+        Dockerfile:
+          "FROM slipway-fixture/static:latest\nRUN x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo ${#x}\n",
+      },
       { memoryBytes: 32 * MiB },
     );
     expect(run.error).toBeInstanceOf(BuildError);

@@ -36,11 +36,15 @@ describe.skipIf(!(await requireDocker()))('buildImage on the engine', () => {
   test('builds a dependency-free Node app and runs its start script', async () => {
     const server = [
       "const http = require('node:http');",
-      "http.createServer((req, res) => res.end(`node ${process.env.NODE_ENV} on ${process.env.PORT}`)).listen(process.env.PORT);",
+      'http.createServer((req, res) => res.end(`node ${process.env.NODE_ENV} on ${process.env.PORT}`)).listen(process.env.PORT);',
       "process.on('SIGTERM', () => process.exit(0));",
     ].join('\n');
     const run = await harness.build({
-      'package.json': JSON.stringify({ name: 'app', scripts: { start: 'node server.js' }, devDependencies: { typescript: '5' } }),
+      'package.json': JSON.stringify({
+        name: 'app',
+        scripts: { start: 'node server.js' },
+        devDependencies: { typescript: '5' },
+      }),
       'server.js': server,
     });
     expect(run.error).toBeUndefined();
@@ -72,9 +76,13 @@ describe.skipIf(!(await requireDocker()))('buildImage on the engine', () => {
 
   // The engine counts the two LABEL steps that `labels` appends (slipway.managed, slipway.test).
   test('names the step whose RUN failed, and leaves no container behind', async () => {
-    const run = await harness.build({ Dockerfile: 'FROM slipway-fixture/static:latest\nRUN echo about to fail && exit 3\nCMD ["true"]\n' });
+    const run = await harness.build({
+      Dockerfile: 'FROM slipway-fixture/static:latest\nRUN echo about to fail && exit 3\nCMD ["true"]\n',
+    });
     expect(run.error).toBeInstanceOf(BuildError);
-    expect(run.error!.message).toBe("Dockerfile step 2/5 failed: The command '/bin/sh -c echo about to fail && exit 3' returned a non-zero code: 3");
+    expect(run.error!.message).toBe(
+      "Dockerfile step 2/5 failed: The command '/bin/sh -c echo about to fail && exit 3' returned a non-zero code: 3",
+    );
     expect((run.error as BuildError).canceled).toBe(false);
     expect(run.lines).toContain('about to fail');
     for (const id of announcedContainers(run.lines)) {

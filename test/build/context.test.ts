@@ -7,17 +7,23 @@ import { FIXTURE_IMAGES, readTar, sourceFactory, type Tree } from './sources.ts'
 const sources = sourceFactory();
 afterAll(() => sources.cleanup());
 
-async function contextOf(tree: Tree, projectDockerfile: string | null = null, labels?: Record<string, string>): Promise<Map<string, string>> {
+async function contextOf(
+  tree: Tree,
+  projectDockerfile: string | null = null,
+  labels?: Record<string, string>,
+): Promise<Map<string, string>> {
   const source = await sources.make(tree, projectDockerfile);
   const plan = planBuild(source, { projectDockerfile, images: FIXTURE_IMAGES });
   return readTar(buildContext(source.tgz, plan, labels));
 }
 
 describe('buildContext', () => {
-  test('appends all labels as one LABEL instruction to the user\'s Dockerfile and a generated one', async () => {
+  test("appends all labels as one LABEL instruction to the user's Dockerfile and a generated one", async () => {
     const labels = { 'slipway.managed': 'true', 'slipway.project': 'web' };
     const own = await contextOf({ Dockerfile: 'FROM scratch\nCOPY . /\n', 'a.txt': 'a' }, null, labels);
-    expect(own.get('Dockerfile')).toBe('FROM scratch\nCOPY . /\n\nLABEL slipway.managed="true" slipway.project="web"\n');
+    expect(own.get('Dockerfile')).toBe(
+      'FROM scratch\nCOPY . /\n\nLABEL slipway.managed="true" slipway.project="web"\n',
+    );
     const generated = await contextOf({ 'index.html': 'hi' }, null, labels);
     const dockerfile = [...generated.entries()].find(([k]) => k.endsWith('Dockerfile'))![1];
     expect(dockerfile.trimEnd().split('\n').at(-1)).toBe('LABEL slipway.managed="true" slipway.project="web"');
@@ -73,7 +79,12 @@ describe('buildContext', () => {
   });
 
   test('sends everything when there is no .dockerignore, symlinks and directories included', async () => {
-    const ctx = await contextOf({ Dockerfile: 'FROM scratch\n', 'empty': { dir: true }, 'current': { symlink: 'releases/1' }, 'releases/1/a.txt': 'a' });
+    const ctx = await contextOf({
+      Dockerfile: 'FROM scratch\n',
+      empty: { dir: true },
+      current: { symlink: 'releases/1' },
+      'releases/1/a.txt': 'a',
+    });
     expect(Object.fromEntries(ctx)).toEqual({
       Dockerfile: 'FROM scratch\n',
       empty: '<dir>',
@@ -90,7 +101,12 @@ describe('buildContext', () => {
   });
 
   test("appends to the user's .dockerignore for a generated Dockerfile, after applying it", async () => {
-    const ctx = await contextOf({ 'index.html': '', '.dockerignore': '*.map\n', 'app.js.map': '', '.slipway': { dir: true } });
+    const ctx = await contextOf({
+      'index.html': '',
+      '.dockerignore': '*.map\n',
+      'app.js.map': '',
+      '.slipway': { dir: true },
+    });
     expect([...ctx.keys()].sort()).toEqual(['.dockerignore', '.slipway/Dockerfile', 'index.html']);
     expect(ctx.get('.dockerignore')).toBe('*.map\n\n.slipway\n');
   });

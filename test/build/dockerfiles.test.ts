@@ -49,7 +49,9 @@ describe('generated Node Dockerfiles', () => {
   });
 
   test('install with npm install without a lockfile', async () => {
-    expect(await dockerfileOf({ 'package.json': withDeps })).toBe(nodeFile(['COPY package.json ./', 'RUN npm install --omit=dev']));
+    expect(await dockerfileOf({ 'package.json': withDeps })).toBe(
+      nodeFile(['COPY package.json ./', 'RUN npm install --omit=dev']),
+    );
   });
 
   test('skip the install when there are no dependencies', async () => {
@@ -138,7 +140,10 @@ describe('start commands', () => {
   const cases: [string, string][] = [
     ['node server.js', 'exec node server.js'],
     ['  next start -p $PORT', 'exec next start -p $PORT'],
-    ['NODE_OPTIONS="--max-old-space-size=512 --enable-source-maps" node dist/main.js', 'NODE_OPTIONS="--max-old-space-size=512 --enable-source-maps" exec node dist/main.js'],
+    [
+      'NODE_OPTIONS="--max-old-space-size=512 --enable-source-maps" node dist/main.js',
+      'NODE_OPTIONS="--max-old-space-size=512 --enable-source-maps" exec node dist/main.js',
+    ],
     ['cd dist && node server.js', 'cd dist && node server.js'],
     ['node migrate.js; node server.js', 'node migrate.js; node server.js'],
     ['node server.js 2>&1 | tee log', 'node server.js 2>&1 | tee log'],

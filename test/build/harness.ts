@@ -30,7 +30,10 @@ export function buildHarness(docker: Docker) {
   let n = 0;
 
   /** Builds `tree`; never throws for a failed build (see `error`). */
-  async function build(tree: Tree, opts: Partial<BuildOptions> & { projectDockerfile?: string | null } = {}): Promise<BuildRun> {
+  async function build(
+    tree: Tree,
+    opts: Partial<BuildOptions> & { projectDockerfile?: string | null } = {},
+  ): Promise<BuildRun> {
     const { projectDockerfile = null, ...overrides } = opts;
     const source = await sources.make(tree, projectDockerfile);
     const plan = planBuild(source, { projectDockerfile, images: FIXTURE_IMAGES });

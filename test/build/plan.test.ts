@@ -27,7 +27,12 @@ const pkg = (fields: object) => JSON.stringify(fields);
 describe('planBuild with a Dockerfile', () => {
   test('uses a root Dockerfile as is, whatever else the upload holds', async () => {
     const p = await plan({ Dockerfile: 'FROM x\n', 'package.json': pkg({}), 'index.html': '<h1>' });
-    expect(p).toEqual({ stack: 'dockerfile', dockerfilePath: 'Dockerfile', generatedDockerfile: null, dockerignore: null });
+    expect(p).toEqual({
+      stack: 'dockerfile',
+      dockerfilePath: 'Dockerfile',
+      generatedDockerfile: null,
+      dockerignore: null,
+    });
   });
 
   test("uses the project's dockerfile setting over a root Dockerfile", async () => {
@@ -37,7 +42,9 @@ describe('planBuild with a Dockerfile', () => {
   });
 
   test("fails when the project's dockerfile is not in the upload", async () => {
-    expect(await failure({ Dockerfile: 'FROM a\n' }, 'deploy/Dockerfile')).toBe('The project\'s Dockerfile "deploy/Dockerfile" is not in the upload');
+    expect(await failure({ Dockerfile: 'FROM a\n' }, 'deploy/Dockerfile')).toBe(
+      'The project\'s Dockerfile "deploy/Dockerfile" is not in the upload',
+    );
   });
 
   test('carries the .dockerignore rules', async () => {
@@ -46,9 +53,9 @@ describe('planBuild with a Dockerfile', () => {
   });
 
   test('fails when the .dockerignore cannot be read', async () => {
-    expect(await failure({ Dockerfile: 'FROM a\n', '.gitignore': 'x', '.dockerignore': { symlink: '.gitignore' } })).toBe(
-      'Cannot read .dockerignore: it is a symlink or too large to inspect',
-    );
+    expect(
+      await failure({ Dockerfile: 'FROM a\n', '.gitignore': 'x', '.dockerignore': { symlink: '.gitignore' } }),
+    ).toBe('Cannot read .dockerignore: it is a symlink or too large to inspect');
   });
 });
 
@@ -56,9 +63,17 @@ describe('planBuild detects the stack', () => {
   const cases: [string, Tree, BuildPlan['stack']][] = [
     ['index.html', { 'index.html': '<h1>hi</h1>' }, 'static'],
     ['package.json', { 'package.json': pkg({ main: 'app.js' }) }, 'node'],
-    ['bun.lock before package.json', { 'package.json': pkg({ main: 'a.ts' }), 'bun.lock': '{}', 'package-lock.json': '{}' }, 'bun'],
+    [
+      'bun.lock before package.json',
+      { 'package.json': pkg({ main: 'a.ts' }), 'bun.lock': '{}', 'package-lock.json': '{}' },
+      'bun',
+    ],
     ['bun.lockb', { 'package.json': pkg({ main: 'a.ts' }), 'bun.lockb': 'bin' }, 'bun'],
-    ['package.json before requirements.txt', { 'package.json': pkg({ main: 'a.js' }), 'requirements.txt': '', 'app.py': '' }, 'node'],
+    [
+      'package.json before requirements.txt',
+      { 'package.json': pkg({ main: 'a.js' }), 'requirements.txt': '', 'app.py': '' },
+      'node',
+    ],
     ['requirements.txt', { 'requirements.txt': 'flask\n', 'app.py': '' }, 'python'],
     ['pyproject.toml before go.mod', { 'pyproject.toml': '', 'main.py': '', 'go.mod': 'module x\n' }, 'python'],
     ['go.mod before index.html', { 'go.mod': 'module x\n', 'index.html': '' }, 'go'],
@@ -97,8 +112,12 @@ describe('planBuild for Node', () => {
   });
 
   test('falls back to main, then server.js, then index.js', async () => {
-    expect(cmdOf(await plan({ 'package.json': pkg({ main: 'lib/app.js' }), 'server.js': '' }))).toBe('CMD ["node","lib/app.js"]');
-    expect(cmdOf(await plan({ 'package.json': pkg({}), 'server.js': '', 'index.js': '' }))).toBe('CMD ["node","server.js"]');
+    expect(cmdOf(await plan({ 'package.json': pkg({ main: 'lib/app.js' }), 'server.js': '' }))).toBe(
+      'CMD ["node","lib/app.js"]',
+    );
+    expect(cmdOf(await plan({ 'package.json': pkg({}), 'server.js': '', 'index.js': '' }))).toBe(
+      'CMD ["node","server.js"]',
+    );
     expect(cmdOf(await plan({ 'package.json': pkg({}), 'index.js': '' }))).toBe('CMD ["node","index.js"]');
   });
 
@@ -121,7 +140,9 @@ describe('planBuild for Node', () => {
     expect(await failure({ 'package.json': '{ "main": ' })).toStartWith('package.json is not valid JSON: ');
     expect(await failure({ 'package.json': '[]' })).toBe('package.json must hold a JSON object');
     expect(await failure({ 'package.json': pkg({ main: 1 }) })).toBe('package.json "main" must be a string');
-    expect(await failure({ 'package.json': pkg({ scripts: { start: ['node'] } }) })).toBe('package.json "scripts.start" must be a string');
+    expect(await failure({ 'package.json': pkg({ scripts: { start: ['node'] } }) })).toBe(
+      'package.json "scripts.start" must be a string',
+    );
   });
 
   test('fails when package.json is a symlink it cannot read', async () => {
@@ -142,7 +163,9 @@ describe('planBuild for Bun', () => {
   });
 
   test('fails without a package.json or an entry point', async () => {
-    expect(await failure({ 'bun.lock': '{}', 'index.ts': '' })).toBe('Cannot build the Bun app: there is a bun.lock but no package.json');
+    expect(await failure({ 'bun.lock': '{}', 'index.ts': '' })).toBe(
+      'Cannot build the Bun app: there is a bun.lock but no package.json',
+    );
     expect(await failure({ 'bun.lock': '{}', 'package.json': pkg({}) })).toBe(
       'Cannot start the Bun app: package.json has no "start" script or "main", and there is no index.ts, index.js, server.ts or server.js',
     );
@@ -150,14 +173,17 @@ describe('planBuild for Bun', () => {
 });
 
 describe('planBuild for Python', () => {
-  const cmdOf = async (tree: Tree) => (await plan(tree)).generatedDockerfile!.split('\n').find((l) => l.startsWith('CMD '));
+  const cmdOf = async (tree: Tree) =>
+    (await plan(tree)).generatedDockerfile!.split('\n').find((l) => l.startsWith('CMD '));
 
   test("runs the Procfile's web command, else app.py, else main.py", async () => {
     const procfile = 'release: python migrate.py\r\nweb: gunicorn app:app --bind 0.0.0.0:$PORT\r\n';
     expect(await cmdOf({ 'requirements.txt': '', Procfile: procfile, 'app.py': '' })).toBe(
       'CMD ["sh","-c","exec gunicorn app:app --bind 0.0.0.0:$PORT"]',
     );
-    expect(await cmdOf({ 'requirements.txt': '', Procfile: 'worker: python w.py\n', 'app.py': '', 'main.py': '' })).toBe('CMD ["python","app.py"]');
+    expect(
+      await cmdOf({ 'requirements.txt': '', Procfile: 'worker: python w.py\n', 'app.py': '', 'main.py': '' }),
+    ).toBe('CMD ["python","app.py"]');
     expect(await cmdOf({ 'pyproject.toml': '', 'main.py': '' })).toBe('CMD ["python","main.py"]');
   });
 
@@ -176,7 +202,9 @@ describe('planBuild for Python', () => {
 
 describe('planBuild for Go', () => {
   test('copies go.sum only when there is one', async () => {
-    expect((await plan({ 'go.mod': 'module x\n', 'go.sum': '', 'main.go': '' })).generatedDockerfile).toContain('COPY go.mod go.sum ./');
+    expect((await plan({ 'go.mod': 'module x\n', 'go.sum': '', 'main.go': '' })).generatedDockerfile).toContain(
+      'COPY go.mod go.sum ./',
+    );
     expect((await plan({ 'go.mod': 'module x\n', 'main.go': '' })).generatedDockerfile).toContain('COPY go.mod ./');
   });
 });

@@ -14,7 +14,9 @@ function follow(messages: EngineMessage[]): { progress: BuildProgress; lines: st
 
 describe('JsonLines', () => {
   test('parses messages split anywhere across chunks, multi-byte characters included', () => {
-    const bytes = Buffer.from('{"stream":"Step 1/2 : FROM x"}\r\n{"stream":"h\u00e9llo\\n"}\r\n{"aux":{"ID":"sha256:ab"}}\r\n');
+    const bytes = Buffer.from(
+      '{"stream":"Step 1/2 : FROM x"}\r\n{"stream":"h\u00e9llo\\n"}\r\n{"aux":{"ID":"sha256:ab"}}\r\n',
+    );
     const split = new JsonLines();
     const out: EngineMessage[] = [];
     for (let i = 0; i < bytes.length; i += 7) out.push(...split.push(bytes.subarray(i, i + 7)));
@@ -61,15 +63,25 @@ describe('BuildProgress', () => {
   });
 
   test('records the error and the image id', () => {
-    const failed = follow([{ stream: 'Step 2/4 : RUN false\n' }, { error: 'boom', errorDetail: { message: 'boom', code: 1 } }]);
+    const failed = follow([
+      { stream: 'Step 2/4 : RUN false\n' },
+      { error: 'boom', errorDetail: { message: 'boom', code: 1 } },
+    ]);
     expect(failed.progress.error).toBe('boom');
     expect(failed.lines).toEqual(['Step 2/4 : RUN false', 'boom']);
-    const built = follow([{ aux: { ID: 'sha256:aaa' } }, { aux: { ID: 'sha256:bbb' } }, { stream: 'Successfully built bbb000000000\n' }]);
+    const built = follow([
+      { aux: { ID: 'sha256:aaa' } },
+      { aux: { ID: 'sha256:bbb' } },
+      { stream: 'Successfully built bbb000000000\n' },
+    ]);
     expect(built.progress.imageId).toBe('sha256:bbb'); // the last stage's
   });
 
   test('shows pull status lines but not progress bars', () => {
-    const { lines } = follow([{ status: 'Pulling from library/node', id: '22' }, { status: 'Downloading', progress: '[==> ]', id: 'abc' }]);
+    const { lines } = follow([
+      { status: 'Pulling from library/node', id: '22' },
+      { status: 'Downloading', progress: '[==> ]', id: 'abc' },
+    ]);
     expect(lines).toEqual(['22: Pulling from library/node']);
   });
 
@@ -96,7 +108,11 @@ describe('firstExposedPort', () => {
 
 describe('build error messages', () => {
   test('name the failing step', () => {
-    const err = stepFailed("The command '/bin/sh -c npm ci' returned a non-zero code: 1", { index: 3, total: 7 }, 64 * MiB);
+    const err = stepFailed(
+      "The command '/bin/sh -c npm ci' returned a non-zero code: 1",
+      { index: 3, total: 7 },
+      64 * MiB,
+    );
     expect(err).toBeInstanceOf(BuildError);
     expect(err.message).toBe("Dockerfile step 3/7 failed: The command '/bin/sh -c npm ci' returned a non-zero code: 1");
     expect(stepFailed('dockerfile parse error line 2: unknown instruction: FOO\n', null, MiB).message).toBe(
@@ -105,9 +121,9 @@ describe('build error messages', () => {
   });
 
   test('report a step killed with code 137 as running out of memory', () => {
-    expect(stepFailed("The command '/bin/sh -c x' returned a non-zero code: 137", { index: 2, total: 4 }, 64 * MiB).message).toBe(
-      'Build ran out of memory (limit 64 MiB) at step 2/4',
-    );
+    expect(
+      stepFailed("The command '/bin/sh -c x' returned a non-zero code: 137", { index: 2, total: 4 }, 64 * MiB).message,
+    ).toBe('Build ran out of memory (limit 64 MiB) at step 2/4');
   });
 
   test('say when a build timed out or was canceled', () => {

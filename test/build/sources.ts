@@ -32,7 +32,10 @@ export interface TestSource {
 export type Tree = Record<string, string | { symlink: string } | { dir: true }>;
 
 /** Makes sources in one temporary directory, removed by `cleanup`. */
-export function sourceFactory(): { make: (tree: Tree, projectDockerfile?: string | null) => Promise<TestSource>; cleanup: () => void } {
+export function sourceFactory(): {
+  make: (tree: Tree, projectDockerfile?: string | null) => Promise<TestSource>;
+  cleanup: () => void;
+} {
   const root = mkdtempSync(join(tmpdir(), 'slipway-build-'));
   let n = 0;
   return {
@@ -42,7 +45,12 @@ export function sourceFactory(): { make: (tree: Tree, projectDockerfile?: string
       const input = join(dir, 'upload.tar.gz');
       writeFileSync(input, tgzOf(entriesOf(tree)));
       const tgz = join(dir, 'source.tar.gz');
-      const result = await normalizeArchive({ input, format: 'tar.gz', output: tgz, capture: filesToCapture(projectDockerfile) });
+      const result = await normalizeArchive({
+        input,
+        format: 'tar.gz',
+        output: tgz,
+        capture: filesToCapture(projectDockerfile),
+      });
       return { tgz, paths: result.paths, captured: result.captured };
     },
     cleanup: () => rmSync(root, { recursive: true, force: true }),
@@ -68,7 +76,14 @@ export async function readTar(stream: Readable): Promise<Map<string, string>> {
     const chunks: Buffer[] = [];
     for await (const c of entry) chunks.push(c as Buffer);
     const name = entry.header.name.replace(/\/$/, '');
-    out.set(name, entry.header.type === 'directory' ? '<dir>' : entry.header.type === 'symlink' ? `-> ${entry.header.linkname}` : Buffer.concat(chunks).toString());
+    out.set(
+      name,
+      entry.header.type === 'directory'
+        ? '<dir>'
+        : entry.header.type === 'symlink'
+          ? `-> ${entry.header.linkname}`
+          : Buffer.concat(chunks).toString(),
+    );
   }
   return out;
 }
@@ -83,10 +98,16 @@ export async function removeStepImages(docker: Docker, lines: string[], since: n
   const ids = [...new Set(lines.map((l) => /^ ---> ([0-9a-f]{12})$/.exec(l)?.[1]).filter((id): id is string => !!id))];
   const images = [];
   for (const id of ids) {
-    const image = await docker.getImage(id).inspect().catch(() => null);
+    const image = await docker
+      .getImage(id)
+      .inspect()
+      .catch(() => null);
     if (image && Date.parse(image.Created) >= since - 1000 && (image.RepoTags ?? []).length === 0) images.push(image);
   }
   for (const image of images.sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created))) {
-    await docker.getImage(image.Id).remove({ noprune: false }).catch(() => {});
+    await docker
+      .getImage(image.Id)
+      .remove({ noprune: false })
+      .catch(() => {});
   }
 }

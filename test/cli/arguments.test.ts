@@ -17,18 +17,26 @@ describe('project names from directory names', () => {
   });
 
   test('that cannot be made ask for --project', () => {
-    expect(() => projectNameFromDir('/src/123')).toThrow('Cannot make a project name from the directory "123": pass --project <name>');
+    expect(() => projectNameFromDir('/src/123')).toThrow(
+      'Cannot make a project name from the directory "123": pass --project <name>',
+    );
   });
 });
 
 describe('KEY=VALUE arguments', () => {
   test('keep everything after the first = as the value, empty values included', () => {
-    expect(parseAssignments(['A=1', 'URL=postgres://u:p@h/db?x=y', 'EMPTY='])).toEqual({ A: '1', URL: 'postgres://u:p@h/db?x=y', EMPTY: '' });
+    expect(parseAssignments(['A=1', 'URL=postgres://u:p@h/db?x=y', 'EMPTY='])).toEqual({
+      A: '1',
+      URL: 'postgres://u:p@h/db?x=y',
+      EMPTY: '',
+    });
   });
 
   test('reject a missing =, a bad name and a repeated key', () => {
     expect(() => parseAssignments(['NOVALUE'])).toThrow('"NOVALUE" is not KEY=VALUE');
-    expect(() => parseAssignments(['1A=x'])).toThrow('"1A" is not a valid variable name: letters, digits and _, not starting with a digit');
+    expect(() => parseAssignments(['1A=x'])).toThrow(
+      '"1A" is not a valid variable name: letters, digits and _, not starting with a digit',
+    );
     expect(() => parseAssignments(['A=1', 'A=2'])).toThrow('A is given twice');
   });
 });
@@ -54,14 +62,26 @@ describe('usage errors exit with code 2', () => {
   const cases: [string[], string][] = [
     [['nope'], "error: unknown command 'nope'\n(add --help for usage)\n"],
     [['projects', 'scale', 'web', '0'], 'slipway: <instances> must be a whole number from 1 to 20, not "0"\n'],
-    [['projects', 'create', 'Web'], 'slipway: "Web" is not a valid project name: lower-case letters, digits and dashes, starting with a letter, at most 63 characters\n'],
+    [
+      ['projects', 'create', 'Web'],
+      'slipway: "Web" is not a valid project name: lower-case letters, digits and dashes, starting with a letter, at most 63 characters\n',
+    ],
     [['projects', 'update', 'web'], 'slipway: Nothing to change: pass at least one setting, e.g. --port 3000\n'],
     [['env', 'set', '-p', 'web', 'oops'], 'slipway: "oops" is not KEY=VALUE\n'],
-    [['deployments', 'list', '-p', 'web', '--status', 'gone'], "error: option '--status <status>' argument 'gone' is invalid. Allowed choices are queued, building, deploying, live, failed, canceled, replaced.\n(add --help for usage)\n"],
+    [
+      ['deployments', 'list', '-p', 'web', '--status', 'gone'],
+      "error: option '--status <status>' argument 'gone' is invalid. Allowed choices are queued, building, deploying, live, failed, canceled, replaced.\n(add --help for usage)\n",
+    ],
     [['deploy', '/nonexistent/dir'], 'slipway: "/nonexistent/dir" is not a directory\n'],
-    [['tokens', 'create', '--name', 'x', '--scope', 'root'], 'slipway: --scope must be one of read, deploy, admin, not "root"\n'],
+    [
+      ['tokens', 'create', '--name', 'x', '--scope', 'root'],
+      'slipway: --scope must be one of read, deploy, admin, not "root"\n',
+    ],
     [['help', 'deployments', 'nope'], 'slipway: No command "deployments nope"\n  Run `slipway help` for the list\n'],
-    [['install', '--base-domain', 'not a domain'], 'slipway: Invalid configuration:\n  - SLIPWAY_BASE_DOMAIN="not a domain": expected a DNS name such as localhost or apps.example.com\n'],
+    [
+      ['install', '--base-domain', 'not a domain'],
+      'slipway: Invalid configuration:\n  - SLIPWAY_BASE_DOMAIN="not a domain": expected a DNS name such as localhost or apps.example.com\n',
+    ],
   ];
   for (const [args, stderr] of cases) {
     test(`slipway ${args.join(' ')}`, async () => {
@@ -82,9 +102,14 @@ describe('help', () => {
     const r = await runCli(['--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(
-      ['Exit codes:', '  0    success', '  1    the operation failed (the API refused it, or a deployment did not go live)',
-        '  2    usage error: unknown command, bad arguments or options', '  3    cannot reach the agent, or not authorised (no token, or one it refused)',
-        '  130  interrupted (Ctrl-C)'].join('\n'),
+      [
+        'Exit codes:',
+        '  0    success',
+        '  1    the operation failed (the API refused it, or a deployment did not go live)',
+        '  2    usage error: unknown command, bad arguments or options',
+        '  3    cannot reach the agent, or not authorised (no token, or one it refused)',
+        '  130  interrupted (Ctrl-C)',
+      ].join('\n'),
     );
     expect((await runCli(['help'])).stdout).toBe(r.stdout);
   });
@@ -109,7 +134,11 @@ describe('help', () => {
     expect(paths.length).toBeGreaterThan(35);
     for (const path of paths) {
       const r = await runCli([...path, '--help']);
-      expect({ path, code: r.code, usage: r.stdout.split('\n')[0]!.startsWith(`Usage: slipway ${path.join(' ')}`) }).toEqual({ path, code: 0, usage: true });
+      expect({
+        path,
+        code: r.code,
+        usage: r.stdout.split('\n')[0]!.startsWith(`Usage: slipway ${path.join(' ')}`),
+      }).toEqual({ path, code: 0, usage: true });
     }
   });
 });

@@ -7,7 +7,10 @@ import { deployment, project, token } from './samples.ts';
 
 const web = project('web', { instances: 2 });
 const api = project('api', { desired_state: 'stopped', created_at: '2025-12-30T03:04:05.000Z' });
-const deps = [deployment('web', 2), deployment('web', 1, { status: 'failed', failure_reason: 'Health check failed: GET / answered 500', stack: null })];
+const deps = [
+  deployment('web', 2),
+  deployment('web', 1, { status: 'failed', failure_reason: 'Health check failed: GET / answered 500', stack: null }),
+];
 const dump = new Uint8Array([0x50, 0x47, 0x44, 0x4d, 0x50, 0, 1, 2, 3]);
 
 const agent = fakeAgent({
@@ -18,33 +21,111 @@ const agent = fakeAgent({
   'POST /v1/projects/web/scale': () => json(web),
   'POST /v1/projects/web/stop': () => json(web),
   'DELETE /v1/projects/web': () => new Response(null, { status: 204 }),
-  'GET /v1/projects/web/deployments': (_req, url) => page(url.searchParams.get('status') === 'live' ? deps.slice(0, 1) : deps),
+  'GET /v1/projects/web/deployments': (_req, url) =>
+    page(url.searchParams.get('status') === 'live' ? deps.slice(0, 1) : deps),
   'GET /v1/projects/web/deployments/dep_web_1': () => json(deps[1]),
   'GET /v1/projects/web/deployments/dep_web_2': () => json(deps[0]),
   'GET /v1/projects/web/deployments/dep_web_2/logs': (req) =>
     req.headers.get('accept') === 'text/event-stream'
-      ? sse(['id: 1\ndata: Step 1/2\n\n', 'id: 2\ndata: Deployment #2 is live\n\nevent: end\ndata: {"status":"live","failure_reason":null}\n\n'])
+      ? sse([
+          'id: 1\ndata: Step 1/2\n\n',
+          'id: 2\ndata: Deployment #2 is live\n\nevent: end\ndata: {"status":"live","failure_reason":null}\n\n',
+        ])
       : new Response('line one\nline two\n'),
-  'POST /v1/projects/web/deployments/dep_web_1/retry': () => json(deployment('web', 3, { status: 'queued', trigger: 'retry' }), 202),
+  'POST /v1/projects/web/deployments/dep_web_1/retry': () =>
+    json(deployment('web', 3, { status: 'queued', trigger: 'retry' }), 202),
   'GET /v1/projects/web/env': (_req, url) =>
-    json({ data: [{ key: 'GREETING', value: url.searchParams.get('reveal') ? 'hello' : '••••••', managed_by: null, created_at: web.created_at, updated_at: '2026-01-02T02:04:05.000Z' }], pagination: { next_cursor: null, has_more: false } }),
-  'PATCH /v1/projects/web/env': () => json({ data: [], pagination: { next_cursor: null, has_more: false }, deployment: deployment('web', 4, { status: 'queued', trigger: 'env' }) }),
+    json({
+      data: [
+        {
+          key: 'GREETING',
+          value: url.searchParams.get('reveal') ? 'hello' : '••••••',
+          managed_by: null,
+          created_at: web.created_at,
+          updated_at: '2026-01-02T02:04:05.000Z',
+        },
+      ],
+      pagination: { next_cursor: null, has_more: false },
+    }),
+  'PATCH /v1/projects/web/env': () =>
+    json({
+      data: [],
+      pagination: { next_cursor: null, has_more: false },
+      deployment: deployment('web', 4, { status: 'queued', trigger: 'env' }),
+    }),
   'GET /v1/projects/web/database': () =>
-    json({ status: 'running', image: 'postgres:17-alpine', version: '17.2', size_bytes: 7_654_321, connection: { host: 'slipway-web-db', port: 5432, database: 'app', user: 'app', password: '••••••' }, url: 'postgres://app:%E2%80%A2%E2%80%A2@slipway-web-db:5432/app', created_at: web.created_at }),
-  'GET /v1/projects/web/database/dump': () => new Response(dump, { headers: { 'content-type': 'application/octet-stream' } }),
+    json({
+      status: 'running',
+      image: 'postgres:17-alpine',
+      version: '17.2',
+      size_bytes: 7_654_321,
+      connection: { host: 'slipway-web-db', port: 5432, database: 'app', user: 'app', password: '••••••' },
+      url: 'postgres://app:%E2%80%A2%E2%80%A2@slipway-web-db:5432/app',
+      created_at: web.created_at,
+    }),
+  'GET /v1/projects/web/database/dump': () =>
+    new Response(dump, { headers: { 'content-type': 'application/octet-stream' } }),
   'DELETE /v1/projects/web/database': () => json({ deployment: null }),
   'GET /v1/projects/web/metrics': () =>
-    page([{ container: 'c1', instance: '2-ab12cd34', cpu_percent: 1.234, memory_bytes: 25 * 1024 ** 2, memory_limit_bytes: 512 * 1024 ** 2, network_rx_bytes: 2048, network_tx_bytes: 1024, block_read_bytes: 0, block_write_bytes: 4096, restarts: 0, uptime_seconds: 3723 }]),
+    page([
+      {
+        container: 'c1',
+        instance: '2-ab12cd34',
+        cpu_percent: 1.234,
+        memory_bytes: 25 * 1024 ** 2,
+        memory_limit_bytes: 512 * 1024 ** 2,
+        network_rx_bytes: 2048,
+        network_tx_bytes: 1024,
+        block_read_bytes: 0,
+        block_write_bytes: 4096,
+        restarts: 0,
+        uptime_seconds: 3723,
+      },
+    ]),
   'GET /v1/projects/web/logs': (req) =>
     req.headers.get('accept') === 'text/event-stream'
-      ? sse(['data: {"time":"2026-01-02T03:04:05.000Z","instance":"2-ab","stream":"stdout","line":"one"}\n\n', ': keep-alive\n\n', 'data: {"time":"2026-01-02T03:04:06.000Z","instance":"2-ab","stream":"stderr","line":"two"}\n\n'])
+      ? sse([
+          'data: {"time":"2026-01-02T03:04:05.000Z","instance":"2-ab","stream":"stdout","line":"one"}\n\n',
+          ': keep-alive\n\n',
+          'data: {"time":"2026-01-02T03:04:06.000Z","instance":"2-ab","stream":"stderr","line":"two"}\n\n',
+        ])
       : page([{ time: '2026-01-02T03:04:05.500Z', instance: '2-ab', stream: 'stdout', line: 'GET / 200' }]),
-  'GET /v1/tokens': () => page([token('tok_1'), token('tok_2', { name: 'old', scope: 'read', projects: null, revoked_at: '2026-01-01T00:00:00.000Z', last_used_at: null })]),
+  'GET /v1/tokens': () =>
+    page([
+      token('tok_1'),
+      token('tok_2', {
+        name: 'old',
+        scope: 'read',
+        projects: null,
+        revoked_at: '2026-01-01T00:00:00.000Z',
+        last_used_at: null,
+      }),
+    ]),
   'POST /v1/tokens': () => json({ ...token('tok_3'), token: 'slw_secret' }, 201),
   'DELETE /v1/tokens/tok_1': () => json(token('tok_1', { revoked_at: '2026-01-02T03:04:05.000Z' })),
   'GET /v1/activity': () =>
-    page([{ id: 'act_1', created_at: '2026-01-02T03:00:05.000Z', action: 'deployment.create', target_type: 'deployment', target: 'dep_web_2', project: 'web', token: { id: 'tok_1', name: 'ci' }, request_id: 'req_1', client_ip: '127.0.0.1', changes: {} }]),
-  'GET /v1/health': () => json({ status: 'ok', version: '0.1.0', uptime_seconds: 3723, database: { ok: true }, docker: { ok: true, version: '20.10.24', error: null } }),
+    page([
+      {
+        id: 'act_1',
+        created_at: '2026-01-02T03:00:05.000Z',
+        action: 'deployment.create',
+        target_type: 'deployment',
+        target: 'dep_web_2',
+        project: 'web',
+        token: { id: 'tok_1', name: 'ci' },
+        request_id: 'req_1',
+        client_ip: '127.0.0.1',
+        changes: {},
+      },
+    ]),
+  'GET /v1/health': () =>
+    json({
+      status: 'ok',
+      version: '0.1.0',
+      uptime_seconds: 3723,
+      database: { ok: true },
+      docker: { ok: true, version: '20.10.24', error: null },
+    }),
   'GET /v1/me': () => json({ id: 'tok_admin', name: 'admin', scope: 'admin', projects: null }),
   'GET /v1/projects/api/deployments': () => page([]),
   'GET /v1/projects/web/forbidden': () => apiError(403, 'forbidden', 'This token may not do this'),
@@ -58,7 +139,12 @@ describe('projects', () => {
   test('list prints an aligned table', async () => {
     expect(await cli(['projects', 'list'])).toEqual({
       code: 0,
-      stdout: ['NAME  HOSTNAME       STATE    INSTANCES  CREATED', 'api   api.localhost  stopped  1          3d ago', 'web   web.localhost  running  2          1d ago', ''].join('\n'),
+      stdout: [
+        'NAME  HOSTNAME       STATE    INSTANCES  CREATED',
+        'api   api.localhost  stopped  1          3d ago',
+        'web   web.localhost  running  2          1d ago',
+        '',
+      ].join('\n'),
       stderr: '',
       asked: [],
     });
@@ -88,26 +174,53 @@ describe('projects', () => {
   });
 
   test('create sends the settings in the API field names', async () => {
-    const r = await cli(['projects', 'create', 'new', '--port', '3000', '--memory-mb', '256', '--cpus', '0.5', '--health-check-path', '/healthz']);
+    const r = await cli([
+      'projects',
+      'create',
+      'new',
+      '--port',
+      '3000',
+      '--memory-mb',
+      '256',
+      '--cpus',
+      '0.5',
+      '--health-check-path',
+      '/healthz',
+    ]);
     expect(r.stdout).toBe('Created project new; it will answer at new.localhost\n');
-    expect(JSON.parse(new TextDecoder().decode(sent('POST', '/v1/projects').at(-1)!.body))).toEqual({ name: 'new', port: 3000, memory_mb: 256, cpus: 0.5, health_check_path: '/healthz' });
+    expect(JSON.parse(new TextDecoder().decode(sent('POST', '/v1/projects').at(-1)!.body))).toEqual({
+      name: 'new',
+      port: 3000,
+      memory_mb: 256,
+      cpus: 0.5,
+      health_check_path: '/healthz',
+    });
   });
 
   test('scale and stop call the lifecycle routes', async () => {
     expect((await cli(['projects', 'scale', 'web', '3'])).stdout).toBe('Scaled web to 3 instances\n');
-    expect(JSON.parse(new TextDecoder().decode(sent('POST', '/v1/projects/web/scale').at(-1)!.body))).toEqual({ instances: 3 });
+    expect(JSON.parse(new TextDecoder().decode(sent('POST', '/v1/projects/web/scale').at(-1)!.body))).toEqual({
+      instances: 3,
+    });
     expect((await cli(['projects', 'stop', 'web'])).stdout).toBe('Stopped web\n');
   });
 
   test('rm refuses without --yes when nobody can confirm, and asks for the name on a terminal', async () => {
     const refused = await cli(['projects', 'rm', 'web']);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toBe('slipway: Delete project "web", its deployments and its containers? Refusing without --yes when not on a terminal\n');
+    expect(refused.stderr).toBe(
+      'slipway: Delete project "web", its deployments and its containers? Refusing without --yes when not on a terminal\n',
+    );
     const wrong = await cli(['projects', 'rm', 'web'], { tty: true, answers: ['we'] });
-    expect({ code: wrong.code, stderr: wrong.stderr }).toEqual({ code: 1, stderr: 'slipway: Not confirmed: nothing was deleted\n' });
+    expect({ code: wrong.code, stderr: wrong.stderr }).toEqual({
+      code: 1,
+      stderr: 'slipway: Not confirmed: nothing was deleted\n',
+    });
     expect(sent('DELETE', '/v1/projects/web')).toHaveLength(0);
     const ok = await cli(['projects', 'rm', 'web'], { tty: true, answers: ['web'] });
-    expect(ok.asked).toEqual(['Delete project "web", its deployments and its containers? This cannot be undone. Type "web" to confirm: ']);
+    expect(ok.asked).toEqual([
+      'Delete project "web", its deployments and its containers? This cannot be undone. Type "web" to confirm: ',
+    ]);
     expect(ok.stdout).toBe('Deleted project web\n');
     expect(sent('DELETE', '/v1/projects/web')[0]!.query).toEqual({ confirm: 'web' });
   });
@@ -143,12 +256,17 @@ describe('deployments', () => {
         '',
       ].join('\n'),
     );
-    expect((await cli(['deployments', 'show', '#9', '-p', 'web'])).stderr).toBe('slipway: No deployment #9 in project "web"\n');
+    expect((await cli(['deployments', 'show', '#9', '-p', 'web'])).stderr).toBe(
+      'slipway: No deployment #9 in project "web"\n',
+    );
   });
 
   test('logs prints the build log as text, or as a JSON array of lines', async () => {
     expect((await cli(['deployments', 'logs', 'dep_web_2', '-p', 'web'])).stdout).toBe('line one\nline two\n');
-    expect(JSON.parse((await cli(['deployments', 'logs', '2', '-p', 'web', '--json'])).stdout)).toEqual(['line one', 'line two']);
+    expect(JSON.parse((await cli(['deployments', 'logs', '2', '-p', 'web', '--json'])).stdout)).toEqual([
+      'line one',
+      'line two',
+    ]);
   });
 
   test('logs -f --json prints one object per line', async () => {
@@ -162,7 +280,8 @@ describe('deployments', () => {
     expect(r).toEqual({
       code: 0,
       stdout: 'dep_web_3\n',
-      stderr: 'Deployment #3 (retry of #1) of web is queued: dep_web_3\nFollow it with: slipway deployments logs 3 --project web --follow\n',
+      stderr:
+        'Deployment #3 (retry of #1) of web is queued: dep_web_3\nFollow it with: slipway deployments logs 3 --project web --follow\n',
       asked: [],
     });
   });
@@ -170,8 +289,12 @@ describe('deployments', () => {
 
 describe('env', () => {
   test('list masks values unless --reveal', async () => {
-    expect((await cli(['env', 'list', '-p', 'web'])).stdout).toBe('KEY       VALUE   MANAGED BY  UPDATED\nGREETING  ••••••  -           1h ago\n');
-    expect((await cli(['env', 'list', '-p', 'web', '--reveal'])).stdout).toBe('KEY       VALUE  MANAGED BY  UPDATED\nGREETING  hello  -           1h ago\n');
+    expect((await cli(['env', 'list', '-p', 'web'])).stdout).toBe(
+      'KEY       VALUE   MANAGED BY  UPDATED\nGREETING  ••••••  -           1h ago\n',
+    );
+    expect((await cli(['env', 'list', '-p', 'web', '--reveal'])).stdout).toBe(
+      'KEY       VALUE  MANAGED BY  UPDATED\nGREETING  hello  -           1h ago\n',
+    );
     expect(sent('GET', '/v1/projects/web/env').at(-1)!.query).toEqual({ reveal: 'true' });
   });
 
@@ -180,17 +303,33 @@ describe('env', () => {
     expect(set.stdout).toBe('Set A, B on web\n');
     expect(set.stderr).toStartWith('Deployment #4 (env) of web is queued: dep_web_4\n');
     const patch = sent('PATCH', '/v1/projects/web/env').at(-1)!;
-    expect({ query: patch.query, body: JSON.parse(new TextDecoder().decode(patch.body)) }).toEqual({ query: {}, body: { vars: { A: '1', B: 'x=y' } } });
+    expect({ query: patch.query, body: JSON.parse(new TextDecoder().decode(patch.body)) }).toEqual({
+      query: {},
+      body: { vars: { A: '1', B: 'x=y' } },
+    });
     await cli(['env', 'unset', '-p', 'web', 'A', 'B', '--no-restart']);
     const unset = sent('PATCH', '/v1/projects/web/env').at(-1)!;
-    expect({ query: unset.query, body: JSON.parse(new TextDecoder().decode(unset.body)) }).toEqual({ query: { restart: 'false' }, body: { vars: { A: null, B: null } } });
+    expect({ query: unset.query, body: JSON.parse(new TextDecoder().decode(unset.body)) }).toEqual({
+      query: { restart: 'false' },
+      body: { vars: { A: null, B: null } },
+    });
   });
 });
 
 describe('db', () => {
   test('show prints the connection with the masked URL readable', async () => {
     expect((await cli(['db', 'show', '-p', 'web'])).stdout).toBe(
-      ['status:   running', 'version:  17.2', 'size:     7.3 MiB', 'host:     slipway-web-db:5432', 'database: app', 'user:     app', 'url:      postgres://app:••@slipway-web-db:5432/app', 'created:  2026-01-01T03:04:05.000Z', ''].join('\n'),
+      [
+        'status:   running',
+        'version:  17.2',
+        'size:     7.3 MiB',
+        'host:     slipway-web-db:5432',
+        'database: app',
+        'user:     app',
+        'url:      postgres://app:••@slipway-web-db:5432/app',
+        'created:  2026-01-01T03:04:05.000Z',
+        '',
+      ].join('\n'),
     );
   });
 
@@ -201,7 +340,10 @@ describe('db', () => {
     expect(new Uint8Array(readFileSync(join(dir, 'web.dump')))).toEqual(dump);
     expect(statSync(join(dir, 'web.dump')).mode & 0o777).toBe(0o600);
     const tty = await cli(['db', 'dump', '-p', 'web'], { tty: true });
-    expect({ code: tty.code, stderr: tty.stderr }).toEqual({ code: 2, stderr: 'slipway: A dump is binary: redirect it (slipway db dump > web.dump) or pass --output <file>\n' });
+    expect({ code: tty.code, stderr: tty.stderr }).toEqual({
+      code: 2,
+      stderr: 'slipway: A dump is binary: redirect it (slipway db dump > web.dump) or pass --output <file>\n',
+    });
   });
 
   test('dump writes the bytes to a redirected stdout', async () => {
@@ -226,14 +368,25 @@ describe('observing', () => {
   });
 
   test('logs prints the tail, and -f streams the SSE events', async () => {
-    expect((await cli(['logs', '-p', 'web', '-n', '20', '--since', '10m'])).stdout).toBe('2026-01-02 03:04:05Z 2-ab GET / 200\n');
-    expect(sent('GET', '/v1/projects/web/logs').at(-1)!.query).toEqual({ tail: '20', since: '2026-01-02T02:54:05.000Z' });
-    expect((await cli(['logs', '-p', 'web', '-f'])).stdout).toBe('2026-01-02 03:04:05Z 2-ab one\n2026-01-02 03:04:06Z 2-ab two\n');
-    expect((await cli(['logs', '-p', 'web', '--json'])).stdout).toBe('{"time":"2026-01-02T03:04:05.500Z","instance":"2-ab","stream":"stdout","line":"GET / 200"}\n');
+    expect((await cli(['logs', '-p', 'web', '-n', '20', '--since', '10m'])).stdout).toBe(
+      '2026-01-02 03:04:05Z 2-ab GET / 200\n',
+    );
+    expect(sent('GET', '/v1/projects/web/logs').at(-1)!.query).toEqual({
+      tail: '20',
+      since: '2026-01-02T02:54:05.000Z',
+    });
+    expect((await cli(['logs', '-p', 'web', '-f'])).stdout).toBe(
+      '2026-01-02 03:04:05Z 2-ab one\n2026-01-02 03:04:06Z 2-ab two\n',
+    );
+    expect((await cli(['logs', '-p', 'web', '--json'])).stdout).toBe(
+      '{"time":"2026-01-02T03:04:05.500Z","instance":"2-ab","stream":"stdout","line":"GET / 200"}\n',
+    );
   });
 
   test('activity and status', async () => {
-    expect((await cli(['activity'])).stdout).toBe('WHEN    ACTION             TARGET     BY  REQUEST\n4m ago  deployment.create  dep_web_2  ci  req_1\n');
+    expect((await cli(['activity'])).stdout).toBe(
+      'WHEN    ACTION             TARGET     BY  REQUEST\n4m ago  deployment.create  dep_web_2  ci  req_1\n',
+    );
     expect((await cli(['status'])).stdout).toBe(
       [
         `agent:   ${agent.url} (token from SLIPWAY_TOKEN)`,
@@ -253,14 +406,29 @@ describe('observing', () => {
 describe('tokens', () => {
   test('list shows state without secrets', async () => {
     expect((await cli(['tokens', 'list'])).stdout).toBe(
-      ['ID     NAME  SCOPE   PROJECTS  HINT      LAST USED  STATE', 'tok_1  ci    deploy  web       slw_AbCd  1h ago     active', 'tok_2  old   read    all       slw_AbCd  -          revoked', ''].join('\n'),
+      [
+        'ID     NAME  SCOPE   PROJECTS  HINT      LAST USED  STATE',
+        'tok_1  ci    deploy  web       slw_AbCd  1h ago     active',
+        'tok_2  old   read    all       slw_AbCd  -          revoked',
+        '',
+      ].join('\n'),
     );
   });
 
   test('create through the agent prints the secret alone on stdout', async () => {
     const r = await cli(['tokens', 'create', '--name', 'ci', '--scope', 'deploy', '--project', 'web']);
-    expect(r).toEqual({ code: 0, stdout: 'slw_secret\n', stderr: 'Created token tok_3 "ci" with scope deploy for web. It is shown once:\n', asked: [] });
-    expect(JSON.parse(new TextDecoder().decode(sent('POST', '/v1/tokens')[0]!.body))).toEqual({ name: 'ci', scope: 'deploy', projects: ['web'], expires_at: null });
+    expect(r).toEqual({
+      code: 0,
+      stdout: 'slw_secret\n',
+      stderr: 'Created token tok_3 "ci" with scope deploy for web. It is shown once:\n',
+      asked: [],
+    });
+    expect(JSON.parse(new TextDecoder().decode(sent('POST', '/v1/tokens')[0]!.body))).toEqual({
+      name: 'ci',
+      scope: 'deploy',
+      projects: ['web'],
+      expires_at: null,
+    });
   });
 
   test('revoke', async () => {
@@ -270,21 +438,40 @@ describe('tokens', () => {
 
 describe('errors', () => {
   test('show the API message and request id, exit 1', async () => {
-    expect(await cli(['projects', 'show', 'nope'])).toEqual({ code: 1, stdout: '', stderr: 'slipway: No project named "nope"\n  request id: req_abc123\n', asked: [] });
+    expect(await cli(['projects', 'show', 'nope'])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'slipway: No project named "nope"\n  request id: req_abc123\n',
+      asked: [],
+    });
   });
 
   test('a refused token exits with code 3', async () => {
-    const denied = fakeAgent({ 'GET /v1/projects': () => apiError(403, 'forbidden', 'This token is limited to the projects web') });
+    const denied = fakeAgent({
+      'GET /v1/projects': () => apiError(403, 'forbidden', 'This token is limited to the projects web'),
+    });
     const r = await runCli(['projects', 'list'], { env: denied.env });
     denied.stop();
-    expect(r).toEqual({ code: 3, stdout: '', stderr: 'slipway: This token is limited to the projects web\n  request id: req_abc123\n', asked: [] });
+    expect(r).toEqual({
+      code: 3,
+      stdout: '',
+      stderr: 'slipway: This token is limited to the projects web\n  request id: req_abc123\n',
+      asked: [],
+    });
   });
 
   test('validation issues are listed under the message', async () => {
-    const strict = fakeAgent({ 'POST /v1/projects': () => apiError(422, 'validation_error', 'Invalid request body', [{ path: '/port', message: 'Expected an integer from 1 to 65535' }]) });
+    const strict = fakeAgent({
+      'POST /v1/projects': () =>
+        apiError(422, 'validation_error', 'Invalid request body', [
+          { path: '/port', message: 'Expected an integer from 1 to 65535' },
+        ]),
+    });
     const r = await runCli(['projects', 'create', 'web'], { env: strict.env });
     strict.stop();
-    expect(r.stderr).toBe('slipway: Invalid request body\n  /port: Expected an integer from 1 to 65535\n  request id: req_abc123\n');
+    expect(r.stderr).toBe(
+      'slipway: Invalid request body\n  /port: Expected an integer from 1 to 65535\n  request id: req_abc123\n',
+    );
   });
 
   test('an agent that does not answer exits with code 3', async () => {
@@ -292,7 +479,8 @@ describe('errors', () => {
     expect(r).toEqual({
       code: 3,
       stdout: '',
-      stderr: 'slipway: Cannot reach the Slipway agent at http://127.0.0.1:9: connection refused\n  Is it running? On its host: `systemctl status slipway` or `slipway doctor`\n',
+      stderr:
+        'slipway: Cannot reach the Slipway agent at http://127.0.0.1:9: connection refused\n  Is it running? On its host: `systemctl status slipway` or `slipway doctor`\n',
       asked: [],
     });
   });

@@ -20,7 +20,9 @@ describe('the config file', () => {
   test('lives under XDG_CONFIG_HOME, else ~/.config', () => {
     expect(configFilePath({ HOME: '/home/ada' })).toBe('/home/ada/.config/slipway/config.json');
     expect(configFilePath({ HOME: '/home/ada', XDG_CONFIG_HOME: '/xdg' })).toBe('/xdg/slipway/config.json');
-    expect(configFilePath({ HOME: '/home/ada', XDG_CONFIG_HOME: 'relative' })).toBe('/home/ada/.config/slipway/config.json');
+    expect(configFilePath({ HOME: '/home/ada', XDG_CONFIG_HOME: 'relative' })).toBe(
+      '/home/ada/.config/slipway/config.json',
+    );
   });
 
   test('is written with mode 0600 in a 0700 directory', () => {
@@ -35,7 +37,9 @@ describe('the config file', () => {
     const env = { HOME: home() };
     mkdirSync(join(env.HOME, '.config', 'slipway'), { recursive: true });
     writeFileSync(configFilePath(env), '{oops');
-    expect(() => resolveCredentials(env, '/')).toThrow(`${configFilePath(env)} is not a login saved by slipway: run \`slipway login <url>\` again, or remove it`);
+    expect(() => resolveCredentials(env, '/')).toThrow(
+      `${configFilePath(env)} is not a login saved by slipway: run \`slipway login <url>\` again, or remove it`,
+    );
   });
 });
 
@@ -49,7 +53,11 @@ describe('which agent and token', () => {
   test('the saved login is used when nothing overrides it', () => {
     const env = { HOME: home() };
     writeLogin(env, { url: 'http://saved:2', token: 'slw_saved' });
-    expect(resolveCredentials(env, '/')).toEqual({ url: 'http://saved:2', token: 'slw_saved', source: 'slipway login' });
+    expect(resolveCredentials(env, '/')).toEqual({
+      url: 'http://saved:2',
+      token: 'slw_saved',
+      source: 'slipway login',
+    });
   });
 
   test('the saved token is not sent to another agent named by SLIPWAY_URL', () => {
@@ -60,13 +68,21 @@ describe('which agent and token', () => {
 
   test('on the host, the local agent and the readable data/admin-token need no login', () => {
     const cwd = withLocalToken('slw_local');
-    expect(resolveCredentials({ HOME: home() }, cwd)).toEqual({ url: 'http://127.0.0.1:7070', token: 'slw_local', source: 'data/admin-token' });
-    expect(resolveCredentials({ HOME: home(), SLIPWAY_API_LISTEN: '0.0.0.0:9999' }, cwd).url).toBe('http://127.0.0.1:9999');
+    expect(resolveCredentials({ HOME: home() }, cwd)).toEqual({
+      url: 'http://127.0.0.1:7070',
+      token: 'slw_local',
+      source: 'data/admin-token',
+    });
+    expect(resolveCredentials({ HOME: home(), SLIPWAY_API_LISTEN: '0.0.0.0:9999' }, cwd).url).toBe(
+      'http://127.0.0.1:9999',
+    );
   });
 
   test('the local admin token is never offered to a remote agent', () => {
     const cwd = withLocalToken('slw_local');
-    expect(() => resolveCredentials({ HOME: home(), SLIPWAY_URL: 'https://remote.example.com' }, cwd)).toThrow('No token for the agent at https://remote.example.com');
+    expect(() => resolveCredentials({ HOME: home(), SLIPWAY_URL: 'https://remote.example.com' }, cwd)).toThrow(
+      'No token for the agent at https://remote.example.com',
+    );
   });
 
   test('no token anywhere exits with code 3 and says how to log in', async () => {
@@ -122,7 +138,8 @@ describe('slipway login', () => {
     expect(r).toEqual({
       code: 3,
       stdout: '',
-      stderr: 'slipway: Unknown or revoked token\n  Log in again with `slipway login <url>`, or check SLIPWAY_TOKEN\n  request id: req_abc123\n',
+      stderr:
+        'slipway: Unknown or revoked token\n  Log in again with `slipway login <url>`, or check SLIPWAY_TOKEN\n  request id: req_abc123\n',
       asked: [],
     });
     expect(() => statSync(configFilePath(env))).toThrow();

@@ -11,12 +11,14 @@ let logs: () => Response;
 let cancelled: () => void = () => {};
 
 const agent = fakeAgent({
-  'GET /v1/projects/my-site': () => (exists ? json(project('my-site')) : apiError(404, 'not_found', 'No project named "my-site"')),
+  'GET /v1/projects/my-site': () =>
+    exists ? json(project('my-site')) : apiError(404, 'not_found', 'No project named "my-site"'),
   'POST /v1/projects': () => {
     exists = true;
     return json(project('my-site'), 201);
   },
-  'POST /v1/projects/my-site/deployments': () => json(deployment('my-site', 1, { status: 'queued', stack: null, finished_at: null }), 202),
+  'POST /v1/projects/my-site/deployments': () =>
+    json(deployment('my-site', 1, { status: 'queued', stack: null, finished_at: null }), 202),
   'GET /v1/projects/my-site/deployments/dep_my-site_1/logs': () => logs(),
   'POST /v1/projects/my-site/deployments/dep_my-site_1/cancel': () => {
     cancelled();
@@ -40,9 +42,18 @@ function site(): string {
   return dir;
 }
 
-const live = ['id: 1\ndata: Deployment #1 queued (upload)\n\n', 'id: 2\ndata: Detected a static app\n\n', 'event: end\ndata: {"status":"live","failure_reason":null}\n\n'];
+const live = [
+  'id: 1\ndata: Deployment #1 queued (upload)\n\n',
+  'id: 2\ndata: Detected a static app\n\n',
+  'event: end\ndata: {"status":"live","failure_reason":null}\n\n',
+];
 const upload = () => agent.received.find((r) => r.method === 'POST' && r.path === '/v1/projects/my-site/deployments')!;
-const names = (tgz: Uint8Array) => [...gunzipSync(tgz).toString('latin1').matchAll(/(?:^|\0{100,})([\w.\/-]+)\0/g)].map((m) => m[1]);
+const names = (tgz: Uint8Array) =>
+  [
+    ...gunzipSync(tgz)
+      .toString('latin1')
+      .matchAll(/(?:^|\0{100,})([\w.\/-]+)\0/g),
+  ].map((m) => m[1]);
 
 describe('slipway deploy', () => {
   test('creates the missing project with --yes and streams the directory as a chunked tar.gz', async () => {
@@ -73,7 +84,13 @@ describe('slipway deploy', () => {
 
   test('refuses to create a project without --yes when nobody can confirm', async () => {
     const r = await runCli(['deploy', site()], { env: agent.env });
-    expect(r).toEqual({ code: 2, stdout: '', stderr: 'slipway: Project "my-site" does not exist: pass --yes to create it, or run `slipway projects create my-site`\n', asked: [] });
+    expect(r).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'slipway: Project "my-site" does not exist: pass --yes to create it, or run `slipway projects create my-site`\n',
+      asked: [],
+    });
     expect(agent.received.map((q) => `${q.method} ${q.path}`)).toEqual(['GET /v1/projects/my-site']);
   });
 
@@ -86,7 +103,9 @@ describe('slipway deploy', () => {
 
   test('--project overrides the name from the directory', async () => {
     const r = await runCli(['deploy', site(), '--project', 'Bad_Name'], { env: agent.env });
-    expect(r.stderr).toBe('slipway: "Bad_Name" is not a valid project name: lower-case letters, digits and dashes, starting with a letter, at most 63 characters\n');
+    expect(r.stderr).toBe(
+      'slipway: "Bad_Name" is not a valid project name: lower-case letters, digits and dashes, starting with a letter, at most 63 characters\n',
+    );
   });
 
   test('a progress bar with bytes and speed is drawn on a terminal', async () => {
@@ -109,11 +128,18 @@ describe('slipway deploy --follow', () => {
 
   test('exits 1 with the reason when the deployment fails', async () => {
     exists = true;
-    logs = () => sse(['id: 1\ndata: Step 2/3 : RUN make\n\n', 'event: end\ndata: {"status":"failed","failure_reason":"Dockerfile step 2/3 failed: make: not found"}\n\n']);
+    logs = () =>
+      sse([
+        'id: 1\ndata: Step 2/3 : RUN make\n\n',
+        'event: end\ndata: {"status":"failed","failure_reason":"Dockerfile step 2/3 failed: make: not found"}\n\n',
+      ]);
     const r = await runCli(['deploy', site(), '--follow'], { env: agent.env });
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('Step 2/3 : RUN make\n');
-    expect(r.stderr.split('\n').slice(-2)).toEqual(['slipway: Deployment #1 of my-site failed: Dockerfile step 2/3 failed: make: not found', '']);
+    expect(r.stderr.split('\n').slice(-2)).toEqual([
+      'slipway: Deployment #1 of my-site failed: Dockerfile step 2/3 failed: make: not found',
+      '',
+    ]);
   });
 
   test('resumes a dropped log stream with Last-Event-ID', async () => {
@@ -124,15 +150,25 @@ describe('slipway deploy --follow', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('Deployment #1 queued (upload)\nDetected a static app\n');
     const follows = agent.received.filter((q) => q.path.endsWith('/logs'));
-    expect(follows.map((q) => [q.query.follow, q.headers.get('last-event-id')])).toEqual([['true', null], ['true', '1']]);
+    expect(follows.map((q) => [q.query.follow, q.headers.get('last-event-id')])).toEqual([
+      ['true', null],
+      ['true', '1'],
+    ]);
   });
 
   test('Ctrl-C when not on a terminal stops following at once and leaves the deployment running', async () => {
     exists = true;
     logs = () => sse([...live.slice(0, 1), ': keep-alive\n\n'], 60_000);
-    const r = await runCli(['deploy', site(), '--follow'], { env: agent.env, onInterruptReady: (interrupt) => setTimeout(interrupt, 100) });
+    const r = await runCli(['deploy', site(), '--follow'], {
+      env: agent.env,
+      onInterruptReady: (interrupt) => setTimeout(interrupt, 100),
+    });
     expect(r.code).toBe(130);
-    expect(r.stderr.split('\n').slice(-3)).toEqual(['slipway: Stopped following; deployment #1 of my-site goes on', '  Cancel it with: slipway deployments cancel 1 --project my-site', '']);
+    expect(r.stderr.split('\n').slice(-3)).toEqual([
+      'slipway: Stopped following; deployment #1 of my-site goes on',
+      '  Cancel it with: slipway deployments cancel 1 --project my-site',
+      '',
+    ]);
     expect(agent.received.some((q) => q.path.endsWith('/cancel'))).toBe(false);
   });
 
@@ -148,14 +184,23 @@ describe('slipway deploy --follow', () => {
           async start(c) {
             c.enqueue(enc.encode(live[0]!));
             await ended;
-            c.enqueue(enc.encode('id: 2\ndata: Deployment canceled: Canceled by request\n\nevent: end\ndata: {"status":"canceled","failure_reason":"Canceled by request"}\n\n'));
+            c.enqueue(
+              enc.encode(
+                'id: 2\ndata: Deployment canceled: Canceled by request\n\nevent: end\ndata: {"status":"canceled","failure_reason":"Canceled by request"}\n\n',
+              ),
+            );
             c.close();
           },
         }),
         { headers: { 'content-type': 'text/event-stream' } },
       );
     };
-    const r = await runCli(['deploy', site(), '--follow'], { env: agent.env, tty: true, answers: ['y'], onInterruptReady: (interrupt) => setTimeout(interrupt, 100) });
+    const r = await runCli(['deploy', site(), '--follow'], {
+      env: agent.env,
+      tty: true,
+      answers: ['y'],
+      onInterruptReady: (interrupt) => setTimeout(interrupt, 100),
+    });
     expect(r.asked).toEqual(['\nCancel deployment #1 of my-site? [y/N] ']);
     expect(r.code).toBe(130);
     expect(r.stdout).toBe('Deployment #1 queued (upload)\nDeployment canceled: Canceled by request\n');
@@ -166,7 +211,12 @@ describe('slipway deploy --follow', () => {
   test('Ctrl-C on a terminal and a no keeps following', async () => {
     exists = true;
     logs = () => sse(live, 300);
-    const r = await runCli(['deploy', site(), '--follow'], { env: agent.env, tty: true, answers: ['n'], onInterruptReady: (interrupt) => setTimeout(interrupt, 100) });
+    const r = await runCli(['deploy', site(), '--follow'], {
+      env: agent.env,
+      tty: true,
+      answers: ['n'],
+      onInterruptReady: (interrupt) => setTimeout(interrupt, 100),
+    });
     expect(r.asked).toEqual(['\nCancel deployment #1 of my-site? [y/N] ']);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('Deployment #1 queued (upload)\nDetected a static app\n');

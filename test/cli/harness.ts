@@ -98,9 +98,19 @@ export function fakeAgent(routes: Record<string, Handler>) {
     async fetch(req) {
       const url = new URL(req.url);
       const body = new Uint8Array(await req.arrayBuffer());
-      received.push({ method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body });
+      received.push({
+        method: req.method,
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        headers: req.headers,
+        body,
+      });
       const handler = routes[`${req.method} ${url.pathname}`];
-      if (handler) return handler(new Request(req.url, { method: req.method, headers: req.headers, body: body.length ? body : undefined }), url);
+      if (handler)
+        return handler(
+          new Request(req.url, { method: req.method, headers: req.headers, body: body.length ? body : undefined }),
+          url,
+        );
       return apiError(404, 'not_found', `No route ${req.method} ${url.pathname}`);
     },
   });
@@ -119,7 +129,12 @@ export function json(body: unknown, status = 200): Response {
 }
 
 /** The API's error envelope. */
-export function apiError(status: number, code: string, message: string, issues?: { path: string; message: string }[]): Response {
+export function apiError(
+  status: number,
+  code: string,
+  message: string,
+  issues?: { path: string; message: string }[],
+): Response {
   return json({ error: { code, message, request_id: 'req_abc123', ...(issues ? { issues } : {}) } }, status);
 }
 

@@ -21,32 +21,63 @@ function tree(files: Record<string, string>): string {
 /** The entries of a tar.gz stream: name, type and body. */
 async function unpack(stream: ReadableStream<Uint8Array>): Promise<[string, string, string][]> {
   const entries = extract();
-  Readable.fromWeb(stream as never).pipe(createGunzip()).pipe(entries as never);
+  Readable.fromWeb(stream as never)
+    .pipe(createGunzip())
+    .pipe(entries as never);
   const out: [string, string, string][] = [];
   for await (const e of entries) {
     const chunks: Buffer[] = [];
     for await (const c of e) chunks.push(c as Buffer);
-    out.push([e.header.name, e.header.type ?? 'file', e.header.type === 'symlink' ? `-> ${e.header.linkname}` : Buffer.concat(chunks).toString()]);
+    out.push([
+      e.header.name,
+      e.header.type ?? 'file',
+      e.header.type === 'symlink' ? `-> ${e.header.linkname}` : Buffer.concat(chunks).toString(),
+    ]);
   }
   return out;
 }
 
 describe('what gets packed', () => {
   test('everything but .git, in name order, without an ignore file', () => {
-    const plan = planPack(tree({ 'index.html': 'hi', '.git/HEAD': 'ref', 'css/site.css': 'body{}', 'lib/.git': 'gitdir: x' }));
+    const plan = planPack(
+      tree({ 'index.html': 'hi', '.git/HEAD': 'ref', 'css/site.css': 'body{}', 'lib/.git': 'gitdir: x' }),
+    );
     expect(plan.ignoreFile).toBeNull();
-    expect(plan.entries.map((e) => `${e.type} ${e.path}`)).toEqual(['directory css', 'file css/site.css', 'file index.html', 'directory lib']);
+    expect(plan.entries.map((e) => `${e.type} ${e.path}`)).toEqual([
+      'directory css',
+      'file css/site.css',
+      'file index.html',
+      'directory lib',
+    ]);
     expect(plan.bytes).toBe(8);
   });
 
   test('.dockerignore rules with Docker semantics; Dockerfile and .dockerignore are always sent', () => {
-    const plan = planPack(tree({ '.dockerignore': 'node_modules\n*.log\nDockerfile\n.dockerignore\n', Dockerfile: 'FROM x', 'a.log': '', 'src/b.log': 'kept: *.log is top-level only', 'node_modules/x/i.js': '', 'app.js': '' }));
+    const plan = planPack(
+      tree({
+        '.dockerignore': 'node_modules\n*.log\nDockerfile\n.dockerignore\n',
+        Dockerfile: 'FROM x',
+        'a.log': '',
+        'src/b.log': 'kept: *.log is top-level only',
+        'node_modules/x/i.js': '',
+        'app.js': '',
+      }),
+    );
     expect(plan.ignoreFile).toBe('.dockerignore');
     expect(plan.entries.map((e) => e.path)).toEqual(['.dockerignore', 'Dockerfile', 'app.js', 'src', 'src/b.log']);
   });
 
   test('.slipwayignore wins over .dockerignore, and exceptions re-include files in excluded directories', () => {
-    const plan = planPack(tree({ '.slipwayignore': 'secrets\nvendor\n!vendor/keep.txt\n', '.dockerignore': 'app.js\n', 'app.js': '', 'secrets/key': 'k', 'vendor/drop.txt': '', 'vendor/keep.txt': 'keep' }));
+    const plan = planPack(
+      tree({
+        '.slipwayignore': 'secrets\nvendor\n!vendor/keep.txt\n',
+        '.dockerignore': 'app.js\n',
+        'app.js': '',
+        'secrets/key': 'k',
+        'vendor/drop.txt': '',
+        'vendor/keep.txt': 'keep',
+      }),
+    );
     expect(plan.ignoreFile).toBe('.slipwayignore');
     expect(plan.entries.map((e) => e.path)).toEqual(['.dockerignore', '.slipwayignore', 'app.js', 'vendor/keep.txt']);
   });

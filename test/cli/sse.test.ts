@@ -16,7 +16,9 @@ async function events(chunks: string[]): Promise<SseEvent[]> {
 
 describe('the SSE reader', () => {
   test('yields data events with their ids, and named events', async () => {
-    expect(await events(['id: 1\ndata: Step 1/3\n\nid: 2\ndata: Step 2/3\n\n', 'event: end\ndata: {"status":"live"}\n\n'])).toEqual([
+    expect(
+      await events(['id: 1\ndata: Step 1/3\n\nid: 2\ndata: Step 2/3\n\n', 'event: end\ndata: {"status":"live"}\n\n']),
+    ).toEqual([
       { event: 'message', data: 'Step 1/3', id: '1' },
       { event: 'message', data: 'Step 2/3', id: '2' },
       { event: 'end', data: '{"status":"live"}', id: '2' },
@@ -24,7 +26,9 @@ describe('the SSE reader', () => {
   });
 
   test('joins events split anywhere across chunks, CRLF included', async () => {
-    expect(await events(['id: 7\r', '\ndata: hel', 'lo\r\n', '\r\n'])).toEqual([{ event: 'message', data: 'hello', id: '7' }]);
+    expect(await events(['id: 7\r', '\ndata: hel', 'lo\r\n', '\r\n'])).toEqual([
+      { event: 'message', data: 'hello', id: '7' },
+    ]);
   });
 
   test('skips comments (keep-alives) and joins multi-line data', async () => {
@@ -35,6 +39,8 @@ describe('the SSE reader', () => {
   });
 
   test('drops an event the stream ended in the middle of', async () => {
-    expect(await events(['data: complete\n\n', 'data: cut'])).toEqual([{ event: 'message', data: 'complete', id: null }]);
+    expect(await events(['data: complete\n\n', 'data: cut'])).toEqual([
+      { event: 'message', data: 'complete', id: null },
+    ]);
   });
 });

@@ -20,7 +20,10 @@ function tokensIn(dataDir: string): { name: string; scope: string; projects: str
 describe('tokens create without the agent', () => {
   test('--data-dir mints the token in that data directory and prints it alone on stdout', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'slipway-tokens-'));
-    const r = await runCli(['tokens', 'create', '--name', 'ci', '--scope', 'deploy', '--project', 'web', '--data-dir', dataDir], { env: { SLIPWAY_URL: 'http://127.0.0.1:9', SLIPWAY_TOKEN: 'slw_x' } });
+    const r = await runCli(
+      ['tokens', 'create', '--name', 'ci', '--scope', 'deploy', '--project', 'web', '--data-dir', dataDir],
+      { env: { SLIPWAY_URL: 'http://127.0.0.1:9', SLIPWAY_TOKEN: 'slw_x' } },
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(TOKEN);
     expect(r.stderr).toMatch(/^Created token tok_\w+ "ci" with scope deploy for web\. It is shown once:\n$/);
@@ -29,7 +32,9 @@ describe('tokens create without the agent', () => {
 
   test('with no agent or login configured, works in SLIPWAY_DATA_DIR', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'slipway-tokens-'));
-    const r = await runCli(['tokens', 'create', '--name', 'rescue', '--scope', 'admin'], { env: { SLIPWAY_DATA_DIR: dataDir, SLIPWAY_LOG_LEVEL: 'error' } });
+    const r = await runCli(['tokens', 'create', '--name', 'rescue', '--scope', 'admin'], {
+      env: { SLIPWAY_DATA_DIR: dataDir, SLIPWAY_LOG_LEVEL: 'error' },
+    });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(TOKEN);
     expect(tokensIn(dataDir)).toEqual([{ name: 'rescue', scope: 'admin', projects: null }]);

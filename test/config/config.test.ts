@@ -31,9 +31,18 @@ describe('configuration', () => {
   });
 
   test('each base image has its own env var and a bad reference is refused', () => {
-    const c = loadConfig({ SLIPWAY_IMAGE_NODE: 'slipway-fixture/node:latest', SLIPWAY_IMAGE_STATIC: 'slipway-fixture/static:latest' });
-    expect(c.images).toEqual({ ...DEFAULT_IMAGES, node: 'slipway-fixture/node:latest', static: 'slipway-fixture/static:latest' });
-    expect(() => loadConfig({ SLIPWAY_IMAGE_GO: 'bad image; rm -rf /' })).toThrow('SLIPWAY_IMAGE_GO="bad image; rm -rf /": expected an image reference such as node:22-alpine');
+    const c = loadConfig({
+      SLIPWAY_IMAGE_NODE: 'slipway-fixture/node:latest',
+      SLIPWAY_IMAGE_STATIC: 'slipway-fixture/static:latest',
+    });
+    expect(c.images).toEqual({
+      ...DEFAULT_IMAGES,
+      node: 'slipway-fixture/node:latest',
+      static: 'slipway-fixture/static:latest',
+    });
+    expect(() => loadConfig({ SLIPWAY_IMAGE_GO: 'bad image; rm -rf /' })).toThrow(
+      'SLIPWAY_IMAGE_GO="bad image; rm -rf /": expected an image reference such as node:22-alpine',
+    );
   });
 
   test('env vars override defaults and flags override env vars', () => {
@@ -49,7 +58,10 @@ describe('configuration', () => {
   test('bad values are all reported at once, each naming its source', () => {
     let err: unknown;
     try {
-      loadConfig({ SLIPWAY_HTTP_LISTEN: 'localhost', SLIPWAY_MAX_UPLOAD_BYTES: '-1' }, { 'api-listen': '127.0.0.1:abc', 'base-domain': 'bad_domain' });
+      loadConfig(
+        { SLIPWAY_HTTP_LISTEN: 'localhost', SLIPWAY_MAX_UPLOAD_BYTES: '-1' },
+        { 'api-listen': '127.0.0.1:abc', 'base-domain': 'bad_domain' },
+      );
     } catch (e) {
       err = e;
     }
@@ -63,7 +75,9 @@ describe('configuration', () => {
   });
 
   test('a port above 65535 is refused', () => {
-    expect(() => loadConfig({ SLIPWAY_API_LISTEN: '127.0.0.1:70000' })).toThrow('port 70000 is not a number from 0 to 65535');
+    expect(() => loadConfig({ SLIPWAY_API_LISTEN: '127.0.0.1:70000' })).toThrow(
+      'port 70000 is not a number from 0 to 65535',
+    );
   });
 
   test('HTTPS is off unless an address is given', () => {
@@ -72,7 +86,14 @@ describe('configuration', () => {
 
   test('every setting of the design has an env var and a flag', () => {
     const envs = SETTINGS.map((s) => s.env);
-    for (const env of ['SLIPWAY_DATA_DIR', 'SLIPWAY_API_LISTEN', 'SLIPWAY_HTTP_LISTEN', 'SLIPWAY_HTTPS_LISTEN', 'SLIPWAY_BASE_DOMAIN', 'SLIPWAY_MAX_UPLOAD_BYTES']) {
+    for (const env of [
+      'SLIPWAY_DATA_DIR',
+      'SLIPWAY_API_LISTEN',
+      'SLIPWAY_HTTP_LISTEN',
+      'SLIPWAY_HTTPS_LISTEN',
+      'SLIPWAY_BASE_DOMAIN',
+      'SLIPWAY_MAX_UPLOAD_BYTES',
+    ]) {
       expect(envs).toContain(env);
     }
     // Secrets get no flag: a flag would show the key in `ps` and shell history.

@@ -18,7 +18,11 @@ let info: DatabaseInfo;
 beforeAll(async () => {
   if (!hasDocker) return;
   info = await provisionForTest(docker, scope, project, awkwardPassword());
-  await psql(docker, info, "CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes SELECT n, 'note ' || n FROM generate_series(1, 500) n");
+  await psql(
+    docker,
+    info,
+    "CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes SELECT n, 'note ' || n FROM generate_series(1, 500) n",
+  );
 }, 90_000);
 
 afterAll(async () => {
@@ -42,7 +46,7 @@ describe.skipIf(!hasDocker)('dump and restore', () => {
   }, 60_000);
 
   test('a dump streams in many chunks', async () => {
-    await psql(docker, info, "CREATE TABLE bulk AS SELECT n, md5(n::text) AS h FROM generate_series(1, 200000) n");
+    await psql(docker, info, 'CREATE TABLE bulk AS SELECT n, md5(n::text) AS h FROM generate_series(1, 200000) n');
     const stream = await dumpDatabase(docker, scope.agentId, project);
     let chunks = 0;
     let bytes = 0;
@@ -56,7 +60,7 @@ describe.skipIf(!hasDocker)('dump and restore', () => {
   }, 60_000);
 
   test('a dump abandoned by its reader stops pg_dump', async () => {
-    await psql(docker, info, "CREATE TABLE bulk AS SELECT n, md5(n::text) AS h FROM generate_series(1, 500000) n");
+    await psql(docker, info, 'CREATE TABLE bulk AS SELECT n, md5(n::text) AS h FROM generate_series(1, 500000) n');
     const stream = await dumpDatabase(docker, scope.agentId, project);
     for await (const _ of stream) break;
     let running: string[] = [];
@@ -66,7 +70,9 @@ describe.skipIf(!hasDocker)('dump and restore', () => {
       if (running.length === 0) break;
     }
     expect(running).toEqual([]);
-    const logs = ((await docker.getContainer(info.containerId!).logs({ stdout: true, stderr: true })) as Buffer).toString();
+    const logs = (
+      (await docker.getContainer(info.containerId!).logs({ stdout: true, stderr: true })) as Buffer
+    ).toString();
     // Stopped, not run to completion into the void.
     expect(logs).toContain('terminating connection due to administrator command');
     await psql(docker, info, 'DROP TABLE bulk');
@@ -84,13 +90,20 @@ describe.skipIf(!hasDocker)('dump and restore', () => {
   test('a truncated dump is rolled back entirely', async () => {
     const dump = await collect(await dumpDatabase(docker, scope.agentId, project));
     await psql(docker, info, 'DELETE FROM notes WHERE id > 1');
-    const error = await restoreDatabase(docker, scope.agentId, project, Readable.from([dump.subarray(0, dump.length - 200)])).catch((e: unknown) => e);
+    const error = await restoreDatabase(
+      docker,
+      scope.agentId,
+      project,
+      Readable.from([dump.subarray(0, dump.length - 200)]),
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BadRequestError);
     expect(await psql(docker, info, 'SELECT count(*) FROM notes')).toBe('1');
   }, 30_000);
 
   test('dump and restore of a project without a database are not found', async () => {
     await expect(dumpDatabase(docker, scope.agentId, 'no-such-project')).rejects.toBeInstanceOf(NotFoundError);
-    await expect(restoreDatabase(docker, scope.agentId, 'no-such-project', Readable.from([]))).rejects.toBeInstanceOf(NotFoundError);
+    await expect(restoreDatabase(docker, scope.agentId, 'no-such-project', Readable.from([]))).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
   });
 });

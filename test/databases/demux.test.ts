@@ -14,7 +14,13 @@ function frame(stream: 1 | 2, payload: string): Buffer {
 
 describe('ExecOutput', () => {
   test('passes stdout on and keeps stderr, whatever the chunk boundaries', async () => {
-    const raw = Buffer.concat([frame(1, 'hello '), frame(2, 'warn: x\n'), frame(1, ''), frame(1, 'world'), frame(2, 'warn: y')]);
+    const raw = Buffer.concat([
+      frame(1, 'hello '),
+      frame(2, 'warn: x\n'),
+      frame(1, ''),
+      frame(1, 'world'),
+      frame(2, 'warn: y'),
+    ]);
     for (const size of [1, 3, 7, 8, 9, raw.length]) {
       const chunks: Buffer[] = [];
       for (let at = 0; at < raw.length; at += size) chunks.push(raw.subarray(at, at + size));

@@ -36,16 +36,30 @@ export async function createProjectNetwork(docker: Docker, scope: Scope, project
 }
 
 /** Provisions a database on a fresh project network with the fixture image. */
-export async function provisionForTest(docker: Docker, scope: Scope, project: string, password: string): Promise<DatabaseInfo> {
+export async function provisionForTest(
+  docker: Docker,
+  scope: Scope,
+  project: string,
+  password: string,
+): Promise<DatabaseInfo> {
   const network = await createProjectNetwork(docker, scope, project);
-  return provisionDatabase(docker, { agentId: scope.agentId, project, image: PG_IMAGE, network, password, labels: scope.labels }, { timeoutMs: 60_000 });
+  return provisionDatabase(
+    docker,
+    { agentId: scope.agentId, project, image: PG_IMAGE, network, password, labels: scope.labels },
+    { timeoutMs: 60_000 },
+  );
 }
 
 /** Runs SQL through psql in the database container (local socket) and returns its unaligned output. */
 export async function psql(docker: Docker, info: DatabaseInfo, sql: string): Promise<string> {
-  const result = await runCommand(docker, info.containerId!, ['psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-U', info.user, '-d', info.database, '-c', sql], {
-    user: 'postgres',
-  });
+  const result = await runCommand(
+    docker,
+    info.containerId!,
+    ['psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-U', info.user, '-d', info.database, '-c', sql],
+    {
+      user: 'postgres',
+    },
+  );
   if (result.exitCode !== 0) throw new Error(`psql failed: ${result.stderr}`);
   return result.stdout.trim();
 }
@@ -60,7 +74,10 @@ export async function startPgApp(docker: Docker, scope: Scope, network: string, 
     ExposedPorts: { '8080/tcp': {} },
     HostConfig: { NetworkMode: network, PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } },
   });
-  const files = ['server.js', 'package.json'].map((name) => ({ name: `app/${name}`, body: readFileSync(resolve(PG_APP, name)) }));
+  const files = ['server.js', 'package.json'].map((name) => ({
+    name: `app/${name}`,
+    body: readFileSync(resolve(PG_APP, name)),
+  }));
   await container.putArchive(tarOf(files), { path: '/' });
   await container.start();
   const info = await container.inspect();
@@ -97,7 +114,13 @@ Promise.all([within(8000, lookup), within(3000, connect)]).then(([dns, tcp]) => 
 `;
 
 /** Probes reachability from a short-lived container on `network`. */
-export async function probeFrom(docker: Docker, scope: Scope, network: string, name: string, address: string): Promise<Reachability> {
+export async function probeFrom(
+  docker: Docker,
+  scope: Scope,
+  network: string,
+  name: string,
+  address: string,
+): Promise<Reachability> {
   const container = await docker.createContainer({
     Image: NODE_IMAGE,
     Cmd: ['node', '-e', PROBE, name, address],

@@ -4,7 +4,15 @@ import { dropDatabase } from '../../src/databases/drop.ts';
 import { databaseUrl } from '../../src/databases/inspect.ts';
 import type { DatabaseInfo } from '../../src/databases/spec.ts';
 import { cleanupByLabel, dockerClient, requireDocker, testLabel } from '../helpers/docker.ts';
-import { awkwardPassword, createProjectNetwork, probeFrom, provisionForTest, startPgApp, uniqueProject, type Scope } from './harness.ts';
+import {
+  awkwardPassword,
+  createProjectNetwork,
+  probeFrom,
+  provisionForTest,
+  startPgApp,
+  uniqueProject,
+  type Scope,
+} from './harness.ts';
 
 const hasDocker = await requireDocker();
 const docker = dockerClient();

@@ -6,7 +6,16 @@ import { provisionDatabase } from '../../src/databases/provision.ts';
 import { databaseContainerName, databaseVolumeName, type DatabaseInfo } from '../../src/databases/spec.ts';
 import { ConflictError } from '../../src/errors.ts';
 import { cleanupByLabel, dockerClient, requireDocker, testLabel } from '../helpers/docker.ts';
-import { awkwardPassword, createProjectNetwork, PG_IMAGE, provisionForTest, psql, startPgApp, uniqueProject, type Scope } from './harness.ts';
+import {
+  awkwardPassword,
+  createProjectNetwork,
+  PG_IMAGE,
+  provisionForTest,
+  psql,
+  startPgApp,
+  uniqueProject,
+  type Scope,
+} from './harness.ts';
 
 const hasDocker = await requireDocker();
 const docker = dockerClient();
@@ -43,14 +52,25 @@ describe.skipIf(!hasDocker)('a project database', () => {
   test('runs as a locked-down container with its own volume, on the project network only', async () => {
     const c = await docker.getContainer(info.containerId!).inspect();
     expect(c.Name).toBe(`/${databaseContainerName(project)}`);
-    expect(c.Config.Labels).toMatchObject({ 'slipway.managed': 'true', 'slipway.agent': scope.agentId, 'slipway.project': project, 'slipway.role': 'database' });
+    expect(c.Config.Labels).toMatchObject({
+      'slipway.managed': 'true',
+      'slipway.agent': scope.agentId,
+      'slipway.project': project,
+      'slipway.role': 'database',
+    });
     expect(Object.keys(c.NetworkSettings.Networks)).toEqual([`slipway-${project}`]);
     expect(c.NetworkSettings.Networks[`slipway-${project}`]?.Aliases).toContain('db');
     expect(c.HostConfig.RestartPolicy?.Name).toBe('unless-stopped');
     expect(c.HostConfig.SecurityOpt).toContain('no-new-privileges');
     expect(c.HostConfig.Memory).toBeGreaterThan(0);
     expect(c.HostConfig.PidsLimit).toBeGreaterThan(0);
-    expect(c.Mounts).toEqual([expect.objectContaining({ Type: 'volume', Name: databaseVolumeName(project), Destination: '/var/lib/postgresql/data' })]);
+    expect(c.Mounts).toEqual([
+      expect.objectContaining({
+        Type: 'volume',
+        Name: databaseVolumeName(project),
+        Destination: '/var/lib/postgresql/data',
+      }),
+    ]);
     const top = await docker.getContainer(info.containerId!).top({ ps_args: '-o pid,uid,args' });
     const servers = top.Processes.filter((p: string[]) => /^postgres/.test(p[2] ?? ''));
     expect(servers.length).toBeGreaterThan(0);
@@ -75,10 +95,20 @@ describe.skipIf(!hasDocker)('a project database', () => {
   test('shows a volume without its container as missing, and reuses it with a new password', async () => {
     await psql(docker, info, 'CREATE TABLE kept (v text); INSERT INTO kept VALUES ($$still here$$)');
     await docker.getContainer(info.containerId!).remove({ force: true });
-    expect(await inspectDatabase(docker, scope.agentId, project)).toMatchObject({ status: 'missing', containerId: null });
+    expect(await inspectDatabase(docker, scope.agentId, project)).toMatchObject({
+      status: 'missing',
+      containerId: null,
+    });
 
     const newPassword = awkwardPassword();
-    const spec = { agentId: scope.agentId, project, image: PG_IMAGE, network: `slipway-${project}`, password: newPassword, labels };
+    const spec = {
+      agentId: scope.agentId,
+      project,
+      image: PG_IMAGE,
+      network: `slipway-${project}`,
+      password: newPassword,
+      labels,
+    };
     info = await provisionDatabase(docker, spec, { timeoutMs: 60_000 });
     expect(await psql(docker, info, 'SELECT v FROM kept')).toBe('still here');
     const base = await startPgApp(docker, scope, `slipway-${project}`, databaseUrl(info, newPassword));
@@ -90,7 +120,9 @@ describe.skipIf(!hasDocker)('a project database', () => {
   test('is dropped with its volume', async () => {
     await dropDatabase(docker, scope.agentId, project);
     expect(await inspectDatabase(docker, scope.agentId, project)).toBeNull();
-    await expect(docker.getContainer(databaseContainerName(project)).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    await expect(docker.getContainer(databaseContainerName(project)).inspect()).rejects.toMatchObject({
+      statusCode: 404,
+    });
     await expect(docker.getVolume(databaseVolumeName(project)).inspect()).rejects.toMatchObject({ statusCode: 404 });
     await dropDatabase(docker, scope.agentId, project);
   });
@@ -99,7 +131,9 @@ describe.skipIf(!hasDocker)('a project database', () => {
     const other = uniqueProject('pg-slow');
     const network = await createProjectNetwork(docker, scope, other);
     const spec = { agentId: scope.agentId, project: other, image: PG_IMAGE, network, password, labels };
-    await expect(provisionDatabase(docker, spec, { timeoutMs: 300 })).rejects.toThrow(`Cannot provision a database for "${other}": it was not ready within 0.3 s`);
+    await expect(provisionDatabase(docker, spec, { timeoutMs: 300 })).rejects.toThrow(
+      `Cannot provision a database for "${other}": it was not ready within 0.3 s`,
+    );
     expect(await inspectDatabase(docker, scope.agentId, other)).toBeNull();
   }, 30_000);
 
@@ -109,14 +143,23 @@ describe.skipIf(!hasDocker)('a project database', () => {
     const spec = { agentId: scope.agentId, project: other, image: PG_IMAGE, network, password, labels };
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error('deployment canceled')), 300);
-    await expect(provisionDatabase(docker, spec, { timeoutMs: 60_000, signal: controller.signal })).rejects.toThrow('deployment canceled');
+    await expect(provisionDatabase(docker, spec, { timeoutMs: 60_000, signal: controller.signal })).rejects.toThrow(
+      'deployment canceled',
+    );
     expect(await inspectDatabase(docker, scope.agentId, other)).toBeNull();
   }, 30_000);
 
   test('fails to provision from an image it cannot get, leaving nothing behind', async () => {
     const other = uniqueProject('pg-noimage');
     const network = await createProjectNetwork(docker, scope, other);
-    const spec = { agentId: scope.agentId, project: other, image: `slipway-fixture/missing-${randomUUID().slice(0, 8)}:latest`, network, password, labels };
+    const spec = {
+      agentId: scope.agentId,
+      project: other,
+      image: `slipway-fixture/missing-${randomUUID().slice(0, 8)}:latest`,
+      network,
+      password,
+      labels,
+    };
     await expect(provisionDatabase(docker, spec, { timeoutMs: 20_000 })).rejects.toThrow(/missing-/);
     expect(await inspectDatabase(docker, scope.agentId, other)).toBeNull();
   }, 30_000);

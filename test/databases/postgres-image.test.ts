@@ -22,7 +22,9 @@ async function startPostgres(env: string[]): Promise<Docker.Container> {
 /** Polls pg_isready over TCP, as the provisioner does. */
 async function ready(container: Docker.Container): Promise<void> {
   for (const deadline = Date.now() + 30_000; Date.now() < deadline; await Bun.sleep(100)) {
-    const { exitCode } = await runCommand(docker, container.id, ['pg_isready', '-q', '-h', '127.0.0.1'], { user: 'postgres' });
+    const { exitCode } = await runCommand(docker, container.id, ['pg_isready', '-q', '-h', '127.0.0.1'], {
+      user: 'postgres',
+    });
     if (exitCode === 0) return;
   }
   throw new Error('postgres did not become ready');
@@ -43,11 +45,40 @@ describe.skipIf(!hasDocker)('the postgres fixture image', () => {
   test('defaults user and database to postgres, and wants the password over TCP', async () => {
     const container = await startPostgres(['POSTGRES_PASSWORD=secret']);
     await ready(container);
-    const tcp = ['psql', '-X', '-A', '-t', '-h', '127.0.0.1', '-U', 'postgres', '-d', 'postgres', '-c', 'SELECT current_user, current_database()'];
-    expect((await runCommand(docker, container.id, tcp, { env: ['PGPASSWORD=secret'] })).stdout.trim()).toBe('postgres|postgres');
+    const tcp = [
+      'psql',
+      '-X',
+      '-A',
+      '-t',
+      '-h',
+      '127.0.0.1',
+      '-U',
+      'postgres',
+      '-d',
+      'postgres',
+      '-c',
+      'SELECT current_user, current_database()',
+    ];
+    expect((await runCommand(docker, container.id, tcp, { env: ['PGPASSWORD=secret'] })).stdout.trim()).toBe(
+      'postgres|postgres',
+    );
     const wrong = await runCommand(docker, container.id, tcp, { env: ['PGPASSWORD=wrong'] });
     expect(wrong.stderr).toContain('password authentication failed');
-    const hba = await runCommand(docker, container.id, ['psql', '-X', '-A', '-t', '-U', 'postgres', '-c', 'SELECT DISTINCT auth_method FROM pg_hba_file_rules WHERE type = $$host$$'], {});
+    const hba = await runCommand(
+      docker,
+      container.id,
+      [
+        'psql',
+        '-X',
+        '-A',
+        '-t',
+        '-U',
+        'postgres',
+        '-c',
+        'SELECT DISTINCT auth_method FROM pg_hba_file_rules WHERE type = $$host$$',
+      ],
+      {},
+    );
     expect(hba.stdout.trim()).toBe('scram-sha-256');
     const tools = await runCommand(docker, container.id, ['pg_restore', '--version'], {});
     expect(tools.stdout).toMatch(/^pg_restore \(PostgreSQL\) \d+/);
@@ -56,13 +87,34 @@ describe.skipIf(!hasDocker)('the postgres fixture image', () => {
   test('creates POSTGRES_USER and POSTGRES_DB once, runs as non-root, and stops fast on SIGTERM', async () => {
     const container = await startPostgres(['POSTGRES_PASSWORD=secret', 'POSTGRES_USER=alice', 'POSTGRES_DB=shop']);
     await ready(container);
-    const who = await runCommand(docker, container.id, ['psql', '-X', '-A', '-t', '-U', 'alice', '-d', 'shop', '-c', 'SELECT current_user, current_database(), (SELECT usesuper FROM pg_user WHERE usename = current_user)'], {});
+    const who = await runCommand(
+      docker,
+      container.id,
+      [
+        'psql',
+        '-X',
+        '-A',
+        '-t',
+        '-U',
+        'alice',
+        '-d',
+        'shop',
+        '-c',
+        'SELECT current_user, current_database(), (SELECT usesuper FROM pg_user WHERE usename = current_user)',
+      ],
+      {},
+    );
     expect(who.stdout.trim()).toBe('alice|shop|t');
     const top = await container.top({ ps_args: '-o pid,uid,args' });
     for (const [, uid] of top.Processes as string[][]) expect(uid).not.toBe('0');
 
     // A client that stays connected: a "smart" shutdown would wait for it for the whole timeout.
-    void runCommand(docker, container.id, ['psql', '-X', '-U', 'alice', '-d', 'shop', '-c', 'SELECT pg_sleep(60)'], {}).catch(() => {});
+    void runCommand(
+      docker,
+      container.id,
+      ['psql', '-X', '-U', 'alice', '-d', 'shop', '-c', 'SELECT pg_sleep(60)'],
+      {},
+    ).catch(() => {});
     await Bun.sleep(300);
     const started = Date.now();
     await container.kill({ signal: 'SIGTERM' });

@@ -24,7 +24,11 @@ async function slipway(args: string[], cwd = work): Promise<{ code: number; stdo
     stdout: 'pipe',
     stderr: 'pipe',
   });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   return { code, stdout, stderr };
 }
 
@@ -40,7 +44,10 @@ afterAll(async () => {
 describe.skipIf(!hasDocker)('slipway deploy against a running agent', () => {
   test('deploys the Node fixture directory with --follow, exits 0 and the app serves through the edge', async () => {
     const r = await slipway(['deploy', NODE_APP, '--project', 'cli-node', '--follow', '--yes']);
-    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: expect.stringContaining('Deployment #1 of cli-node is live at cli-node.localhost\n') });
+    expect({ code: r.code, stderr: r.stderr }).toEqual({
+      code: 0,
+      stderr: expect.stringContaining('Deployment #1 of cli-node is live at cli-node.localhost\n'),
+    });
     expect(r.stdout).toStartWith('Deployment #1 queued (upload)\n');
     expect(r.stdout).toContain('Detected a node app');
     expect(r.stdout).toContain('Deployment #1 is live\n');
@@ -56,7 +63,9 @@ describe.skipIf(!hasDocker)('slipway deploy against a running agent', () => {
     writeFileSync(join(dir, '.slipwayignore'), 'secret.txt\n');
     const r = await slipway(['deploy', '--follow', '--yes'], dir);
     expect(r.code).toBe(0);
-    expect(r.stderr).toStartWith('Created project cli-site; it will answer at cli-site.localhost\nPacking . for project cli-site: 2 files, 32 B (honouring .slipwayignore)\n');
+    expect(r.stderr).toStartWith(
+      'Created project cli-site; it will answer at cli-site.localhost\nPacking . for project cli-site: 2 files, 32 B (honouring .slipwayignore)\n',
+    );
     expect(await (await viaEdge(agent.edgePort!, 'cli-site.localhost')).text()).toBe('<h1>from the cli</h1>');
     expect((await viaEdge(agent.edgePort!, 'cli-site.localhost', '/secret.txt')).status).toBe(404);
   });
@@ -67,26 +76,53 @@ describe.skipIf(!hasDocker)('slipway deploy against a running agent', () => {
     writeFileSync(join(dir, 'Dockerfile'), 'FROM slipway-fixture/static:latest\nRUN exit 3\n');
     const r = await slipway(['deploy', dir, '--project', 'cli-broken', '--follow', '--yes']);
     expect(r.code).toBe(1);
-    expect(r.stderr.split('\n').at(-2)).toBe("slipway: Deployment #1 of cli-broken failed: Dockerfile step 2/3 failed: The command '/bin/sh -c exit 3' returned a non-zero code: 3");
+    expect(r.stderr.split('\n').at(-2)).toBe(
+      "slipway: Deployment #1 of cli-broken failed: Dockerfile step 2/3 failed: The command '/bin/sh -c exit 3' returned a non-zero code: 3",
+    );
   });
 
   test('the read commands show what the API holds', async () => {
     const list = await slipway(['deployments', 'list', '--project', 'cli-node', '--json']);
-    expect(JSON.parse(list.stdout).map((d: { number: number; status: string }) => [d.number, d.status])).toEqual([[1, 'live']]);
+    expect(JSON.parse(list.stdout).map((d: { number: number; status: string }) => [d.number, d.status])).toEqual([
+      [1, 'live'],
+    ]);
     const status = await slipway(['status']);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/\ncli-node\s+cli-node\.localhost\s+running\s+1\s+#1 live /);
     expect(status.stdout).toMatch(/\ncli-broken\s+cli-broken\.localhost\s+running\s+1\s+#1 failed /);
     const show = await slipway(['deployments', 'show', '1', '--project', 'cli-broken']);
-    expect(show.stdout).toContain("\nreason:     Dockerfile step 2/3 failed: The command '/bin/sh -c exit 3' returned a non-zero code: 3\n");
+    expect(show.stdout).toContain(
+      "\nreason:     Dockerfile step 2/3 failed: The command '/bin/sh -c exit 3' returned a non-zero code: 3\n",
+    );
   });
 
   test('doctor finds the agent, its edge, Docker and the data directory in order', async () => {
     const api = new URL(agent.api);
-    const r = await slipway(['doctor', '--api-listen', `127.0.0.1:${api.port}`, '--http-listen', `127.0.0.1:${agent.edgePort}`, '--data-dir', agent.dataDir]);
+    const r = await slipway([
+      'doctor',
+      '--api-listen',
+      `127.0.0.1:${api.port}`,
+      '--http-listen',
+      `127.0.0.1:${agent.edgePort}`,
+      '--data-dir',
+      agent.dataDir,
+    ]);
     expect(r.code).toBe(0);
-    const marks = r.stdout.split('\n').filter((l) => /^[✓!✗] /.test(l)).map((l) => l.replace(/ {2,}.*/, ''));
-    expect(marks).toEqual(expect.arrayContaining(['✓ Docker engine', '✓ API', '✓ API port', '✓ HTTP port', '✓ Edge', '✓ Data directory', '✓ Clock']));
+    const marks = r.stdout
+      .split('\n')
+      .filter((l) => /^[✓!✗] /.test(l))
+      .map((l) => l.replace(/ {2,}.*/, ''));
+    expect(marks).toEqual(
+      expect.arrayContaining([
+        '✓ Docker engine',
+        '✓ API',
+        '✓ API port',
+        '✓ HTTP port',
+        '✓ Edge',
+        '✓ Data directory',
+        '✓ Clock',
+      ]),
+    );
     expect(r.stdout).toContain(`is held by Slipway`);
   });
 });

@@ -20,8 +20,12 @@ beforeAll(async () => {
   if (!hasDocker) return;
   agent = await startAgent();
   expect((await agent.call('POST', '/v1/projects', { name: P, health_check_path: '/health' })).status).toBe(201);
-  const res = await agent.call('POST', `/v1/projects/${P}/deployments`, new Uint8Array(fixtureTgz('pg-app')), { 'content-type': 'application/gzip' });
-  expect((await waitForStatus(agent, P, ((await res.json()) as { id: string }).id, ['live', 'failed'])).status).toBe('live');
+  const res = await agent.call('POST', `/v1/projects/${P}/deployments`, new Uint8Array(fixtureTgz('pg-app')), {
+    'content-type': 'application/gzip',
+  });
+  expect((await waitForStatus(agent, P, ((await res.json()) as { id: string }).id, ['live', 'failed'])).status).toBe(
+    'live',
+  );
 });
 afterAll(async () => {
   if (!hasDocker) return;
@@ -36,17 +40,32 @@ describe.skipIf(!hasDocker)('a Postgres per project', () => {
     await live(res);
     const answer = await viaEdge(agent.edgePort!, HOST, '/');
     expect(await answer.text()).toBe('1');
-    const env = (await (await agent.call('GET', `/v1/projects/${P}/env`)).json()) as { data: { key: string; value: string; managed_by: string }[] };
-    expect(env.data).toEqual([expect.objectContaining({ key: 'DATABASE_URL', value: '••••••', managed_by: 'database' })]);
+    const env = (await (await agent.call('GET', `/v1/projects/${P}/env`)).json()) as {
+      data: { key: string; value: string; managed_by: string }[];
+    };
+    expect(env.data).toEqual([
+      expect.objectContaining({ key: 'DATABASE_URL', value: '••••••', managed_by: 'database' }),
+    ]);
   });
 
   test('shows status, version and size with the password masked', async () => {
-    const db = (await (await agent.call('GET', `/v1/projects/${P}/database`)).json()) as Record<string, unknown> & { connection: Record<string, unknown>; url: string };
+    const db = (await (await agent.call('GET', `/v1/projects/${P}/database`)).json()) as Record<string, unknown> & {
+      connection: Record<string, unknown>;
+      url: string;
+    };
     expect(db.status).toBe('running');
     expect(db.version).toStartWith('15.');
     expect(db.size_bytes as number).toBeGreaterThan(1_000_000);
-    expect(db.connection).toEqual({ host: `slipway-${P}-db`, port: 5432, database: 'app', user: 'app', password: '••••••' });
-    expect(db.url).toBe(`postgres://app:%E2%80%A2%E2%80%A2%E2%80%A2%E2%80%A2%E2%80%A2%E2%80%A2@slipway-${P}-db:5432/app`);
+    expect(db.connection).toEqual({
+      host: `slipway-${P}-db`,
+      port: 5432,
+      database: 'app',
+      user: 'app',
+      password: '••••••',
+    });
+    expect(db.url).toBe(
+      `postgres://app:%E2%80%A2%E2%80%A2%E2%80%A2%E2%80%A2%E2%80%A2%E2%80%A2@slipway-${P}-db:5432/app`,
+    );
   });
 
   test('the database port is not published on the host', async () => {
@@ -61,9 +80,13 @@ describe.skipIf(!hasDocker)('a Postgres per project', () => {
     expect(dump.headers.get('content-disposition')).toMatch(new RegExp(`^attachment; filename="${P}-.*\\.dump"$`));
     const bytes = new Uint8Array(await dump.arrayBuffer());
     expect(Buffer.from(bytes.subarray(0, 5)).toString()).toBe('PGDMP');
-    const restore = await agent.call('POST', `/v1/projects/${P}/database/restore`, bytes, { 'content-type': 'application/octet-stream' });
+    const restore = await agent.call('POST', `/v1/projects/${P}/database/restore`, bytes, {
+      'content-type': 'application/octet-stream',
+    });
     expect(restore.status).toBe(204);
-    const bad = await agent.call('POST', `/v1/projects/${P}/database/restore`, new TextEncoder().encode('not a dump'), { 'content-type': 'application/octet-stream' });
+    const bad = await agent.call('POST', `/v1/projects/${P}/database/restore`, new TextEncoder().encode('not a dump'), {
+      'content-type': 'application/octet-stream',
+    });
     expect(bad.status).toBe(400);
   });
 

@@ -37,14 +37,20 @@ describe.skipIf(!hasDocker)('deploying a static site', () => {
 
   test('the image carries the slipway labels', async () => {
     const image = await dockerClient().getImage(`slipway/${P}:1`).inspect();
-    expect(image.Config.Labels).toMatchObject({ 'slipway.managed': 'true', 'slipway.project': P, 'slipway.number': '1' });
+    expect(image.Config.Labels).toMatchObject({
+      'slipway.managed': 'true',
+      'slipway.project': P,
+      'slipway.number': '1',
+    });
   });
 
   test('a zip upload of a second version replaces the first', async () => {
     const dep = await deploy(await zipOf([{ name: 'index.html', body: '<h1>version two</h1>' }]), 'application/zip');
     expect((await waitForStatus(agent, P, dep.id, ['live', 'failed'])).status).toBe('live');
     expect(await (await viaEdge(agent.edgePort!, `${P}.localhost`)).text()).toBe('<h1>version two</h1>');
-    const list = (await (await agent.call('GET', `/v1/projects/${P}/deployments`)).json()) as { data: { number: number; status: string }[] };
+    const list = (await (await agent.call('GET', `/v1/projects/${P}/deployments`)).json()) as {
+      data: { number: number; status: string }[];
+    };
     expect(list.data.map((d) => [d.number, d.status])).toEqual([
       [2, 'live'],
       [1, 'replaced'],
@@ -55,7 +61,10 @@ describe.skipIf(!hasDocker)('deploying a static site', () => {
     const deadline = Date.now() + 15_000;
     let containers: unknown[] = [];
     while (Date.now() < deadline) {
-      containers = await dockerClient().listContainers({ all: true, filters: { label: [`slipway.project=${P}`, 'slipway.role=app'] } });
+      containers = await dockerClient().listContainers({
+        all: true,
+        filters: { label: [`slipway.project=${P}`, 'slipway.role=app'] },
+      });
       if (containers.length === 1) break;
       await Bun.sleep(200);
     }
@@ -64,7 +73,9 @@ describe.skipIf(!hasDocker)('deploying a static site', () => {
 
   test('the build and deploy log can be followed live to its end', async () => {
     const dep = await deploy(tgzOf([{ name: 'index.html', body: '<h1>version three</h1>' }]), 'application/gzip');
-    const res = await agent.call('GET', `/v1/projects/${P}/deployments/${dep.id}/logs`, undefined, { accept: 'text/event-stream' });
+    const res = await agent.call('GET', `/v1/projects/${P}/deployments/${dep.id}/logs`, undefined, {
+      accept: 'text/event-stream',
+    });
     expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
     const text = await res.text(); // ends when the deployment does
     const events = text.split('\n\n').filter((e) => e.startsWith('id: ') || e.startsWith('event: '));
@@ -83,7 +94,9 @@ describe.skipIf(!hasDocker)('deploying a static site', () => {
   });
 
   test('the app container runs with the safe defaults', async () => {
-    const [c] = await dockerClient().listContainers({ filters: { label: [`slipway.project=${P}`, 'slipway.role=app'] } });
+    const [c] = await dockerClient().listContainers({
+      filters: { label: [`slipway.project=${P}`, 'slipway.role=app'] },
+    });
     const info = await dockerClient().getContainer(c!.Id).inspect();
     expect(info.HostConfig.SecurityOpt).toEqual(['no-new-privileges']);
     expect(info.HostConfig.CapDrop).toEqual(['ALL']);

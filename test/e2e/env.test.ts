@@ -14,8 +14,15 @@ beforeAll(async () => {
   if (!hasDocker) return;
   agent = await startAgent();
   expect((await agent.call('POST', '/v1/projects', { name: P, health_check_path: '/health' })).status).toBe(201);
-  const res = await agent.call('POST', `/v1/projects/${P}/deployments`, new Uint8Array(fixtureTgz('node-app', { VERSION: 'v1' })), { 'content-type': 'application/gzip' });
-  expect((await waitForStatus(agent, P, ((await res.json()) as { id: string }).id, ['live', 'failed'])).status).toBe('live');
+  const res = await agent.call(
+    'POST',
+    `/v1/projects/${P}/deployments`,
+    new Uint8Array(fixtureTgz('node-app', { VERSION: 'v1' })),
+    { 'content-type': 'application/gzip' },
+  );
+  expect((await waitForStatus(agent, P, ((await res.json()) as { id: string }).id, ['live', 'failed'])).status).toBe(
+    'live',
+  );
 });
 afterAll(async () => {
   if (hasDocker) await retireAgent(agent, [P]);
@@ -65,7 +72,9 @@ describe.skipIf(!hasDocker)('env vars of a live app', () => {
     expect((await waitForStatus(agent, P, id, ['live', 'failed'])).status).toBe('live');
     const env = await appEnv();
     expect(env.GREETING).toBe('hello $USER');
-    const listed = (await (await agent.call('GET', `/v1/projects/${P}/env?reveal=true`)).json()) as { data: { key: string; value: string }[] };
+    const listed = (await (await agent.call('GET', `/v1/projects/${P}/env?reveal=true`)).json()) as {
+      data: { key: string; value: string }[];
+    };
     expect(listed.data.map((v) => v.key)).toEqual(['API_TOKEN', 'GREETING']);
   });
 });

@@ -14,14 +14,23 @@ const SECRET = 'pw-7c1e9a55d0';
 let agent: Agent;
 
 async function deploy(version: string): Promise<void> {
-  const res = await agent.call('POST', `/v1/projects/${P}/deployments`, new Uint8Array(fixtureTgz('node-app', { VERSION: version })), { 'content-type': 'application/gzip' });
-  expect((await waitForStatus(agent, P, ((await res.json()) as { id: string }).id, ['live', 'failed'])).status).toBe('live');
+  const res = await agent.call(
+    'POST',
+    `/v1/projects/${P}/deployments`,
+    new Uint8Array(fixtureTgz('node-app', { VERSION: version })),
+    { 'content-type': 'application/gzip' },
+  );
+  expect((await waitForStatus(agent, P, ((await res.json()) as { id: string }).id, ['live', 'failed'])).status).toBe(
+    'live',
+  );
 }
 
 beforeAll(async () => {
   if (!hasDocker) return;
   agent = await startAgent();
-  expect((await agent.call('POST', '/v1/projects', { name: P, health_check_path: '/health', memory_mb: 256 })).status).toBe(201);
+  expect(
+    (await agent.call('POST', '/v1/projects', { name: P, health_check_path: '/health', memory_mb: 256 })).status,
+  ).toBe(201);
   await agent.call('PATCH', `/v1/projects/${P}/env?restart=false`, { vars: { DB_PASSWORD: SECRET } });
   await deploy('v1');
 });
@@ -33,7 +42,8 @@ type Entry = { time: string; instance: string; stream: string; line: string };
 
 /** Reads SSE data events as JSON until `until` says stop. */
 async function readEvents(res: Response, until: (seen: Entry[]) => boolean): Promise<Entry[]> {
-  const parse = (events: SseEvent[]) => events.filter((e) => e.data.startsWith('{')).map((e) => JSON.parse(e.data) as Entry);
+  const parse = (events: SseEvent[]) =>
+    events.filter((e) => e.data.startsWith('{')).map((e) => JSON.parse(e.data) as Entry);
   return parse(await readSse(res, (events) => until(parse(events))));
 }
 
@@ -87,13 +97,19 @@ describe.skipIf(!hasDocker)('runtime logs and metrics', () => {
     const res = await agent.call('GET', '/metrics');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
-    const families = parsePrometheusTextFormat(await res.text()) as { name: string; type: string; metrics: { labels?: Record<string, string>; value?: string; buckets?: Record<string, string> }[] }[];
+    const families = parsePrometheusTextFormat(await res.text()) as {
+      name: string;
+      type: string;
+      metrics: { labels?: Record<string, string>; value?: string; buckets?: Record<string, string> }[];
+    }[];
     const family = (name: string) => families.find((f) => f.name === name)!;
     expect(family('slipway_uptime_seconds').type).toBe('GAUGE');
     expect(family('slipway_deployments').metrics).toContainEqual({ labels: { status: 'live' }, value: '1' });
     expect(family('slipway_deployments').metrics).toContainEqual({ labels: { status: 'replaced' }, value: '1' });
     expect(family('slipway_build_duration_seconds').type).toBe('HISTOGRAM');
-    const edge = family('slipway_edge_requests_total').metrics.find((m) => m.labels?.project === P && m.labels?.status === '2xx');
+    const edge = family('slipway_edge_requests_total').metrics.find(
+      (m) => m.labels?.project === P && m.labels?.status === '2xx',
+    );
     expect(Number(edge?.value)).toBeGreaterThanOrEqual(5);
     expect(family('slipway_edge_request_duration_seconds').type).toBe('HISTOGRAM');
     expect(Number(family('slipway_container_memory_limit_bytes').metrics[0]!.value)).toBe(256 * 1024 * 1024);

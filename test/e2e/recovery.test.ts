@@ -23,7 +23,12 @@ function slowSite(version: string, opts: { buildSeconds?: number; startSeconds?:
     'COPY index.html /www/index.html',
     `CMD ["sh", "-c", "sleep ${opts.startSeconds ?? 0}; trap 'exit 0' TERM; httpd -f -p $PORT -h /www & wait $!"]`,
   ].join('\n');
-  return new Uint8Array(tgzOf([{ name: 'Dockerfile', body: dockerfile }, { name: 'index.html', body: version }]));
+  return new Uint8Array(
+    tgzOf([
+      { name: 'Dockerfile', body: dockerfile },
+      { name: 'index.html', body: version },
+    ]),
+  );
 }
 
 async function upload(body: Uint8Array): Promise<string> {
@@ -41,7 +46,10 @@ async function untilLogged(id: string, text: string, timeoutMs = 30_000): Promis
 }
 
 async function containersOf(deploymentId: string): Promise<string[]> {
-  const all = await dockerClient().listContainers({ all: true, filters: { label: [`slipway.deployment=${deploymentId}`] } });
+  const all = await dockerClient().listContainers({
+    all: true,
+    filters: { label: [`slipway.deployment=${deploymentId}`] },
+  });
   return all.map((c) => c.Id);
 }
 
@@ -62,8 +70,13 @@ afterAll(async () => {
   await api.stop();
   await edge.stop();
   const docker = dockerClient();
-  for (const c of await docker.listContainers({ all: true, filters: { label: [`slipway.project=${P}`] } })) await docker.getContainer(c.Id).remove({ force: true });
-  for (const i of await docker.listImages({ filters: { label: [`slipway.project=${P}`] } })) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
+  for (const c of await docker.listContainers({ all: true, filters: { label: [`slipway.project=${P}`] } }))
+    await docker.getContainer(c.Id).remove({ force: true });
+  for (const i of await docker.listImages({ filters: { label: [`slipway.project=${P}`] } }))
+    await docker
+      .getImage(i.Id)
+      .remove({ force: true })
+      .catch(() => {});
   removeDataDir(dataDir);
 });
 
@@ -108,7 +121,10 @@ describe.skipIf(!hasDocker)('an edge in its own process', () => {
     await Bun.sleep(1000);
     api = await startAgent({ dataDir, role: 'api' });
     const done = await waitForStatus(api, P, id, ['failed', 'canceled', 'live'], 15_000);
-    expect(done).toMatchObject({ status: 'failed', failure_reason: 'interrupted: Slipway stopped while the deployment ran' });
+    expect(done).toMatchObject({
+      status: 'failed',
+      failure_reason: 'interrupted: Slipway stopped while the deployment ran',
+    });
     const result = await load.stop();
     expect(result.failures).toEqual([]);
     const deadline = Date.now() + 15_000;
@@ -126,13 +142,19 @@ describe.skipIf(!hasDocker)('an edge in its own process', () => {
     await Bun.sleep(1000);
     api = await startAgent({ dataDir, role: 'api' });
     const done = await waitForStatus(api, P, id, ['failed', 'live'], 15_000);
-    expect(done).toMatchObject({ status: 'failed', failure_reason: 'interrupted: Slipway stopped while the deployment ran' });
+    expect(done).toMatchObject({
+      status: 'failed',
+      failure_reason: 'interrupted: Slipway stopped while the deployment ran',
+    });
     await Bun.sleep(500);
     const result = await load.stop();
     expect(result.failures).toEqual([]);
     expect(result.bodies).toEqual(['v1']);
     expect(await containersOf(id)).toEqual([]);
-    const apps = await dockerClient().listContainers({ all: true, filters: { label: [`slipway.project=${P}`, 'slipway.role=app'] } });
+    const apps = await dockerClient().listContainers({
+      all: true,
+      filters: { label: [`slipway.project=${P}`, 'slipway.role=app'] },
+    });
     expect(apps).toHaveLength(1);
   });
 });

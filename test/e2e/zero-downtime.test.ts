@@ -14,14 +14,20 @@ let agent: Agent;
 beforeAll(async () => {
   if (!hasDocker) return;
   agent = await startAgent({ env: { SLIPWAY_DRAIN_TIMEOUT: '5' } });
-  expect((await agent.call('POST', '/v1/projects', { name: P, instances: 2, health_check_path: '/health' })).status).toBe(201);
+  expect(
+    (await agent.call('POST', '/v1/projects', { name: P, instances: 2, health_check_path: '/health' })).status,
+  ).toBe(201);
 });
 afterAll(async () => {
   if (hasDocker) await retireAgent(agent, [P]);
 });
 
-async function deploy(files: Record<string, string>): Promise<{ id: string; status: string; failure_reason: string | null }> {
-  const res = await agent.call('POST', `/v1/projects/${P}/deployments`, new Uint8Array(fixtureTgz('node-app', files)), { 'content-type': 'application/gzip' });
+async function deploy(
+  files: Record<string, string>,
+): Promise<{ id: string; status: string; failure_reason: string | null }> {
+  const res = await agent.call('POST', `/v1/projects/${P}/deployments`, new Uint8Array(fixtureTgz('node-app', files)), {
+    'content-type': 'application/gzip',
+  });
   expect(res.status).toBe(202);
   const { id } = (await res.json()) as { id: string };
   return waitForStatus(agent, P, id, ['live', 'failed', 'canceled']) as never;
@@ -48,8 +54,12 @@ describe.skipIf(!hasDocker)('a Node app behind the edge', () => {
   });
 
   test('delivers a gzip-encoded response byte for byte', async () => {
-    const [c] = await dockerClient().listContainers({ filters: { label: [`slipway.project=${P}`, 'slipway.role=app'] } });
-    const direct = await fetch(`http://127.0.0.1:${c!.Ports.find((p) => p.IP === '127.0.0.1')!.PublicPort}/gzip`, { decompress: false } as RequestInit);
+    const [c] = await dockerClient().listContainers({
+      filters: { label: [`slipway.project=${P}`, 'slipway.role=app'] },
+    });
+    const direct = await fetch(`http://127.0.0.1:${c!.Ports.find((p) => p.IP === '127.0.0.1')!.PublicPort}/gzip`, {
+      decompress: false,
+    } as RequestInit);
     const viaProxy = await get('/gzip', { decompress: false } as RequestInit);
     const a = new Uint8Array(await direct.arrayBuffer());
     const b = new Uint8Array(await viaProxy.arrayBuffer());
@@ -84,8 +94,9 @@ describe.skipIf(!hasDocker)('a Node app behind the edge', () => {
     console.log(`load during 6 swaps: ${result.ok} ok, ${result.failures.length} failed`);
     expect(result.failures).toEqual([]);
     expect(result.ok).toBeGreaterThan(50);
-    expect(result.bodies.filter((b, i) => result.bodies.indexOf(b) === i)).toEqual(['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v5']
-      .filter((b, i, all) => all.indexOf(b) === i));
+    expect(result.bodies.filter((b, i) => result.bodies.indexOf(b) === i)).toEqual(
+      ['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v5'].filter((b, i, all) => all.indexOf(b) === i),
+    );
     expect(result.bodies.at(-1)).toBe('v5');
     expect(await (await get('/')).text()).toBe('v5');
   });
@@ -96,7 +107,10 @@ describe.skipIf(!hasDocker)('a Node app behind the edge', () => {
     while (Date.now() < deadline) {
       const images = await dockerClient().listImages({ filters: { label: [`slipway.project=${P}`] } });
       // Untagged images are older test runs' (another agent's), whose tags later runs took over.
-      tags = images.flatMap((i) => i.RepoTags ?? []).filter((t) => t !== '<none>:<none>').sort();
+      tags = images
+        .flatMap((i) => i.RepoTags ?? [])
+        .filter((t) => t !== '<none>:<none>')
+        .sort();
       if (!tags.includes(`slipway/${P}:1`)) break;
       await Bun.sleep(200);
     }
@@ -108,18 +122,27 @@ describe.skipIf(!hasDocker)('a Node app behind the edge', () => {
     await agent.call('PATCH', `/v1/projects/${P}`, { deploy_timeout: 5 });
     const dep = await deploy({ VERSION: 'sick', MODE: 'unhealthy' });
     expect(dep.status).toBe('failed');
-    expect(dep.failure_reason).toStartWith('The app did not answer GET /health with 2xx or 3xx within 5 s (last: HTTP 500)');
+    expect(dep.failure_reason).toStartWith(
+      'The app did not answer GET /health with 2xx or 3xx within 5 s (last: HTTP 500)',
+    );
     expect(await (await get('/')).text()).toBe('v5');
   });
 
   test('a release whose container exits at start fails with its exit code and last log lines', async () => {
-    const dep = await deploy({ VERSION: 'broken', MODE: 'exit' }) as { id: string; status: string; failure_reason: string };
+    const dep = (await deploy({ VERSION: 'broken', MODE: 'exit' })) as {
+      id: string;
+      status: string;
+      failure_reason: string;
+    };
     expect(dep.status).toBe('failed');
     expect(dep.failure_reason).toBe('The container exited with code 3 before it turned healthy');
     const log = await (await agent.call('GET', `/v1/projects/${P}/deployments/${dep.id}/logs`)).text();
     expect(log).toContain('fixture: exiting on purpose');
     expect(await (await get('/')).text()).toBe('v5');
-    const containers = await dockerClient().listContainers({ all: true, filters: { label: [`slipway.project=${P}`, `slipway.deployment=${dep.id}`] } });
+    const containers = await dockerClient().listContainers({
+      all: true,
+      filters: { label: [`slipway.project=${P}`, `slipway.deployment=${dep.id}`] },
+    });
     expect(containers).toEqual([]);
   });
 
@@ -127,7 +150,9 @@ describe.skipIf(!hasDocker)('a Node app behind the edge', () => {
     const scaled = await agent.call('POST', `/v1/projects/${P}/scale`, { instances: 3 });
     expect(scaled.status).toBe(200);
     expect(((await scaled.json()) as { instances: number }).instances).toBe(3);
-    const running = await dockerClient().listContainers({ filters: { label: [`slipway.project=${P}`, 'slipway.role=app'] } });
+    const running = await dockerClient().listContainers({
+      filters: { label: [`slipway.project=${P}`, 'slipway.role=app'] },
+    });
     expect(running).toHaveLength(3);
 
     const load = constantLoad(`http://127.0.0.1:${agent.edgePort}/`, HOST, 2);

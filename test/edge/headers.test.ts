@@ -31,7 +31,15 @@ describe('request headers', () => {
       ].join('\r\n'),
     );
     const seen = JSON.parse(parseRaw(raw).body) as Record<string, string>;
-    const hopByHop = ['x-hop-secret', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'upgrade'];
+    const hopByHop = [
+      'x-hop-secret',
+      'keep-alive',
+      'proxy-connection',
+      'proxy-authorization',
+      'te',
+      'trailer',
+      'upgrade',
+    ];
     for (const name of hopByHop) expect(seen).not.toHaveProperty(name);
     // Bun's client speaks keep-alive to the upstream on its own account; the visitor's "close" stays behind.
     expect(seen.connection ?? 'keep-alive').toBe('keep-alive');

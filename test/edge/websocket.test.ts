@@ -17,7 +17,11 @@ function echoUpstream(log: EchoLog): string {
   return upstream(
     (req, server) => {
       log.handshake = { ...Object.fromEntries(req.headers), path: req.url.slice(req.url.indexOf('/', 8)) };
-      const offered = req.headers.get('sec-websocket-protocol')?.split(',').map((p) => p.trim()) ?? [];
+      const offered =
+        req.headers
+          .get('sec-websocket-protocol')
+          ?.split(',')
+          .map((p) => p.trim()) ?? [];
       const headers = offered[1] ? { 'sec-websocket-protocol': offered[1] } : undefined;
       if (server.upgrade(req, { data: undefined, headers })) return undefined;
       return new Response('Upgrade required', { status: 426 });

@@ -14,7 +14,9 @@ type EnvList = { data: { key: string; value: string }[]; deployment?: unknown };
 
 describe('/v1/projects/{name}/env', () => {
   test('sets and unsets atomically and lists keys with masked values', async () => {
-    const res = await t.req('PATCH', '/v1/projects/web/env', { body: { vars: { STRIPE_KEY: SECRET, GREETING: 'hello $USER `x`', TEMP: 'x' } } });
+    const res = await t.req('PATCH', '/v1/projects/web/env', {
+      body: { vars: { STRIPE_KEY: SECRET, GREETING: 'hello $USER `x`', TEMP: 'x' } },
+    });
     expect(res.status).toBe(200);
     const body = (await res.json()) as EnvList;
     expect(body.data.map((v) => [v.key, v.value])).toEqual([
@@ -23,7 +25,9 @@ describe('/v1/projects/{name}/env', () => {
       ['TEMP', MASK],
     ]);
     expect(body.deployment).toBeNull(); // nothing is live, so nothing rolls out
-    const again = (await (await t.req('PATCH', '/v1/projects/web/env', { body: { vars: { TEMP: null } } })).json()) as EnvList;
+    const again = (await (
+      await t.req('PATCH', '/v1/projects/web/env', { body: { vars: { TEMP: null } } })
+    ).json()) as EnvList;
     expect(again.data.map((v) => v.key)).toEqual(['GREETING', 'STRIPE_KEY']);
   });
 
@@ -31,14 +35,19 @@ describe('/v1/projects/{name}/env', () => {
     const res = await t.req('GET', '/v1/projects/web/env?reveal=true');
     expect(res.status).toBe(200);
     expect(((await res.json()) as EnvList).data).toEqual(
-      expect.arrayContaining([expect.objectContaining({ key: 'GREETING', value: 'hello $USER `x`' }), expect.objectContaining({ key: 'STRIPE_KEY', value: SECRET })]),
+      expect.arrayContaining([
+        expect.objectContaining({ key: 'GREETING', value: 'hello $USER `x`' }),
+        expect.objectContaining({ key: 'STRIPE_KEY', value: SECRET }),
+      ]),
     );
     const deployer = t.token({ name: 'deployer', scope: 'deploy' });
     const denied = await t.req('GET', '/v1/projects/web/env?reveal=true', { token: deployer });
     expect(denied.status).toBe(403);
     expect((await errorOf(denied)).message).toBe('Token "deployer" has scope "deploy"; ?reveal=true needs "admin"');
     expect((await t.req('GET', '/v1/projects/web/env', { token: deployer })).status).toBe(200);
-    const activity = (await (await t.req('GET', '/v1/activity?action=env')).json()) as { data: { action: string; changes: unknown }[] };
+    const activity = (await (await t.req('GET', '/v1/activity?action=env')).json()) as {
+      data: { action: string; changes: unknown }[];
+    };
     expect(activity.data.map((a) => a.action)).toEqual(['env.reveal', 'env.update', 'env.update']);
     expect(JSON.stringify(activity.data)).not.toContain(SECRET);
     expect(activity.data[2]!.changes).toEqual({ set: ['STRIPE_KEY', 'GREETING', 'TEMP'], unset: [] });
@@ -51,7 +60,9 @@ describe('/v1/projects/{name}/env', () => {
   });
 
   test('bad names, PORT and oversized values are refused with 422', async () => {
-    const res = await t.req('PATCH', '/v1/projects/web/env', { body: { vars: { '1BAD': 'x', PORT: '80', 'WITH-DASH': 'y', BIG: 'x'.repeat(40_000) } } });
+    const res = await t.req('PATCH', '/v1/projects/web/env', {
+      body: { vars: { '1BAD': 'x', PORT: '80', 'WITH-DASH': 'y', BIG: 'x'.repeat(40_000) } },
+    });
     expect(res.status).toBe(422);
     expect((await errorOf(res)).issues).toEqual([
       { path: '/vars/1BAD', message: 'Expected a name of letters, digits and _, not starting with a digit' },

@@ -27,7 +27,9 @@ export interface Agent {
 }
 
 /** Starts `bun src/main.ts serve` on random loopback ports; `role` splits API and edge. */
-export async function startAgent(opts: { dataDir?: string; role?: 'all' | 'api' | 'edge'; env?: Record<string, string>; httpPort?: number } = {}): Promise<Agent> {
+export async function startAgent(
+  opts: { dataDir?: string; role?: 'all' | 'api' | 'edge'; env?: Record<string, string>; httpPort?: number } = {},
+): Promise<Agent> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'slipway-agent-'));
   const role = opts.role ?? 'all';
   const proc = Bun.spawn([BUN, MAIN, 'serve'], {
@@ -73,7 +75,11 @@ export async function startAgent(opts: { dataDir?: string; role?: 'all' | 'api' 
     call: (method, path, body, headers = {}) =>
       fetch(`${api}${path}`, {
         method,
-        headers: { authorization: `Bearer ${token}`, ...(body !== undefined && !(body instanceof Uint8Array) ? { 'content-type': 'application/json' } : {}), ...headers },
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body !== undefined && !(body instanceof Uint8Array) ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
         body: body === undefined ? undefined : body instanceof Uint8Array ? body : JSON.stringify(body),
       }),
     async stop(signal = 'SIGTERM') {
@@ -91,8 +97,16 @@ export async function retireAgent(agent: Agent, projects: string[]): Promise<voi
   const docker = dockerClient();
   for (const p of projects) {
     const label = [`slipway.project=${p}`];
-    for (const c of await docker.listContainers({ all: true, filters: { label } })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
-    for (const i of await docker.listImages({ filters: { label } })) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
+    for (const c of await docker.listContainers({ all: true, filters: { label } }))
+      await docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => {});
+    for (const i of await docker.listImages({ filters: { label } }))
+      await docker
+        .getImage(i.Id)
+        .remove({ force: true })
+        .catch(() => {});
   }
   removeDataDir(agent.dataDir);
 }
@@ -104,18 +118,32 @@ export function removeDataDir(dir: string): void {
 
 /** GET through the edge with a Host header. */
 export function viaEdge(port: number, host: string, path = '/', init: RequestInit = {}): Promise<Response> {
-  return fetch(`http://127.0.0.1:${port}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), host } });
+  return fetch(`http://127.0.0.1:${port}${path}`, {
+    ...init,
+    headers: { ...(init.headers as Record<string, string>), host },
+  });
 }
 
 /** Polls a deployment until it reaches one of `statuses`. */
-export async function waitForStatus(agent: Agent, project: string, id: string, statuses: string[], timeoutMs = 60_000): Promise<{ status: string; failure_reason: string | null } & Record<string, unknown>> {
+export async function waitForStatus(
+  agent: Agent,
+  project: string,
+  id: string,
+  statuses: string[],
+  timeoutMs = 60_000,
+): Promise<{ status: string; failure_reason: string | null } & Record<string, unknown>> {
   const deadline = Date.now() + timeoutMs;
   while (true) {
-    const dep = (await (await agent.call('GET', `/v1/projects/${project}/deployments/${id}`)).json()) as { status: string; failure_reason: string | null };
+    const dep = (await (await agent.call('GET', `/v1/projects/${project}/deployments/${id}`)).json()) as {
+      status: string;
+      failure_reason: string | null;
+    };
     if (statuses.includes(dep.status)) return dep as never;
     if (Date.now() > deadline) {
       const log = await (await agent.call('GET', `/v1/projects/${project}/deployments/${id}/logs`)).text();
-      throw new Error(`deployment ${id} is ${dep.status}, not ${statuses.join('/')}, after ${timeoutMs} ms\n${log}\n${agent.output()}`);
+      throw new Error(
+        `deployment ${id} is ${dep.status}, not ${statuses.join('/')}, after ${timeoutMs} ms\n${log}\n${agent.output()}`,
+      );
     }
     await Bun.sleep(100);
   }

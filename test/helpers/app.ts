@@ -20,14 +20,23 @@ export interface TestApp {
   /** Mints a token through the service and returns its secret. */
   token(t: NewToken): string;
   /** Sends a request through app.handle(); `body` objects are sent as JSON. */
-  req(method: string, path: string, opts?: { token?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
+  req(
+    method: string,
+    path: string,
+    opts?: { token?: string | null; body?: unknown; headers?: Record<string, string> },
+  ): Promise<Response>;
   close(): void;
 }
 
 /** Builds a fresh app; `env` overrides settings (for example rate limits). */
 export function makeTestApp(env: Record<string, string> = {}): TestApp {
   const dir = mkdtempSync(join(tmpdir(), 'slipway-test-'));
-  const config = loadConfig({ SLIPWAY_RATE_LIMIT_TOKEN: '100000', SLIPWAY_RATE_LIMIT_IP: '100000', ...env, SLIPWAY_DATA_DIR: dir });
+  const config = loadConfig({
+    SLIPWAY_RATE_LIMIT_TOKEN: '100000',
+    SLIPWAY_RATE_LIMIT_IP: '100000',
+    ...env,
+    SLIPWAY_DATA_DIR: dir,
+  });
   const logLines: string[] = [];
   const deps = createDeps(config, { log: createLogger('debug', (l) => void logLines.push(l)) });
   const app = createApp(deps);
@@ -58,7 +67,9 @@ export function makeTestApp(env: Record<string, string> = {}): TestApp {
 }
 
 /** Reads a response that must be the error envelope and returns its `error` object. */
-export async function errorOf(res: Response): Promise<{ code: string; message: string; request_id: string; issues?: { path: string; message: string }[] }> {
+export async function errorOf(
+  res: Response,
+): Promise<{ code: string; message: string; request_id: string; issues?: { path: string; message: string }[] }> {
   const body = (await res.json()) as { error: { code: string; message: string; request_id: string } };
   if (!body.error || typeof body.error.code !== 'string' || typeof body.error.message !== 'string') {
     throw new Error(`not an error envelope: ${JSON.stringify(body)}`);

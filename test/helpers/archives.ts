@@ -71,7 +71,13 @@ export async function zipOf(entries: TestEntry[], opts: { compress?: boolean } =
     if (type === 'directory') {
       zip.addEmptyDirectory(name, { mode: e.mode ?? 0o40755 });
     } else {
-      const modes = { file: 0o100644, symlink: 0o120777, hardlink: 0o100644, 'char-device': 0o020644, fifo: 0o010644 } as const;
+      const modes = {
+        file: 0o100644,
+        symlink: 0o120777,
+        hardlink: 0o100644,
+        'char-device': 0o020644,
+        fifo: 0o010644,
+      } as const;
       const body = type === 'symlink' ? Buffer.from(e.linkname ?? '') : Buffer.from(e.body ?? '');
       zip.addBuffer(body, name, { mode: e.mode ?? modes[type], compress: opts.compress ?? true });
     }
@@ -88,7 +94,13 @@ export async function zipOf(entries: TestEntry[], opts: { compress?: boolean } =
 
 function isHostileForYazl(name: string): boolean {
   const n = name.replace(/\\/g, '/');
-  return n.length < 3 ? false : /^[a-zA-Z]:/.test(n) || n.startsWith('/') || n.split('/').includes('..') || name.includes('\\') || n.includes('//');
+  return n.length < 3
+    ? false
+    : /^[a-zA-Z]:/.test(n) ||
+        n.startsWith('/') ||
+        n.split('/').includes('..') ||
+        name.includes('\\') ||
+        n.includes('//');
 }
 
 /** Sets the "encrypted" flag on every entry of a zip, local and central headers alike. */

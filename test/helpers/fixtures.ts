@@ -25,7 +25,12 @@ export interface LoadResult {
  * Sends requests from `concurrency` loops until stop() is called; every non-2xx status or
  * network error counts as a failure. Bounded: at most `maxRequests` in all.
  */
-export function constantLoad(url: string, host: string, concurrency = 4, maxRequests = 200_000): { stop(): Promise<LoadResult> } {
+export function constantLoad(
+  url: string,
+  host: string,
+  concurrency = 4,
+  maxRequests = 200_000,
+): { stop(): Promise<LoadResult> } {
   const result: LoadResult = { ok: 0, failures: [], bodies: [] };
   let running = true;
   let sent = 0;

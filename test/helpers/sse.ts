@@ -9,13 +9,20 @@ export interface SseEvent {
  * Reads SSE events from a response until the stream ends, `until` says stop (it sees every
  * event so far), or `timeoutMs` passes; comments (keep-alives) are skipped. Cancels the stream.
  */
-export async function readSse(res: Response, until: (seen: SseEvent[]) => boolean = () => false, timeoutMs = 20_000): Promise<SseEvent[]> {
+export async function readSse(
+  res: Response,
+  until: (seen: SseEvent[]) => boolean = () => false,
+  timeoutMs = 20_000,
+): Promise<SseEvent[]> {
   const out: SseEvent[] = [];
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   const deadline = Date.now() + timeoutMs;
   let buffer = '';
   while (!until(out) && Date.now() < deadline) {
-    const { value, done } = await Promise.race([reader.read(), Bun.sleep(deadline - Date.now()).then(() => ({ value: '', done: true }))]);
+    const { value, done } = await Promise.race([
+      reader.read(),
+      Bun.sleep(deadline - Date.now()).then(() => ({ value: '', done: true })),
+    ]);
     if (done) break;
     buffer += value;
     let cut: number;

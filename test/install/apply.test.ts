@@ -13,7 +13,15 @@ function sandbox(): { paths: InstallPaths; executable: string } {
   const executable = join(root, 'build', 'slipway');
   mkdirSync(join(root, 'build'));
   writeFileSync(executable, '#!/bin/sh\necho slipway\n');
-  return { paths: { binary: join(root, 'usr/local/bin/slipway'), dataDir: join(root, 'var/lib/slipway'), unitDir: join(root, 'etc/systemd/system'), etcDir: join(root, 'etc/slipway') }, executable };
+  return {
+    paths: {
+      binary: join(root, 'usr/local/bin/slipway'),
+      dataDir: join(root, 'var/lib/slipway'),
+      unitDir: join(root, 'etc/systemd/system'),
+      etcDir: join(root, 'etc/slipway'),
+    },
+    executable,
+  };
 }
 
 /** Apply deps whose commands are recorded, not run. */
@@ -51,7 +59,13 @@ describe('applying the install plan', () => {
     const deps = recorder();
     await applyPlan(steps, deps);
     const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);
-    expect([mode(paths.binary), mode(paths.dataDir), mode(`${paths.dataDir}/tmp`), mode(`${paths.etcDir}/slipway.env`), mode(`${paths.unitDir}/slipway.service`)]).toEqual(['755', '700', '700', '644', '644']);
+    expect([
+      mode(paths.binary),
+      mode(paths.dataDir),
+      mode(`${paths.dataDir}/tmp`),
+      mode(`${paths.etcDir}/slipway.env`),
+      mode(`${paths.unitDir}/slipway.service`),
+    ]).toEqual(['755', '700', '700', '644', '644']);
     expect(readFileSync(paths.binary, 'utf8')).toBe('#!/bin/sh\necho slipway\n');
     expect(readFileSync(`${paths.etcDir}/slipway.env`, 'utf8')).toBe(envFile('apps.example.com'));
     expect(readFileSync(`${paths.unitDir}/slipway.service`, 'utf8')).toBe(apiUnit(paths, '0.1.0'));
@@ -63,7 +77,14 @@ describe('applying the install plan', () => {
     const { paths, executable } = sandbox();
     await applyPlan(installPlan(facts(executable), { baseDomain: null, paths }, '0.1.0'), recorder());
     writeFileSync(`${paths.etcDir}/slipway.env`, 'SLIPWAY_BASE_DOMAIN=mine.example.com\n');
-    await applyPlan(installPlan(facts(executable, { envFileExists: true, userExists: true, unitsInstalled: true }), { baseDomain: null, paths }, '0.2.0'), recorder());
+    await applyPlan(
+      installPlan(
+        facts(executable, { envFileExists: true, userExists: true, unitsInstalled: true }),
+        { baseDomain: null, paths },
+        '0.2.0',
+      ),
+      recorder(),
+    );
     expect(readFileSync(`${paths.etcDir}/slipway.env`, 'utf8')).toBe('SLIPWAY_BASE_DOMAIN=mine.example.com\n');
     expect(readFileSync(`${paths.unitDir}/slipway.service`, 'utf8')).toContain('(Slipway 0.2.0)');
   });
@@ -71,7 +92,9 @@ describe('applying the install plan', () => {
   test('a failing command stops the install and says which and why', async () => {
     const { paths, executable } = sandbox();
     const promise = applyPlan(installPlan(facts(executable), { baseDomain: null, paths }, '0.1.0'), recorder(9));
-    await expect(promise).rejects.toThrow(`\`useradd --system --user-group --home-dir ${paths.dataDir} --no-create-home --shell /usr/sbin/nologin slipway\` failed (exit 9): useradd: boom`);
+    await expect(promise).rejects.toThrow(
+      `\`useradd --system --user-group --home-dir ${paths.dataDir} --no-create-home --shell /usr/sbin/nologin slipway\` failed (exit 9): useradd: boom`,
+    );
     expect(existsSync(`${paths.unitDir}/slipway.service`)).toBe(false);
   });
 });
@@ -87,20 +110,26 @@ describe('applying the uninstall plan', () => {
   test('removes the units and the executable, and keeps the data and the settings', async () => {
     const { paths, executable } = await installed();
     await applyPlan(uninstallPlan(facts(executable, { userExists: true }), { purge: false, paths }), recorder());
-    expect([paths.binary, `${paths.unitDir}/slipway.service`, `${paths.unitDir}/slipway-edge.service`].map(existsSync)).toEqual([false, false, false]);
+    expect(
+      [paths.binary, `${paths.unitDir}/slipway.service`, `${paths.unitDir}/slipway-edge.service`].map(existsSync),
+    ).toEqual([false, false, false]);
     expect(readFileSync(`${paths.dataDir}/slipway.db`, 'utf8')).toBe('data');
     expect(existsSync(`${paths.etcDir}/slipway.env`)).toBe(true);
   });
 
-  test('with --purge removes the data too, and only this agent\'s Docker objects', async () => {
+  test("with --purge removes the data too, and only this agent's Docker objects", async () => {
     const { paths, executable } = await installed();
     const calls: string[] = [];
     const docker = {
-      listContainers: async (o: { filters: unknown }) => (calls.push(`containers ${JSON.stringify(o.filters)}`), [{ Id: 'c1' }]),
+      listContainers: async (o: { filters: unknown }) => (
+        calls.push(`containers ${JSON.stringify(o.filters)}`), [{ Id: 'c1' }]
+      ),
       getContainer: (id: string) => ({ remove: async () => void calls.push(`rm container ${id}`) }),
       listVolumes: async () => ({ Volumes: [] }),
       listImages: async (o: { filters: unknown }) => (calls.push(`images ${JSON.stringify(o.filters)}`), []),
-      listNetworks: async (o: { filters: unknown }) => (calls.push(`networks ${JSON.stringify(o.filters)}`), [{ Id: 'n1' }]),
+      listNetworks: async (o: { filters: unknown }) => (
+        calls.push(`networks ${JSON.stringify(o.filters)}`), [{ Id: 'n1' }]
+      ),
       getNetwork: (id: string) => ({ remove: async () => void calls.push(`rm network ${id}`) }),
     } as unknown as Docker;
     const deps = { ...recorder(), docker: () => docker, agent: () => ({ id: 'agt_1', projects: ['web'] }) };

@@ -15,17 +15,30 @@ const PROC_NET_TCP = `  sl  local_address rem_address   st tx_queue rx_queue tr 
    2: 0100007F:1B9E 0100007F:D2C4 01 00000000:00000000 00:00000000 00000000     0        0 540 1 0 20 4 30 10 -1
 `;
 
-const noDocker = { info: async () => Promise.reject(new Error('connect ENOENT /var/run/docker.sock')) } as unknown as Docker;
+const noDocker = {
+  info: async () => Promise.reject(new Error('connect ENOENT /var/run/docker.sock')),
+} as unknown as Docker;
 const NOW = Date.parse('2026-01-02T03:04:05.000Z');
 
 function input(config: Record<string, string>, extra: Partial<DoctorInput> = {}): DoctorInput {
-  return { config: loadConfig(config), installed: false, listening: new Set(), docker: noDocker, now: () => NOW, ...extra };
+  return {
+    config: loadConfig(config),
+    installed: false,
+    listening: new Set(),
+    docker: noDocker,
+    now: () => NOW,
+    ...extra,
+  };
 }
 
 describe('listening ports', () => {
   test('are the LISTEN rows of /proc/net/tcp, IPv4 and IPv6 alike', () => {
     expect([...listeningPorts(PROC_NET_TCP)]).toEqual([7070, 80]);
-    expect([...listeningPorts('  sl  local_address ...\n   0: 00000000000000000000000000000000:01BB 00000000000000000000000000000000:0000 0A 0 0 0 0 0 0\n')]).toEqual([443]);
+    expect([
+      ...listeningPorts(
+        '  sl  local_address ...\n   0: 00000000000000000000000000000000:01BB 00000000000000000000000000000000:0000 0A 0 0 0 0 0 0\n',
+      ),
+    ]).toEqual([443]);
   });
 });
 
@@ -36,13 +49,47 @@ describe('the doctor', () => {
   test('names ports another program holds, and an absent Docker engine, each with its fix', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'slipway-doctor-'));
     const port = foreign.port!;
-    const checks = await runDoctor(input({ SLIPWAY_DATA_DIR: dataDir, SLIPWAY_API_LISTEN: `127.0.0.1:${port}`, SLIPWAY_HTTP_LISTEN: `127.0.0.1:${port}` }, { listening: new Set([port]) }));
+    const checks = await runDoctor(
+      input(
+        {
+          SLIPWAY_DATA_DIR: dataDir,
+          SLIPWAY_API_LISTEN: `127.0.0.1:${port}`,
+          SLIPWAY_HTTP_LISTEN: `127.0.0.1:${port}`,
+        },
+        { listening: new Set([port]) },
+      ),
+    );
     expect(checks.slice(0, 5)).toEqual([
-      { name: 'Docker engine', status: 'fail', detail: 'not reachable at unix:///var/run/docker.sock: connect ENOENT /var/run/docker.sock', fix: 'start it (systemctl start docker) or install it (apt-get install docker.io); DOCKER_HOST points Slipway at another engine' },
-      { name: 'API', status: 'fail', detail: `no Slipway API at http://127.0.0.1:${port}: another program answers (HTTP 200)`, fix: 'start it: slipway serve' },
-      { name: 'API port', status: 'fail', detail: `port ${port} is held by another program`, fix: `stop it (\`ss -ltnp 'sport = :${port}'\` shows which), or move Slipway with SLIPWAY_API_LISTEN` },
-      { name: 'HTTP port', status: 'fail', detail: `port ${port} is held by another program`, fix: `stop it (\`ss -ltnp 'sport = :${port}'\` shows which), or move Slipway with SLIPWAY_HTTP_LISTEN` },
-      { name: 'Edge', status: 'fail', detail: `http://127.0.0.1:${port} is not Slipway's edge (HTTP 200)`, fix: 'start it: slipway serve' },
+      {
+        name: 'Docker engine',
+        status: 'fail',
+        detail: 'not reachable at unix:///var/run/docker.sock: connect ENOENT /var/run/docker.sock',
+        fix: 'start it (systemctl start docker) or install it (apt-get install docker.io); DOCKER_HOST points Slipway at another engine',
+      },
+      {
+        name: 'API',
+        status: 'fail',
+        detail: `no Slipway API at http://127.0.0.1:${port}: another program answers (HTTP 200)`,
+        fix: 'start it: slipway serve',
+      },
+      {
+        name: 'API port',
+        status: 'fail',
+        detail: `port ${port} is held by another program`,
+        fix: `stop it (\`ss -ltnp 'sport = :${port}'\` shows which), or move Slipway with SLIPWAY_API_LISTEN`,
+      },
+      {
+        name: 'HTTP port',
+        status: 'fail',
+        detail: `port ${port} is held by another program`,
+        fix: `stop it (\`ss -ltnp 'sport = :${port}'\` shows which), or move Slipway with SLIPWAY_HTTP_LISTEN`,
+      },
+      {
+        name: 'Edge',
+        status: 'fail',
+        detail: `http://127.0.0.1:${port} is not Slipway's edge (HTTP 200)`,
+        fix: 'start it: slipway serve',
+      },
     ]);
     expect(checks.slice(5).map((c) => [c.name, c.status])).toEqual([
       ['Data directory', 'ok'],
@@ -52,14 +99,28 @@ describe('the doctor', () => {
   });
 
   test('once installed, the fixes name the systemd units', async () => {
-    const checks = await runDoctor(input({ SLIPWAY_DATA_DIR: mkdtempSync(join(tmpdir(), 'slipway-doctor-')), SLIPWAY_API_LISTEN: '127.0.0.1:9', SLIPWAY_HTTP_LISTEN: '127.0.0.1:9' }, { installed: true }));
+    const checks = await runDoctor(
+      input(
+        {
+          SLIPWAY_DATA_DIR: mkdtempSync(join(tmpdir(), 'slipway-doctor-')),
+          SLIPWAY_API_LISTEN: '127.0.0.1:9',
+          SLIPWAY_HTTP_LISTEN: '127.0.0.1:9',
+        },
+        { installed: true },
+      ),
+    );
     expect(checks.find((c) => c.name === 'Edge')).toEqual({
       name: 'Edge',
       status: 'fail',
       detail: 'no Slipway edge at http://127.0.0.1:9: connection refused',
       fix: 'systemctl start slipway-edge; see why it stopped with journalctl -u slipway-edge -n 50',
     });
-    expect(checks.find((c) => c.name === 'API port')).toEqual({ name: 'API port', status: 'ok', detail: '127.0.0.1:9 is free', fix: null });
+    expect(checks.find((c) => c.name === 'API port')).toEqual({
+      name: 'API port',
+      status: 'ok',
+      detail: '127.0.0.1:9 is free',
+      fix: null,
+    });
   });
 
   test('checks the data directory is owned by the slipway user once installed', () => {
@@ -81,8 +142,17 @@ describe('the doctor', () => {
   });
 
   test('fails a clock more than 5 s away from the Docker engine', () => {
-    const probes = (offsetMs: number): Probes => ({ docker: { version: '27.0', time: NOW + offsetMs, rootDir: null }, api: { error: 'connection refused' }, edge: { error: 'connection refused' } });
-    expect(clockCheck(input({}), probes(1200))).toEqual({ name: 'Clock', status: 'ok', detail: '1.2 s from the Docker engine (2026-01-02T03:04:05.000Z)', fix: null });
+    const probes = (offsetMs: number): Probes => ({
+      docker: { version: '27.0', time: NOW + offsetMs, rootDir: null },
+      api: { error: 'connection refused' },
+      edge: { error: 'connection refused' },
+    });
+    expect(clockCheck(input({}), probes(1200))).toEqual({
+      name: 'Clock',
+      status: 'ok',
+      detail: '1.2 s from the Docker engine (2026-01-02T03:04:05.000Z)',
+      fix: null,
+    });
     expect(clockCheck(input({}), probes(-10_000))).toEqual({
       name: 'Clock',
       status: 'fail',

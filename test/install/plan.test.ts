@@ -6,7 +6,13 @@ import { gatherFacts, runningCompiled, groupExists } from '../../src/install/fac
 import { DEFAULT_PATHS, apiUnit, edgeUnit } from '../../src/install/units.ts';
 import { runCli } from '../cli/harness.ts';
 
-const fresh: HostFacts = { systemdMissing: null, userExists: false, envFileExists: false, unitsInstalled: false, executable: '/home/ada/slipway' };
+const fresh: HostFacts = {
+  systemdMissing: null,
+  userExists: false,
+  envFileExists: false,
+  unitsInstalled: false,
+  executable: '/home/ada/slipway',
+};
 const oneLine = (steps: ReturnType<typeof installPlan>) => steps.map((s) => describeStep(s, false));
 
 describe('the install plan', () => {
@@ -27,7 +33,13 @@ describe('the install plan', () => {
   });
 
   test('an upgrade from the installed executable keeps it, the user and the settings, and restarts the units', () => {
-    const upgrade = { ...fresh, userExists: true, envFileExists: true, unitsInstalled: true, executable: '/usr/local/bin/slipway' };
+    const upgrade = {
+      ...fresh,
+      userExists: true,
+      envFileExists: true,
+      unitsInstalled: true,
+      executable: '/usr/local/bin/slipway',
+    };
     expect(oneLine(installPlan(upgrade, { baseDomain: 'apps.example.com' }, '0.2.0'))).toEqual([
       'keep   /usr/local/bin/slipway (it is the running executable)',
       'mkdir  /var/lib/slipway (mode 0700)',
@@ -44,7 +56,9 @@ describe('the install plan', () => {
   });
 
   test('without systemd as PID 1 the systemctl steps are reported and skipped', () => {
-    const steps = oneLine(installPlan({ ...fresh, systemdMissing: 'systemd is not running: PID 1 is sh' }, { baseDomain: null }, '0.1.0'));
+    const steps = oneLine(
+      installPlan({ ...fresh, systemdMissing: 'systemd is not running: PID 1 is sh' }, { baseDomain: null }, '0.1.0'),
+    );
     expect(steps.slice(-2)).toEqual([
       'skip   systemctl daemon-reload (systemd is not running: PID 1 is sh)',
       'skip   systemctl enable --now slipway.service slipway-edge.service (systemd is not running: PID 1 is sh)',
@@ -67,7 +81,7 @@ describe('the uninstall plan', () => {
     ]);
   });
 
-  test('with --purge removes the data, the settings, the user and this agent\'s Docker objects', () => {
+  test("with --purge removes the data, the settings, the user and this agent's Docker objects", () => {
     expect(oneLine(uninstallPlan(installed, { purge: true })).slice(5)).toEqual([
       "purge  this agent's Docker containers, volumes, images and project networks (as recorded in /var/lib/slipway/slipway.db)",
       'remove -r /var/lib/slipway',
@@ -92,18 +106,36 @@ describe('install --dry-run', () => {
   });
 
   test('slipway install --dry-run prints the whole plan and changes nothing', async () => {
-    const touched = ['/usr/local/bin/slipway', '/etc/systemd/system/slipway.service', '/etc/slipway', '/var/lib/slipway'];
+    const touched = [
+      '/usr/local/bin/slipway',
+      '/etc/systemd/system/slipway.service',
+      '/etc/slipway',
+      '/var/lib/slipway',
+    ];
     const before = touched.map((p) => existsSync(p));
     const r = await runCli(['install', '--dry-run', '--base-domain', 'apps.example.com']);
     expect(touched.map((p) => existsSync(p))).toEqual(before);
     const facts = gatherFacts(DEFAULT_PATHS, '/opt/slipway/slipway');
-    const indent = (unit: string) => unit.trimEnd().split('\n').map((l) => (l ? `    ${l}` : ''));
+    const indent = (unit: string) =>
+      unit
+        .trimEnd()
+        .split('\n')
+        .map((l) => (l ? `    ${l}` : ''));
     const notes = [
       ...(process.getuid!() === 0 ? [] : ['note   a real run would stop: it must run as root: sudo slipway install']),
-      ...(runningCompiled() ? [] : ["note   a real run would stop: /opt/slipway/slipway is not Slipway's executable (this is `bun src/main.ts`): build it with `bun scripts/build.ts`, then run `sudo ./dist/slipway install`"]),
-      ...(groupExists('docker') ? [] : ['note   a real run would stop: the docker group does not exist: install Docker first (apt-get install docker.io)']),
+      ...(runningCompiled()
+        ? []
+        : [
+            "note   a real run would stop: /opt/slipway/slipway is not Slipway's executable (this is `bun src/main.ts`): build it with `bun scripts/build.ts`, then run `sudo ./dist/slipway install`",
+          ]),
+      ...(groupExists('docker')
+        ? []
+        : [
+            'note   a real run would stop: the docker group does not exist: install Docker first (apt-get install docker.io)',
+          ]),
     ];
-    const systemctl = (args: string) => (facts.systemdMissing ? `skip   systemctl ${args} (${facts.systemdMissing})` : `run    systemctl ${args}`);
+    const systemctl = (args: string) =>
+      facts.systemdMissing ? `skip   systemctl ${args} (${facts.systemdMissing})` : `run    systemctl ${args}`;
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe(
@@ -111,14 +143,24 @@ describe('install --dry-run', () => {
         'Dry run of `slipway install`: nothing is changed.',
         ...notes,
         'copy   /opt/slipway/slipway -> /usr/local/bin/slipway (mode 0755)',
-        ...(facts.userExists ? [] : ['run    useradd --system --user-group --home-dir /var/lib/slipway --no-create-home --shell /usr/sbin/nologin slipway']),
+        ...(facts.userExists
+          ? []
+          : [
+              'run    useradd --system --user-group --home-dir /var/lib/slipway --no-create-home --shell /usr/sbin/nologin slipway',
+            ]),
         'mkdir  /var/lib/slipway (mode 0700)',
         'mkdir  /var/lib/slipway/tmp (mode 0700)',
         'run    chown -R slipway:slipway /var/lib/slipway',
         'mkdir  /etc/slipway (mode 0755)',
         ...(facts.envFileExists
           ? ['keep   /etc/slipway/slipway.env (it exists; edit it to change settings)']
-          : ['write  /etc/slipway/slipway.env (mode 0644):', "    # Settings of slipway.service and slipway-edge.service, one VAR=value per line. They override the", "    # units' Environment= lines; every setting is in the README's configuration table.", '    # Apply a change with: systemctl restart slipway slipway-edge', '    SLIPWAY_BASE_DOMAIN=apps.example.com']),
+          : [
+              'write  /etc/slipway/slipway.env (mode 0644):',
+              '    # Settings of slipway.service and slipway-edge.service, one VAR=value per line. They override the',
+              "    # units' Environment= lines; every setting is in the README's configuration table.",
+              '    # Apply a change with: systemctl restart slipway slipway-edge',
+              '    SLIPWAY_BASE_DOMAIN=apps.example.com',
+            ]),
         'write  /etc/systemd/system/slipway.service (mode 0644):',
         ...indent(apiUnit(DEFAULT_PATHS, VERSION)),
         'write  /etc/systemd/system/slipway-edge.service (mode 0644):',

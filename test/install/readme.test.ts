@@ -7,13 +7,24 @@ import { apiUnit, DEFAULT_PATHS, edgeUnit } from '../../src/install/units.ts';
 import { runCli } from '../cli/harness.ts';
 
 const README = readFileSync(resolve(import.meta.dir, '../../README.md'), 'utf8');
-const section = README.slice(README.indexOf('## Install on a VPS\n'), README.indexOf('\n## ', README.indexOf('## Install on a VPS\n') + 5));
-const facts: HostFacts = { systemdMissing: null, userExists: false, envFileExists: false, unitsInstalled: false, executable: '/tmp/slipway' };
+const section = README.slice(
+  README.indexOf('## Install on a VPS\n'),
+  README.indexOf('\n## ', README.indexOf('## Install on a VPS\n') + 5),
+);
+const facts: HostFacts = {
+  systemdMissing: null,
+  userExists: false,
+  envFileExists: false,
+  unitsInstalled: false,
+  executable: '/tmp/slipway',
+};
 
 describe('the README section "Install on a VPS"', () => {
   test('lists every path install creates or writes, and nothing else', () => {
     const listed = [...section.matchAll(/^- `([^`]+)`:/gm)].map((m) => m[1]);
-    const planned = installPlan(facts, { baseDomain: null }, '0.1.0').flatMap((s) => (s.kind === 'copy' ? [s.to] : s.kind === 'mkdir' || s.kind === 'write' ? [s.path] : []));
+    const planned = installPlan(facts, { baseDomain: null }, '0.1.0').flatMap((s) =>
+      s.kind === 'copy' ? [s.to] : s.kind === 'mkdir' || s.kind === 'write' ? [s.path] : [],
+    );
     expect(listed.sort()).toEqual(planned.filter((p) => p !== DEFAULT_PATHS.etcDir).sort());
   });
 
@@ -26,13 +37,28 @@ describe('the README section "Install on a VPS"', () => {
     expect(section).toContain('`SLIPWAY_HTTPS_LISTEN=0.0.0.0:443`');
     expect(edgeUnit(DEFAULT_PATHS, '0.1.0')).toContain('Environment=SLIPWAY_HTTPS_LISTEN=0.0.0.0:443\n');
     expect(section).toContain('`systemctl daemon-reload` and `systemctl enable --now`');
-    expect(installPlan(facts, { baseDomain: null }, '0.1.0').filter((s) => s.kind === 'run' && s.argv[0] === 'systemctl').map((s) => s.kind === 'run' && s.argv.slice(0, 2).join(' '))).toEqual(['systemctl daemon-reload', 'systemctl enable']);
+    expect(
+      installPlan(facts, { baseDomain: null }, '0.1.0')
+        .filter((s) => s.kind === 'run' && s.argv[0] === 'systemctl')
+        .map((s) => s.kind === 'run' && s.argv.slice(0, 2).join(' ')),
+    ).toEqual(['systemctl daemon-reload', 'systemctl enable']);
   });
 
   test('its install commands run: --dry-run and --base-domain are real options', async () => {
     const block = /```sh\n(.*?)\n```/s.exec(section)![1]!;
-    const installs = block.split('\n').filter((l) => l.startsWith('/tmp/slipway install')).map((l) => l.replace(/\s+#.*$/, '').split(/\s+/).slice(1));
-    expect(installs).toEqual([['install', '--dry-run'], ['install', '--base-domain', 'apps.example.com']]);
+    const installs = block
+      .split('\n')
+      .filter((l) => l.startsWith('/tmp/slipway install'))
+      .map((l) =>
+        l
+          .replace(/\s+#.*$/, '')
+          .split(/\s+/)
+          .slice(1),
+      );
+    expect(installs).toEqual([
+      ['install', '--dry-run'],
+      ['install', '--base-domain', 'apps.example.com'],
+    ]);
     const dry = await runCli([...installs[1]!, '--dry-run']);
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('    SLIPWAY_BASE_DOMAIN=apps.example.com\n');
@@ -40,7 +66,9 @@ describe('the README section "Install on a VPS"', () => {
 
   test('says what uninstall keeps and what --purge removes', () => {
     expect(section).toContain('keeps `/var/lib/slipway` and\n`/etc/slipway`');
-    const kept = uninstallPlan({ ...facts, userExists: true }, { purge: false }).filter((s) => s.kind === 'keep').map((s) => s.kind === 'keep' && s.path);
+    const kept = uninstallPlan({ ...facts, userExists: true }, { purge: false })
+      .filter((s) => s.kind === 'keep')
+      .map((s) => s.kind === 'keep' && s.path);
     expect(kept).toEqual(['/var/lib/slipway', '/etc/slipway']);
   });
 });

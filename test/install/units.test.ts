@@ -21,8 +21,12 @@ function unitDir(): string {
 
 function analyze(args: string[], cwd: string): { code: number | null; out: string } {
   const which = Bun.spawnSync(['sh', '-c', 'command -v systemd-analyze']);
-  if (which.exitCode !== 0) throw new Error('systemd-analyze is missing: run scripts/ensure-systemd-analyze.sh (Debian package systemd)');
-  const r = Bun.spawnSync(['systemd-analyze', ...args], { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', SYSTEMD_COLORS: '0' } });
+  if (which.exitCode !== 0)
+    throw new Error('systemd-analyze is missing: run scripts/ensure-systemd-analyze.sh (Debian package systemd)');
+  const r = Bun.spawnSync(['systemd-analyze', ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', SYSTEMD_COLORS: '0' },
+  });
   return { code: r.exitCode, out: `${r.stdout.toString()}${r.stderr.toString()}` };
 }
 
@@ -37,7 +41,11 @@ describe('the systemd units', () => {
     for (const unit of ['slipway.service', 'slipway-edge.service']) {
       const r = analyze(['security', '--offline=yes', `./${unit}`], dir);
       const level = /Overall exposure level for .+: (\d+\.\d+) (\w+)/.exec(r.out);
-      expect({ unit, level: level && Number(level[1]) <= 2.0, rating: level?.[2] }).toEqual({ unit, level: true, rating: 'OK' });
+      expect({ unit, level: level && Number(level[1]) <= 2.0, rating: level?.[2] }).toEqual({
+        unit,
+        level: true,
+        rating: 'OK',
+      });
     }
   });
 
@@ -48,7 +56,17 @@ describe('the systemd units', () => {
 
   test('share the hardening: read-only system but the data directory, private /tmp, restart on failure', () => {
     for (const unit of [api, edge]) {
-      for (const line of ['NoNewPrivileges=yes', 'ProtectSystem=strict', 'ReadWritePaths=/var/lib/slipway', 'ProtectHome=yes', 'PrivateTmp=yes', 'Restart=on-failure', 'User=slipway', 'Environment=TMPDIR=/var/lib/slipway/tmp', 'EnvironmentFile=-/etc/slipway/slipway.env']) {
+      for (const line of [
+        'NoNewPrivileges=yes',
+        'ProtectSystem=strict',
+        'ReadWritePaths=/var/lib/slipway',
+        'ProtectHome=yes',
+        'PrivateTmp=yes',
+        'Restart=on-failure',
+        'User=slipway',
+        'Environment=TMPDIR=/var/lib/slipway/tmp',
+        'EnvironmentFile=-/etc/slipway/slipway.env',
+      ]) {
         expect(lines(unit)).toContain(line);
       }
       expect(unit).not.toContain('MemoryDenyWriteExecute');
@@ -56,9 +74,16 @@ describe('the systemd units', () => {
   });
 
   test('give the edge CAP_NET_BIND_SERVICE and nothing else; the API no capability but the docker group', () => {
-    expect(lines(edge)).toEqual(expect.arrayContaining(['AmbientCapabilities=CAP_NET_BIND_SERVICE', 'CapabilityBoundingSet=CAP_NET_BIND_SERVICE']));
+    expect(lines(edge)).toEqual(
+      expect.arrayContaining([
+        'AmbientCapabilities=CAP_NET_BIND_SERVICE',
+        'CapabilityBoundingSet=CAP_NET_BIND_SERVICE',
+      ]),
+    );
     expect(edge).not.toContain('SupplementaryGroups');
-    expect(lines(api)).toEqual(expect.arrayContaining(['CapabilityBoundingSet=', 'AmbientCapabilities=', 'SupplementaryGroups=docker']));
+    expect(lines(api)).toEqual(
+      expect.arrayContaining(['CapabilityBoundingSet=', 'AmbientCapabilities=', 'SupplementaryGroups=docker']),
+    );
   });
 
   test('configure the edge on ports 80 and 443 and the API on loopback, through settings Slipway accepts', () => {

@@ -50,11 +50,15 @@ describe('the master key', () => {
   test('comes from SLIPWAY_MASTER_KEY, then a systemd credential, before the file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'slipway-key-'));
     const fromEnv = randomBytes(32);
-    expect(loadMasterKey({ envKey: fromEnv.toString('base64'), credentialsDirectory: null, dataDir: dir }).equals(fromEnv)).toBe(true);
+    expect(
+      loadMasterKey({ envKey: fromEnv.toString('base64'), credentialsDirectory: null, dataDir: dir }).equals(fromEnv),
+    ).toBe(true);
     const creds = mkdtempSync(join(tmpdir(), 'slipway-creds-'));
     const fromCredential = randomBytes(32);
     require('node:fs').writeFileSync(join(creds, 'slipway-master-key'), fromCredential.toString('base64'));
-    expect(loadMasterKey({ envKey: null, credentialsDirectory: creds, dataDir: dir }).equals(fromCredential)).toBe(true);
+    expect(loadMasterKey({ envKey: null, credentialsDirectory: creds, dataDir: dir }).equals(fromCredential)).toBe(
+      true,
+    );
     expect(() => readFileSync(join(dir, 'master.key'))).toThrow();
   });
 

@@ -30,7 +30,9 @@ function ensureBinary(): void {
   if (existsSync(BINARY) && statSync(BINARY).mtimeMs >= newestSourceMtime()) return;
   const build = Bun.spawnSync([process.execPath, join(ROOT, 'scripts', 'build.ts')], { cwd: ROOT });
   if (build.exitCode !== 0) {
-    throw new Error(`scripts/build.ts failed (exit ${build.exitCode}):\n${build.stdout.toString()}${build.stderr.toString()}`);
+    throw new Error(
+      `scripts/build.ts failed (exit ${build.exitCode}):\n${build.stdout.toString()}${build.stderr.toString()}`,
+    );
   }
 }
 
@@ -70,7 +72,13 @@ async function collect(stream: ReadableStream<Uint8Array>, append: (text: string
 }
 
 function start(args: string[]): Running {
-  const proc = Bun.spawn(['./slipway', ...args], { cwd: workDir, env, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
+  const proc = Bun.spawn(['./slipway', ...args], {
+    cwd: workDir,
+    env,
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
   spawned.add(proc);
   const output = { stdout: '', stderr: '' };
   const finished = Promise.all([
@@ -100,7 +108,9 @@ async function serve(): Promise<{ running: Running; url: string }> {
     if (running.proc.exitCode !== null || Date.now() > deadline) {
       running.proc.kill('SIGKILL');
       await running.finished;
-      throw new Error(`serve did not start (exit ${running.proc.exitCode}):\n${running.output.stdout}${running.output.stderr}`);
+      throw new Error(
+        `serve did not start (exit ${running.proc.exitCode}):\n${running.output.stdout}${running.output.stderr}`,
+      );
     }
     await Bun.sleep(20);
   }
@@ -109,7 +119,10 @@ async function serve(): Promise<{ running: Running; url: string }> {
 /** Sends SIGTERM and resolves with the exit code, or "timeout" if it is still running after 5 s. */
 async function terminate(running: Running): Promise<number | null | 'timeout'> {
   running.proc.kill('SIGTERM');
-  const outcome = await Promise.race([running.finished.then(() => 'exited' as const), Bun.sleep(STOP_TIMEOUT_MS).then(() => 'timeout' as const)]);
+  const outcome = await Promise.race([
+    running.finished.then(() => 'exited' as const),
+    Bun.sleep(STOP_TIMEOUT_MS).then(() => 'timeout' as const),
+  ]);
   return outcome === 'timeout' ? 'timeout' : running.proc.exitCode;
 }
 
@@ -203,7 +216,18 @@ describe('the compiled binary, alone in an empty directory', () => {
     let minted = { exitCode: null as number | null, stdout: '', stderr: '' };
 
     beforeAll(async () => {
-      minted = await run(['tokens', 'create', '--name', 'ci', '--scope', 'deploy', '--project', 'web', '--data-dir', './data']);
+      minted = await run([
+        'tokens',
+        'create',
+        '--name',
+        'ci',
+        '--scope',
+        'deploy',
+        '--project',
+        'web',
+        '--data-dir',
+        './data',
+      ]);
     });
 
     test('prints exactly one slw_ token on stdout and exits with code 0', () => {

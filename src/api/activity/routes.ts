@@ -35,7 +35,9 @@ export function activityRoutes({ activity }: { activity: ActivityService }) {
         ...PageQuery,
         project: t.Optional(t.String({ maxLength: 63 })),
         token_id: t.Optional(t.String({ maxLength: 64 })),
-        action: t.Optional(t.String({ maxLength: 64, description: 'An action such as project.create, or a prefix such as project' })),
+        action: t.Optional(
+          t.String({ maxLength: 64, description: 'An action such as project.create, or a prefix such as project' }),
+        ),
       }),
       detail: { summary: 'The activity log', tags: ['Activity'] },
       response: { 200: Page(Activity), ...errors(422, ...AUTH_ERRORS) },

@@ -16,12 +16,21 @@ const Database = t.Object({
   image: t.String(),
   version: t.Union([t.String(), t.Null()]),
   size_bytes: t.Union([t.Integer(), t.Null()], { description: 'Size of the database on disk' }),
-  connection: t.Object({ host: t.String(), port: t.Integer(), database: t.String(), user: t.String(), password: t.String({ description: 'Always masked' }) }),
+  connection: t.Object({
+    host: t.String(),
+    port: t.Integer(),
+    database: t.String(),
+    user: t.String(),
+    password: t.String({ description: 'Always masked' }),
+  }),
   url: t.String({ description: 'DATABASE_URL with the password masked; the app gets the real one' }),
   created_at: t.String({ format: 'date-time' }),
 });
 const Created = t.Object({ database: Database, deployment: t.Union([Deployment, t.Null()]) });
-const DUMP_BODY = { required: true, content: { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } } };
+const DUMP_BODY = {
+  required: true,
+  content: { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } },
+};
 
 /** /v1/projects/{name}/database: a Postgres per project. */
 export function databaseRoutes({ databases }: { databases: DatabaseService }) {
@@ -38,7 +47,8 @@ export function databaseRoutes({ databases }: { databases: DatabaseService }) {
         params: ProjectParams,
         detail: {
           summary: 'Provision a Postgres',
-          description: 'Its own container and volume on the project network only; DATABASE_URL is injected and the live app rolled out.',
+          description:
+            'Its own container and volume on the project network only; DATABASE_URL is injected and the live app rolled out.',
           tags: ['Database'],
         },
         response: { 201: Created, ...errors(404, 409, 422, ...AUTH_ERRORS) },
@@ -56,9 +66,18 @@ export function databaseRoutes({ databases }: { databases: DatabaseService }) {
       {
         access: { scope: 'admin', project: 'param' },
         params: ProjectParams,
-        query: t.Object({ confirm: t.Optional(t.String({ maxLength: 63, description: 'The project name, to confirm' })) }),
-        detail: { summary: 'Drop the database and its volume', description: 'Needs ?confirm={name}. DATABASE_URL is removed and the app rolled out.', tags: ['Database'] },
-        response: { 200: t.Object({ deployment: t.Union([Deployment, t.Null()]) }), ...errors(404, 422, ...AUTH_ERRORS) },
+        query: t.Object({
+          confirm: t.Optional(t.String({ maxLength: 63, description: 'The project name, to confirm' })),
+        }),
+        detail: {
+          summary: 'Drop the database and its volume',
+          description: 'Needs ?confirm={name}. DATABASE_URL is removed and the app rolled out.',
+          tags: ['Database'],
+        },
+        response: {
+          200: t.Object({ deployment: t.Union([Deployment, t.Null()]) }),
+          ...errors(404, 422, ...AUTH_ERRORS),
+        },
       },
     )
     .get(
@@ -76,7 +95,11 @@ export function databaseRoutes({ databases }: { databases: DatabaseService }) {
       {
         access: { scope: 'admin', project: 'param' },
         params: t.Object({ name: ProjectName }),
-        detail: { summary: 'Download a pg_dump (custom format)', description: 'Restore it with POST …/database/restore or pg_restore.', tags: ['Database'] },
+        detail: {
+          summary: 'Download a pg_dump (custom format)',
+          description: 'Restore it with POST …/database/restore or pg_restore.',
+          tags: ['Database'],
+        },
         response: { 200: t.String({ description: 'application/octet-stream' }), ...errors(404, 422, ...AUTH_ERRORS) },
       },
     )
@@ -90,7 +113,12 @@ export function databaseRoutes({ databases }: { databases: DatabaseService }) {
       {
         access: { scope: 'admin', project: 'param' },
         params: ProjectParams,
-        detail: { summary: 'Restore a pg_dump', description: 'Replaces the objects the dump contains (pg_restore --clean --if-exists).', tags: ['Database'], [RAW_BODY_DOC]: DUMP_BODY },
+        detail: {
+          summary: 'Restore a pg_dump',
+          description: 'Replaces the objects the dump contains (pg_restore --clean --if-exists).',
+          tags: ['Database'],
+          [RAW_BODY_DOC]: DUMP_BODY,
+        },
         response: { 204: t.Void({ description: 'Restored' }), ...errors(400, 404, 422, ...AUTH_ERRORS) },
       },
     );

@@ -11,7 +11,12 @@ const encoder = new TextEncoder();
  * sequence number as `id` (so `Last-Event-ID` resumes), then an `end` event with the final
  * status. Each follower reads the database at its own pace, pulled by the client's reads.
  */
-export function logEventStream(logs: DeploymentLogs, id: string, afterSeq: number, current: () => DeploymentRow | undefined): Response {
+export function logEventStream(
+  logs: DeploymentLogs,
+  id: string,
+  afterSeq: number,
+  current: () => DeploymentRow | undefined,
+): Response {
   let cursor = afterSeq;
   let closed = false;
   const stream = new ReadableStream<Uint8Array>({
@@ -46,7 +51,11 @@ export function logEventStream(logs: DeploymentLogs, id: string, afterSeq: numbe
     },
   });
   return new Response(stream, {
-    headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' },
+    headers: {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      'x-accel-buffering': 'no',
+    },
   });
 }
 
@@ -59,5 +68,7 @@ export function logText(logs: DeploymentLogs, id: string): Response {
     for (const r of rows) lines.push(r.line);
     cursor = rows[rows.length - 1]!.seq;
   }
-  return new Response(lines.length ? `${lines.join('\n')}\n` : '', { headers: { 'content-type': 'text/plain; charset=utf-8' } });
+  return new Response(lines.length ? `${lines.join('\n')}\n` : '', {
+    headers: { 'content-type': 'text/plain; charset=utf-8' },
+  });
 }

@@ -24,7 +24,11 @@ const UPLOAD_BODY = {
     'application/x-tar': archive,
     'application/zip': archive,
     'multipart/form-data': {
-      schema: { type: 'object', required: ['source'], properties: { source: { type: 'string', contentMediaType: 'application/octet-stream' } } },
+      schema: {
+        type: 'object',
+        required: ['source'],
+        properties: { source: { type: 'string', contentMediaType: 'application/octet-stream' } },
+      },
     },
   },
 };
@@ -36,7 +40,12 @@ export function deploymentRoutes({ deployments, logs }: { deployments: Deploymen
     .post(
       '',
       async ({ actor, params, request, headers, set }) => {
-        const { deployment, replayed } = await deployments.upload(actor, params.name, request, headers['idempotency-key'] ?? null);
+        const { deployment, replayed } = await deployments.upload(
+          actor,
+          params.name,
+          request,
+          headers['idempotency-key'] ?? null,
+        );
         set.status = 202;
         set.headers.location = `/v1/projects/${params.name}/deployments/${deployment.id}`;
         if (replayed) set.headers['idempotent-replayed'] = 'true';
@@ -45,14 +54,22 @@ export function deploymentRoutes({ deployments, logs }: { deployments: Deploymen
       {
         access: { scope: 'deploy', project: 'param' },
         params: ProjectParams,
-        headers: t.Object({ 'idempotency-key': t.Optional(t.String({ minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7E]+$' })) }),
-        detail: { summary: 'Upload source and deploy it', description: UPLOAD_DESCRIPTION, tags: ['Deployments'], [RAW_BODY_DOC]: UPLOAD_BODY },
+        headers: t.Object({
+          'idempotency-key': t.Optional(t.String({ minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7E]+$' })),
+        }),
+        detail: {
+          summary: 'Upload source and deploy it',
+          description: UPLOAD_DESCRIPTION,
+          tags: ['Deployments'],
+          [RAW_BODY_DOC]: UPLOAD_BODY,
+        },
         response: { 202: Deployment, ...errors(400, 404, 413, 415, 422, ...AUTH_ERRORS) },
       },
     )
     .get(
       '',
-      ({ params, query }) => deployments.list(params.name, { status: query.status, cursor: query.cursor, limit: query.limit ?? 50 }),
+      ({ params, query }) =>
+        deployments.list(params.name, { status: query.status, cursor: query.cursor, limit: query.limit ?? 50 }),
       {
         access: { scope: 'read', project: 'param' },
         params: ProjectParams,
@@ -81,7 +98,9 @@ export function deploymentRoutes({ deployments, logs }: { deployments: Deploymen
       {
         access: { scope: 'read', project: 'param' },
         params: DeploymentParams,
-        query: t.Object({ follow: t.Optional(t.Boolean({ description: 'Stream as Server-Sent Events until the deployment ends' })) }),
+        query: t.Object({
+          follow: t.Optional(t.Boolean({ description: 'Stream as Server-Sent Events until the deployment ends' })),
+        }),
         detail: {
           summary: 'Build and deploy log',
           description:
@@ -89,7 +108,10 @@ export function deploymentRoutes({ deployments, logs }: { deployments: Deploymen
             '(`id` = sequence number; send `Last-Event-ID` to resume), then an `end` event with the final status.',
           tags: ['Deployments'],
         },
-        response: { 200: t.String({ description: 'text/plain or text/event-stream' }), ...errors(404, 422, ...AUTH_ERRORS) },
+        response: {
+          200: t.String({ description: 'text/plain or text/event-stream' }),
+          ...errors(404, 422, ...AUTH_ERRORS),
+        },
       },
     )
     .post('/:id/cancel', ({ actor, params }) => deployments.cancel(actor, params.name, params.id), {

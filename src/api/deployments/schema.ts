@@ -9,7 +9,8 @@ export const Deployment = t.Object({
   project: t.String(),
   number: t.Integer({ description: 'Counts 1, 2, 3… per project' }),
   status: t.UnionEnum(['queued', 'building', 'deploying', 'live', 'failed', 'canceled', 'replaced'], {
-    description: 'queued → building → deploying → live, ending failed or canceled; live becomes replaced when a newer one goes live',
+    description:
+      'queued → building → deploying → live, ending failed or canceled; live becomes replaced when a newer one goes live',
   }),
   trigger: t.UnionEnum(['upload', 'retry', 'rollback', 'env', 'restart', 'scale']),
   retry_of: nullable(t.String()),

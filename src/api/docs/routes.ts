@@ -53,7 +53,12 @@ export function docsRoutes() {
         } as never,
         exclude: { paths: [SCALAR_PATH] },
         documentation: {
-          info: { title: 'Slipway API', version: VERSION, description: DESCRIPTION, license: { name: 'MIT', identifier: 'MIT' } },
+          info: {
+            title: 'Slipway API',
+            version: VERSION,
+            description: DESCRIPTION,
+            license: { name: 'MIT', identifier: 'MIT' },
+          },
           servers: [{ url: '/', description: 'This agent' }],
           tags: [
             { name: 'System', description: 'Health of the agent' },
@@ -72,10 +77,17 @@ export function docsRoutes() {
         },
       }),
     )
-    .get(SCALAR_PATH, () => new Response(scalarBundle, { headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=86400' } }), {
-      access: 'public',
-      detail: { hide: true },
-    });
+    .get(
+      SCALAR_PATH,
+      () =>
+        new Response(scalarBundle, {
+          headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=86400' },
+        }),
+      {
+        access: 'public',
+        detail: { hide: true },
+      },
+    );
 }
 
 /** Routes the openapi plugin registers itself, which cannot carry an `access` option. */

@@ -23,7 +23,8 @@ const EnvList = t.Object({
 const Restart = t.Object({
   restart: t.Optional(t.Boolean({ description: 'false: store without rolling out a new release', default: true })),
 });
-const ROLLOUT = 'A live project rolls out a new release with the same image and the new env, through the zero-downtime swap (a deployment with trigger env), unless ?restart=false.';
+const ROLLOUT =
+  'A live project rolls out a new release with the same image and the new env, through the zero-downtime swap (a deployment with trigger env), unless ?restart=false.';
 
 /** /v1/projects/{name}/env: secrets, encrypted at rest. */
 export function envRoutes(d: { env: EnvService; deployments: DeploymentService }) {
@@ -32,7 +33,12 @@ export function envRoutes(d: { env: EnvService; deployments: DeploymentService }
     pagination: { next_cursor: null, has_more: false },
     ...(deployment === undefined ? {} : { deployment }),
   });
-  const change = (actor: Parameters<EnvService['update']>[0], name: string, vars: Record<string, string | null>, restart: boolean | undefined) => {
+  const change = (
+    actor: Parameters<EnvService['update']>[0],
+    name: string,
+    vars: Record<string, string | null>,
+    restart: boolean | undefined,
+  ) => {
     const { changed } = d.env.update(actor, name, vars);
     const deployment = changed && restart !== false ? d.deployments.redeploy(actor, name, 'env') : null;
     return page(d.env.list(actor, name, false), deployment);
@@ -51,10 +57,18 @@ export function envRoutes(d: { env: EnvService; deployments: DeploymentService }
       params: ProjectParams,
       query: Restart,
       body: t.Object(
-        { vars: t.Record(t.String(), t.Union([t.String(), t.Null()]), { description: '"KEY": "value" sets, "KEY": null unsets; all at once' }) },
+        {
+          vars: t.Record(t.String(), t.Union([t.String(), t.Null()]), {
+            description: '"KEY": "value" sets, "KEY": null unsets; all at once',
+          }),
+        },
         { additionalProperties: false },
       ),
-      detail: { summary: 'Set and unset env vars', description: `Values are stored literally (no interpolation). ${ROLLOUT}`, tags: ['Env'] },
+      detail: {
+        summary: 'Set and unset env vars',
+        description: `Values are stored literally (no interpolation). ${ROLLOUT}`,
+        tags: ['Env'],
+      },
       response: { 200: EnvList, ...errors(400, 404, 415, 422, ...AUTH_ERRORS) },
     })
     .delete('/:key', ({ actor, params, query }) => change(actor, params.name, { [params.key]: null }, query.restart), {

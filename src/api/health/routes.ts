@@ -11,7 +11,11 @@ const Health = t.Object({
   version: t.String(),
   uptime_seconds: t.Integer(),
   database: t.Object({ ok: t.Boolean() }),
-  docker: t.Object({ ok: t.Boolean(), version: t.Union([t.String(), t.Null()]), error: t.Union([t.String(), t.Null()]) }),
+  docker: t.Object({
+    ok: t.Boolean(),
+    version: t.Union([t.String(), t.Null()]),
+    error: t.Union([t.String(), t.Null()]),
+  }),
 });
 
 /** GET /v1/health: public liveness and dependency status; degraded, not failed, without Docker. */

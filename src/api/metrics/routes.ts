@@ -7,7 +7,12 @@ import { accessPlugin } from '../access.ts';
 import { AUTH_ERRORS, errors } from '../schemas.ts';
 
 /** GET /metrics: the agent, the edge and every live container in Prometheus text format (admin). */
-export function metricsRoutes(d: { deploymentRepo: DeploymentRepo; observe: ObserveService; startedAt: number; edgeStats: () => EdgeStatsSnapshot | null }) {
+export function metricsRoutes(d: {
+  deploymentRepo: DeploymentRepo;
+  observe: ObserveService;
+  startedAt: number;
+  edgeStats: () => EdgeStatsSnapshot | null;
+}) {
   return new Elysia().use(accessPlugin).get(
     '/metrics',
     async () => {
@@ -24,7 +29,11 @@ export function metricsRoutes(d: { deploymentRepo: DeploymentRepo; observe: Obse
     },
     {
       access: { scope: 'admin' },
-      detail: { summary: 'Prometheus metrics', description: 'Agent, edge and container gauges in the text exposition format.', tags: ['Observe'] },
+      detail: {
+        summary: 'Prometheus metrics',
+        description: 'Agent, edge and container gauges in the text exposition format.',
+        tags: ['Observe'],
+      },
       response: { 200: t.String({ description: 'text/plain; version=0.0.4' }), ...errors(...AUTH_ERRORS) },
     },
   );

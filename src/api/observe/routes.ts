@@ -46,23 +46,36 @@ export function observeRoutes({ observe }: { observe: ObserveService }) {
         access: { scope: 'read', project: 'param' },
         params: ProjectParams,
         query: t.Object({
-          tail: t.Optional(t.Integer({ minimum: 0, maximum: 10000, default: 100, description: 'Lines per request, newest last' })),
+          tail: t.Optional(
+            t.Integer({ minimum: 0, maximum: 10000, default: 100, description: 'Lines per request, newest last' }),
+          ),
           since: t.Optional(t.String({ maxLength: 40, description: 'An ISO 8601 time or Unix seconds' })),
           follow: t.Optional(t.Boolean({ description: 'Stream as Server-Sent Events, following redeploys' })),
         }),
         detail: {
           summary: 'Runtime logs of the live instances',
-          description: 'Each line with its time, instance and stream; secret values are masked. With `?follow=true` or `Accept: text/event-stream`, Server-Sent Events whose data is one such object.',
+          description:
+            'Each line with its time, instance and stream; secret values are masked. With `?follow=true` or `Accept: text/event-stream`, Server-Sent Events whose data is one such object.',
           tags: ['Observe'],
         },
-        response: { 200: t.Object({ data: t.Array(Entry), pagination: Pagination }), ...errors(404, 422, ...AUTH_ERRORS) },
+        response: {
+          200: t.Object({ data: t.Array(Entry), pagination: Pagination }),
+          ...errors(404, 422, ...AUTH_ERRORS),
+        },
       },
     )
     .get('/metrics', async ({ params }) => ({ data: await observe.metrics(params.name), pagination: none }), {
       access: { scope: 'read', project: 'param' },
       params: ProjectParams,
-      detail: { summary: 'Resource use of the live instances', description: "From Docker's stats API.", tags: ['Observe'] },
-      response: { 200: t.Object({ data: t.Array(Stats), pagination: Pagination }), ...errors(404, 422, ...AUTH_ERRORS) },
+      detail: {
+        summary: 'Resource use of the live instances',
+        description: "From Docker's stats API.",
+        tags: ['Observe'],
+      },
+      response: {
+        200: t.Object({ data: t.Array(Stats), pagination: Pagination }),
+        ...errors(404, 422, ...AUTH_ERRORS),
+      },
     });
 }
 
@@ -70,13 +83,18 @@ function parseSince(since: string | undefined): number | undefined {
   if (since === undefined || since === '') return undefined;
   const seconds = /^\d+$/.test(since) ? Number(since) : Date.parse(since) / 1000;
   if (!Number.isFinite(seconds)) {
-    throw new ValidationError('Invalid query parameters', [{ path: '/since', message: 'Expected an ISO 8601 time or Unix seconds' }]);
+    throw new ValidationError('Invalid query parameters', [
+      { path: '/since', message: 'Expected an ISO 8601 time or Unix seconds' },
+    ]);
   }
   return Math.floor(seconds);
 }
 
 /** An SSE response fed by `run` until the client goes away. */
-function followStream(run: (send: (e: LogEntry) => void, signal: AbortSignal) => Promise<void>, clientGone: AbortSignal): Response {
+function followStream(
+  run: (send: (e: LogEntry) => void, signal: AbortSignal) => Promise<void>,
+  clientGone: AbortSignal,
+): Response {
   const stop = new AbortController();
   clientGone.addEventListener('abort', () => stop.abort(), { once: true });
   const stream = new ReadableStream<Uint8Array>({
@@ -84,9 +102,16 @@ function followStream(run: (send: (e: LogEntry) => void, signal: AbortSignal) =>
       const send = (e: LogEntry) => {
         if (!stop.signal.aborted) controller.enqueue(encoder.encode(`data: ${JSON.stringify(e)}\n\n`));
       };
-      const heartbeat = setInterval(() => !stop.signal.aborted && controller.enqueue(encoder.encode(': keep-alive\n\n')), 15_000);
+      const heartbeat = setInterval(
+        () => !stop.signal.aborted && controller.enqueue(encoder.encode(': keep-alive\n\n')),
+        15_000,
+      );
       run(send, stop.signal)
-        .catch((err) => controller.enqueue(encoder.encode(`event: error\ndata: ${JSON.stringify({ message: String((err as Error).message) })}\n\n`)))
+        .catch((err) =>
+          controller.enqueue(
+            encoder.encode(`event: error\ndata: ${JSON.stringify({ message: String((err as Error).message) })}\n\n`),
+          ),
+        )
         .finally(() => {
           clearInterval(heartbeat);
           try {
@@ -98,5 +123,7 @@ function followStream(run: (send: (e: LogEntry) => void, signal: AbortSignal) =>
       stop.abort();
     },
   });
-  return new Response(stream, { headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' } });
+  return new Response(stream, {
+    headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' },
+  });
 }

@@ -10,7 +10,11 @@ import { Project, ProjectParams } from './schema.ts';
 const SWAP = 'New instances must pass their health check before traffic moves; the old ones drain, then stop.';
 
 /** POST /v1/projects/{name}/stop, start, restart, scale and rollback. */
-export function lifecycleRoutes(d: { projects: ProjectService; releases: ReleaseService; deployments: DeploymentService }) {
+export function lifecycleRoutes(d: {
+  projects: ProjectService;
+  releases: ReleaseService;
+  deployments: DeploymentService;
+}) {
   const view = async (name: string, op: Promise<unknown>) => {
     await op;
     return d.projects.get(name);
@@ -21,7 +25,11 @@ export function lifecycleRoutes(d: { projects: ProjectService; releases: Release
     .post('/stop', ({ actor, params }) => view(params.name, d.releases.stop(actor, params.name)), {
       ...common,
       access: { scope: 'deploy', project: 'param' },
-      detail: { summary: 'Stop the live release', description: 'The edge answers 503 until the project is started again.', tags: ['Lifecycle'] },
+      detail: {
+        summary: 'Stop the live release',
+        description: 'The edge answers 503 until the project is started again.',
+        tags: ['Lifecycle'],
+      },
     })
     .post('/start', ({ actor, params }) => view(params.name, d.releases.start(actor, params.name)), {
       ...common,
@@ -33,12 +41,16 @@ export function lifecycleRoutes(d: { projects: ProjectService; releases: Release
       access: { scope: 'deploy', project: 'param' },
       detail: { summary: 'Restart every instance without downtime', description: SWAP, tags: ['Lifecycle'] },
     })
-    .post('/scale', ({ actor, params, body }) => view(params.name, d.releases.scale(actor, params.name, body.instances)), {
-      ...common,
-      access: { scope: 'deploy', project: 'param' },
-      body: t.Object({ instances: t.Integer({ minimum: 1, maximum: 20 }) }, { additionalProperties: false }),
-      detail: { summary: 'Set the number of instances', description: SWAP, tags: ['Lifecycle'] },
-    })
+    .post(
+      '/scale',
+      ({ actor, params, body }) => view(params.name, d.releases.scale(actor, params.name, body.instances)),
+      {
+        ...common,
+        access: { scope: 'deploy', project: 'param' },
+        body: t.Object({ instances: t.Integer({ minimum: 1, maximum: 20 }) }, { additionalProperties: false }),
+        detail: { summary: 'Set the number of instances', description: SWAP, tags: ['Lifecycle'] },
+      },
+    )
     .post(
       '/rollback',
       async ({ actor, params, body, set }) => {
@@ -48,7 +60,9 @@ export function lifecycleRoutes(d: { projects: ProjectService; releases: Release
       {
         access: { scope: 'deploy', project: 'param' },
         params: ProjectParams,
-        body: t.Optional(t.Object({ deployment_id: t.Optional(t.String({ maxLength: 64 })) }, { additionalProperties: false })),
+        body: t.Optional(
+          t.Object({ deployment_id: t.Optional(t.String({ maxLength: 64 })) }, { additionalProperties: false }),
+        ),
         detail: {
           summary: 'Make an earlier release live again',
           description: `Queues a deployment with the image of \`deployment_id\` (default: the release live before the current one); no rebuild. ${SWAP}`,

@@ -25,10 +25,18 @@ export function projectRoutes({ projects, releases }: { projects: ProjectService
     .get(
       '',
       ({ principal, query }) =>
-        projects.list({ prefix: query.prefix, cursor: query.cursor, limit: query.limit ?? 50, only: visibleProjects(principal) }),
+        projects.list({
+          prefix: query.prefix,
+          cursor: query.cursor,
+          limit: query.limit ?? 50,
+          only: visibleProjects(principal),
+        }),
       {
         access: { scope: 'read', project: 'filter' },
-        query: t.Object({ ...PageQuery, prefix: t.Optional(t.String({ maxLength: 63, description: 'Only names starting with this' })) }),
+        query: t.Object({
+          ...PageQuery,
+          prefix: t.Optional(t.String({ maxLength: 63, description: 'Only names starting with this' })),
+        }),
         detail: { summary: 'List projects', description: 'Ordered by name.', tags: ['Projects'] },
         response: { 200: Page(Project), ...errors(422, ...AUTH_ERRORS) },
       },
@@ -55,10 +63,15 @@ export function projectRoutes({ projects, releases }: { projects: ProjectService
       {
         access: { scope: 'admin', project: 'param' },
         params: ProjectParams,
-        query: t.Object({ confirm: t.Optional(t.String({ maxLength: 63, description: 'The project name; required when it has a database' })) }),
+        query: t.Object({
+          confirm: t.Optional(
+            t.String({ maxLength: 63, description: 'The project name; required when it has a database' }),
+          ),
+        }),
         detail: {
           summary: 'Delete a project',
-          description: 'Stops routing it, aborts running work, removes its containers, images, network and stored sources.',
+          description:
+            'Stops routing it, aborts running work, removes its containers, images, network and stored sources.',
           tags: ['Projects'],
         },
         response: { 204: t.Void({ description: 'Deleted' }), ...errors(404, 409, 422, ...AUTH_ERRORS) },

@@ -13,7 +13,11 @@ const settings = {
   instances: t.Integer({ minimum: 1, maximum: 20 }),
   memory_mb: t.Integer({ minimum: 64, maximum: 262144, description: 'Memory limit per instance, MiB' }),
   cpus: t.Number({ minimum: 0.05, maximum: 64, description: 'CPU limit per instance, in cores' }),
-  deploy_timeout: t.Integer({ minimum: 5, maximum: 3600, description: 'Seconds a new instance has to pass its health check' }),
+  deploy_timeout: t.Integer({
+    minimum: 5,
+    maximum: 3600,
+    description: 'Seconds a new instance has to pass its health check',
+  }),
   dockerfile: t.Union(
     [t.String({ minLength: 1, maxLength: 255, pattern: '^(?!/)(?!.*(^|/)\\.\\.(/|$))[A-Za-z0-9._/-]+$' }), t.Null()],
     { description: 'Path of the Dockerfile inside the source; null: ./Dockerfile or a generated one' },

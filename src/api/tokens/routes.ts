@@ -17,7 +17,11 @@ export function tokenRoutes({ tokens }: { tokens: TokenService }) {
       {
         access: { scope: 'admin' },
         body: CreateTokenBody,
-        detail: { summary: 'Mint a token', description: 'The secret is in the response once and never again.', tags: ['Tokens'] },
+        detail: {
+          summary: 'Mint a token',
+          description: 'The secret is in the response once and never again.',
+          tags: ['Tokens'],
+        },
         response: { 201: CreatedToken, ...errors(400, 415, 422, ...AUTH_ERRORS) },
       },
     )

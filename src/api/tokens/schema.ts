@@ -20,7 +20,10 @@ export const Token = t.Object({
 });
 
 /** A newly minted token, the only response that carries the secret. */
-export const CreatedToken = t.Composite([Token, t.Object({ token: t.String({ description: 'Shown once; store it now' }) })]);
+export const CreatedToken = t.Composite([
+  Token,
+  t.Object({ token: t.String({ description: 'Shown once; store it now' }) }),
+]);
 
 /** The body of POST /v1/tokens. */
 export const CreateTokenBody = t.Object(
