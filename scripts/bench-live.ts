@@ -29,7 +29,6 @@ import {
   scratchDir,
   startAgent,
   tgz,
-  uniqueName,
   warnIfBusyEngine,
   waitForStatus,
   type Agent,

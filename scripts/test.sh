@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# The project's whole test run (`npm test`): a Docker engine, the fixture images, the binary, then
-# `bun test` with any arguments given here (e.g. a path filter). Ends with one line
-# `tests: N passed, N failed, N skipped` and exits with bun test's status.
+# The project's whole test run (`npm test`): a Docker engine, the fixture images, the binary, the
+# static checks (`tsc --noEmit`, `biome check`), then `bun test` with any arguments given here (e.g. a
+# path filter). Ends with one line `tests: N passed, N failed, N skipped`; exits non-zero when bun test
+# or a static check failed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bun=node_modules/.bin/bun
+
+# The static checks first: they take seconds, and a type error or a formatting slip fails the run
+# as surely as a failing test (the tests still run, so one run reports everything).
+checks=0
+echo "test: tsc --noEmit"
+node_modules/.bin/tsc --noEmit || checks=1
+echo "test: biome check (format and lint)"
+node_modules/.bin/biome check --error-on-warnings . || checks=1
 
 # Docker-backed tests are mandatory in CI. Locally, a developer without Docker (and without root to
 # install it) still gets the rest of the suite: those tests skip themselves (test/helpers/docker.ts).
@@ -51,4 +60,8 @@ if [[ -z $passed || -z $failed ]]; then
 fi
 # Todo tests are not run, so they count as skipped.
 echo "tests: ${passed:-0} passed, ${failed:-0} failed, $((${skip:-0} + ${todo:-0})) skipped"
+if ((checks != 0)); then
+  echo "test: the typecheck or biome check failed (see above)" >&2
+  ((status != 0)) || status=1
+fi
 exit "$status"

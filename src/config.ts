@@ -305,7 +305,7 @@ function imagesFrom(env: Record<string, string | undefined>, problems: string[])
   for (const [key, name] of Object.entries(IMAGE_ENV) as [keyof BaseImages, string][]) {
     const raw = env[name]?.trim();
     if (raw === undefined || raw === '') continue;
-    if (/^[a-z0-9][a-z0-9._\/:@-]{0,254}$/i.test(raw)) images[key] = raw;
+    if (/^[a-z0-9][a-z0-9._/:@-]{0,254}$/i.test(raw)) images[key] = raw;
     else problems.push(`${name}=${JSON.stringify(raw)}: expected an image reference such as node:22-alpine`);
   }
   return images;
@@ -318,7 +318,7 @@ function parsePath(raw: string): string {
 }
 
 function parseListen(raw: string): ListenAddress {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]]*)):([^:]*)$/.exec(raw);
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):([^:]*)$/.exec(raw);
   if (!m) throw new Error('expected HOST:PORT, for example 127.0.0.1:7070 or :80');
   const hostname = m[1] ?? (m[2] || '0.0.0.0');
   if (!/^[A-Za-z0-9.:-]+$/.test(hostname)) throw new Error(`"${hostname}" is not a valid host`);

@@ -2,7 +2,7 @@ import { Elysia } from 'elysia';
 import type { TokenService } from '../tokens/service.ts';
 import { PayloadTooLargeError, RateLimitedError, UnsupportedMediaTypeError } from '../errors.ts';
 import { initRequestState } from './request-state.ts';
-import { RateLimiter } from './rate-limiter.ts';
+import type { RateLimiter } from './rate-limiter.ts';
 
 /** The largest JSON body any route takes. */
 const MAX_JSON_BYTES = 1024 * 1024;
@@ -48,8 +48,7 @@ export function gatePlugin(
       set.headers['x-ratelimit-remaining'] = String(decision.remaining);
       set.headers['x-ratelimit-reset'] = String(decision.resetSeconds);
       set.headers['ratelimit-policy'] = `${decision.limit};w=60`;
-      set.headers['ratelimit'] =
-        `limit=${decision.limit}, remaining=${decision.remaining}, reset=${decision.resetSeconds}`;
+      set.headers.ratelimit = `limit=${decision.limit}, remaining=${decision.remaining}, reset=${decision.resetSeconds}`;
       if (!decision.allowed) throw new RateLimitedError(decision.resetSeconds);
     })
     .onParse({ as: 'global' }, ({ request, path, contentType }) => {

@@ -58,7 +58,7 @@ export function readPackageJson(text: string): PackageInfo {
 /** The command of the Procfile's `web:` process, or null when it has none. */
 export function procfileWeb(text: string): string | null {
   for (const line of text.split(/\r?\n/)) {
-    const m = /^web[ \t]*:([^]*)$/.exec(line);
+    const m = /^web[ \t]*:(.*)$/s.exec(line);
     if (m) return m[1]!.trim() ? checkValue('Procfile "web" command', m[1]!.trim()) : null;
   }
   return null;

@@ -50,11 +50,9 @@ export function registerDeploymentActions(cli: Command, deployments: Command, ct
     .action(async (ref: string | undefined, opts: { project?: string; follow?: boolean }) => {
       const project = projectOf(ctx, opts);
       const target = ref === undefined ? undefined : await findDeployment(ctx, project, ref);
-      const created = await ctx
-        .client()
-        .json<Deployment>('POST', `/v1/projects/${seg(project)}/rollback`, {
-          body: target ? { deployment_id: target.id } : {},
-        });
+      const created = await ctx.client().json<Deployment>('POST', `/v1/projects/${seg(project)}/rollback`, {
+        body: target ? { deployment_id: target.id } : {},
+      });
       await queued(ctx, project, created, {
         what: target ? `rollback to #${target.number}` : 'rollback',
         follow: opts.follow,

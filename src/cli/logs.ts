@@ -92,13 +92,11 @@ async function followRuntimeLogs(
   const controller = new AbortController();
   const stop = ctx.io.onInterrupt(() => controller.abort());
   try {
-    const res = await ctx
-      .client()
-      .request('GET', path, {
-        query: { ...query, follow: true },
-        headers: { accept: 'text/event-stream' },
-        signal: controller.signal,
-      });
+    const res = await ctx.client().request('GET', path, {
+      query: { ...query, follow: true },
+      headers: { accept: 'text/event-stream' },
+      signal: controller.signal,
+    });
     for await (const ev of sseEvents(res.body!)) {
       if (ev.event === 'error')
         throw new FailedError(

@@ -58,7 +58,6 @@ export function planPack(root: string): PackPlan {
         if (!excluded) plan.entries.push({ ...base, type: 'directory' });
         walk(path);
       } else if (excluded) {
-        continue;
       } else if (st.isFile()) {
         plan.entries.push({ ...base, type: 'file', size: st.size });
         plan.bytes += st.size;

@@ -147,8 +147,14 @@ export const bridgeHandlers: WebSocketHandler<WebSocketBridge> = {
  * so the other side is cut the same way; 1005 means "no code", so none is sent.
  */
 function relayClose(socket: Closable, code: number, reason: string): void {
-  if (code === 1006 || code === 1015) return socket.terminate();
-  if (code === 1005) return socket.close();
+  if (code === 1006 || code === 1015) {
+    socket.terminate();
+    return;
+  }
+  if (code === 1005) {
+    socket.close();
+    return;
+  }
   try {
     socket.close(code, reason);
   } catch {

@@ -116,7 +116,7 @@ async function purgeDocker(deps: ApplyDeps): Promise<void> {
   if (!agent) return deps.report('note   no database, so no agent id: nothing removed from Docker');
   const docker = deps.docker();
   const filters = { label: [`slipway.agent=${agent.id}`] };
-  let containers;
+  let containers: Docker.ContainerInfo[];
   try {
     containers = await docker.listContainers({ all: true, filters });
   } catch (err) {

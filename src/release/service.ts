@@ -1,11 +1,7 @@
-import type Docker from 'dockerode';
-import type { Db } from '../db/open.ts';
 import type { DeploymentRepo, DeploymentRow } from '../db/deployments.ts';
 import type { ProjectRepo, ProjectRow } from '../db/projects.ts';
-import type { EdgeRepo } from '../db/edge.ts';
 import type { ActivityService, Actor } from '../activity/service.ts';
 import type { DeploymentLogs } from '../deployments/logs.ts';
-import type { Logger } from '../log.ts';
 import type { Releaser } from '../jobs/pipeline.ts';
 import { ConflictError } from '../errors.ts';
 import { nowIso } from '../ids.ts';

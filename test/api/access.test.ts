@@ -88,7 +88,7 @@ describe('access rules', () => {
       key: `${r.method} ${r.path}`,
       method: r.method,
       path: r.path,
-      declared: (r.hooks as any)?.detail?.[ACCESS_EXTENSION],
+      declared: (r.hooks as { detail?: Record<string, unknown> } | undefined)?.detail?.[ACCESS_EXTENSION],
     }));
   probe.close();
 

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { makeTestApp } from '../helpers/app.ts';
 import { dockerClient, requireDocker } from '../helpers/docker.ts';
 

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { DOC_PLUGIN_ROUTES, DOCS_PATH } from '../../src/api/docs/routes.ts';
 import { makeTestApp } from '../helpers/app.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: the spec is walked as untyped JSON
 type Json = Record<string, any>;
 
 const ROOT = resolve(import.meta.dir, '../..');

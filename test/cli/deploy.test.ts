@@ -52,7 +52,7 @@ const names = (tgz: Uint8Array) =>
   [
     ...gunzipSync(tgz)
       .toString('latin1')
-      .matchAll(/(?:^|\0{100,})([\w.\/-]+)\0/g),
+      .matchAll(/(?:^|\0{100,})([\w./-]+)\0/g),
   ].map((m) => m[1]);
 
 describe('slipway deploy', () => {

@@ -65,7 +65,9 @@ export async function runCli(args: string[], opts: FakeIoOptions = {}): Promise<
     now: () => NOW,
     onInterrupt(handler) {
       handlers.add(handler);
-      opts.onInterruptReady?.(() => [...handlers].forEach((h) => h()));
+      opts.onInterruptReady?.(() => {
+        for (const h of handlers) h();
+      });
       return () => void handlers.delete(handler);
     },
     async ask(question) {

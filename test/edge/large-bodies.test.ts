@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'bun:test';
-import { closeAll, startEdge, upstream } from './helpers.ts';
+import { closeAll, upstream } from './helpers.ts';
 
 afterEach(closeAll);
 

@@ -121,15 +121,20 @@ describe('applying the uninstall plan', () => {
     const { paths, executable } = await installed();
     const calls: string[] = [];
     const docker = {
-      listContainers: async (o: { filters: unknown }) => (
-        calls.push(`containers ${JSON.stringify(o.filters)}`), [{ Id: 'c1' }]
-      ),
+      listContainers: async (o: { filters: unknown }) => {
+        calls.push(`containers ${JSON.stringify(o.filters)}`);
+        return [{ Id: 'c1' }];
+      },
       getContainer: (id: string) => ({ remove: async () => void calls.push(`rm container ${id}`) }),
       listVolumes: async () => ({ Volumes: [] }),
-      listImages: async (o: { filters: unknown }) => (calls.push(`images ${JSON.stringify(o.filters)}`), []),
-      listNetworks: async (o: { filters: unknown }) => (
-        calls.push(`networks ${JSON.stringify(o.filters)}`), [{ Id: 'n1' }]
-      ),
+      listImages: async (o: { filters: unknown }) => {
+        calls.push(`images ${JSON.stringify(o.filters)}`);
+        return [];
+      },
+      listNetworks: async (o: { filters: unknown }) => {
+        calls.push(`networks ${JSON.stringify(o.filters)}`);
+        return [{ Id: 'n1' }];
+      },
       getNetwork: (id: string) => ({ remove: async () => void calls.push(`rm network ${id}`) }),
     } as unknown as Docker;
     const deps = { ...recorder(), docker: () => docker, agent: () => ({ id: 'agt_1', projects: ['web'] }) };
