@@ -4,13 +4,13 @@ import { ArchiveError, type RawEntry } from './entry.ts';
 
 const S_IFMT = 0o170000;
 const KINDS: Record<number, RawEntry['type']> = {
-  16807: 'file',
-  9604: 'directory',
-  21609: 'symlink',
-  4802: 'device',
-  14406: 'device',
-  2401: 'fifo',
-  26411: 'other', // socket
+  0o100000: 'file',
+  0o040000: 'directory',
+  0o120000: 'symlink',
+  0o020000: 'device',
+  0o060000: 'device',
+  0o010000: 'fifo',
+  0o140000: 'other', // socket
 };
 const MAX_SYMLINK_TARGET = 4096;
 

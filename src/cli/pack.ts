@@ -58,6 +58,7 @@ export function planPack(root: string): PackPlan {
         if (!excluded) plan.entries.push({ ...base, type: 'directory' });
         walk(path);
       } else if (excluded) {
+        // Left out: neither packed nor counted.
       } else if (st.isFile()) {
         plan.entries.push({ ...base, type: 'file', size: st.size });
         plan.bytes += st.size;
