@@ -6,31 +6,34 @@ import { openDatabase, type Db } from './db/open.ts';
 import { tokenRepo } from './db/tokens.ts';
 import { projectRepo } from './db/projects.ts';
 import { activityRepo } from './db/activity.ts';
-import { activityService, type ActivityService, type Actor } from './activity/service.ts';
-import { tokenService, type TokenService } from './tokens/service.ts';
-import { projectService, type ProjectService } from './projects/service.ts';
-import { createDockerClient } from './runtime/docker.ts';
-import { createLogger, type Logger } from './log.ts';
 import { deploymentRepo, type DeploymentRepo } from './db/deployments.ts';
 import { deploymentLogRepo } from './db/deployment-logs.ts';
+import { edgeRepo, type EdgeRepo } from './db/edge.ts';
+import { envRepo } from './db/env.ts';
+import { databaseRepo } from './db/databases.ts';
+import { agentId, readEdgeStats } from './db/meta.ts';
+import { activityService, type ActivityService } from './activity/service.ts';
+import { tokenService, type TokenService } from './tokens/service.ts';
+import { projectService, type ProjectService } from './projects/service.ts';
+import { projectTeardown, type ProjectTeardown } from './projects/teardown.ts';
+import { createDockerClient, imageExists } from './runtime/docker.ts';
+import { createLogger, type Logger } from './log.ts';
 import { DeploymentLogs } from './deployments/logs.ts';
 import { SourceStore } from './deployments/sources.ts';
+import { deploymentLifecycle, type Lifecycle } from './deployments/lifecycle.ts';
 import { deploymentService, type DeploymentService } from './deployments/service.ts';
 import { DEFAULT_LIMITS } from './archive/limits.ts';
 import { DeployWorker } from './jobs/worker.ts';
 import { deploymentPipeline, type Releaser } from './jobs/pipeline.ts';
-import { edgeRepo, type EdgeRepo } from './db/edge.ts';
 import { releaseService, type ReleaseService } from './release/service.ts';
+import { releaseEnv } from './release/release-env.ts';
 import { reconciler } from './release/reconciler.ts';
-import { agentId } from './db/meta.ts';
-import { envRepo } from './db/env.ts';
 import { envService, type EnvService } from './env/service.ts';
+import { deploymentMasker } from './env/deployment-masker.ts';
 import { SecretBox } from './secrets/secret-box.ts';
 import { loadMasterKey } from './secrets/master-key.ts';
 import { observeService, type ObserveService } from './observe/service.ts';
-import { getMeta } from './db/meta.ts';
 import type { EdgeStatsSnapshot } from './edge/stats.ts';
-import { databaseRepo } from './db/databases.ts';
 import { databaseService, type DatabaseService } from './databases/service.ts';
 
 /** Everything the app and the CLI need, built once. */
@@ -42,8 +45,10 @@ export interface Deps {
   startedAt: number;
   tokens: TokenService;
   projects: ProjectService;
+  teardown: ProjectTeardown;
   activity: ActivityService;
   deploymentRepo: DeploymentRepo;
+  lifecycle: Lifecycle;
   env: EnvService;
   observe: ObserveService;
   databases: DatabaseService;
@@ -68,16 +73,22 @@ export interface DepsOptions {
   release?: Releaser;
 }
 
-/** The one place real clients (database, Docker) are built. */
+/**
+ * The one place real clients (database, Docker) are built and the services wired together, each
+ * made after everything it needs: repositories, then env and logs, the lifecycle, releases, the
+ * pipeline and its worker, the services that queue work, and project teardown last.
+ */
 export function createDeps(config: Config, options: DepsOptions = {}): Deps {
   const databaseFile = options.databaseFile ?? join(config.dataDir, 'slipway.db');
   if (databaseFile !== ':memory:') mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const db = openDatabase(databaseFile);
-  const activity = activityService(activityRepo(db));
   const docker = options.docker ?? createDockerClient(config);
   const log = options.log ?? createLogger(config.logLevel);
+  const agent = agentId(db);
   const projects = projectRepo(db);
   const deployments = deploymentRepo(db);
+  const edge = edgeRepo(db);
+  const activity = activityService(activityRepo(db));
   const box = new SecretBox(
     loadMasterKey({
       envKey: config.masterKey,
@@ -86,25 +97,16 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     }),
   );
   const env = envService({ db, env: envRepo(db), projects, activity, box });
-  const projectOf = new Map<string, string>();
-  const logs = new DeploymentLogs(deploymentLogRepo(db), (deploymentId) => {
-    let projectId = projectOf.get(deploymentId);
-    if (!projectId) {
-      projectId = deployments.findAny(deploymentId)?.project_id;
-      if (!projectId) return (line) => line;
-      projectOf.set(deploymentId, projectId);
-    }
-    const masker = env.masker(projectId);
-    return (line) => masker.mask(line);
-  });
+  const logs = new DeploymentLogs(deploymentLogRepo(db), deploymentMasker(env, deployments));
+  const lifecycle = deploymentLifecycle({ db, deployments, logs, log });
   const sources = new SourceStore(config.dataDir, {
     ...DEFAULT_LIMITS,
     maxEntries: config.maxArchiveEntries,
     maxTotalBytes: config.maxExpandedBytes,
   });
   const projectsService = projectService(db, projects, activity, config.baseDomain);
-  const edge = edgeRepo(db);
-  const agent = agentId(db);
+
+  const releasing = releaseEnv(env, deployments);
   const releaseDeps = {
     agentId: agent,
     db,
@@ -112,36 +114,20 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     edge,
     log,
     deployments,
+    lifecycle,
     projects,
     activity,
     logs,
     drainTimeoutMs: config.drainTimeoutSeconds * 1000,
     releaseRetention: config.releaseRetention,
-    // A deployment runs with the env it was released with: its snapshot, taken on first start.
-    envFor(project: { id: string }, deployment: { id: string; env_snapshot: string | null }): Record<string, string> {
-      if (deployment.env_snapshot) return env.openSnapshot(project.id, deployment.env_snapshot);
-      const values = env.values(project.id);
-      deployment.env_snapshot = env.sealSnapshot(project.id, values);
-      deployments.update(deployment.id, { env_snapshot: deployment.env_snapshot });
-      return values;
-    },
-    restoreEnv: (projectId: string, sealed: string) => env.restore(projectId, env.openSnapshot(projectId, sealed)),
-    deleteProject: (actor: Actor, name: string) => projectsService.remove(actor, name),
-    removeSources: (project: string) => sources.removeProject(project),
-    cancelRunning: (deploymentId: string) => worker.cancel(deploymentId),
-    // Resolved lazily: the database service is made further down, from services that need these deps.
-    database: {
-      has: (projectId: string) => databases.has(projectId),
-      drop: (project: string) => databases.drop(project),
-    },
+    envFor: releasing.envFor,
+    restoreEnv: releasing.restore,
   };
   const releases = releaseService(releaseDeps);
-  const worker: DeployWorker = new DeployWorker(deployments, logs, log, config.buildConcurrency, (row, signal) =>
-    pipeline(row, signal),
-  );
   const pipeline = deploymentPipeline({
     agentId: agent,
     deployments,
+    lifecycle,
     projects,
     logs,
     sources,
@@ -150,11 +136,19 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     buildTimeoutMs: config.buildTimeoutSeconds * 1000,
     buildMemoryBytes: config.buildMemoryMb * 1024 * 1024,
     release: options.release ?? releases.release,
-    finish: (id, status, reason) => worker.finish(id, status, reason),
+  });
+  const worker = new DeployWorker({
+    deployments,
+    lifecycle,
+    logs,
+    log,
+    concurrency: config.buildConcurrency,
+    runner: pipeline,
   });
   const deploymentsService = deploymentService({
     db,
     deployments,
+    lifecycle,
     projects,
     activity,
     logs,
@@ -163,14 +157,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     maxUploadBytes: config.maxUploadBytes,
     sourceRetention: config.sourceRetention,
     worker,
-    imageExists: (ref) =>
-      docker
-        .getImage(ref)
-        .inspect()
-        .then(
-          () => true,
-          () => false,
-        ),
+    imageExists: (ref) => imageExists(docker, ref),
   });
   const databases = databaseService({
     db,
@@ -184,6 +171,18 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     box,
     redeploy: (actor, name) => deploymentsService.redeploy(actor, name, 'env'),
   });
+  const teardown = projectTeardown({
+    agentId: agent,
+    docker,
+    edge,
+    projects,
+    projectService: projectsService,
+    lifecycle,
+    sources,
+    locks: releases.locks,
+    database: databases,
+    cancelRunning: (id) => worker.cancel(id),
+  });
   return {
     config,
     db,
@@ -193,14 +192,13 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     activity,
     tokens: tokenService(db, tokenRepo(db), activity),
     projects: projectsService,
+    teardown,
     deploymentRepo: deployments,
+    lifecycle,
     env,
-    observe: observeService({ docker, agentId: agent, projects, deployments, env }),
+    observe: observeService({ docker, agentId: agent, projects, lifecycle, env }),
     databases,
-    edgeStats() {
-      const json = getMeta(db, 'edge_stats');
-      return json ? (JSON.parse(json) as EdgeStatsSnapshot) : null;
-    },
+    edgeStats: () => readEdgeStats(db),
     logs,
     worker,
     edge,

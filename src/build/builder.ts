@@ -6,14 +6,14 @@
 import type Docker from 'dockerode';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import { BuildError, canceled, incomplete, stepFailed, timedOut } from './errors.ts';
+import { BuildCanceled, BuildError, BuildIncomplete, BuildTimedOut } from '../deployments/failures.ts';
+import { stepFailed } from './errors.ts';
 import { existingContainers, removeLeftovers } from './leftovers.ts';
 import { BuildProgress, firstExposedPort, JsonLines } from './progress.ts';
 
 /** How to build one image. */
 export interface BuildOptions {
   tag: string;
-  labels: Record<string, string>;
   dockerfilePath: string;
   memoryBytes: number;
   timeoutMs: number;
@@ -33,7 +33,7 @@ export async function buildImage(docker: Docker, context: Readable, opts: BuildO
   const started = Date.now();
   if (opts.signal.aborted) {
     context.destroy();
-    throw canceled(null);
+    throw new BuildCanceled(null);
   }
   const before = await existingContainers(docker);
   const progress = new BuildProgress(opts.onLine);
@@ -52,7 +52,7 @@ export async function buildImage(docker: Docker, context: Readable, opts: BuildO
   const stoppedBy = stops.reason();
   if (stoppedBy !== null) {
     await removeLeftovers(docker, progress.containers, before, opts.onLine);
-    throw stoppedBy === 'cancel' ? canceled(progress.step) : timedOut(opts.timeoutMs, progress.step);
+    throw stoppedBy === 'cancel' ? new BuildCanceled(progress.step) : new BuildTimedOut(opts.timeoutMs, progress.step);
   }
   if (progress.error !== null) throw stepFailed(progress.error, progress.step, opts.memoryBytes);
   const image = await inspectResult(docker, progress.imageId ?? opts.tag, progress);
@@ -94,7 +94,6 @@ async function streamBuild(
 ) {
   const response = (await docker.buildImage(context, {
     t: opts.tag,
-    labels: opts.labels,
     dockerfile: opts.dockerfilePath,
     // The classic builder, whose stream format BuildProgress follows, whatever the engine's default.
     version: '1',
@@ -129,14 +128,14 @@ function engineFailure(err: unknown, progress: BuildProgress): unknown {
     const reason = (message ?? '').replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
     return new BuildError(`Build failed: ${reason || `the Docker engine answered ${statusCode}`}`);
   }
-  return progress.started ? incomplete(progress.step) : err;
+  return progress.started ? new BuildIncomplete(progress.step) : err;
 }
 
 async function inspectResult(docker: Docker, ref: string, progress: BuildProgress) {
   try {
     return await docker.getImage(ref).inspect();
   } catch (err) {
-    if ((err as { statusCode?: number }).statusCode === 404) throw incomplete(progress.step);
+    if ((err as { statusCode?: number }).statusCode === 404) throw new BuildIncomplete(progress.step);
     throw err;
   }
 }

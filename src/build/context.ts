@@ -11,10 +11,16 @@ import { createGunzip } from 'node:zlib';
 import { extract, pack as tarPack, type Header, type Pack } from 'tar-stream';
 import { GENERATED_DIR, type BuildPlan } from './plan.ts';
 
-/** Streams the stored source tar.gz as an (uncompressed) tar build context: entries matched by the .dockerignore are dropped (use the npm package @balena/dockerignore, already installed, with Docker's semantics; the Dockerfile and .dockerignore themselves are always kept), and a generated Dockerfile is added at plan.dockerfilePath (use a path like `.slipway/Dockerfile` that can't collide with user files; if a user file exists there, reject at planning). */
+/**
+ * Streams the stored source tar.gz as an (uncompressed) tar build context. Entries the
+ * .dockerignore excludes are dropped with Docker's semantics (the Dockerfile and .dockerignore
+ * themselves are kept: the engine needs them and drops them itself); a generated Dockerfile is
+ * added at `plan.dockerfilePath`, a directory no upload may use; `labels` are appended to the
+ * Dockerfile as one LABEL instruction (see withLabels).
+ */
 export function buildContext(sourceTarGz: string, plan: BuildPlan, labels: Record<string, string> = {}): Readable {
   const out = tarPack();
-  copyEntries(sourceTarGz, plan, out, labelLine(labels)).then(
+  copyEntries(sourceTarGz, plan, out, labels).then(
     () => out.finalize(),
     (err: Error) => out.destroy(err),
   );
@@ -34,19 +40,51 @@ export function generatedDockerignore(userRules: string | null): string {
 }
 
 /**
- * One `LABEL` instruction for all labels, appended to the Dockerfile. The engine's `labels` build
+ * One `LABEL` instruction for all labels, on a line of its own. The engine's `labels` build
  * option costs one build step (and one container) per label; this costs one step in all, and as
  * the last instruction it never invalidates the cache of the steps before it.
  */
-function labelLine(labels: Record<string, string>): string {
+export function labelInstruction(labels: Record<string, string>): string {
   const pairs = Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
   return pairs.length ? `\nLABEL ${pairs.join(' ')}\n` : '';
 }
 
-/** The largest Dockerfile labels are appended to; larger ones are passed through as they are. */
+/**
+ * A Dockerfile with the LABEL instruction appended. A file whose last line ends in a line
+ * continuation would swallow the appended line into its last instruction; at the end of the file
+ * that continuation continues nothing, so it is dropped first (the instruction reads the same).
+ */
+export function withLabels(dockerfile: string, labels: Record<string, string>): string {
+  const instruction = labelInstruction(labels);
+  if (!instruction) return dockerfile;
+  const escapeChar = /^#\s*escape\s*=\s*([\\`])\s*$/im.exec(leadingDirectives(dockerfile))?.[1] ?? '\\';
+  let body = dockerfile.replace(/\s+$/, '');
+  while (body.endsWith(escapeChar)) body = body.slice(0, -1).replace(/\s+$/, '');
+  return `${body}\n${instruction}`;
+}
+
+/** The parser directives block: the comment lines at the very top of a Dockerfile. */
+function leadingDirectives(dockerfile: string): string {
+  const lines: string[] = [];
+  for (const line of dockerfile.split(/\r?\n/)) {
+    if (!/^\s*#/.test(line)) break;
+    lines.push(line);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * The largest Dockerfile read into memory to append the labels to; a larger one passes through as
+ * it is, and buildLabelledImage stamps the labels on in a step of its own.
+ */
 const MAX_DOCKERFILE_BYTES = 1024 * 1024;
 
-async function copyEntries(sourceTarGz: string, plan: BuildPlan, out: Pack, labels: string): Promise<void> {
+async function copyEntries(
+  sourceTarGz: string,
+  plan: BuildPlan,
+  out: Pack,
+  labels: Record<string, string>,
+): Promise<void> {
   const keep = contextFilter(plan);
   const generated = plan.generatedDockerfile !== null;
   const file = createReadStream(sourceTarGz);
@@ -64,13 +102,13 @@ async function copyEntries(sourceTarGz: string, plan: BuildPlan, out: Pack, labe
         entry.resume();
         addFile(out, '.dockerignore', generatedDockerignore(plan.dockerignore), entry.header);
       } else if (
-        labels &&
+        Object.keys(labels).length > 0 &&
         !generated &&
         name === plan.dockerfilePath &&
         entry.header.type === 'file' &&
         (entry.header.size ?? 0) <= MAX_DOCKERFILE_BYTES
       ) {
-        addFile(out, name, (await readAll(entry as unknown as Readable)) + labels, entry.header);
+        addFile(out, name, withLabels(await readAll(entry as unknown as Readable), labels), entry.header);
       } else if (keep(name)) {
         await copyEntry(entry.header, entry as unknown as Readable, out);
       } else {
@@ -82,7 +120,7 @@ async function copyEntries(sourceTarGz: string, plan: BuildPlan, out: Pack, labe
   }
   if (generated) {
     if (plan.dockerignore === null) addFile(out, '.dockerignore', generatedDockerignore(null));
-    addFile(out, plan.dockerfilePath, plan.generatedDockerfile! + labels);
+    addFile(out, plan.dockerfilePath, withLabels(plan.generatedDockerfile!, labels));
   }
 }
 

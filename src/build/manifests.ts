@@ -8,7 +8,7 @@
  * the app replaces the shell as PID 1 and receives `docker stop`'s SIGTERM itself (a shell as
  * PID 1 ignores it, making every stop take the full grace period).
  */
-import { BuildError } from './errors.ts';
+import { BuildError } from '../deployments/failures.ts';
 
 /** What planning sees of an upload: every file and symlink path, and the captured manifests. */
 export interface SourceFiles {

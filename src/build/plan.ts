@@ -13,7 +13,7 @@ import {
   staticDockerfile,
   type NodeInstaller,
 } from './dockerfiles.ts';
-import { BuildError } from './errors.ts';
+import { BuildError } from '../deployments/failures.ts';
 import { capturedText, firstPresent, procfileWeb, readPackageJson, shellCmd, type SourceFiles } from './manifests.ts';
 
 /** What to build and with which Dockerfile. */

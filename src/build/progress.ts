@@ -3,7 +3,7 @@
  * line; `stream` text carries the step headers and RUN output (not split at line boundaries),
  * `error` ends a failed build and `aux.ID` names each finished stage's image.
  */
-import type { StepRef } from './errors.ts';
+import type { StepRef } from '../deployments/failures.ts';
 
 /** One message of the engine's build stream. */
 export interface EngineMessage {

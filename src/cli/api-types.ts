@@ -31,7 +31,7 @@ export type LogLine = LogEntry;
 export type Metric = ContainerStats;
 
 /** The statuses a deployment ends in. */
-export { FINAL_STATUSES } from '../db/deployments.ts';
+export { FINAL_STATUSES } from '../deployments/lifecycle.ts';
 
 /** GET /v1/health. */
 export interface Health {

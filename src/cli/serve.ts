@@ -8,7 +8,7 @@ import { VERSION } from '../version.ts';
 import { recoverInterrupted } from '../jobs/recovery.ts';
 import { openDatabase } from '../db/open.ts';
 import { edgeRepo } from '../db/edge.ts';
-import { setMeta } from '../db/meta.ts';
+import { publishEdgeStats } from '../db/meta.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { startEdge, type RunningEdge } from '../edge/runtime.ts';
 
@@ -46,11 +46,9 @@ export async function serve(
 async function serveApi(config: Config): Promise<(() => Promise<void> | void)[]> {
   const deps = createDeps(config);
   const tokenFile = ensureAdminToken(config.dataDir, deps.tokens);
-  await recoverInterrupted(deps.deploymentRepo, deps.logs, deps.docker, deps.log);
+  await recoverInterrupted(deps.lifecycle, deps.docker, deps.log);
   const edge =
-    config.role === 'all'
-      ? startEdge(config, deps.edge, deps.log, (json) => setMeta(deps.db, 'edge_stats', json))
-      : null;
+    config.role === 'all' ? startEdge(config, deps.edge, deps.log, (json) => publishEdgeStats(deps.db, json)) : null;
   const app = createApp(deps);
   app.listen({
     hostname: config.apiListen.hostname,
@@ -101,7 +99,7 @@ function serveEdgeOnly(config: Config): (() => Promise<void> | void)[] {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const log: Logger = createLogger(config.logLevel);
   const db = openDatabase(join(config.dataDir, 'slipway.db'));
-  const edge: RunningEdge = startEdge(config, edgeRepo(db), log, (json) => setMeta(db, 'edge_stats', json));
+  const edge: RunningEdge = startEdge(config, edgeRepo(db), log, (json) => publishEdgeStats(db, json));
   log.info('slipway edge started', {
     version: VERSION,
     http: formatListen({ hostname: config.httpListen.hostname, port: edge.port }),

@@ -5,6 +5,7 @@ import { BadRequestError, ConflictError, NotFoundError } from '../errors.ts';
 import { runCommand, streamCommand } from './exec.ts';
 import { findDatabaseContainer } from './inspect.ts';
 import { databaseIdentity } from './spec.ts';
+import { labelOf } from '../runtime/labels.ts';
 
 /**
  * A `pg_dump -Fc` (custom format, what pg_restore takes) of a project's database, streamed from
@@ -96,7 +97,7 @@ async function runningDatabase(
   const fallback = databaseIdentity(project);
   return {
     id: container.Id,
-    user: container.Labels['slipway.database.user'] ?? fallback.user,
-    database: container.Labels['slipway.database.name'] ?? fallback.database,
+    user: labelOf(container.Labels, 'databaseUser') ?? fallback.user,
+    database: labelOf(container.Labels, 'databaseName') ?? fallback.database,
   };
 }

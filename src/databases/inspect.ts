@@ -9,6 +9,7 @@ import {
   type DatabaseInfo,
   type DatabaseStatus,
 } from './spec.ts';
+import { labelOf } from '../runtime/labels.ts';
 
 /** This agent's database container of a project, if there is one. */
 export async function findDatabaseContainer(
@@ -48,8 +49,8 @@ export async function inspectDatabase(docker: Docker, agentId: string, project: 
     volume: databaseVolumeName(project),
     host: databaseContainerName(project),
     port: DATABASE_PORT,
-    database: labels['slipway.database.name'] ?? fallback.database,
-    user: labels['slipway.database.user'] ?? fallback.user,
+    database: labelOf(labels, 'databaseName') ?? fallback.database,
+    user: labelOf(labels, 'databaseUser') ?? fallback.user,
     status: 'missing',
     version: null,
     sizeBytes: null,

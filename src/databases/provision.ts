@@ -17,6 +17,7 @@ import {
   type DatabaseInfo,
   type DatabaseSpec,
 } from './spec.ts';
+import { labelOf } from '../runtime/labels.ts';
 
 /** How long a provisioning may take, and a signal that stops it. */
 export interface ProvisionOptions {
@@ -87,7 +88,7 @@ async function ensureVolume(docker: Docker, spec: DatabaseSpec): Promise<boolean
       throw err;
     });
   if (volume) {
-    if (volume.Labels?.['slipway.agent'] !== spec.agentId || volume.Labels?.['slipway.role'] !== 'database') {
+    if (labelOf(volume.Labels, 'agent') !== spec.agentId || labelOf(volume.Labels, 'role') !== 'database') {
       throw new ConflictError(
         `Cannot provision a database for "${spec.project}": a volume named ${name} exists and is not this agent's`,
       );

@@ -1,4 +1,5 @@
 /** What a project's database is made of: the types, names and labels every databases/ file shares. */
+import { databaseLabels as labelsOfDatabase, labelFilter } from '../runtime/labels.ts';
 
 /** What to provision. `labels` are extra labels (e.g. a test's), never overriding Slipway's own. */
 export interface DatabaseSpec {
@@ -70,20 +71,12 @@ export function databaseIdentity(_project: string): { user: string; database: st
 
 /** Labels of a project's database container and volume; the identity is kept for inspection. */
 export function databaseLabels(agentId: string, project: string): Record<string, string> {
-  const { user, database } = databaseIdentity(project);
-  return {
-    'slipway.managed': 'true',
-    'slipway.agent': agentId,
-    'slipway.project': project,
-    'slipway.role': 'database',
-    'slipway.database.user': user,
-    'slipway.database.name': database,
-  };
+  return labelsOfDatabase(agentId, project, databaseIdentity(project));
 }
 
 /** Docker label filters that find exactly this agent's database objects of one project. */
 export function databaseFilters(agentId: string, project: string): { label: string[] } {
   return {
-    label: ['slipway.managed=true', 'slipway.role=database', `slipway.agent=${agentId}`, `slipway.project=${project}`],
+    label: labelFilter({ role: 'database', agent: agentId, project }),
   };
 }

@@ -12,10 +12,6 @@ export const DEPLOYMENT_STATUSES = [
 ] as const;
 /** One of DEPLOYMENT_STATUSES. */
 export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
-/** Statuses after which nothing more happens to a deployment's log. */
-export const FINAL_STATUSES: readonly DeploymentStatus[] = ['live', 'failed', 'canceled', 'replaced'];
-/** Statuses of a deployment the worker is running. */
-export const ACTIVE_STATUSES: readonly DeploymentStatus[] = ['building', 'deploying'];
 
 /** What started a deployment. */
 export type DeploymentTrigger = 'upload' | 'retry' | 'rollback' | 'env' | 'restart' | 'scale';
@@ -49,8 +45,23 @@ export interface DeploymentRow {
   updated_at: string;
 }
 
-/** Columns a caller may change on an existing deployment. */
-export type DeploymentPatch = Partial<Omit<DeploymentRow, 'id' | 'project_id' | 'project' | 'number' | 'created_at'>>;
+/** Columns a caller may change on an existing deployment; `status` changes only through setStatus. */
+export type DeploymentPatch = Partial<
+  Omit<DeploymentRow, 'id' | 'project_id' | 'project' | 'number' | 'status' | 'created_at'>
+>;
+
+/** A deployment to insert; it starts `queued` and gets the project's next number. */
+export type NewDeployment = Omit<
+  DeploymentRow,
+  | 'number'
+  | 'status'
+  | 'updated_at'
+  | 'build_duration_ms'
+  | 'failure_reason'
+  | 'started_at'
+  | 'finished_at'
+  | 'env_snapshot'
+> & { env_snapshot?: string | null };
 
 /** Statements on the deployments table, prepared once. */
 export function deploymentRepo(db: Db) {
@@ -58,7 +69,7 @@ export function deploymentRepo(db: Db) {
     `INSERT INTO deployments (id, project_id, project, number, status, trigger, retry_of, rollback_of, idempotency_key,
        source_sha256, source_bytes, source_format, source_path, stack, image_id, image_tag, exposed_port, created_by, env_snapshot, created_at, updated_at)
      VALUES (@id, @project_id, @project, (SELECT coalesce(max(number), 0) + 1 FROM deployments WHERE project_id = @project_id),
-       @status, @trigger, @retry_of, @rollback_of, @idempotency_key, @source_sha256, @source_bytes, @source_format, @source_path,
+       'queued', @trigger, @retry_of, @rollback_of, @idempotency_key, @source_sha256, @source_bytes, @source_format, @source_path,
        @stack, @image_id, @image_tag, @exposed_port, @created_by, @env_snapshot, @created_at, @created_at)
      RETURNING *`,
   );
@@ -73,6 +84,9 @@ export function deploymentRepo(db: Db) {
     'SELECT * FROM deployments WHERE status IN (SELECT value FROM json_each(?)) ORDER BY created_at, id',
   );
   const queuedOf = db.prepare("SELECT * FROM deployments WHERE project_id = ? AND status = 'queued' AND id <> ?");
+  const ofProjectWith = db.prepare(
+    'SELECT * FROM deployments WHERE project_id = ? AND status IN (SELECT value FROM json_each(?)) ORDER BY number DESC',
+  );
   const nextRunnable = db.prepare(
     `SELECT d.* FROM deployments d WHERE d.status = 'queued'
        AND NOT EXISTS (SELECT 1 FROM deployments x WHERE x.project_id = d.project_id AND x.status IN ('building', 'deploying'))
@@ -90,12 +104,7 @@ export function deploymentRepo(db: Db) {
   const updates = new Map<string, ReturnType<Db['prepare']>>();
   return {
     /** Inserts with the next per-project number and returns the stored row. */
-    insert: (
-      row: Omit<
-        DeploymentRow,
-        'number' | 'updated_at' | 'build_duration_ms' | 'failure_reason' | 'started_at' | 'finished_at' | 'env_snapshot'
-      > & { env_snapshot?: string | null },
-    ) => insert.get({ env_snapshot: null, ...row }) as DeploymentRow,
+    insert: (row: NewDeployment) => insert.get({ env_snapshot: null, ...row }) as DeploymentRow,
     find: (projectId: string, id: string) => byId.get(id, projectId) as DeploymentRow | undefined,
     findAny: (id: string) => anyById.get(id) as DeploymentRow | undefined,
     findByKey: (projectId: string, key: string) => byKey.get(projectId, key) as DeploymentRow | undefined,
@@ -104,6 +113,9 @@ export function deploymentRepo(db: Db) {
       list.all(q) as DeploymentRow[],
     withStatus: (statuses: readonly DeploymentStatus[]) => withStatus.all(JSON.stringify(statuses)) as DeploymentRow[],
     queuedOf: (projectId: string, exceptId: string) => queuedOf.all(projectId, exceptId) as DeploymentRow[],
+    /** A project's deployments in one of `statuses`, newest first. */
+    ofProjectWith: (projectId: string, statuses: readonly DeploymentStatus[]) =>
+      ofProjectWith.all(projectId, JSON.stringify(statuses)) as DeploymentRow[],
     /** The oldest queued deployment whose project has nothing running and is not in `busy`. */
     nextRunnable: (busy: string[]) => nextRunnable.get({ busy: JSON.stringify(busy) }) as DeploymentRow | undefined,
     /** How many deployments are in each status. */
@@ -117,26 +129,35 @@ export function deploymentRepo(db: Db) {
     /** Deployments of a project that still keep their source, newest first. */
     withSource: (projectId: string) => withSource.all(projectId) as DeploymentRow[],
     /** Applies `patch`, only while the row is still in one of `from` (when given); true if it changed. */
-    update(id: string, patch: DeploymentPatch, from?: readonly DeploymentStatus[]): boolean {
-      const keys = Object.keys(patch).filter((k) => (patch as Record<string, unknown>)[k] !== undefined);
-      const shape = `${keys.join(',')}|${from ? 'guarded' : ''}`;
-      let stmt = updates.get(shape);
-      if (!stmt) {
-        const sets = [...keys.map((k) => `${k} = @${k}`), 'updated_at = @updated_at'].join(', ');
-        const guard = from ? ` AND status IN (SELECT value FROM json_each(@from))` : '';
-        stmt = db.prepare(`UPDATE deployments SET ${sets} WHERE id = @id${guard}`);
-        updates.set(shape, stmt);
-      }
-      return (
-        stmt.run({
-          ...pick(patch, keys),
-          id,
-          updated_at: new Date().toISOString(),
-          from: from ? JSON.stringify(from) : null,
-        }).changes > 0
-      );
-    },
+    update: (id: string, patch: DeploymentPatch, from?: readonly DeploymentStatus[]): boolean =>
+      update(id, patch, from),
+    /**
+     * Moves the row from `from` to `to` with `patch`, only while it is still `from` (compare and
+     * set); true if it changed. The lifecycle module is its one caller: it checks the transition.
+     */
+    setStatus: (id: string, from: DeploymentStatus, to: DeploymentStatus, patch: DeploymentPatch = {}): boolean =>
+      update(id, { ...patch, status: to } as DeploymentPatch, [from]),
   };
+
+  function update(id: string, patch: DeploymentPatch, from?: readonly DeploymentStatus[]): boolean {
+    const keys = Object.keys(patch).filter((k) => (patch as Record<string, unknown>)[k] !== undefined);
+    const shape = `${keys.join(',')}|${from ? 'guarded' : ''}`;
+    let stmt = updates.get(shape);
+    if (!stmt) {
+      const sets = [...keys.map((k) => `${k} = @${k}`), 'updated_at = @updated_at'].join(', ');
+      const guard = from ? ` AND status IN (SELECT value FROM json_each(@from))` : '';
+      stmt = db.prepare(`UPDATE deployments SET ${sets} WHERE id = @id${guard}`);
+      updates.set(shape, stmt);
+    }
+    return (
+      stmt.run({
+        ...pick(patch, keys),
+        id,
+        updated_at: new Date().toISOString(),
+        from: from ? JSON.stringify(from) : null,
+      }).changes > 0
+    );
+  }
 }
 
 /** The deployments repository. */

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import type { Db } from '../db/open.ts';
-import type { DeploymentRepo, DeploymentRow } from '../db/deployments.ts';
+import type { DeploymentRepo, DeploymentRow, NewDeployment } from '../db/deployments.ts';
 import type { ProjectRepo, ProjectRow } from '../db/projects.ts';
 import { decodeCursor, toPage, type Page } from '../db/pagination.ts';
 import type { ActivityService, Actor } from '../activity/service.ts';
@@ -9,6 +9,8 @@ import { newId, nowIso } from '../ids.ts';
 import { filesToCapture } from '../build/detect.ts';
 import type { Logger } from '../log.ts';
 import type { DeploymentLogs } from './logs.ts';
+import { type Lifecycle, RUNNING } from './lifecycle.ts';
+import { CanceledByRequest } from './failures.ts';
 import type { SourceStore } from './sources.ts';
 import { receiveUpload } from './upload.ts';
 import { toDeploymentView, type DeploymentView } from './view.ts';
@@ -18,6 +20,7 @@ import { findProject } from '../projects/find.ts';
 export interface DeploymentServiceDeps {
   db: Db;
   deployments: DeploymentRepo;
+  lifecycle: Lifecycle;
   projects: ProjectRepo;
   activity: ActivityService;
   logs: DeploymentLogs;
@@ -41,31 +44,17 @@ export function deploymentService(d: DeploymentServiceDeps) {
     return row;
   }
 
-  /** Inserts a queued deployment, cancels older queued ones it supersedes, records it. */
-  function enqueue(actor: Actor, row: Parameters<DeploymentRepo['insert']>[0], action: string): DeploymentRow {
-    const { inserted, superseded } = d.db.transaction(() => {
-      const created = d.deployments.insert(row);
-      const older = d.deployments.queuedOf(row.project_id, created.id);
-      for (const o of older) {
-        d.deployments.update(
-          o.id,
-          { status: 'canceled', failure_reason: `Superseded by deployment #${created.number}`, finished_at: nowIso() },
-          ['queued'],
-        );
-      }
+  /** Queues a deployment (superseding older queued ones), records it, and wakes the worker. */
+  function enqueue(actor: Actor, row: NewDeployment, action: string): DeploymentRow {
+    const inserted = d.lifecycle.enqueue(row, (created) =>
       d.activity.record(actor, {
         action,
         targetType: 'deployment',
         target: created.id,
         project: row.project,
         changes: { number: created.number, trigger: created.trigger, source_sha256: created.source_sha256 },
-      });
-      return { inserted: created, superseded: older };
-    })();
-    // Their logs say why they ended, and appending wakes whoever follows them.
-    for (const o of superseded)
-      d.logs.append(o.id, `Deployment canceled: superseded by deployment #${inserted.number}`);
-    d.logs.append(inserted.id, `Deployment #${inserted.number} queued (${inserted.trigger})`);
+      }),
+    );
     d.worker.kick();
     return inserted;
   }
@@ -126,11 +115,7 @@ export function deploymentService(d: DeploymentServiceDeps) {
       const row = find(projectName, id);
       if (row.status === 'queued') {
         const changed = d.db.transaction(() => {
-          const ok = d.deployments.update(
-            id,
-            { status: 'canceled', failure_reason: 'Canceled by request', finished_at: nowIso() },
-            ['queued'],
-          );
+          const ok = d.lifecycle.end(id, new CanceledByRequest(), ['queued']);
           if (ok)
             d.activity.record(actor, {
               action: 'deployment.cancel',
@@ -140,11 +125,8 @@ export function deploymentService(d: DeploymentServiceDeps) {
             });
           return ok;
         })();
-        if (changed) {
-          d.logs.append(id, 'Deployment canceled before it started');
-          return toDeploymentView(d.deployments.findAny(id)!);
-        }
-      } else if (row.status === 'building' || row.status === 'deploying') {
+        if (changed) return toDeploymentView(d.deployments.findAny(id)!);
+      } else if (RUNNING.includes(row.status)) {
         d.activity.record(actor, {
           action: 'deployment.cancel',
           targetType: 'deployment',
@@ -183,7 +165,6 @@ export function deploymentService(d: DeploymentServiceDeps) {
         {
           ...copySource(target),
           id: newId('dep'),
-          status: 'queued',
           trigger: 'rollback',
           retry_of: null,
           rollback_of: target.id,
@@ -207,14 +188,13 @@ export function deploymentService(d: DeploymentServiceDeps) {
     redeploy(actor: Actor, projectName: string, trigger: 'env'): DeploymentView | null {
       const p = project(projectName);
       if (p.desired_state === 'stopped') return null;
-      const live = d.deployments.withStatus(['live']).find((r) => r.project_id === p.id);
+      const live = d.lifecycle.liveOf(p.id);
       if (!live?.image_tag) return null;
       const created = enqueue(
         actor,
         {
           ...copySource(live),
           id: newId('dep'),
-          status: 'queued',
           trigger,
           retry_of: null,
           stack: live.stack,
@@ -242,7 +222,6 @@ export function deploymentService(d: DeploymentServiceDeps) {
         {
           ...copySource(row),
           id: newId('dep'),
-          status: 'queued',
           trigger: 'retry',
           retry_of: row.id,
           created_by: actor.tokenId,
@@ -269,7 +248,6 @@ export function deploymentService(d: DeploymentServiceDeps) {
           id,
           project_id: p.id,
           project: p.name,
-          status: 'queued',
           trigger: 'upload',
           retry_of: null,
           rollback_of: null,

@@ -6,6 +6,7 @@ import type Docker from 'dockerode';
 import { getMeta } from '../db/meta.ts';
 import { openDatabase } from '../db/open.ts';
 import { describeStep, type Step } from './plan.ts';
+import { LABEL, labelFilter } from '../runtime/labels.ts';
 
 /** Runs a command; the default uses spawnSync with an argument array, never a shell. */
 export type Runner = (argv: string[]) => { status: number | null; output: string };
@@ -115,7 +116,7 @@ async function purgeDocker(deps: ApplyDeps): Promise<void> {
   const agent = deps.agent();
   if (!agent) return deps.report('note   no database, so no agent id: nothing removed from Docker');
   const docker = deps.docker();
-  const filters = { label: [`slipway.agent=${agent.id}`] };
+  const filters = { label: [`${LABEL.agent}=${agent.id}`] };
   let containers: Docker.ContainerInfo[];
   try {
     containers = await docker.listContainers({ all: true, filters });
@@ -132,7 +133,7 @@ async function purgeDocker(deps: ApplyDeps): Promise<void> {
       .catch(() => {});
   for (const project of agent.projects) {
     for (const n of await docker.listNetworks({
-      filters: { label: ['slipway.managed=true', `slipway.project=${project}`] },
+      filters: { label: labelFilter({ project }) },
     })) {
       await docker
         .getNetwork(n.Id)

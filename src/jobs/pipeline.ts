@@ -4,10 +4,11 @@ import type { DeploymentRepo, DeploymentRow } from '../db/deployments.ts';
 import type { ProjectRepo } from '../db/projects.ts';
 import type { DeploymentLogs } from '../deployments/logs.ts';
 import type { SourceStore } from '../deployments/sources.ts';
+import type { Lifecycle } from '../deployments/lifecycle.ts';
+import { asFailure, BuildError, CanceledByRequest, Interrupted } from '../deployments/failures.ts';
 import { planBuild } from '../build/plan.ts';
-import { buildContext } from '../build/context.ts';
-import { buildImage } from '../build/builder.ts';
-import { BuildError } from '../build/errors.ts';
+import { buildLabelledImage } from '../build/labelled.ts';
+import { deploymentLabels } from '../runtime/labels.ts';
 import type { AbortReason, DeploymentRunner } from './worker.ts';
 
 /** Moves a built deployment to live (run, health-check, switch traffic); throws to fail it. */
@@ -17,6 +18,7 @@ export type Releaser = (row: DeploymentRow, signal: AbortSignal, log: (line: str
 export interface PipelineDeps {
   agentId: string;
   deployments: DeploymentRepo;
+  lifecycle: Lifecycle;
   projects: ProjectRepo;
   logs: DeploymentLogs;
   sources: SourceStore;
@@ -25,22 +27,6 @@ export interface PipelineDeps {
   buildTimeoutMs: number;
   buildMemoryBytes: number;
   release: Releaser;
-  /** Ends a deployment that is still active. */
-  finish(id: string, status: 'failed' | 'canceled', reason: string): void;
-}
-
-/** The labels on everything built or run for a deployment. */
-export function deploymentLabels(
-  row: Pick<DeploymentRow, 'id' | 'project' | 'number'>,
-  agentId: string,
-): Record<string, string> {
-  return {
-    'slipway.managed': 'true',
-    'slipway.agent': agentId,
-    'slipway.project': row.project,
-    'slipway.deployment': row.id,
-    'slipway.number': String(row.number),
-  };
 }
 
 /** The tag of a deployment's image. */
@@ -54,14 +40,12 @@ export function deploymentPipeline(d: PipelineDeps): DeploymentRunner {
     const log = (line: string) => d.logs.append(row.id, line);
     try {
       if (!row.image_tag) await build(d, row, signal, log);
-      if (signal.aborted) throw abortError(signal);
-      if (!d.deployments.update(row.id, { status: 'deploying' }, ['building'])) return; // canceled meanwhile
-      d.logs.wake(row.id);
+      if (signal.aborted) throw abortFailure(signal);
+      if (!d.lifecycle.startDeploying(row.id)) return; // canceled meanwhile
       await d.release(d.deployments.findAny(row.id)!, signal, log);
     } catch (err) {
-      const reason = signal.aborted ? abortMessage(signal) : err instanceof Error ? err.message : String(err);
-      const canceled = signal.aborted && (signal.reason as AbortReason) === 'canceled';
-      d.finish(row.id, canceled ? 'canceled' : 'failed', reason);
+      // Once aborted, the abort is the reason, whatever the step it stopped threw.
+      d.lifecycle.end(row.id, signal.aborted ? abortFailure(signal) : asFailure(err));
     }
   };
 }
@@ -86,20 +70,16 @@ async function build(
   );
   if (plan.generatedDockerfile) for (const line of plan.generatedDockerfile.trimEnd().split('\n')) log(`  ${line}`);
   const tag = imageTag(row);
-  // The labels go into the Dockerfile as one LABEL step rather than the engine's one step per label.
-  const built = await buildImage(
-    d.docker,
-    buildContext(d.sources.absolute(row.source_path), plan, deploymentLabels(row, d.agentId)),
-    {
-      tag,
-      labels: {},
-      dockerfilePath: plan.dockerfilePath,
-      memoryBytes: d.buildMemoryBytes,
-      timeoutMs: d.buildTimeoutMs,
-      signal,
-      onLine: log,
-    },
-  );
+  const built = await buildLabelledImage(d.docker, {
+    source: d.sources.absolute(row.source_path),
+    plan,
+    labels: deploymentLabels(d.agentId, row),
+    tag,
+    memoryBytes: d.buildMemoryBytes,
+    timeoutMs: d.buildTimeoutMs,
+    signal,
+    onLine: log,
+  });
   d.deployments.update(row.id, {
     stack: plan.stack,
     image_id: built.imageId,
@@ -110,12 +90,6 @@ async function build(
   log(`Built ${tag} (${built.imageId.slice(0, 19)}) in ${(built.durationMs / 1000).toFixed(1)} s`);
 }
 
-function abortMessage(signal: AbortSignal): string {
-  return (signal.reason as AbortReason) === 'canceled'
-    ? 'Canceled by request'
-    : 'interrupted: Slipway stopped while the deployment ran';
-}
-
-function abortError(signal: AbortSignal): Error {
-  return new Error(abortMessage(signal));
+function abortFailure(signal: AbortSignal) {
+  return (signal.reason as AbortReason) === 'canceled' ? new CanceledByRequest() : new Interrupted();
 }

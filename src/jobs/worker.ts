@@ -1,7 +1,8 @@
 import type { DeploymentRepo, DeploymentRow } from '../db/deployments.ts';
 import type { Logger } from '../log.ts';
-import { nowIso } from '../ids.ts';
 import type { DeploymentLogs } from '../deployments/logs.ts';
+import type { Lifecycle } from '../deployments/lifecycle.ts';
+import { InternalFailure } from '../deployments/failures.ts';
 
 /** Runs one claimed deployment to its end; must honour `signal` promptly. */
 export type DeploymentRunner = (row: DeploymentRow, signal: AbortSignal) => Promise<void>;
@@ -11,6 +12,17 @@ export type AbortReason = 'canceled' | 'shutdown';
 
 /** How often the queue is polled when nobody kicks it. */
 const POLL_MS = 1000;
+
+/** What the worker needs. */
+export interface WorkerDeps {
+  deployments: DeploymentRepo;
+  lifecycle: Lifecycle;
+  logs: DeploymentLogs;
+  log: Logger;
+  /** How many deployments may run at once, over all projects (SLIPWAY_BUILD_CONCURRENCY). */
+  concurrency: number;
+  runner: DeploymentRunner;
+}
 
 /**
  * The durable queue's worker: deployments in status `queued` are the jobs. It runs at most
@@ -22,13 +34,7 @@ export class DeployWorker {
   private timer: ReturnType<typeof setInterval> | null = null;
   private stopping = false;
 
-  constructor(
-    private readonly deployments: DeploymentRepo,
-    private readonly logs: DeploymentLogs,
-    private readonly log: Logger,
-    private readonly concurrency: number,
-    private readonly runner: DeploymentRunner,
-  ) {}
+  constructor(private readonly d: WorkerDeps) {}
 
   /** Starts polling. */
   start(): void {
@@ -65,16 +71,16 @@ export class DeployWorker {
   }
 
   private tick(): void {
-    while (!this.stopping && this.running.size < this.concurrency) {
+    while (!this.stopping && this.running.size < this.d.concurrency) {
       const busy = [...this.running.values()].map((r) => r.projectId);
-      const next = this.deployments.nextRunnable(busy);
+      const next = this.d.deployments.nextRunnable(busy);
       if (!next) return;
-      if (!this.deployments.update(next.id, { status: 'building', started_at: nowIso() }, ['queued'])) continue;
-      this.logs.wake(next.id);
+      if (!this.d.lifecycle.claim(next.id)) continue;
+      this.d.logs.wake(next.id);
       const controller = new AbortController();
       const done = this.run({ ...next, status: 'building' }, controller.signal).finally(() => {
         this.running.delete(next.id);
-        this.logs.forget(next.id);
+        this.d.logs.forget(next.id);
         this.kick();
       });
       this.running.set(next.id, { projectId: next.project_id, controller, done });
@@ -83,23 +89,14 @@ export class DeployWorker {
 
   private async run(row: DeploymentRow, signal: AbortSignal): Promise<void> {
     try {
-      await this.runner(row, signal);
+      await this.d.runner(row, signal);
     } catch (err) {
       // The runner records its own failures; this only catches its bugs.
-      this.log.error('deployment runner crashed', {
+      this.d.log.error('deployment runner crashed', {
         deployment: row.id,
         error: err instanceof Error ? (err.stack ?? err.message) : String(err),
       });
-      this.finish(row.id, 'failed', `Internal error: ${(err as Error).message}`);
-    }
-  }
-
-  /** Ends a deployment that is still active with `status` and `reason`, logging it. */
-  finish(id: string, status: 'failed' | 'canceled', reason: string): void {
-    if (
-      this.deployments.update(id, { status, failure_reason: reason, finished_at: nowIso() }, ['building', 'deploying'])
-    ) {
-      this.logs.append(id, `Deployment ${status}: ${reason}`);
+      this.d.lifecycle.end(row.id, new InternalFailure(err));
     }
   }
 }

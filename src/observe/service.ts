@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import type { ProjectRepo, ProjectRow } from '../db/projects.ts';
-import type { DeploymentRepo } from '../db/deployments.ts';
+import type { Lifecycle } from '../deployments/lifecycle.ts';
 import type { EnvService } from '../env/service.ts';
 import { listInstances } from '../runtime/instances.ts';
 import { followLogs, recentLogs, type LogEntry, type LogSource } from './container-logs.ts';
@@ -15,14 +15,14 @@ export function observeService(d: {
   docker: Docker;
   agentId: string;
   projects: ProjectRepo;
-  deployments: DeploymentRepo;
+  lifecycle: Lifecycle;
   env: EnvService;
 }) {
   const project = (name: string): ProjectRow => findProject(d.projects, name);
 
   /** The running instances of the live release. */
   async function liveSources(p: ProjectRow): Promise<LogSource[]> {
-    const live = d.deployments.withStatus(['live']).find((r) => r.project_id === p.id);
+    const live = d.lifecycle.liveOf(p.id);
     if (!live) return [];
     const instances = await listInstances(d.docker, d.agentId, p.name);
     return instances

@@ -1,11 +1,12 @@
 import type Docker from 'dockerode';
 import type { DeploymentRow } from '../db/deployments.ts';
 import type { Logger } from '../log.ts';
+import { labelFilter, labelOf } from '../runtime/labels.ts';
 
 /**
  * Removes the project's Slipway-built images that rollbacks no longer need: kept are the images
  * of the newest `keep` releases that went live, and of anything not yet finished. Only images
- * carrying `slipway.managed=true` and this project's label are ever considered.
+ * carrying Slipway's managed, agent and project labels are ever considered.
  */
 export async function pruneImages(
   docker: Docker,
@@ -30,12 +31,12 @@ export async function pruneImages(
       .filter(Boolean),
   );
   const images = await docker.listImages({
-    filters: { label: ['slipway.managed=true', `slipway.agent=${agentId}`, `slipway.project=${project}`] },
+    filters: { label: labelFilter({ agent: agentId, project }) },
   });
   let removed = 0;
   for (const image of images) {
     const tags = image.RepoTags ?? [];
-    if (keepIds.has(image.Labels?.['slipway.deployment'] ?? '') || tags.some((t) => keepTags.has(t))) continue;
+    if (keepIds.has(labelOf(image.Labels, 'deployment') ?? '') || tags.some((t) => keepTags.has(t))) continue;
     try {
       await docker.getImage(image.Id).remove({ force: false });
       removed++;

@@ -17,8 +17,7 @@ export function reconciler(d: ReleaseDeps, locks: ProjectLocks) {
     liveRow: DeploymentRow | undefined,
     instances: ListedInstance[],
   ): Promise<void> {
-    const busy = d.deployments.withStatus(['building', 'deploying']).some((r) => r.project_id === p.id);
-    if (busy) return; // a deployment in flight owns this project's containers for now
+    if (d.lifecycle.runningOf(p.id)) return; // a deployment in flight owns this project's containers for now
     const current = instances.filter((i) => i.deploymentId === liveRow?.id);
     const strays = instances.filter((i) => i.deploymentId !== liveRow?.id || p.desired_state === 'stopped');
     if (strays.length > 0)
@@ -61,7 +60,7 @@ export function reconciler(d: ReleaseDeps, locks: ProjectLocks) {
           .run(name, async () => {
             const p = d.projects.findByName(name);
             if (!p) return;
-            const live = d.deployments.withStatus(['live']).find((r) => r.project_id === p.id);
+            const live = d.lifecycle.liveOf(p.id);
             await reconcileProject(p, live, await listInstances(d.docker, d.agentId, name));
           })
           .catch((err) => d.log.warn('reconcile failed', { project: name, error: String(err) }));

@@ -8,6 +8,7 @@ import { ensureProjectNetwork } from '../runtime/network.ts';
 import { listInstances, removeInstances, startInstance, type Instance } from '../runtime/instances.ts';
 import { lastLogLines, waitHealthy } from '../runtime/health.ts';
 import { waitApplied, waitDrained } from './drain.ts';
+import { asFailure, HealthCheckStopped, StartFailed } from '../deployments/failures.ts';
 
 /** How long a swap waits for the edge to confirm it applied the new routes. */
 const EDGE_APPLY_TIMEOUT_MS = 5000;
@@ -74,7 +75,7 @@ export async function rollOut(d: RolloutDeps, r: Rollout): Promise<{ targets: st
       fresh.map((i) => i.containerId),
       0,
     );
-    throw new Error(`Cannot start the container: ${(failedStart.reason as Error).message}`);
+    throw new StartFailed((failedStart.reason as Error).message);
   }
   await healthGate(d, r, fresh);
 
@@ -101,31 +102,32 @@ export async function rollOut(d: RolloutDeps, r: Rollout): Promise<{ targets: st
 async function healthGate(d: RolloutDeps, r: Rollout, fresh: Instance[]): Promise<void> {
   const siblings = new AbortController();
   const signal = AbortSignal.any([r.signal, siblings.signal]);
-  const checks = fresh.map((i) =>
+  const checks = fresh.map((instance) =>
     waitHealthy(d.docker, {
-      containerId: i.containerId,
-      target: i.target,
+      containerId: instance.containerId,
+      target: instance.target,
       path: r.project.health_check_path,
       timeoutMs: r.project.deploy_timeout * 1000,
       signal,
-    }).catch(async (err: Error) => {
-      siblings.abort();
-      throw Object.assign(err, { instance: i });
-    }),
+    }).then(
+      () => null,
+      (err: unknown) => {
+        siblings.abort();
+        return { instance, failure: asFailure(err) };
+      },
+    ),
   );
-  const results = await Promise.allSettled(checks);
-  const failure =
-    results.find((x) => x.status === 'rejected' && !(x.reason as Error).message.startsWith('Health check stopped')) ??
-    results.find((x) => x.status === 'rejected');
-  if (!failure) {
+  const failures = (await Promise.all(checks)).filter((f) => f !== null);
+  // The instance that failed first says why; its siblings only report that they were stopped.
+  const first = failures.find((f) => !(f.failure instanceof HealthCheckStopped)) ?? failures[0];
+  if (!first) {
     r.log(`All ${fresh.length} instance${fresh.length === 1 ? '' : 's'} passed GET ${r.project.health_check_path}`);
     return;
   }
-  const err = (failure as PromiseRejectedResult).reason as Error & { instance?: Instance };
-  if (err.instance) {
-    const lines = await lastLogLines(d.docker, err.instance.containerId);
+  if (!(first.failure instanceof HealthCheckStopped)) {
+    const lines = await lastLogLines(d.docker, first.instance.containerId);
     if (lines.length > 0) {
-      r.log(`Last log lines of ${err.instance.containerId.slice(0, 12)}:`);
+      r.log(`Last log lines of ${first.instance.containerId.slice(0, 12)}:`);
       for (const line of lines) r.log(`  ${line}`);
     }
   }
@@ -134,7 +136,7 @@ async function healthGate(d: RolloutDeps, r: Rollout, fresh: Instance[]): Promis
     fresh.map((i) => i.containerId),
     0,
   );
-  throw new Error(err.message);
+  throw first.failure;
 }
 
 /** Drains and removes the instances traffic no longer goes to. */

@@ -1,4 +1,5 @@
 import type { DeploymentRepo, DeploymentRow } from '../db/deployments.ts';
+import type { Lifecycle } from '../deployments/lifecycle.ts';
 import type { ProjectRepo, ProjectRow } from '../db/projects.ts';
 import type { ActivityService, Actor } from '../activity/service.ts';
 import type { DeploymentLogs } from '../deployments/logs.ts';
@@ -7,7 +8,6 @@ import { ConflictError } from '../errors.ts';
 import { nowIso } from '../ids.ts';
 import { listInstances, removeInstances } from '../runtime/instances.ts';
 import { ProjectLocks } from './locks.ts';
-import { networkName } from '../runtime/network.ts';
 import { rollOut, type RolloutDeps } from './rollout.ts';
 import { pruneImages } from './images.ts';
 import { waitDrained } from './drain.ts';
@@ -15,17 +15,10 @@ import { findProject } from '../projects/find.ts';
 
 /** What releases and lifecycle operations need. */
 export interface ReleaseDeps extends RolloutDeps {
-  /** Deletes the project row (cascading to its deployments and env) and records it. */
-  deleteProject(actor: Actor, name: string): void;
-  /** Removes a project's stored sources from disk. */
-  removeSources(project: string): Promise<void>;
-  /** The project's database, if it has one: deleting the project drops it too. */
-  database: { has(projectId: string): boolean; drop(project: string): Promise<void> };
-  /** Aborts a deployment the worker is running. */
-  cancelRunning(deploymentId: string): boolean;
   /** Makes a rolled-back-to release's env the project's env again. */
   restoreEnv(projectId: string, sealedSnapshot: string): void;
   deployments: DeploymentRepo;
+  lifecycle: Lifecycle;
   projects: ProjectRepo;
   activity: ActivityService;
   logs: DeploymentLogs;
@@ -39,7 +32,7 @@ export function releaseService(d: ReleaseDeps) {
   const project = (name: string): ProjectRow => findProject(d.projects, name);
 
   function live(p: ProjectRow, doing: string): DeploymentRow {
-    const row = d.deployments.withStatus(['live']).find((x) => x.project_id === p.id);
+    const row = d.lifecycle.liveOf(p.id);
     if (!row) throw new ConflictError(`Cannot ${doing} "${p.name}": nothing is deployed yet`);
     return row;
   }
@@ -56,18 +49,12 @@ export function releaseService(d: ReleaseDeps) {
         count: p.instances,
         signal,
         log,
-        onSwitch: () => {
-          d.deployments.update(row.id, { status: 'live', finished_at: nowIso() }, ['deploying']);
-          if (row.trigger === 'rollback' && row.env_snapshot) d.restoreEnv(p.id, row.env_snapshot);
-          for (const other of d.deployments.withStatus(['live'])) {
-            if (other.project_id === p.id && other.id !== row.id)
-              d.deployments.update(other.id, { status: 'replaced' }, ['live']);
-          }
-          if (p.desired_state !== 'running')
-            d.projects.update({ ...p, desired_state: 'running', updated_at: nowIso() });
-          // Written with the status change, so a follower never sees "live" without this line.
-          log(`Deployment #${row.number} is live`);
-        },
+        onSwitch: () =>
+          d.lifecycle.goLive(row, () => {
+            if (row.trigger === 'rollback' && row.env_snapshot) d.restoreEnv(p.id, row.env_snapshot);
+            if (p.desired_state !== 'running')
+              d.projects.update({ ...p, desired_state: 'running', updated_at: nowIso() });
+          }),
       });
       // Still under the project's lock: nothing else touches its containers until the old ones are gone.
       await drained;
@@ -154,52 +141,14 @@ export function releaseService(d: ReleaseDeps) {
     scale: (actor: Actor, name: string, instances: number) =>
       locks.run(name, async () => {
         const p = project(name);
-        const hasLive = d.deployments.withStatus(['live']).some((x) => x.project_id === p.id);
-        if (hasLive && p.desired_state === 'running') await rollLive({ ...p, instances }, instances, 'scale');
+        if (d.lifecycle.liveOf(p.id) && p.desired_state === 'running')
+          await rollLive({ ...p, instances }, instances, 'scale');
         d.db.transaction(() => {
           d.projects.update({ ...project(name), instances, updated_at: nowIso() });
           record(actor, 'project.scale', p, { instances: { from: p.instances, to: instances } });
         })();
         return project(name);
       }),
-
-    /**
-     * Deletes a project and everything Slipway made for it: the edge stops routing it, running
-     * work is aborted, its containers, images and network are removed, and its sources deleted.
-     */
-    destroy: async (actor: Actor, name: string, confirm?: string) => {
-      const p = project(name);
-      if (d.database.has(p.id) && confirm !== name) {
-        throw new ConflictError(
-          `Cannot delete "${name}": it has a database; repeat the project name as ?confirm=${name} to delete both`,
-        );
-      }
-      for (const row of d.deployments.withStatus(['building', 'deploying']))
-        if (row.project_id === p.id) d.cancelRunning(row.id);
-      await locks.run(name, async () => {
-        d.edge.removeRoute(name);
-        await removeInstances(
-          d.docker,
-          (await listInstances(d.docker, d.agentId, name)).map((i) => i.containerId),
-          5,
-        );
-        for (const image of await d.docker.listImages({
-          filters: { label: [`slipway.agent=${d.agentId}`, `slipway.project=${name}`] },
-        })) {
-          await d.docker
-            .getImage(image.Id)
-            .remove({ force: true })
-            .catch(() => {});
-        }
-        if (d.database.has(p.id)) await d.database.drop(name);
-        await d.docker
-          .getNetwork(networkName(name))
-          .remove()
-          .catch(() => {});
-        d.deleteProject(actor, name);
-        await d.removeSources(name);
-      });
-    },
 
     locks,
   };

@@ -35,3 +35,14 @@ export async function pingDocker(docker: Docker, timeoutMs = 2000): Promise<Dock
     clearTimeout(timer);
   }
 }
+
+/** Whether the engine has an image by id or reference. */
+export function imageExists(docker: Docker, ref: string): Promise<boolean> {
+  return docker
+    .getImage(ref)
+    .inspect()
+    .then(
+      () => true,
+      () => false,
+    );
+}

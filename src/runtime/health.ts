@@ -1,4 +1,10 @@
 import type Docker from 'dockerode';
+import {
+  HealthCheckStopped,
+  HealthCheckTimedOut,
+  InstanceExited,
+  InstanceOutOfMemory,
+} from '../deployments/failures.ts';
 
 /** How to decide an instance is ready. */
 export interface HealthCheck {
@@ -9,9 +15,6 @@ export interface HealthCheck {
   intervalMs?: number;
   signal: AbortSignal;
 }
-
-/** Thrown when an instance never became healthy; the message is the deployment's reason. */
-export class UnhealthyError extends Error {}
 
 /**
  * Polls `GET http://<target><path>` (from Slipway itself: no curl needed in the image) until
@@ -24,11 +27,11 @@ export async function waitHealthy(docker: Docker, check: HealthCheck): Promise<v
   let last = 'no answer yet';
   let attempt = 0;
   while (true) {
-    if (check.signal.aborted) throw new UnhealthyError('Health check stopped: the deployment was aborted');
+    if (check.signal.aborted) throw new HealthCheckStopped();
     const state = (await docker.getContainer(check.containerId).inspect()).State;
-    if (state.OOMKilled) throw new UnhealthyError('The container was killed: out of memory');
+    if (state.OOMKilled) throw new InstanceOutOfMemory();
     if (!state.Running || state.Restarting) {
-      throw new UnhealthyError(`The container exited with code ${state.ExitCode} before it turned healthy`);
+      throw new InstanceExited(state.ExitCode);
     }
     try {
       const res = await fetch(`http://${check.target}${check.path}`, {
@@ -39,15 +42,13 @@ export async function waitHealthy(docker: Docker, check: HealthCheck): Promise<v
       if (res.status >= 200 && res.status < 400) return;
       last = `HTTP ${res.status}`;
     } catch (err) {
-      if (check.signal.aborted) throw new UnhealthyError('Health check stopped: the deployment was aborted');
+      if (check.signal.aborted) throw new HealthCheckStopped();
       last = (err as Error).name === 'TimeoutError' ? 'no answer within 5 s' : (err as Error).message || String(err);
     }
     // Probe quickly at first (most apps listen within a few hundred ms), then every `interval`.
     const wait = Math.min(interval, 100 * 2 ** attempt++);
     if (Date.now() + wait > deadline) {
-      throw new UnhealthyError(
-        `The app did not answer GET ${check.path} with 2xx or 3xx within ${Math.round(check.timeoutMs / 1000)} s (last: ${last})`,
-      );
+      throw new HealthCheckTimedOut(check.path, check.timeoutMs, last);
     }
     await Bun.sleep(wait);
   }

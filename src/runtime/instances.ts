@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { appLabels, labelFilter, labelOf } from './labels.ts';
 
 /** Capabilities app containers keep; everything else is dropped. These are what common images
  * need to drop root at start (chown their files, switch user) and to bind ports below 1024. */
@@ -40,14 +41,7 @@ export async function startInstance(docker: Docker, spec: InstanceSpec): Promise
     name,
     Image: spec.image,
     Env: Object.entries({ ...spec.env, PORT: String(spec.port) }).map(([k, v]) => `${k}=${v}`),
-    Labels: {
-      'slipway.managed': 'true',
-      'slipway.agent': spec.agentId,
-      'slipway.project': spec.project,
-      'slipway.deployment': spec.deploymentId,
-      'slipway.number': String(spec.number),
-      'slipway.role': 'app',
-    },
+    Labels: appLabels(spec.agentId, { project: spec.project, id: spec.deploymentId, number: spec.number }),
     ExposedPorts: { [portKey]: {} },
     HostConfig: {
       PortBindings: { [portKey]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
@@ -104,20 +98,15 @@ export interface ListedInstance {
 
 /** Every app container of this agent, optionally of one project. */
 export async function listInstances(docker: Docker, agentId: string, project?: string): Promise<ListedInstance[]> {
-  const label = [
-    'slipway.managed=true',
-    'slipway.role=app',
-    `slipway.agent=${agentId}`,
-    ...(project ? [`slipway.project=${project}`] : []),
-  ];
+  const label = labelFilter({ role: 'app', agent: agentId, project });
   const containers = await docker.listContainers({ all: true, filters: { label } });
   return containers.map((c) => {
     const published = c.Ports.find((p) => p.IP === '127.0.0.1' && p.PublicPort);
     return {
       containerId: c.Id,
       instance: (c.Names[0] ?? c.Id).replace(/^\/?slipway-.*?-(\d+-[0-9a-f]{8})$/, '$1'),
-      deploymentId: c.Labels['slipway.deployment'] ?? '',
-      project: c.Labels['slipway.project'] ?? '',
+      deploymentId: labelOf(c.Labels, 'deployment') ?? '',
+      project: labelOf(c.Labels, 'project') ?? '',
       state: c.State,
       target: published ? `127.0.0.1:${published.PublicPort}` : null,
     };

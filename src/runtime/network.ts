@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { labelFilter, networkLabels } from './labels.ts';
 
 /** The name of a project's private Docker network. */
 export function networkName(project: string): string {
@@ -8,14 +9,14 @@ export function networkName(project: string): string {
 /** Creates the project's bridge network if it does not exist; returns its name. */
 export async function ensureProjectNetwork(docker: Docker, project: string): Promise<string> {
   const name = networkName(project);
-  const found = await docker.listNetworks({ filters: { name: [name], label: ['slipway.managed=true'] } });
+  const found = await docker.listNetworks({ filters: { name: [name], label: labelFilter({}) } });
   if (found.some((n) => n.Name === name)) return name;
   try {
     await docker.createNetwork({
       Name: name,
       Driver: 'bridge',
       CheckDuplicate: true,
-      Labels: { 'slipway.managed': 'true', 'slipway.project': project },
+      Labels: networkLabels(project),
     });
   } catch (err) {
     // Another deployment of the same project may have created it a moment ago.

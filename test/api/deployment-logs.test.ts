@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import { makeTestApp, TEST_ACTOR } from '../helpers/app.ts';
 import { tgzOf } from '../helpers/archives.ts';
 import { readSse } from '../helpers/sse.ts';
+import { BuildError, BuildStepFailed, CanceledByRequest } from '../../src/deployments/failures.ts';
 
 const t = makeTestApp();
 t.deps.projects.create(TEST_ACTOR, { name: 'web' });
@@ -28,12 +29,12 @@ describe('following a deployment log', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
     const collected = events(res);
-    t.deps.deploymentRepo.update(id, { status: 'building' });
+    t.deps.lifecycle.claim(id);
     for (let i = 1; i <= 3; i++) {
       await Bun.sleep(20);
       t.deps.logs.append(id, `Step ${i}/3`);
     }
-    t.deps.worker.finish(id, 'failed', 'Dockerfile step 3/3 failed: boom');
+    t.deps.lifecycle.end(id, new BuildStepFailed({ index: 3, total: 3 }, 'boom'));
     const got = await collected;
     expect(got.map((e) => e.data)).toEqual([
       'Deployment #1 queued (upload)',
@@ -50,8 +51,8 @@ describe('following a deployment log', () => {
   test('Accept: text/event-stream also streams, and Last-Event-ID resumes after that line', async () => {
     const id = await queued();
     for (let i = 0; i < 5; i++) t.deps.logs.append(id, `line ${i}`);
-    t.deps.deploymentRepo.update(id, { status: 'building' });
-    t.deps.worker.finish(id, 'canceled', 'Canceled by request');
+    t.deps.lifecycle.claim(id);
+    t.deps.lifecycle.end(id, new CanceledByRequest());
     const res = await t.req('GET', `/v1/projects/web/deployments/${id}/logs`, {
       headers: { accept: 'text/event-stream', 'last-event-id': '4' },
     });
@@ -62,7 +63,7 @@ describe('following a deployment log', () => {
 
   test('many followers, one of which disconnects, all get every line', async () => {
     const id = await queued();
-    t.deps.deploymentRepo.update(id, { status: 'building' });
+    t.deps.lifecycle.claim(id);
     const quitter = await t.req('GET', `/v1/projects/web/deployments/${id}/logs?follow=true`);
     const quitting = events(quitter, 2); // reads two events, then cancels its stream
     const followers = await Promise.all(
@@ -71,7 +72,7 @@ describe('following a deployment log', () => {
     const all = followers.map((r) => events(r));
     for (let i = 0; i < 300; i++) t.deps.logs.append(id, `line ${i}`);
     await quitting;
-    t.deps.worker.finish(id, 'failed', 'done');
+    t.deps.lifecycle.end(id, new BuildError('done'));
     for (const got of await Promise.all(all)) {
       expect(got).toHaveLength(1 + 300 + 1 + 1);
       expect(got.at(-1)!.event).toBe('end');
@@ -87,7 +88,7 @@ describe('following a deployment log', () => {
     const started = performance.now();
     const got = await reading;
     expect(performance.now() - started).toBeLessThan(5000); // well before the 15 s keep-alive wake
-    expect(got.at(-2)!.data).toMatch(/^Deployment canceled: superseded by deployment #\d+$/);
+    expect(got.at(-2)!.data).toMatch(/^Deployment canceled: Superseded by deployment #\d+$/);
     expect(got.at(-1)!.event).toBe('end');
     expect(JSON.parse(got.at(-1)!.data).status).toBe('canceled');
   });

@@ -4,8 +4,8 @@
  * image and container made, including the unlabelled step images of failed or stopped builds.
  */
 import type Docker from 'dockerode';
-import { buildImage, type BuildOptions, type BuiltImage } from '../../src/build/builder.ts';
-import { buildContext } from '../../src/build/context.ts';
+import type { BuildOptions, BuiltImage } from '../../src/build/builder.ts';
+import { buildLabelledImage } from '../../src/build/labelled.ts';
 import { planBuild, type BuildPlan } from '../../src/build/plan.ts';
 import { cleanupByLabel, testLabel } from '../helpers/docker.ts';
 import { FIXTURE_IMAGES, removeStepImages, sourceFactory, type Tree } from './sources.ts';
@@ -41,10 +41,11 @@ export function buildHarness(docker: Docker) {
     const started = Date.now();
     const run: BuildRun = { plan, lines, elapsedMs: 0 };
     try {
-      run.result = await buildImage(docker, buildContext(source.tgz, plan), {
-        tag: `slipway-test/${labels['slipway.test']}:${n++}`,
+      run.result = await buildLabelledImage(docker, {
+        source: source.tgz,
+        plan,
         labels,
-        dockerfilePath: plan.dockerfilePath,
+        tag: `slipway-test/${labels['slipway.test']}:${n++}`,
         memoryBytes: 256 * MiB,
         timeoutMs: 120_000,
         signal: new AbortController().signal,

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from 'bun:test';
-import { BuildError } from '../../src/build/errors.ts';
+import { BuildError } from '../../src/deployments/failures.ts';
 import { planBuild, type BuildPlan } from '../../src/build/plan.ts';
 import { FIXTURE_IMAGES, sourceFactory, type Tree } from './sources.ts';
 

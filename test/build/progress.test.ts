@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test';
-import { BuildError, canceled, stepFailed, timedOut } from '../../src/build/errors.ts';
+import { stepFailed } from '../../src/build/errors.ts';
+import { BuildCanceled, BuildError, BuildTimedOut } from '../../src/deployments/failures.ts';
 import { BuildProgress, firstExposedPort, JsonLines, type EngineMessage } from '../../src/build/progress.ts';
 
 const MiB = 1024 ** 2;
@@ -127,9 +128,12 @@ describe('build error messages', () => {
   });
 
   test('say when a build timed out or was canceled', () => {
-    expect(timedOut(900_000, null).message).toBe('Build timed out after 900 s');
-    expect(timedOut(2500, { index: 3, total: 4 }).message).toBe('Build timed out after 2.5 s at step 3/4');
-    expect(timedOut(2500, null).canceled).toBe(false);
-    expect(canceled({ index: 1, total: 2 })).toMatchObject({ message: 'Build canceled at step 1/2', canceled: true });
+    expect(new BuildTimedOut(900_000, null).message).toBe('Build timed out after 900 s');
+    expect(new BuildTimedOut(2500, { index: 3, total: 4 }).message).toBe('Build timed out after 2.5 s at step 3/4');
+    expect(new BuildTimedOut(2500, null).canceled).toBe(false);
+    expect(new BuildCanceled({ index: 1, total: 2 })).toMatchObject({
+      message: 'Build canceled at step 1/2',
+      canceled: true,
+    });
   });
 });

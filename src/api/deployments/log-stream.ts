@@ -1,5 +1,5 @@
 import type { DeploymentRow } from '../../db/deployments.ts';
-import { FINAL_STATUSES } from '../../db/deployments.ts';
+import { FINAL_STATUSES } from '../../deployments/lifecycle.ts';
 import type { DeploymentLogs } from '../../deployments/logs.ts';
 
 const HEARTBEAT_MS = 15_000;

@@ -1,12 +1,12 @@
 import { Elysia, t } from 'elysia';
 import type { ProjectService } from '../../projects/service.ts';
-import type { ReleaseService } from '../../release/service.ts';
+import type { ProjectTeardown } from '../../projects/teardown.ts';
 import { accessPlugin, visibleProjects } from '../access.ts';
 import { AUTH_ERRORS, errors, Page, PageQuery } from '../schemas.ts';
 import { CreateProjectBody, Project, ProjectParams, UpdateProjectBody } from './schema.ts';
 
 /** /v1/projects: create, list, inspect, change and delete projects. */
-export function projectRoutes({ projects, releases }: { projects: ProjectService; releases: ReleaseService }) {
+export function projectRoutes({ projects, teardown }: { projects: ProjectService; teardown: ProjectTeardown }) {
   return new Elysia({ prefix: '/projects' })
     .use(accessPlugin)
     .post(
@@ -57,7 +57,7 @@ export function projectRoutes({ projects, releases }: { projects: ProjectService
     .delete(
       '/:name',
       async ({ actor, params, query, set }) => {
-        await releases.destroy(actor, params.name, query.confirm);
+        await teardown(actor, params.name, query.confirm);
         set.status = 204;
       },
       {

@@ -1,0 +1,82 @@
+/**
+ * The Docker labels Slipway puts on what it creates, in one place. Labels scope clean-ups (an
+ * agent never touches another agent's objects) and make `docker ps` readable; they are written by
+ * Slipway and read back only through the helpers here.
+ */
+
+/** Label keys. */
+export const LABEL = {
+  managed: 'slipway.managed',
+  agent: 'slipway.agent',
+  project: 'slipway.project',
+  deployment: 'slipway.deployment',
+  number: 'slipway.number',
+  role: 'slipway.role',
+  databaseUser: 'slipway.database.user',
+  databaseName: 'slipway.database.name',
+} as const;
+
+/** The prefix every Slipway label starts with. */
+export const LABEL_PREFIX = 'slipway.';
+
+/** What a container is for. */
+export type Role = 'app' | 'database';
+
+/** The labels of a deployment's image and of its app containers (plus `role`). */
+export function deploymentLabels(agentId: string, d: { project: string; id: string; number: number }) {
+  return {
+    [LABEL.managed]: 'true',
+    [LABEL.agent]: agentId,
+    [LABEL.project]: d.project,
+    [LABEL.deployment]: d.id,
+    [LABEL.number]: String(d.number),
+  };
+}
+
+/** The labels of an app container. */
+export function appLabels(agentId: string, d: { project: string; id: string; number: number }) {
+  return { ...deploymentLabels(agentId, d), [LABEL.role]: 'app' satisfies Role };
+}
+
+/** The labels of a project's database container and volume. */
+export function databaseLabels(agentId: string, project: string, db: { user: string; database: string }) {
+  return {
+    [LABEL.managed]: 'true',
+    [LABEL.agent]: agentId,
+    [LABEL.project]: project,
+    [LABEL.role]: 'database' satisfies Role,
+    [LABEL.databaseUser]: db.user,
+    [LABEL.databaseName]: db.database,
+  };
+}
+
+/** The labels of a project's network (networks are shared by agents' projects of one name). */
+export function networkLabels(project: string) {
+  return { [LABEL.managed]: 'true', [LABEL.project]: project };
+}
+
+/** What a label filter may select on. */
+export interface LabelQuery {
+  agent?: string;
+  project?: string;
+  deployment?: string;
+  role?: Role;
+}
+
+/** A `label` filter for Docker list calls: always `managed`, plus whatever `q` names. */
+export function labelFilter(q: LabelQuery): string[] {
+  const out: string[] = [`${LABEL.managed}=true`];
+  if (q.role) out.push(`${LABEL.role}=${q.role}`);
+  if (q.agent) out.push(`${LABEL.agent}=${q.agent}`);
+  if (q.project) out.push(`${LABEL.project}=${q.project}`);
+  if (q.deployment) out.push(`${LABEL.deployment}=${q.deployment}`);
+  return out;
+}
+
+/** Reads one of Slipway's labels from a Docker object's label map. */
+export function labelOf(
+  labels: Record<string, string> | undefined | null,
+  key: keyof typeof LABEL,
+): string | undefined {
+  return labels?.[LABEL[key]];
+}
