@@ -54,10 +54,9 @@ export function activityService(repo: ActivityRepo) {
     },
     /** Newest first, keyset-paginated on the sequence number. */
     list(q: Omit<ActivityQuery, 'before'> & { cursor?: string }): Page<ActivityView> {
-      const after = decodeCursor(q.cursor);
-      const before = typeof after === 'number' ? after : Number.MAX_SAFE_INTEGER;
+      const before = decodeCursor('activity', q.cursor, 'number') ?? Number.MAX_SAFE_INTEGER;
       const rows = repo.list({ ...q, before, limit: q.limit + 1 });
-      const page = toPage(rows, q.limit, (r) => r.seq);
+      const page = toPage(rows, q.limit, (r) => r.seq, 'activity');
       return { data: page.data.map(toView), pagination: page.pagination };
     },
   };

@@ -28,7 +28,11 @@ export interface BuiltImage {
   durationMs: number;
 }
 
-/** Builds through dockerode's buildImage from the context stream, streams every output line to onLine (step headers, RUN output, errors), and returns the image id (from the aux ID message or by inspecting the tag) and the image's first EXPOSE port. */
+/**
+ * Builds an image from a context stream with the engine's classic builder. Every output line
+ * (step headers, RUN output, errors) reaches `onLine` as it arrives; the result is the image id
+ * (from the builder's aux message, else by inspecting the tag) and its first EXPOSE port.
+ */
 export async function buildImage(docker: Docker, context: Readable, opts: BuildOptions): Promise<BuiltImage> {
   const started = Date.now();
   if (opts.signal.aborted) {

@@ -18,7 +18,11 @@ const CAPTURED = new Set([
   'Procfile',
 ]);
 
-/** Which files the archive normaliser must capture for planning: root Dockerfile, .dockerignore, package.json, bun.lock, requirements.txt, pyproject.toml, go.mod, Procfile, and the project's own dockerfile path if set. */
+/**
+ * The files the archive normaliser keeps in memory for planning: the root Dockerfile,
+ * .dockerignore, package.json, bun.lock, requirements.txt, pyproject.toml, go.mod, Procfile, and
+ * the project's own Dockerfile path when it has one.
+ */
 export function filesToCapture(projectDockerfile: string | null): (path: string) => boolean {
   const own = projectDockerfile === null ? null : cleanProjectPath(projectDockerfile);
   return (path) => CAPTURED.has(path) || path === own;

@@ -31,7 +31,12 @@ export const GENERATED_DIR = '.slipway';
 /** The path of a generated Dockerfile in the build context. */
 export const GENERATED_DOCKERFILE = `${GENERATED_DIR}/Dockerfile`;
 
-/** Throws BuildError('No Dockerfile and no recognised stack: looked for Dockerfile, index.html, package.json, bun.lock/bun.lockb, requirements.txt, pyproject.toml, go.mod') etc. */
+/**
+ * Decides how a stored source is built: with its own Dockerfile (at the root, or where the
+ * project's `dockerfile` setting says) when it has one, else with a Dockerfile generated for the
+ * detected stack. Throws BuildError when it has neither, naming what was looked for, or when the
+ * files of its stack cannot be used (invalid package.json, a lockfile without its manifest).
+ */
 export function planBuild(
   source: SourceFiles,
   opts: { projectDockerfile: string | null; images: BaseImages },

@@ -91,14 +91,14 @@ export function deploymentService(d: DeploymentServiceDeps) {
     /** Newest first; `status` filters, e.g. failed. */
     list(projectName: string, q: { status?: string; cursor?: string; limit: number }): Page<DeploymentView> {
       const p = project(projectName);
-      const after = decodeCursor(q.cursor);
+      const list = `deployments:${p.id}`;
       const rows = d.deployments.list({
         project_id: p.id,
-        before: typeof after === 'number' ? after : Number.MAX_SAFE_INTEGER,
+        before: decodeCursor(list, q.cursor, 'number') ?? Number.MAX_SAFE_INTEGER,
         status: q.status ?? null,
         limit: q.limit + 1,
       });
-      const page = toPage(rows, q.limit, (r) => r.number);
+      const page = toPage(rows, q.limit, (r) => r.number, list);
       return { data: page.data.map(toDeploymentView), pagination: page.pagination };
     },
 

@@ -58,14 +58,13 @@ export function projectService(db: Db, repo: ProjectRepo, activity: ActivityServ
 
     /** Projects ordered by name, optionally by name prefix, limited to `only` when the caller is. */
     list(q: { prefix?: string; cursor?: string; limit: number; only: string[] | null }): Page<ProjectView> {
-      const after = decodeCursor(q.cursor);
       const rows = repo.list({
-        after: typeof after === 'string' ? after : '',
+        after: decodeCursor('projects', q.cursor, 'string') ?? '',
         prefix: q.prefix ?? '',
         only: q.only,
         limit: q.limit + 1,
       });
-      const page = toPage(rows, q.limit, (r) => r.name);
+      const page = toPage(rows, q.limit, (r) => r.name, 'projects');
       return { data: page.data.map(view), pagination: page.pagination };
     },
 

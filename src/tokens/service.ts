@@ -106,9 +106,8 @@ export function tokenService(db: Db, repo: TokenRepo, activity: ActivityService)
 
     /** Tokens in creation order, revoked ones included. */
     list(q: { cursor?: string; limit: number }): Page<TokenView> {
-      const after = decodeCursor(q.cursor);
-      const rows = repo.list(typeof after === 'string' ? after : '', q.limit + 1);
-      const page = toPage(rows, q.limit, (r) => r.id);
+      const rows = repo.list(decodeCursor('tokens', q.cursor, 'string') ?? '', q.limit + 1);
+      const page = toPage(rows, q.limit, (r) => r.id, 'tokens');
       return { data: page.data.map(toView), pagination: page.pagination };
     },
 

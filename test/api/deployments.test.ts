@@ -154,6 +154,19 @@ describe('the queue as seen through the API', () => {
     expect(list.data.map((d) => d.number)).toEqual([...list.data.map((d) => d.number)].sort((a, b) => b - a));
   });
 
+  test("a cursor of one project's history is refused on another's", async () => {
+    t.deps.projects.create(TEST_ACTOR, { name: 'other' });
+    const page = (await (await t.req('GET', '/v1/projects/web/deployments?limit=1')).json()) as {
+      pagination: { next_cursor: string | null };
+    };
+    expect(page.pagination.next_cursor).not.toBeNull();
+    const res = await t.req('GET', `/v1/projects/other/deployments?limit=1&cursor=${page.pagination.next_cursor}`);
+    expect(res.status).toBe(400);
+    expect(await errorOf(res)).toMatchObject({ message: 'Invalid cursor: it belongs to another list' });
+    const same = await t.req('GET', `/v1/projects/web/deployments?limit=1&cursor=${page.pagination.next_cursor}`);
+    expect(same.status).toBe(200);
+  });
+
   test('history filters by status', async () => {
     const res = await t.req('GET', '/v1/projects/web/deployments?status=canceled');
     const page = (await res.json()) as { data: Dep[] };

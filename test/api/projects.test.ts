@@ -137,6 +137,33 @@ describe('/v1/projects', () => {
     });
   });
 
+  test('a cursor from another list answers 400 instead of restarting this one', async () => {
+    t.token({ name: 'cursor-a', scope: 'read' });
+    t.token({ name: 'cursor-b', scope: 'read' });
+    const tokens = (await (await t.req('GET', '/v1/tokens?limit=1')).json()) as {
+      pagination: { next_cursor: string };
+    };
+    const activity = (await (await t.req('GET', '/v1/activity?limit=1')).json()) as {
+      pagination: { next_cursor: string };
+    };
+    for (const [path, cursor] of [
+      ['/v1/projects', tokens.pagination.next_cursor],
+      ['/v1/tokens', activity.pagination.next_cursor],
+      ['/v1/activity', tokens.pagination.next_cursor],
+    ] as const) {
+      const res = await t.req('GET', `${path}?limit=1&cursor=${cursor}`);
+      expect(res.status).toBe(400);
+      expect((await errorOf(res)).code).toBe('bad_request');
+    }
+    // Same key type, other list: a cursor of one project's string-keyed list on another's.
+    const projects = (await (await t.req('GET', '/v1/projects?limit=1')).json()) as {
+      pagination: { next_cursor: string };
+    };
+    const res = await t.req('GET', `/v1/tokens?limit=1&cursor=${projects.pagination.next_cursor}`);
+    expect(res.status).toBe(400);
+    expect(await errorOf(res)).toMatchObject({ message: 'Invalid cursor: it belongs to another list' });
+  });
+
   test('deleting a project answers 204 and it is gone', async () => {
     const res = await t.req('DELETE', '/v1/projects/blog');
     expect(res.status).toBe(204);

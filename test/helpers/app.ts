@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.ts';
-import { createDeps, type Deps } from '../../src/deps.ts';
+import { createDeps, type Deps, type DepsOptions } from '../../src/deps.ts';
 import { createApp, type App } from '../../src/app.ts';
 import type { Actor } from '../../src/activity/service.ts';
 import type { NewToken } from '../../src/tokens/service.ts';
@@ -17,6 +17,8 @@ export interface TestApp {
   deps: Deps;
   dir: string;
   adminToken: string;
+  /** Every line Slipway logged, JSON, debug level and up. */
+  logLines: string[];
   /** Mints a token through the service and returns its secret. */
   token(t: NewToken): string;
   /** Sends a request through app.handle(); `body` objects are sent as JSON. */
@@ -28,8 +30,8 @@ export interface TestApp {
   close(): void;
 }
 
-/** Builds a fresh app; `env` overrides settings (for example rate limits). */
-export function makeTestApp(env: Record<string, string> = {}): TestApp {
+/** Builds a fresh app; `env` overrides settings (for example rate limits), `options` swaps parts. */
+export function makeTestApp(env: Record<string, string> = {}, options: Omit<DepsOptions, 'log'> = {}): TestApp {
   const dir = mkdtempSync(join(tmpdir(), 'slipway-test-'));
   const config = loadConfig({
     SLIPWAY_RATE_LIMIT_TOKEN: '100000',
@@ -38,7 +40,7 @@ export function makeTestApp(env: Record<string, string> = {}): TestApp {
     SLIPWAY_DATA_DIR: dir,
   });
   const logLines: string[] = [];
-  const deps = createDeps(config, { log: createLogger('debug', (l) => void logLines.push(l)) });
+  const deps = createDeps(config, { ...options, log: createLogger('debug', (l) => void logLines.push(l)) });
   const app = createApp(deps);
   const token = (t: NewToken) => deps.tokens.mint(TEST_ACTOR, t).token;
   const adminToken = token({ name: 'admin', scope: 'admin' });
@@ -47,6 +49,7 @@ export function makeTestApp(env: Record<string, string> = {}): TestApp {
     deps,
     dir,
     adminToken,
+    logLines,
     token,
     async req(method, path, opts = {}) {
       const headers: Record<string, string> = { ...opts.headers };

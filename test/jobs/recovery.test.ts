@@ -1,0 +1,114 @@
+import { afterAll, describe, expect, test } from 'bun:test';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config.ts';
+import { createDeps, type Deps } from '../../src/deps.ts';
+import type { DeploymentRow, DeploymentStatus } from '../../src/db/deployments.ts';
+import { recoverInterrupted } from '../../src/jobs/recovery.ts';
+import type { Releaser } from '../../src/jobs/pipeline.ts';
+import { deploymentLabels } from '../../src/runtime/labels.ts';
+import { newId, nowIso } from '../../src/ids.ts';
+import { createLogger } from '../../src/log.ts';
+import { TEST_ACTOR } from '../helpers/app.ts';
+import { removeDataDir } from '../helpers/agent.ts';
+import { cleanupByLabel, dockerClient, requireDocker, testLabel } from '../helpers/docker.ts';
+
+const docker = dockerClient();
+const label = testLabel();
+const dir = mkdtempSync(join(tmpdir(), 'slipway-recovery-'));
+const quiet = createLogger('error');
+
+/** An agent's services on `dir`, as `serve` makes them; `release` stands in for Docker's part. */
+function open(release?: Releaser): Deps {
+  return createDeps(loadConfig({ SLIPWAY_DATA_DIR: dir }), { log: quiet, docker, release });
+}
+
+function queue(deps: Deps, project: string): DeploymentRow {
+  return deps.lifecycle.enqueue({
+    id: newId('dep'),
+    project_id: deps.projects.get(project).id,
+    project,
+    trigger: 'restart',
+    retry_of: null,
+    rollback_of: null,
+    idempotency_key: null,
+    source_sha256: null,
+    source_bytes: null,
+    source_format: null,
+    source_path: null,
+    stack: 'static',
+    image_id: 'slipway-fixture/static:latest',
+    image_tag: 'slipway-fixture/static:latest',
+    exposed_port: 8080,
+    created_by: null,
+    created_at: nowIso(),
+  });
+}
+
+/** Walks a deployment through the lifecycle to `status`, as the worker and a release would. */
+function advance(deps: Deps, row: DeploymentRow, status: DeploymentStatus): void {
+  const steps: DeploymentStatus[] = ['building', 'deploying', 'live'];
+  for (const step of steps.slice(0, steps.indexOf(status) + 1)) {
+    if (step === 'building') deps.lifecycle.claim(row.id);
+    if (step === 'deploying') deps.lifecycle.startDeploying(row.id);
+    if (step === 'live') deps.lifecycle.goLive(deps.deploymentRepo.findAny(row.id)!);
+  }
+}
+
+afterAll(async () => {
+  await cleanupByLabel(docker, label['slipway.test']);
+  removeDataDir(dir);
+});
+
+describe.skipIf(!(await requireDocker()))('recovery after a crash', () => {
+  test('each mid-flight state is resolved, its leftovers removed, and queued work runs on', async () => {
+    const before = open();
+    for (const p of ['queued', 'building', 'deploying', 'live']) before.projects.create(TEST_ACTOR, { name: p });
+    const rows = {
+      queued: queue(before, 'queued'),
+      building: queue(before, 'building'),
+      deploying: queue(before, 'deploying'),
+      live: queue(before, 'live'),
+    };
+    advance(before, rows.building, 'building');
+    advance(before, rows.deploying, 'deploying');
+    advance(before, rows.live, 'live');
+    // What a build and a release had made when the process died: a step container, an instance.
+    const agent = before.db.prepare("SELECT value FROM meta WHERE key = 'agent_id'").get() as { value: string };
+    const leftovers = await Promise.all(
+      [rows.building, rows.deploying].map((row) =>
+        docker.createContainer({
+          Image: 'slipway-fixture/static:latest',
+          Labels: { ...deploymentLabels(agent.value, row), ...label },
+        }),
+      ),
+    );
+    // The crash: the database is closed with work in flight, nothing is stopped.
+    before.close();
+
+    const started: string[] = [];
+    const after = open(async (row) => {
+      started.push(row.id);
+      after.lifecycle.goLive(row);
+    });
+    const recovered = await recoverInterrupted(after.lifecycle, docker, quiet);
+    expect(recovered.sort()).toEqual([rows.building.id, rows.deploying.id].sort());
+    for (const row of [rows.building, rows.deploying]) {
+      expect(after.deploymentRepo.findAny(row.id)).toMatchObject({
+        status: 'failed',
+        failure_reason: 'interrupted: Slipway stopped while the deployment ran',
+      });
+    }
+    for (const c of leftovers) await expect(c.inspect()).rejects.toMatchObject({ statusCode: 404 });
+    expect(after.deploymentRepo.findAny(rows.live.id)!.status).toBe('live');
+    expect(after.deploymentRepo.findAny(rows.queued.id)!.status).toBe('queued');
+
+    after.worker.start();
+    for (let i = 0; i < 200 && !started.includes(rows.queued.id); i++) await Bun.sleep(10);
+    await after.worker.stop();
+    expect(started).toEqual([rows.queued.id]);
+    expect(after.deploymentRepo.findAny(rows.queued.id)!.status).toBe('live');
+    after.close();
+  }, 60_000);
+});

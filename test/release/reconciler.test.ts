@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import type { DeploymentRow } from '../../src/db/deployments.ts';
+import { startEdge, type RunningEdge } from '../../src/edge/runtime.ts';
+import { listInstances } from '../../src/runtime/instances.ts';
+import { makeTestApp, TEST_ACTOR, type TestApp } from '../helpers/app.ts';
+import { FIXTURE_IMAGES, viaEdge } from '../helpers/agent.ts';
+import { tgzOf } from '../helpers/archives.ts';
+import { dockerClient, requireDocker } from '../helpers/docker.ts';
+
+const docker = dockerClient();
+const P = `rec-${crypto.randomUUID().slice(0, 6)}`;
+const hasDocker = await requireDocker();
+let t: TestApp;
+let edge: RunningEdge;
+let agent: string;
+
+async function until<T>(get: () => T | Promise<T>, ok: (v: T) => boolean, what: string, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await get();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
+    await Bun.sleep(100);
+  }
+}
+
+beforeAll(async () => {
+  if (!hasDocker) return;
+  // The API, worker and edge of one agent in this process, on the real engine.
+  t = makeTestApp({ ...FIXTURE_IMAGES, SLIPWAY_HTTP_LISTEN: '127.0.0.1:0', SLIPWAY_DRAIN_TIMEOUT: '2' });
+  edge = startEdge(t.deps.config, t.deps.edge, t.deps.log);
+  t.deps.worker.start();
+  agent = (t.deps.db.prepare("SELECT value FROM meta WHERE key = 'agent_id'").get() as { value: string }).value;
+  t.deps.projects.create(TEST_ACTOR, { name: P, instances: 2 });
+});
+
+afterAll(async () => {
+  if (!hasDocker) return;
+  await t.deps.worker.stop();
+  await t.deps.teardown(TEST_ACTOR, P).catch(() => {});
+  await edge.stop();
+  t.close();
+});
+
+describe.skipIf(!hasDocker)('the reconciler', () => {
+  test('replaces a killed instance of the live release, and the edge follows', async () => {
+    const res = await t.app.handle(
+      new Request(`http://localhost/v1/projects/${P}/deployments`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${t.adminToken}`, 'content-type': 'application/gzip' },
+        body: tgzOf([{ name: 'index.html', body: 'reconciled' }]),
+      }),
+    );
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    const live = await until(
+      () => t.deps.deploymentRepo.findAny(id)!,
+      (r: DeploymentRow) => r.status === 'live' || r.status === 'failed',
+      'the deployment',
+    );
+    expect(live.status).toBe('live');
+    const before = await listInstances(docker, agent, P);
+    expect(before.map((i) => i.state)).toEqual(['running', 'running']);
+
+    const victim = before[0]!;
+    await docker.getContainer(victim.containerId).remove({ force: true });
+    await t.deps.reconciler.run();
+
+    const after = await listInstances(docker, agent, P);
+    expect(after.filter((i) => i.state === 'running' && i.deploymentId === id)).toHaveLength(2);
+    expect(after.map((i) => i.containerId)).not.toContain(victim.containerId);
+    const route = t.deps.edge.route(P)!;
+    expect(JSON.parse(route.targets).sort()).toEqual(after.map((i) => i.target).sort());
+    expect(t.deps.lifecycle.liveOf(t.deps.projects.get(P).id)?.id).toBe(id);
+    expect(t.deps.logs.read(id, 0).map((l) => l.line)).toContain(
+      'Reconciler: 1 of 2 instances running; replacing them',
+    );
+    const served = await until(
+      () => viaEdge(edge.port, `${P}.localhost`).then(async (r) => `${r.status} ${await r.text()}`),
+      (v: string) => v === '200 reconciled',
+      'the edge to serve the new instances',
+      10_000,
+    );
+    expect(served).toBe('200 reconciled');
+  }, 120_000);
+});
