@@ -11,6 +11,7 @@ import { deploymentLogRepo } from './db/deployment-logs.ts';
 import { edgeRepo, type EdgeRepo } from './db/edge.ts';
 import { envRepo } from './db/env.ts';
 import { databaseRepo } from './db/databases.ts';
+import { instanceRepo, type InstanceRepo } from './db/instances.ts';
 import { agentId, readEdgeStats } from './db/meta.ts';
 import { activityService, type ActivityService } from './activity/service.ts';
 import { tokenService, type TokenService } from './tokens/service.ts';
@@ -48,6 +49,8 @@ export interface Deps {
   teardown: ProjectTeardown;
   activity: ActivityService;
   deploymentRepo: DeploymentRepo;
+  /** The app containers Slipway started, by id. */
+  instances: InstanceRepo;
   lifecycle: Lifecycle;
   env: EnvService;
   observe: ObserveService;
@@ -88,6 +91,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
   const projects = projectRepo(db);
   const deployments = deploymentRepo(db);
   const edge = edgeRepo(db);
+  const instances = instanceRepo(db);
   const activity = activityService(activityRepo(db));
   const box = new SecretBox(
     loadMasterKey({
@@ -111,6 +115,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     agentId: agent,
     db,
     docker,
+    instances,
     edge,
     log,
     deployments,
@@ -174,6 +179,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
   const teardown = projectTeardown({
     agentId: agent,
     docker,
+    instances,
     edge,
     projects,
     projectService: projectsService,
@@ -194,9 +200,10 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     projects: projectsService,
     teardown,
     deploymentRepo: deployments,
+    instances,
     lifecycle,
     env,
-    observe: observeService({ docker, agentId: agent, projects, lifecycle, env }),
+    observe: observeService({ docker, instances, projects, lifecycle, env }),
     databases,
     edgeStats: () => readEdgeStats(db),
     logs,

@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import type { ProjectRepo, ProjectRow } from '../db/projects.ts';
 import type { Lifecycle } from '../deployments/lifecycle.ts';
+import type { InstanceRepo } from '../db/instances.ts';
 import type { EnvService } from '../env/service.ts';
 import { listInstances } from '../runtime/instances.ts';
 import { followLogs, recentLogs, type LogEntry, type LogSource } from './container-logs.ts';
@@ -13,7 +14,7 @@ const RESCAN_MS = 1000;
 /** Runtime logs and resource use of a project's live instances. */
 export function observeService(d: {
   docker: Docker;
-  agentId: string;
+  instances: InstanceRepo;
   projects: ProjectRepo;
   lifecycle: Lifecycle;
   env: EnvService;
@@ -24,7 +25,7 @@ export function observeService(d: {
   async function liveSources(p: ProjectRow): Promise<LogSource[]> {
     const live = d.lifecycle.liveOf(p.id);
     if (!live) return [];
-    const instances = await listInstances(d.docker, d.agentId, p.name);
+    const instances = await listInstances(d.docker, d.instances, p);
     return instances
       .filter((i) => i.deploymentId === live.id && i.state === 'running')
       .map((i) => ({ containerId: i.containerId, instance: i.instance }));

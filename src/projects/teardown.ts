@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import type { Actor } from '../activity/service.ts';
 import type { EdgeRepo } from '../db/edge.ts';
+import type { InstanceRepo } from '../db/instances.ts';
 import type { ProjectRepo } from '../db/projects.ts';
 import type { Lifecycle } from '../deployments/lifecycle.ts';
 import type { SourceStore } from '../deployments/sources.ts';
@@ -16,6 +17,7 @@ import type { ProjectService } from './service.ts';
 export interface TeardownDeps {
   agentId: string;
   docker: Docker;
+  instances: InstanceRepo;
   edge: EdgeRepo;
   projects: ProjectRepo;
   /** Deletes the row (cascading to deployments, env and logs) and records it. */
@@ -46,9 +48,10 @@ export function projectTeardown(d: TeardownDeps) {
     if (running) d.cancelRunning(running.id);
     await d.locks.run(name, async () => {
       d.edge.removeRoute(name);
-      const instances = await listInstances(d.docker, d.agentId, name);
+      const instances = await listInstances(d.docker, d.instances, p);
       await removeInstances(
         d.docker,
+        d.instances,
         instances.map((i) => i.containerId),
         5,
       );

@@ -1,15 +1,19 @@
 import type { ProjectRow } from '../db/projects.ts';
 import type { DeploymentRow } from '../db/deployments.ts';
-import { listInstances, removeInstances, type ListedInstance } from '../runtime/instances.ts';
+import { listInstances, removeInstances, unrecordedContainers, type ListedInstance } from '../runtime/instances.ts';
 import { rollOut } from './rollout.ts';
 import type { ReleaseDeps } from './service.ts';
 import type { ProjectLocks } from './locks.ts';
+
+/** How old an unrecorded app container must be before the reconciler removes it. */
+const UNRECORDED_GRACE_SECONDS = 60;
 
 /**
  * Brings Docker back in line with the database, at start and then periodically: the edge gets
  * the live instances' current addresses (a restarted container may have a new host port),
  * missing or dead instances of a live release are replaced through a health-gated rollout, and
- * Slipway app containers that belong to nothing live or in progress are removed.
+ * app containers that belong to nothing live or in progress, or that Slipway never recorded, are
+ * removed. Which container serves what is read from the instances table, never from labels.
  */
 export function reconciler(d: ReleaseDeps, locks: ProjectLocks) {
   async function reconcileProject(
@@ -23,6 +27,7 @@ export function reconciler(d: ReleaseDeps, locks: ProjectLocks) {
     if (strays.length > 0)
       await removeInstances(
         d.docker,
+        d.instances,
         strays.map((i) => i.containerId),
         5,
       );
@@ -53,7 +58,7 @@ export function reconciler(d: ReleaseDeps, locks: ProjectLocks) {
 
   return {
     /** One pass over every project; errors of one project do not stop the others. */
-    async run(): Promise<void> {
+    async run({ unrecordedGraceSeconds = UNRECORDED_GRACE_SECONDS } = {}): Promise<void> {
       for (const { name } of d.projects.all()) {
         // Read the state under the project's lock: a release that held it has just changed it.
         await locks
@@ -61,19 +66,19 @@ export function reconciler(d: ReleaseDeps, locks: ProjectLocks) {
             const p = d.projects.findByName(name);
             if (!p) return;
             const live = d.lifecycle.liveOf(p.id);
-            await reconcileProject(p, live, await listInstances(d.docker, d.agentId, name));
+            await reconcileProject(p, live, await listInstances(d.docker, d.instances, p));
           })
           .catch((err) => d.log.warn('reconcile failed', { project: name, error: String(err) }));
       }
-      // Containers of projects that no longer exist.
-      const projects = d.projects.all();
-      const orphans = (await listInstances(d.docker, d.agentId)).filter(
-        (i) => !projects.some((p) => p.name === i.project),
-      );
+      // App-labelled containers Slipway did not record (a crash between create and record, or
+      // someone else's with our labels). Young ones may be a rollout's, about to be recorded.
+      const cutoff = Date.now() / 1000 - unrecordedGraceSeconds;
+      const orphans = (await unrecordedContainers(d.docker, d.instances, d.agentId)).filter((c) => c.Created < cutoff);
       if (orphans.length > 0)
         await removeInstances(
           d.docker,
-          orphans.map((i) => i.containerId),
+          d.instances,
+          orphans.map((c) => c.Id),
           5,
         );
     },

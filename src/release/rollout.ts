@@ -3,6 +3,7 @@ import type { Db } from '../db/open.ts';
 import type { DeploymentRow } from '../db/deployments.ts';
 import type { ProjectRow } from '../db/projects.ts';
 import type { EdgeRepo } from '../db/edge.ts';
+import type { InstanceRepo } from '../db/instances.ts';
 import type { Logger } from '../log.ts';
 import { ensureProjectNetwork } from '../runtime/network.ts';
 import { listInstances, removeInstances, startInstance, type Instance } from '../runtime/instances.ts';
@@ -18,6 +19,8 @@ export interface RolloutDeps {
   agentId: string;
   db: Db;
   docker: Docker;
+  /** The app containers Slipway started, by id. */
+  instances: InstanceRepo;
   edge: EdgeRepo;
   log: Logger;
   drainTimeoutMs: number;
@@ -51,9 +54,10 @@ export async function rollOut(d: RolloutDeps, r: Rollout): Promise<{ targets: st
   r.log(`Starting ${r.count} instance${r.count === 1 ? '' : 's'} of #${r.deployment.number} (port ${port})`);
   const started = await Promise.allSettled(
     Array.from({ length: r.count }, () =>
-      startInstance(d.docker, {
+      startInstance(d.docker, d.instances, {
         agentId: d.agentId,
         project: r.project.name,
+        projectId: r.project.id,
         deploymentId: r.deployment.id,
         number: r.deployment.number,
         image,
@@ -72,6 +76,7 @@ export async function rollOut(d: RolloutDeps, r: Rollout): Promise<{ targets: st
   if (failedStart) {
     await removeInstances(
       d.docker,
+      d.instances,
       fresh.map((i) => i.containerId),
       0,
     );
@@ -79,7 +84,7 @@ export async function rollOut(d: RolloutDeps, r: Rollout): Promise<{ targets: st
   }
   await healthGate(d, r, fresh);
 
-  const previous = (await listInstances(d.docker, d.agentId, r.project.name)).filter(
+  const previous = (await listInstances(d.docker, d.instances, r.project)).filter(
     (i) => !fresh.some((f) => f.containerId === i.containerId),
   );
   const targets = fresh.map((i) => i.target);
@@ -133,6 +138,7 @@ async function healthGate(d: RolloutDeps, r: Rollout, fresh: Instance[]): Promis
   }
   await removeInstances(
     d.docker,
+    d.instances,
     fresh.map((i) => i.containerId),
     0,
   );
@@ -153,6 +159,7 @@ async function retire(
     d.log.warn('drain timed out; stopping old instances anyway', { project: r.project.name, targets });
   await removeInstances(
     d.docker,
+    d.instances,
     previous.map((p) => p.containerId),
   );
 }

@@ -98,7 +98,7 @@ export function releaseService(d: ReleaseDeps) {
           d.projects.update({ ...p, desired_state: 'stopped', updated_at: nowIso() });
           record(actor, 'project.stop', p);
         })();
-        const instances = await listInstances(d.docker, d.agentId, name);
+        const instances = await listInstances(d.docker, d.instances, p);
         const version = d.edge.setRoute({ project: name, deployment_id: null, hostnames: [], targets: [] });
         await waitDrained(
           d.edge,
@@ -108,6 +108,7 @@ export function releaseService(d: ReleaseDeps) {
         );
         await removeInstances(
           d.docker,
+          d.instances,
           instances.map((i) => i.containerId),
         );
         return project(name);

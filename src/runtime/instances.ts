@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
-import { appLabels, labelFilter, labelOf } from './labels.ts';
+import type { InstanceRepo } from '../db/instances.ts';
+import { appLabels, labelFilter } from './labels.ts';
 
 /** Capabilities app containers keep; everything else is dropped. These are what common images
  * need to drop root at start (chown their files, switch user) and to bind ports below 1024. */
@@ -12,6 +13,7 @@ export const PIDS_LIMIT = 512;
 export interface InstanceSpec {
   agentId: string;
   project: string;
+  projectId: string;
   deploymentId: string;
   number: number;
   image: string;
@@ -32,9 +34,10 @@ export interface Instance {
 /**
  * Creates and starts one app container with Slipway's safe defaults: its port published only
  * on 127.0.0.1 (random host port), no new privileges, a short capability list, pid, memory and
- * CPU limits, rotated json-file logs, restart unless stopped, on the project's own network.
+ * CPU limits, rotated json-file logs, restart unless stopped, on the project's own network. The
+ * container is recorded in `registry` as soon as it exists, so it is Slipway's by id, not by label.
  */
-export async function startInstance(docker: Docker, spec: InstanceSpec): Promise<Instance> {
+export async function startInstance(docker: Docker, registry: InstanceRepo, spec: InstanceSpec): Promise<Instance> {
   const name = `slipway-${spec.project}-${spec.number}-${crypto.randomUUID().slice(0, 8)}`;
   const portKey = `${spec.port}/tcp`;
   const container = await docker.createContainer({
@@ -61,19 +64,32 @@ export async function startInstance(docker: Docker, spec: InstanceSpec): Promise
     },
   });
   try {
+    const created = await container.inspect();
+    registry.record({
+      container_id: created.Id,
+      name,
+      project_id: spec.projectId,
+      deployment_id: spec.deploymentId,
+      image_id: created.Image,
+      created_at: new Date().toISOString(),
+    });
     await container.start();
-    const info = await container.inspect();
-    const hostPort = info.NetworkSettings.Ports?.[portKey]?.[0]?.HostPort;
-    if (!hostPort) throw new Error(`Container ${name} has no published port ${spec.port}`);
-    return { containerId: info.Id, name, target: `127.0.0.1:${hostPort}` };
+    const target = loopbackTarget(await container.inspect());
+    if (!target) throw new Error(`Container ${name} has no published port ${spec.port}`);
+    return { containerId: created.Id, name, target };
   } catch (err) {
-    await container.remove({ force: true }).catch(() => {});
+    await removeInstances(docker, registry, [container.id], 0);
     throw err;
   }
 }
 
-/** Stops (with a grace period) and removes containers; ones already gone are ignored. */
-export async function removeInstances(docker: Docker, containerIds: string[], graceSeconds = 10): Promise<void> {
+/** Stops (with a grace period) and removes containers and forgets them; ones already gone are fine. */
+export async function removeInstances(
+  docker: Docker,
+  registry: InstanceRepo,
+  containerIds: string[],
+  graceSeconds = 10,
+): Promise<void> {
   await Promise.all(
     containerIds.map(async (id) => {
       const c = docker.getContainer(id);
@@ -81,11 +97,12 @@ export async function removeInstances(docker: Docker, containerIds: string[], gr
       await c.remove({ force: true }).catch((err: { statusCode?: number }) => {
         if (err.statusCode !== 404 && err.statusCode !== 409) throw err;
       });
+      registry.forget(id);
     }),
   );
 }
 
-/** A running or stopped app container as Docker reports it. */
+/** A recorded app container as Docker reports it now; `missing` when Docker no longer has it. */
 export interface ListedInstance {
   containerId: string;
   /** The container name without Slipway's prefix: `<number>-<random>`. */
@@ -96,19 +113,57 @@ export interface ListedInstance {
   target: string | null;
 }
 
-/** Every app container of this agent, optionally of one project. */
-export async function listInstances(docker: Docker, agentId: string, project?: string): Promise<ListedInstance[]> {
-  const label = labelFilter({ role: 'app', agent: agentId, project });
-  const containers = await docker.listContainers({ all: true, filters: { label } });
-  return containers.map((c) => {
-    const published = c.Ports.find((p) => p.IP === '127.0.0.1' && p.PublicPort);
-    return {
-      containerId: c.Id,
-      instance: (c.Names[0] ?? c.Id).replace(/^\/?slipway-.*?-(\d+-[0-9a-f]{8})$/, '$1'),
-      deploymentId: labelOf(c.Labels, 'deployment') ?? '',
-      project: labelOf(c.Labels, 'project') ?? '',
-      state: c.State,
-      target: published ? `127.0.0.1:${published.PublicPort}` : null,
-    };
+/** The recorded app containers of a project, each inspected by id. */
+export async function listInstances(
+  docker: Docker,
+  registry: InstanceRepo,
+  project: { id: string; name: string },
+): Promise<ListedInstance[]> {
+  return Promise.all(
+    registry.ofProject(project.id).map(async (row) => {
+      const info = await docker
+        .getContainer(row.container_id)
+        .inspect()
+        .catch((err: { statusCode?: number }) => {
+          if (err.statusCode === 404) return null;
+          throw err;
+        });
+      // An id is never reused, so a container of another image is not the one recorded.
+      const ours = info !== null && info.Image === row.image_id;
+      return {
+        containerId: row.container_id,
+        instance: row.name.replace(/^slipway-.*?-(\d+-[0-9a-f]{8})$/, '$1'),
+        deploymentId: row.deployment_id,
+        project: project.name,
+        state: ours ? info.State.Status : 'missing',
+        target: ours ? loopbackTarget(info) : null,
+      };
+    }),
+  );
+}
+
+/**
+ * This agent's app-labelled containers that Slipway did not record: left by a crash between
+ * create and record, or made by someone else with Slipway's labels. They are only ever removed.
+ */
+export async function unrecordedContainers(
+  docker: Docker,
+  registry: InstanceRepo,
+  agentId: string,
+): Promise<Docker.ContainerInfo[]> {
+  const recorded = registry.ids();
+  const labelled = await docker.listContainers({
+    all: true,
+    filters: { label: labelFilter({ role: 'app', agent: agentId }) },
   });
+  return labelled.filter((c) => !recorded.has(c.Id));
+}
+
+/** The 127.0.0.1 address a container's published port answers on, if it has one. */
+function loopbackTarget(info: Docker.ContainerInspectInfo): string | null {
+  for (const bindings of Object.values(info.NetworkSettings.Ports ?? {})) {
+    const binding = bindings?.find((b) => b.HostIp === '127.0.0.1' && b.HostPort);
+    if (binding) return `127.0.0.1:${binding.HostPort}`;
+  }
+  return null;
 }

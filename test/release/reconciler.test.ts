@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { DeploymentRow } from '../../src/db/deployments.ts';
 import { startEdge, type RunningEdge } from '../../src/edge/runtime.ts';
 import { listInstances } from '../../src/runtime/instances.ts';
+import { appLabels } from '../../src/runtime/labels.ts';
 import { makeTestApp, TEST_ACTOR, type TestApp } from '../helpers/app.ts';
 import { FIXTURE_IMAGES, viaEdge } from '../helpers/agent.ts';
 import { tgzOf } from '../helpers/archives.ts';
@@ -12,7 +13,6 @@ const P = `rec-${crypto.randomUUID().slice(0, 6)}`;
 const hasDocker = await requireDocker();
 let t: TestApp;
 let edge: RunningEdge;
-let agent: string;
 
 async function until<T>(get: () => T | Promise<T>, ok: (v: T) => boolean, what: string, ms = 60_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -30,7 +30,6 @@ beforeAll(async () => {
   t = makeTestApp({ ...FIXTURE_IMAGES, SLIPWAY_HTTP_LISTEN: '127.0.0.1:0', SLIPWAY_DRAIN_TIMEOUT: '2' });
   edge = startEdge(t.deps.config, t.deps.edge, t.deps.log);
   t.deps.worker.start();
-  agent = (t.deps.db.prepare("SELECT value FROM meta WHERE key = 'agent_id'").get() as { value: string }).value;
   t.deps.projects.create(TEST_ACTOR, { name: P, instances: 2 });
 });
 
@@ -59,14 +58,14 @@ describe.skipIf(!hasDocker)('the reconciler', () => {
       'the deployment',
     );
     expect(live.status).toBe('live');
-    const before = await listInstances(docker, agent, P);
+    const before = await listInstances(docker, t.deps.instances, t.deps.projects.get(P));
     expect(before.map((i) => i.state)).toEqual(['running', 'running']);
 
     const victim = before[0]!;
     await docker.getContainer(victim.containerId).remove({ force: true });
     await t.deps.reconciler.run();
 
-    const after = await listInstances(docker, agent, P);
+    const after = await listInstances(docker, t.deps.instances, t.deps.projects.get(P));
     expect(after.filter((i) => i.state === 'running' && i.deploymentId === id)).toHaveLength(2);
     expect(after.map((i) => i.containerId)).not.toContain(victim.containerId);
     const route = t.deps.edge.route(P)!;
@@ -83,4 +82,25 @@ describe.skipIf(!hasDocker)('the reconciler', () => {
     );
     expect(served).toBe('200 reconciled');
   }, 120_000);
+
+  test("a container that only wears the live release's labels is never routed, listed or kept", async () => {
+    const p = t.deps.projects.get(P);
+    const live = t.deps.lifecycle.liveOf(p.id)!;
+    const agentId = (t.deps.db.prepare("SELECT value FROM meta WHERE key = 'agent_id'").get() as { value: string })
+      .value;
+    // What a build step or anyone with engine access could make: every label of a live instance.
+    const impostor = await docker.createContainer({
+      Image: 'slipway-fixture/static:latest',
+      Labels: appLabels(agentId, { project: P, id: live.id, number: live.number }),
+      ExposedPorts: { '8080/tcp': {} },
+      HostConfig: { PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } },
+    });
+    await impostor.start();
+    const listed = await listInstances(docker, t.deps.instances, p);
+    expect(listed.map((i) => i.containerId)).not.toContain(impostor.id);
+    await t.deps.reconciler.run({ unrecordedGraceSeconds: 0 });
+    await expect(impostor.inspect()).rejects.toMatchObject({ statusCode: 404 });
+    const targets = JSON.parse(t.deps.edge.route(P)!.targets) as string[];
+    expect(targets.sort()).toEqual(listed.map((i) => i.target!).sort());
+  }, 60_000);
 });
