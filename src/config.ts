@@ -27,6 +27,7 @@ export interface Config {
   buildConcurrency: number;
   sourceRetention: number;
   releaseRetention: number;
+  deploymentRetention: number;
   drainTimeoutSeconds: number;
   reconcileIntervalSeconds: number;
   role: 'all' | 'api' | 'edge';
@@ -180,6 +181,14 @@ export const SETTINGS = [
     default: '5',
     description: 'Images of this many recent releases are kept for rollbacks',
     parse: parseIntIn(1, 1000),
+  }),
+  setting({
+    key: 'deploymentRetention',
+    env: 'SLIPWAY_DEPLOYMENT_RETENTION',
+    flag: 'deployment-retention',
+    default: '100',
+    description: 'Deployments kept per project in the history, with their logs; older ended ones are deleted',
+    parse: parseIntIn(10, 100000),
   }),
   setting({
     key: 'drainTimeoutSeconds',

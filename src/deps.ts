@@ -161,6 +161,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     log,
     maxUploadBytes: config.maxUploadBytes,
     sourceRetention: config.sourceRetention,
+    deploymentRetention: config.deploymentRetention,
     worker,
     imageExists: (ref) => imageExists(docker, ref),
   });

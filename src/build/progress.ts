@@ -16,24 +16,54 @@ export interface EngineMessage {
   aux?: { ID?: string };
 }
 
-/** Splits the response bytes into JSON messages; a message may span chunks. */
+/** The longest line a build log keeps; the rest of a longer line is cut. */
+export const MAX_LINE_CHARS = 16 * 1024;
+
+/** The largest engine message read; the engine sends output in pieces far smaller than this. */
+const MAX_MESSAGE_CHARS = 8 * 1024 * 1024;
+
+/**
+ * Splits the response bytes into JSON messages; a message may span chunks. Each chunk is scanned
+ * once (pieces of an unfinished message are kept in a list, not re-split), so a long message costs
+ * linear time; one past MAX_MESSAGE_CHARS is dropped rather than held.
+ */
 export class JsonLines {
-  private pending = '';
+  private pending: string[] = [];
+  private pendingChars = 0;
   private readonly decoder = new TextDecoder();
 
   /** The complete messages in `chunk` (plus what earlier chunks left over). */
   push(chunk: Uint8Array): EngineMessage[] {
-    this.pending += this.decoder.decode(chunk, { stream: true });
-    const lines = this.pending.split('\n');
-    this.pending = lines.pop()!;
-    return lines.flatMap(parse);
+    const text = this.decoder.decode(chunk, { stream: true });
+    const out: EngineMessage[] = [];
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+      this.keep(text.slice(start, nl));
+      out.push(...this.take());
+      start = nl + 1;
+    }
+    this.keep(text.slice(start));
+    return out;
   }
 
   /** Whatever the stream ended with. */
   end(): EngineMessage[] {
-    const rest = this.pending + this.decoder.decode();
-    this.pending = '';
-    return parse(rest);
+    this.keep(this.decoder.decode());
+    return this.take();
+  }
+
+  private keep(piece: string): void {
+    if (piece === '') return;
+    this.pendingChars += piece.length;
+    if (this.pendingChars <= MAX_MESSAGE_CHARS) this.pending.push(piece);
+  }
+
+  private take(): EngineMessage[] {
+    const tooLong = this.pendingChars > MAX_MESSAGE_CHARS;
+    const line = this.pending.join('');
+    this.pending = [];
+    this.pendingChars = 0;
+    return tooLong ? [{ stream: '[an engine message over 8 MiB was left out]\n' }] : parse(line);
   }
 }
 
@@ -63,7 +93,9 @@ export class BuildProgress {
   exposed: string[] = [];
   /** True once the engine has sent anything. */
   started = false;
+  /** The current line so far, at most MAX_LINE_CHARS, and whether more of it was cut. */
   private text = '';
+  private cut = false;
 
   constructor(private readonly onLine: (line: string) => void) {}
 
@@ -84,15 +116,31 @@ export class BuildProgress {
 
   /** Emits a last line that had no newline. */
   flush(): void {
-    if (this.text !== '') this.emit(this.text);
-    this.text = '';
+    if (this.text !== '') this.emit(this.endLine());
   }
 
+  // Linear in the output: each chunk is scanned once, and a line stops growing at the cut.
   private addText(chunk: string): void {
-    this.text += chunk;
-    const lines = this.text.split('\n');
-    this.text = lines.pop()!;
-    for (const line of lines) this.emit(line);
+    let start = 0;
+    for (let nl = chunk.indexOf('\n'); nl !== -1; nl = chunk.indexOf('\n', start)) {
+      this.grow(chunk, start, nl);
+      this.emit(this.endLine());
+      start = nl + 1;
+    }
+    this.grow(chunk, start, chunk.length);
+  }
+
+  private grow(chunk: string, from: number, to: number): void {
+    const room = MAX_LINE_CHARS - this.text.length;
+    if (to - from > room) this.cut = true;
+    if (room > 0) this.text += chunk.slice(from, Math.min(to, from + room));
+  }
+
+  private endLine(): string {
+    const line = this.cut ? `${this.text} [line cut at ${MAX_LINE_CHARS / 1024} KiB]` : this.text;
+    this.text = '';
+    this.cut = false;
+    return line;
   }
 
   private emit(raw: string): void {

@@ -96,6 +96,14 @@ export function deploymentRepo(db: Db) {
   const withSource = db.prepare(
     `SELECT * FROM deployments WHERE project_id = ? AND source_path IS NOT NULL ORDER BY number DESC`,
   );
+  // Ended deployments past the newest `keep` of a project whose source is already gone; the
+  // live one and unfinished ones are never among them. Their logs go with them (ON DELETE CASCADE).
+  const pruneHistory = db.prepare(
+    `DELETE FROM deployments WHERE project_id = @project_id AND source_path IS NULL
+       AND status IN ('failed', 'canceled', 'replaced')
+       AND number <= (SELECT number FROM deployments WHERE project_id = @project_id
+                      ORDER BY number DESC LIMIT 1 OFFSET @keep)`,
+  );
   const byStatus = db.prepare('SELECT status, count(*) AS n FROM deployments GROUP BY status');
   const durations = db.prepare(
     'SELECT build_duration_ms AS ms FROM deployments WHERE build_duration_ms IS NOT NULL ORDER BY number DESC LIMIT 10000',
@@ -126,6 +134,8 @@ export function deploymentRepo(db: Db) {
       >,
     /** Build durations of the most recent 10,000 builds, ms. */
     buildDurations: () => (durations.all() as { ms: number }[]).map((r) => r.ms),
+    /** Deletes a project's ended deployments older than its newest `keep`; returns how many. */
+    pruneHistory: (projectId: string, keep: number) => pruneHistory.run({ project_id: projectId, keep }).changes,
     /** Deployments of a project that still keep their source, newest first. */
     withSource: (projectId: string) => withSource.all(projectId) as DeploymentRow[],
     /** Applies `patch`, only while the row is still in one of `from` (when given); true if it changed. */

@@ -28,6 +28,8 @@ export interface DeploymentServiceDeps {
   log: Logger;
   maxUploadBytes: number;
   sourceRetention: number;
+  /** Deployments kept per project in the history (SLIPWAY_DEPLOYMENT_RETENTION). */
+  deploymentRetention: number;
   /** Whether the engine still has an image (rollbacks need their release's image). */
   imageExists(ref: string): Promise<boolean>;
   /** Tells the worker there may be something to run, and cancels what it runs. */
@@ -79,6 +81,7 @@ export function deploymentService(d: DeploymentServiceDeps) {
         const row = enqueueUpload(actor, p, id, sourcePath, upload, idempotencyKey);
         if (row.id !== id) await d.sources.remove(sourcePath); // lost an idempotency race
         await pruneSources(p.id);
+        d.deployments.pruneHistory(p.id, d.deploymentRetention);
         return { deployment: toDeploymentView(row), replayed: row.id !== id };
       } catch (err) {
         if (sourcePath) await d.sources.remove(sourcePath);

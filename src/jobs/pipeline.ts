@@ -78,7 +78,7 @@ async function build(
     memoryBytes: d.buildMemoryBytes,
     timeoutMs: d.buildTimeoutMs,
     signal,
-    onLine: log,
+    onLine: (line) => d.logs.appendOutput(row.id, line),
   });
   d.deployments.update(row.id, {
     stack: plan.stack,

@@ -1,7 +1,13 @@
 import { describe, expect, test } from 'bun:test';
 import { stepFailed } from '../../src/build/errors.ts';
 import { BuildCanceled, BuildError, BuildTimedOut } from '../../src/deployments/failures.ts';
-import { BuildProgress, firstExposedPort, JsonLines, type EngineMessage } from '../../src/build/progress.ts';
+import {
+  BuildProgress,
+  firstExposedPort,
+  JsonLines,
+  MAX_LINE_CHARS,
+  type EngineMessage,
+} from '../../src/build/progress.ts';
 
 const MiB = 1024 ** 2;
 
@@ -96,6 +102,41 @@ describe('BuildProgress', () => {
     ]);
     expect(progress.exposed).toEqual(['9000/tcp', '80', '$PORT']);
     expect(firstExposedPort({ '80/tcp': {}, '9000/tcp': {}, '53/udp': {} }, progress.exposed)).toBe(9000);
+  });
+});
+
+describe('bounded build output', () => {
+  test('a 40 MB line without a newline, in small messages, is kept as its first 16 KiB', () => {
+    const lines: string[] = [];
+    const progress = new BuildProgress((l) => lines.push(l));
+    const piece = 'x'.repeat(32 * 1024);
+    for (let sent = 0; sent < 40e6; sent += piece.length) progress.handle({ stream: piece });
+    progress.handle({ stream: ' end\nnext line\n' });
+    progress.flush();
+    expect(lines).toEqual([`${'x'.repeat(MAX_LINE_CHARS)} [line cut at 16 KiB]`, 'next line']);
+  });
+
+  test('a line of exactly 16 KiB is not marked as cut', () => {
+    const { lines } = follow([{ stream: `${'y'.repeat(MAX_LINE_CHARS)}\n` }]);
+    expect(lines).toEqual(['y'.repeat(MAX_LINE_CHARS)]);
+  });
+
+  test('one engine message split over thousands of chunks is parsed once', () => {
+    const text = 'z'.repeat(4 * MiB);
+    const bytes = Buffer.from(`${JSON.stringify({ stream: text })}\n`);
+    const split = new JsonLines();
+    const out: EngineMessage[] = [];
+    for (let i = 0; i < bytes.length; i += 1024) out.push(...split.push(bytes.subarray(i, i + 1024)));
+    expect(out).toEqual([{ stream: text }]);
+  });
+
+  test('an engine message over 8 MiB is left out with a note instead of held', () => {
+    const split = new JsonLines();
+    const chunk = Buffer.from('a'.repeat(MiB));
+    const out: EngineMessage[] = [];
+    for (let i = 0; i < 9; i++) out.push(...split.push(chunk));
+    out.push(...split.push(Buffer.from('\n{"stream":"after"}\n')));
+    expect(out).toEqual([{ stream: '[an engine message over 8 MiB was left out]\n' }, { stream: 'after' }]);
   });
 });
 

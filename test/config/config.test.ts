@@ -20,6 +20,7 @@ describe('configuration', () => {
       buildConcurrency: 2,
       sourceRetention: 10,
       releaseRetention: 5,
+      deploymentRetention: 100,
       drainTimeoutSeconds: 30,
       reconcileIntervalSeconds: 30,
       role: 'all',

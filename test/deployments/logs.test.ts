@@ -1,0 +1,91 @@
+import { afterAll, describe, expect, test } from 'bun:test';
+import { MAX_LOG_LINE_CHARS, MAX_OUTPUT_CHARS } from '../../src/deployments/logs.ts';
+import { CanceledByRequest } from '../../src/deployments/failures.ts';
+import { newId, nowIso } from '../../src/ids.ts';
+import { makeTestApp, TEST_ACTOR } from '../helpers/app.ts';
+
+const t = makeTestApp({ SLIPWAY_DEPLOYMENT_RETENTION: '10' });
+t.deps.projects.create(TEST_ACTOR, { name: 'web' });
+afterAll(() => t.close());
+
+function queue(): string {
+  return t.deps.lifecycle.enqueue({
+    id: newId('dep'),
+    project_id: t.deps.projects.get('web').id,
+    project: 'web',
+    trigger: 'upload',
+    retry_of: null,
+    rollback_of: null,
+    idempotency_key: null,
+    source_sha256: null,
+    source_bytes: null,
+    source_format: null,
+    source_path: null,
+    stack: null,
+    image_id: null,
+    image_tag: null,
+    exposed_port: null,
+    created_by: null,
+    created_at: nowIso(),
+  }).id;
+}
+
+const stored = (id: string) => t.deps.logs.read(id, 0, 1_000_000).map((r) => r.line);
+
+describe('a deployment log', () => {
+  test('cuts a long line at 16 KiB', () => {
+    const id = queue();
+    t.deps.logs.appendOutput(id, 'q'.repeat(100_000));
+    expect(stored(id).at(-1)).toBe(`${'q'.repeat(MAX_LOG_LINE_CHARS)} [line cut at 16 KiB]`);
+  });
+
+  test("keeps 10 MiB of a project's output, then one line saying so, and Slipway's own lines after it", () => {
+    const id = queue();
+    const line = 'o'.repeat(16 * 1024);
+    const lines = Math.ceil((MAX_OUTPUT_CHARS * 1.2) / line.length);
+    for (let i = 0; i < lines; i++) t.deps.logs.appendOutput(id, line);
+    t.deps.lifecycle.end(id, new CanceledByRequest());
+    const kept = stored(id);
+    const output = kept.filter((l) => l === line);
+    expect(output.length * line.length).toBeLessThanOrEqual(MAX_OUTPUT_CHARS);
+    expect(output.length * line.length).toBeGreaterThan(MAX_OUTPUT_CHARS - line.length * 2);
+    expect(kept.filter((l) => l.startsWith('Log truncated'))).toEqual([
+      'Log truncated: output past 10 MiB is not kept',
+    ]);
+    expect(kept.at(-1)).toBe('Deployment canceled: Canceled by request');
+  });
+});
+
+describe('the deployment history', () => {
+  test('keeps the newest SLIPWAY_DEPLOYMENT_RETENTION deployments of a project, their logs going with the rest', async () => {
+    const ids = Array.from({ length: 14 }, () => queue());
+    // Uploads prune; here the same call runs directly after the deployments were made.
+    expect(t.deps.deploymentRepo.pruneHistory(t.deps.projects.get('web').id, 10)).toBeGreaterThan(0);
+    const left = t.deps.deploymentRepo.list({
+      project_id: t.deps.projects.get('web').id,
+      before: Number.MAX_SAFE_INTEGER,
+      status: null,
+      limit: 100,
+    });
+    expect(left).toHaveLength(10);
+    // The newest is still queued; the ones superseded before it were old enough to go.
+    expect(left[0]!.id).toBe(ids.at(-1)!);
+    const orphanLogs = t.deps.db
+      .prepare('SELECT count(*) AS n FROM deployment_logs WHERE deployment_id NOT IN (SELECT id FROM deployments)')
+      .get() as { n: number };
+    expect(orphanLogs.n).toBe(0);
+    expect(stored(ids[0]!)).toEqual([]);
+  });
+
+  test('never deletes the live deployment or unfinished ones, however old', () => {
+    const p = t.deps.projects.get('web').id;
+    t.deps.db.prepare("UPDATE deployments SET status = 'replaced' WHERE project_id = ?").run(p);
+    const oldest = t.deps.deploymentRepo
+      .list({ project_id: p, before: Number.MAX_SAFE_INTEGER, status: null, limit: 100 })
+      .at(-1)!;
+    t.deps.db.prepare("UPDATE deployments SET status = 'live' WHERE id = ?").run(oldest.id);
+    for (let i = 0; i < 12; i++) queue();
+    t.deps.deploymentRepo.pruneHistory(p, 10);
+    expect(t.deps.deploymentRepo.findAny(oldest.id)?.status).toBe('live');
+  });
+});
