@@ -118,7 +118,30 @@ export function registerProjects(cli: Command, ctx: Ctx): void {
     },
   );
 
+  projects
+    .command('quota')
+    .description("Set a project's quota (admin): the most instances, and memory and CPUs in all, it may use")
+    .argument('<name>')
+    .addOption(new Option('--instances <n>', 'most instances, 1 to 20').argParser(intOption('--instances', 1, 20)))
+    .addOption(
+      new Option('--memory-mb <mib>', 'most memory in all, MiB').argParser(intOption('--memory-mb', 64, 1048576)),
+    )
+    .addOption(new Option('--cpus <cores>', 'most CPUs in all').argParser(parseCpus))
+    .option('--json', 'print the project as JSON')
+    .action(async (name: string, opts: { instances?: number; memoryMb?: number; cpus?: number; json?: boolean }) => {
+      const body = { instances: opts.instances, memory_mb: opts.memoryMb, cpus: opts.cpus };
+      if (Object.values(body).every((v) => v === undefined))
+        throw new UsageError('Nothing to change: pass --instances, --memory-mb or --cpus');
+      const p = await ctx.client().json<Project>('PUT', `/v1/projects/${seg(checkProjectName(name))}/quota`, { body });
+      if (opts.json) return printJson(io, p);
+      out(io, `Quota of ${p.name}: ${quotaText(p)}`);
+    });
+
   registerProjectLifecycle(projects, ctx);
+}
+
+function quotaText(p: Project): string {
+  return `${p.quota.instances} instances, ${p.quota.memory_mb} MiB and ${p.quota.cpus} CPUs in all`;
 }
 
 /** The `projects show` block. */
@@ -134,6 +157,7 @@ export function showProject(p: Project, live: Deployment | null, io: Io): string
       ['port', p.port === null ? "Dockerfile's EXPOSE, else 8080" : String(p.port)],
       ['health check', `GET ${p.health_check_path}, ${p.deploy_timeout} s to pass`],
       ['limits', `${p.memory_mb} MiB, ${p.cpus} CPU`],
+      ['quota', quotaText(p)],
       ['dockerfile', p.dockerfile ?? './Dockerfile or generated'],
       ['created', p.created_at],
     ],

@@ -12,6 +12,9 @@ export interface ProjectRow {
   dockerfile: string | null;
   deploy_timeout: number;
   desired_state: 'running' | 'stopped';
+  quota_instances: number;
+  quota_memory_mb: number;
+  quota_cpus: number;
   created_at: string;
   updated_at: string;
 }
@@ -25,8 +28,10 @@ export type ProjectSettings = Pick<
 /** Statements on the projects table, prepared once. */
 export function projectRepo(db: Db) {
   const insert = db.prepare(
-    `INSERT INTO projects (id, name, port, health_check_path, instances, memory_mb, cpus, dockerfile, deploy_timeout, desired_state, created_at, updated_at)
-     VALUES (@id, @name, @port, @health_check_path, @instances, @memory_mb, @cpus, @dockerfile, @deploy_timeout, @desired_state, @created_at, @updated_at)`,
+    `INSERT INTO projects (id, name, port, health_check_path, instances, memory_mb, cpus, dockerfile, deploy_timeout,
+       desired_state, quota_instances, quota_memory_mb, quota_cpus, created_at, updated_at)
+     VALUES (@id, @name, @port, @health_check_path, @instances, @memory_mb, @cpus, @dockerfile, @deploy_timeout,
+       @desired_state, @quota_instances, @quota_memory_mb, @quota_cpus, @created_at, @updated_at)`,
   );
   const byName = db.prepare('SELECT * FROM projects WHERE name = ?');
   const list = db.prepare(
@@ -38,7 +43,8 @@ export function projectRepo(db: Db) {
   const update = db.prepare(
     `UPDATE projects SET port = @port, health_check_path = @health_check_path, instances = @instances,
        memory_mb = @memory_mb, cpus = @cpus, dockerfile = @dockerfile, deploy_timeout = @deploy_timeout,
-       desired_state = @desired_state, updated_at = @updated_at
+       desired_state = @desired_state, quota_instances = @quota_instances, quota_memory_mb = @quota_memory_mb,
+       quota_cpus = @quota_cpus, updated_at = @updated_at
      WHERE name = @name`,
   );
   const remove = db.prepare('DELETE FROM projects WHERE name = ?');

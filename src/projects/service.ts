@@ -5,6 +5,7 @@ import type { ActivityService, Actor } from '../activity/service.ts';
 import { ConflictError } from '../errors.ts';
 import { newId, nowIso } from '../ids.ts';
 import { findProject } from './find.ts';
+import { checkQuota, checkQuotaFits, DEFAULT_QUOTA, type Quota } from './quota.ts';
 
 /** Settings a new project gets when the request leaves them out. */
 export const PROJECT_DEFAULTS: ProjectSettings = {
@@ -18,11 +19,22 @@ export const PROJECT_DEFAULTS: ProjectSettings = {
 };
 
 /** A project as the API shows it. */
-export type ProjectView = ProjectRow & { hostname: string };
+export type ProjectView = Omit<ProjectRow, 'quota_instances' | 'quota_memory_mb' | 'quota_cpus'> & {
+  hostname: string;
+  quota: Quota;
+};
+
+/** A project row's quota. */
+export function quotaOf(row: ProjectRow): Quota {
+  return { instances: row.quota_instances, memory_mb: row.quota_memory_mb, cpus: row.quota_cpus };
+}
 
 /** Creates, reads, changes and deletes projects. */
 export function projectService(db: Db, repo: ProjectRepo, activity: ActivityService, baseDomain: string) {
-  const view = (row: ProjectRow): ProjectView => ({ ...row, hostname: `${row.name}.${baseDomain}` });
+  const view = (row: ProjectRow): ProjectView => {
+    const { quota_instances: _i, quota_memory_mb: _m, quota_cpus: _c, ...rest } = row;
+    return { ...rest, hostname: `${row.name}.${baseDomain}`, quota: quotaOf(row) };
+  };
 
   const require = (name: string): ProjectRow => findProject(repo, name);
 
@@ -35,9 +47,13 @@ export function projectService(db: Db, repo: ProjectRepo, activity: ActivityServ
         ...input,
         desired_state: 'running',
         id: newId('prj'),
+        quota_instances: DEFAULT_QUOTA.instances,
+        quota_memory_mb: DEFAULT_QUOTA.memory_mb,
+        quota_cpus: DEFAULT_QUOTA.cpus,
         created_at: now,
         updated_at: now,
       };
+      checkQuota(row.name, { instances: 0, memory_mb: 0, cpus: 0 }, row, quotaOf(row));
       db.transaction(() => {
         if (repo.findByName(row.name))
           throw new ConflictError(`Cannot create project "${row.name}": the name is taken`);
@@ -78,6 +94,7 @@ export function projectService(db: Db, repo: ProjectRepo, activity: ActivityServ
         }
         if (Object.keys(changes).length === 0) return view(current);
         const next: ProjectRow = { ...current, ...stripUndefined(patch), updated_at: nowIso() };
+        checkQuota(name, current, next, quotaOf(current));
         repo.update(next);
         activity.record(actor, {
           action: 'project.update',
@@ -85,6 +102,31 @@ export function projectService(db: Db, repo: ProjectRepo, activity: ActivityServ
           target: name,
           project: name,
           changes,
+        });
+        return view(next);
+      })();
+    },
+
+    /** Sets the project's quota (admin); 409 when the project already uses more. */
+    setQuota(actor: Actor, name: string, patch: Partial<Quota>): ProjectView {
+      return db.transaction(() => {
+        const current = require(name);
+        const quota = { ...quotaOf(current), ...stripUndefined(patch) };
+        checkQuotaFits(name, current, quota);
+        const next: ProjectRow = {
+          ...current,
+          quota_instances: quota.instances,
+          quota_memory_mb: quota.memory_mb,
+          quota_cpus: quota.cpus,
+          updated_at: nowIso(),
+        };
+        repo.update(next);
+        activity.record(actor, {
+          action: 'project.quota',
+          targetType: 'project',
+          target: name,
+          project: name,
+          changes: { from: quotaOf(current), to: quota },
         });
         return view(next);
       })();

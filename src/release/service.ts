@@ -12,6 +12,8 @@ import { rollOut, type RolloutDeps } from './rollout.ts';
 import { pruneImages } from './images.ts';
 import { waitDrained } from './drain.ts';
 import { findProject } from '../projects/find.ts';
+import { checkQuota } from '../projects/quota.ts';
+import { quotaOf } from '../projects/service.ts';
 
 /** What releases and lifecycle operations need. */
 export interface ReleaseDeps extends RolloutDeps {
@@ -142,6 +144,7 @@ export function releaseService(d: ReleaseDeps) {
     scale: (actor: Actor, name: string, instances: number) =>
       locks.run(name, async () => {
         const p = project(name);
+        checkQuota(name, p, { ...p, instances }, quotaOf(p));
         if (d.lifecycle.liveOf(p.id) && p.desired_state === 'running')
           await rollLive({ ...p, instances }, instances, 'scale');
         d.db.transaction(() => {

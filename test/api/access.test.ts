@@ -21,6 +21,7 @@ const EXPECTED: Record<string, { rule: AccessRule; body?: unknown }> = {
   'GET /v1/projects/:name': { rule: { scope: 'read', project: 'param' } },
   'PATCH /v1/projects/:name': { rule: { scope: 'deploy', project: 'param' }, body: { instances: 2 } },
   'DELETE /v1/projects/:name': { rule: { scope: 'admin', project: 'param' } },
+  'PUT /v1/projects/:name/quota': { rule: { scope: 'admin', project: 'param' }, body: { instances: 3 } },
   'GET /v1/activity': { rule: { scope: 'read', project: 'filter' } },
   'POST /v1/projects/:name/deployments': { rule: { scope: 'deploy', project: 'param' } },
   'GET /v1/projects/:name/deployments': { rule: { scope: 'read', project: 'param' } },

@@ -171,3 +171,72 @@ describe('/v1/projects', () => {
     expect((await t.req('GET', '/v1/projects/blog')).status).toBe(404);
   });
 });
+
+describe('quotas', () => {
+  const deployer = t.token({ name: 'quota-deployer', scope: 'deploy', projects: ['shop'] });
+
+  test('a new project gets the default quota, shown with its settings', async () => {
+    const res = await t.req('POST', '/v1/projects', { body: { name: 'shop' } });
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ quota: { instances: 10, memory_mb: 8192, cpus: 10 } });
+  });
+
+  test('a deploy token cannot size a project past its quota, by PATCH or by scale', async () => {
+    const patch = await t.req('PATCH', '/v1/projects/shop', {
+      token: deployer,
+      body: { instances: 12, cpus: 0.5 },
+    });
+    expect(patch.status).toBe(422);
+    const err = await errorOf(patch);
+    expect(err.code).toBe('validation_error');
+    expect(err.message).toContain('Cannot size "shop" past its quota (12 instances is past the quota of 10 instances)');
+    expect(err.issues).toEqual([{ path: '/instances', message: '12 instances is past the quota of 10 instances' }]);
+    // 4 instances × 4096 MiB = 16 GiB in all: past 8 GiB even though each setting alone fits.
+    const memory = await t.req('PATCH', '/v1/projects/shop', {
+      token: deployer,
+      body: { instances: 4, memory_mb: 4096 },
+    });
+    expect(memory.status).toBe(422);
+    expect((await errorOf(memory)).issues).toEqual([
+      { path: '/memory_mb', message: '16384 MiB in all is past the quota of 8192 MiB in all' },
+    ]);
+    const scale = await t.req('POST', '/v1/projects/shop/scale', { token: deployer, body: { instances: 11 } });
+    expect(scale.status).toBe(422);
+    expect((await t.req('GET', '/v1/projects/shop')).status).toBe(200);
+    expect(await (await t.req('GET', '/v1/projects/shop')).json()).toMatchObject({ instances: 1, memory_mb: 512 });
+  });
+
+  test('only an admin sets a quota, and within it a deploy token may then grow the project', async () => {
+    const denied = await t.req('PUT', '/v1/projects/shop/quota', { token: deployer, body: { instances: 20 } });
+    expect(denied.status).toBe(403);
+    const raised = await t.req('PUT', '/v1/projects/shop/quota', { body: { instances: 20, memory_mb: 20480 } });
+    expect(raised.status).toBe(200);
+    expect(await raised.json()).toMatchObject({ quota: { instances: 20, memory_mb: 20480, cpus: 10 } });
+    const grown = await t.req('PATCH', '/v1/projects/shop', { token: deployer, body: { instances: 4, cpus: 1 } });
+    expect(grown.status).toBe(200);
+    const activity = (await (await t.req('GET', '/v1/activity?action=project.quota')).json()) as {
+      data: { target: string; changes: Record<string, unknown> }[];
+    };
+    expect(activity.data[0]).toMatchObject({
+      target: 'shop',
+      changes: {
+        from: { instances: 10, memory_mb: 8192, cpus: 10 },
+        to: { instances: 20, memory_mb: 20480, cpus: 10 },
+      },
+    });
+  });
+
+  test('a quota below what the project uses answers 409, and a shrinking project is never refused', async () => {
+    const res = await t.req('PUT', '/v1/projects/shop/quota', { body: { cpus: 2 } });
+    expect(res.status).toBe(409);
+    expect((await errorOf(res)).message).toBe(
+      'Cannot lower the quota of "shop" below what it uses (4 CPUs in all); scale it down first',
+    );
+    // A project past its quota (say, from before quotas) may shrink.
+    t.deps.db.prepare("UPDATE projects SET quota_cpus = 1 WHERE name = 'shop'").run();
+    const shrink = await t.req('PATCH', '/v1/projects/shop', { token: deployer, body: { instances: 3 } });
+    expect(shrink.status).toBe(200);
+    const grow = await t.req('PATCH', '/v1/projects/shop', { token: deployer, body: { cpus: 2 } });
+    expect(grow.status).toBe(422);
+  });
+});

@@ -66,6 +66,7 @@ const agent = fakeAgent({
   'GET /v1/projects/web/database/dump': () =>
     new Response(dump, { headers: { 'content-type': 'application/octet-stream' } }),
   'DELETE /v1/projects/web/database': () => json({ deployment: null }),
+  'PUT /v1/projects/web/quota': () => json(project('web', { quota: { instances: 4, memory_mb: 4096, cpus: 2 } })),
   'GET /v1/projects/web/metrics': () =>
     page([
       {
@@ -166,6 +167,7 @@ describe('projects', () => {
         "port:         Dockerfile's EXPOSE, else 8080",
         'health check: GET /, 60 s to pass',
         'limits:       512 MiB, 1 CPU',
+        'quota:        10 instances, 8192 MiB and 10 CPUs in all',
         'dockerfile:   ./Dockerfile or generated',
         'created:      2026-01-01T03:04:05.000Z',
         '',
@@ -195,6 +197,19 @@ describe('projects', () => {
       cpus: 0.5,
       health_check_path: '/healthz',
     });
+  });
+
+  test('quota sends the quota fields an admin set, and refuses an empty change', async () => {
+    const r = await cli(['projects', 'quota', 'web', '--instances', '4', '--memory-mb', '4096', '--cpus', '2']);
+    expect(r.stdout).toBe('Quota of web: 4 instances, 4096 MiB and 2 CPUs in all\n');
+    expect(JSON.parse(new TextDecoder().decode(sent('PUT', '/v1/projects/web/quota').at(-1)!.body))).toEqual({
+      instances: 4,
+      memory_mb: 4096,
+      cpus: 2,
+    });
+    const empty = await cli(['projects', 'quota', 'web']);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('Nothing to change');
   });
 
   test('scale and stop call the lifecycle routes', async () => {

@@ -15,6 +15,7 @@ export function project(name: string, extra: Partial<Project> = {}): Project {
     deploy_timeout: 60,
     dockerfile: null,
     desired_state: 'running',
+    quota: { instances: 10, memory_mb: 8192, cpus: 10 },
     created_at: '2026-01-01T03:04:05.000Z',
     updated_at: '2026-01-01T03:04:05.000Z',
     ...extra,

@@ -3,7 +3,7 @@ import type { ProjectService } from '../../projects/service.ts';
 import type { ProjectTeardown } from '../../projects/teardown.ts';
 import { accessPlugin, visibleProjects } from '../access.ts';
 import { AUTH_ERRORS, errors, Page, PageQuery } from '../schemas.ts';
-import { CreateProjectBody, Project, ProjectParams, UpdateProjectBody } from './schema.ts';
+import { CreateProjectBody, Project, ProjectParams, QuotaBody, UpdateProjectBody } from './schema.ts';
 
 /** /v1/projects: create, list, inspect, change and delete projects. */
 export function projectRoutes({ projects, teardown }: { projects: ProjectService; teardown: ProjectTeardown }) {
@@ -76,5 +76,18 @@ export function projectRoutes({ projects, teardown }: { projects: ProjectService
         },
         response: { 204: t.Void({ description: 'Deleted' }), ...errors(404, 409, 422, ...AUTH_ERRORS) },
       },
-    );
+    )
+    .put('/:name/quota', ({ actor, params, body }) => projects.setQuota(actor, params.name, body), {
+      access: { scope: 'admin', project: 'param' },
+      params: ProjectParams,
+      body: QuotaBody,
+      detail: {
+        summary: "Set a project's quota",
+        description:
+          'The most instances, memory and CPUs (in all) the project may use. Deploy tokens change its size only ' +
+          'within it (422 past it); lowering it below what the project uses answers 409.',
+        tags: ['Projects'],
+      },
+      response: { 200: Project, ...errors(400, 404, 409, 415, 422, ...AUTH_ERRORS) },
+    });
 }

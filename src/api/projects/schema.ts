@@ -24,6 +24,31 @@ const settings = {
   ),
 };
 
+const quota = {
+  instances: t.Integer({ minimum: 1, maximum: 20, description: 'Most instances the project may run' }),
+  memory_mb: t.Integer({
+    minimum: 64,
+    maximum: 1048576,
+    description: 'Most memory the project may use in all (instances × memory_mb), MiB',
+  }),
+  cpus: t.Number({
+    minimum: 0.05,
+    maximum: 256,
+    description: 'Most CPUs the project may use in all (instances × cpus)',
+  }),
+};
+
+/** A project's ceiling, set by an admin. */
+export const Quota = t.Object(quota, {
+  description: 'Set by an admin (PUT …/quota); deploy tokens size the project within it',
+});
+
+/** The body of PUT /v1/projects/{name}/quota: any subset of the quota. */
+export const QuotaBody = t.Object(
+  { instances: t.Optional(quota.instances), memory_mb: t.Optional(quota.memory_mb), cpus: t.Optional(quota.cpus) },
+  { additionalProperties: false },
+);
+
 /** A project and its settings. */
 export const Project = t.Object({
   id: t.String(),
@@ -31,6 +56,7 @@ export const Project = t.Object({
   hostname: t.String({ description: 'Where the edge serves the project', examples: ['web.localhost'] }),
   ...settings,
   desired_state: t.UnionEnum(['running', 'stopped'], { description: 'stopped after POST …/stop until POST …/start' }),
+  quota: Quota,
   created_at: Timestamp,
   updated_at: Timestamp,
 });
