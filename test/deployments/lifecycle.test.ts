@@ -4,8 +4,8 @@ import { join, relative, resolve } from 'node:path';
 import { DEPLOYMENT_STATUSES, type DeploymentRow, type DeploymentStatus } from '../../src/db/deployments.ts';
 import { canTransition, TRANSITIONS } from '../../src/deployments/lifecycle.ts';
 import { BuildStepFailed, CanceledByRequest, InstanceExited } from '../../src/deployments/failures.ts';
-import { newId, nowIso } from '../../src/ids.ts';
 import { makeTestApp, TEST_ACTOR } from '../helpers/app.ts';
+import { queueDeployment } from '../helpers/deployments.ts';
 
 const t = makeTestApp();
 const { lifecycle, deploymentRepo: repo, logs } = t.deps;
@@ -16,27 +16,7 @@ afterAll(() => t.close());
 const projectId = (name: string) => t.deps.projects.get(name).id;
 
 /** A queued deployment of `project`, inserted through the lifecycle like every real one. */
-function queue(project = 'web'): DeploymentRow {
-  return lifecycle.enqueue({
-    id: newId('dep'),
-    project_id: projectId(project),
-    project,
-    trigger: 'upload',
-    retry_of: null,
-    rollback_of: null,
-    idempotency_key: null,
-    source_sha256: null,
-    source_bytes: null,
-    source_format: null,
-    source_path: null,
-    stack: null,
-    image_id: null,
-    image_tag: 'slipway/web:1',
-    exposed_port: null,
-    created_by: null,
-    created_at: nowIso(),
-  });
-}
+const queue = (project = 'web'): DeploymentRow => queueDeployment(t.deps, project, { image_tag: 'slipway/web:1' });
 
 /** Test setup only: puts a row straight into `status`, bypassing the table. */
 function force(id: string, status: DeploymentStatus): void {

@@ -1,34 +1,14 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { MAX_LOG_LINE_CHARS, MAX_OUTPUT_CHARS } from '../../src/deployments/logs.ts';
 import { CanceledByRequest } from '../../src/deployments/failures.ts';
-import { newId, nowIso } from '../../src/ids.ts';
 import { makeTestApp, TEST_ACTOR } from '../helpers/app.ts';
+import { queueDeployment } from '../helpers/deployments.ts';
 
 const t = makeTestApp({ SLIPWAY_DEPLOYMENT_RETENTION: '10' });
 t.deps.projects.create(TEST_ACTOR, { name: 'web' });
 afterAll(() => t.close());
 
-function queue(): string {
-  return t.deps.lifecycle.enqueue({
-    id: newId('dep'),
-    project_id: t.deps.projects.get('web').id,
-    project: 'web',
-    trigger: 'upload',
-    retry_of: null,
-    rollback_of: null,
-    idempotency_key: null,
-    source_sha256: null,
-    source_bytes: null,
-    source_format: null,
-    source_path: null,
-    stack: null,
-    image_id: null,
-    image_tag: null,
-    exposed_port: null,
-    created_by: null,
-    created_at: nowIso(),
-  }).id;
-}
+const queue = (): string => queueDeployment(t.deps, 'web').id;
 
 const stored = (id: string) => t.deps.logs.read(id, 0, 1_000_000).map((r) => r.line);
 

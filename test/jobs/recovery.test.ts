@@ -8,9 +8,9 @@ import type { DeploymentRow, DeploymentStatus } from '../../src/db/deployments.t
 import { recoverInterrupted } from '../../src/jobs/recovery.ts';
 import type { Releaser } from '../../src/jobs/pipeline.ts';
 import { deploymentLabels } from '../../src/runtime/labels.ts';
-import { newId, nowIso } from '../../src/ids.ts';
 import { createLogger } from '../../src/log.ts';
 import { TEST_ACTOR } from '../helpers/app.ts';
+import { PREBUILT, queueDeployment } from '../helpers/deployments.ts';
 import { removeDataDir } from '../helpers/agent.ts';
 import { cleanupByLabel, dockerClient, requireDocker, testLabel } from '../helpers/docker.ts';
 
@@ -24,27 +24,7 @@ function open(release?: Releaser): Deps {
   return createDeps(loadConfig({ SLIPWAY_DATA_DIR: dir }), { log: quiet, docker, release });
 }
 
-function queue(deps: Deps, project: string): DeploymentRow {
-  return deps.lifecycle.enqueue({
-    id: newId('dep'),
-    project_id: deps.projects.get(project).id,
-    project,
-    trigger: 'restart',
-    retry_of: null,
-    rollback_of: null,
-    idempotency_key: null,
-    source_sha256: null,
-    source_bytes: null,
-    source_format: null,
-    source_path: null,
-    stack: 'static',
-    image_id: 'slipway-fixture/static:latest',
-    image_tag: 'slipway-fixture/static:latest',
-    exposed_port: 8080,
-    created_by: null,
-    created_at: nowIso(),
-  });
-}
+const queue = (deps: Deps, project: string): DeploymentRow => queueDeployment(deps, project, PREBUILT);
 
 /** Walks a deployment through the lifecycle to `status`, as the worker and a release would. */
 function advance(deps: Deps, row: DeploymentRow, status: DeploymentStatus): void {

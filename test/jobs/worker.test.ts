@@ -2,8 +2,8 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import type { DeploymentRow } from '../../src/db/deployments.ts';
 import type { Releaser } from '../../src/jobs/pipeline.ts';
 import { HealthCheckTimedOut } from '../../src/deployments/failures.ts';
-import { newId, nowIso } from '../../src/ids.ts';
 import { makeTestApp, TEST_ACTOR, type TestApp } from '../helpers/app.ts';
+import { PREBUILT, queueDeployment } from '../helpers/deployments.ts';
 
 /**
  * The worker through the real pipeline and SQLite, with the release step (Docker) replaced by a
@@ -29,27 +29,8 @@ function harness(concurrency: number) {
   return { t, started, releasing };
 }
 
-function queue(t: TestApp, project: string): DeploymentRow {
-  return t.deps.lifecycle.enqueue({
-    id: newId('dep'),
-    project_id: t.deps.projects.get(project).id,
-    project,
-    trigger: 'restart',
-    retry_of: null,
-    rollback_of: null,
-    idempotency_key: null,
-    source_sha256: null,
-    source_bytes: null,
-    source_format: null,
-    source_path: null,
-    stack: 'static',
-    image_id: 'sha256:0',
-    image_tag: `slipway/${project}:1`,
-    exposed_port: 8080,
-    created_by: null,
-    created_at: nowIso(),
-  });
-}
+const queue = (t: TestApp, project: string): DeploymentRow =>
+  queueDeployment(t.deps, project, { ...PREBUILT, image_id: 'sha256:0', image_tag: `slipway/${project}:1` });
 
 async function until(check: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
