@@ -89,6 +89,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
   const log = options.log ?? createLogger(config.logLevel);
   const agent = agentId(db);
   const projects = projectRepo(db);
+  const tokens = tokenRepo(db);
   const deployments = deploymentRepo(db);
   const edge = edgeRepo(db);
   const instances = instanceRepo(db);
@@ -108,7 +109,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     maxEntries: config.maxArchiveEntries,
     maxTotalBytes: config.maxExpandedBytes,
   });
-  const projectsService = projectService(db, projects, activity, config.baseDomain);
+  const projectsService = projectService(db, projects, activity, config.baseDomain, tokens);
 
   const releasing = releaseEnv(env, deployments);
   const releaseDeps = {
@@ -197,7 +198,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     log,
     startedAt: Date.now(),
     activity,
-    tokens: tokenService(db, tokenRepo(db), activity),
+    tokens: tokenService(db, tokens, activity),
     projects: projectsService,
     teardown,
     deploymentRepo: deployments,

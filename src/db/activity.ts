@@ -16,7 +16,10 @@ export interface ActivityRow {
   changes: string;
 }
 
-/** Filters of the activity list; `only` limits to a set of projects (project-scoped tokens). */
+/**
+ * Filters of the activity list. `only` limits to a set of projects (project-scoped tokens), and to
+ * what happened since each was created: an earlier project of the same name is another tenant's.
+ */
 export interface ActivityQuery {
   before: number;
   limit: number;
@@ -38,7 +41,10 @@ export function activityRepo(db: Db) {
        AND (@project IS NULL OR project = @project)
        AND (@token_id IS NULL OR token_id = @token_id)
        AND (@action IS NULL OR action = @action OR action LIKE @action_prefix)
-       AND (@only IS NULL OR project IN (SELECT value FROM json_each(@only)))
+       AND (@only IS NULL OR EXISTS (
+             SELECT 1 FROM projects AS p
+             WHERE p.name = activity.project AND activity.created_at >= p.created_at
+               AND p.name IN (SELECT value FROM json_each(@only))))
      ORDER BY seq DESC LIMIT @limit`,
   );
   return {

@@ -1,5 +1,6 @@
 import type { Db } from '../db/open.ts';
 import type { ProjectRepo, ProjectRow, ProjectSettings } from '../db/projects.ts';
+import type { TokenRepo } from '../db/tokens.ts';
 import { decodeCursor, toPage, type Page } from '../db/pagination.ts';
 import type { ActivityService, Actor } from '../activity/service.ts';
 import { ConflictError } from '../errors.ts';
@@ -29,8 +30,17 @@ export function quotaOf(row: ProjectRow): Quota {
   return { instances: row.quota_instances, memory_mb: row.quota_memory_mb, cpus: row.quota_cpus };
 }
 
-/** Creates, reads, changes and deletes projects. */
-export function projectService(db: Db, repo: ProjectRepo, activity: ActivityService, baseDomain: string) {
+/**
+ * Creates, reads, changes and deletes projects. `tokens` hands a new project to the tokens minted
+ * for its name before it existed; a deleted project's grants go with its row.
+ */
+export function projectService(
+  db: Db,
+  repo: ProjectRepo,
+  activity: ActivityService,
+  baseDomain: string,
+  tokens: Pick<TokenRepo, 'bindPending'>,
+) {
   const view = (row: ProjectRow): ProjectView => {
     const { quota_instances: _i, quota_memory_mb: _m, quota_cpus: _c, ...rest } = row;
     return { ...rest, hostname: `${row.name}.${baseDomain}`, quota: quotaOf(row) };
@@ -58,6 +68,7 @@ export function projectService(db: Db, repo: ProjectRepo, activity: ActivityServ
         if (repo.findByName(row.name))
           throw new ConflictError(`Cannot create project "${row.name}": the name is taken`);
         repo.insert(row);
+        tokens.bindPending(row.id, row.name);
         activity.record(actor, {
           action: 'project.create',
           targetType: 'project',

@@ -16,7 +16,11 @@ export interface Principal {
   id: string;
   name: string;
   scope: Scope;
-  /** Project names the token is limited to, or null for every project. */
+  /**
+   * Names of the projects a limited token may use, or null for every project. The token is bound
+   * to the projects' ids; their names are looked up when it authenticates, so a project deleted
+   * and created again under its old name is not among them.
+   */
   projects: string[] | null;
 }
 
@@ -56,6 +60,20 @@ export function scopeIncludes(have: Scope, need: Scope): boolean {
 export function tokenService(db: Db, repo: TokenRepo, activity: ActivityService) {
   const lastTouched = new Map<string, number>();
 
+  const projectsOf = (row: TokenRow): string[] | null => (row.limited ? repo.projectsOf(row.id) : null);
+
+  const view = (row: TokenRow): TokenView => ({
+    id: row.id,
+    name: row.name,
+    scope: row.scope,
+    projects: projectsOf(row),
+    hint: row.hint,
+    created_at: row.created_at,
+    expires_at: row.expires_at,
+    last_used_at: row.last_used_at,
+    revoked_at: row.revoked_at,
+  });
+
   function touch(row: TokenRow, now: number): void {
     const previous = lastTouched.get(row.id) ?? (row.last_used_at ? Date.parse(row.last_used_at) : 0);
     if (now - previous < TOUCH_INTERVAL_MS) return;
@@ -74,12 +92,13 @@ export function tokenService(db: Db, repo: TokenRepo, activity: ActivityService)
         hash: hashToken(token),
         hint: tokenHint(token),
         scope: input.scope,
-        projects: input.projects ? JSON.stringify([...new Set(input.projects)].sort()) : null,
+        limited: input.projects ? 1 : 0,
         created_at: nowIso(),
         expires_at: expiresAt,
-      };
+      } as const;
+      const projects = input.projects ? [...new Set(input.projects)].sort() : [];
       db.transaction(() => {
-        repo.insert(row);
+        repo.insert(row, projects);
         activity.record(actor, {
           action: 'token.create',
           targetType: 'token',
@@ -87,7 +106,7 @@ export function tokenService(db: Db, repo: TokenRepo, activity: ActivityService)
           changes: { name: row.name, scope: row.scope, projects: input.projects ?? null, expires_at: expiresAt },
         });
       })();
-      return { ...toView({ ...row, last_used_at: null, revoked_at: null }), token };
+      return { ...view({ ...row, last_used_at: null, revoked_at: null }), token };
     },
 
     /** How many tokens exist, revoked ones included. */
@@ -101,14 +120,14 @@ export function tokenService(db: Db, repo: TokenRepo, activity: ActivityService)
       if (row.revoked_at) return 'revoked';
       if (row.expires_at && Date.parse(row.expires_at) <= now) return 'expired';
       touch(row, now);
-      return { id: row.id, name: row.name, scope: row.scope, projects: row.projects ? JSON.parse(row.projects) : null };
+      return { id: row.id, name: row.name, scope: row.scope, projects: projectsOf(row) };
     },
 
     /** Tokens in creation order, revoked ones included. */
     list(q: { cursor?: string; limit: number }): Page<TokenView> {
       const rows = repo.list(decodeCursor('tokens', q.cursor, 'string') ?? '', q.limit + 1);
       const page = toPage(rows, q.limit, (r) => r.id, 'tokens');
-      return { data: page.data.map(toView), pagination: page.pagination };
+      return { data: page.data.map(view), pagination: page.pagination };
     },
 
     /** Revokes a token; it stops working on the very next request. */
@@ -125,7 +144,7 @@ export function tokenService(db: Db, repo: TokenRepo, activity: ActivityService)
           target: id,
           changes: { name: row.name },
         });
-        return toView({ ...row, revoked_at: at });
+        return view({ ...row, revoked_at: at });
       })();
     },
   };
@@ -148,18 +167,4 @@ function normaliseExpiry(value: string | null): string | null {
     ]);
   }
   return new Date(ms).toISOString();
-}
-
-function toView(row: TokenRow): TokenView {
-  return {
-    id: row.id,
-    name: row.name,
-    scope: row.scope,
-    projects: row.projects ? JSON.parse(row.projects) : null,
-    hint: row.hint,
-    created_at: row.created_at,
-    expires_at: row.expires_at,
-    last_used_at: row.last_used_at,
-    revoked_at: row.revoked_at,
-  };
 }

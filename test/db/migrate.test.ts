@@ -33,6 +33,46 @@ describe('migrations', () => {
     });
   }
 
+  test('limited tokens are bound to the ids of their projects, never to a project re-created after they were minted', () => {
+    const db = new Database(':memory:');
+    db.pragma('foreign_keys = ON');
+    migrate(db, 8); // the version before 009_token_projects
+    const project = db.prepare(
+      'INSERT INTO projects (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)',
+    ) as Database.Statement<[string, string, string, string]>;
+    project.run('prj_api', 'api', '2024-01-01T00:00:00.000Z', '2024-01-01T00:00:00.000Z');
+    // "web" was deleted in February and created again, for someone else, in March.
+    project.run('prj_web2', 'web', '2024-03-01T00:00:00.000Z', '2024-03-01T00:00:00.000Z');
+    db.prepare(
+      `INSERT INTO activity (id, created_at, action, target_type, target, project)
+       VALUES ('act_1', '2024-02-01T00:00:00.000Z', 'project.delete', 'project', 'web', 'web')`,
+    ).run();
+    const token = db.prepare(
+      `INSERT INTO tokens (id, name, hash, hint, scope, projects, created_at) VALUES (?, ?, ?, 'h', 'deploy', ?, ?)`,
+    ) as Database.Statement<[string, string, string, string | null, string]>;
+    token.run('tok_old', 'old', 'h1', '["api","web"]', '2024-01-15T00:00:00.000Z');
+    token.run('tok_new', 'new', 'h2', '["blog","web"]', '2024-04-01T00:00:00.000Z');
+    token.run('tok_all', 'all', 'h3', null, '2024-01-15T00:00:00.000Z');
+
+    migrate(db);
+
+    expect(db.prepare('SELECT id, limited FROM tokens ORDER BY id').all()).toEqual([
+      { id: 'tok_all', limited: 0 },
+      { id: 'tok_new', limited: 1 },
+      { id: 'tok_old', limited: 1 },
+    ]);
+    expect(db.prepare('SELECT token_id, name, project_id FROM token_projects ORDER BY token_id, name').all()).toEqual([
+      // Minted after "web" came back: bound to it; "blog" waits for its project.
+      { token_id: 'tok_new', name: 'blog', project_id: null },
+      { token_id: 'tok_new', name: 'web', project_id: 'prj_web2' },
+      // Minted for the first "web": that grant is gone; "api" was never deleted.
+      { token_id: 'tok_old', name: 'api', project_id: 'prj_api' },
+    ]);
+    expect(db.prepare("SELECT count(*) AS n FROM pragma_table_info('tokens') WHERE name = 'projects'").get()).toEqual({
+      n: 0,
+    });
+  });
+
   test('running them again changes nothing', () => {
     const db = new Database(':memory:');
     migrate(db);

@@ -11,7 +11,11 @@ export const Token = t.Object({
   id: t.String({ examples: ['tok_01jd5x9k2m0000000000000000'] }),
   name: t.String(),
   scope: Scope,
-  projects: t.Union([t.Array(t.String()), t.Null()], { description: 'Projects the token is limited to; null for all' }),
+  projects: t.Union([t.Array(t.String()), t.Null()], {
+    description:
+      'Projects the token is limited to, null for all. The token is bound to their ids: a project deleted and ' +
+      'created again under its name is not among them (and an empty list limits the token to no project)',
+  }),
   hint: t.String({ description: 'The first characters of the token, to recognise it' }),
   created_at: Timestamp,
   expires_at: t.Union([Timestamp, t.Null()]),
@@ -30,7 +34,11 @@ export const CreateTokenBody = t.Object(
   {
     name: t.String({ minLength: 1, maxLength: 64, pattern: '^[\\x20-\\x7E]+$', description: 'A label for people' }),
     scope: Scope,
-    projects: t.Optional(t.Union([t.Array(ProjectName, { minItems: 1, maxItems: 100 }), t.Null()])),
+    projects: t.Optional(
+      t.Union([t.Array(ProjectName, { minItems: 1, maxItems: 100 }), t.Null()], {
+        description: 'Limit the token to these projects; a name that is no project yet is bound when it is created',
+      }),
+    ),
     expires_at: t.Optional(t.Union([Timestamp, t.Null()])),
   },
   { additionalProperties: false },
