@@ -66,11 +66,12 @@ function readable(url: string): string {
   }
 }
 
-/** The `db show` block (the API masks the password; the app alone gets the real one). */
+/** The `db show` block (the API masks the password; the app alone gets the real one), then any warnings. */
 export function showDatabase(d: Database, io: Io): string {
   const c = colorsFor(io);
   const conn = d.connection;
-  return keyValues(
+  const warnings = (d.warnings ?? []).map((w) => `\n${c.yellow(`warning: ${w}`)}`).join('');
+  return `${keyValues(
     [
       ['status', state(d.status, c)],
       ['version', cell(d.version ?? d.image)],
@@ -82,5 +83,5 @@ export function showDatabase(d: Database, io: Io): string {
       ['created', d.created_at],
     ],
     c,
-  );
+  )}${warnings}`;
 }

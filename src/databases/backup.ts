@@ -6,6 +6,7 @@ import { runCommand, streamCommand } from './exec.ts';
 import { findDatabaseContainer } from './inspect.ts';
 import { databaseIdentity } from './spec.ts';
 import { labelOf } from '../runtime/labels.ts';
+import { SUPERUSER_SESSION_ENV, superuserOf, type DatabaseRoles } from './roles.ts';
 
 /**
  * A `pg_dump -Fc` (custom format, what pg_restore takes) of a project's database, streamed from
@@ -15,17 +16,27 @@ import { labelOf } from '../runtime/labels.ts';
  * Destroying the stream early (a client that went away) also stops pg_dump.
  */
 export async function dumpDatabase(docker: Docker, agentId: string, project: string): Promise<Readable> {
-  const { id, user, database } = await runningDatabase(docker, agentId, project, 'dump');
+  const { id, ...roles } = await runningDatabase(docker, agentId, project, 'dump');
   // A name of our own making, to find pg_dump's session again if the reader goes away.
   const session = `slipway-dump-${randomUUID()}`;
+  // As the superuser, which reads everything; pg_dump pins its own search path.
   const output = await streamCommand(
     docker,
     id,
-    ['pg_dump', '-Fc', '--no-password', `--lock-wait-timeout=${LOCK_WAIT}`, '-U', user, '-d', database],
+    [
+      'pg_dump',
+      '-Fc',
+      '--no-password',
+      `--lock-wait-timeout=${LOCK_WAIT}`,
+      '-U',
+      roles.superuser,
+      '-d',
+      roles.database,
+    ],
     { user: 'postgres', env: [`PGAPPNAME=${session}`] },
   );
   output.once('close', () => {
-    if (!output.readableEnded) void terminateSession(docker, id, user, database, session);
+    if (!output.readableEnded) void terminateSession(docker, id, roles, session);
   });
   try {
     await output.started;
@@ -38,8 +49,10 @@ export async function dumpDatabase(docker: Docker, agentId: string, project: str
 
 /**
  * Restores a custom-format dump into a project's database with `pg_restore --clean --if-exists`,
- * fed through the command's stdin. Ownership and grants in the dump are skipped (the project's role
- * owns everything, as on Heroku), and it runs in a single transaction: a failing restore changes
+ * fed through the command's stdin. It runs as the app's own role, never the superuser: a dump is
+ * SQL written by whoever made it, so it may do only what the app may (a dump that needs a
+ * superuser is refused). Ownership and grants in the dump are skipped (the project's role owns
+ * everything, as on Heroku), and it runs in a single transaction: a failing restore changes
  * nothing. Throws BadRequestError with pg_restore's own message when the dump is rejected.
  */
 export async function restoreDatabase(docker: Docker, agentId: string, project: string, dump: Readable): Promise<void> {
@@ -74,13 +87,14 @@ const LOCK_WAIT = '60s';
 async function terminateSession(
   docker: Docker,
   containerId: string,
-  user: string,
-  database: string,
+  roles: DatabaseRoles,
   session: string,
 ): Promise<void> {
+  // pg_dump's session is the superuser's, which only a superuser may end.
   const sql = `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '${session}'`;
-  await runCommand(docker, containerId, ['psql', '-X', '-q', '-U', user, '-d', database, '-c', sql], {
+  await runCommand(docker, containerId, ['psql', '-X', '-q', '-U', roles.superuser, '-d', roles.database, '-c', sql], {
     user: 'postgres',
+    env: SUPERUSER_SESSION_ENV,
   }).catch(() => {});
 }
 
@@ -89,15 +103,17 @@ async function runningDatabase(
   agentId: string,
   project: string,
   action: string,
-): Promise<{ id: string; user: string; database: string }> {
+): Promise<{ id: string } & DatabaseRoles> {
   const container = await findDatabaseContainer(docker, agentId, project);
   if (!container) throw new NotFoundError(`Project "${project}" has no database`);
   if (container.State !== 'running')
     throw new ConflictError(`Cannot ${action} the database of "${project}": it is not running`);
   const fallback = databaseIdentity(project);
+  const user = labelOf(container.Labels, 'databaseUser') ?? fallback.user;
   return {
     id: container.Id,
-    user: labelOf(container.Labels, 'databaseUser') ?? fallback.user,
+    user,
     database: labelOf(container.Labels, 'databaseName') ?? fallback.database,
+    superuser: superuserOf(container.Labels, user),
   };
 }

@@ -10,6 +10,7 @@ import {
   type DatabaseStatus,
 } from './spec.ts';
 import { labelOf } from '../runtime/labels.ts';
+import { SUPERUSER_SESSION_ENV, superuserOf } from './roles.ts';
 
 /** This agent's database container of a project, if there is one. */
 export async function findDatabaseContainer(
@@ -44,13 +45,15 @@ export async function inspectDatabase(docker: Docker, agentId: string, project: 
   if (!container && !volume) return null;
   const labels = container?.Labels ?? volume?.Labels ?? {};
   const fallback = databaseIdentity(project);
+  const user = labelOf(labels, 'databaseUser') ?? fallback.user;
   const info: DatabaseInfo = {
     containerId: container?.Id ?? null,
     volume: databaseVolumeName(project),
     host: databaseContainerName(project),
     port: DATABASE_PORT,
     database: labelOf(labels, 'databaseName') ?? fallback.database,
-    user: labelOf(labels, 'databaseUser') ?? fallback.user,
+    user,
+    superuser: superuserOf(labels, user),
     status: 'missing',
     version: null,
     sizeBytes: null,
@@ -58,7 +61,7 @@ export async function inspectDatabase(docker: Docker, agentId: string, project: 
   if (!container) return info;
   if (container.State !== 'running' && container.State !== 'restarting') return { ...info, status: 'stopped' };
   const stats =
-    container.State === 'running' ? await serverStats(docker, container.Id, info.user, info.database) : null;
+    container.State === 'running' ? await serverStats(docker, container.Id, info.superuser, info.database) : null;
   const status: DatabaseStatus = stats ? 'running' : 'starting';
   return { ...info, status, version: stats?.version ?? null, sizeBytes: stats?.sizeBytes ?? null };
 }
@@ -73,17 +76,17 @@ export function databaseUrl(info: Pick<DatabaseInfo, 'user' | 'host' | 'port' | 
 async function serverStats(
   docker: Docker,
   containerId: string,
-  user: string,
+  superuser: string,
   database: string,
 ): Promise<{ version: string; sizeBytes: number } | null> {
   const sql = "SELECT current_setting('server_version'), pg_database_size(current_database())";
   const result = await runCommand(
     docker,
     containerId,
-    ['psql', '-X', '-q', '-A', '-t', '-F', '\t', '-U', user, '-d', database, '-c', sql],
+    ['psql', '-X', '-q', '-A', '-t', '-F', '\t', '-U', superuser, '-d', database, '-c', sql],
     {
       user: 'postgres',
-      env: ['PGCONNECT_TIMEOUT=5'],
+      env: ['PGCONNECT_TIMEOUT=5', ...SUPERUSER_SESSION_ENV],
     },
   ).catch(() => null);
   const [version, size] = result?.exitCode === 0 ? result.stdout.trim().split('\t') : [];

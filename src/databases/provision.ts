@@ -1,10 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import { ConflictError } from '../errors.ts';
 import { lastLogLines } from '../runtime/health.ts';
 import { runCommand } from './exec.ts';
 import { ensureImage } from './image.ts';
 import { inspectDatabase } from './inspect.ts';
-import { setPassword, waitUntilReady } from './readiness.ts';
+import { waitUntilReady } from './readiness.ts';
+import { DATABASE_SUPERUSER, prepareRoles, superuserOf } from './roles.ts';
 import {
   DATABASE_CAPABILITIES,
   DATABASE_DATA_DIR,
@@ -29,9 +31,10 @@ export interface ProvisionOptions {
  * Creates and starts a project's Postgres and resolves once it accepts password connections over
  * TCP, as the app will make them. The container (`slipway-<project>-db`, alias `db`) is attached
  * only to the project's network and publishes no port; the cluster lives in the named volume
- * `slipway-<project>-pgdata`. An existing volume (a database whose container went missing) is
- * reused, and its role gets `spec.password`. On failure, timeout or abort nothing is left behind
- * except such a pre-existing volume. Throws ConflictError if the project already has a container.
+ * `slipway-<project>-pgdata`. The app's role is no superuser (see roles.ts). An existing volume (a
+ * database whose container went missing) is reused, and its role gets `spec.password`. On failure,
+ * timeout or abort nothing is left behind except such a pre-existing volume. Throws ConflictError
+ * if the project already has a container.
  */
 export async function provisionDatabase(
   docker: Docker,
@@ -44,14 +47,16 @@ export async function provisionDatabase(
     throw new ConflictError(`Cannot provision a database for "${spec.project}": it already has one`);
   }
   await ensureImage(docker, spec.image, signal);
-  const reused = await ensureVolume(docker, spec);
+  const existing = await ensureVolume(docker, spec);
+  const reused = existing !== null;
+  const superuser = existing ? superuserOf(existing.Labels, databaseIdentity(spec.project).user) : DATABASE_SUPERUSER;
   let container: Docker.Container | undefined;
   try {
-    container = await createContainer(docker, spec);
+    container = await createContainer(docker, spec, superuser);
     await container.start();
     await waitUntilReady(docker, container.id, spec.project, signal);
-    // A reused cluster keeps the password it was initialised with; the new one must win.
-    if (reused) await setPassword(docker, container.id, spec.project, spec.password);
+    // Also gives a reused cluster the new password, in place of the one it was initialised with.
+    await prepareRoles(docker, container.id, { ...databaseIdentity(spec.project), superuser }, spec.password);
     await verifyLogin(docker, container.id, spec);
   } catch (err) {
     const logs = container ? await lastLogLines(docker, container.id) : [];
@@ -77,8 +82,8 @@ export async function provisionDatabase(
   return info;
 }
 
-/** Creates the volume, or reuses this agent's existing one; true when it existed already. */
-async function ensureVolume(docker: Docker, spec: DatabaseSpec): Promise<boolean> {
+/** Creates the volume, or reuses this agent's existing one, which it returns (null for a new one). */
+async function ensureVolume(docker: Docker, spec: DatabaseSpec): Promise<Docker.VolumeInspectInfo | null> {
   const name = databaseVolumeName(spec.project);
   const volume = await docker
     .getVolume(name)
@@ -93,21 +98,29 @@ async function ensureVolume(docker: Docker, spec: DatabaseSpec): Promise<boolean
         `Cannot provision a database for "${spec.project}": a volume named ${name} exists and is not this agent's`,
       );
     }
-    return true;
+    return volume;
   }
-  await docker.createVolume({ Name: name, Labels: { ...spec.labels, ...databaseLabels(spec.agentId, spec.project) } });
-  return false;
+  await docker.createVolume({
+    Name: name,
+    Labels: { ...spec.labels, ...databaseLabels(spec.agentId, spec.project, DATABASE_SUPERUSER) },
+  });
+  return null;
 }
 
-function createContainer(docker: Docker, spec: DatabaseSpec): Promise<Docker.Container> {
-  const { user, database } = databaseIdentity(spec.project);
+function createContainer(docker: Docker, spec: DatabaseSpec, superuser: string): Promise<Docker.Container> {
+  const { database } = databaseIdentity(spec.project);
   const memory = (spec.memoryMb ?? DEFAULT_DATABASE_MEMORY_MB) * 1024 * 1024;
   return docker.createContainer({
     name: databaseContainerName(spec.project),
     Image: spec.image,
-    // The official image's interface; POSTGRES_PASSWORD only matters when the cluster is initialised.
-    Env: [`POSTGRES_PASSWORD=${spec.password}`, `POSTGRES_USER=${user}`, `POSTGRES_DB=${database}`],
-    Labels: { ...spec.labels, ...databaseLabels(spec.agentId, spec.project) },
+    // The official image's interface, used only when the cluster is initialised. The image insists
+    // on a superuser password; it gets one nobody knows, and prepareRoles removes it.
+    Env: [
+      `POSTGRES_PASSWORD=${randomBytes(24).toString('base64url')}`,
+      `POSTGRES_USER=${DATABASE_SUPERUSER}`,
+      `POSTGRES_DB=${database}`,
+    ],
+    Labels: { ...spec.labels, ...databaseLabels(spec.agentId, spec.project, superuser) },
     // Time for a clean shutdown checkpoint before Docker kills it.
     StopTimeout: 30,
     HostConfig: {

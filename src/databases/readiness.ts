@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { runCommand } from './exec.ts';
 import { DATABASE_PORT, databaseIdentity } from './spec.ts';
@@ -35,41 +34,6 @@ export async function waitUntilReady(
     if (result?.exitCode === 0) return;
     await sleep(POLL_MS, signal);
   }
-}
-
-/**
- * Sets the project role's password through the container's local socket (trusted, as in the
- * official image). The statement goes in on stdin, so the password is in no command line.
- */
-export async function setPassword(
-  docker: Docker,
-  containerId: string,
-  project: string,
-  password: string,
-): Promise<void> {
-  const { user, database } = databaseIdentity(project);
-  const sql = `ALTER ROLE ${quoteIdent(user)} WITH PASSWORD ${quoteLiteral(password)};\n`;
-  const result = await runCommand(
-    docker,
-    containerId,
-    ['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-U', user, '-d', database],
-    {
-      user: 'postgres',
-      input: Readable.from([sql]),
-    },
-  );
-  // Not psql's stderr: a statement error quotes the statement, password included.
-  if (result.exitCode !== 0) throw new Error(`setting the password failed (psql exited with code ${result.exitCode})`);
-}
-
-/** An SQL identifier in double quotes. */
-function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-/** An SQL string literal; with standard_conforming_strings (on since 9.1) backslashes are plain. */
-function quoteLiteral(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

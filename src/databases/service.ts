@@ -16,6 +16,7 @@ import { provisionDatabase } from './provision.ts';
 import { databaseUrl, inspectDatabase } from './inspect.ts';
 import { dumpDatabase, restoreDatabase } from './backup.ts';
 import { dropDatabase } from './drop.ts';
+import { appIsSuperuser } from './roles.ts';
 import { DATABASE_PORT, databaseContainerName, databaseIdentity, type DatabaseInfo } from './spec.ts';
 import { findProject } from '../projects/find.ts';
 
@@ -31,6 +32,18 @@ export interface DatabaseView {
   connection: { host: string; port: number; database: string; user: string; password: string };
   url: string;
   created_at: string;
+  /** What the operator should know and fix, e.g. an app role that is still a superuser. */
+  warnings: string[];
+}
+
+/** Why a database made before the app got its own role should be moved to a new one. */
+export function superuserWarning(name: string, user: string): string {
+  return (
+    `The app's role "${user}" is this database's superuser (it was created before Slipway gave apps a role ` +
+    `of their own), so the app could take over the database container: dump the database, delete it, create ` +
+    `it again and restore the dump (slipway db dump -p ${name} -o db.dump; slipway db rm -p ${name}; ` +
+    `slipway db create -p ${name}; slipway db restore -p ${name} db.dump)`
+  );
 }
 
 /** What the database service needs. */
@@ -77,6 +90,7 @@ export function databaseService(d: DatabaseServiceDeps) {
       connection: { ...identity, password: MASK },
       url: databaseUrl(identity, MASK),
       created_at: row.created_at,
+      warnings: info && appIsSuperuser(info) ? [superuserWarning(name, info.user)] : [],
     };
   }
 

@@ -26,6 +26,8 @@ export interface DatabaseInfo {
   port: typeof DATABASE_PORT;
   database: string;
   user: string;
+  /** The role Slipway uses through `docker exec`; the app's own in a cluster made before the roles were split. */
+  superuser: string;
   status: DatabaseStatus;
   version: string | null;
   sizeBytes: number | null;
@@ -69,9 +71,12 @@ export function databaseIdentity(_project: string): { user: string; database: st
   return { user: 'app', database: 'app' };
 }
 
-/** Labels of a project's database container and volume; the identity is kept for inspection. */
-export function databaseLabels(agentId: string, project: string): Record<string, string> {
-  return labelsOfDatabase(agentId, project, databaseIdentity(project));
+/**
+ * Labels of a project's database container and volume; the identity is kept for inspection, and
+ * the superuser Slipway uses (DATABASE_SUPERUSER, or the app's role in a cluster made before).
+ */
+export function databaseLabels(agentId: string, project: string, superuser: string): Record<string, string> {
+  return labelsOfDatabase(agentId, project, { ...databaseIdentity(project), superuser });
 }
 
 /** Docker label filters that find exactly this agent's database objects of one project. */

@@ -14,6 +14,7 @@ export const LABEL = {
   role: 'slipway.role',
   databaseUser: 'slipway.database.user',
   databaseName: 'slipway.database.name',
+  databaseSuperuser: 'slipway.database.superuser',
 } as const;
 
 /** The prefix every Slipway label starts with. */
@@ -39,7 +40,11 @@ export function appLabels(agentId: string, d: { project: string; id: string; num
 }
 
 /** The labels of a project's database container and volume. */
-export function databaseLabels(agentId: string, project: string, db: { user: string; database: string }) {
+export function databaseLabels(
+  agentId: string,
+  project: string,
+  db: { user: string; database: string; superuser: string },
+) {
   return {
     [LABEL.managed]: 'true',
     [LABEL.agent]: agentId,
@@ -47,6 +52,7 @@ export function databaseLabels(agentId: string, project: string, db: { user: str
     [LABEL.role]: 'database' satisfies Role,
     [LABEL.databaseUser]: db.user,
     [LABEL.databaseName]: db.database,
+    [LABEL.databaseSuperuser]: db.superuser,
   };
 }
 

@@ -62,6 +62,7 @@ const agent = fakeAgent({
       connection: { host: 'slipway-web-db', port: 5432, database: 'app', user: 'app', password: '••••••' },
       url: 'postgres://app:%E2%80%A2%E2%80%A2@slipway-web-db:5432/app',
       created_at: web.created_at,
+      warnings: ['The app\'s role "app" is this database\'s superuser'],
     }),
   'GET /v1/projects/web/database/dump': () =>
     new Response(dump, { headers: { 'content-type': 'application/octet-stream' } }),
@@ -343,6 +344,7 @@ describe('db', () => {
         'user:     app',
         'url:      postgres://app:••@slipway-web-db:5432/app',
         'created:  2026-01-01T03:04:05.000Z',
+        'warning: The app\'s role "app" is this database\'s superuser',
         '',
       ].join('\n'),
     );

@@ -50,18 +50,52 @@ export async function provisionForTest(
   );
 }
 
-/** Runs SQL through psql in the database container (local socket) and returns its unaligned output. */
-export async function psql(docker: Docker, info: DatabaseInfo, sql: string): Promise<string> {
+/**
+ * Runs SQL through psql in the database container (local socket) and returns its unaligned output;
+ * as the app's role unless `as` names another.
+ */
+export async function psql(docker: Docker, info: DatabaseInfo, sql: string, as = info.user): Promise<string> {
   const result = await runCommand(
     docker,
     info.containerId!,
-    ['psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-U', info.user, '-d', info.database, '-c', sql],
+    ['psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-U', as, '-d', info.database, '-c', sql],
     {
       user: 'postgres',
     },
   );
   if (result.exitCode !== 0) throw new Error(`psql failed: ${result.stderr}`);
   return result.stdout.trim();
+}
+
+/** Runs SQL as the app does: over TCP with a password. Never throws for a failed statement. */
+export function psqlOverTcp(
+  docker: Docker,
+  info: DatabaseInfo,
+  login: { user: string; password: string },
+  sql: string,
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  return runCommand(
+    docker,
+    info.containerId!,
+    [
+      'psql',
+      '-X',
+      '-q',
+      '-A',
+      '-t',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-h',
+      '127.0.0.1',
+      '-U',
+      login.user,
+      '-d',
+      info.database,
+      '-c',
+      sql,
+    ],
+    { user: 'postgres', env: [`PGPASSWORD=${login.password}`, 'PGCONNECT_TIMEOUT=5'] },
+  );
 }
 
 /** Starts test/fixtures/pg-app on `network` with DATABASE_URL, published on 127.0.0.1; resolves with its base URL once /health answers. */

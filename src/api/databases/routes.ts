@@ -25,6 +25,10 @@ const Database = t.Object({
   }),
   url: t.String({ description: 'DATABASE_URL with the password masked; the app gets the real one' }),
   created_at: t.String({ format: 'date-time' }),
+  warnings: t.Array(t.String(), {
+    description:
+      "What to fix, such as an app role that is still the database's superuser (databases made by earlier versions)",
+  }),
 });
 const Created = t.Object({ database: Database, deployment: t.Union([Deployment, t.Null()]) });
 const DUMP_BODY = {
