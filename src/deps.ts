@@ -165,6 +165,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     deploymentRetention: config.deploymentRetention,
     worker,
     imageExists: (ref) => imageExists(docker, ref),
+    changesOfRestore: releasing.changesOfRestore,
   });
   const databases = databaseService({
     db,

@@ -4,6 +4,7 @@
  */
 import type { ProjectView } from '../projects/service.ts';
 import type { DeploymentView } from '../deployments/view.ts';
+import type { RollbackView } from '../deployments/service.ts';
 import type { TokenView, Principal } from '../tokens/service.ts';
 import type { ActivityView } from '../activity/service.ts';
 import type { EnvVarView } from '../env/service.ts';
@@ -15,6 +16,8 @@ import type { ContainerStats } from '../observe/container-stats.ts';
 export type Project = ProjectView;
 /** A deployment and its build. */
 export type Deployment = DeploymentView;
+/** POST …/rollback: the queued deployment and the env keys it changes back. */
+export type Rollback = RollbackView;
 /** An API token as listed (never its secret). */
 export type Token = TokenView;
 /** GET /v1/me. */

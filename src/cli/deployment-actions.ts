@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { seg } from './client.ts';
 import { findDeployment, projectOf, withProject, type Ctx } from './context.ts';
 import { queued } from './follow.ts';
-import { out } from './io.ts';
-import type { Deployment } from './api-types.ts';
+import { note, out } from './io.ts';
+import type { Deployment, Rollback } from './api-types.ts';
 
 /** Adds cancel and retry to the `deployments` group, and `rollback` to the top level. */
 export function registerDeploymentActions(cli: Command, deployments: Command, ctx: Ctx): void {
@@ -50,9 +50,10 @@ export function registerDeploymentActions(cli: Command, deployments: Command, ct
     .action(async (ref: string | undefined, opts: { project?: string; follow?: boolean }) => {
       const project = projectOf(ctx, opts);
       const target = ref === undefined ? undefined : await findDeployment(ctx, project, ref);
-      const created = await ctx.client().json<Deployment>('POST', `/v1/projects/${seg(project)}/rollback`, {
+      const created = await ctx.client().json<Rollback>('POST', `/v1/projects/${seg(project)}/rollback`, {
         body: target ? { deployment_id: target.id } : {},
       });
+      for (const warning of created.warnings ?? []) note(io, `Warning: ${warning}`);
       await queued(ctx, project, created, {
         what: target ? `rollback to #${target.number}` : 'rollback',
         follow: opts.follow,

@@ -15,6 +15,7 @@ import type { SourceStore } from './sources.ts';
 import { receiveUpload } from './upload.ts';
 import { toDeploymentView, type DeploymentView } from './view.ts';
 import { findProject } from '../projects/find.ts';
+import { type EnvChange, envUnchanged, rollbackEnvWarnings } from '../env/diff.ts';
 
 /** What the deployment service needs. */
 export interface DeploymentServiceDeps {
@@ -34,7 +35,12 @@ export interface DeploymentServiceDeps {
   imageExists(ref: string): Promise<boolean>;
   /** Tells the worker there may be something to run, and cancels what it runs. */
   worker: { kick(): void; cancel(deploymentId: string): boolean };
+  /** What restoring a release's env snapshot would change in the project's env now. */
+  changesOfRestore(projectId: string, sealedSnapshot: string): EnvChange;
 }
+
+/** A queued rollback, with what it will do that the caller should know (env keys it changes back). */
+export type RollbackView = DeploymentView & { warnings: string[] };
 
 /** Uploads, lists, cancels and retries deployments; the worker runs them. */
 export function deploymentService(d: DeploymentServiceDeps) {
@@ -46,17 +52,31 @@ export function deploymentService(d: DeploymentServiceDeps) {
     return row;
   }
 
-  /** Queues a deployment (superseding older queued ones), records it, and wakes the worker. */
-  function enqueue(actor: Actor, row: NewDeployment, action: string): DeploymentRow {
-    const inserted = d.lifecycle.enqueue(row, (created) =>
+  /**
+   * Queues a deployment (superseding older queued ones), records it with `extra.changes`, adds
+   * `extra.log` to its log right after the queued line, and wakes the worker.
+   */
+  function enqueue(
+    actor: Actor,
+    row: NewDeployment,
+    action: string,
+    extra: { changes?: Record<string, unknown>; log?: string[] } = {},
+  ): DeploymentRow {
+    const inserted = d.lifecycle.enqueue(row, (created) => {
       d.activity.record(actor, {
         action,
         targetType: 'deployment',
         target: created.id,
         project: row.project,
-        changes: { number: created.number, trigger: created.trigger, source_sha256: created.source_sha256 },
-      }),
-    );
+        changes: {
+          number: created.number,
+          trigger: created.trigger,
+          source_sha256: created.source_sha256,
+          ...extra.changes,
+        },
+      });
+    });
+    for (const line of extra.log ?? []) d.logs.append(inserted.id, line);
     d.worker.kick();
     return inserted;
   }
@@ -144,10 +164,11 @@ export function deploymentService(d: DeploymentServiceDeps) {
     },
 
     /**
-     * Queues a deployment that makes an earlier release live again: its image, no rebuild.
-     * Without an id, the release that was live before the current one.
+     * Queues a deployment that makes an earlier release live again: its image and its env, no
+     * rebuild. Without an id, the release that was live before the current one. The warnings name
+     * the env keys it changes back (also in the new deployment's log and the activity row).
      */
-    async rollback(actor: Actor, projectName: string, targetId: string | null): Promise<DeploymentView> {
+    async rollback(actor: Actor, projectName: string, targetId: string | null): Promise<RollbackView> {
       const p = project(projectName);
       const target = targetId
         ? find(projectName, targetId)
@@ -163,6 +184,9 @@ export function deploymentService(d: DeploymentServiceDeps) {
           `Cannot roll back to deployment #${target.number}: its image was pruned (SLIPWAY_RELEASE_RETENTION)`,
         );
       }
+      // Names only, never values; the env is compared now, the snapshot is restored at go-live.
+      const env = target.env_snapshot ? d.changesOfRestore(p.id, target.env_snapshot) : null;
+      const warnings = env ? rollbackEnvWarnings(target.number, env) : [];
       const created = enqueue(
         actor,
         {
@@ -180,8 +204,12 @@ export function deploymentService(d: DeploymentServiceDeps) {
           created_at: nowIso(),
         },
         'deployment.rollback',
+        {
+          ...(env && !envUnchanged(env) ? { changes: { env } } : {}),
+          log: warnings.map((w) => `Warning: ${w}`),
+        },
       );
-      return toDeploymentView(created);
+      return { ...toDeploymentView(created), warnings };
     },
 
     /**

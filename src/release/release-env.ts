@@ -1,5 +1,6 @@
 import type { DeploymentRepo, DeploymentRow } from '../db/deployments.ts';
 import type { EnvService } from '../env/service.ts';
+import { diffEnv, type EnvChange } from '../env/diff.ts';
 
 /**
  * The env a release runs with. A deployment is pinned to the env it first started with: its
@@ -16,6 +17,11 @@ export function releaseEnv(env: EnvService, deployments: DeploymentRepo) {
       deployment.env_snapshot = env.sealSnapshot(project.id, values);
       deployments.update(deployment.id, { env_snapshot: deployment.env_snapshot });
       return values;
+    },
+
+    /** What `restore` would change in the project's env now, by key name. */
+    changesOfRestore(projectId: string, sealedSnapshot: string): EnvChange {
+      return diffEnv(env.values(projectId), env.openSnapshot(projectId, sealedSnapshot));
     },
 
     /** Makes a rolled-back-to release's env the project's env again. */

@@ -34,6 +34,18 @@ export const Deployment = t.Object({
   updated_at: Timestamp,
 });
 
+/** A queued rollback: the deployment, and what it changes that the caller should know. */
+export const Rollback = t.Composite([
+  Deployment,
+  t.Object({
+    warnings: t.Array(t.String(), {
+      description:
+        'Env keys the rollback changes back, adds or removes (names only, never values): a secret rotated since ' +
+        'the release would come back. Also in the deployment log and the activity row',
+    }),
+  }),
+]);
+
 /** `?status=` of the history. A union of literals: Elysia fills an optional UnionEnum query with its first value. */
 export const StatusFilter = t.Union(
   ['queued', 'building', 'deploying', 'live', 'failed', 'canceled', 'replaced'].map((s) => t.Literal(s)),

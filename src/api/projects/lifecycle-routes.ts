@@ -4,7 +4,7 @@ import type { ReleaseService } from '../../release/service.ts';
 import type { DeploymentService } from '../../deployments/service.ts';
 import { accessPlugin } from '../access.ts';
 import { AUTH_ERRORS, errors } from '../schemas.ts';
-import { Deployment } from '../deployments/schema.ts';
+import { Rollback } from '../deployments/schema.ts';
 import { Project, ProjectParams } from './schema.ts';
 
 const SWAP = 'New instances must pass their health check before traffic moves; the old ones drain, then stop.';
@@ -68,7 +68,7 @@ export function lifecycleRoutes(d: {
           description: `Queues a deployment with the image of \`deployment_id\` (default: the release live before the current one); no rebuild. ${SWAP}`,
           tags: ['Lifecycle'],
         },
-        response: { 202: Deployment, ...errors(404, 409, 415, 422, ...AUTH_ERRORS) },
+        response: { 202: Rollback, ...errors(404, 409, 415, 422, ...AUTH_ERRORS) },
       },
     );
 }
