@@ -11,6 +11,8 @@ const P = `obs-${crypto.randomUUID().slice(0, 6)}`;
 const hasDocker = await requireDocker();
 const HOST = `${P}.localhost`;
 const SECRET = 'pw-7c1e9a55d0';
+/** A value every encoding changes. */
+const SPECIAL = 'k"y/+?&=s3cr3t';
 let agent: Agent;
 
 async function deploy(version: string): Promise<void> {
@@ -31,7 +33,7 @@ beforeAll(async () => {
   expect(
     (await agent.call('POST', '/v1/projects', { name: P, health_check_path: '/health', memory_mb: 256 })).status,
   ).toBe(201);
-  await agent.call('PATCH', `/v1/projects/${P}/env?restart=false`, { vars: { DB_PASSWORD: SECRET } });
+  await agent.call('PATCH', `/v1/projects/${P}/env?restart=false`, { vars: { DB_PASSWORD: SECRET, API_KEY: SPECIAL } });
   await deploy('v1');
 });
 afterAll(async () => {
@@ -63,6 +65,22 @@ describe.skipIf(!hasDocker)('runtime logs and metrics', () => {
     );
     expect(data[0]!.instance).toMatch(/^\d+-[0-9a-f]{8}$/);
     expect(Date.parse(data[0]!.time)).toBeGreaterThan(Date.now() - 120_000);
+  });
+
+  test('recent logs mask secrets in base64, URL-encoded and JSON-escaped form', async () => {
+    const forms = [
+      Buffer.from(SECRET).toString('base64'),
+      Buffer.from(`user:${SPECIAL}`).toString('base64url'),
+      encodeURIComponent(SPECIAL),
+      JSON.stringify(SPECIAL).slice(1, -1),
+    ];
+    for (const form of forms) await viaEdge(agent.edgePort!, HOST, `/log?msg=${encodeURIComponent(`enc ${form}`)}`);
+    await Bun.sleep(300);
+    const { data } = (await (await agent.call('GET', `/v1/projects/${P}/logs?tail=50`)).json()) as { data: Entry[] };
+    const encoded = data.filter((e) => e.stream === 'stdout' && e.line.startsWith('out: enc '));
+    expect(encoded).toHaveLength(forms.length);
+    for (const e of encoded) expect(e.line).toContain('••••••');
+    for (const form of forms) expect(data.filter((e) => e.line.includes(form))).toEqual([]);
   });
 
   test('following streams new lines with secret values masked, and follows a redeploy', async () => {

@@ -98,4 +98,30 @@ describe('/v1/projects/{name}/env', () => {
     expect(log).toContain(`token=${MASK} done`);
     expect(log).not.toContain(SECRET);
   });
+
+  test('secrets in their common encodings, and a database password alone, are masked in deployment logs', async () => {
+    const password = `Zq8/xN+2v"L0 kR7t`;
+    const url = `postgres://app:${encodeURIComponent(password)}@slipway-web-db:5432/app`;
+    t.deps.env.update(TEST_ACTOR, 'web', { DATABASE_URL: url }, 'database');
+    const { id } = t.deps.deploymentRepo.list({
+      project_id: t.deps.projects.get('web').id,
+      before: Number.MAX_SAFE_INTEGER,
+      status: null,
+      limit: 1,
+    })[0]!;
+    const lines = [
+      `base64 ${Buffer.from(SECRET).toString('base64')}`,
+      `url-safe ${Buffer.from(`key:${SECRET}`).toString('base64url')}`,
+      `query ?k=${encodeURIComponent(password)}`,
+      `json ${JSON.stringify({ password })}`,
+      `alone ${password}`,
+    ];
+    t.deps.logs.append(id, lines.join('\n'));
+    const log = await (await t.req('GET', `/v1/projects/web/deployments/${id}/logs`)).text();
+    for (const line of lines) expect(log).not.toContain(line);
+    expect(log).toContain(`alone ${MASK}`);
+    expect(log).toContain(`query ?k=${MASK}`);
+    expect(log).toContain(`json {"password":"${MASK}"}`);
+    expect(log).not.toContain(Buffer.from(SECRET).toString('base64'));
+  });
 });
