@@ -30,7 +30,11 @@ export function registerDeploy(cli: Command, ctx: Ctx): void {
     .option('-f, --follow', 'stream the build and deploy log; exit 0 only when the deployment is live')
     .option('-y, --yes', 'create the project without asking when it does not exist')
     .option('--json', 'print the queued deployment as JSON (without --follow)')
-    .addHelpText('after', '\nFiles matched by .slipwayignore (else .dockerignore) are left out, and .git always is.')
+    .addHelpText(
+      'after',
+      '\nFiles matched by .slipwayignore (else .dockerignore) are left out, and .git always is. So are .env and\n' +
+        '.env.* files (secrets: set them with `slipway env set`) unless .slipwayignore re-includes them (`!.env`).',
+    )
     .action((dir: string, opts: DeployOptions) => deploy(ctx, dir, opts));
 }
 
@@ -44,6 +48,8 @@ export async function deploy(ctx: Ctx, dir: string, opts: DeployOptions): Promis
 
   const plan = planPack(root);
   note(io, packingLine(dir, project, plan));
+  const secrets = secretFilesLine(plan);
+  if (secrets) note(io, secrets);
   for (const path of plan.skipped) note(io, `Skipped ${path}: only files, directories and symlinks can be uploaded`);
   const files = plan.entries.filter((e) => e.type === 'file').length;
   const reporter = progressReporter(io, plan.bytes);
@@ -71,6 +77,14 @@ export function packingLine(dir: string, project: string, plan: PackPlan): strin
   const files = plan.entries.filter((e) => e.type === 'file').length;
   const rules = plan.ignoreFile ? `honouring ${plan.ignoreFile}` : 'no .slipwayignore or .dockerignore';
   return `Packing ${dir} for project ${project}: ${files} file${files === 1 ? '' : 's'}, ${formatBytes(plan.bytes)} (${rules})`;
+}
+
+/** The one line saying which `.env` files were left out, or null when none was. */
+export function secretFilesLine(plan: PackPlan): string | null {
+  const files = plan.secretFiles;
+  if (files.length === 0) return null;
+  const shown = files.length > 5 ? [...files.slice(0, 4), `${files.length - 4} more`] : files;
+  return `Left out ${shown.join(', ')} (secrets; set them with \`slipway env set\`, or send them with a \`!.env\` line in .slipwayignore)`;
 }
 
 /** Makes sure the project exists, creating it with --yes or after a yes on the terminal. */

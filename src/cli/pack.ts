@@ -1,7 +1,7 @@
 /**
  * Packing a directory for upload: walk it (`.slipwayignore`, else `.dockerignore`, with Docker's
- * matching rules; `.git` always skipped), then stream it as tar.gz, pulled by the upload so
- * that nothing is ever buffered whole.
+ * matching rules; `.git` always skipped; `.env` files left out unless `.slipwayignore` re-includes
+ * them), then stream it as tar.gz, pulled by the upload so that nothing is ever buffered whole.
  */
 import ignore from '@balena/dockerignore';
 import { createReadStream, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
@@ -29,10 +29,19 @@ export interface PackPlan {
   ignoreFile: '.slipwayignore' | '.dockerignore' | null;
   /** Sockets, FIFOs and devices, which an archive cannot carry. */
   skipped: string[];
+  /** `.env` and `.env.*` files left out because they hold secrets, which the user's rules did not mention. */
+  secretFiles: string[];
 }
 
 /** Files the build needs even when the rules exclude them, as the docker CLI does. */
 const ALWAYS_KEPT = new Set(['Dockerfile', '.dockerignore']);
+
+/**
+ * Files that hold secrets by convention, at any depth. They are left out before the user's rules
+ * apply only in a `.slipwayignore`, where a `!.env` rule sends them anyway; with a `.dockerignore`
+ * (written for local builds) or no ignore file they are always left out.
+ */
+const SECRET_FILES = '**/.env\n**/.env.*\n';
 
 /** Walks `root` in name order and decides what goes into the archive. */
 export function planPack(root: string): PackPlan {
@@ -42,16 +51,22 @@ export function planPack(root: string): PackPlan {
       ? '.dockerignore'
       : null;
   const text = ignoreFile ? readFileSync(join(root, ignoreFile), 'utf8') : '';
-  const rules = ignore({ ignorecase: false }).add(text);
+  const own = ignore({ ignorecase: false }).add(text);
+  const secrets = ignore({ ignorecase: false }).add(SECRET_FILES);
+  // Docker's rules: the last matching line wins.
+  const rules = ignore({ ignorecase: false }).add(
+    ignoreFile === '.slipwayignore' ? `${SECRET_FILES}${text}` : `${text}\n${SECRET_FILES}`,
+  );
   // With an exception (`!keep/this`) inside an excluded directory, the directory must still be walked.
   const hasExceptions = text.split('\n').some((l) => l.trim().startsWith('!'));
-  const plan: PackPlan = { root, entries: [], bytes: 0, ignoreFile, skipped: [] };
+  const plan: PackPlan = { root, entries: [], bytes: 0, ignoreFile, skipped: [], secretFiles: [] };
   const walk = (rel: string) => {
     for (const name of readdirSync(join(root, rel)).sort()) {
       if (name === '.git') continue;
       const path = rel ? `${rel}/${name}` : name;
       const st = lstatSync(join(root, path));
       const excluded = rules.ignores(path) && !(rel === '' && ALWAYS_KEPT.has(name));
+      if (excluded && secrets.ignores(path) && !own.ignores(path)) plan.secretFiles.push(path);
       const base = { path, size: 0, mode: st.mode & 0o777, mtime: st.mtime };
       if (st.isDirectory()) {
         if (excluded && !hasExceptions) continue;

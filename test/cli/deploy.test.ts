@@ -82,6 +82,32 @@ describe('slipway deploy', () => {
     expect(names(req.body)).toContain('index.html');
   });
 
+  test('leaves .env files out and says so in one line', async () => {
+    const dir = site();
+    writeFileSync(join(dir, '.env'), 'STRIPE_KEY=sk_live_leaked');
+    writeFileSync(join(dir, '.env.local'), 'OTHER=1');
+    const r = await runCli(['deploy', dir, '--yes'], { env: agent.env });
+    expect(r.code).toBe(0);
+    const lines = r.stderr.split('\n');
+    expect(lines[1]).toBe(`Packing ${dir} for project my-site: 2 files, 21 B (honouring .slipwayignore)`);
+    expect(lines[2]).toBe(
+      'Left out .env, .env.local (secrets; set them with `slipway env set`, or send them with a `!.env` line in .slipwayignore)',
+    );
+    const inTar = gunzipSync(upload().body).toString('latin1');
+    expect(inTar).not.toContain('sk_live_leaked');
+    expect(names(upload().body)).not.toContain('.env');
+  });
+
+  test('sends .env when .slipwayignore re-includes it, with no line about it', async () => {
+    const dir = site();
+    writeFileSync(join(dir, '.slipwayignore'), 'notes.txt\n!.env\n');
+    writeFileSync(join(dir, '.env'), 'PUBLIC_FLAG=1');
+    const r = await runCli(['deploy', dir, '--yes'], { env: agent.env });
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toContain('Left out');
+    expect(gunzipSync(upload().body).toString('latin1')).toContain('PUBLIC_FLAG=1');
+  });
+
   test('refuses to create a project without --yes when nobody can confirm', async () => {
     const r = await runCli(['deploy', site()], { env: agent.env });
     expect(r).toEqual({

@@ -92,6 +92,76 @@ describe('what gets packed', () => {
   });
 });
 
+describe('.env files are secrets, left out by default', () => {
+  const files = {
+    'index.html': 'hi',
+    '.env': 'STRIPE_KEY=sk_live_1',
+    '.env.local': 'A=1',
+    '.env.production': 'B=2',
+    'apps/api/.env': 'C=3',
+    'apps/api/main.js': '',
+    '.envrc': 'use nix',
+    'env.example': 'D=',
+  };
+  const cases: [string, Record<string, string>, string[], string[]][] = [
+    [
+      'without an ignore file',
+      {},
+      ['.envrc', 'apps', 'apps/api', 'apps/api/main.js', 'env.example', 'index.html'],
+      ['.env', '.env.local', '.env.production', 'apps/api/.env'],
+    ],
+    [
+      'a .dockerignore cannot send them, even with !.env (it is written for local builds)',
+      { '.dockerignore': '!.env\n!**/.env*\n' },
+      ['.dockerignore', '.envrc', 'apps', 'apps/api', 'apps/api/main.js', 'env.example', 'index.html'],
+      ['.env', '.env.local', '.env.production', 'apps/api/.env'],
+    ],
+    [
+      'a .slipwayignore sends exactly what it re-includes',
+      { '.slipwayignore': '!.env\n' },
+      ['.env', '.envrc', '.slipwayignore', 'apps', 'apps/api', 'apps/api/main.js', 'env.example', 'index.html'],
+      ['.env.local', '.env.production', 'apps/api/.env'],
+    ],
+    [
+      'a .slipwayignore can send them all',
+      { '.slipwayignore': '!**/.env\n!**/.env.*\n' },
+      [
+        '.env',
+        '.env.local',
+        '.env.production',
+        '.envrc',
+        '.slipwayignore',
+        'apps',
+        'apps/api',
+        'apps/api/.env',
+        'apps/api/main.js',
+        'env.example',
+        'index.html',
+      ],
+      [],
+    ],
+    [
+      'files the user excludes are not reported as left out by Slipway',
+      { '.slipwayignore': '.env*\napps\n' },
+      ['.slipwayignore', 'env.example', 'index.html'],
+      [],
+    ],
+  ];
+  for (const [name, extra, packed, secretFiles] of cases) {
+    test(name, () => {
+      const plan = planPack(tree({ ...files, ...extra }));
+      expect(plan.entries.map((e) => e.path)).toEqual(packed);
+      expect(plan.secretFiles).toEqual(secretFiles);
+    });
+  }
+
+  test('nothing of a left-out file is in the archive', async () => {
+    const entries = await unpack(packStream(planPack(tree(files))));
+    expect(entries.map(([name]) => name)).not.toContain('.env');
+    expect(JSON.stringify(entries)).not.toContain('sk_live_1');
+  });
+});
+
 describe('the tar.gz stream', () => {
   test('holds the planned entries with their content', async () => {
     const root = tree({ 'index.html': '<h1>hi</h1>', 'css/site.css': 'body{}', '.git/HEAD': 'x' });
