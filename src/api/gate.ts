@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia';
 import type { TokenService } from '../tokens/service.ts';
-import { PayloadTooLargeError, RateLimitedError, UnsupportedMediaTypeError } from '../errors.ts';
+import { RateLimitedError, UnsupportedMediaTypeError } from '../errors.ts';
+import { jsonTooLarge, readJsonBody } from './json-body.ts';
 import { initRequestState } from './request-state.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 
@@ -52,13 +53,14 @@ export function gatePlugin(
       if (!decision.allowed) throw new RateLimitedError(decision.resetSeconds);
     })
     .onParse({ as: 'global' }, ({ request, path, contentType }) => {
-      // Upload routes stream their body themselves: leave it unread.
+      // Upload routes stream their body themselves (with their own, larger limit): leave it unread.
       if (request.method === 'POST' && rawBodyPaths.some((p) => p.test(path))) return RAW_BODY;
-      // JSON is the only body the API parses, and it is small.
-      if (Number(request.headers.get('content-length') ?? 0) > MAX_JSON_BYTES) {
-        throw new PayloadTooLargeError(`The JSON body is larger than ${MAX_JSON_BYTES} bytes`);
-      }
-      if (contentType === '' || /^application\/([\w.+-]+\+)?json\b/i.test(contentType)) return;
+      // JSON is the only body the API parses, and it is small. This runs before the access check,
+      // so an unauthenticated caller is held to the limit too.
+      if (Number(request.headers.get('content-length') ?? 0) > MAX_JSON_BYTES) throw jsonTooLarge(MAX_JSON_BYTES);
+      // Without a Content-Type the body is not read at all.
+      if (contentType === '') return;
+      if (/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) return readJsonBody(request, MAX_JSON_BYTES);
       if (request.headers.get('content-length') === '0') return {};
       throw new UnsupportedMediaTypeError(`Unsupported content type "${contentType}": send application/json`);
     })
