@@ -72,7 +72,10 @@ async function applyStep(step: Step, deps: ApplyDeps): Promise<void> {
       // Written beside the target and renamed over it: a running executable cannot be written to.
       return replaceFile(step.to, step.mode, (tmp) => copyFileSync(step.from, tmp));
     case 'write':
-      return replaceFile(step.path, step.mode, (tmp) => writeFileSync(tmp, step.content));
+      // Created private, then given its mode: the content is never readable by others, whatever the umask.
+      return replaceFile(step.path, step.mode, (tmp) => writeFileSync(tmp, step.content, { mode: 0o600 }));
+    case 'chmod':
+      return chmodSync(step.path, step.mode);
     case 'mkdir':
       mkdirSync(step.path, { recursive: true, mode: step.mode });
       // mkdir's mode is filtered by the umask (0077 in slipway), and an existing directory keeps its own.

@@ -19,9 +19,13 @@ export type Step =
   | { kind: 'mkdir'; path: string; mode: number }
   | { kind: 'write'; path: string; mode: number; content: string }
   | { kind: 'keep'; path: string; why: string }
+  | { kind: 'chmod'; path: string; mode: number }
   | { kind: 'run'; argv: string[]; skip?: string }
   | { kind: 'remove'; path: string; recursive: boolean }
   | { kind: 'purge-docker'; dataDir: string };
+
+/** Mode of the settings file: read-write for root, readable by the service's group, nothing for others. */
+export const ENV_FILE_MODE = 0o640;
 
 /** What the plans depend on, gathered by facts.ts (tests make their own). */
 export interface HostFacts {
@@ -75,9 +79,16 @@ export function installPlan(facts: HostFacts, opts: InstallOptions, version: str
     { kind: 'run', argv: ['chown', '-R', `${SERVICE_USER}:${SERVICE_USER}`, paths.dataDir] },
     { kind: 'mkdir', path: paths.etcDir, mode: 0o755 },
   );
+  // The settings may hold secrets (SLIPWAY_MASTER_KEY, ACME credentials): root and the service's
+  // group only. systemd reads the file as root; the group lets `slipway doctor` run as the service.
+  const settings = envFilePath(paths);
   if (facts.envFileExists)
-    steps.push({ kind: 'keep', path: envFilePath(paths), why: 'it exists; edit it to change settings' });
-  else steps.push({ kind: 'write', path: envFilePath(paths), mode: 0o644, content: envFile(opts.baseDomain) });
+    steps.push(
+      { kind: 'keep', path: settings, why: 'it exists; edit it to change settings' },
+      { kind: 'chmod', path: settings, mode: ENV_FILE_MODE },
+    );
+  else steps.push({ kind: 'write', path: settings, mode: ENV_FILE_MODE, content: envFile(opts.baseDomain) });
+  steps.push({ kind: 'run', argv: ['chown', `root:${SERVICE_USER}`, settings] });
   steps.push(
     { kind: 'write', path: `${paths.unitDir}/${UNIT_NAMES.api}`, mode: 0o644, content: apiUnit(paths, version) },
     { kind: 'write', path: `${paths.unitDir}/${UNIT_NAMES.edge}`, mode: 0o644, content: edgeUnit(paths, version) },
@@ -141,6 +152,8 @@ export function describeStep(step: Step, withContent: boolean): string {
     }
     case 'keep':
       return `keep   ${step.path} (${step.why})`;
+    case 'chmod':
+      return `chmod  ${step.path} (${mode(step.mode)})`;
     case 'run':
       return step.skip ? `skip   ${step.argv.join(' ')} (${step.skip})` : `run    ${step.argv.join(' ')}`;
     case 'remove':

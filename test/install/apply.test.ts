@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
@@ -65,11 +65,15 @@ describe('applying the install plan', () => {
       mode(`${paths.dataDir}/tmp`),
       mode(`${paths.etcDir}/slipway.env`),
       mode(`${paths.unitDir}/slipway.service`),
-    ]).toEqual(['755', '700', '700', '644', '644']);
+    ]).toEqual(['755', '700', '700', '640', '644']);
     expect(readFileSync(paths.binary, 'utf8')).toBe('#!/bin/sh\necho slipway\n');
     expect(readFileSync(`${paths.etcDir}/slipway.env`, 'utf8')).toBe(envFile('apps.example.com'));
     expect(readFileSync(`${paths.unitDir}/slipway.service`, 'utf8')).toBe(apiUnit(paths, '0.1.0'));
-    expect(deps.commands.map((c) => c[0])).toEqual(['useradd', 'chown']);
+    expect(deps.commands.map((c) => c.join(' '))).toEqual([
+      expect.stringMatching(/^useradd /),
+      `chown -R slipway:slipway ${paths.dataDir}`,
+      `chown root:slipway ${paths.etcDir}/slipway.env`,
+    ]);
     expect(deps.reported).toEqual(steps.map((s) => describeStep(s, false)));
   });
 
@@ -87,6 +91,31 @@ describe('applying the install plan', () => {
     );
     expect(readFileSync(`${paths.etcDir}/slipway.env`, 'utf8')).toBe('SLIPWAY_BASE_DOMAIN=mine.example.com\n');
     expect(readFileSync(`${paths.unitDir}/slipway.service`, 'utf8')).toContain('(Slipway 0.2.0)');
+  });
+
+  test('the settings file is not readable by others, whatever the umask, also when kept from an older install', async () => {
+    const { paths, executable } = sandbox();
+    const settings = `${paths.etcDir}/slipway.env`;
+    const mode = () => statSync(settings).mode & 0o777;
+    const umask = process.umask(0o000);
+    try {
+      await applyPlan(installPlan(facts(executable), { baseDomain: null, paths }, '0.1.0'), recorder());
+    } finally {
+      process.umask(umask);
+    }
+    expect(mode()).toBe(0o640);
+    // An install by an earlier version left it world-readable, with the operator's secrets in it.
+    chmodSync(settings, 0o644);
+    writeFileSync(settings, 'SLIPWAY_MASTER_KEY=c2VjcmV0\n');
+    const deps = recorder();
+    await applyPlan(
+      installPlan(facts(executable, { envFileExists: true, userExists: true }), { baseDomain: null, paths }, '0.2.0'),
+      deps,
+    );
+    expect(mode()).toBe(0o640);
+    expect(mode() & 0o007).toBe(0);
+    expect(readFileSync(settings, 'utf8')).toBe('SLIPWAY_MASTER_KEY=c2VjcmV0\n');
+    expect(deps.commands).toContainEqual(['chown', 'root:slipway', settings]);
   });
 
   test('a failing command stops the install and says which and why', async () => {

@@ -24,7 +24,8 @@ describe('the install plan', () => {
       'mkdir  /var/lib/slipway/tmp (mode 0700)',
       'run    chown -R slipway:slipway /var/lib/slipway',
       'mkdir  /etc/slipway (mode 0755)',
-      'write  /etc/slipway/slipway.env (mode 0644)',
+      'write  /etc/slipway/slipway.env (mode 0640)',
+      'run    chown root:slipway /etc/slipway/slipway.env',
       'write  /etc/systemd/system/slipway.service (mode 0644)',
       'write  /etc/systemd/system/slipway-edge.service (mode 0644)',
       'run    systemctl daemon-reload',
@@ -47,6 +48,9 @@ describe('the install plan', () => {
       'run    chown -R slipway:slipway /var/lib/slipway',
       'mkdir  /etc/slipway (mode 0755)',
       'keep   /etc/slipway/slipway.env (it exists; edit it to change settings)',
+      // Installed by an earlier version with mode 0644: no longer world-readable.
+      'chmod  /etc/slipway/slipway.env (mode 0640)',
+      'run    chown root:slipway /etc/slipway/slipway.env',
       'write  /etc/systemd/system/slipway.service (mode 0644)',
       'write  /etc/systemd/system/slipway-edge.service (mode 0644)',
       'run    systemctl daemon-reload',
@@ -96,7 +100,7 @@ describe('install --dry-run', () => {
     const text = describeStep(installPlan(fresh, { baseDomain: 'apps.example.com' }, '0.1.0')[6]!, true);
     expect(text).toBe(
       [
-        'write  /etc/slipway/slipway.env (mode 0644):',
+        'write  /etc/slipway/slipway.env (mode 0640):',
         '    # Settings of slipway.service and slipway-edge.service, one VAR=value per line. They override the',
         "    # units' Environment= lines; every setting is in the README's configuration table.",
         '    # Apply a change with: systemctl restart slipway slipway-edge',
@@ -153,14 +157,18 @@ describe('install --dry-run', () => {
         'run    chown -R slipway:slipway /var/lib/slipway',
         'mkdir  /etc/slipway (mode 0755)',
         ...(facts.envFileExists
-          ? ['keep   /etc/slipway/slipway.env (it exists; edit it to change settings)']
+          ? [
+              'keep   /etc/slipway/slipway.env (it exists; edit it to change settings)',
+              'chmod  /etc/slipway/slipway.env (mode 0640)',
+            ]
           : [
-              'write  /etc/slipway/slipway.env (mode 0644):',
+              'write  /etc/slipway/slipway.env (mode 0640):',
               '    # Settings of slipway.service and slipway-edge.service, one VAR=value per line. They override the',
               "    # units' Environment= lines; every setting is in the README's configuration table.",
               '    # Apply a change with: systemctl restart slipway slipway-edge',
               '    SLIPWAY_BASE_DOMAIN=apps.example.com',
             ]),
+        'run    chown root:slipway /etc/slipway/slipway.env',
         'write  /etc/systemd/system/slipway.service (mode 0644):',
         ...indent(apiUnit(DEFAULT_PATHS, VERSION)),
         'write  /etc/systemd/system/slipway-edge.service (mode 0644):',
