@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors.ts';
 import { runCommand, streamCommand } from './exec.ts';
-import { findDatabaseContainer } from './inspect.ts';
+import { type DatabaseRef, findDatabaseContainer } from './inspect.ts';
 import { databaseIdentity } from './spec.ts';
 import { labelOf } from '../runtime/labels.ts';
 import { SUPERUSER_SESSION_ENV, superuserOf, type DatabaseRoles } from './roles.ts';
@@ -15,8 +15,8 @@ import { SUPERUSER_SESSION_ENV, superuserOf, type DatabaseRoles } from './roles.
  * message) before anything was sent; a failure later fails the stream instead of ending it.
  * Destroying the stream early (a client that went away) also stops pg_dump.
  */
-export async function dumpDatabase(docker: Docker, agentId: string, project: string): Promise<Readable> {
-  const { id, ...roles } = await runningDatabase(docker, agentId, project, 'dump');
+export async function dumpDatabase(docker: Docker, ref: DatabaseRef, project: string): Promise<Readable> {
+  const { id, ...roles } = await runningDatabase(docker, ref, project, 'dump');
   // A name of our own making, to find pg_dump's session again if the reader goes away.
   const session = `slipway-dump-${randomUUID()}`;
   // As the superuser, which reads everything; pg_dump pins its own search path.
@@ -55,8 +55,13 @@ export async function dumpDatabase(docker: Docker, agentId: string, project: str
  * everything, as on Heroku), and it runs in a single transaction: a failing restore changes
  * nothing. Throws BadRequestError with pg_restore's own message when the dump is rejected.
  */
-export async function restoreDatabase(docker: Docker, agentId: string, project: string, dump: Readable): Promise<void> {
-  const { id, user, database } = await runningDatabase(docker, agentId, project, 'restore');
+export async function restoreDatabase(
+  docker: Docker,
+  ref: DatabaseRef,
+  project: string,
+  dump: Readable,
+): Promise<void> {
+  const { id, user, database } = await runningDatabase(docker, ref, project, 'restore');
   const cmd = [
     'pg_restore',
     '--clean',
@@ -100,11 +105,11 @@ async function terminateSession(
 
 async function runningDatabase(
   docker: Docker,
-  agentId: string,
+  ref: DatabaseRef,
   project: string,
   action: string,
 ): Promise<{ id: string } & DatabaseRoles> {
-  const container = await findDatabaseContainer(docker, agentId, project);
+  const container = await findDatabaseContainer(docker, ref, project);
   if (!container) throw new NotFoundError(`Project "${project}" has no database`);
   if (container.State !== 'running')
     throw new ConflictError(`Cannot ${action} the database of "${project}": it is not running`);

@@ -1,12 +1,12 @@
 import type Docker from 'dockerode';
-import { findDatabaseContainer, findDatabaseVolume } from './inspect.ts';
+import { type DatabaseRef, findDatabaseContainer, findDatabaseVolume } from './inspect.ts';
 
 /** Removes a project's database container and its volume, data and all. Whatever is already gone is fine. */
-export async function dropDatabase(docker: Docker, agentId: string, project: string): Promise<void> {
-  const container = await findDatabaseContainer(docker, agentId, project);
+export async function dropDatabase(docker: Docker, ref: DatabaseRef, project: string): Promise<void> {
+  const container = await findDatabaseContainer(docker, ref, project);
   // No clean shutdown first: the data is about to be deleted anyway.
   if (container) await ignoreGone(docker.getContainer(container.Id).remove({ force: true, v: true }));
-  const volume = await findDatabaseVolume(docker, agentId, project);
+  const volume = await findDatabaseVolume(docker, ref, project);
   if (volume) await ignoreGone(docker.getVolume(volume.Name).remove());
 }
 

@@ -12,23 +12,55 @@ import {
 import { labelOf } from '../runtime/labels.ts';
 import { SUPERUSER_SESSION_ENV, superuserOf } from './roles.ts';
 
-/** This agent's database container of a project, if there is one. */
-export async function findDatabaseContainer(
-  docker: Docker,
-  agentId: string,
-  project: string,
-): Promise<Docker.ContainerInfo | null> {
-  const found = await docker.listContainers({ all: true, filters: databaseFilters(agentId, project) });
-  return found[0] ?? null;
+/**
+ * Which container is a project's database: the one Slipway recorded when it created it (its id and
+ * image), never one found by labels, which an image or a build can set. `containerId` is null for
+ * a database recorded before ids were (found then by its name, which only Slipway gives).
+ */
+export interface DatabaseRef {
+  agentId: string;
+  containerId: string | null;
+  imageId: string | null;
 }
 
-/** This agent's database volume of a project, if there is one. */
+/** A project's database container as Slipway found it. */
+export interface FoundContainer {
+  Id: string;
+  Image: string;
+  State: string;
+  Labels: Record<string, string>;
+}
+
+/** The project's database container, if it still exists and is the one recorded. */
+export async function findDatabaseContainer(
+  docker: Docker,
+  ref: DatabaseRef,
+  project: string,
+): Promise<FoundContainer | null> {
+  const info = await docker
+    .getContainer(ref.containerId ?? databaseContainerName(project))
+    .inspect()
+    .catch((err: { statusCode?: number }) => {
+      if (err.statusCode === 404) return null;
+      throw err;
+    });
+  if (!info) return null;
+  const labels = info.Config.Labels ?? {};
+  const ours =
+    info.Name === `/${databaseContainerName(project)}` &&
+    (ref.imageId === null || info.Image === ref.imageId) &&
+    labelOf(labels, 'agent') === ref.agentId &&
+    labelOf(labels, 'role') === 'database';
+  return ours ? { Id: info.Id, Image: info.Image, State: info.State.Status, Labels: labels } : null;
+}
+
+/** This agent's database volume of a project, if there is one (only Slipway names volumes). */
 export async function findDatabaseVolume(
   docker: Docker,
-  agentId: string,
+  ref: DatabaseRef,
   project: string,
 ): Promise<Docker.VolumeInspectInfo | null> {
-  const { Volumes: volumes } = await docker.listVolumes({ filters: databaseFilters(agentId, project) });
+  const { Volumes: volumes } = await docker.listVolumes({ filters: databaseFilters(ref.agentId, project) });
   return (volumes ?? []).find((v) => v.Name === databaseVolumeName(project)) ?? null;
 }
 
@@ -37,10 +69,10 @@ export async function findDatabaseVolume(
  * container nor a volume. Version and size come from the server itself (through the container's
  * local socket), so they are null unless it accepts connections.
  */
-export async function inspectDatabase(docker: Docker, agentId: string, project: string): Promise<DatabaseInfo | null> {
+export async function inspectDatabase(docker: Docker, ref: DatabaseRef, project: string): Promise<DatabaseInfo | null> {
   const [container, volume] = await Promise.all([
-    findDatabaseContainer(docker, agentId, project),
-    findDatabaseVolume(docker, agentId, project),
+    findDatabaseContainer(docker, ref, project),
+    findDatabaseVolume(docker, ref, project),
   ]);
   if (!container && !volume) return null;
   const labels = container?.Labels ?? volume?.Labels ?? {};
@@ -48,6 +80,7 @@ export async function inspectDatabase(docker: Docker, agentId: string, project: 
   const user = labelOf(labels, 'databaseUser') ?? fallback.user;
   const info: DatabaseInfo = {
     containerId: container?.Id ?? null,
+    imageId: container?.Image ?? null,
     volume: databaseVolumeName(project),
     host: databaseContainerName(project),
     port: DATABASE_PORT,

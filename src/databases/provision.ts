@@ -77,7 +77,11 @@ export async function provisionDatabase(
       `Cannot provision a database for "${spec.project}": ${reason}${logs.length ? `\n${logs.join('\n')}` : ''}`,
     );
   }
-  const info = await inspectDatabase(docker, spec.agentId, spec.project);
+  const info = await inspectDatabase(
+    docker,
+    { agentId: spec.agentId, containerId: container.id, imageId: null },
+    spec.project,
+  );
   if (!info) throw new Error(`The database of "${spec.project}" vanished right after it started`);
   return info;
 }

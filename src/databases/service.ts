@@ -19,6 +19,7 @@ import { dropDatabase } from './drop.ts';
 import { appIsSuperuser } from './roles.ts';
 import { DATABASE_PORT, databaseContainerName, databaseIdentity, type DatabaseInfo } from './spec.ts';
 import { findProject } from '../projects/find.ts';
+import type { DatabaseRef } from './inspect.ts';
 
 /** How long a new database may take to accept connections. */
 const PROVISION_TIMEOUT_MS = 120_000;
@@ -67,13 +68,24 @@ export function databaseService(d: DatabaseServiceDeps) {
 
   const project = (name: string): ProjectRow => findProject(d.projects, name);
 
+  const refOf = (row: { container_id: string | null; image_id: string | null } | undefined): DatabaseRef => ({
+    agentId: d.agentId,
+    containerId: row?.container_id ?? null,
+    imageId: row?.image_id ?? null,
+  });
+
   async function current(
     name: string,
   ): Promise<{ p: ProjectRow; row: NonNullable<ReturnType<DatabaseRepo['find']>>; info: DatabaseInfo | null }> {
     const p = project(name);
     const row = d.databases.find(p.id);
     if (!row) throw new NotFoundError(`Project "${name}" has no database`);
-    return { p, row, info: await inspectDatabase(d.docker, d.agentId, name) };
+    const info = await inspectDatabase(d.docker, refOf(row), name);
+    // A database recorded before container ids were: found by its name once, by id from then on.
+    if (row.container_id === null && info?.containerId && info.imageId) {
+      d.databases.setContainer(p.id, info.containerId, info.imageId);
+    }
+    return { p, row, info };
   }
 
   function view(row: { image: string; created_at: string }, info: DatabaseInfo | null, name: string): DatabaseView {
@@ -110,6 +122,8 @@ export function databaseService(d: DatabaseServiceDeps) {
         project_id: p.id,
         image: d.image,
         password: d.box.seal(password, context(p.id)),
+        container_id: info.containerId,
+        image_id: info.imageId,
         created_at: nowIso(),
       };
       d.db.transaction(() => {
@@ -136,14 +150,14 @@ export function databaseService(d: DatabaseServiceDeps) {
     async dump(actor: Actor, name: string): Promise<Readable> {
       await current(name);
       d.activity.record(actor, { action: 'database.dump', targetType: 'database', target: name, project: name });
-      return dumpDatabase(d.docker, d.agentId, name);
+      return dumpDatabase(d.docker, refOf(d.databases.find(project(name).id)), name);
     },
 
     /** Restores a custom-format dump over the current data. */
     async restore(actor: Actor, name: string, dump: Readable): Promise<void> {
       await current(name);
       d.activity.record(actor, { action: 'database.restore', targetType: 'database', target: name, project: name });
-      await restoreDatabase(d.docker, d.agentId, name, dump);
+      await restoreDatabase(d.docker, refOf(d.databases.find(project(name).id)), name, dump);
     },
 
     /** Drops container and volume (only with ?confirm=<name>), removes DATABASE_URL, rolls out. */
@@ -156,7 +170,7 @@ export function databaseService(d: DatabaseServiceDeps) {
           [{ path: '/confirm', message: `Expected "${name}"` }],
         );
       }
-      await dropDatabase(d.docker, d.agentId, name);
+      await dropDatabase(d.docker, refOf(d.databases.find(p.id)), name);
       d.db.transaction(() => {
         d.databases.remove(p.id);
         d.activity.record(actor, { action: 'database.delete', targetType: 'database', target: name, project: name });
@@ -169,7 +183,7 @@ export function databaseService(d: DatabaseServiceDeps) {
     has: (projectId: string) => d.databases.find(projectId) !== undefined,
 
     /** Drops a project's database as part of deleting the project. */
-    drop: (name: string) => dropDatabase(d.docker, d.agentId, name),
+    drop: (name: string) => dropDatabase(d.docker, refOf(d.databases.find(project(name).id)), name),
   };
 }
 

@@ -21,6 +21,8 @@ export interface DatabaseSpec {
  */
 export interface DatabaseInfo {
   containerId: string | null;
+  /** The image id of the container, recorded with its id so a lookup can check both. */
+  imageId: string | null;
   volume: string;
   host: string;
   port: typeof DATABASE_PORT;

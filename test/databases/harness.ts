@@ -7,6 +7,7 @@ import { provisionDatabase } from '../../src/databases/provision.ts';
 import type { DatabaseInfo } from '../../src/databases/spec.ts';
 import { networkName } from '../../src/runtime/network.ts';
 import { tarOf } from '../helpers/archives.ts';
+import type { DatabaseRef } from '../../src/databases/inspect.ts';
 
 export const PG_IMAGE = 'slipway-fixture/postgres:latest';
 export const NODE_IMAGE = 'slipway-fixture/node:latest';
@@ -16,6 +17,13 @@ const PG_APP = resolve(import.meta.dir, '../fixtures/pg-app');
 export interface Scope {
   agentId: string;
   labels: Record<string, string>;
+  /** How these tests find a database they provisioned themselves: by its name (no recorded id). */
+  ref: DatabaseRef;
+}
+
+/** A scope for `agentId`, its objects labelled with `labels`. */
+export function scopeOf(agentId: string, labels: Record<string, string>): Scope {
+  return { agentId, labels, ref: { agentId, containerId: null, imageId: null } };
 }
 
 /** A project name no other test uses (a DNS label). */

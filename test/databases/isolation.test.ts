@@ -12,12 +12,13 @@ import {
   startPgApp,
   uniqueProject,
   type Scope,
+  scopeOf,
 } from './harness.ts';
 
 const hasDocker = await requireDocker();
 const docker = dockerClient();
 const labels = testLabel();
-const scope: Scope = { agentId: `agent-${randomUUID()}`, labels };
+const scope: Scope = scopeOf(`agent-${randomUUID()}`, labels);
 const projectA = uniqueProject('iso-a');
 const projectB = uniqueProject('iso-b');
 const password = awkwardPassword();
@@ -35,7 +36,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (!hasDocker) return;
-  await dropDatabase(docker, scope.agentId, projectA).catch(() => {});
+  await dropDatabase(docker, scope.ref, projectA).catch(() => {});
   await cleanupByLabel(docker, labels['slipway.test']);
 });
 

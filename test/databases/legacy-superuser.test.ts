@@ -21,13 +21,14 @@ import {
   psqlOverTcp,
   uniqueProject,
   type Scope,
+  scopeOf,
 } from './harness.ts';
 
 const hasDocker = await requireDocker();
 const docker = dockerClient();
 const labels = testLabel();
 const t = makeTestApp();
-const scope: Scope = { agentId: agentId(t.deps.db), labels };
+const scope: Scope = scopeOf(agentId(t.deps.db), labels);
 const project = uniqueProject('legacy');
 const password = 'legacy-password-1';
 let network: string;
@@ -65,13 +66,13 @@ beforeAll(async () => {
   if (!hasDocker) return;
   network = await createProjectNetwork(docker, scope, project);
   await provisionLegacy();
-  info = (await inspectDatabase(docker, scope.agentId, project))!;
+  info = (await inspectDatabase(docker, scope.ref, project))!;
 }, 90_000);
 
 afterAll(async () => {
   t.close();
   if (!hasDocker) return;
-  await dropDatabase(docker, scope.agentId, project).catch(() => {});
+  await dropDatabase(docker, scope.ref, project).catch(() => {});
   await cleanupByLabel(docker, labels['slipway.test']);
 });
 
@@ -80,9 +81,9 @@ describe.skipIf(!hasDocker)('a database made before the app had its own role', (
     expect(info).toMatchObject({ status: 'running', user: 'app', superuser: 'app' });
     expect(info.version).toMatch(/^\d+\.\d+/);
     await psql(docker, info, 'CREATE TABLE notes (id int); INSERT INTO notes SELECT generate_series(1, 50)');
-    const dump = await collect(await dumpDatabase(docker, scope.agentId, project));
+    const dump = await collect(await dumpDatabase(docker, scope.ref, project));
     await psql(docker, info, 'DELETE FROM notes');
-    await restoreDatabase(docker, scope.agentId, project, Readable.from([dump]));
+    await restoreDatabase(docker, scope.ref, project, Readable.from([dump]));
     expect(await psql(docker, info, 'SELECT count(*) FROM notes')).toBe('50');
   }, 60_000);
 
@@ -92,6 +93,8 @@ describe.skipIf(!hasDocker)('a database made before the app had its own role', (
       project_id: p.id,
       image: PG_IMAGE,
       password: 'v1.not-opened-by-this-route',
+      container_id: null,
+      image_id: null,
       created_at: new Date().toISOString(),
     });
     const res = await t.req('GET', `/v1/projects/${project}/database`);
@@ -108,11 +111,11 @@ describe.skipIf(!hasDocker)('a database made before the app had its own role', (
       info,
       "CREATE EXTENSION pgcrypto; CREATE TYPE mood AS ENUM ('ok', 'sad'); CREATE TABLE diary (id serial PRIMARY KEY, m mood, h bytea DEFAULT digest('x', 'sha256')); INSERT INTO diary (m) VALUES ('ok')",
     );
-    const dump = await collect(await dumpDatabase(docker, scope.agentId, project));
+    const dump = await collect(await dumpDatabase(docker, scope.ref, project));
     const target = uniqueProject('moved');
     try {
       const moved = await provisionForTest(docker, scope, target, 'moved-password');
-      await restoreDatabase(docker, scope.agentId, target, Readable.from([dump]));
+      await restoreDatabase(docker, scope.ref, target, Readable.from([dump]));
       const owners = await psql(
         docker,
         moved,
@@ -124,7 +127,7 @@ describe.skipIf(!hasDocker)('a database made before the app had its own role', (
         'f',
       );
     } finally {
-      await dropDatabase(docker, scope.agentId, target);
+      await dropDatabase(docker, scope.ref, target);
     }
   }, 90_000);
 

@@ -15,18 +15,19 @@ import {
   startPgApp,
   uniqueProject,
   type Scope,
+  scopeOf,
 } from './harness.ts';
 
 const hasDocker = await requireDocker();
 const docker = dockerClient();
 const labels = testLabel();
-const scope: Scope = { agentId: `agent-${randomUUID()}`, labels };
+const scope: Scope = scopeOf(`agent-${randomUUID()}`, labels);
 const project = uniqueProject('pg');
 const password = awkwardPassword();
 
 afterAll(async () => {
   if (!hasDocker) return;
-  await dropDatabase(docker, scope.agentId, project).catch(() => {});
+  await dropDatabase(docker, scope.ref, project).catch(() => {});
   await cleanupByLabel(docker, labels['slipway.test']);
 });
 
@@ -43,7 +44,7 @@ describe.skipIf(!hasDocker)('a project database', () => {
       database: 'app',
       status: 'running',
     });
-    const inspected = await inspectDatabase(docker, scope.agentId, project);
+    const inspected = await inspectDatabase(docker, scope.ref, project);
     expect(inspected?.status).toBe('running');
     expect(inspected?.version).toMatch(/^\d+\.\d+/);
     expect(inspected?.sizeBytes).toBeGreaterThan(1_000_000);
@@ -95,7 +96,7 @@ describe.skipIf(!hasDocker)('a project database', () => {
   test('shows a volume without its container as missing, and reuses it with a new password', async () => {
     await psql(docker, info, 'CREATE TABLE kept (v text); INSERT INTO kept VALUES ($$still here$$)');
     await docker.getContainer(info.containerId!).remove({ force: true });
-    expect(await inspectDatabase(docker, scope.agentId, project)).toMatchObject({
+    expect(await inspectDatabase(docker, scope.ref, project)).toMatchObject({
       status: 'missing',
       containerId: null,
     });
@@ -118,13 +119,13 @@ describe.skipIf(!hasDocker)('a project database', () => {
   }, 90_000);
 
   test('is dropped with its volume', async () => {
-    await dropDatabase(docker, scope.agentId, project);
-    expect(await inspectDatabase(docker, scope.agentId, project)).toBeNull();
+    await dropDatabase(docker, scope.ref, project);
+    expect(await inspectDatabase(docker, scope.ref, project)).toBeNull();
     await expect(docker.getContainer(databaseContainerName(project)).inspect()).rejects.toMatchObject({
       statusCode: 404,
     });
     await expect(docker.getVolume(databaseVolumeName(project)).inspect()).rejects.toMatchObject({ statusCode: 404 });
-    await dropDatabase(docker, scope.agentId, project);
+    await dropDatabase(docker, scope.ref, project);
   });
 
   test('gives up after its timeout, leaving nothing behind', async () => {
@@ -134,7 +135,7 @@ describe.skipIf(!hasDocker)('a project database', () => {
     await expect(provisionDatabase(docker, spec, { timeoutMs: 300 })).rejects.toThrow(
       `Cannot provision a database for "${other}": it was not ready within 0.3 s`,
     );
-    expect(await inspectDatabase(docker, scope.agentId, other)).toBeNull();
+    expect(await inspectDatabase(docker, scope.ref, other)).toBeNull();
   }, 30_000);
 
   test('stops when its signal is aborted', async () => {
@@ -146,7 +147,7 @@ describe.skipIf(!hasDocker)('a project database', () => {
     await expect(provisionDatabase(docker, spec, { timeoutMs: 60_000, signal: controller.signal })).rejects.toThrow(
       'deployment canceled',
     );
-    expect(await inspectDatabase(docker, scope.agentId, other)).toBeNull();
+    expect(await inspectDatabase(docker, scope.ref, other)).toBeNull();
   }, 30_000);
 
   test('fails to provision from an image it cannot get, leaving nothing behind', async () => {
@@ -161,6 +162,6 @@ describe.skipIf(!hasDocker)('a project database', () => {
       labels,
     };
     await expect(provisionDatabase(docker, spec, { timeoutMs: 20_000 })).rejects.toThrow(/missing-/);
-    expect(await inspectDatabase(docker, scope.agentId, other)).toBeNull();
+    expect(await inspectDatabase(docker, scope.ref, other)).toBeNull();
   }, 30_000);
 });

@@ -9,12 +9,12 @@ import { DATABASE_SUPERUSER } from '../../src/databases/roles.ts';
 import type { DatabaseInfo } from '../../src/databases/spec.ts';
 import { BadRequestError } from '../../src/errors.ts';
 import { cleanupByLabel, dockerClient, requireDocker, testLabel } from '../helpers/docker.ts';
-import { collect, provisionForTest, psql, psqlOverTcp, uniqueProject, type Scope } from './harness.ts';
+import { collect, provisionForTest, psql, psqlOverTcp, uniqueProject, type Scope, scopeOf } from './harness.ts';
 
 const hasDocker = await requireDocker();
 const docker = dockerClient();
 const labels = testLabel();
-const scope: Scope = { agentId: `agent-${randomUUID()}`, labels };
+const scope: Scope = scopeOf(`agent-${randomUUID()}`, labels);
 const project = uniqueProject('roles');
 const password = `pw-${randomUUID()}`;
 let info: DatabaseInfo;
@@ -26,7 +26,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (!hasDocker) return;
-  await dropDatabase(docker, scope.agentId, project).catch(() => {});
+  await dropDatabase(docker, scope.ref, project).catch(() => {});
   await cleanupByLabel(docker, labels['slipway.test']);
 });
 
@@ -102,16 +102,16 @@ describe.skipIf(!hasDocker)("the app's Postgres role", () => {
   });
 
   test('status still reads the version and size through the superuser', async () => {
-    const inspected = await inspectDatabase(docker, scope.agentId, project);
+    const inspected = await inspectDatabase(docker, scope.ref, project);
     expect(inspected).toMatchObject({ status: 'running', superuser: DATABASE_SUPERUSER });
     expect(inspected?.sizeBytes).toBeGreaterThan(0);
   });
 
   test('a restore runs as the app: what it restores is the app’s, and a dump that needs a superuser is refused', async () => {
     await asApp('CREATE TABLE kept (n int); INSERT INTO kept SELECT generate_series(1, 100)');
-    const dump = await collect(await dumpDatabase(docker, scope.agentId, project));
+    const dump = await collect(await dumpDatabase(docker, scope.ref, project));
     await asApp('DROP TABLE kept');
-    await restoreDatabase(docker, scope.agentId, project, Readable.from([dump]));
+    await restoreDatabase(docker, scope.ref, project, Readable.from([dump]));
     expect(
       await asSuperuser("SELECT tableowner, (SELECT count(*) FROM kept) FROM pg_tables WHERE tablename = 'kept'"),
     ).toBe(`${info.user}|100`);
@@ -142,9 +142,7 @@ describe.skipIf(!hasDocker)("the app's Postgres role", () => {
         user: 'postgres',
       }),
     );
-    const error = await restoreDatabase(docker, scope.agentId, project, Readable.from([hostile])).catch(
-      (e: unknown) => e,
-    );
+    const error = await restoreDatabase(docker, scope.ref, project, Readable.from([hostile])).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BadRequestError);
     expect((error as Error).message).toContain('permission denied to create extension "file_fdw"');
     expect(await asSuperuser("SELECT count(*) FROM pg_extension WHERE extname = 'file_fdw'")).toBe('0');
