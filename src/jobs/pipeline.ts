@@ -9,6 +9,7 @@ import { asFailure, BuildError, CanceledByRequest, Interrupted } from '../deploy
 import { planBuild } from '../build/plan.ts';
 import { buildLabelledImage } from '../build/labelled.ts';
 import { deploymentLabels } from '../runtime/labels.ts';
+import { randomToken } from '../ids.ts';
 import type { AbortReason, DeploymentRunner } from './worker.ts';
 
 /** Moves a built deployment to live (run, health-check, switch traffic); throws to fail it. */
@@ -29,9 +30,14 @@ export interface PipelineDeps {
   release: Releaser;
 }
 
-/** The tag of a deployment's image. */
+/**
+ * A new tag for a deployment's image: `slipway/<project>:<number>-<10 random chars>`. The random
+ * part (50 bits) keeps the tags of release images unguessable, so a Dockerfile (or a base image's
+ * ONBUILD trigger) cannot name another project's image even where the Dockerfile check misses it.
+ * The tag is made once per build and stored in deployments.image_tag; nothing derives it again.
+ */
 export function imageTag(row: Pick<DeploymentRow, 'project' | 'number'>): string {
-  return `slipway/${row.project}:${row.number}`;
+  return `slipway/${row.project}:${row.number}-${randomToken(10)}`;
 }
 
 /** build → deploying → release, recording each step and ending failed or canceled on error. */
