@@ -96,6 +96,29 @@ export class ImageUnlabelled extends BuildError {
   }
 }
 
+/**
+ * A Dockerfile that breaks one of the rules every build is held to (see build/dockerfile-check.ts),
+ * refused before the engine sees it.
+ */
+export class DockerfileRefused extends BuildError {
+  override readonly name = 'DockerfileRefused';
+  constructor(
+    readonly path: string,
+    readonly line: number,
+    readonly reason: string,
+  ) {
+    super(`${path} refused at line ${line}: ${reason}`);
+  }
+}
+
+/** A built image carrying Slipway labels that Slipway did not give it (inherited from a base image). */
+export class ImageLabelsForged extends BuildError {
+  override readonly name = 'ImageLabelsForged';
+  constructor(readonly unexpected: string[]) {
+    super(`The built image carries Slipway labels it was not given (${unexpected.join(', ')}); it was not released`);
+  }
+}
+
 /** An instance that could not be created or started. */
 export class StartFailed extends DeploymentFailure {
   readonly outcome: Outcome = 'failed';

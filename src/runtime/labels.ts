@@ -16,6 +16,9 @@ export const LABEL = {
   databaseName: 'slipway.database.name',
 } as const;
 
+/** Every key Slipway reads back from a Docker object; an image must carry only those Slipway gave it. */
+export const LABEL_KEYS: ReadonlySet<string> = new Set(Object.values(LABEL));
+
 /** The prefix every Slipway label starts with. */
 export const LABEL_PREFIX = 'slipway.';
 
