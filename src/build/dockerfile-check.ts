@@ -159,7 +159,7 @@ function stageOrImage(raw: string, line: number, how: string, scope: Scope, trig
   const value = flagWord(raw);
   const lower = value.toLowerCase();
   if (scope.stages.includes(lower)) return;
-  if (/^\d+$/.test(value) && Number(value) < scope.stages.length) return;
+  if (/^\d+$/.test(value)) return; // a stage index, even out of range (then the engine refuses it)
   const use = image(value, raw, line, how, scope, 'copy');
   if (!trigger) scope.images.push(use);
 }
