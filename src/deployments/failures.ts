@@ -71,6 +71,17 @@ export class BuildTimedOut extends BuildError {
   }
 }
 
+/** A build stopped because a fork in it failed on the build's process limit (a fork bomb, or a build that needs more). */
+export class BuildProcessLimit extends BuildError {
+  override readonly name = 'BuildProcessLimit';
+  constructor(
+    readonly limit: number,
+    readonly step: StepRef | null,
+  ) {
+    super(`Build stopped: it reached the limit of ${limit} processes${at(step)}`);
+  }
+}
+
 /** A build stopped by the caller's signal. */
 export class BuildCanceled extends BuildError {
   override readonly name = 'BuildCanceled';
@@ -85,6 +96,14 @@ export class BuildIncomplete extends BuildError {
   override readonly name = 'BuildIncomplete';
   constructor(readonly step: StepRef | null) {
     super(`Build stopped without a result${at(step)}: the Docker engine closed the connection`);
+  }
+}
+
+/** A build refused because the host's build isolation (network, firewall, process limits) is not in place. */
+export class BuildIsolationUnavailable extends BuildError {
+  override readonly name = 'BuildIsolationUnavailable';
+  constructor(readonly problem: string) {
+    super(`Cannot build: build isolation is not in place (${problem}); run \`slipway prepare-builds\` as root`);
   }
 }
 

@@ -8,6 +8,8 @@ import type { Lifecycle } from '../deployments/lifecycle.ts';
 import { asFailure, BuildError, CanceledByRequest, Interrupted } from '../deployments/failures.ts';
 import { planBuild } from '../build/plan.ts';
 import { buildLabelledImage } from '../build/labelled.ts';
+import type { BuildIsolation } from '../build/isolation.ts';
+import { describeSandbox } from '../build/sandbox.ts';
 import { deploymentLabels } from '../runtime/labels.ts';
 import { randomToken } from '../ids.ts';
 import type { AbortReason, DeploymentRunner } from './worker.ts';
@@ -27,6 +29,8 @@ export interface PipelineDeps {
   images: BaseImages;
   buildTimeoutMs: number;
   buildMemoryBytes: number;
+  /** Hands each build its sandbox: network, CPU and process limits. */
+  isolation: Pick<BuildIsolation, 'acquire'>;
   release: Releaser;
 }
 
@@ -76,6 +80,9 @@ async function build(
   );
   if (plan.generatedDockerfile) for (const line of plan.generatedDockerfile.trimEnd().split('\n')) log(`  ${line}`);
   const tag = imageTag(row);
+  const lease = await d.isolation.acquire();
+  log(describeSandbox(lease.sandbox));
+  if (lease.unlimitedBecause) log(`No process limit on this host: ${lease.unlimitedBecause}`);
   const built = await buildLabelledImage(d.docker, {
     source: d.sources.absolute(row.source_path),
     plan,
@@ -83,9 +90,10 @@ async function build(
     tag,
     memoryBytes: d.buildMemoryBytes,
     timeoutMs: d.buildTimeoutMs,
+    sandbox: lease.sandbox,
     signal,
     onLine: log,
-  });
+  }).finally(() => lease.release());
   d.deployments.update(row.id, {
     stack: plan.stack,
     image_id: built.imageId,

@@ -7,11 +7,18 @@ import type Docker from 'dockerode';
 import { buildImage, type BuildOptions, type BuiltImage } from '../../src/build/builder.ts';
 import { buildContext } from '../../src/build/context.ts';
 import { buildLabelledImage } from '../../src/build/labelled.ts';
+import type { BuildSandbox } from '../../src/build/sandbox.ts';
 import { planBuild, type BuildPlan } from '../../src/build/plan.ts';
 import { cleanupByLabel, testLabel } from '../helpers/docker.ts';
 import { FIXTURE_IMAGES, removeStepImages, sourceFactory, type Tree } from './sources.ts';
 
 const MiB = 1024 ** 2;
+
+/**
+ * The engine's default bridge, no process limit: for tests of what builds do rather than of how
+ * they are confined (test/build/isolation.test.ts builds in a real sandbox).
+ */
+export const PLAIN_SANDBOX: BuildSandbox = { network: 'bridge', cpus: 2, processes: null };
 
 /** One build's outcome: its result or error, and every line it printed. */
 export interface BuildRun {
@@ -50,6 +57,7 @@ export function buildHarness(docker: Docker) {
         tag: `slipway-test/${labels['slipway.test']}:${n++}`,
         memoryBytes: 256 * MiB,
         timeoutMs: 120_000,
+        sandbox: PLAIN_SANDBOX,
         signal: new AbortController().signal,
         ...overrides,
         onLine: (line) => {
@@ -87,6 +95,7 @@ export function buildHarness(docker: Docker) {
         dockerfilePath: 'Dockerfile',
         memoryBytes: 256 * MiB,
         timeoutMs: 60_000,
+        sandbox: PLAIN_SANDBOX,
         signal: new AbortController().signal,
         onLine: (line) => {
           lines.push(line);

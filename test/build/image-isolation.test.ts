@@ -10,7 +10,7 @@ import { buildLabelledImage } from '../../src/build/labelled.ts';
 import type { BuildPlan } from '../../src/build/plan.ts';
 import { DockerfileRefused, ImageLabelsForged } from '../../src/deployments/failures.ts';
 import { dockerClient, requireDocker } from '../helpers/docker.ts';
-import { buildHarness, stepImage } from './harness.ts';
+import { buildHarness, PLAIN_SANDBOX, stepImage } from './harness.ts';
 import { sourceFactory, type Tree } from './sources.ts';
 
 const engine = dockerClient();
@@ -179,6 +179,7 @@ describe.skipIf(!(await requireDocker()))("a build reaching another project's im
       tag: `slipway-test/${harness.labels['slipway.test']}:forged`,
       memoryBytes: 256 * MiB,
       timeoutMs: 60_000,
+      sandbox: PLAIN_SANDBOX,
       signal: new AbortController().signal,
       onLine: () => {},
     }).catch((e: Error) => e);
