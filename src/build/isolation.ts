@@ -10,7 +10,7 @@
  * /run: like the iptables rules it vanishes at reboot, when the rules must be set up again.
  */
 import type Docker from 'dockerode';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Config } from '../config.ts';
 import { BuildIsolationUnavailable } from '../deployments/failures.ts';
@@ -86,8 +86,11 @@ export class BuildIsolation {
     done.push(`build network ${this.s.names.network} (bridge ${this.s.names.bridge})`);
     const spec = this.firewallSpec();
     await applyFirewall(spec);
+    // Readable by the agent's own user, whatever the umask of the privileged step.
     mkdirSync(dirname(this.s.marker), { recursive: true });
-    writeFileSync(this.s.marker, `${JSON.stringify(markerOf(spec))}\n`, { mode: 0o644 });
+    chmodSync(dirname(this.s.marker), 0o755);
+    writeFileSync(this.s.marker, `${JSON.stringify(markerOf(spec))}\n`);
+    chmodSync(this.s.marker, 0o644);
     done.push(
       `firewall chains ${spec.chainPrefix}-IN and -OUT (private ranges ${spec.allowPrivate ? 'allowed' : 'blocked'})`,
     );
