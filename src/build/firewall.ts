@@ -13,7 +13,7 @@
  *
  * Rejected rather than dropped, so a step fails at once ("No route to host") instead of waiting
  * for a timeout. IPv6 needs no rules: the build network has none, and its containers get no IPv6
- * address at all. The rules are in chains of Slipway's own, flushed and refilled on each prepare.
+ * address at all. The rules are in chains of Slipway's own, refilled when they differ from these.
  */
 
 /** What the rules are made from. */
@@ -59,19 +59,22 @@ export function hookRules(spec: FirewallSpec): string[][] {
   ];
 }
 
-/** Runs iptables with `args`; resolves to its exit code and error output. */
-export type Iptables = (args: string[]) => Promise<{ code: number; stderr: string }>;
+/** Runs iptables with `args`; resolves to its exit code and output. */
+export type Iptables = (args: string[]) => Promise<{ code: number; stdout?: string; stderr: string }>;
 
 /** iptables itself, from PATH. */
 export const runIptables: Iptables = async (args) => {
   let proc: ReturnType<typeof Bun.spawn>;
   try {
-    proc = Bun.spawn(['iptables', '-w', ...args], { stdout: 'ignore', stderr: 'pipe' });
+    proc = Bun.spawn(['iptables', '-w', ...args], { stdout: 'pipe', stderr: 'pipe' });
   } catch (err) {
     return { code: 127, stderr: `iptables: ${(err as Error).message}` };
   }
-  const stderr = await new Response(proc.stderr as ReadableStream).text();
-  return { code: await proc.exited, stderr: stderr.trim() };
+  const [stdout, stderr] = await Promise.all([
+    new Response(proc.stdout as ReadableStream).text(),
+    new Response(proc.stderr as ReadableStream).text(),
+  ]);
+  return { code: await proc.exited, stdout, stderr: stderr.trim() };
 };
 
 /** Sets up (or resets) the rules; needs root. Throws when iptables or Docker's chain is missing. */
@@ -83,11 +86,15 @@ export async function applyFirewall(spec: FirewallSpec, iptables: Iptables = run
     );
   }
   const { inChain, outChain } = chains(spec);
-  for (const chain of [inChain, outChain]) {
-    await iptables(['-N', chain]); // fails when it exists, which is fine: it is flushed next
-    await must(iptables, ['-F', chain]);
+  const rules = firewallRules(spec);
+  // Rules already as wanted are left alone: a flush would let builds through until the refill.
+  if (!(await inPlace(iptables, [inChain, outChain], rules))) {
+    for (const chain of [inChain, outChain]) {
+      await iptables(['-N', chain]); // fails when it exists, which is fine: it is flushed next
+      await must(iptables, ['-F', chain]);
+    }
+    for (const rule of rules) await must(iptables, rule);
   }
-  for (const rule of firewallRules(spec)) await must(iptables, rule);
   for (const [chain, ...rule] of hookRules(spec)) {
     if ((await iptables(['-C', chain!, ...rule])).code !== 0) await must(iptables, ['-I', chain!, '1', ...rule]);
   }
@@ -110,6 +117,18 @@ export function nameserversOf(resolvConf: string): string[] {
   return [...resolvConf.matchAll(/^\s*nameserver\s+(\d+\.\d+\.\d+\.\d+)\s*$/gm)]
     .map((m) => m[1]!)
     .filter((ip) => !ip.startsWith('127.'));
+}
+
+/** True when the chains hold exactly `rules` (each found by -C, and no other). */
+async function inPlace(iptables: Iptables, names: string[], rules: string[][]): Promise<boolean> {
+  for (const chain of names) {
+    const listed = await iptables(['-S', chain]);
+    if (listed.code !== 0) return false;
+    const count = (listed.stdout ?? '').split('\n').filter((l) => l.startsWith(`-A ${chain} `)).length;
+    if (count !== rules.filter((r) => r[1] === chain).length) return false;
+  }
+  for (const [, ...rule] of rules) if ((await iptables(['-C', ...rule])).code !== 0) return false;
+  return true;
 }
 
 function chains(spec: FirewallSpec) {

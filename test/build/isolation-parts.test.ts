@@ -48,22 +48,42 @@ describe('the firewall rules', () => {
     ]);
   });
 
-  test('are applied into chains of their own, hooked into INPUT and DOCKER-USER once', async () => {
+  test('are applied into chains of their own, hooked into INPUT and DOCKER-USER once, and left alone when in place', async () => {
+    // A tiny iptables: chains of rules, -S lists, -C checks, -A/-I add, -F flushes.
+    const table = new Map<string, string[]>([
+      ['INPUT', []],
+      ['DOCKER-USER', []],
+    ]);
     const calls: string[] = [];
-    const hooked = new Set<string>();
     const iptables: Iptables = async (args) => {
       calls.push(args.join(' '));
-      if (args[0] === '-C') return { code: hooked.has(args.slice(1).join(' ')) ? 0 : 1, stderr: '' };
-      if (args[0] === '-I') hooked.add([args[1], ...args.slice(3)].join(' '));
+      const [op, chain, ...rest] = args[0] === '-n' ? args.slice(1) : args;
+      const rules = table.get(chain!);
+      if (op === '-L') return { code: rules ? 0 : 1, stderr: '' };
+      if (op === '-N') {
+        if (rules) return { code: 1, stderr: 'Chain already exists.' };
+        table.set(chain!, []);
+        return { code: 0, stderr: '' };
+      }
+      if (!rules) return { code: 1, stderr: 'No chain/target/match by that name.' };
+      if (op === '-S') return { code: 0, stdout: rules.map((r) => `-A ${chain} ${r}\n`).join(''), stderr: '' };
+      if (op === '-C') return { code: rules.includes(rest.join(' ')) ? 0 : 1, stderr: '' };
+      if (op === '-F') rules.length = 0;
+      if (op === '-A') rules.push(rest.join(' '));
+      if (op === '-I') rules.unshift(rest.slice(1).join(' '));
       return { code: 0, stderr: '' };
     };
     await applyFirewall(spec, iptables);
+    expect(table.get('INPUT')).toEqual(['-i br0 -j SB-IN']);
+    expect(table.get('DOCKER-USER')).toEqual(['-i br0 -j SB-OUT']);
+    expect(table.get('SB-OUT')).toHaveLength(10);
+    calls.length = 0;
     await applyFirewall(spec, iptables);
-    expect(calls.filter((c) => c.startsWith('-I '))).toEqual([
-      '-I INPUT 1 -i br0 -j SB-IN',
-      '-I DOCKER-USER 1 -i br0 -j SB-OUT',
-    ]);
-    expect(calls.filter((c) => c.startsWith('-F '))).toEqual(['-F SB-IN', '-F SB-OUT', '-F SB-IN', '-F SB-OUT']);
+    expect(calls.filter((c) => /^-[FAI] /.test(c))).toEqual([]);
+    await applyFirewall({ ...spec, allowPrivate: true }, iptables);
+    expect(calls.filter((c) => c.startsWith('-F '))).toEqual(['-F SB-IN', '-F SB-OUT']);
+    expect(table.get('SB-OUT')).toHaveLength(6);
+    expect(table.get('INPUT')).toEqual(['-i br0 -j SB-IN']);
   });
 
   test('are not applied when Docker runs without iptables', async () => {
