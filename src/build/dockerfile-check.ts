@@ -121,7 +121,9 @@ function from(instruction: Instruction, line: number, scope: Scope): void {
   if (args.length === 0) return; // the engine refuses it
   const raw = scope.source.of(args[0]!.getRange());
   const ref = expand(raw, scope, line, `FROM ${shown(raw)}`);
-  const stage = args.length >= 3 && /^as$/i.test(args[1]!.getValue()) ? args[2]!.getValue().toLowerCase() : null;
+  const name = args.length >= 3 && /^as$/i.test(args[1]!.getValue()) ? args[2]!.getValue().toLowerCase() : null;
+  // The engine refuses other stage names, so `AS slipway/b:1` never makes `--from=slipway/b:1` a stage.
+  const stage = name !== null && /^[a-z][a-z0-9-_.]*$/.test(name) ? name : null;
   const lower = ref.toLowerCase();
   if (lower !== 'scratch' && !scope.stages.includes(lower)) {
     const use = image(ref, raw, line, 'FROM', scope, 'start');
@@ -166,11 +168,9 @@ function stageOrImage(raw: string, line: number, how: string, scope: Scope, trig
 
 function image(ref: string, raw: string, line: number, how: string, scope: Scope, verb: 'start' | 'copy'): ImageUse {
   const what = `${how}${how === 'FROM' ? ' ' : '='}${shown(raw)}`;
+  const allowed = verb === 'start' ? 'start only from public images' : 'copy only from public images or earlier stages';
   if (isReleaseImage(ref) || isReleaseImage(bareWord(raw, scope.escape))) {
-    throw scope.refuse(
-      line,
-      `${what} names a Slipway release image; builds may ${verb === 'start' ? 'start' : 'copy'} only from public images${verb === 'copy' ? ' or earlier stages' : ''}`,
-    );
+    throw scope.refuse(line, `${what} names a Slipway release image; builds may ${allowed}`);
   }
   if (isImageId(ref)) throw scope.refuse(line, `${what} names an image by ID; name it by repository and tag`);
   return { line, how, ref };

@@ -130,6 +130,11 @@ const hostile: [string, string, string][] = [
     `Dockerfile refused at line 2: COPY --from="slipway/b:1" ${RELEASE_COPY}`,
   ],
   [
+    'COPY --from an image disguised as a stage name the engine would refuse',
+    'FROM node AS slipway/b:1\nCOPY --from=slipway/b:1 /app /app\n',
+    `Dockerfile refused at line 2: COPY --from=slipway/b:1 ${RELEASE_COPY}`,
+  ],
+  [
     'COPY --from a variable',
     'FROM node\nARG SRC=slipway/b:1\nCOPY --from=$SRC /a /a\n',
     'Dockerfile refused at line 3: COPY --from=$SRC uses a variable; name the stage or image itself',
