@@ -25,6 +25,9 @@ export interface Config {
   buildTimeoutSeconds: number;
   buildMemoryMb: number;
   buildConcurrency: number;
+  buildCpus: number;
+  buildPidsLimit: number;
+  buildAllowPrivate: boolean;
   sourceRetention: number;
   releaseRetention: number;
   deploymentRetention: number;
@@ -165,6 +168,31 @@ export const SETTINGS = [
     default: '2',
     description: 'Deployments of different projects that may run at once',
     parse: parseIntIn(1, 64),
+  }),
+  setting({
+    key: 'buildCpus',
+    env: 'SLIPWAY_BUILD_CPUS',
+    flag: 'build-cpus',
+    default: '1',
+    description: 'CPUs each build step may use (the rest stay with the running apps)',
+    parse: parseDecimalIn(0.01, 1024),
+  }),
+  setting({
+    key: 'buildPidsLimit',
+    env: 'SLIPWAY_BUILD_PIDS_LIMIT',
+    flag: 'build-pids-limit',
+    default: '2048',
+    description: 'Processes and threads a build may run at once; a build that reaches the limit is stopped',
+    parse: parseIntIn(16, 4_194_304),
+  }),
+  setting({
+    key: 'buildAllowPrivate',
+    env: 'SLIPWAY_BUILD_ALLOW_PRIVATE',
+    flag: 'build-allow-private',
+    default: 'false',
+    description:
+      'true lets builds reach private addresses (10/8, 172.16/12, 192.168/16, 100.64/10), e.g. an internal package mirror; never this host',
+    parse: parseBoolean,
   }),
   setting({
     key: 'sourceRetention',
@@ -364,6 +392,20 @@ function parseIntIn(min: number, max: number) {
     if (n < min || n > max) throw new Error(`expected a whole number from ${min} to ${max}`);
     return n;
   };
+}
+
+function parseDecimalIn(min: number, max: number) {
+  return (raw: string): number => {
+    const n = Number(raw);
+    if (!/^\d+(\.\d+)?$/.test(raw) || n < min || n > max) throw new Error(`expected a number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+function parseBoolean(raw: string): boolean {
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw new Error('expected true or false');
 }
 
 function parseEnum<T extends string>(values: readonly T[]) {

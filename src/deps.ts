@@ -26,6 +26,7 @@ import { deploymentService, type DeploymentService } from './deployments/service
 import { DEFAULT_LIMITS } from './archive/limits.ts';
 import { DeployWorker } from './jobs/worker.ts';
 import { deploymentPipeline, type Releaser } from './jobs/pipeline.ts';
+import { BuildIsolation, isolationSettings } from './build/isolation.ts';
 import { releaseService, type ReleaseService } from './release/service.ts';
 import { releaseEnv } from './release/release-env.ts';
 import { reconciler } from './release/reconciler.ts';
@@ -60,6 +61,8 @@ export interface Deps {
   deployments: DeploymentService;
   logs: DeploymentLogs;
   worker: DeployWorker;
+  /** The build network, firewall and process limits every build runs in. */
+  buildIsolation: BuildIsolation;
   edge: EdgeRepo;
   releases: ReleaseService;
   reconciler: ReturnType<typeof reconciler>;
@@ -74,6 +77,8 @@ export interface DepsOptions {
   log?: Logger;
   /** Replaces how built deployments go live (tests of the build pipeline alone). */
   release?: Releaser;
+  /** Replaces the host's build isolation (tests that make a network and firewall of their own). */
+  buildIsolation?: BuildIsolation;
 }
 
 /**
@@ -130,6 +135,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     restoreEnv: releasing.restore,
   };
   const releases = releaseService(releaseDeps);
+  const buildIsolation = options.buildIsolation ?? new BuildIsolation(docker, isolationSettings(config));
   const pipeline = deploymentPipeline({
     agentId: agent,
     deployments,
@@ -141,6 +147,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     images: config.images,
     buildTimeoutMs: config.buildTimeoutSeconds * 1000,
     buildMemoryBytes: config.buildMemoryMb * 1024 * 1024,
+    isolation: buildIsolation,
     release: options.release ?? releases.release,
   });
   const worker = new DeployWorker({
@@ -211,6 +218,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     edgeStats: () => readEdgeStats(db),
     logs,
     worker,
+    buildIsolation,
     edge,
     releases,
     reconciler: reconciler(releaseDeps, releases.locks),

@@ -20,6 +20,12 @@ export function newId(prefix: string): string {
   return `${prefix}_${encode(BigInt(lastMs), 10)}${encode(lastRand, 16)}`;
 }
 
+/** `length` random characters of the same alphabet (5 bits each), from the system's CSPRNG. */
+export function randomToken(length: number): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(length));
+  return Array.from(bytes, (b) => ALPHABET[b & 31]).join('');
+}
+
 function encode(value: bigint, length: number): string {
   let out = '';
   for (let i = 0; i < length; i++) {

@@ -6,10 +6,17 @@
 import type Docker from 'dockerode';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import { BuildCanceled, BuildError, BuildIncomplete, BuildTimedOut } from '../deployments/failures.ts';
+import {
+  BuildCanceled,
+  BuildError,
+  BuildIncomplete,
+  BuildProcessLimit,
+  BuildTimedOut,
+} from '../deployments/failures.ts';
 import { stepFailed } from './errors.ts';
 import { existingContainers, removeLeftovers } from './leftovers.ts';
 import { BuildProgress, firstExposedPort, JsonLines } from './progress.ts';
+import type { BuildSandbox, ProcessLimit } from './sandbox.ts';
 
 /** How to build one image. */
 export interface BuildOptions {
@@ -17,6 +24,8 @@ export interface BuildOptions {
   dockerfilePath: string;
   memoryBytes: number;
   timeoutMs: number;
+  /** Where the step containers run and their limits. */
+  sandbox: BuildSandbox;
   signal: AbortSignal;
   onLine: (line: string) => void;
 }
@@ -42,7 +51,8 @@ export async function buildImage(docker: Docker, context: Readable, opts: BuildO
   const before = await existingContainers(docker);
   const progress = new BuildProgress(opts.onLine);
   // Once the engine has reported a failure, that stays the build's reason.
-  const stops = watchStops(opts.signal, opts.timeoutMs, () => progress.error !== null);
+  const processes = opts.sandbox.processes;
+  const stops = watchStops(opts.signal, opts.timeoutMs, () => progress.error !== null, processes);
   try {
     await streamBuild(docker, context, opts, stops.signal, progress);
   } catch (err) {
@@ -56,9 +66,15 @@ export async function buildImage(docker: Docker, context: Readable, opts: BuildO
   const stoppedBy = stops.reason();
   if (stoppedBy !== null) {
     await removeLeftovers(docker, progress.containers, before, opts.onLine);
-    throw stoppedBy === 'cancel' ? new BuildCanceled(progress.step) : new BuildTimedOut(opts.timeoutMs, progress.step);
+    if (stoppedBy === 'cancel') throw new BuildCanceled(progress.step);
+    if (stoppedBy === 'processes') throw new BuildProcessLimit(processes!.limit, progress.step);
+    throw new BuildTimedOut(opts.timeoutMs, progress.step);
   }
-  if (progress.error !== null) throw stepFailed(progress.error, progress.step, opts.memoryBytes);
+  if (progress.error !== null) {
+    // A step whose forks failed on the limit may fail on its own before the watch notices.
+    if (processes?.reached()) throw new BuildProcessLimit(processes.limit, progress.step);
+    throw stepFailed(progress.error, progress.step, opts.memoryBytes);
+  }
   const image = await inspectResult(docker, progress.imageId ?? opts.tag, progress);
   return {
     imageId: image.Id,
@@ -67,11 +83,23 @@ export async function buildImage(docker: Docker, context: Readable, opts: BuildO
   };
 }
 
-/** Aborts the build request on the caller's signal or at the timeout, remembering which came first. */
-function watchStops(caller: AbortSignal, timeoutMs: number, alreadyFailed: () => boolean) {
+/** How often the process limit is looked at; a fork bomb is stopped within about this long. */
+const PROCESS_WATCH_MS = 200;
+
+/**
+ * Aborts the build request on the caller's signal, at the timeout, or once a fork has failed on
+ * the process limit (a fork bomb that keeps the limit full would otherwise run until the
+ * timeout), remembering which came first.
+ */
+function watchStops(
+  caller: AbortSignal,
+  timeoutMs: number,
+  alreadyFailed: () => boolean,
+  processes: ProcessLimit | null,
+) {
   const controller = new AbortController();
-  let reason: 'cancel' | 'timeout' | null = null;
-  const stop = (why: 'cancel' | 'timeout') => {
+  let reason: 'cancel' | 'timeout' | 'processes' | null = null;
+  const stop = (why: 'cancel' | 'timeout' | 'processes') => {
     if (!alreadyFailed()) reason ??= why;
     controller.abort();
   };
@@ -79,15 +107,20 @@ function watchStops(caller: AbortSignal, timeoutMs: number, alreadyFailed: () =>
   caller.addEventListener('abort', onCancel, { once: true });
   if (caller.aborted) onCancel(); // aborted while the build was being prepared
   const timer = setTimeout(() => stop('timeout'), timeoutMs);
+  const watch = processes && setInterval(() => processes.reached() && stop('processes'), PROCESS_WATCH_MS);
   return {
     signal: controller.signal,
     reason: () => reason,
     dispose: () => {
       clearTimeout(timer);
+      if (watch) clearInterval(watch);
       caller.removeEventListener('abort', onCancel);
     },
   };
 }
+
+/** The CFS period of the CPU limit: the step containers get `cpus` times this much CPU time per period. */
+const CPU_PERIOD_US = 100_000;
 
 async function streamBuild(
   docker: Docker,
@@ -105,6 +138,11 @@ async function streamBuild(
     forcerm: true, // intermediate containers are removed even when a step fails
     memory: opts.memoryBytes,
     memswap: opts.memoryBytes, // equal to memory: no swap on top of the limit
+    networkmode: opts.sandbox.network,
+    cpuperiod: CPU_PERIOD_US,
+    cpuquota: Math.round(opts.sandbox.cpus * CPU_PERIOD_US),
+    // The build API has no pids limit; a parent cgroup with pids.max caps every step container.
+    ...(opts.sandbox.processes ? { cgroupparent: opts.sandbox.processes.cgroupParent } : {}),
     nocache: false,
     // `pull` is left out: the engine then uses a local base image and pulls only a missing one,
     // while pull=1 would contact the registry for every build.

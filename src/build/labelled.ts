@@ -3,7 +3,9 @@
  * labels appended to the Dockerfile as one LABEL step, the engine builds it, and the result is
  * checked to carry every label. When the appended step could not take (a symlinked or oversized
  * Dockerfile the context passes through as it is), a one-step `FROM <image>` + `LABEL` build stamps
- * them on; an image that still lacks them is refused.
+ * them on; an image that still lacks them is refused. Before any of it, the images the Dockerfile
+ * uses are checked against the engine's store (base-images.ts); after it, the image must carry no
+ * Slipway label it was not given (a base image's labels are inherited).
  */
 import type Docker from 'dockerode';
 import { Readable } from 'node:stream';
@@ -11,7 +13,9 @@ import { pack } from 'tar-stream';
 import { buildImage, type BuildOptions, type BuiltImage } from './builder.ts';
 import { buildContext, labelInstruction } from './context.ts';
 import type { BuildPlan } from './plan.ts';
-import { ImageUnlabelled } from '../deployments/failures.ts';
+import { ImageLabelsForged, ImageUnlabelled } from '../deployments/failures.ts';
+import { LABEL_KEYS } from '../runtime/labels.ts';
+import { checkImages } from './base-images.ts';
 
 /** How to build one labelled image from a stored source. */
 export interface LabelledBuild extends Omit<BuildOptions, 'dockerfilePath'> {
@@ -21,18 +25,24 @@ export interface LabelledBuild extends Omit<BuildOptions, 'dockerfilePath'> {
   labels: Record<string, string>;
 }
 
-/** Builds, then makes sure the image carries `labels`; throws ImageUnlabelled when it cannot. */
+/**
+ * Checks the images the plan uses, builds, then makes sure the image carries `labels` and no other
+ * label Slipway reads; throws DockerfileRefused, ImageUnlabelled or ImageLabelsForged.
+ */
 export async function buildLabelledImage(docker: Docker, b: LabelledBuild): Promise<BuiltImage> {
   const { source, plan, labels, ...opts } = b;
+  await checkImages(docker, plan.dockerfilePath, plan.checked);
   const built = await buildImage(docker, buildContext(source, plan, labels), {
     ...opts,
     dockerfilePath: plan.dockerfilePath,
   });
-  if ((await missingLabels(docker, built.imageId, labels)).length === 0) return built;
+  const first = await labelCheck(docker, built.imageId, labels);
+  if (first.forged.length > 0) throw new ImageLabelsForged(first.forged);
+  if (first.missing.length === 0) return built;
 
   opts.onLine('Adding Slipway labels in a separate step (the Dockerfile could not take them)');
   const stamped = await buildImage(docker, stampContext(opts.tag, labels), { ...opts, dockerfilePath: 'Dockerfile' });
-  const missing = await missingLabels(docker, stamped.imageId, labels);
+  const { missing } = await labelCheck(docker, stamped.imageId, labels);
   if (missing.length > 0) throw new ImageUnlabelled(missing);
   return {
     imageId: stamped.imageId,
@@ -41,12 +51,18 @@ export async function buildLabelledImage(docker: Docker, b: LabelledBuild): Prom
   };
 }
 
-/** The labels of `labels` that the image lacks or carries with another value. */
-async function missingLabels(docker: Docker, imageId: string, labels: Record<string, string>): Promise<string[]> {
+/**
+ * The labels of `labels` that the image lacks or carries with another value, and the labels
+ * Slipway reads that the image carries without having been given them.
+ */
+async function labelCheck(docker: Docker, imageId: string, labels: Record<string, string>) {
   const actual = (await docker.getImage(imageId).inspect()).Config?.Labels ?? {};
-  return Object.entries(labels)
-    .filter(([k, v]) => actual[k] !== v)
-    .map(([k]) => k);
+  return {
+    missing: Object.entries(labels)
+      .filter(([k, v]) => actual[k] !== v)
+      .map(([k]) => k),
+    forged: Object.keys(actual).filter((k) => LABEL_KEYS.has(k) && !(k in labels)),
+  };
 }
 
 /** A context of one Dockerfile: `FROM <tag>` and the LABEL instruction. */

@@ -14,6 +14,7 @@ import {
   type NodeInstaller,
 } from './dockerfiles.ts';
 import { BuildError } from '../deployments/failures.ts';
+import { checkDockerfile, type CheckedDockerfile } from './dockerfile-check.ts';
 import { capturedText, firstPresent, procfileWeb, readPackageJson, shellCmd, type SourceFiles } from './manifests.ts';
 
 /** What to build and with which Dockerfile. */
@@ -23,6 +24,8 @@ export interface BuildPlan {
   /** set when Slipway generated it */
   generatedDockerfile: string | null;
   dockerignore: string | null;
+  /** What checking the Dockerfile found: the images it uses. */
+  checked: CheckedDockerfile;
 }
 
 /** Where a generated Dockerfile goes in the build context; the upload may not use this directory. */
@@ -35,7 +38,8 @@ export const GENERATED_DOCKERFILE = `${GENERATED_DIR}/Dockerfile`;
  * Decides how a stored source is built: with its own Dockerfile (at the root, or where the
  * project's `dockerfile` setting says) when it has one, else with a Dockerfile generated for the
  * detected stack. Throws BuildError when it has neither, naming what was looked for, or when the
- * files of its stack cannot be used (invalid package.json, a lockfile without its manifest).
+ * files of its stack cannot be used (invalid package.json, a lockfile without its manifest), and
+ * DockerfileRefused for a Dockerfile (the upload's or a generated one) that breaks a rule.
  */
 export function planBuild(
   source: SourceFiles,
@@ -44,7 +48,11 @@ export function planBuild(
   const present = new Set(source.paths);
   const dockerignore = capturedText(source, '.dockerignore', present);
   const own = ownDockerfile(present, opts.projectDockerfile);
-  if (own !== null) return { stack: 'dockerfile', dockerfilePath: own, generatedDockerfile: null, dockerignore };
+  if (own !== null) {
+    // The upload's Dockerfile must be readable to be checked: a symlink or an oversized one is refused.
+    const checked = checkDockerfile(capturedText(source, own, present)!, own);
+    return { stack: 'dockerfile', dockerfilePath: own, generatedDockerfile: null, dockerignore, checked };
+  }
 
   const stack = detectStack(present);
   if (stack === null) throw new BuildError(NO_STACK_MESSAGE);
@@ -55,7 +63,9 @@ export function planBuild(
     );
   }
   const generatedDockerfile = generate(stack, source, present, opts.images);
-  return { stack, dockerfilePath: GENERATED_DOCKERFILE, generatedDockerfile, dockerignore };
+  // Held to the same rules: the base images come from the configuration, which could name anything.
+  const checked = checkDockerfile(generatedDockerfile, GENERATED_DOCKERFILE);
+  return { stack, dockerfilePath: GENERATED_DOCKERFILE, generatedDockerfile, dockerignore, checked };
 }
 
 // The project's setting, when set, must exist: silently falling back to detection would build

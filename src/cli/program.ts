@@ -7,6 +7,7 @@ import { registerDb } from './db.ts';
 import { registerDeploy } from './deploy.ts';
 import { registerDeployments } from './deployments.ts';
 import { registerDoctor } from './doctor.ts';
+import { registerPrepareBuilds } from './prepare-builds.ts';
 import { registerEnv } from './env.ts';
 import { UsageError } from './errors.ts';
 import { registerInstall } from './install.ts';
@@ -58,6 +59,7 @@ export function buildProgram(io: Io): Command {
   registerActivity(cli, ctx);
   registerDoctor(cli, io);
   registerInstall(cli, io);
+  registerPrepareBuilds(cli, io);
   addSettingOptions(
     cli
       .command('serve')

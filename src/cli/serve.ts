@@ -47,6 +47,7 @@ async function serveApi(config: Config): Promise<(() => Promise<void> | void)[]>
   const deps = createDeps(config);
   const tokenFile = ensureAdminToken(config.dataDir, deps.tokens);
   await recoverInterrupted(deps.lifecycle, deps.docker, deps.log);
+  await prepareBuilds(deps);
   const edge =
     config.role === 'all' ? startEdge(config, deps.edge, deps.log, (json) => publishEdgeStats(deps.db, json)) : null;
   const app = createApp(deps);
@@ -81,6 +82,23 @@ async function serveApi(config: Config): Promise<(() => Promise<void> | void)[]>
     async () => edge?.stop(),
     () => deps.close(),
   ];
+}
+
+/**
+ * Sets up build isolation when running as root (the systemd install runs `slipway prepare-builds`
+ * as root before starting the agent as its own user instead), then says whether builds can run:
+ * a build is refused while the isolation is not in place, so that is a warning, not a stop.
+ */
+async function prepareBuilds(deps: Deps): Promise<void> {
+  try {
+    if (process.getuid?.() === 0) await deps.buildIsolation.prepare();
+    const inPlace = await deps.buildIsolation.check();
+    if (inPlace.unlimitedBecause)
+      deps.log.warn('builds run without a process limit', { reason: inPlace.unlimitedBecause });
+  } catch (err) {
+    deps.log.warn('builds are refused until build isolation is in place', { error: (err as Error).message });
+    console.warn(`Builds are refused until build isolation is in place: ${(err as Error).message}`);
+  }
 }
 
 function startReconciler(deps: Deps): ReturnType<typeof setInterval> {

@@ -71,6 +71,17 @@ export class BuildTimedOut extends BuildError {
   }
 }
 
+/** A build stopped because a fork in it failed on the build's process limit (a fork bomb, or a build that needs more). */
+export class BuildProcessLimit extends BuildError {
+  override readonly name = 'BuildProcessLimit';
+  constructor(
+    readonly limit: number,
+    readonly step: StepRef | null,
+  ) {
+    super(`Build stopped: it reached the limit of ${limit} processes${at(step)}`);
+  }
+}
+
 /** A build stopped by the caller's signal. */
 export class BuildCanceled extends BuildError {
   override readonly name = 'BuildCanceled';
@@ -88,11 +99,42 @@ export class BuildIncomplete extends BuildError {
   }
 }
 
+/** A build refused because the host's build isolation (network, firewall, process limits) is not in place. */
+export class BuildIsolationUnavailable extends BuildError {
+  override readonly name = 'BuildIsolationUnavailable';
+  constructor(readonly problem: string) {
+    super(`Cannot build: build isolation is not in place (${problem}); run \`slipway prepare-builds\` as root`);
+  }
+}
+
 /** A built image without the labels Slipway gave it: it cannot be told apart from any other image. */
 export class ImageUnlabelled extends BuildError {
   override readonly name = 'ImageUnlabelled';
   constructor(readonly missing: string[]) {
     super(`The built image lacks Slipway's labels (${missing.join(', ')}); it was not released`);
+  }
+}
+
+/**
+ * A Dockerfile that breaks one of the rules every build is held to (see build/dockerfile-check.ts),
+ * refused before the engine sees it.
+ */
+export class DockerfileRefused extends BuildError {
+  override readonly name = 'DockerfileRefused';
+  constructor(
+    readonly path: string,
+    readonly line: number,
+    readonly reason: string,
+  ) {
+    super(`${path} refused at line ${line}: ${reason}`);
+  }
+}
+
+/** A built image carrying Slipway labels that Slipway did not give it (inherited from a base image). */
+export class ImageLabelsForged extends BuildError {
+  override readonly name = 'ImageLabelsForged';
+  constructor(readonly unexpected: string[]) {
+    super(`The built image carries Slipway labels it was not given (${unexpected.join(', ')}); it was not released`);
   }
 }
 

@@ -76,6 +76,9 @@ Wants=network-online.target
 
 [Service]
 Type=simple
+# Build isolation (the build network, its firewall rules, the process-limit cgroups) needs root:
+# "+" runs this one command with full privileges, before the agent starts as the slipway user.
+ExecStartPre=+%BIN% prepare-builds
 ExecStart=%BIN% serve --role api
 # The unprivileged "slipway" user, not root. The agent drives Docker, so it joins the docker
 # group, and that group is root-equivalent: this is no wall against a compromised agent. It does

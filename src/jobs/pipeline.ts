@@ -8,7 +8,10 @@ import type { Lifecycle } from '../deployments/lifecycle.ts';
 import { asFailure, BuildError, CanceledByRequest, Interrupted } from '../deployments/failures.ts';
 import { planBuild } from '../build/plan.ts';
 import { buildLabelledImage } from '../build/labelled.ts';
+import type { BuildIsolation } from '../build/isolation.ts';
+import { describeSandbox } from '../build/sandbox.ts';
 import { deploymentLabels } from '../runtime/labels.ts';
+import { randomToken } from '../ids.ts';
 import type { AbortReason, DeploymentRunner } from './worker.ts';
 
 /** Moves a built deployment to live (run, health-check, switch traffic); throws to fail it. */
@@ -26,12 +29,19 @@ export interface PipelineDeps {
   images: BaseImages;
   buildTimeoutMs: number;
   buildMemoryBytes: number;
+  /** Hands each build its sandbox: network, CPU and process limits. */
+  isolation: Pick<BuildIsolation, 'acquire'>;
   release: Releaser;
 }
 
-/** The tag of a deployment's image. */
+/**
+ * A new tag for a deployment's image: `slipway/<project>:<number>-<10 random chars>`. The random
+ * part (50 bits) keeps the tags of release images unguessable, so a Dockerfile (or a base image's
+ * ONBUILD trigger) cannot name another project's image even where the Dockerfile check misses it.
+ * The tag is made once per build and stored in deployments.image_tag; nothing derives it again.
+ */
 export function imageTag(row: Pick<DeploymentRow, 'project' | 'number'>): string {
-  return `slipway/${row.project}:${row.number}`;
+  return `slipway/${row.project}:${row.number}-${randomToken(10)}`;
 }
 
 /** build → deploying → release, recording each step and ending failed or canceled on error. */
@@ -70,6 +80,9 @@ async function build(
   );
   if (plan.generatedDockerfile) for (const line of plan.generatedDockerfile.trimEnd().split('\n')) log(`  ${line}`);
   const tag = imageTag(row);
+  const lease = await d.isolation.acquire();
+  log(describeSandbox(lease.sandbox));
+  if (lease.unlimitedBecause) log(`No process limit on this host: ${lease.unlimitedBecause}`);
   const built = await buildLabelledImage(d.docker, {
     source: d.sources.absolute(row.source_path),
     plan,
@@ -77,9 +90,10 @@ async function build(
     tag,
     memoryBytes: d.buildMemoryBytes,
     timeoutMs: d.buildTimeoutMs,
+    sandbox: lease.sandbox,
     signal,
     onLine: (line) => d.logs.appendOutput(row.id, line),
-  });
+  }).finally(() => lease.release());
   d.deployments.update(row.id, {
     stack: plan.stack,
     image_id: built.imageId,

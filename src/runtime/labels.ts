@@ -17,11 +17,14 @@ export const LABEL = {
   databaseSuperuser: 'slipway.database.superuser',
 } as const;
 
+/** Every key Slipway reads back from a Docker object; an image must carry only those Slipway gave it. */
+export const LABEL_KEYS: ReadonlySet<string> = new Set(Object.values(LABEL));
+
 /** The prefix every Slipway label starts with. */
 export const LABEL_PREFIX = 'slipway.';
 
-/** What a container is for. */
-export type Role = 'app' | 'database';
+/** What a container (or the build network) is for. */
+export type Role = 'app' | 'database' | 'build';
 
 /** The labels of a deployment's image and of its app containers (plus `role`). */
 export function deploymentLabels(agentId: string, d: { project: string; id: string; number: number }) {
@@ -59,6 +62,11 @@ export function databaseLabels(
 /** The labels of a project's network (networks are shared by agents' projects of one name). */
 export function networkLabels(project: string) {
   return { [LABEL.managed]: 'true', [LABEL.project]: project };
+}
+
+/** The labels of the network build steps run on, shared by every project (and agent) on the host. */
+export function buildNetworkLabels() {
+  return { [LABEL.managed]: 'true', [LABEL.role]: 'build' satisfies Role };
 }
 
 /** What a label filter may select on. */

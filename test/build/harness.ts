@@ -4,13 +4,21 @@
  * image and container made, including the unlabelled step images of failed or stopped builds.
  */
 import type Docker from 'dockerode';
-import type { BuildOptions, BuiltImage } from '../../src/build/builder.ts';
+import { buildImage, type BuildOptions, type BuiltImage } from '../../src/build/builder.ts';
+import { buildContext } from '../../src/build/context.ts';
 import { buildLabelledImage } from '../../src/build/labelled.ts';
+import type { BuildSandbox } from '../../src/build/sandbox.ts';
 import { planBuild, type BuildPlan } from '../../src/build/plan.ts';
 import { cleanupByLabel, testLabel } from '../helpers/docker.ts';
 import { FIXTURE_IMAGES, removeStepImages, sourceFactory, type Tree } from './sources.ts';
 
 const MiB = 1024 ** 2;
+
+/**
+ * The engine's default bridge, no process limit: for tests of what builds do rather than of how
+ * they are confined (test/build/isolation.test.ts builds in a real sandbox).
+ */
+export const PLAIN_SANDBOX: BuildSandbox = { network: 'bridge', cpus: 2, processes: null };
 
 /** One build's outcome: its result or error, and every line it printed. */
 export interface BuildRun {
@@ -27,6 +35,7 @@ export function buildHarness(docker: Docker) {
   const since = Date.now();
   const sources = sourceFactory();
   const allLines: string[] = [];
+  const uncheckedTags: string[] = [];
   let n = 0;
 
   /** Builds `tree`; never throws for a failed build (see `error`). */
@@ -48,6 +57,7 @@ export function buildHarness(docker: Docker) {
         tag: `slipway-test/${labels['slipway.test']}:${n++}`,
         memoryBytes: 256 * MiB,
         timeoutMs: 120_000,
+        sandbox: PLAIN_SANDBOX,
         signal: new AbortController().signal,
         ...overrides,
         onLine: (line) => {
@@ -61,6 +71,41 @@ export function buildHarness(docker: Docker) {
     }
     run.elapsedMs = Date.now() - started;
     return run;
+  }
+
+  /**
+   * Sends the tree's Dockerfile to the engine as it is: no planning, no checks, no labels. Tests of
+   * the checks use it to show that an attack they refuse does work on the engine itself.
+   */
+  async function unchecked(tree: Tree): Promise<{ lines: string[]; tag: string; result?: BuiltImage; error?: Error }> {
+    const source = await sources.make(tree);
+    const plan: BuildPlan = {
+      stack: 'dockerfile',
+      dockerfilePath: 'Dockerfile',
+      generatedDockerfile: null,
+      dockerignore: null,
+      checked: { images: [], bases: [] },
+    };
+    const tag = `slipway-test/${labels['slipway.test']}:unchecked-${n++}`;
+    uncheckedTags.push(tag);
+    const lines: string[] = [];
+    try {
+      const result = await buildImage(docker, buildContext(source.tgz, plan), {
+        tag,
+        dockerfilePath: 'Dockerfile',
+        memoryBytes: 256 * MiB,
+        timeoutMs: 60_000,
+        sandbox: PLAIN_SANDBOX,
+        signal: new AbortController().signal,
+        onLine: (line) => {
+          lines.push(line);
+          allLines.push(line);
+        },
+      });
+      return { lines, tag, result };
+    } catch (err) {
+      return { lines, tag, error: err as Error };
+    }
   }
 
   /** Runs the image with `port` published on 127.0.0.1 and returns its base URL once it answers. */
@@ -89,12 +134,19 @@ export function buildHarness(docker: Docker) {
 
   /** Removes everything this harness made. */
   async function cleanup(): Promise<void> {
+    // Untagged first: an unchecked build's image may carry no label, or share a base image's.
+    for (const tag of uncheckedTags) {
+      await docker
+        .getImage(tag)
+        .remove({ force: true })
+        .catch(() => {});
+    }
     await cleanupByLabel(docker, labels['slipway.test']);
     await removeStepImages(docker, allLines, since);
     sources.cleanup();
   }
 
-  return { labels, build, serve, cleanup };
+  return { labels, build, unchecked, serve, cleanup };
 }
 
 /** The ids the builder announced with ` ---> Running in <id>`. */

@@ -32,6 +32,7 @@ describe('planBuild with a Dockerfile', () => {
       dockerfilePath: 'Dockerfile',
       generatedDockerfile: null,
       dockerignore: null,
+      checked: { images: [{ line: 1, how: 'FROM', ref: 'x' }], bases: [{ line: 1, how: 'FROM', ref: 'x' }] },
     });
   });
 

@@ -18,6 +18,9 @@ describe('configuration', () => {
       buildTimeoutSeconds: 900,
       buildMemoryMb: 2048,
       buildConcurrency: 2,
+      buildCpus: 1,
+      buildPidsLimit: 2048,
+      buildAllowPrivate: false,
       sourceRetention: 10,
       releaseRetention: 5,
       deploymentRetention: 100,
@@ -79,6 +82,25 @@ describe('configuration', () => {
     expect(() => loadConfig({ SLIPWAY_API_LISTEN: '127.0.0.1:70000' })).toThrow(
       'port 70000 is not a number from 0 to 65535',
     );
+  });
+
+  test('build limits and private egress are read and checked', () => {
+    const c = loadConfig(
+      { SLIPWAY_BUILD_ALLOW_PRIVATE: 'true', SLIPWAY_BUILD_CPUS: '1.5' },
+      { 'build-pids-limit': '512' },
+    );
+    expect([c.buildAllowPrivate, c.buildCpus, c.buildPidsLimit]).toEqual([true, 1.5, 512]);
+    let err: unknown;
+    try {
+      loadConfig({ SLIPWAY_BUILD_ALLOW_PRIVATE: 'yes', SLIPWAY_BUILD_CPUS: '0', SLIPWAY_BUILD_PIDS_LIMIT: '8' });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as ConfigError).problems).toEqual([
+      'SLIPWAY_BUILD_CPUS="0": expected a number from 0.01 to 1024',
+      'SLIPWAY_BUILD_PIDS_LIMIT="8": expected a whole number from 16 to 4194304',
+      'SLIPWAY_BUILD_ALLOW_PRIVATE="yes": expected true or false',
+    ]);
   });
 
   test('HTTPS is off unless an address is given', () => {

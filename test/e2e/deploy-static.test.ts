@@ -8,6 +8,11 @@ const P = `site-${crypto.randomUUID().slice(0, 6)}`;
 
 const hasDocker = await requireDocker();
 let agent: Agent;
+/** The tag of the first release, which the tests after the first one inspect. */
+let firstTag = '';
+
+/** Release tags are `slipway/<project>:<number>-<10 random base32 characters>`. */
+const releaseTag = (n: number) => new RegExp(`^slipway/${P}:${n}-[0-9a-hjkmnp-tv-z]{10}$`);
 
 beforeAll(async () => {
   if (!hasDocker) return;
@@ -29,14 +34,17 @@ describe.skipIf(!hasDocker)('deploying a static site', () => {
     const dep = await deploy(tgzOf([{ name: 'index.html', body: '<h1>version one</h1>' }]), 'application/gzip');
     const done = await waitForStatus(agent, P, dep.id, ['live', 'failed']);
     expect(done.status).toBe('live');
-    expect(done).toMatchObject({ stack: 'static', image: { tag: `slipway/${P}:1` } });
+    expect(done).toMatchObject({ stack: 'static' });
+    firstTag = (done.image as { tag: string }).tag;
+    expect(firstTag).toMatch(releaseTag(1));
     const res = await viaEdge(agent.edgePort!, `${P}.localhost`);
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('<h1>version one</h1>');
   });
 
   test('the image carries the slipway labels', async () => {
-    const image = await dockerClient().getImage(`slipway/${P}:1`).inspect();
+    const image = await dockerClient().getImage(firstTag).inspect();
+    expect(image.RepoTags).toEqual([firstTag]);
     expect(image.Config.Labels).toMatchObject({
       'slipway.managed': 'true',
       'slipway.project': P,
@@ -81,7 +89,12 @@ describe.skipIf(!hasDocker)('deploying a static site', () => {
     const events = text.split('\n\n').filter((e) => e.startsWith('id: ') || e.startsWith('event: '));
     expect(events[0]).toBe(`id: 1\ndata: Deployment #${dep.number} queued (upload)`);
     expect(text).toContain('data: Detected a static app; generated Dockerfile:');
-    expect(text).toContain(`data: Successfully tagged slipway/${P}:3`);
+    const tagged = /data: Successfully tagged (\S+)/.exec(text)?.[1] ?? '';
+    expect(tagged).toMatch(releaseTag(3));
+    const detail = (await (await agent.call('GET', `/v1/projects/${P}/deployments/${dep.id}`)).json()) as {
+      image: { tag: string };
+    };
+    expect(detail.image.tag).toBe(tagged);
     expect(text).toContain(`data: Deployment #${dep.number} is live`);
     expect(events.at(-1)).toBe('event: end\ndata: {"status":"live","failure_reason":null}');
     const ids = events.filter((e) => e.startsWith('id: ')).map((e) => Number(e.split('\n')[0]!.slice(4)));

@@ -39,9 +39,23 @@ export async function cleanupByLabel(docker: Docker, id: string): Promise<void> 
   const containers = await docker.listContainers({ all: true, filters });
   await Promise.all(containers.map((c) => ignoreGone(docker.getContainer(c.Id).remove({ force: true, v: true }))));
   // Newest first and one at a time: a parent image cannot be removed while a child still exists.
-  const images = await docker.listImages({ all: true, filters });
-  for (const image of images.sort((a, b) => b.Created - a.Created)) {
-    await ignoreGone(docker.getImage(image.Id).remove({ force: true }));
+  // Images made within one second tie on Created, so one refused for its children (409) is tried
+  // again after the others, for as long as a round removes something.
+  let images = (await docker.listImages({ all: true, filters })).sort((a, b) => b.Created - a.Created);
+  while (images.length > 0) {
+    const left: typeof images = [];
+    for (const image of images) {
+      const kept = await ignoreGone(docker.getImage(image.Id).remove({ force: true })).then(
+        () => false,
+        (error: { statusCode?: number }) => {
+          if (error.statusCode !== 409) throw error;
+          return true;
+        },
+      );
+      if (kept) left.push(image);
+    }
+    if (left.length === images.length) throw new Error(`cannot remove images ${left.map((i) => i.Id).join(', ')}`);
+    images = left;
   }
   const networks = await docker.listNetworks({ filters });
   await Promise.all(networks.map((n) => ignoreGone(docker.getNetwork(n.Id).remove())));

@@ -51,6 +51,9 @@ describe('the systemd units', () => {
 
   test('run the API/worker and the edge as two processes of the installed executable', () => {
     expect(lines(api)).toContain('ExecStart=/usr/local/bin/slipway serve --role api');
+    // The one privileged step: build isolation, set up as root before the agent starts unprivileged.
+    expect(lines(api)).toContain('ExecStartPre=+/usr/local/bin/slipway prepare-builds');
+    expect(edge).not.toContain('ExecStartPre');
     expect(lines(edge)).toContain('ExecStart=/usr/local/bin/slipway serve --role edge');
   });
 
