@@ -10,7 +10,7 @@ import { buildLabelledImage } from '../../src/build/labelled.ts';
 import type { BuildSandbox } from '../../src/build/sandbox.ts';
 import { planBuild, type BuildPlan } from '../../src/build/plan.ts';
 import { cleanupByLabel, testLabel } from '../helpers/docker.ts';
-import { FIXTURE_IMAGES, removeStepImages, sourceFactory, type Tree } from './sources.ts';
+import { FIXTURE_IMAGES, removeStepImages, sourceFactory, type TestSource, type Tree } from './sources.ts';
 
 const MiB = 1024 ** 2;
 
@@ -41,11 +41,15 @@ export function buildHarness(docker: Docker) {
   /** Builds `tree`; never throws for a failed build (see `error`). */
   async function build(
     tree: Tree,
-    opts: Partial<BuildOptions> & { projectDockerfile?: string | null } = {},
+    opts: Partial<BuildOptions> & {
+      projectDockerfile?: string | null;
+      /** Replaces the planner (tests of the builder's own guarantees). */
+      plan?: (source: TestSource) => BuildPlan;
+    } = {},
   ): Promise<BuildRun> {
-    const { projectDockerfile = null, ...overrides } = opts;
+    const { projectDockerfile = null, plan: makePlan, ...overrides } = opts;
     const source = await sources.make(tree, projectDockerfile);
-    const plan = planBuild(source, { projectDockerfile, images: FIXTURE_IMAGES });
+    const plan = makePlan ? makePlan(source) : planBuild(source, { projectDockerfile, images: FIXTURE_IMAGES });
     const lines: string[] = [];
     const started = Date.now();
     const run: BuildRun = { plan, lines, elapsedMs: 0 };

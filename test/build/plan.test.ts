@@ -146,6 +146,15 @@ describe('planBuild for Node', () => {
     );
   });
 
+  test('refuses a Dockerfile it cannot read whole to check: a symlink, or one over 1 MiB', async () => {
+    expect(await failure({ 'real.Dockerfile': 'FROM a\n', Dockerfile: { symlink: 'real.Dockerfile' } })).toBe(
+      'Cannot read Dockerfile: it is a symlink or too large to inspect',
+    );
+    expect(await failure({ Dockerfile: `FROM a\n${'#'.repeat(1024 * 1024)}\n` })).toBe(
+      'Cannot read Dockerfile: it is a symlink or too large to inspect',
+    );
+  });
+
   test('fails when package.json is a symlink it cannot read', async () => {
     expect(await failure({ 'app.json': pkg({}), 'package.json': { symlink: 'app.json' } })).toBe(
       'Cannot read package.json: it is a symlink or too large to inspect',

@@ -29,6 +29,8 @@ beforeAll(async () => {
   // The API, worker and edge of one agent in this process, on the real engine.
   t = makeTestApp({ ...FIXTURE_IMAGES, SLIPWAY_HTTP_LISTEN: '127.0.0.1:0', SLIPWAY_DRAIN_TIMEOUT: '2' });
   edge = startEdge(t.deps.config, t.deps.edge, t.deps.log);
+  // What `serve` does as root before the worker starts: builds are refused without it.
+  await t.deps.buildIsolation.prepare();
   t.deps.worker.start();
   t.deps.projects.create(TEST_ACTOR, { name: P, instances: 2 });
 });
@@ -57,7 +59,13 @@ describe.skipIf(!hasDocker)('the reconciler', () => {
       (r: DeploymentRow) => r.status === 'live' || r.status === 'failed',
       'the deployment',
     );
-    expect(live.status).toBe('live');
+    expect(
+      live.status,
+      t.deps.logs
+        .read(id, 0)
+        .map((l) => l.line)
+        .join('\n'),
+    ).toBe('live');
     const before = await listInstances(docker, t.deps.instances, t.deps.projects.get(P));
     expect(before.map((i) => i.state)).toEqual(['running', 'running']);
 
