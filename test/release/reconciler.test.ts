@@ -28,7 +28,7 @@ beforeAll(async () => {
   if (!hasDocker) return;
   // The API, worker and edge of one agent in this process, on the real engine.
   t = makeTestApp({ ...FIXTURE_IMAGES, SLIPWAY_HTTP_LISTEN: '127.0.0.1:0', SLIPWAY_DRAIN_TIMEOUT: '2' });
-  edge = startEdge(t.deps.config, t.deps.edge, t.deps.log);
+  edge = startEdge(t.deps.config, t.deps.log);
   t.deps.worker.start();
   t.deps.projects.create(TEST_ACTOR, { name: P, instances: 2 });
 });
