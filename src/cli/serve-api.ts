@@ -8,15 +8,16 @@ import { adminTokenPath, ensureAdminToken } from '../tokens/bootstrap.ts';
 import { VERSION } from '../version.ts';
 
 /**
- * Starts the API and the worker: recovers interrupted deployments, publishes the whole route
- * table to the route store (the edge may have missed changes, or the store may be new after an
- * upgrade), then listens. Returns what stops them.
+ * Starts the API and the worker: publishes the whole route table to the route store first (the
+ * edge may have missed a change, or, on the first start after an upgrade, the store does not exist
+ * yet and the edge waits for it), recovers interrupted deployments, then listens. Returns what
+ * stops them.
  */
 export async function serveApi(config: Config): Promise<(() => Promise<void> | void)[]> {
   const deps = createDeps(config);
+  deps.edge.publishAll();
   const tokenFile = ensureAdminToken(config.dataDir, deps.tokens);
   await recoverInterrupted(deps.lifecycle, deps.docker, deps.log);
-  deps.edge.publishAll();
   const edge = config.role === 'all' ? startEdge(config, deps.log) : null;
   const app = createApp(deps);
   app.listen({

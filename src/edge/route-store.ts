@@ -89,7 +89,10 @@ function openWriter(file: string) {
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
   const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > ROUTE_STORE_SCHEMA) throw newerStore(file, version);
+  if (version > ROUTE_STORE_SCHEMA) {
+    db.close();
+    throw newerStore(file, version);
+  }
   if (version === 0) {
     db.transaction(() => {
       db.exec(SCHEMA);
@@ -108,11 +111,10 @@ function openWriter(file: string) {
     clear: db.prepare('DELETE FROM routes'),
     head: db.prepare('SELECT store_id AS storeId, version FROM head'),
     /** Runs `change` and raises the version, in one transaction; returns the new version. */
-    write: (change: () => void): number =>
-      db.transaction(() => {
-        change();
-        return (bump.get() as { version: number }).version;
-      })(),
+    write: db.transaction((change: () => void): number => {
+      change();
+      return (bump.get() as { version: number }).version;
+    }),
   };
 }
 
@@ -123,55 +125,55 @@ function openWriter(file: string) {
  * is picked up when it appears.
  */
 export class RouteStoreReader {
-  private db: Database.Database | null = null;
+  private open: ReturnType<typeof openReader> = null;
   private opened = '';
 
   constructor(readonly file: string) {}
 
   /** The store's id and version, or null while it does not exist yet. */
   head(): StoreHead | null {
-    const db = this.connection();
-    return db ? (db.prepare('SELECT store_id AS storeId, version FROM head').get() as StoreHead) : null;
+    const open = this.connection();
+    return open ? (open.head.get() as StoreHead) : null;
   }
 
   /** The whole table and its version, read in one transaction; null while the store does not exist. */
   snapshot(): RouteSnapshot | null {
-    const db = this.connection();
-    if (!db) return null;
-    return db.transaction(() => {
-      const head = db.prepare('SELECT store_id AS storeId, version FROM head').get() as StoreHead;
-      const rows = db.prepare('SELECT project, hostnames, targets FROM routes ORDER BY project').all() as RouteRow[];
-      return { ...head, routes: rows.map(fromRow) };
-    })();
+    return this.connection()?.snapshot() ?? null;
   }
 
   /** Closes the file. */
   close(): void {
-    this.db?.close();
-    this.db = null;
+    this.open?.db.close();
+    this.open = null;
     this.opened = '';
   }
 
-  private connection(): Database.Database | null {
+  private connection(): ReturnType<typeof openReader> {
     const identity = fileIdentity(this.file);
     if (identity !== this.opened) this.close();
-    if (identity === null) return null;
-    if (!this.db) {
-      const db = new Database(this.file, { readonly: true, fileMustExist: true, timeout: 0 });
-      const version = db.pragma('user_version', { simple: true }) as number;
-      if (version === 0) {
-        db.close(); // created by the API a moment ago, its tables not committed yet
-        return null;
-      }
-      if (version > ROUTE_STORE_SCHEMA) {
-        db.close();
-        throw newerStore(this.file, version);
-      }
-      this.db = db;
-      this.opened = identity;
+    if (identity !== null && !this.open) {
+      this.open = openReader(this.file);
+      if (this.open) this.opened = identity;
     }
-    return this.db;
+    return this.open;
   }
+}
+
+/** Opens the store read-only with its statements; null when its tables are not committed yet. */
+function openReader(file: string) {
+  const db = new Database(file, { readonly: true, fileMustExist: true, timeout: 0 });
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version === 0 || version > ROUTE_STORE_SCHEMA) {
+    db.close(); // 0: created by the API a moment ago, its tables not committed yet
+    if (version === 0) return null;
+    throw newerStore(file, version);
+  }
+  const head = db.prepare('SELECT store_id AS storeId, version FROM head');
+  const routes = db.prepare('SELECT project, hostnames, targets FROM routes ORDER BY project');
+  const snapshot = db.transaction(
+    (): RouteSnapshot => ({ ...(head.get() as StoreHead), routes: (routes.all() as RouteRow[]).map(fromRow) }),
+  );
+  return { db, head, snapshot: () => snapshot() };
 }
 
 /** True for the error a reader gets while the API holds the store's write lock. */
