@@ -8,11 +8,14 @@ import { projectRepo } from './db/projects.ts';
 import { activityRepo } from './db/activity.ts';
 import { deploymentRepo, type DeploymentRepo } from './db/deployments.ts';
 import { deploymentLogRepo } from './db/deployment-logs.ts';
-import { edgeRepo, type EdgeRepo } from './db/edge.ts';
+import { edgeRepo } from './db/edge.ts';
 import { envRepo } from './db/env.ts';
 import { databaseRepo } from './db/databases.ts';
 import { instanceRepo, type InstanceRepo } from './db/instances.ts';
-import { agentId, readEdgeStats } from './db/meta.ts';
+import { agentId } from './db/meta.ts';
+import { edgeStateFile, routeStoreFile } from './edge/layout.ts';
+import { routeStore } from './edge/route-store.ts';
+import { edgeRoutes, type EdgeRoutes } from './release/edge-routes.ts';
 import { activityService, type ActivityService } from './activity/service.ts';
 import { tokenService, type TokenService } from './tokens/service.ts';
 import { projectService, type ProjectService } from './projects/service.ts';
@@ -63,7 +66,8 @@ export interface Deps {
   worker: DeployWorker;
   /** The build network, firewall and process limits every build runs in. */
   buildIsolation: BuildIsolation;
-  edge: EdgeRepo;
+  /** The route table: recorded here, published to the route store the edge reads. */
+  edge: EdgeRoutes;
   releases: ReleaseService;
   reconciler: ReturnType<typeof reconciler>;
   close(): void;
@@ -96,7 +100,12 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
   const projects = projectRepo(db);
   const tokens = tokenRepo(db);
   const deployments = deploymentRepo(db);
-  const edge = edgeRepo(db);
+  const edge = edgeRoutes({
+    db,
+    repo: edgeRepo(db),
+    store: routeStore(routeStoreFile(config.dataDir)),
+    stateFile: edgeStateFile(config.dataDir),
+  });
   const instances = instanceRepo(db);
   const activity = activityService(activityRepo(db));
   const box = new SecretBox(
@@ -215,7 +224,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     env,
     observe: observeService({ docker, instances, projects, lifecycle, env }),
     databases,
-    edgeStats: () => readEdgeStats(db),
+    edgeStats: () => edge.stats(),
     logs,
     worker,
     buildIsolation,
@@ -223,6 +232,9 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     releases,
     reconciler: reconciler(releaseDeps, releases.locks),
     deployments: deploymentsService,
-    close: () => db.close(),
+    close: () => {
+      edge.close();
+      db.close();
+    },
   };
 }

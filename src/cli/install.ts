@@ -44,7 +44,10 @@ export function registerInstall(cli: Command, io: Io): void {
     .command('uninstall')
     .description('Stop and remove the systemd services and the executable; the data stays unless --purge')
     .option('--dry-run', 'print what it would remove; change nothing')
-    .option('--purge', "also remove the data directory, the settings, the slipway user and Slipway's Docker objects")
+    .option(
+      '--purge',
+      "also remove the data directory, the settings, the slipway and slipway-edge users and Slipway's Docker objects",
+    )
     .option('-y, --yes', 'do not ask before purging')
     .action(async (opts: { dryRun?: boolean; purge?: boolean; yes?: boolean }) => {
       const facts = gatherFacts(DEFAULT_PATHS, io.execPath);

@@ -1,6 +1,5 @@
 import type { Db } from './open.ts';
 import { newId } from '../ids.ts';
-import type { EdgeStatsSnapshot } from '../edge/stats.ts';
 
 /** Reads a value of the meta table. */
 export function getMeta(db: Db, key: string): string | null {
@@ -23,15 +22,4 @@ export function setMeta(db: Db, key: string, value: string): void {
 export function agentId(db: Db): string {
   db.prepare("INSERT INTO meta (key, value) VALUES ('agent_id', ?) ON CONFLICT (key) DO NOTHING").run(newId('agt'));
   return (db.prepare("SELECT value FROM meta WHERE key = 'agent_id'").get() as { value: string }).value;
-}
-
-/** The edge's latest published request counters (from whichever process runs it), or null. */
-export function readEdgeStats(db: Db): EdgeStatsSnapshot | null {
-  const json = getMeta(db, 'edge_stats');
-  return json ? (JSON.parse(json) as EdgeStatsSnapshot) : null;
-}
-
-/** Publishes the edge's counters for the metrics endpoint, which may run in another process. */
-export function publishEdgeStats(db: Db, json: string): void {
-  setMeta(db, 'edge_stats', json);
 }

@@ -5,6 +5,7 @@
 import { formatListen, type ListenAddress } from '../config.ts';
 import { edgePage } from '../edge/pages.ts';
 import { fail, ok, warn, type Check, type DoctorInput, type Probes } from './check.ts';
+import { edgeIsolationCheck } from './edge-checks.ts';
 import { clockCheck, dataDirCheck, diskChecks } from './host-checks.ts';
 import { dialHost, networkReason } from './ports.ts';
 
@@ -16,6 +17,7 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
   return [
     ...serviceChecks(input, probes),
     dataDirCheck(input),
+    ...(input.installed ? [edgeIsolationCheck(input)] : []),
     ...diskChecks(input, probes),
     clockCheck(input, probes),
   ];

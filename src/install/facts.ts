@@ -1,6 +1,6 @@
 /** The host facts the install and uninstall plans depend on, read without changing anything. */
 import { existsSync, readFileSync } from 'node:fs';
-import { SERVICE_USER, UNIT_NAMES, envFilePath, type InstallPaths } from './units.ts';
+import { EDGE_USER, SERVICE_USER, UNIT_NAMES, envFilePath, type InstallPaths } from './units.ts';
 import type { HostFacts } from './plan.ts';
 
 /** Why systemctl cannot be used here, or null when systemd runs as PID 1 (what sd_booted() checks). */
@@ -31,6 +31,20 @@ export function groupExists(name: string, group = '/etc/group'): boolean {
   return userExists(name, group);
 }
 
+/** Every user (or group) of an /etc/passwd-style file, by name, with its number (the third field). */
+export function accountIds(file: string): Map<string, number> {
+  const ids = new Map<string, number>();
+  try {
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const [name, , id] = line.split(':');
+      if (name && id && /^\d+$/.test(id)) ids.set(name, Number(id));
+    }
+  } catch {
+    // no such file: no accounts
+  }
+  return ids;
+}
+
 /** True when this process is the compiled executable, not `bun src/main.ts`. */
 export function runningCompiled(): boolean {
   return Bun.main.startsWith('/$bunfs/');
@@ -41,6 +55,7 @@ export function gatherFacts(paths: InstallPaths, executable: string): HostFacts 
   return {
     systemdMissing: systemdMissing(),
     userExists: userExists(SERVICE_USER),
+    edgeUserExists: userExists(EDGE_USER),
     envFileExists: existsSync(envFilePath(paths)),
     unitsInstalled: existsSync(`${paths.unitDir}/${UNIT_NAMES.api}`),
     executable,
@@ -48,15 +63,16 @@ export function gatherFacts(paths: InstallPaths, executable: string): HostFacts 
 }
 
 /**
- * The environment the installed services run with: their units' Environment= lines, then the
- * settings file (which overrides them, as systemd does). Null when the units are not installed.
+ * The environment the installed services run with: their units' Environment= lines (the API's
+ * where both set one, such as TMPDIR), then the settings file (which overrides them, as systemd
+ * does). Null when the units are not installed.
  */
 export function installedEnvironment(paths: InstallPaths): Record<string, string> | null {
   const unit = (name: string) => read(`${paths.unitDir}/${name}`);
   const api = unit(UNIT_NAMES.api);
   if (api === null) return null;
   const env: Record<string, string> = {};
-  for (const text of [api, unit(UNIT_NAMES.edge) ?? '']) {
+  for (const text of [unit(UNIT_NAMES.edge) ?? '', api]) {
     for (const m of text.matchAll(/^Environment=([A-Za-z_][A-Za-z0-9_]*)=(.*)$/gm)) env[m[1]!] = m[2]!;
   }
   for (const m of (read(envFilePath(paths)) ?? '').matchAll(/^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/gm))

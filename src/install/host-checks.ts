@@ -30,8 +30,8 @@ export function dataDirCheck(input: DoctorInput, passwd = '/etc/passwd'): Check 
     if (uid !== null && statSync(dir).uid !== uid) {
       return fail(
         'Data directory',
-        `${dir} is not owned by the ${SERVICE_USER} user the services run as`,
-        `chown -R ${SERVICE_USER}:${SERVICE_USER} ${dir}`,
+        `${dir} is not owned by the ${SERVICE_USER} user the API runs as`,
+        'run `slipway install` again as root: it sets the owners of the data directory and what the edge may use in it',
       );
     }
   }

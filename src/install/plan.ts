@@ -2,11 +2,14 @@
  * What `slipway install` and `slipway uninstall` do, as a list of steps decided from the host's
  * facts before anything changes, so that `--dry-run` prints exactly what a real run would do.
  */
+import { ROUTE_STORE_DIR } from '../edge/layout.ts';
 import {
   DEFAULT_PATHS,
+  EDGE_USER,
   SERVICE_USER,
   UNIT_NAMES,
   apiUnit,
+  edgeStatePath,
   edgeUnit,
   envFile,
   envFilePath,
@@ -32,6 +35,8 @@ export interface HostFacts {
   /** Why systemctl cannot be used, or null when systemd is PID 1. */
   systemdMissing: string | null;
   userExists: boolean;
+  /** Whether the edge's user (slipway-edge) exists. */
+  edgeUserExists: boolean;
   envFileExists: boolean;
   unitsInstalled: boolean;
   /** The executable to install (process.execPath). */
@@ -57,28 +62,9 @@ export function installPlan(facts: HostFacts, opts: InstallOptions, version: str
   if (facts.executable === paths.binary)
     steps.push({ kind: 'keep', path: paths.binary, why: 'it is the running executable' });
   else steps.push({ kind: 'copy', from: facts.executable, to: paths.binary, mode: 0o755 });
-  if (!facts.userExists) {
-    steps.push({
-      kind: 'run',
-      argv: [
-        'useradd',
-        '--system',
-        '--user-group',
-        '--home-dir',
-        paths.dataDir,
-        '--no-create-home',
-        '--shell',
-        '/usr/sbin/nologin',
-        SERVICE_USER,
-      ],
-    });
-  }
-  steps.push(
-    { kind: 'mkdir', path: paths.dataDir, mode: 0o700 },
-    { kind: 'mkdir', path: `${paths.dataDir}/tmp`, mode: 0o700 },
-    { kind: 'run', argv: ['chown', '-R', `${SERVICE_USER}:${SERVICE_USER}`, paths.dataDir] },
-    { kind: 'mkdir', path: paths.etcDir, mode: 0o755 },
-  );
+  if (!facts.userExists) steps.push(systemUser(SERVICE_USER, paths.dataDir));
+  if (!facts.edgeUserExists) steps.push(systemUser(EDGE_USER, '/nonexistent'));
+  steps.push(...dataDirSteps(paths), { kind: 'mkdir', path: paths.etcDir, mode: 0o755 });
   // The settings may hold secrets (SLIPWAY_MASTER_KEY, ACME credentials): root and the service's
   // group only. systemd reads the file as root; the group lets `slipway doctor` run as the service.
   const settings = envFilePath(paths);
@@ -98,6 +84,52 @@ export function installPlan(facts: HostFacts, opts: InstallOptions, version: str
   // An upgrade: enable --now leaves running units alone, so restart them onto the new executable.
   if (facts.unitsInstalled) steps.push(systemctl('restart', ...units));
   return steps;
+}
+
+/** Creates a system user with a group of its own name, no login and no home directory made. */
+function systemUser(name: string, home: string): Step {
+  return {
+    kind: 'run',
+    argv: [
+      'useradd',
+      '--system',
+      '--user-group',
+      '--home-dir',
+      home,
+      '--no-create-home',
+      '--shell',
+      '/usr/sbin/nologin',
+      name,
+    ],
+  };
+}
+
+/**
+ * The data directory and who may do what in it. The slipway user owns it all. The edge's user may
+ * cross it (mode 0710, group slipway-edge) but not list it; read the route store (edge/, group
+ * slipway-edge, setgid so that the files the API makes there get that group); and write its state
+ * (edge-state/, its own, setgid with group slipway so that the API may read what the edge writes).
+ * Everything else (slipway.db, master.key, admin-token, the sources) stays the slipway user's alone,
+ * 0600 or 0700 by the units' UMask=0077. Each directory is made, with its mode, before it is given its
+ * owner: chown keeps a directory's setgid bit.
+ */
+function dataDirSteps(paths: InstallPaths): Step[] {
+  const [data, store, state] = [paths.dataDir, `${paths.dataDir}/${ROUTE_STORE_DIR}`, edgeStatePath(paths)];
+  const chown = (recursive: boolean, owner: string, group: string, path: string): Step => ({
+    kind: 'run',
+    argv: ['chown', ...(recursive ? ['-R'] : []), `${owner}:${group}`, path],
+  });
+  return [
+    { kind: 'mkdir', path: data, mode: 0o710 },
+    { kind: 'mkdir', path: `${data}/tmp`, mode: 0o700 },
+    { kind: 'mkdir', path: store, mode: 0o2750 },
+    { kind: 'mkdir', path: state, mode: 0o2750 },
+    { kind: 'mkdir', path: `${state}/tmp`, mode: 0o700 },
+    chown(true, SERVICE_USER, SERVICE_USER, data),
+    chown(false, SERVICE_USER, EDGE_USER, data),
+    chown(true, SERVICE_USER, EDGE_USER, store),
+    chown(true, EDGE_USER, SERVICE_USER, state),
+  ];
 }
 
 /** Options of `slipway uninstall`. */
@@ -130,6 +162,7 @@ export function uninstallPlan(facts: HostFacts, opts: UninstallOptions): Step[] 
     { kind: 'remove', path: paths.etcDir, recursive: true },
   );
   if (facts.userExists) steps.push({ kind: 'run', argv: ['userdel', SERVICE_USER] });
+  if (facts.edgeUserExists) steps.push({ kind: 'run', argv: ['userdel', EDGE_USER] });
   return steps;
 }
 

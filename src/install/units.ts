@@ -1,8 +1,10 @@
 /**
  * The systemd units of `slipway install`: slipway.service (the API and the deploy worker) and
  * slipway-edge.service (the HTTP edge), two processes of the same executable so that the apps
- * keep being served while the API restarts or is upgraded.
+ * keep being served while the API restarts or is upgraded, run by two users: the edge's may read
+ * the route store and write its own state, and nothing else of the data directory.
  */
+import { EDGE_STATE_DIR } from '../edge/layout.ts';
 
 /** Where the install puts things; tests point these at a temporary directory. */
 export interface InstallPaths {
@@ -20,24 +22,33 @@ export const DEFAULT_PATHS: InstallPaths = {
   etcDir: '/etc/slipway',
 };
 
-/** The system user both units run as. */
+/** The system user of the API/worker; it owns the data directory. */
 export const SERVICE_USER = 'slipway';
+
+/** The system user of the edge: it reads the route store and writes its state, nothing else. */
+export const EDGE_USER = 'slipway-edge';
 
 /** The unit names: the API/worker first, then the edge. */
 export const UNIT_NAMES = { api: 'slipway.service', edge: 'slipway-edge.service' } as const;
+
+/** What only the edge writes: its state file and its TMPDIR. */
+export function edgeStatePath(paths: InstallPaths): string {
+  return `${paths.dataDir}/${EDGE_STATE_DIR}`;
+}
 
 /** The file of operator settings both units read (it overrides their Environment= lines). */
 export function envFilePath(paths: InstallPaths): string {
   return `${paths.etcDir}/slipway.env`;
 }
 
-// Sandboxing shared by both units. Not set, on purpose: MemoryDenyWriteExecute (Bun's JavaScript
-// JIT needs memory that is written, then executed), and an allow-list SystemCallFilter (the
-// runtime's system calls vary by Bun release); the deny-list below names groups no Bun uses, and a
-// blocked call fails with EPERM rather than killing the agent.
+// Sandboxing shared by both units; %WRITABLE% is the one directory a unit may write (the data
+// directory for the API, the edge's state directory for the edge). Not set, on purpose:
+// MemoryDenyWriteExecute (Bun's JavaScript JIT needs memory that is written, then executed), and an
+// allow-list SystemCallFilter (the runtime's system calls vary by Bun release); the deny-list below
+// names groups no Bun uses, and a blocked call fails with EPERM rather than killing the agent.
 const HARDENING = `NoNewPrivileges=yes
 ProtectSystem=strict
-ReadWritePaths=%DATA%
+ReadWritePaths=%WRITABLE%
 ProtectHome=yes
 PrivateTmp=yes
 PrivateDevices=yes
@@ -62,8 +73,8 @@ UMask=0077`;
 
 const COMMON_ENV = `Environment=SLIPWAY_DATA_DIR=%DATA%
 # The compiled executable unpacks its native SQLite addon into $TMPDIR and loads it from there;
-# /tmp may be mounted noexec, so it gets a directory of its own inside the data directory.
-Environment=TMPDIR=%DATA%/tmp`;
+# /tmp may be mounted noexec, so it gets a directory of its own inside what the unit may write.
+Environment=TMPDIR=%WRITABLE%/tmp`;
 
 /** slipway.service: `slipway serve --role api`. */
 export function apiUnit(paths: InstallPaths, version: string): string {
@@ -102,6 +113,7 @@ ${HARDENING}
 WantedBy=multi-user.target
 `,
     paths,
+    paths.dataDir,
   );
 }
 
@@ -111,7 +123,7 @@ export function edgeUnit(paths: InstallPaths, version: string): string {
     `# Written by \`slipway install\` (Slipway ${version}); \`slipway uninstall\` removes it.
 [Unit]
 Description=Slipway edge: the HTTP reverse proxy in front of the apps
-# Ordering only: on boot the API migrates the database first. The edge never stops with the API:
+# Ordering only: on boot the API publishes the route store first. The edge never stops with the API:
 # it keeps serving the apps from the last route table while the API restarts or is upgraded.
 After=network-online.target slipway.service
 Wants=network-online.target
@@ -119,10 +131,12 @@ Wants=network-online.target
 [Service]
 Type=simple
 ExecStart=%BIN% serve --role edge
-# Same user as the API (it shares the SQLite database), without the docker group: the edge never
-# talks to Docker. Ports 80 and 443 need CAP_NET_BIND_SERVICE, and that is its only capability.
-User=slipway
-Group=slipway
+# A user of its own, without the docker group: the edge never talks to Docker. Of the data
+# directory it may read only the route store (%DATA%/edge, group slipway-edge) and write only its
+# state (%DATA%/edge-state); the database, the master key and the admin token are the slipway
+# user's alone. Ports 80 and 443 need CAP_NET_BIND_SERVICE, and that is its only capability.
+User=slipway-edge
+Group=slipway-edge
 AmbientCapabilities=CAP_NET_BIND_SERVICE
 CapabilityBoundingSet=CAP_NET_BIND_SERVICE
 ${COMMON_ENV}
@@ -138,6 +152,7 @@ ${HARDENING}
 WantedBy=multi-user.target
 `,
     paths,
+    edgeStatePath(paths),
   );
 }
 
@@ -150,8 +165,9 @@ ${baseDomain ? `SLIPWAY_BASE_DOMAIN=${baseDomain}` : '#SLIPWAY_BASE_DOMAIN=apps.
 `;
 }
 
-function fill(template: string, paths: InstallPaths): string {
+function fill(template: string, paths: InstallPaths, writable: string): string {
   return template
+    .replaceAll('%WRITABLE%', writable)
     .replaceAll('%BIN%', paths.binary)
     .replaceAll('%DATA%', paths.dataDir)
     .replaceAll('%ETC%', paths.etcDir);

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import type { Actor } from '../activity/service.ts';
-import type { EdgeRepo } from '../db/edge.ts';
+import type { EdgeRoutes } from '../release/edge-routes.ts';
 import type { InstanceRepo } from '../db/instances.ts';
 import type { ProjectRepo } from '../db/projects.ts';
 import type { Lifecycle } from '../deployments/lifecycle.ts';
@@ -18,7 +18,7 @@ export interface TeardownDeps {
   agentId: string;
   docker: Docker;
   instances: InstanceRepo;
-  edge: EdgeRepo;
+  edge: EdgeRoutes;
   projects: ProjectRepo;
   /** Deletes the row (cascading to deployments, env and logs) and records it. */
   projectService: Pick<ProjectService, 'remove'>;

@@ -1,15 +1,20 @@
-import type { EdgeRepo } from '../db/edge.ts';
+import type { EdgeProgress } from './edge-routes.ts';
 
-/** How often the route tables are re-read while waiting on the edge. */
+/** How often the edge's state is re-read while waiting on it. */
 const POLL_MS = 50;
 
+/** Where the edge's progress is read from. */
+export interface EdgeWatch {
+  progress(): EdgeProgress;
+}
+
 /**
- * Waits, through the database the edge reports to, until the edge has applied route version
+ * Waits, through the state file the edge reports to, until the edge has applied route version
  * `version` and none of `targets` has requests in flight any more, or `timeoutMs` passed.
  * Works the same whether the edge runs in this process or in its own.
  */
 export async function waitDrained(
-  edge: EdgeRepo,
+  edge: EdgeWatch,
   version: number,
   targets: string[],
   timeoutMs: number,
@@ -18,7 +23,8 @@ export async function waitDrained(
   const deadline = Date.now() + timeoutMs;
   const watched = new Set(targets);
   while (Date.now() < deadline) {
-    if (edge.appliedVersion() >= version && !edge.draining().some((d) => watched.has(d.target) && d.inflight > 0)) {
+    const p = edge.progress();
+    if (p.appliedVersion >= version && !p.draining.some((d) => watched.has(d.target) && d.inflight > 0)) {
       return 'drained';
     }
     await Bun.sleep(POLL_MS);
@@ -27,9 +33,9 @@ export async function waitDrained(
 }
 
 /** Waits until the edge has applied at least `version` (so new traffic follows the new table). */
-export async function waitApplied(edge: EdgeRepo, version: number, timeoutMs: number): Promise<boolean> {
+export async function waitApplied(edge: EdgeWatch, version: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (edge.appliedVersion() < version) {
+  while (edge.progress().appliedVersion < version) {
     if (Date.now() >= deadline) return false;
     await Bun.sleep(POLL_MS);
   }

@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import type { Db } from '../db/open.ts';
 import type { DeploymentRow } from '../db/deployments.ts';
 import type { ProjectRow } from '../db/projects.ts';
-import type { EdgeRepo } from '../db/edge.ts';
+import type { EdgeRoutes } from './edge-routes.ts';
 import type { InstanceRepo } from '../db/instances.ts';
 import type { Logger } from '../log.ts';
 import { ensureProjectNetwork } from '../runtime/network.ts';
@@ -21,7 +21,7 @@ export interface RolloutDeps {
   docker: Docker;
   /** The app containers Slipway started, by id. */
   instances: InstanceRepo;
-  edge: EdgeRepo;
+  edge: EdgeRoutes;
   log: Logger;
   drainTimeoutMs: number;
   /** The env an instance of `deployment` runs with (PORT is added on top). */

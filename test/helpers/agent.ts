@@ -26,13 +26,22 @@ export interface Agent {
   stop(signal?: NodeJS.Signals): Promise<number>;
 }
 
-/** Starts `bun src/main.ts serve` on random loopback ports; `role` splits API and edge. */
+/**
+ * Starts `bun src/main.ts serve` on random loopback ports; `role` splits API and edge, and `prefix`
+ * wraps the command (test/helpers/users.ts's asUser runs it as another user).
+ */
 export async function startAgent(
-  opts: { dataDir?: string; role?: 'all' | 'api' | 'edge'; env?: Record<string, string>; httpPort?: number } = {},
+  opts: {
+    dataDir?: string;
+    role?: 'all' | 'api' | 'edge';
+    env?: Record<string, string>;
+    httpPort?: number;
+    prefix?: string[];
+  } = {},
 ): Promise<Agent> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'slipway-agent-'));
   const role = opts.role ?? 'all';
-  const proc = Bun.spawn([BUN, MAIN, 'serve'], {
+  const proc = Bun.spawn([...(opts.prefix ?? []), BUN, MAIN, 'serve'], {
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: process.env.HOME ?? '/root',

@@ -1,11 +1,12 @@
 import { afterAll, describe, expect, test } from 'bun:test';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { loadConfig } from '../../src/config.ts';
 import type { DoctorInput, Probes } from '../../src/install/check.ts';
 import { runDoctor } from '../../src/install/doctor.ts';
+import { edgeIsolationCheck } from '../../src/install/edge-checks.ts';
 import { clockCheck, dataDirCheck } from '../../src/install/host-checks.ts';
 import { listeningPorts } from '../../src/install/ports.ts';
 
@@ -130,14 +131,73 @@ describe('the doctor', () => {
     expect(dataDirCheck(input({ SLIPWAY_DATA_DIR: dir }, { installed: true }), passwd)).toEqual({
       name: 'Data directory',
       status: 'fail',
-      detail: `${dir} is not owned by the slipway user the services run as`,
-      fix: `chown -R slipway:slipway ${dir}`,
+      detail: `${dir} is not owned by the slipway user the API runs as`,
+      fix: 'run `slipway install` again as root: it sets the owners of the data directory and what the edge may use in it',
     });
     expect(dataDirCheck(input({ SLIPWAY_DATA_DIR: join(dir, 'later') }), passwd)).toEqual({
       name: 'Data directory',
       status: 'ok',
       detail: `${join(dir, 'later')} does not exist yet; it is created on first start`,
       fix: null,
+    });
+  });
+
+  test("checks, once installed, that the edge's user may use its two stores and nothing else", () => {
+    // The data directory as installed, with this process's own uid and gid standing in for both users.
+    const dir = mkdtempSync(join(tmpdir(), 'slipway-doctor-'));
+    const [uid, gid] = [process.getuid!(), process.getgid!()];
+    const accounts = (edgeUid: number) => {
+      writeFileSync(join(dir, 'passwd'), `slipway:x:${uid}:${gid}::/:/x\nslipway-edge:x:${edgeUid}:${gid}::/:/x\n`);
+      writeFileSync(join(dir, 'group'), `slipway:x:${gid}:\nslipway-edge:x:${gid}:\n`);
+    };
+    accounts(uid);
+    const data = join(dir, 'data');
+    for (const [path, mode] of [
+      ['', 0o710],
+      ['edge', 0o2750],
+      ['edge-state', 0o2750],
+    ] as const) {
+      mkdirSync(join(data, path), { recursive: true });
+      chmodSync(join(data, path), mode);
+    }
+    writeFileSync(join(data, 'master.key'), 'key', { mode: 0o600 });
+    writeFileSync(join(data, 'edge/routes.db'), '', { mode: 0o640 });
+    const check = () =>
+      edgeIsolationCheck(
+        input({ SLIPWAY_DATA_DIR: data }, { installed: true }),
+        join(dir, 'passwd'),
+        join(dir, 'group'),
+      );
+    expect(check()).toEqual({
+      name: 'Edge isolation',
+      status: 'ok',
+      detail: `the slipway-edge user may read ${data}/edge and write ${data}/edge-state, nothing else`,
+      fix: null,
+    });
+    const reinstall = 'run `slipway install` again as root: it creates the users and sets these owners and modes';
+    chmodSync(join(data, 'master.key'), 0o644);
+    expect(check()).toEqual({
+      name: 'Edge isolation',
+      status: 'fail',
+      detail: `${data}/master.key is mode 0644: users other than slipway may read it`,
+      fix: `chmod 600 ${data}/master.key`,
+    });
+    chmodSync(join(data, 'edge'), 0o755);
+    expect(check()).toMatchObject({
+      status: 'fail',
+      detail: `${data}/edge is slipway:slipway 0755, not slipway:slipway-edge 2750`,
+      fix: reinstall,
+    });
+    chmodSync(join(data, 'edge'), 0o2750);
+    accounts(uid + 1); // edge-state/ belongs to the slipway user, not to the edge's
+    expect(check()).toMatchObject({
+      status: 'fail',
+      detail: `${data}/edge-state is slipway:slipway 2750, not slipway-edge:slipway 2750`,
+    });
+    writeFileSync(join(dir, 'passwd'), `slipway:x:${uid}:${gid}::/:/x\n`);
+    expect(check()).toMatchObject({
+      status: 'fail',
+      detail: 'there is no slipway-edge user and group for the edge to run as',
     });
   });
 

@@ -9,20 +9,32 @@ import { runCli } from '../cli/harness.ts';
 const fresh: HostFacts = {
   systemdMissing: null,
   userExists: false,
+  edgeUserExists: false,
   envFileExists: false,
   unitsInstalled: false,
   executable: '/home/ada/slipway',
 };
 const oneLine = (steps: ReturnType<typeof installPlan>) => steps.map((s) => describeStep(s, false));
+/** The data directory's steps: the edge's user may cross it, read edge/ and write edge-state/, nothing else. */
+const DATA_DIR = [
+  'mkdir  /var/lib/slipway (mode 0710)',
+  'mkdir  /var/lib/slipway/tmp (mode 0700)',
+  'mkdir  /var/lib/slipway/edge (mode 2750)',
+  'mkdir  /var/lib/slipway/edge-state (mode 2750)',
+  'mkdir  /var/lib/slipway/edge-state/tmp (mode 0700)',
+  'run    chown -R slipway:slipway /var/lib/slipway',
+  'run    chown slipway:slipway-edge /var/lib/slipway',
+  'run    chown -R slipway:slipway-edge /var/lib/slipway/edge',
+  'run    chown -R slipway-edge:slipway /var/lib/slipway/edge-state',
+];
 
 describe('the install plan', () => {
   test('on a fresh host with systemd', () => {
     expect(oneLine(installPlan(fresh, { baseDomain: null }, '0.1.0'))).toEqual([
       'copy   /home/ada/slipway -> /usr/local/bin/slipway (mode 0755)',
       'run    useradd --system --user-group --home-dir /var/lib/slipway --no-create-home --shell /usr/sbin/nologin slipway',
-      'mkdir  /var/lib/slipway (mode 0700)',
-      'mkdir  /var/lib/slipway/tmp (mode 0700)',
-      'run    chown -R slipway:slipway /var/lib/slipway',
+      'run    useradd --system --user-group --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin slipway-edge',
+      ...DATA_DIR,
       'mkdir  /etc/slipway (mode 0755)',
       'write  /etc/slipway/slipway.env (mode 0640)',
       'run    chown root:slipway /etc/slipway/slipway.env',
@@ -37,15 +49,14 @@ describe('the install plan', () => {
     const upgrade = {
       ...fresh,
       userExists: true,
+      edgeUserExists: true,
       envFileExists: true,
       unitsInstalled: true,
       executable: '/usr/local/bin/slipway',
     };
     expect(oneLine(installPlan(upgrade, { baseDomain: 'apps.example.com' }, '0.2.0'))).toEqual([
       'keep   /usr/local/bin/slipway (it is the running executable)',
-      'mkdir  /var/lib/slipway (mode 0700)',
-      'mkdir  /var/lib/slipway/tmp (mode 0700)',
-      'run    chown -R slipway:slipway /var/lib/slipway',
+      ...DATA_DIR,
       'mkdir  /etc/slipway (mode 0755)',
       'keep   /etc/slipway/slipway.env (it exists; edit it to change settings)',
       // Installed by an earlier version with mode 0644: no longer world-readable.
@@ -56,6 +67,14 @@ describe('the install plan', () => {
       'run    systemctl daemon-reload',
       'run    systemctl enable --now slipway.service slipway-edge.service',
       'run    systemctl restart slipway.service slipway-edge.service',
+    ]);
+  });
+
+  test("an upgrade from a Slipway whose edge ran as slipway adds the edge's user and its directories", () => {
+    const upgrade = { ...fresh, userExists: true, envFileExists: true, unitsInstalled: true };
+    expect(oneLine(installPlan(upgrade, { baseDomain: null }, '0.2.0')).slice(1, 11)).toEqual([
+      'run    useradd --system --user-group --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin slipway-edge',
+      ...DATA_DIR,
     ]);
   });
 
@@ -71,7 +90,7 @@ describe('the install plan', () => {
 });
 
 describe('the uninstall plan', () => {
-  const installed = { ...fresh, userExists: true, envFileExists: true, unitsInstalled: true };
+  const installed = { ...fresh, userExists: true, edgeUserExists: true, envFileExists: true, unitsInstalled: true };
 
   test('keeps the data and the settings', () => {
     expect(oneLine(uninstallPlan(installed, { purge: false }))).toEqual([
@@ -85,19 +104,21 @@ describe('the uninstall plan', () => {
     ]);
   });
 
-  test("with --purge removes the data, the settings, the user and this agent's Docker objects", () => {
+  test("with --purge removes the data, the settings, both users and this agent's Docker objects", () => {
     expect(oneLine(uninstallPlan(installed, { purge: true })).slice(5)).toEqual([
       "purge  this agent's Docker containers, volumes, images and project networks (as recorded in /var/lib/slipway/slipway.db)",
       'remove -r /var/lib/slipway',
       'remove -r /etc/slipway',
       'run    userdel slipway',
+      'run    userdel slipway-edge',
     ]);
   });
 });
 
 describe('install --dry-run', () => {
   test('prints every step, with the full content of each file it would write, indented', () => {
-    const text = describeStep(installPlan(fresh, { baseDomain: 'apps.example.com' }, '0.1.0')[6]!, true);
+    const steps = installPlan(fresh, { baseDomain: 'apps.example.com' }, '0.1.0');
+    const text = describeStep(steps.find((s) => s.kind === 'write')!, true);
     expect(text).toBe(
       [
         'write  /etc/slipway/slipway.env (mode 0640):',
@@ -152,9 +173,12 @@ describe('install --dry-run', () => {
           : [
               'run    useradd --system --user-group --home-dir /var/lib/slipway --no-create-home --shell /usr/sbin/nologin slipway',
             ]),
-        'mkdir  /var/lib/slipway (mode 0700)',
-        'mkdir  /var/lib/slipway/tmp (mode 0700)',
-        'run    chown -R slipway:slipway /var/lib/slipway',
+        ...(facts.edgeUserExists
+          ? []
+          : [
+              'run    useradd --system --user-group --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin slipway-edge',
+            ]),
+        ...DATA_DIR,
         'mkdir  /etc/slipway (mode 0755)',
         ...(facts.envFileExists
           ? [

@@ -14,6 +14,7 @@ const section = README.slice(
 const facts: HostFacts = {
   systemdMissing: null,
   userExists: false,
+  edgeUserExists: false,
   envFileExists: false,
   unitsInstalled: false,
   executable: '/tmp/slipway',
@@ -66,7 +67,7 @@ describe('the README section "Install on a VPS"', () => {
 
   test('says what uninstall keeps and what --purge removes', () => {
     expect(section).toContain('keeps `/var/lib/slipway` and\n`/etc/slipway`');
-    const kept = uninstallPlan({ ...facts, userExists: true }, { purge: false })
+    const kept = uninstallPlan({ ...facts, userExists: true, edgeUserExists: true }, { purge: false })
       .filter((s) => s.kind === 'keep')
       .map((s) => s.kind === 'keep' && s.path);
     expect(kept).toEqual(['/var/lib/slipway', '/etc/slipway']);

@@ -57,23 +57,47 @@ describe('the systemd units', () => {
     expect(lines(edge)).toContain('ExecStart=/usr/local/bin/slipway serve --role edge');
   });
 
-  test('share the hardening: read-only system but the data directory, private /tmp, restart on failure', () => {
+  test('share the hardening: read-only system, private /tmp, restart on failure', () => {
     for (const unit of [api, edge]) {
       for (const line of [
         'NoNewPrivileges=yes',
         'ProtectSystem=strict',
-        'ReadWritePaths=/var/lib/slipway',
         'ProtectHome=yes',
         'PrivateTmp=yes',
+        'UMask=0077',
         'Restart=on-failure',
-        'User=slipway',
-        'Environment=TMPDIR=/var/lib/slipway/tmp',
+        'Environment=SLIPWAY_DATA_DIR=/var/lib/slipway',
         'EnvironmentFile=-/etc/slipway/slipway.env',
       ]) {
         expect(lines(unit)).toContain(line);
       }
       expect(unit).not.toContain('MemoryDenyWriteExecute');
     }
+  });
+
+  test('run the API as slipway, writing the data directory, and the edge as slipway-edge, writing only its state', () => {
+    const setting = (unit: string, key: string) => lines(unit).filter((l) => l.startsWith(`${key}=`));
+    expect(['User', 'Group', 'ReadWritePaths', 'Environment'].map((k) => setting(api, k))).toEqual([
+      ['User=slipway'],
+      ['Group=slipway'],
+      ['ReadWritePaths=/var/lib/slipway'],
+      [
+        'Environment=SLIPWAY_DATA_DIR=/var/lib/slipway',
+        'Environment=TMPDIR=/var/lib/slipway/tmp',
+        'Environment=SLIPWAY_API_LISTEN=127.0.0.1:7070',
+      ],
+    ]);
+    expect(['User', 'Group', 'ReadWritePaths', 'Environment'].map((k) => setting(edge, k))).toEqual([
+      ['User=slipway-edge'],
+      ['Group=slipway-edge'],
+      ['ReadWritePaths=/var/lib/slipway/edge-state'],
+      [
+        'Environment=SLIPWAY_DATA_DIR=/var/lib/slipway',
+        'Environment=TMPDIR=/var/lib/slipway/edge-state/tmp',
+        'Environment=SLIPWAY_HTTP_LISTEN=0.0.0.0:80',
+        'Environment=SLIPWAY_HTTPS_LISTEN=0.0.0.0:443',
+      ],
+    ]);
   });
 
   test('give the edge CAP_NET_BIND_SERVICE and nothing else; the API no capability but the docker group', () => {

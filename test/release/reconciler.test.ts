@@ -28,7 +28,7 @@ beforeAll(async () => {
   if (!hasDocker) return;
   // The API, worker and edge of one agent in this process, on the real engine.
   t = makeTestApp({ ...FIXTURE_IMAGES, SLIPWAY_HTTP_LISTEN: '127.0.0.1:0', SLIPWAY_DRAIN_TIMEOUT: '2' });
-  edge = startEdge(t.deps.config, t.deps.edge, t.deps.log);
+  edge = startEdge(t.deps.config, t.deps.log);
   // What `serve` does as root before the worker starts: builds are refused without it.
   await t.deps.buildIsolation.prepare();
   t.deps.worker.start();

@@ -1,0 +1,84 @@
+/** `slipway serve --role api` and `--role all`: the API and the deploy worker, with the edge in-process for `all`. */
+import { formatListen, type Config } from '../config.ts';
+import { createDeps, type Deps } from '../deps.ts';
+import { createApp } from '../app.ts';
+import { startEdge } from '../edge/runtime.ts';
+import { recoverInterrupted } from '../jobs/recovery.ts';
+import { adminTokenPath, ensureAdminToken } from '../tokens/bootstrap.ts';
+import { VERSION } from '../version.ts';
+
+/**
+ * Starts the API and the worker: publishes the whole route table to the route store first (the
+ * edge may have missed a change, or, on the first start after an upgrade, the store does not exist
+ * yet and the edge waits for it), recovers interrupted deployments, then listens. Returns what
+ * stops them.
+ */
+export async function serveApi(config: Config): Promise<(() => Promise<void> | void)[]> {
+  const deps = createDeps(config);
+  deps.edge.publishAll();
+  const tokenFile = ensureAdminToken(config.dataDir, deps.tokens);
+  await recoverInterrupted(deps.lifecycle, deps.docker, deps.log);
+  await prepareBuilds(deps);
+  const edge = config.role === 'all' ? startEdge(config, deps.log) : null;
+  const app = createApp(deps);
+  app.listen({
+    hostname: config.apiListen.hostname,
+    port: config.apiListen.port,
+    // Slipway enforces the upload limit itself, with its own 413 envelope; Bun's cap is a backstop.
+    maxRequestBodySize: config.maxUploadBytes * 2 + 1024 * 1024,
+  });
+  const reconcile = startReconciler(deps);
+  deps.worker.start();
+  const api = formatListen({ hostname: config.apiListen.hostname, port: app.server!.port! });
+  deps.log.info('slipway started', {
+    version: VERSION,
+    role: config.role,
+    api: `http://${api}`,
+    data_dir: config.dataDir,
+  });
+  console.log(`Slipway ${VERSION}: API listening on http://${api}`);
+  if (edge)
+    console.log(`Edge listening on http://${formatListen({ hostname: config.httpListen.hostname, port: edge.port })}`);
+  if (tokenFile) console.log(`Admin token written to ${tokenFile} (mode 0600)`);
+  else
+    console.log(
+      `Data directory ${config.dataDir}; the first admin token is in ${adminTokenPath(config.dataDir)} if it was not moved`,
+    );
+  return [
+    () => deps.log.info('shutting down', { role: config.role }),
+    () => clearInterval(reconcile),
+    () => deps.worker.stop(),
+    () => app.stop(),
+    async () => edge?.stop(),
+    () => deps.close(),
+  ];
+}
+
+/**
+ * Sets up build isolation when running as root (the systemd install runs `slipway prepare-builds`
+ * as root before starting the agent as its own user instead), then says whether builds can run:
+ * a build is refused while the isolation is not in place, so that is a warning, not a stop.
+ */
+async function prepareBuilds(deps: Deps): Promise<void> {
+  try {
+    if (process.getuid?.() === 0) await deps.buildIsolation.prepare();
+    const inPlace = await deps.buildIsolation.check();
+    if (inPlace.unlimitedBecause)
+      deps.log.warn('builds run without a process limit', { reason: inPlace.unlimitedBecause });
+  } catch (err) {
+    deps.log.warn('builds are refused until build isolation is in place', { error: (err as Error).message });
+    console.warn(`Builds are refused until build isolation is in place: ${(err as Error).message}`);
+  }
+}
+
+function startReconciler(deps: Deps): ReturnType<typeof setInterval> {
+  let running = false;
+  const pass = async () => {
+    if (running) return;
+    running = true;
+    await deps.reconciler.run().catch((err) => deps.log.warn('reconcile pass failed', { error: String(err) }));
+    running = false;
+  };
+  void pass();
+  return setInterval(() => void pass(), deps.config.reconcileIntervalSeconds * 1000);
+}

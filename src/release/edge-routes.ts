@@ -1,0 +1,83 @@
+import type { EdgeRepo, EdgeRouteRow } from '../db/edge.ts';
+import type { Db } from '../db/open.ts';
+import { readEdgeState, type Draining } from '../edge/edge-state.ts';
+import type { Route } from '../edge/route-table.ts';
+import type { RouteStore } from '../edge/route-store.ts';
+import type { EdgeStatsSnapshot } from '../edge/stats.ts';
+
+/** A project's route as the release code sets it. */
+export interface RouteChange extends Route {
+  deployment_id: string | null;
+}
+
+/** How far the edge has got: the route version it applied in this store, and what still drains. */
+export interface EdgeProgress {
+  /** -1 when the edge has not reported on the current store yet. */
+  appliedVersion: number;
+  draining: Draining[];
+}
+
+/** What the API's side of the edge is made of. */
+export interface EdgeRoutesDeps {
+  db: Db;
+  /** The API's record of the table, in slipway.db. */
+  repo: EdgeRepo;
+  /** The copy the edge reads. */
+  store: RouteStore;
+  /** The edge's state file. */
+  stateFile: string;
+}
+
+/**
+ * The API's side of the edge: each route change is recorded in slipway.db and published to the
+ * route store in one step (the record rolls back when the publication fails), and what the edge
+ * reports back is read from its state file. The edge itself never sees slipway.db.
+ */
+export function edgeRoutes(d: EdgeRoutesDeps) {
+  const state = () => readEdgeState(d.stateFile);
+  return {
+    /** Sets a project's targets; returns the route version the edge will report once it applied them. */
+    setRoute(route: RouteChange): number {
+      return d.db.transaction(() => {
+        d.repo.put(route);
+        return d.store.put({ project: route.project, hostnames: route.hostnames, targets: route.targets });
+      })();
+    },
+    /** Drops a project's route; returns the new version. */
+    removeRoute(project: string): number {
+      return d.db.transaction(() => {
+        d.repo.remove(project);
+        return d.store.remove(project);
+      })();
+    },
+    route: (project: string): EdgeRouteRow | undefined => d.repo.route(project),
+    /**
+     * Publishes the whole recorded table, replacing what the store holds. Run at every start: it
+     * repairs a store that missed a change or was deleted, and it is how the routes of an install
+     * that kept them only in slipway.db reach the store on upgrade.
+     */
+    publishAll(): number {
+      return d.store.replaceAll(d.repo.routes().map(fromRow));
+    },
+    /** The edge's progress on the current store. */
+    progress(): EdgeProgress {
+      const s = state();
+      const current = s?.applied?.storeId === d.store.head().storeId;
+      return { appliedVersion: current ? s!.applied!.version : -1, draining: s?.draining ?? [] };
+    },
+    /** The edge's latest request counters (from whichever process runs it), or null. */
+    stats: (): EdgeStatsSnapshot | null => state()?.stats ?? null,
+    close: () => d.store.close(),
+  };
+}
+
+/** The API's side of the edge. */
+export type EdgeRoutes = ReturnType<typeof edgeRoutes>;
+
+function fromRow(row: EdgeRouteRow): Route {
+  return {
+    project: row.project,
+    hostnames: JSON.parse(row.hostnames) as string[],
+    targets: JSON.parse(row.targets) as string[],
+  };
+}

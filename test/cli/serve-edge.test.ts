@@ -1,0 +1,61 @@
+import { describe, expect, test } from 'bun:test';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { removeDataDir, startAgent } from '../helpers/agent.ts';
+
+const SRC = resolve(import.meta.dir, '../../src');
+
+/** Every module of src/ that `entry` loads, following its imports (type-only imports load nothing). */
+function importClosure(entry: string): Set<string> {
+  const transpiler = new Bun.Transpiler({ loader: 'ts' });
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    if (!file.endsWith('.ts')) return; // package.json, SQL files: data, not code
+    for (const { path } of transpiler.scanImports(readFileSync(file, 'utf8'))) {
+      if (path.startsWith('.')) visit(resolve(dirname(file), path));
+    }
+  };
+  visit(resolve(SRC, entry));
+  return new Set([...seen].map((f) => relative(SRC, f)));
+}
+
+/** Every file under `dir`, relative to it. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .sort();
+}
+
+describe('slipway serve --role edge', () => {
+  test('starts from a module that cannot reach slipway.db, the master key or the admin token', () => {
+    const edge = importClosure('cli/serve-edge.ts');
+    expect(edge.has('edge/route-store.ts')).toBe(true); // the walk does follow imports
+    const reachable = [...edge].filter(
+      (m) => m === 'deps.ts' || m.startsWith('db/') || m.startsWith('secrets/') || m.startsWith('tokens/'),
+    );
+    expect(reachable).toEqual([]);
+    // The API's entry point, by contrast, reaches all of them.
+    const api = importClosure('cli/serve-api.ts');
+    expect(
+      ['deps.ts', 'db/open.ts', 'secrets/master-key.ts', 'tokens/bootstrap.ts'].filter((m) => !api.has(m)),
+    ).toEqual([]);
+  });
+
+  test('on an empty data directory creates its state file and nothing else', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'slipway-edge-only-'));
+    const edge = await startAgent({ dataDir, role: 'edge' });
+    try {
+      const res = await fetch(`http://127.0.0.1:${edge.edgePort}/`, { headers: { host: 'web.localhost' } });
+      expect(res.status).toBe(404);
+      await Bun.sleep(300);
+      expect(filesUnder(dataDir)).toEqual(['edge-state/state.json']);
+    } finally {
+      expect(await edge.stop()).toBe(0);
+      removeDataDir(dataDir);
+    }
+  });
+});

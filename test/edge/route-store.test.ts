@@ -1,0 +1,189 @@
+import { afterEach, describe, expect, test } from 'bun:test';
+import Database from 'better-sqlite3/linux-x64';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RouteStoreReader, routeStore, type RouteStore } from '../../src/edge/route-store.ts';
+import { asUser, canSwitchUsers, TEST_UIDS } from '../helpers/users.ts';
+
+const READER = `${import.meta.dir}/fixtures/store-reader.ts`;
+const opened: { close(): void }[] = [];
+const dirs: string[] = [];
+
+afterEach(() => {
+  for (const o of opened.splice(0)) o.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'slipway-route-store-'));
+  dirs.push(dir);
+  return dir;
+}
+
+function writer(file: string): RouteStore {
+  const store = routeStore(file);
+  opened.push(store);
+  return store;
+}
+
+function reader(file: string): RouteStoreReader {
+  const r = new RouteStoreReader(file);
+  opened.push(r);
+  return r;
+}
+
+const web = { project: 'web', hostnames: ['www.example.com'], targets: ['127.0.0.1:4001'] };
+const api = { project: 'api', hostnames: [], targets: ['127.0.0.1:4002', '127.0.0.1:4003'] };
+
+describe('the route store', () => {
+  test('reads back every write whole, each write raising the version by one', () => {
+    const file = join(tempDir(), 'edge', 'routes.db');
+    const store = writer(file);
+    const r = reader(file);
+    const id = store.head().storeId;
+    expect(store.head()).toEqual({ storeId: id, version: 0 });
+    expect(store.put(web)).toBe(1);
+    expect(store.put(api)).toBe(2);
+    expect(r.snapshot()).toEqual({ storeId: id, version: 2, routes: [api, web] });
+    expect(store.put({ ...web, targets: [] })).toBe(3);
+    expect(store.remove('api')).toBe(4);
+    expect(r.snapshot()).toEqual({ storeId: id, version: 4, routes: [{ ...web, targets: [] }] });
+    expect(store.replaceAll([api])).toBe(5);
+    expect(r.snapshot()).toEqual({ storeId: id, version: 5, routes: [api] });
+    expect(r.head()).toEqual({ storeId: id, version: 5 });
+  });
+
+  test('keeps a rollback journal and mode 0640, whatever the umask', () => {
+    const file = join(tempDir(), 'routes.db');
+    const umask = process.umask(0o077);
+    try {
+      writer(file).put(web);
+    } finally {
+      process.umask(umask);
+    }
+    expect((statSync(file).mode & 0o7777).toString(8)).toBe('640');
+    const db = new Database(file, { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('delete');
+    db.close();
+  });
+
+  test('is picked up by the reader once it exists, and again when it is made anew', () => {
+    const file = join(tempDir(), 'routes.db');
+    const r = reader(file);
+    expect([r.head(), r.snapshot()]).toEqual([null, null]);
+    writeFileSync(file, ''); // the API's open() has created the file, its tables are not there yet
+    expect(r.head()).toBe(null);
+    rmSync(file);
+    const first = writer(file);
+    first.put(web);
+    const before = r.head()!;
+    first.close();
+    rmSync(file);
+    const second = writer(file);
+    second.put(api);
+    const after = r.snapshot()!;
+    expect(after.storeId).not.toBe(before.storeId);
+    expect(after).toMatchObject({ version: 1, routes: [api] });
+  });
+
+  test('from a newer Slipway is refused by both sides', () => {
+    const file = join(tempDir(), 'routes.db');
+    writer(file).put(web);
+    const db = new Database(file);
+    db.pragma('user_version = 2');
+    db.close();
+    const newer =
+      /Cannot read the route store .*routes\.db: its layout 2 is newer than this Slipway \(1\); upgrade Slipway/;
+    expect(() => reader(file).head()).toThrow(newer);
+    expect(() => writer(file).head()).toThrow(newer);
+  });
+});
+
+describe.skipIf(!canSwitchUsers())('an edge that may only read the route store', () => {
+  /** The installed layout in small: a data directory the edge may only cross, a store directory it may read. */
+  function layout(): string {
+    const root = tempDir();
+    chmodSync(root, 0o711);
+    const data = join(root, 'data');
+    mkdirSync(join(data, 'edge'), { recursive: true });
+    chownSync(data, 0, TEST_UIDS.edge);
+    chmodSync(data, 0o710);
+    chownSync(join(data, 'edge'), 0, TEST_UIDS.edge);
+    chmodSync(join(data, 'edge'), 0o2750);
+    return join(data, 'edge', 'routes.db');
+  }
+
+  async function readAs(uid: number, file: string, ms: number): Promise<Record<string, unknown>> {
+    const child = Bun.spawn([...asUser(uid), process.execPath, READER, file, String(ms)], {
+      stdout: 'pipe',
+      stderr: 'pipe',
+    });
+    const [out, err, code] = await Promise.all([
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+      child.exited,
+    ]);
+    if (code !== 0) throw new Error(`the reader exited ${code}: ${err}`);
+    return JSON.parse(out) as Record<string, unknown>;
+  }
+
+  test('reads every version whole while the API writes, and can change neither the file nor its directory', async () => {
+    const file = layout();
+    const store = writer(file);
+    const projects = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+    const publish = () => {
+      const next = store.head().version + 1;
+      const made = store.replaceAll(
+        projects.map((project) => ({ project, hostnames: [], targets: [`127.0.0.1:${next}`] })),
+      );
+      expect(made).toBe(next);
+      return made;
+    };
+    publish();
+    expect(statSync(file).gid).toBe(TEST_UIDS.edge); // from the directory's setgid bit, as installed
+    const reading = readAs(TEST_UIDS.edge, file, 2500);
+    const writeUntil = Date.now() + 1800;
+    let writes = 0;
+    while (Date.now() < writeUntil) {
+      publish();
+      writes += 1;
+      await Bun.sleep(1);
+    }
+    const last = store.head().version;
+    const seen = await reading;
+    expect(seen).toMatchObject({
+      uid: TEST_UIDS.edge,
+      torn: 0,
+      backwards: 0,
+      errors: [],
+      last,
+      openForWriting: 'EACCES',
+      sqliteWrite: 'SQLITE_READONLY',
+      createBeside: 'EACCES',
+    });
+    expect(seen.reads as number).toBeGreaterThan(100);
+    expect(writes).toBeGreaterThan(20);
+    expect(store.head().version).toBe(last); // and nothing it tried changed the store
+  });
+
+  test('a user outside the edge group cannot read it at all', async () => {
+    const file = layout();
+    writer(file).put(web);
+    const seen = await readAs(TEST_UIDS.stranger, file, 0);
+    expect(seen).toMatchObject({ reads: 0, last: -1 });
+    expect(seen.errors).toEqual([expect.stringMatching(/EACCES|SQLITE_CANTOPEN/)]);
+  });
+
+  test('could not read it in WAL mode, which is why the store keeps a rollback journal', async () => {
+    const file = layout();
+    writer(file).put(web);
+    const wal = new Database(file); // the API, holding the database open in WAL mode
+    opened.push(wal);
+    wal.pragma('journal_mode = WAL');
+    wal.prepare('SELECT 1').get();
+    const seen = await readAs(TEST_UIDS.edge, file, 0);
+    expect(seen).toMatchObject({ reads: 0 });
+    expect(seen.errors).toEqual([expect.stringMatching(/^SQLITE_(READONLY|CANTOPEN)/)]);
+  });
+});
