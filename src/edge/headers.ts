@@ -1,7 +1,10 @@
 /**
  * Header rewriting at the edge: hop-by-hop headers describe one connection and must not cross the
- * proxy (RFC 9110 §7.6.1), and the upstream learns about the visitor from X-Forwarded-*.
+ * proxy (RFC 9110 §7.6.1), and the upstream learns about the visitor from the identity headers
+ * that forwarded.ts writes.
  */
+import { forwardedHeaders, IDENTITY_HEADERS, type Visitor } from './forwarded.ts';
+import type { TrustedProxies } from './trusted-proxies.ts';
 
 /** Headers that only make sense on a single connection, stripped in both directions. */
 const HOP_BY_HOP = [
@@ -31,32 +34,25 @@ const WEBSOCKET_HANDSHAKE = [
   'sec-websocket-accept',
 ];
 
-/** What the edge knows about the visitor's connection. */
-export interface Visitor {
-  /** The client's IP address, or null when the socket is already gone. */
-  ip: string | null;
-  /** The scheme the visitor used to reach the edge. */
-  proto: 'http' | 'https';
-}
-
 /** Whether a request asks to become a WebSocket. */
 export function isWebSocketUpgrade(req: Request): boolean {
   return req.headers.get('upgrade')?.toLowerCase() === 'websocket';
 }
 
-/** The headers to send upstream: hop-by-hop ones removed, Host kept, X-Forwarded-* set. */
-export function upstreamRequestHeaders(incoming: Headers, visitor: Visitor, websocket = false): Headers {
+/** The headers to send upstream: hop-by-hop and visitor-made identity headers removed, Host kept. */
+export function upstreamRequestHeaders(
+  incoming: Headers,
+  visitor: Visitor,
+  trusted: TrustedProxies,
+  websocket = false,
+): Headers {
   const out = withoutHopByHop(incoming);
   // The edge answers `Expect: 100-continue` itself; forwarding it would make the upstream wait too.
   out.delete('expect');
   if (websocket) for (const name of WEBSOCKET_HANDSHAKE) out.delete(name);
-  if (visitor.ip) {
-    const chain = incoming.get('x-forwarded-for');
-    out.set('x-forwarded-for', chain ? `${chain}, ${visitor.ip}` : visitor.ip);
-  }
-  out.set('x-forwarded-proto', visitor.proto);
-  const host = incoming.get('host');
-  if (host) out.set('x-forwarded-host', host);
+  for (const name of IDENTITY_HEADERS) out.delete(name);
+  const identity = forwardedHeaders((name) => incoming.get(name), visitor, incoming.get('host'), trusted);
+  for (const [name, value] of identity) out.set(name, value);
   return out;
 }
 

@@ -4,9 +4,11 @@
  * its target until the response body has been handed over, so draining waits for downloads and
  * SSE streams, not just for response headers.
  */
-import { upstreamRequestHeaders, visitorResponseHeaders, type Visitor } from './headers.ts';
+import type { Visitor } from './forwarded.ts';
+import { upstreamRequestHeaders, visitorResponseHeaders } from './headers.ts';
 import { edgePage } from './pages.ts';
 import type { Exchange, Target } from './target.ts';
+import type { TrustedProxies } from './trusted-proxies.ts';
 
 /**
  * Fixed-length bodies up to this size are read whole before answering. Bun.serve drops a
@@ -22,6 +24,8 @@ export const CLIENT_CLOSED_REQUEST = 499;
 export interface HttpExchangeOptions {
   target: Target;
   visitor: Visitor;
+  /** Peers whose X-Forwarded-* chain is kept. */
+  trusted: TrustedProxies;
   /** Time allowed until the upstream's response headers (and a small body, see WHOLE_BODY_LIMIT). */
   timeoutMs: number;
   /** Called once, when the exchange is over: body handed over, failed, or cut. */
@@ -35,7 +39,7 @@ export async function forwardHttp(req: Request, opts: HttpExchangeOptions): Prom
   try {
     const res = await fetch(upstreamUrl(req, opts.target.address), {
       method: req.method,
-      headers: upstreamRequestHeaders(req.headers, opts.visitor),
+      headers: upstreamRequestHeaders(req.headers, opts.visitor, opts.trusted),
       body: req.body,
       duplex: 'half',
       // A proxy relays what the app said: no redirects followed, no bodies decompressed, and

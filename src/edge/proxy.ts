@@ -4,12 +4,14 @@
  * drain before the deploy worker stops them (kamal-proxy's router.go and service.go, in one).
  */
 import type { Server } from 'bun';
-import { isWebSocketUpgrade, plainIp, type Visitor } from './headers.ts';
+import type { Visitor } from './forwarded.ts';
+import { isWebSocketUpgrade, plainIp } from './headers.ts';
 import { forwardHttp } from './http-exchange.ts';
 import { edgePage } from './pages.ts';
 import { RouteTable, type Route } from './route-table.ts';
 import { EdgeStats, UNROUTED, type EdgeStatsSnapshot } from './stats.ts';
 import { TargetRegistry, type Target } from './target.ts';
+import { type Cidr, TrustedProxies } from './trusted-proxies.ts';
 import { bridgeHandlers, UpstreamConnectError, WebSocketBridge } from './websocket-bridge.ts';
 
 /** Default time an upstream gets to send its response headers. */
@@ -28,6 +30,8 @@ export interface EdgeOptions {
   /** How long a target removed by setRoutes may keep its open exchanges before they are cut. */
   drainTimeoutMs: number;
   upstreamTimeoutMs?: number;
+  /** Peers whose X-Forwarded-For the edge appends to (SLIPWAY_TRUSTED_PROXIES); nobody by default. */
+  trustedProxies?: readonly Cidr[];
   log?: {
     info(m: string, f?: object): void;
     warn(m: string, f?: object): void;
@@ -44,12 +48,14 @@ export class EdgeProxy {
   private readonly counters = new EdgeStats();
   private readonly log: NonNullable<EdgeOptions['log']>;
   private readonly upstreamTimeoutMs: number;
+  private readonly trusted: TrustedProxies;
   private server: Server<WebSocketBridge> | undefined;
 
   constructor(private readonly opts: EdgeOptions) {
     this.log = opts.log ?? SILENT;
     this.upstreamTimeoutMs = opts.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
     this.table = new RouteTable([], opts.baseDomain);
+    this.trusted = new TrustedProxies(opts.trustedProxies);
   }
 
   /** Replaces the route table atomically; removed targets drain: no new requests, open ones may finish. */
@@ -148,6 +154,7 @@ export class EdgeProxy {
     const res = await forwardHttp(req, {
       target,
       visitor,
+      trusted: this.trusted,
       timeoutMs: this.upstreamTimeoutMs,
       warn: (msg, fields) => this.log.warn(msg, { project: route.project, ...fields }),
       onEnd: () => restoreIdleTimeout(server, req),
@@ -166,7 +173,7 @@ export class EdgeProxy {
     let bridge: WebSocketBridge;
     server.timeout(req, 0);
     try {
-      bridge = await WebSocketBridge.connect(req, target, visitor, this.upstreamTimeoutMs);
+      bridge = await WebSocketBridge.connect(req, target, visitor, this.trusted, this.upstreamTimeoutMs);
     } catch (err) {
       restoreIdleTimeout(server, req);
       if (!(err instanceof UpstreamConnectError)) throw err;

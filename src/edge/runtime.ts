@@ -21,6 +21,7 @@ export function startEdge(
   const proxy = new EdgeProxy({
     baseDomain: config.baseDomain,
     drainTimeoutMs: config.drainTimeoutSeconds * 1000,
+    trustedProxies: config.trustedProxies,
     log,
   });
   const sync = new EdgeSync(repo, proxy, log, publishStats);

@@ -5,9 +5,11 @@
  * Messages are relayed as they are, text as text and binary as binary, and close codes cross.
  */
 import type { ServerWebSocket, WebSocketHandler } from 'bun';
-import { upstreamRequestHeaders, type Visitor } from './headers.ts';
+import type { Visitor } from './forwarded.ts';
+import { upstreamRequestHeaders } from './headers.ts';
 import { upstreamUrl } from './http-exchange.ts';
 import type { Exchange, Target } from './target.ts';
+import type { TrustedProxies } from './trusted-proxies.ts';
 
 /** Why connecting upstream failed, as the status the visitor should get. */
 export class UpstreamConnectError extends Error {
@@ -38,10 +40,16 @@ export class WebSocketBridge implements Exchange {
   private constructor(private readonly upstream: WebSocket) {}
 
   /** Opens the upstream side; resolves once the target accepted, rejects with UpstreamConnectError. */
-  static async connect(req: Request, target: Target, visitor: Visitor, timeoutMs: number): Promise<WebSocketBridge> {
+  static async connect(
+    req: Request,
+    target: Target,
+    visitor: Visitor,
+    trusted: TrustedProxies,
+    timeoutMs: number,
+  ): Promise<WebSocketBridge> {
     const protocols = (req.headers.get('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim());
     const upstream = new WebSocket(upstreamUrl(req, target.address).replace('http:', 'ws:'), {
-      headers: upstreamRequestHeaders(req.headers, visitor, true),
+      headers: upstreamRequestHeaders(req.headers, visitor, trusted, true),
       protocols: protocols.filter(Boolean),
     });
     upstream.binaryType = 'arraybuffer';
