@@ -10,6 +10,7 @@
  */
 import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { ConnectionGuard, HEADER_TIMEOUT_MS, MAX_CONNECTIONS_PER_CLIENT } from './connection-guard.ts';
 import type { Visitor } from './forwarded.ts';
 import { isWebSocketUpgrade, plainIp } from './headers.ts';
 import { forwardHttp } from './http-exchange.ts';
@@ -25,11 +26,11 @@ import { handshakeRequest, UpstreamConnectError } from './websocket-handshake.ts
 const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
 
 /**
- * Seconds a visitor's connection may sit idle between requests (nginx's keepalive_timeout).
- * While a request is being proxied there is no idle timer: the upstream timeout bounds the wait
- * for headers, and a quiet SSE stream must not be cut.
+ * Time a visitor's connection may sit idle between requests (nginx's keepalive_timeout). While a
+ * request is being proxied there is no idle timer: the upstream timeout bounds the wait for
+ * headers, and a quiet SSE stream must not be cut.
  */
-const VISITOR_IDLE_SECONDS = 75;
+const VISITOR_IDLE_MS = 75_000;
 
 /** Settings of the edge. */
 export interface EdgeOptions {
@@ -39,6 +40,12 @@ export interface EdgeOptions {
   upstreamTimeoutMs?: number;
   /** Peers whose X-Forwarded-For the edge appends to (SLIPWAY_TRUSTED_PROXIES); nobody by default. */
   trustedProxies?: readonly Cidr[];
+  /** Most open connections per client, trusted proxies exempt; MAX_CONNECTIONS_PER_CLIENT by default. */
+  maxConnectionsPerClient?: number;
+  /** Time a connection has to deliver a complete request head; HEADER_TIMEOUT_MS by default. */
+  headerTimeoutMs?: number;
+  /** Idle time allowed between two requests on a connection; 75 s by default. */
+  visitorIdleMs?: number;
   log?: {
     info(m: string, f?: object): void;
     warn(m: string, f?: object): void;
@@ -100,14 +107,27 @@ export class EdgeProxy {
     if (this.server) throw new Error('Cannot start the edge: it is already listening');
     // Only WebSocket upgrades leave the HTTP server; any other Upgrade (h2c) is plain HTTP to the edge.
     const server = createServer({ shouldUpgradeCallback: isWebSocketUpgrade });
-    server.keepAliveTimeout = VISITOR_IDLE_SECONDS * 1000;
+    const idleMs = this.opts.visitorIdleMs ?? VISITOR_IDLE_MS;
+    server.keepAliveTimeout = idleMs;
     // Node's own request timeout (5 minutes) would cut long uploads and SSE streams.
     server.requestTimeout = 0;
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res));
-    server.on(
-      'upgrade',
-      (req: IncomingMessage, socket: Socket, early: Buffer) => void this.upgrade(req, socket, early),
-    );
+    const guard = new ConnectionGuard({
+      maxPerClient: this.opts.maxConnectionsPerClient ?? MAX_CONNECTIONS_PER_CLIENT,
+      headerTimeoutMs: this.opts.headerTimeoutMs ?? HEADER_TIMEOUT_MS,
+      idleMs,
+      uncapped: (ip) => this.trusted.trusts(ip),
+      warn: (msg, fields) => this.log.warn(msg, fields),
+    });
+    server.on('connection', (socket: Socket) => guard.admit(socket));
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      guard.requestStarted(req.socket);
+      res.once('close', () => guard.requestEnded(req.socket));
+      void this.handle(req, res);
+    });
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, early: Buffer) => {
+      guard.handedOver(socket);
+      void this.upgrade(req, socket, early);
+    });
     server.on('error', (err: Error) => this.log.error('The edge failed', { error: err.message }));
     server.listen(port, hostname);
     const address = server.address();

@@ -22,6 +22,7 @@ export class WebSocketBridge implements Exchange {
   private readonly handshake = new AbortController();
   private readonly end: () => void;
   private over = false;
+  private lingering: ReturnType<typeof setTimeout> | undefined;
 
   /** Counts the bridge on `target` from now on, the handshake included, so a drain can fail it. */
   constructor(
@@ -31,6 +32,8 @@ export class WebSocketBridge implements Exchange {
     this.end = target.begin(this);
     visitor.on('error', () => {});
     visitor.once('close', () => this.closed(this.upstream));
+    // A peer that half-closes and then keeps its socket open must not hold both ends forever.
+    visitor.once('end', () => this.linger());
   }
 
   /**
@@ -46,6 +49,7 @@ export class WebSocketBridge implements Exchange {
     );
     const upstream = (this.upstream = accepted.socket);
     upstream.once('close', () => this.closed(this.visitor));
+    upstream.once('end', () => this.linger());
     if (this.over) {
       upstream.destroy();
       return;
@@ -81,10 +85,16 @@ export class WebSocketBridge implements Exchange {
   private closed(other: Socket | undefined): void {
     if (!this.over) this.handshake.abort(new Error('Visitor went away during the handshake'));
     this.finish();
-    if (other && !other.destroyed) {
-      other.end();
-      setTimeout(() => other.destroy(), LINGER_MS).unref();
-    }
+    other?.end();
+    this.linger();
+  }
+
+  /** Destroys both sockets after LINGER_MS unless they closed by then. */
+  private linger(): void {
+    this.lingering ??= setTimeout(() => {
+      this.visitor.destroy();
+      this.upstream?.destroy();
+    }, LINGER_MS).unref();
   }
 
   private finish(): void {
