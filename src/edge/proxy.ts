@@ -18,6 +18,7 @@ import { type EdgeStatus, rawEdgePage, writeEdgePage } from './pages.ts';
 import { RouteTable, type Route } from './route-table.ts';
 import { EdgeStats, UNROUTED, type EdgeStatsSnapshot } from './stats.ts';
 import { TargetRegistry, type Target } from './target.ts';
+import { checkRequest } from './visitor-request.ts';
 import { type Cidr, TrustedProxies } from './trusted-proxies.ts';
 import { WebSocketBridge } from './websocket-bridge.ts';
 import { handshakeRequest, UpstreamConnectError } from './websocket-handshake.ts';
@@ -128,6 +129,13 @@ export class EdgeProxy {
       guard.handedOver(socket);
       void this.upgrade(req, socket, early);
     });
+    // The edge is no forward proxy: a tunnel request gets the 400 page (authority-form is not a target it routes).
+    server.on('connect', (req: IncomingMessage, socket: Socket) => {
+      guard.handedOver(socket);
+      socket.on('error', () => {});
+      socket.end(rawEdgePage(400, req.method));
+      this.record(UNROUTED, 400, performance.now());
+    });
     server.on('error', (err: Error) => this.log.error('The edge failed', { error: err.message }));
     server.listen(port, hostname);
     const address = server.address();
@@ -215,7 +223,9 @@ export class EdgeProxy {
 
   /** The project and instance for a request, or the status the edge answers itself. */
   private route(req: IncomingMessage): Routed {
-    const route = this.table.lookup(req.headers.host ?? null);
+    const checked = checkRequest(req.rawHeaders, req.url ?? '');
+    if (!checked.ok) return { project: UNROUTED, status: 400 };
+    const route = this.table.lookup(checked.host);
     if (!route) return { project: UNROUTED, status: 404 };
     const address = route.pick();
     const target = address === undefined ? undefined : this.targets.find(address);
