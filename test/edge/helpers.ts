@@ -10,6 +10,11 @@ import type { Route } from '../../src/edge/route-table.ts';
 
 const cleanups: (() => unknown)[] = [];
 
+/** Registers something for closeAll() to stop after the current test. */
+export function onCleanup(close: () => unknown): void {
+  cleanups.push(close);
+}
+
 /** Stops every server and proxy the current test started. */
 export async function closeAll(): Promise<void> {
   const pending = cleanups.splice(0).reverse();
