@@ -1,18 +1,15 @@
 /**
  * Header rewriting at the edge: hop-by-hop headers describe one connection and must not cross the
  * proxy (RFC 9110 §7.6.1), and the upstream learns about the visitor from the identity headers
- * that forwarded.ts writes. Headers travel as [name, value] pairs in the order and spelling they
- * came in, so repeated fields (Set-Cookie above all) stay separate.
+ * that forwarded.ts writes. Headers travel as node:http's raw lists (name, value, name, value, …)
+ * in the order and spelling they came in, so repeated fields (Set-Cookie above all) stay separate.
  */
 import type { IncomingMessage } from 'node:http';
 import { forwardedHeaders, IDENTITY_HEADERS, type Visitor } from './forwarded.ts';
 import type { TrustedProxies } from './trusted-proxies.ts';
 
-/** Header fields as [name, value] pairs. */
-export type HeaderPairs = [string, string][];
-
 /** Headers that only make sense on a single connection, stripped in both directions. */
-const HOP_BY_HOP = [
+const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -22,24 +19,26 @@ const HOP_BY_HOP = [
   'upgrade',
   'proxy-authorization',
   'proxy-authenticate',
-];
+]);
+
+/**
+ * Request headers the edge drops besides: visitor-made identity headers, and `Expect`, since the
+ * edge answers `Expect: 100-continue` itself and forwarding it would make the upstream wait too.
+ */
+const NOT_FORWARDED = new Set(['expect', ...IDENTITY_HEADERS]);
 
 /** Whether a request asks to become a WebSocket; any other Upgrade is proxied as plain HTTP. */
 export function isWebSocketUpgrade(req: IncomingMessage): boolean {
   return req.headers.upgrade?.toLowerCase() === 'websocket';
 }
 
-/** Node's rawHeaders list (name, value, name, value, …) as pairs. */
-export function headerPairs(raw: readonly string[]): HeaderPairs {
-  const pairs: HeaderPairs = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i]!, raw[i + 1]!]);
-  return pairs;
-}
-
-/** Every value of `name` joined by ", " (RFC 9110 §5.3), or null when there is none. */
-export function joined(pairs: HeaderPairs, name: string): string | null {
-  const values = pairs.filter(([n]) => n.toLowerCase() === name).map(([, v]) => v);
-  return values.length > 0 ? values.join(', ') : null;
+/** Every value of `name` (lowercase) in a raw list, joined by ", " (RFC 9110 §5.3), or null. */
+export function joined(raw: readonly string[], name: string): string | null {
+  let value: string | null = null;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() === name) value = value === null ? raw[i + 1]! : `${value}, ${raw[i + 1]}`;
+  }
+  return value;
 }
 
 /**
@@ -52,26 +51,30 @@ export function upstreamRequestHeaders(
   visitor: Visitor,
   trusted: TrustedProxies,
   websocket = false,
-): HeaderPairs {
-  const incoming = headerPairs(raw);
-  const dropped = new Set(['expect', ...IDENTITY_HEADERS]);
-  // The edge answers `Expect: 100-continue` itself; forwarding it would make the upstream wait too.
-  const out = withoutHopByHop(incoming).filter(([name]) => !dropped.has(name.toLowerCase()));
-  out.push(...forwardedHeaders((name) => joined(incoming, name), visitor, joined(incoming, 'host'), trusted));
-  if (websocket) out.push(['connection', 'Upgrade'], ['upgrade', 'websocket']);
+): string[] {
+  const out = withoutHopByHop(raw, NOT_FORWARDED);
+  for (const [name, value] of forwardedHeaders((n) => joined(raw, n), visitor, joined(raw, 'host'), trusted)) {
+    out.push(name, value);
+  }
+  if (websocket) out.push('connection', 'Upgrade', 'upgrade', 'websocket');
   return out;
 }
 
 /** The upstream's response headers as the visitor should get them. */
-export function visitorResponseHeaders(raw: readonly string[]): HeaderPairs {
-  return withoutHopByHop(headerPairs(raw));
+export function visitorResponseHeaders(raw: readonly string[]): string[] {
+  return withoutHopByHop(raw);
 }
 
-/** `pairs` without hop-by-hop headers, including those the Connection header names. */
-export function withoutHopByHop(pairs: HeaderPairs): HeaderPairs {
-  const listed = (joined(pairs, 'connection') ?? '').split(',').map((t) => t.trim().toLowerCase());
-  const drop = new Set([...HOP_BY_HOP, ...listed]);
-  return pairs.filter(([name]) => !drop.has(name.toLowerCase()));
+/** A raw list without hop-by-hop headers, those the Connection header names, and `alsoDrop`. */
+export function withoutHopByHop(raw: readonly string[], alsoDrop?: ReadonlySet<string>): string[] {
+  const listed = (joined(raw, 'connection') ?? '').split(',').map((t) => t.trim().toLowerCase());
+  const out: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (HOP_BY_HOP.has(name) || alsoDrop?.has(name) || listed.includes(name)) continue;
+    out.push(raw[i]!, raw[i + 1]!);
+  }
+  return out;
 }
 
 /** An IPv4-mapped IPv6 address ("::ffff:1.2.3.4") written the way logs and apps expect it. */

@@ -9,7 +9,7 @@
  */
 import { type Agent, type ClientRequest, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { Visitor } from './forwarded.ts';
-import { type HeaderPairs, upstreamRequestHeaders, visitorResponseHeaders } from './headers.ts';
+import { upstreamRequestHeaders, visitorResponseHeaders } from './headers.ts';
 import { writeEdgePage } from './pages.ts';
 import type { Exchange, Target } from './target.ts';
 import type { TrustedProxies } from './trusted-proxies.ts';
@@ -71,7 +71,7 @@ class HttpExchange implements Exchange {
       port: Number(target.address.slice(colon + 1)),
       method: this.req.method,
       path: this.req.url,
-      headers: upstreamRequestHeaders(this.req.rawHeaders, visitor, trusted).flat(),
+      headers: upstreamRequestHeaders(this.req.rawHeaders, visitor, trusted),
       agent,
       // The visitor's Host goes upstream as it came, not the target's address.
       setHost: false,
@@ -80,7 +80,9 @@ class HttpExchange implements Exchange {
     upstream.on('response', (answer) => void this.respond(answer));
     upstream.on('error', (err) => this.fail(err));
     this.res.on('close', () => this.visitorClosed());
-    this.req.pipe(upstream);
+    // Piping a body that is not there costs more than the rest of a small request (measured).
+    if (hasBody(this.req)) this.req.pipe(upstream);
+    else upstream.end();
   }
 
   /** The target is draining and its time is up: a waiting visitor gets a 502, a streaming one is cut. */
@@ -116,7 +118,7 @@ class HttpExchange implements Exchange {
   }
 
   /** Writes the visitor's response head once; false when the exchange is already over. */
-  private answer(status: number, message: string | undefined, headers: HeaderPairs): boolean {
+  private answer(status: number, message: string | undefined, headers: string[]): boolean {
     if (this.finished || this.answered) return false;
     this.answered = true;
     this.res.writeHead(status, message, headers);
@@ -159,6 +161,12 @@ class HttpExchange implements Exchange {
     clearTimeout(this.timer);
     this.end();
   }
+}
+
+/** Whether a request announces a body: a non-zero Content-Length or any Transfer-Encoding. */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 /** Reads a response body to its end; rejects when the upstream stops short of its Content-Length. */

@@ -106,37 +106,7 @@ export class EdgeProxy {
   /** Starts listening (port 0 = random); returns the bound port. Throws when the address is taken. */
   listen(hostname: string, port: number): number {
     if (this.server) throw new Error('Cannot start the edge: it is already listening');
-    // Only WebSocket upgrades leave the HTTP server; any other Upgrade (h2c) is plain HTTP to the edge.
-    const server = createServer({ shouldUpgradeCallback: isWebSocketUpgrade });
-    const idleMs = this.opts.visitorIdleMs ?? VISITOR_IDLE_MS;
-    server.keepAliveTimeout = idleMs;
-    // Node's own request timeout (5 minutes) would cut long uploads and SSE streams.
-    server.requestTimeout = 0;
-    const guard = new ConnectionGuard({
-      maxPerClient: this.opts.maxConnectionsPerClient ?? MAX_CONNECTIONS_PER_CLIENT,
-      headerTimeoutMs: this.opts.headerTimeoutMs ?? HEADER_TIMEOUT_MS,
-      idleMs,
-      uncapped: (ip) => this.trusted.trusts(ip),
-      warn: (msg, fields) => this.log.warn(msg, fields),
-    });
-    server.on('connection', (socket: Socket) => guard.admit(socket));
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      guard.requestStarted(req.socket);
-      res.once('close', () => guard.requestEnded(req.socket));
-      void this.handle(req, res);
-    });
-    server.on('upgrade', (req: IncomingMessage, socket: Socket, early: Buffer) => {
-      guard.handedOver(socket);
-      void this.upgrade(req, socket, early);
-    });
-    // The edge is no forward proxy: a tunnel request gets the 400 page (authority-form is not a target it routes).
-    server.on('connect', (req: IncomingMessage, socket: Socket) => {
-      guard.handedOver(socket);
-      socket.on('error', () => {});
-      socket.end(rawEdgePage(400, req.method));
-      this.record(UNROUTED, 400, performance.now());
-    });
-    server.on('error', (err: Error) => this.log.error('The edge failed', { error: err.message }));
+    const server = this.createServer();
     server.listen(port, hostname);
     const address = server.address();
     if (!server.listening || !address || typeof address === 'string') {
@@ -180,6 +150,46 @@ export class EdgeProxy {
     void target.whenIdle().then(() => clearTimeout(timer));
   }
 
+  /** The node:http server with the edge's handlers, its connection limits and no request timeout of its own. */
+  private createServer(): Server {
+    // Only WebSocket upgrades leave the HTTP server; any other Upgrade (h2c) is plain HTTP to the edge.
+    const server = createServer({ shouldUpgradeCallback: isWebSocketUpgrade });
+    const idleMs = this.opts.visitorIdleMs ?? VISITOR_IDLE_MS;
+    server.keepAliveTimeout = idleMs;
+    // Node's own request timeout (5 minutes) would cut long uploads and SSE streams.
+    server.requestTimeout = 0;
+    const guard = new ConnectionGuard({
+      maxPerClient: this.opts.maxConnectionsPerClient ?? MAX_CONNECTIONS_PER_CLIENT,
+      headerTimeoutMs: this.opts.headerTimeoutMs ?? HEADER_TIMEOUT_MS,
+      idleMs,
+      uncapped: (ip) => this.trusted.trusts(ip),
+      warn: (msg, fields) => this.log.warn(msg, fields),
+    });
+    server.on('connection', (socket: Socket) => guard.admit(socket));
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      guard.requestStarted(req.socket);
+      res.once('close', () => guard.requestEnded(req.socket));
+      this.handle(req, res).catch((err: Error) => this.failed(err, req.socket));
+    });
+    // A WebSocket, or a CONNECT (the edge is no forward proxy: it gets the 400 page), leaves HTTP.
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, early: Buffer) => {
+      guard.handedOver(socket);
+      this.upgrade(req, socket, early).catch((err: Error) => this.failed(err, socket));
+    });
+    server.on('connect', (req: IncomingMessage, socket: Socket) => {
+      guard.handedOver(socket);
+      this.answerRaw(socket, { project: UNROUTED, status: 400 }, req.method, performance.now());
+    });
+    server.on('error', (err: Error) => this.log.error('The edge failed', { error: err.message }));
+    return server;
+  }
+
+  /** A bug, not a visitor or upstream failure: logged, and the visitor's connection closed. */
+  private failed(err: Error, socket: Socket): void {
+    this.log.error('The edge failed to answer a request', { error: err.message });
+    socket.destroy();
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     const routed = this.route(req);
@@ -204,10 +214,7 @@ export class EdgeProxy {
     const started = performance.now();
     socket.on('error', () => {});
     const routed = this.route(req);
-    if ('status' in routed) {
-      socket.end(rawEdgePage(routed.status, req.method));
-      return this.record(routed.project, routed.status, started);
-    }
+    if ('status' in routed) return this.answerRaw(socket, routed, req.method, started);
     const { project, target } = routed;
     const request = handshakeRequest(req, this.visitor(req), this.trusted);
     try {
@@ -215,10 +222,21 @@ export class EdgeProxy {
     } catch (err) {
       if (!(err instanceof UpstreamConnectError)) throw err;
       this.log.warn('Proxying a WebSocket failed', { project, target: target.address, error: err.message });
-      socket.end(rawEdgePage(err.status, req.method));
-      return this.record(project, err.status, started);
+      return this.answerRaw(socket, { project, status: err.status }, req.method, started);
     }
     this.record(project, 101, started);
+  }
+
+  /** Answers on a socket that left the HTTP server with the edge's page, and closes it. */
+  private answerRaw(
+    socket: Socket,
+    answer: { project: string; status: EdgeStatus },
+    method: string | undefined,
+    started: number,
+  ): void {
+    socket.on('error', () => {});
+    socket.end(rawEdgePage(answer.status, method));
+    this.record(answer.project, answer.status, started);
   }
 
   /** The project and instance for a request, or the status the edge answers itself. */

@@ -33,7 +33,8 @@ const MAX_ANSWER_HEAD = 16 * 1024;
 /** The visitor's handshake as the upstream gets it: same method and target, edge-made identity headers. */
 export function handshakeRequest(req: IncomingMessage, visitor: Visitor, trusted: TrustedProxies): string {
   const headers = upstreamRequestHeaders(req.rawHeaders, visitor, trusted, true);
-  const lines = headers.map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  let lines = '';
+  for (let i = 0; i + 1 < headers.length; i += 2) lines += `${headers[i]}: ${headers[i + 1]}\r\n`;
   return `${req.method} ${req.url} HTTP/1.1\r\n${lines}\r\n`;
 }
 

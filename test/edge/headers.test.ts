@@ -130,12 +130,8 @@ describe('response headers', () => {
   });
 
   test('ignores names in Connection that are not header names', () => {
-    const out = withoutHopByHop([
-      ['Connection', 'close, , bad name, x-a'],
-      ['X-A', '1'],
-      ['x-b', '2'],
-    ]);
-    expect(out).toEqual([['x-b', '2']]);
+    const out = withoutHopByHop(['Connection', 'close, , bad name, x-a', 'X-A', '1', 'x-b', '2']);
+    expect(out).toEqual(['x-b', '2']);
   });
 });
 
