@@ -2,6 +2,7 @@
  * One schema for every setting: its env var, its CLI flag, its default and its parser.
  * Nothing else in Slipway reads process.env; main.ts hands the environment in.
  */
+import { type Cidr, parseCidrList } from './edge/trusted-proxies.ts';
 
 /** A host and port to listen on; `port` 0 asks the OS for a free one. */
 export interface ListenAddress {
@@ -16,6 +17,7 @@ export interface Config {
   httpListen: ListenAddress;
   httpsListen: ListenAddress | null;
   baseDomain: string;
+  trustedProxies: Cidr[];
   maxUploadBytes: number;
   rateLimitToken: number;
   rateLimitIp: number;
@@ -112,6 +114,15 @@ export const SETTINGS = [
     default: 'localhost',
     description: 'Project "web" answers at web.<base-domain>',
     parse: parseDomain,
+  }),
+  setting({
+    key: 'trustedProxies',
+    env: 'SLIPWAY_TRUSTED_PROXIES',
+    flag: 'trusted-proxies',
+    default: '',
+    description:
+      'Comma-separated CIDRs of proxies in front of the edge; only from these peers are X-Forwarded-* kept and appended to',
+    parse: parseCidrList,
   }),
   setting({
     key: 'maxUploadBytes',

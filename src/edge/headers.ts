@@ -1,10 +1,15 @@
 /**
  * Header rewriting at the edge: hop-by-hop headers describe one connection and must not cross the
- * proxy (RFC 9110 §7.6.1), and the upstream learns about the visitor from X-Forwarded-*.
+ * proxy (RFC 9110 §7.6.1), and the upstream learns about the visitor from the identity headers
+ * that forwarded.ts writes. Headers travel as node:http's raw lists (name, value, name, value, …)
+ * in the order and spelling they came in, so repeated fields (Set-Cookie above all) stay separate.
  */
+import type { IncomingMessage } from 'node:http';
+import { forwardedHeaders, IDENTITY_HEADERS, type Visitor } from './forwarded.ts';
+import type { TrustedProxies } from './trusted-proxies.ts';
 
 /** Headers that only make sense on a single connection, stripped in both directions. */
-const HOP_BY_HOP = [
+const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -14,68 +19,61 @@ const HOP_BY_HOP = [
   'upgrade',
   'proxy-authorization',
   'proxy-authenticate',
-];
-
-/** An HTTP field name (RFC 9110 §5.1). */
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+]);
 
 /**
- * Headers of the visitor's WebSocket handshake: Bun's WebSocket client makes its own key,
- * version and extensions toward the upstream, and subprotocols are passed to it separately.
+ * Request headers the edge drops besides: visitor-made identity headers, and `Expect`, since the
+ * edge answers `Expect: 100-continue` itself and forwarding it would make the upstream wait too.
  */
-const WEBSOCKET_HANDSHAKE = [
-  'sec-websocket-key',
-  'sec-websocket-version',
-  'sec-websocket-extensions',
-  'sec-websocket-protocol',
-  'sec-websocket-accept',
-];
+const NOT_FORWARDED = new Set(['expect', ...IDENTITY_HEADERS]);
 
-/** What the edge knows about the visitor's connection. */
-export interface Visitor {
-  /** The client's IP address, or null when the socket is already gone. */
-  ip: string | null;
-  /** The scheme the visitor used to reach the edge. */
-  proto: 'http' | 'https';
+/** Whether a request asks to become a WebSocket; any other Upgrade is proxied as plain HTTP. */
+export function isWebSocketUpgrade(req: IncomingMessage): boolean {
+  return req.headers.upgrade?.toLowerCase() === 'websocket';
 }
 
-/** Whether a request asks to become a WebSocket. */
-export function isWebSocketUpgrade(req: Request): boolean {
-  return req.headers.get('upgrade')?.toLowerCase() === 'websocket';
-}
-
-/** The headers to send upstream: hop-by-hop ones removed, Host kept, X-Forwarded-* set. */
-export function upstreamRequestHeaders(incoming: Headers, visitor: Visitor, websocket = false): Headers {
-  const out = withoutHopByHop(incoming);
-  // The edge answers `Expect: 100-continue` itself; forwarding it would make the upstream wait too.
-  out.delete('expect');
-  if (websocket) for (const name of WEBSOCKET_HANDSHAKE) out.delete(name);
-  if (visitor.ip) {
-    const chain = incoming.get('x-forwarded-for');
-    out.set('x-forwarded-for', chain ? `${chain}, ${visitor.ip}` : visitor.ip);
+/** Every value of `name` (lowercase) in a raw list, joined by ", " (RFC 9110 §5.3), or null. */
+export function joined(raw: readonly string[], name: string): string | null {
+  let value: string | null = null;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() === name) value = value === null ? raw[i + 1]! : `${value}, ${raw[i + 1]}`;
   }
-  out.set('x-forwarded-proto', visitor.proto);
-  const host = incoming.get('host');
-  if (host) out.set('x-forwarded-host', host);
+  return value;
+}
+
+/**
+ * The headers to send upstream: hop-by-hop and visitor-made identity headers removed, Host kept.
+ * A WebSocket handshake keeps its Sec-WebSocket-* fields: the edge relays the handshake, so the
+ * visitor and the app negotiate key, version, subprotocol and extensions with each other.
+ */
+export function upstreamRequestHeaders(
+  raw: readonly string[],
+  visitor: Visitor,
+  trusted: TrustedProxies,
+  websocket = false,
+): string[] {
+  const out = withoutHopByHop(raw, NOT_FORWARDED);
+  for (const [name, value] of forwardedHeaders((n) => joined(raw, n), visitor, joined(raw, 'host'), trusted)) {
+    out.push(name, value);
+  }
+  if (websocket) out.push('connection', 'Upgrade', 'upgrade', 'websocket');
   return out;
 }
 
 /** The upstream's response headers as the visitor should get them. */
-export function visitorResponseHeaders(upstream: Headers): Headers {
-  return withoutHopByHop(upstream);
+export function visitorResponseHeaders(raw: readonly string[]): string[] {
+  return withoutHopByHop(raw);
 }
 
-/** A copy of `headers` without hop-by-hop ones, including those the Connection header names. */
-export function withoutHopByHop(headers: Headers): Headers {
-  const out = new Headers(headers);
-  const listed = headers.get('connection');
-  if (listed) {
-    for (const token of listed.split(',').map((t) => t.trim())) {
-      // Headers.delete throws on a name that is not a token; a junk Connection value must not.
-      if (TOKEN.test(token)) out.delete(token);
-    }
+/** A raw list without hop-by-hop headers, those the Connection header names, and `alsoDrop`. */
+export function withoutHopByHop(raw: readonly string[], alsoDrop?: ReadonlySet<string>): string[] {
+  const listed = (joined(raw, 'connection') ?? '').split(',').map((t) => t.trim().toLowerCase());
+  const out: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (HOP_BY_HOP.has(name) || alsoDrop?.has(name) || listed.includes(name)) continue;
+    out.push(raw[i]!, raw[i + 1]!);
   }
-  for (const name of HOP_BY_HOP) out.delete(name);
   return out;
 }
 

@@ -1,17 +1,23 @@
 /**
- * One proxied HTTP request: sends the visitor's request to a target with Bun's fetch and turns
- * the upstream's answer into the visitor's response, byte for byte. The exchange stays open on
- * its target until the response body has been handed over, so draining waits for downloads and
- * SSE streams, not just for response headers.
+ * One proxied HTTP request. node:http carries it on both sides, because its client sends the
+ * request target as given: fetch() resolves "/a/../b", "%2e%2e" and "//x" before sending (see
+ * proxy.ts for the server side). Bodies are piped both ways, so a visitor that stops reading a
+ * download stops the edge reading the upstream, and an upstream that stops reading an upload
+ * stops the edge reading the visitor; nothing is buffered without bound. The exchange stays
+ * open on its target until the response body has been handed over, so draining waits for
+ * downloads and SSE streams, not just for response headers.
  */
-import { upstreamRequestHeaders, visitorResponseHeaders, type Visitor } from './headers.ts';
-import { edgePage } from './pages.ts';
+import { type Agent, type ClientRequest, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import type { Visitor } from './forwarded.ts';
+import { upstreamRequestHeaders, visitorResponseHeaders } from './headers.ts';
+import { writeEdgePage } from './pages.ts';
 import type { Exchange, Target } from './target.ts';
+import type { TrustedProxies } from './trusted-proxies.ts';
 
 /**
- * Fixed-length bodies up to this size are read whole before answering. Bun.serve drops a
- * handler's Content-Length whenever the body is still a stream (oven-sh/bun#10507) and sends it
- * chunked; holding small bodies keeps their Content-Length exact. Larger ones stream, chunked.
+ * Fixed-length bodies up to this size are read whole, within the upstream timeout, before the
+ * visitor gets the response: an upstream that dies in the middle of one is a clean 502 instead
+ * of a truncated 200. Larger ones stream, with their Content-Length.
  */
 export const WHOLE_BODY_LIMIT = 1024 * 1024;
 
@@ -22,135 +28,156 @@ export const CLIENT_CLOSED_REQUEST = 499;
 export interface HttpExchangeOptions {
   target: Target;
   visitor: Visitor;
+  /** Peers whose X-Forwarded-* chain is kept. */
+  trusted: TrustedProxies;
+  /** The keep-alive pool of upstream connections. */
+  agent: Agent;
   /** Time allowed until the upstream's response headers (and a small body, see WHOLE_BODY_LIMIT). */
   timeoutMs: number;
-  /** Called once, when the exchange is over: body handed over, failed, or cut. */
-  onEnd: () => void;
   warn: (msg: string, fields?: object) => void;
 }
 
-/** Proxies `req` to `opts.target`; never throws, and never waits past timeoutMs for headers. */
-export async function forwardHttp(req: Request, opts: HttpExchangeOptions): Promise<Response> {
-  const exchange = new HttpExchange(opts);
-  try {
-    const res = await fetch(upstreamUrl(req, opts.target.address), {
-      method: req.method,
-      headers: upstreamRequestHeaders(req.headers, opts.visitor),
-      body: req.body,
-      duplex: 'half',
-      // A proxy relays what the app said: no redirects followed, no bodies decompressed, and
-      // no idle cut from Bun's client (5 min by default), which would end quiet SSE streams.
-      redirect: 'manual',
-      decompress: false,
-      timeout: false,
-      signal: AbortSignal.any([exchange.signal, req.signal]),
-    });
-    return await respond(req, res, exchange);
-  } catch (err) {
-    exchange.finish();
-    if (req.signal.aborted && !exchange.stopped) return new Response(null, { status: CLIENT_CLOSED_REQUEST });
-    const status = exchange.stopped === 'timeout' ? 504 : 502;
-    const error = exchange.stopped ?? (err as Error).message;
-    opts.warn('Proxying a request failed', { target: opts.target.address, status, error });
-    return edgePage(status, req.method);
-  }
-}
-
-/** The upstream URL for `req`: the target's address with the request's path and query as given. */
-export function upstreamUrl(req: Request, address: string): string {
-  const url = req.url;
-  const path = url.indexOf('/', url.indexOf('//') + 2);
-  return `http://${address}${path === -1 ? '/' : url.slice(path)}`;
-}
-
-/** Turns the upstream's response into the visitor's, ending the exchange when the body is over. */
-async function respond(req: Request, res: Response, exchange: HttpExchange): Promise<Response> {
-  const init = { status: res.status, statusText: res.statusText, headers: visitorResponseHeaders(res.headers) };
-  if (!res.body || req.method === 'HEAD' || res.status === 204 || res.status === 304) {
-    exchange.finish();
-    return new Response(null, init);
-  }
-  if (Number(res.headers.get('content-length') ?? Infinity) <= WHOLE_BODY_LIMIT) {
-    const bytes = await res.bytes();
-    exchange.finish();
-    return new Response(bytes, init);
-  }
-  exchange.headersArrived();
-  return new Response(relay(res.body, exchange), init);
+/** Proxies `req` to `opts.target`, answering on `res`; resolves with the status the visitor got. Never rejects. */
+export function forwardHttp(req: IncomingMessage, res: ServerResponse, opts: HttpExchangeOptions): Promise<number> {
+  return new Promise((settle) => new HttpExchange(req, res, opts, settle).start());
 }
 
 /** The state of one HTTP exchange on its target: abortable, timed until headers, ended once. */
 class HttpExchange implements Exchange {
   /** Why the edge itself stopped the exchange, if it did. */
-  stopped: 'timeout' | 'cut' | undefined;
-  /** The visitor-facing body, once streaming, so that a cut can end it even while nobody reads. */
-  body: ReadableStreamDefaultController<Uint8Array> | undefined;
-  private readonly abort = new AbortController();
+  private stopped: 'timeout' | 'cut' | undefined;
+  private upstream: ClientRequest | undefined;
+  /** Whether the visitor's response head is written (or the visitor is gone). */
+  private answered = false;
+  private finished = false;
   private readonly end: () => void;
   private readonly timer: ReturnType<typeof setTimeout>;
-  private finished = false;
 
-  constructor(private readonly opts: HttpExchangeOptions) {
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly opts: HttpExchangeOptions,
+    private readonly settle: (status: number) => void,
+  ) {
     this.end = opts.target.begin(this);
-    this.timer = setTimeout(() => this.stop('timeout', 'Upstream timed out'), opts.timeoutMs);
+    this.timer = setTimeout(() => this.stop('timeout'), opts.timeoutMs);
   }
 
-  get signal(): AbortSignal {
-    return this.abort.signal;
+  start(): void {
+    const { target, visitor, trusted, agent } = this.opts;
+    const colon = target.address.lastIndexOf(':');
+    const upstream = request({
+      host: target.address.slice(0, colon),
+      port: Number(target.address.slice(colon + 1)),
+      method: this.req.method,
+      path: this.req.url,
+      headers: upstreamRequestHeaders(this.req.rawHeaders, visitor, trusted),
+      agent,
+      // The visitor's Host goes upstream as it came, not the target's address.
+      setHost: false,
+    });
+    this.upstream = upstream;
+    upstream.on('response', (answer) => void this.respond(answer));
+    upstream.on('error', (err) => this.fail(err));
+    this.res.on('close', () => this.visitorClosed());
+    // Piping a body that is not there costs more than the rest of a small request (measured).
+    if (hasBody(this.req)) this.req.pipe(upstream);
+    else upstream.end();
   }
 
+  /** The target is draining and its time is up: a waiting visitor gets a 502, a streaming one is cut. */
   cut(): void {
-    this.stop('cut', 'Target is draining');
-    this.body?.error(new Error('Target is draining'));
+    this.stop('cut');
+  }
+
+  private stop(why: 'timeout' | 'cut'): void {
+    if (this.finished) return;
+    this.stopped ??= why;
+    this.fail(new Error(why === 'timeout' ? 'Upstream timed out' : 'Target is draining'));
+  }
+
+  private async respond(answer: IncomingMessage): Promise<void> {
+    const status = answer.statusCode ?? 502;
+    const headers = visitorResponseHeaders(answer.rawHeaders);
+    const bodiless = this.req.method === 'HEAD' || status === 204 || status === 304;
+    const length = Number(answer.headers['content-length'] ?? Number.NaN);
+    if (bodiless || length <= WHOLE_BODY_LIMIT) {
+      const body = bodiless ? Buffer.alloc(0) : await wholeBody(answer).catch((err: Error) => err);
+      if (bodiless) answer.resume();
+      if (body instanceof Error) return this.fail(body);
+      if (!this.answer(status, answer.statusMessage, headers)) return;
+      this.res.end(body);
+      return this.finish();
+    }
+    // From here on the body streams; the timeout ran to the headers only, so long downloads and SSE live.
+    clearTimeout(this.timer);
+    if (!this.answer(status, answer.statusMessage, headers)) return;
+    answer.on('error', () => this.res.destroy());
+    answer.on('end', () => this.finish());
+    answer.pipe(this.res);
+  }
+
+  /** Writes the visitor's response head once; false when the exchange is already over. */
+  private answer(status: number, message: string | undefined, headers: string[]): boolean {
+    if (this.finished || this.answered) return false;
+    this.answered = true;
+    this.res.writeHead(status, message, headers);
+    this.settle(status);
+    return true;
+  }
+
+  private fail(err: Error): void {
+    if (this.finished) return;
+    this.upstream?.destroy();
+    if (this.answered) {
+      // Mid-body: the visitor sees the connection end early, which is what the upstream did.
+      this.res.destroy();
+      this.finish();
+      return;
+    }
+    const status = this.stopped === 'timeout' ? 504 : 502;
+    this.opts.warn('Proxying a request failed', { target: this.opts.target.address, status, error: err.message });
+    this.answered = true;
+    writeEdgePage(this.res, status, this.req.method);
+    this.settle(status);
     this.finish();
   }
 
-  /** The timeout runs to the response headers only: a long download or SSE stream is not cut. */
-  headersArrived(): void {
-    clearTimeout(this.timer);
+  /** The visitor's connection closed: after a complete response, or while the edge still worked on it. */
+  private visitorClosed(): void {
+    if (this.finished) return;
+    this.upstream?.destroy();
+    if (!this.answered) {
+      this.answered = true;
+      this.settle(CLIENT_CLOSED_REQUEST);
+    }
+    this.finish();
   }
 
   /** Ends the exchange; safe to call more than once. */
-  finish(): void {
+  private finish(): void {
     if (this.finished) return;
     this.finished = true;
     clearTimeout(this.timer);
     this.end();
-    this.opts.onEnd();
-  }
-
-  private stop(why: 'timeout' | 'cut', message: string): void {
-    this.stopped ??= why;
-    this.abort.abort(new Error(message));
   }
 }
 
-/**
- * Re-streams an upstream body chunk by chunk, finishing the exchange when it ends, fails or is
- * cancelled by the visitor. Pulling one chunk at a time keeps memory bounded by the visitor's
- * pace, and hands each SSE event over as soon as it arrives.
- */
-function relay(upstream: ReadableStream<Uint8Array>, exchange: HttpExchange): ReadableStream<Uint8Array> {
-  const reader = upstream.getReader();
-  return new ReadableStream<Uint8Array>(
-    {
-      start: (controller) => void (exchange.body = controller),
-      async pull(controller) {
-        try {
-          const { done, value } = await reader.read();
-          if (!done) return controller.enqueue(value);
-          controller.close();
-          exchange.finish();
-        } catch (err) {
-          controller.error(err);
-          exchange.finish();
-        }
-      },
-      cancel(reason) {
-        exchange.finish();
-        return reader.cancel(reason);
-      },
-    },
-    { highWaterMark: 0 },
-  );
+/** Whether a request announces a body: a non-zero Content-Length or any Transfer-Encoding. */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/** Reads a response body to its end; rejects when the upstream stops short of its Content-Length. */
+function wholeBody(answer: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+    answer.on('end', () =>
+      answer.complete ? resolve(Buffer.concat(chunks)) : reject(new Error('Upstream body cut short')),
+    );
+    answer.on('error', reject);
+    answer.on('aborted', () => reject(new Error('Upstream body cut short')));
+  });
 }

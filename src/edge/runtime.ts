@@ -21,6 +21,7 @@ export function startEdge(config: Config, log: Logger): RunningEdge {
   const proxy = new EdgeProxy({
     baseDomain: config.baseDomain,
     drainTimeoutMs: config.drainTimeoutSeconds * 1000,
+    trustedProxies: config.trustedProxies,
     log,
   });
   const store = new RouteStoreReader(routeStoreFile(config.dataDir));

@@ -1,131 +1,100 @@
 /**
- * One proxied WebSocket. The edge connects to the target with Bun's WebSocket client first and
- * only then accepts the visitor's upgrade (server.upgrade works after an await), so an upstream
- * that refuses shows up as a 502 page instead of a socket that opens and dies at once.
- * Messages are relayed as they are, text as text and binary as binary, and close codes cross.
+ * One proxied WebSocket. The edge relays the handshake (websocket-handshake.ts) and, once the
+ * upstream answered 101, the bytes of both directions as they are: messages, pings and close
+ * frames, with their codes, cross untouched. Each direction is a pipe, so a side that stops
+ * reading stops the other from being read (TCP backpressure reaches the sender) and the edge
+ * holds at most a socket buffer per direction, however much the other side sends.
  */
-import type { ServerWebSocket, WebSocketHandler } from 'bun';
-import { upstreamRequestHeaders, type Visitor } from './headers.ts';
-import { upstreamUrl } from './http-exchange.ts';
+import type { Socket } from 'node:net';
 import type { Exchange, Target } from './target.ts';
+import { closeFrame, FrameBoundary } from './websocket-frames.ts';
+import { upstreamHandshake } from './websocket-handshake.ts';
 
-/** Why connecting upstream failed, as the status the visitor should get. */
-export class UpstreamConnectError extends Error {
-  constructor(
-    readonly status: 502 | 504,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** How long a socket the edge has ended may take to flush and close before it is destroyed. */
+const LINGER_MS = 5000;
 
-/** Either end of the bridge: both kinds of socket can be closed with a code or cut abruptly. */
-interface Closable {
-  close(code?: number, reason?: string): void;
-  terminate(): void;
-}
-
-/** The upstream and visitor sockets of one proxied WebSocket, counted as an exchange on its target. */
+/** The visitor and upstream sockets of one proxied WebSocket, counted as an exchange on its target. */
 export class WebSocketBridge implements Exchange {
-  private visitor: ServerWebSocket<WebSocketBridge> | undefined;
-  /** Messages the upstream sent between its open and the visitor's. */
-  private early: (string | ArrayBuffer)[] = [];
-  /** How the upstream closed, when that happened before the visitor's socket opened. */
-  private closedEarly: { code: number; reason: string } | undefined;
+  private upstream: Socket | undefined;
+  /** Where the bytes sent to each side stand, so that the edge can add a close frame of its own. */
+  private readonly toVisitor = new FrameBoundary();
+  private readonly toUpstream = new FrameBoundary();
+  private readonly handshake = new AbortController();
+  private readonly end: () => void;
   private over = false;
-  private end: () => void = () => {};
+  private lingering: ReturnType<typeof setTimeout> | undefined;
 
-  private constructor(private readonly upstream: WebSocket) {}
+  /** Counts the bridge on `target` from now on, the handshake included, so a drain can fail it. */
+  constructor(
+    private readonly visitor: Socket,
+    target: Target,
+  ) {
+    this.end = target.begin(this);
+    visitor.on('error', () => {});
+    visitor.once('close', () => this.closed(this.upstream));
+    // A peer that half-closes and then keeps its socket open must not hold both ends forever.
+    visitor.once('end', () => this.linger());
+  }
 
-  /** Opens the upstream side; resolves once the target accepted, rejects with UpstreamConnectError. */
-  static async connect(req: Request, target: Target, visitor: Visitor, timeoutMs: number): Promise<WebSocketBridge> {
-    const protocols = (req.headers.get('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim());
-    const upstream = new WebSocket(upstreamUrl(req, target.address).replace('http:', 'ws:'), {
-      headers: upstreamRequestHeaders(req.headers, visitor, true),
-      protocols: protocols.filter(Boolean),
-    });
-    upstream.binaryType = 'arraybuffer';
-    const bridge = new WebSocketBridge(upstream);
-    bridge.end = target.begin(bridge);
-    try {
-      await bridge.opened(timeoutMs);
-    } catch (err) {
-      bridge.finish();
-      upstream.terminate();
-      throw err;
+  /**
+   * Sends `request` (and `early`, frames the visitor sent along) to `address` and, on a 101, joins
+   * the sockets. Rejects with UpstreamConnectError, leaving the visitor's socket to the caller.
+   */
+  async open(address: string, request: string, early: Buffer, timeoutMs: number): Promise<void> {
+    const accepted = await upstreamHandshake(address, request, early, timeoutMs, this.handshake.signal).catch(
+      (err: unknown) => {
+        this.finish();
+        throw err;
+      },
+    );
+    const upstream = (this.upstream = accepted.socket);
+    upstream.once('close', () => this.closed(this.visitor));
+    upstream.once('end', () => this.linger());
+    if (this.over) {
+      upstream.destroy();
+      return;
     }
-    bridge.listen();
-    return bridge;
+    this.toUpstream.feed(early);
+    this.visitor.write(accepted.head);
+    this.relay(upstream, this.visitor, this.toVisitor);
+    this.toVisitor.feed(accepted.rest);
+    this.visitor.write(accepted.rest);
+    this.relay(this.visitor, upstream, this.toUpstream);
   }
 
-  /** The subprotocol the upstream picked, for the visitor's handshake ("" when none). */
-  get protocol(): string {
-    return this.upstream.protocol;
-  }
-
-  /** Ends both sides abruptly-but-politely: 1001 "going away", as a server that shuts down does. */
+  /** Ends both sides with 1001 "going away", as a server that shuts down does (a handshake just fails). */
   cut(): void {
-    this.cutEarly();
     if (this.over) return;
     this.finish();
-    this.visitor?.close(1001, 'Server is draining');
-    this.upstream.close(1001, 'Proxy is draining');
+    this.handshake.abort(new Error('Target is draining'));
+    const upstream = this.upstream;
+    if (!upstream) return;
+    upstream.unpipe(this.visitor).pause();
+    this.visitor.unpipe(upstream).pause();
+    endWith(this.visitor, this.toVisitor, closeFrame(1001, 'Server is draining', false));
+    endWith(upstream, this.toUpstream, closeFrame(1001, 'Proxy is draining', true));
   }
 
-  /** Called by the handlers once the visitor's socket is open. */
-  attach(ws: ServerWebSocket<WebSocketBridge>): void {
-    this.visitor = ws;
-    for (const message of this.early) ws.send(message);
-    this.early = [];
-    if (this.closedEarly) relayClose(ws, this.closedEarly.code, this.closedEarly.reason);
-    else if (this.over) ws.close(1001, 'Server is draining');
+  /** Pipes `from` into `to`, watching frame boundaries on the way. */
+  private relay(from: Socket, to: Socket, frames: FrameBoundary): void {
+    from.on('data', (chunk: Buffer) => frames.feed(chunk));
+    from.pipe(to);
   }
 
-  /** Called by the handlers for each visitor message. */
-  fromVisitor(message: string | Buffer): void {
-    if (!this.over && this.upstream.readyState === WebSocket.OPEN) this.upstream.send(message);
-  }
-
-  /** Called by the handlers when the visitor's socket closed. */
-  visitorClosed(code: number, reason: string): void {
-    if (this.over) return;
+  /** One socket closed: the WebSocket is over; the other gets what is still on its way, then closes. */
+  private closed(other: Socket | undefined): void {
+    if (!this.over) this.handshake.abort(new Error('Visitor went away during the handshake'));
     this.finish();
-    relayClose(this.upstream, code, reason);
+    other?.end();
+    this.linger();
   }
 
-  /** Set while the handshake runs, so that a drain can fail it. */
-  private cutEarly: () => void = () => {};
-
-  private opened(timeoutMs: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const fail = (status: 502 | 504, message: string) => {
-        clearTimeout(timer);
-        reject(new UpstreamConnectError(status, message));
-      };
-      const timer = setTimeout(() => fail(504, 'Upstream timed out'), timeoutMs);
-      this.upstream.onopen = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      this.upstream.onerror = () => fail(502, 'Upstream refused the WebSocket');
-      this.upstream.onclose = () => fail(502, 'Upstream closed during the handshake');
-      this.cutEarly = () => fail(502, 'Target is draining');
-    });
-  }
-
-  private listen(): void {
-    this.cutEarly = () => {};
-    this.upstream.onmessage = (e: MessageEvent<string | ArrayBuffer>) => {
-      if (this.visitor) this.visitor.send(e.data);
-      else this.early.push(e.data);
-    };
-    this.upstream.onclose = (e) => {
-      if (this.over) return;
-      this.finish();
-      if (this.visitor) relayClose(this.visitor, e.code, e.reason);
-      else this.closedEarly = { code: e.code, reason: e.reason };
-    };
-    this.upstream.onerror = null;
+  /** Destroys both sockets after LINGER_MS unless they closed by then. */
+  private linger(): void {
+    this.lingering ??= setTimeout(() => {
+      this.visitor.destroy();
+      this.upstream?.destroy();
+    }, LINGER_MS).unref();
   }
 
   private finish(): void {
@@ -135,29 +104,9 @@ export class WebSocketBridge implements Exchange {
   }
 }
 
-/** Bun.serve `websocket` handlers that hand each event to the socket's bridge. */
-export const bridgeHandlers: WebSocketHandler<WebSocketBridge> = {
-  open: (ws) => ws.data.attach(ws),
-  message: (ws, message) => ws.data.fromVisitor(message),
-  close: (ws, code, reason) => ws.data.visitorClosed(code, reason),
-};
-
-/**
- * Repeats a close on the other socket. 1006 and 1015 mean "no close frame" and may not be sent,
- * so the other side is cut the same way; 1005 means "no code", so none is sent.
- */
-function relayClose(socket: Closable, code: number, reason: string): void {
-  if (code === 1006 || code === 1015) {
-    socket.terminate();
-    return;
-  }
-  if (code === 1005) {
-    socket.close();
-    return;
-  }
-  try {
-    socket.close(code, reason);
-  } catch {
-    socket.close();
-  }
+/** Ends `socket` with `frame` if it stands between two frames, else abruptly; destroys it if it lingers. */
+function endWith(socket: Socket, frames: FrameBoundary, frame: Buffer): void {
+  if (frames.atBoundary) socket.end(frame);
+  else socket.destroy();
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }

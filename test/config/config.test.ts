@@ -9,6 +9,7 @@ describe('configuration', () => {
       httpListen: { hostname: '0.0.0.0', port: 8080 },
       httpsListen: null,
       baseDomain: 'localhost',
+      trustedProxies: [],
       maxUploadBytes: 512 * 1024 * 1024,
       rateLimitToken: 300,
       rateLimitIp: 30,
@@ -105,6 +106,47 @@ describe('configuration', () => {
 
   test('HTTPS is off unless an address is given', () => {
     expect(loadConfig({ SLIPWAY_HTTPS_LISTEN: ':443' }).httpsListen).toEqual({ hostname: '0.0.0.0', port: 443 });
+  });
+
+  test('trusted proxies are a comma-separated list of IPv4 and IPv6 CIDRs, bare addresses being one host', () => {
+    const c = loadConfig({ SLIPWAY_TRUSTED_PROXIES: '10.0.0.0/8, 192.0.2.7' }, { 'trusted-proxies': 'fd00::/8,::1' });
+    expect(c.trustedProxies.map((p) => [p.text, p.prefix])).toEqual([
+      ['fd00::/8', 8],
+      ['::1', 128],
+    ]);
+    expect(
+      loadConfig({ SLIPWAY_TRUSTED_PROXIES: '10.0.0.0/8, 192.0.2.7' }).trustedProxies.map((p) => p.prefix),
+    ).toEqual([104, 128]);
+  });
+
+  test('a bad trusted proxy entry is refused with the entry named', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+      return [];
+    };
+    expect(problems({ SLIPWAY_TRUSTED_PROXIES: '10.0.0.0/8,10.0.0.0/33' })).toEqual([
+      'SLIPWAY_TRUSTED_PROXIES="10.0.0.0/8,10.0.0.0/33": "10.0.0.0/33" is not a CIDR such as 10.0.0.0/8 or fd00::/8',
+    ]);
+    for (const bad of [
+      'example.com',
+      '10.0.0/8',
+      '10.0.0.0/',
+      '10.0.0.0/8/8',
+      '::1/129',
+      'fe80::1%eth0',
+      '1.2.3.4/-1',
+    ]) {
+      expect(problems({ SLIPWAY_TRUSTED_PROXIES: bad })).toEqual([
+        `SLIPWAY_TRUSTED_PROXIES=${JSON.stringify(bad)}: "${bad}" is not a CIDR such as 10.0.0.0/8 or fd00::/8`,
+      ]);
+    }
+    expect(problems({ SLIPWAY_TRUSTED_PROXIES: '10.1.0.0/8' })).toEqual([
+      'SLIPWAY_TRUSTED_PROXIES="10.1.0.0/8": "10.1.0.0/8" has bits set past its /8 prefix',
+    ]);
   });
 
   test('every setting of the design has an env var and a flag', () => {

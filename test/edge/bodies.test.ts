@@ -63,6 +63,16 @@ describe('response bodies', () => {
     expect(Buffer.compare(Buffer.from(await res.arrayBuffer()), Buffer.from(gzipped))).toBe(0);
   });
 
+  test('streams a body larger than the whole-body limit with its Content-Length', async () => {
+    const big = crypto.getRandomValues(new Uint8Array(WHOLE_BODY_LIMIT + 1));
+    const app = upstream(() => new Response(big)).address;
+    const { port } = startEdge([{ project: 'web', hostnames: [], targets: [app] }]);
+    const raw = parseRaw(await rawHttp(port, 'GET / HTTP/1.1\r\nHost: web.localhost\r\nConnection: close\r\n\r\n'));
+    expect(raw.headers.get('content-length')).toEqual([String(big.length)]);
+    expect(raw.headers.has('transfer-encoding')).toBe(false);
+    expect(Buffer.compare(Buffer.from(raw.body, 'latin1'), Buffer.from(big))).toBe(0);
+  });
+
   test('answers HEAD with the upstream headers, its Content-Length included, and no body', async () => {
     const app = upstream(() => new Response('x'.repeat(1000), { headers: { etag: '"v1"' } })).address;
     const { port } = startEdge([{ project: 'web', hostnames: [], targets: [app] }]);

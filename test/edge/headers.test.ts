@@ -55,11 +55,11 @@ describe('request headers', () => {
     expect(seen['x-forwarded-host']).toBe('Web.Localhost:8080');
   });
 
-  test('appends the client IP to an incoming X-Forwarded-For chain and overwrites a spoofed proto', async () => {
+  test('replaces the X-Forwarded-For chain and spoofed proto a visitor sends (trusted proxies: forwarded.test.ts)', async () => {
     const { get } = startEdge([{ project: 'web', hostnames: [], targets: [echoHeaders()] }]);
     const headers = { 'x-forwarded-for': '203.0.113.7, 10.0.0.2', 'x-forwarded-proto': 'https' };
     const seen = (await (await get('web.localhost', '/', { headers })).json()) as Record<string, string>;
-    expect(seen['x-forwarded-for']).toBe('203.0.113.7, 10.0.0.2, 127.0.0.1');
+    expect(seen['x-forwarded-for']).toBe('127.0.0.1');
     expect(seen['x-forwarded-proto']).toBe('http');
   });
 
@@ -130,8 +130,8 @@ describe('response headers', () => {
   });
 
   test('ignores names in Connection that are not header names', () => {
-    const out = withoutHopByHop(new Headers({ connection: 'close, , bad name, x-a', 'x-a': '1', 'x-b': '2' }));
-    expect([...out.keys()]).toEqual(['x-b']);
+    const out = withoutHopByHop(['Connection', 'close, , bad name, x-a', 'X-A', '1', 'x-b', '2']);
+    expect(out).toEqual(['x-b', '2']);
   });
 });
 

@@ -4,10 +4,16 @@
  * Host header. Everything started here is stopped by `closeAll()`.
  */
 import type { Server, TCPSocketListener } from 'bun';
+import { connect, type Socket } from 'node:net';
 import { EdgeProxy, type EdgeOptions } from '../../src/edge/proxy.ts';
 import type { Route } from '../../src/edge/route-table.ts';
 
 const cleanups: (() => unknown)[] = [];
+
+/** Registers something for closeAll() to stop after the current test. */
+export function onCleanup(close: () => unknown): void {
+  cleanups.push(close);
+}
 
 /** Stops every server and proxy the current test started. */
 export async function closeAll(): Promise<void> {
@@ -122,4 +128,35 @@ export async function until(check: () => boolean, ms = 2000): Promise<void> {
     if (Date.now() > deadline) throw new Error(`Condition not met within ${ms} ms`);
     await Bun.sleep(5);
   }
+}
+
+/** A raw TCP connection to the edge that keeps what it receives and notices when it closes. */
+export interface RawConnection {
+  socket: Socket;
+  /** Everything received so far, as latin1. */
+  received(): string;
+  isClosed(): boolean;
+  /** Resolves when the connection closed, with how long after opening. */
+  closed: Promise<{ afterMs: number; data: string }>;
+}
+
+/** Opens a raw connection to 127.0.0.1:port (from `localAddress`, another 127/8 address, if given). */
+export function rawConnection(port: number, localAddress?: string, host = '127.0.0.1'): Promise<RawConnection> {
+  return new Promise((resolve, reject) => {
+    const opened = Date.now();
+    let data = '';
+    let isClosed = false;
+    const socket = connect({ host, port, localAddress });
+    const closed = new Promise<{ afterMs: number; data: string }>((done) =>
+      socket.once('close', () => {
+        isClosed = true;
+        done({ afterMs: Date.now() - opened, data });
+      }),
+    );
+    socket.on('data', (chunk: Buffer) => void (data += chunk.toString('latin1')));
+    socket.on('error', () => {});
+    socket.once('connect', () => resolve({ socket, received: () => data, isClosed: () => isClosed, closed }));
+    socket.once('error', reject);
+    cleanups.push(() => socket.destroy());
+  });
 }

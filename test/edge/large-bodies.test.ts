@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from 'bun:test';
+import { childEdge } from './child-edge.ts';
 import { closeAll, upstream } from './helpers.ts';
 
 afterEach(closeAll);
@@ -33,35 +34,6 @@ async function drain(body: ReadableStream<Uint8Array>): Promise<{ bytes: number;
     bytes += chunk.length;
   }
   return { bytes, sha: hasher.digest('hex') };
-}
-
-/** An EdgeProxy running in a child process, routing web.localhost to `target`. */
-interface ChildEdge {
-  port: number;
-  /** Resolves with the child's RSS (for "reset": after a full GC; for "peak": its highest since). */
-  ask(message: 'reset' | 'peak'): Promise<number>;
-  kill(): void;
-}
-
-async function childEdge(target: string): Promise<ChildEdge> {
-  let answer: (m: { port?: number; rss?: number }) => void = () => {};
-  const next = () => new Promise<{ port?: number; rss?: number }>((resolve) => (answer = resolve));
-  const first = next();
-  const child = Bun.spawn([process.execPath, `${import.meta.dir}/fixtures/edge-child.ts`, target], {
-    ipc: (message) => answer(message),
-    stdout: 'inherit',
-    stderr: 'inherit',
-  });
-  const { port } = await first;
-  return {
-    port: port!,
-    async ask(message) {
-      const reply = next();
-      child.send(message);
-      return (await reply).rss!;
-    },
-    kill: () => child.kill(),
-  };
 }
 
 /** Runs `transfer` through a child edge and returns the edge's peak RSS growth during it. */

@@ -1,0 +1,48 @@
+/**
+ * What the edge accepts from a visitor before routing, on top of what Bun's HTTP parser already
+ * refuses (control characters, conflicting lengths, bad methods and versions). A request the
+ * edge cannot route unambiguously is answered 400 (RFC 9112 §3.2, §3.2.1, §6.3): it is never
+ * guessed at, repaired or normalised, so the app behind sees exactly what passed the checks.
+ */
+import { isIPv6 } from 'node:net';
+
+/** A request that passed, with the Host to route by, as sent; or why it did not. */
+export type RequestCheck = { ok: true; host: string } | { ok: false; problem: string };
+
+/** A host name: letters, digits and hyphens in dot-separated labels, an optional trailing dot. */
+const NAME = /^(?:[A-Za-z0-9-]{1,63}\.)*[A-Za-z0-9-]{1,63}\.?$/;
+
+/** Host header grammar: a name or a bracketed IPv6 literal, then an optional port of digits. */
+const HOST = /^(?:\[(?<ipv6>[0-9A-Fa-f:.]+)\]|(?<name>[^:[\]]+))(?::(?<port>\d{1,5}))?$/;
+
+/** Checks the Host header, the request target and the body framing of a visitor's request. */
+export function checkRequest(rawHeaders: readonly string[], target: string): RequestCheck {
+  const hosts = values(rawHeaders, 'host');
+  if (hosts.length === 0) return { ok: false, problem: 'no Host header' };
+  if (hosts.length > 1) return { ok: false, problem: 'more than one Host header' };
+  const host = hosts[0]!;
+  if (!validHost(host)) return { ok: false, problem: 'an invalid Host header' };
+  // Origin form only: an absolute URI could name another authority than Host, and "#" ends a URI.
+  if (!target.startsWith('/') || target.includes('#')) return { ok: false, problem: 'an invalid request target' };
+  const codings = values(rawHeaders, 'transfer-encoding');
+  const last = codings.join(',').split(',').at(-1)?.trim().toLowerCase();
+  if (codings.length > 0 && last !== 'chunked') return { ok: false, problem: 'a body without chunked framing' };
+  return { ok: true, host };
+}
+
+/** Every value of header `name` (lowercase) in a raw list, each line on its own. */
+function values(raw: readonly string[], name: string): string[] {
+  const found: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) found.push(raw[i + 1]!);
+  return found;
+}
+
+/** Whether `value` is a host name or bracketed IPv6 literal with an optional numeric port. */
+export function validHost(value: string): boolean {
+  const m = HOST.exec(value);
+  if (!m?.groups) return false;
+  const { ipv6, name, port } = m.groups;
+  if (port !== undefined && Number(port) > 65535) return false;
+  if (ipv6 !== undefined) return isIPv6(ipv6);
+  return name!.length <= 254 && NAME.test(name!);
+}
