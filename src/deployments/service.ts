@@ -16,6 +16,7 @@ import { receiveUpload } from './upload.ts';
 import { toDeploymentView, type DeploymentView } from './view.ts';
 import { findProject } from '../projects/find.ts';
 import { type EnvChange, envUnchanged, rollbackEnvWarnings } from '../env/diff.ts';
+import { pruneHistory } from './retention.ts';
 
 /** What the deployment service needs. */
 export interface DeploymentServiceDeps {
@@ -100,8 +101,7 @@ export function deploymentService(d: DeploymentServiceDeps) {
         sourcePath = await d.sources.store(upload, p.name, id, filesToCapture(p.dockerfile));
         const row = enqueueUpload(actor, p, id, sourcePath, upload, idempotencyKey);
         if (row.id !== id) await d.sources.remove(sourcePath); // lost an idempotency race
-        await pruneSources(p.id);
-        d.deployments.pruneHistory(p.id, d.deploymentRetention);
+        await pruneHistory(d, p.id);
         return { deployment: toDeploymentView(row), replayed: row.id !== id };
       } catch (err) {
         if (sourcePath) await d.sources.remove(sourcePath);
@@ -300,22 +300,6 @@ export function deploymentService(d: DeploymentServiceDeps) {
       const raced = idempotencyKey ? d.deployments.findByKey(p.id, idempotencyKey) : undefined;
       if (raced) return raced;
       throw err;
-    }
-  }
-
-  /** Keeps the sources of the newest N deployments (and of any not yet finished). */
-  async function pruneSources(projectId: string): Promise<void> {
-    const rows = d.deployments.withSource(projectId);
-    const busy = (r: DeploymentRow) => r.status === 'queued' || r.status === 'building';
-    const pruned = rows.slice(d.sourceRetention).filter((r) => !busy(r));
-    // A retry shares its original's file: delete a file only when no kept row still uses it.
-    const stillUsed = new Set(rows.filter((r) => !pruned.includes(r)).map((r) => r.source_path));
-    for (const row of pruned) {
-      d.deployments.update(row.id, { source_path: null });
-      if (stillUsed.has(row.source_path)) continue;
-      await d.sources
-        .remove(row.source_path!)
-        .catch((err) => d.log.warn('cannot prune source', { deployment: row.id, error: String(err) }));
     }
   }
 }
