@@ -18,7 +18,6 @@ export async function serveApi(config: Config): Promise<(() => Promise<void> | v
   deps.edge.publishAll();
   const tokenFile = ensureAdminToken(config.dataDir, deps.tokens);
   await recoverInterrupted(deps.lifecycle, deps.docker, deps.log);
-  await prepareBuilds(deps);
   const edge = config.role === 'all' ? startEdge(config, deps.log) : null;
   const app = createApp(deps);
   app.listen({
@@ -28,6 +27,8 @@ export async function serveApi(config: Config): Promise<(() => Promise<void> | v
     maxRequestBodySize: config.maxUploadBytes * 2 + 1024 * 1024,
   });
   const reconcile = startReconciler(deps);
+  // After listening, so health checks answer meanwhile; before the worker, which builds.
+  await prepareBuilds(deps);
   deps.worker.start();
   const api = formatListen({ hostname: config.apiListen.hostname, port: app.server!.port! });
   deps.log.info('slipway started', {
