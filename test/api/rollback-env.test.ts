@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { newId, nowIso } from '../../src/ids.ts';
 import { PG_IMAGE } from '../databases/harness.ts';
 import { makeTestApp, TEST_ACTOR } from '../helpers/app.ts';
 import { requireDocker } from '../helpers/docker.ts';
+import { queueDeployment } from '../helpers/deployments.ts';
 
 // A rollback needs its release's image to exist; any local image will do, nothing runs it here.
 const hasDocker = await requireDocker();
@@ -14,25 +14,10 @@ const NEW_SECRET = 'sk_live_new_2b8e4d';
 
 /** A deployment that went live with the project's env of the moment, as the pipeline leaves it. */
 function release(projectId: string, status: 'live' | 'replaced'): string {
-  const id = newId('dep');
-  t.deps.deploymentRepo.insert({
-    id,
-    project_id: projectId,
-    project: 'web',
-    trigger: 'upload',
-    retry_of: null,
-    rollback_of: null,
-    idempotency_key: null,
-    source_sha256: null,
-    source_bytes: null,
-    source_format: null,
-    source_path: null,
+  const { id } = queueDeployment(t.deps, 'web', {
     stack: 'static',
-    image_id: null,
     image_tag: PG_IMAGE,
     exposed_port: 8080,
-    created_by: null,
-    created_at: nowIso(),
     env_snapshot: t.deps.env.sealSnapshot(projectId, t.deps.env.values(projectId)),
   });
   t.deps.db.prepare('UPDATE deployments SET status = ? WHERE id = ?').run(status, id);
