@@ -74,18 +74,23 @@ export function databaseService(d: DatabaseServiceDeps) {
     imageId: row?.image_id ?? null,
   });
 
-  async function current(
-    name: string,
-  ): Promise<{ p: ProjectRow; row: NonNullable<ReturnType<DatabaseRepo['find']>>; info: DatabaseInfo | null }> {
+  async function current(name: string): Promise<{
+    p: ProjectRow;
+    row: NonNullable<ReturnType<DatabaseRepo['find']>>;
+    info: DatabaseInfo | null;
+    ref: DatabaseRef;
+  }> {
     const p = project(name);
     const row = d.databases.find(p.id);
     if (!row) throw new NotFoundError(`Project "${name}" has no database`);
-    const info = await inspectDatabase(d.docker, refOf(row), name);
+    let ref = refOf(row);
+    const info = await inspectDatabase(d.docker, ref, name);
     // A database recorded before container ids were: found by its name once, by id from then on.
     if (row.container_id === null && info?.containerId && info.imageId) {
       d.databases.setContainer(p.id, info.containerId, info.imageId);
+      ref = { ...ref, containerId: info.containerId, imageId: info.imageId };
     }
-    return { p, row, info };
+    return { p, row, info, ref };
   }
 
   function view(row: { image: string; created_at: string }, info: DatabaseInfo | null, name: string): DatabaseView {
@@ -148,29 +153,30 @@ export function databaseService(d: DatabaseServiceDeps) {
 
     /** A pg_dump in custom format, streamed. */
     async dump(actor: Actor, name: string): Promise<Readable> {
-      await current(name);
+      const { ref } = await current(name);
       d.activity.record(actor, { action: 'database.dump', targetType: 'database', target: name, project: name });
-      return dumpDatabase(d.docker, refOf(d.databases.find(project(name).id)), name);
+      return dumpDatabase(d.docker, ref, name);
     },
 
     /** Restores a custom-format dump over the current data. */
     async restore(actor: Actor, name: string, dump: Readable): Promise<void> {
-      await current(name);
+      const { ref } = await current(name);
       d.activity.record(actor, { action: 'database.restore', targetType: 'database', target: name, project: name });
-      await restoreDatabase(d.docker, refOf(d.databases.find(project(name).id)), name, dump);
+      await restoreDatabase(d.docker, ref, name, dump);
     },
 
     /** Drops container and volume (only with ?confirm=<name>), removes DATABASE_URL, rolls out. */
     async remove(actor: Actor, name: string, confirm: string | undefined): Promise<DeploymentView | null> {
       const p = project(name);
-      if (!d.databases.find(p.id)) throw new NotFoundError(`Project "${name}" has no database`);
+      const row = d.databases.find(p.id);
+      if (!row) throw new NotFoundError(`Project "${name}" has no database`);
       if (confirm !== name) {
         throw new ValidationError(
           `Deleting the database of "${name}" destroys its data: repeat the project name as ?confirm=${name}`,
           [{ path: '/confirm', message: `Expected "${name}"` }],
         );
       }
-      await dropDatabase(d.docker, refOf(d.databases.find(p.id)), name);
+      await dropDatabase(d.docker, refOf(row), name);
       d.db.transaction(() => {
         d.databases.remove(p.id);
         d.activity.record(actor, { action: 'database.delete', targetType: 'database', target: name, project: name });

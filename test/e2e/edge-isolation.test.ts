@@ -5,9 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { rmSync } from 'node:fs';
-import { startAgent, viaEdge, waitForStatus, type Agent } from '../helpers/agent.ts';
+import { removeProjectObjects, startAgent, viaEdge, waitForStatus, type Agent } from '../helpers/agent.ts';
 import { tgzOf } from '../helpers/archives.ts';
-import { dockerClient, requireDocker } from '../helpers/docker.ts';
+import { requireDocker } from '../helpers/docker.ts';
 import { INSTALLED_IDS, installedLayout } from '../helpers/installed.ts';
 import { asUser, canSwitchUsers, dockerGid } from '../helpers/users.ts';
 
@@ -42,14 +42,7 @@ afterAll(async () => {
   await api.call('DELETE', `/v1/projects/${P}`).catch(() => {});
   await api.stop();
   await edge.stop();
-  const docker = dockerClient();
-  for (const c of await docker.listContainers({ all: true, filters: { label: [`slipway.project=${P}`] } }))
-    await docker.getContainer(c.Id).remove({ force: true });
-  for (const i of await docker.listImages({ filters: { label: [`slipway.project=${P}`] } }))
-    await docker
-      .getImage(i.Id)
-      .remove({ force: true })
-      .catch(() => {});
+  await removeProjectObjects([P]);
   rmSync(root, { recursive: true, force: true });
 });
 

@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { removeDataDir, startAgent, viaEdge, waitForStatus, type Agent } from '../helpers/agent.ts';
+import {
+  removeDataDir,
+  removeProjectObjects,
+  startAgent,
+  viaEdge,
+  waitForStatus,
+  type Agent,
+} from '../helpers/agent.ts';
 import { dockerClient, requireDocker } from '../helpers/docker.ts';
 import { tgzOf } from '../helpers/archives.ts';
 import { constantLoad } from '../helpers/fixtures.ts';
@@ -69,14 +76,7 @@ afterAll(async () => {
   await api.call('DELETE', `/v1/projects/${P}`).catch(() => {});
   await api.stop();
   await edge.stop();
-  const docker = dockerClient();
-  for (const c of await docker.listContainers({ all: true, filters: { label: [`slipway.project=${P}`] } }))
-    await docker.getContainer(c.Id).remove({ force: true });
-  for (const i of await docker.listImages({ filters: { label: [`slipway.project=${P}`] } }))
-    await docker
-      .getImage(i.Id)
-      .remove({ force: true })
-      .catch(() => {});
+  await removeProjectObjects([P]);
   removeDataDir(dataDir);
 });
 

@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, test } from 'bun:test';
 import { createServer, type Socket, connect as tcpConnect } from 'node:net';
 import { type ChildEdge, childEdge } from './child-edge.ts';
-import { closeAll, onCleanup, upstream } from './helpers.ts';
+import { closeAll, onCleanup, upstream, websocketHandshake } from './helpers.ts';
 
 afterEach(closeAll);
 
@@ -98,16 +98,7 @@ function visit(port: number, head: string): Socket {
   return socket;
 }
 
-const HANDSHAKE = [
-  'GET /socket HTTP/1.1',
-  'Host: web.localhost',
-  'Connection: Upgrade',
-  'Upgrade: websocket',
-  'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
-  'Sec-WebSocket-Version: 13',
-  '',
-  '',
-].join('\r\n');
+const HANDSHAKE = websocketHandshake();
 
 /** Starts a child edge for `target` and returns it with its RSS after a GC. */
 async function measuredEdge(target: string): Promise<{ edge: ChildEdge; before: number }> {

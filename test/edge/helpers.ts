@@ -160,3 +160,17 @@ export function rawConnection(port: number, localAddress?: string, host = '127.0
     cleanups.push(() => socket.destroy());
   });
 }
+
+/** The raw bytes of a WebSocket handshake for `target` with the given Host header. */
+export function websocketHandshake(target = '/socket', host = 'web.localhost'): string {
+  return [
+    `GET ${target} HTTP/1.1`,
+    `Host: ${host}`,
+    'Connection: Upgrade',
+    'Upgrade: websocket',
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+    'Sec-WebSocket-Version: 13',
+    '',
+    '',
+  ].join('\r\n');
+}

@@ -4,7 +4,7 @@
  * records every request line it receives.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
-import { closeAll, parseRaw, rawHttp, rawUpstream, startEdge, type TestEdge } from './helpers.ts';
+import { closeAll, parseRaw, rawHttp, rawUpstream, startEdge, type TestEdge, websocketHandshake } from './helpers.ts';
 
 afterEach(closeAll);
 
@@ -98,16 +98,7 @@ describe('hostile Host headers', () => {
 
   test('a WebSocket handshake with a hostile Host gets the 400 page and never reaches the upstream', async () => {
     const { port, lines } = recordingEdge();
-    const handshake = [
-      'GET /socket HTTP/1.1',
-      'Host: web.localhost:80/evil',
-      'Connection: Upgrade',
-      'Upgrade: websocket',
-      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
-      'Sec-WebSocket-Version: 13',
-      '',
-      '',
-    ].join('\r\n');
+    const handshake = websocketHandshake('/socket', 'web.localhost:80/evil');
     expect(await statusOf(port, handshake)).toBe(400);
     expect(lines).toEqual([]);
   });
@@ -147,16 +138,7 @@ describe('request targets reach the upstream byte for byte', () => {
   test('so do those of WebSocket handshakes', async () => {
     const { port, lines } = recordingEdge();
     for (const target of targets) {
-      const handshake = [
-        `GET ${target} HTTP/1.1`,
-        'Host: web.localhost',
-        'Connection: Upgrade',
-        'Upgrade: websocket',
-        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
-        'Sec-WebSocket-Version: 13',
-        '',
-        '',
-      ].join('\r\n');
+      const handshake = websocketHandshake(target);
       // The recording upstream answers 200 instead of 101, which the edge reports as a 502.
       expect(await statusOf(port, handshake)).toBe(502);
     }

@@ -102,6 +102,12 @@ export async function startAgent(
 export async function retireAgent(agent: Agent, projects: string[]): Promise<void> {
   for (const p of projects) await agent.call('DELETE', `/v1/projects/${p}`).catch(() => {});
   await agent.stop();
+  await removeProjectObjects(projects);
+  removeDataDir(agent.dataDir);
+}
+
+/** Force-removes the containers, then the images, that Docker still holds for `projects`. */
+export async function removeProjectObjects(projects: string[]): Promise<void> {
   const { dockerClient } = await import('./docker.ts');
   const docker = dockerClient();
   for (const p of projects) {
@@ -117,7 +123,6 @@ export async function retireAgent(agent: Agent, projects: string[]): Promise<voi
         .remove({ force: true })
         .catch(() => {});
   }
-  removeDataDir(agent.dataDir);
 }
 
 /** Removes a data directory a test created. */
