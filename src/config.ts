@@ -2,6 +2,7 @@
  * One schema for every setting: its env var, its CLI flag, its default and its parser.
  * Nothing else in Slipway reads process.env; main.ts hands the environment in.
  */
+import { isIP } from 'node:net';
 import { type Cidr, parseCidrList } from './edge/trusted-proxies.ts';
 
 /** A host and port to listen on; `port` 0 asks the OS for a free one. */
@@ -18,6 +19,17 @@ export interface Config {
   httpsListen: ListenAddress | null;
   baseDomain: string;
   trustedProxies: Cidr[];
+  /** The ACME server's directory URL, or null when certificates are never ordered (only uploaded). */
+  acmeDirectory: string | null;
+  acmeEmail: string | null;
+  /** A PEM file of extra CAs trusted for the ACME server's own TLS (Pebble, a private CA). */
+  acmeCaFile: string | null;
+  /** Resolvers for domain checks, "host:port"; empty = the system resolver. */
+  dnsServers: string[];
+  /** The addresses a domain must point to; empty = detected from the host's interfaces. */
+  publicIps: string[];
+  /** A host name at which the edge serves the API over HTTPS, or null. */
+  apiDomain: string | null;
   maxUploadBytes: number;
   rateLimitToken: number;
   rateLimitIp: number;
@@ -123,6 +135,60 @@ export const SETTINGS = [
     description:
       'Comma-separated CIDRs of proxies in front of the edge; only from these peers are X-Forwarded-* kept and appended to',
     parse: parseCidrList,
+  }),
+  setting({
+    key: 'acmeDirectory',
+    env: 'SLIPWAY_ACME_DIRECTORY',
+    flag: 'acme-directory',
+    default: 'https://acme-v02.api.letsencrypt.org/directory',
+    description:
+      'Directory URL of the ACME server certificates are ordered from, or "off" (uploaded certificates only)',
+    parse: (raw) => (raw === 'off' ? null : parseHttpsUrl(raw)),
+  }),
+  setting({
+    key: 'acmeEmail',
+    env: 'SLIPWAY_ACME_EMAIL',
+    flag: 'acme-email',
+    default: '',
+    description: 'Contact address of the ACME account (expiry warnings from the CA); none by default',
+    parse: (raw) => {
+      if (raw === '') return null;
+      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(raw)) throw new Error('expected an e-mail address');
+      return raw;
+    },
+  }),
+  setting({
+    key: 'acmeCaFile',
+    env: 'SLIPWAY_ACME_CA_FILE',
+    flag: 'acme-ca-file',
+    default: '',
+    description: "PEM file of CAs trusted for the ACME server's own TLS, besides the system's (Pebble, a private CA)",
+    parse: (raw) => (raw === '' ? null : parsePath(raw)),
+  }),
+  setting({
+    key: 'dnsServers',
+    env: 'SLIPWAY_DNS_SERVERS',
+    flag: 'dns-servers',
+    default: '',
+    description: "Comma-separated resolvers (HOST or HOST:PORT) for domain checks; the system's by default",
+    parse: parseDnsServers,
+  }),
+  setting({
+    key: 'publicIps',
+    env: 'SLIPWAY_PUBLIC_IPS',
+    flag: 'public-ips',
+    default: '',
+    description:
+      "Comma-separated addresses custom domains must point to; detected from the host's interfaces by default",
+    parse: parseIpList,
+  }),
+  setting({
+    key: 'apiDomain',
+    env: 'SLIPWAY_API_DOMAIN',
+    flag: 'api-domain',
+    default: '',
+    description: 'A host name at which the edge serves the API over HTTPS (with a certificate like a custom domain)',
+    parse: (raw) => (raw === '' ? null : parseDomain(raw)),
   }),
   setting({
     key: 'maxUploadBytes',
@@ -388,6 +454,39 @@ function parseDomain(raw: string): string {
     throw new Error('expected a DNS name such as localhost or apps.example.com');
   }
   return d;
+}
+
+function parseHttpsUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error('expected an https:// URL, or off');
+  }
+  if (url.protocol !== 'https:') throw new Error('expected an https:// URL, or off');
+  return url.href;
+}
+
+function parseIpList(raw: string): string[] {
+  if (raw === '') return [];
+  return raw.split(',').map((part) => {
+    const ip = part.trim();
+    if (isIP(ip) === 0) throw new Error(`"${ip}" is not an IPv4 or IPv6 address`);
+    return ip;
+  });
+}
+
+function parseDnsServers(raw: string): string[] {
+  if (raw === '') return [];
+  return raw.split(',').map((part) => {
+    const server = part.trim();
+    if (isIP(server) === 6) return `[${server}]:53`;
+    const m = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+))(?::(\d{1,5}))?$/.exec(server);
+    const ip = m?.[1] ?? m?.[2];
+    if (!m || !ip || isIP(ip) === 0) throw new Error(`"${server}" is not an address such as 127.0.0.1:53 or [::1]:53`);
+    const port = m[3] === undefined ? 53 : parsePort(m[3]);
+    return isIP(ip) === 6 ? `[${ip}]:${port}` : `${ip}:${port}`;
+  });
 }
 
 function parseDockerHost(raw: string): string | null {

@@ -24,13 +24,59 @@ export interface StoreHead {
   version: number;
 }
 
-/** The whole table at one version. */
-export interface RouteSnapshot extends StoreHead {
-  routes: Route[];
+/** A custom host name routed to a project, and how the edge treats its visitors. */
+export interface HostEntry {
+  /** Normalised: lower case, punycode, no trailing dot. */
+  hostname: string;
+  project: string;
+  /** Send HTTP visitors to HTTPS (301 for GET/HEAD, 308 otherwise) once a certificate covers the name. */
+  redirectToHttps: boolean;
+  /** Send Strict-Transport-Security on HTTPS responses. */
+  hsts: boolean;
 }
 
-/** The layout of the file; PRAGMA user_version records it. */
-export const ROUTE_STORE_SCHEMA = 1;
+/** A certificate the edge serves by SNI, with its key in the clear (the store is readable by the edge only). */
+export interface EdgeCertificate {
+  /** The name it covers: "shop.example.com", or a wildcard "*.apps.example.com". */
+  hostname: string;
+  /** The leaf certificate followed by its chain. */
+  certPem: string;
+  keyPem: string;
+  notAfter: string;
+}
+
+/**
+ * A response the edge gives for one exact path on any host, before routing and never redirected:
+ * ACME HTTP-01 key authorizations (`/.well-known/acme-challenge/<token>`) and the domain self-check
+ * (`/.well-known/slipway-check/<token>`).
+ */
+export interface Challenge {
+  path: string;
+  body: string;
+  /** The edge ignores it after this time (ISO 8601). */
+  expiresAt: string;
+}
+
+/** Everything the edge serves, at one version. */
+export interface RouteSnapshot extends StoreHead {
+  routes: Route[];
+  hosts: HostEntry[];
+  certificates: EdgeCertificate[];
+  challenges: Challenge[];
+}
+
+/** What publishAll writes: the whole store but its challenges, which live only minutes. */
+export interface StoreContents {
+  routes: Route[];
+  hosts: HostEntry[];
+  certificates: EdgeCertificate[];
+}
+
+/** Path prefixes a Challenge may have; the edge answers nothing else this way. */
+export const CHALLENGE_PREFIXES = ['/.well-known/acme-challenge/', '/.well-known/slipway-check/'] as const;
+
+/** The layout of the file; PRAGMA user_version records it. 1: routes only; 2: hosts, certificates, challenges. */
+export const ROUTE_STORE_SCHEMA = 2;
 
 const SCHEMA = `
 CREATE TABLE routes (
@@ -44,6 +90,26 @@ CREATE TABLE head (
   version  INTEGER NOT NULL
 );`;
 
+/** What layout 2 adds to layout 1. */
+const SCHEMA_2 = `
+CREATE TABLE hosts (
+  hostname          TEXT PRIMARY KEY,
+  project           TEXT NOT NULL,
+  redirect_to_https INTEGER NOT NULL,
+  hsts              INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE certificates (
+  hostname  TEXT PRIMARY KEY,
+  cert_pem  TEXT NOT NULL,
+  key_pem   TEXT NOT NULL,
+  not_after TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE challenges (
+  path       TEXT PRIMARY KEY,
+  body       TEXT NOT NULL,
+  expires_at TEXT NOT NULL
+) WITHOUT ROWID;`;
+
 /** The store's mode: the group (the edge's, once installed) may read it, and only the owner write. */
 const FILE_MODE = 0o640;
 
@@ -51,8 +117,14 @@ const FILE_MODE = 0o640;
 export interface RouteStore {
   put(route: Route): number;
   remove(project: string): number;
-  /** Replaces the whole table in one version. */
-  replaceAll(routes: Route[]): number;
+  /** Replaces routes, hosts and certificates in one version (challenges are kept). */
+  replaceAll(contents: StoreContents): number;
+  putHost(host: HostEntry): number;
+  removeHost(hostname: string): number;
+  putCertificate(certificate: EdgeCertificate): number;
+  removeCertificate(hostname: string): number;
+  putChallenge(challenge: Challenge): number;
+  removeChallenge(path: string): number;
   head(): StoreHead;
   close(): void;
 }
@@ -68,11 +140,28 @@ export function routeStore(file: string): RouteStore {
   return {
     put: (route) => store().write(() => store().upsert.run(toRow(route))),
     remove: (project) => store().write(() => store().remove.run(project)),
-    replaceAll: (routes) =>
+    replaceAll: (contents) =>
       store().write(() => {
-        store().clear.run();
-        for (const route of routes) store().upsert.run(toRow(route));
+        const s = store();
+        s.clear.run();
+        for (const route of contents.routes) s.upsert.run(toRow(route));
+        for (const host of contents.hosts) s.putHost.run(hostRow(host));
+        for (const certificate of contents.certificates) s.putCertificate.run(certificateRow(certificate));
+        s.dropExpiredChallenges.run(new Date().toISOString());
       }),
+    putHost: (host) => store().write(() => store().putHost.run(hostRow(host))),
+    removeHost: (hostname) => store().write(() => store().removeHost.run(hostname)),
+    putCertificate: (certificate) => store().write(() => store().putCertificate.run(certificateRow(certificate))),
+    removeCertificate: (hostname) => store().write(() => store().removeCertificate.run(hostname)),
+    putChallenge: (challenge) =>
+      store().write(() => {
+        if (!CHALLENGE_PREFIXES.some((prefix) => challenge.path.startsWith(prefix))) {
+          throw new Error(`Not a challenge path: ${challenge.path}`);
+        }
+        store().dropExpiredChallenges.run(new Date().toISOString());
+        store().putChallenge.run({ path: challenge.path, body: challenge.body, expires_at: challenge.expiresAt });
+      }),
+    removeChallenge: (path) => store().write(() => store().removeChallenge.run(path)),
     head: () => store().head.get() as StoreHead,
     close: () => {
       open?.db.close();
@@ -93,10 +182,13 @@ function openWriter(file: string) {
     db.close();
     throw newerStore(file, version);
   }
-  if (version === 0) {
+  if (version < ROUTE_STORE_SCHEMA) {
     db.transaction(() => {
-      db.exec(SCHEMA);
-      db.prepare('INSERT INTO head (id, store_id, version) VALUES (1, ?, 0)').run(crypto.randomUUID());
+      if (version === 0) {
+        db.exec(SCHEMA);
+        db.prepare('INSERT INTO head (id, store_id, version) VALUES (1, ?, 0)').run(crypto.randomUUID());
+      }
+      db.exec(SCHEMA_2);
       db.pragma(`user_version = ${ROUTE_STORE_SCHEMA}`);
     })();
   }
@@ -108,7 +200,22 @@ function openWriter(file: string) {
        ON CONFLICT (project) DO UPDATE SET hostnames = excluded.hostnames, targets = excluded.targets`,
     ),
     remove: db.prepare('DELETE FROM routes WHERE project = ?'),
-    clear: db.prepare('DELETE FROM routes'),
+    clear: { run: () => db.exec('DELETE FROM routes; DELETE FROM hosts; DELETE FROM certificates') },
+    putHost: db.prepare(
+      `INSERT OR REPLACE INTO hosts (hostname, project, redirect_to_https, hsts)
+       VALUES (@hostname, @project, @redirect_to_https, @hsts)`,
+    ),
+    removeHost: db.prepare('DELETE FROM hosts WHERE hostname = ?'),
+    putCertificate: db.prepare(
+      `INSERT OR REPLACE INTO certificates (hostname, cert_pem, key_pem, not_after)
+       VALUES (@hostname, @cert_pem, @key_pem, @not_after)`,
+    ),
+    removeCertificate: db.prepare('DELETE FROM certificates WHERE hostname = ?'),
+    putChallenge: db.prepare(
+      'INSERT OR REPLACE INTO challenges (path, body, expires_at) VALUES (@path, @body, @expires_at)',
+    ),
+    removeChallenge: db.prepare('DELETE FROM challenges WHERE path = ?'),
+    dropExpiredChallenges: db.prepare('DELETE FROM challenges WHERE expires_at <= ?'),
     head: db.prepare('SELECT store_id AS storeId, version FROM head'),
     /** Runs `change` and raises the version, in one transaction; returns the new version. */
     write: db.transaction((change: () => void): number => {
@@ -170,8 +277,32 @@ function openReader(file: string) {
   }
   const head = db.prepare('SELECT store_id AS storeId, version FROM head');
   const routes = db.prepare('SELECT project, hostnames, targets FROM routes ORDER BY project');
+  // A layout 1 store (written by an older API that has not restarted yet) has routes only.
+  const hosts = version >= 2 ? db.prepare('SELECT * FROM hosts ORDER BY hostname') : null;
+  const certificates = version >= 2 ? db.prepare('SELECT * FROM certificates ORDER BY hostname') : null;
+  const challenges = version >= 2 ? db.prepare('SELECT * FROM challenges WHERE expires_at > ?') : null;
   const snapshot = db.transaction(
-    (): RouteSnapshot => ({ ...(head.get() as StoreHead), routes: (routes.all() as RouteRow[]).map(fromRow) }),
+    (): RouteSnapshot => ({
+      ...(head.get() as StoreHead),
+      routes: (routes.all() as RouteRow[]).map(fromRow),
+      hosts: ((hosts?.all() ?? []) as HostRow[]).map((r) => ({
+        hostname: r.hostname,
+        project: r.project,
+        redirectToHttps: r.redirect_to_https === 1,
+        hsts: r.hsts === 1,
+      })),
+      certificates: ((certificates?.all() ?? []) as CertificateRow[]).map((r) => ({
+        hostname: r.hostname,
+        certPem: r.cert_pem,
+        keyPem: r.key_pem,
+        notAfter: r.not_after,
+      })),
+      challenges: ((challenges?.all(new Date().toISOString()) ?? []) as ChallengeRow[]).map((r) => ({
+        path: r.path,
+        body: r.body,
+        expiresAt: r.expires_at,
+      })),
+    }),
   );
   return { db, head, snapshot: () => snapshot() };
 }
@@ -185,6 +316,39 @@ interface RouteRow {
   project: string;
   hostnames: string;
   targets: string;
+}
+
+interface HostRow {
+  hostname: string;
+  project: string;
+  redirect_to_https: number;
+  hsts: number;
+}
+
+interface CertificateRow {
+  hostname: string;
+  cert_pem: string;
+  key_pem: string;
+  not_after: string;
+}
+
+interface ChallengeRow {
+  path: string;
+  body: string;
+  expires_at: string;
+}
+
+function hostRow(host: HostEntry): HostRow {
+  return {
+    hostname: host.hostname,
+    project: host.project,
+    redirect_to_https: host.redirectToHttps ? 1 : 0,
+    hsts: host.hsts ? 1 : 0,
+  };
+}
+
+function certificateRow(c: EdgeCertificate): CertificateRow {
+  return { hostname: c.hostname, cert_pem: c.certPem, key_pem: c.keyPem, not_after: c.notAfter };
 }
 
 function toRow(route: Route): RouteRow {

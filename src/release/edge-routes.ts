@@ -2,7 +2,7 @@ import type { EdgeRepo, EdgeRouteRow } from '../db/edge.ts';
 import type { Db } from '../db/open.ts';
 import { readEdgeState, type Draining } from '../edge/edge-state.ts';
 import type { Route } from '../edge/route-table.ts';
-import type { RouteStore } from '../edge/route-store.ts';
+import type { Challenge, EdgeCertificate, HostEntry, RouteStore, StoreContents } from '../edge/route-store.ts';
 import type { EdgeStatsSnapshot } from '../edge/stats.ts';
 
 /** A project's route as the release code sets it. */
@@ -26,6 +26,11 @@ export interface EdgeRoutesDeps {
   store: RouteStore;
   /** The edge's state file. */
   stateFile: string;
+  /**
+   * The custom host names and certificates recorded in slipway.db (domains, certificates), which
+   * publishAll writes beside the routes; none when omitted.
+   */
+  published?: () => Omit<StoreContents, 'routes'>;
 }
 
 /**
@@ -57,8 +62,19 @@ export function edgeRoutes(d: EdgeRoutesDeps) {
      * that kept them only in slipway.db reach the store on upgrade.
      */
     publishAll(): number {
-      return d.store.replaceAll(d.repo.routes().map(fromRow));
+      const rest = d.published?.() ?? { hosts: [], certificates: [] };
+      return d.store.replaceAll({ routes: d.repo.routes().map(fromRow), ...rest });
     },
+    /**
+     * Host names, certificates and challenges: the domain and certificate services record them in
+     * slipway.db themselves and publish each change here; publishAll repairs what a crash lost.
+     */
+    putHost: (host: HostEntry): number => d.store.putHost(host),
+    removeHost: (hostname: string): number => d.store.removeHost(hostname),
+    putCertificate: (certificate: EdgeCertificate): number => d.store.putCertificate(certificate),
+    removeCertificate: (hostname: string): number => d.store.removeCertificate(hostname),
+    putChallenge: (challenge: Challenge): number => d.store.putChallenge(challenge),
+    removeChallenge: (path: string): number => d.store.removeChallenge(path),
     /** The edge's progress on the current store. */
     progress(): EdgeProgress {
       const s = state();

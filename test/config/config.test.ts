@@ -2,6 +2,39 @@ import { describe, expect, test } from 'bun:test';
 import { ConfigError, DEFAULT_IMAGES, loadConfig, SETTINGS } from '../../src/config.ts';
 
 describe('configuration', () => {
+  test('domain and certificate settings are parsed and checked', () => {
+    const c = loadConfig({
+      SLIPWAY_ACME_DIRECTORY: 'https://localhost:14000/dir',
+      SLIPWAY_ACME_EMAIL: 'ops@example.com',
+      SLIPWAY_DNS_SERVERS: '127.0.0.1:8053, ::1,[::1]:5353, 10.0.0.2',
+      SLIPWAY_PUBLIC_IPS: '203.0.113.7,2001:db8::7',
+      SLIPWAY_API_DOMAIN: 'Slipway.Example.com',
+    });
+    expect(c.acmeDirectory).toBe('https://localhost:14000/dir');
+    expect(c.dnsServers).toEqual(['127.0.0.1:8053', '[::1]:53', '[::1]:5353', '10.0.0.2:53']);
+    expect(c.publicIps).toEqual(['203.0.113.7', '2001:db8::7']);
+    expect(c.apiDomain).toBe('slipway.example.com');
+    expect(loadConfig({ SLIPWAY_ACME_DIRECTORY: 'off' }).acmeDirectory).toBeNull();
+    const bad = () =>
+      loadConfig({
+        SLIPWAY_ACME_DIRECTORY: 'http://ca.example/dir',
+        SLIPWAY_ACME_EMAIL: 'nobody',
+        SLIPWAY_DNS_SERVERS: 'dns.example:53',
+        SLIPWAY_PUBLIC_IPS: '1.2.3',
+      });
+    expect(bad).toThrow(ConfigError);
+    try {
+      bad();
+    } catch (err) {
+      expect((err as ConfigError).problems).toEqual([
+        'SLIPWAY_ACME_DIRECTORY="http://ca.example/dir": expected an https:// URL, or off',
+        'SLIPWAY_ACME_EMAIL="nobody": expected an e-mail address',
+        'SLIPWAY_DNS_SERVERS="dns.example:53": "dns.example:53" is not an address such as 127.0.0.1:53 or [::1]:53',
+        'SLIPWAY_PUBLIC_IPS="1.2.3": "1.2.3" is not an IPv4 or IPv6 address',
+      ]);
+    }
+  });
+
   test('the defaults are those of the design', () => {
     expect(loadConfig({})).toEqual({
       dataDir: './data',
@@ -10,6 +43,12 @@ describe('configuration', () => {
       httpsListen: null,
       baseDomain: 'localhost',
       trustedProxies: [],
+      acmeDirectory: 'https://acme-v02.api.letsencrypt.org/directory',
+      acmeEmail: null,
+      acmeCaFile: null,
+      dnsServers: [],
+      publicIps: [],
+      apiDomain: null,
       maxUploadBytes: 512 * 1024 * 1024,
       rateLimitToken: 300,
       rateLimitIp: 30,

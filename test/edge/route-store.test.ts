@@ -2,8 +2,8 @@ import { afterEach, describe, expect, test } from 'bun:test';
 import Database from 'better-sqlite3/linux-x64';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { RouteStoreReader, routeStore, type RouteStore } from '../../src/edge/route-store.ts';
+import { dirname, join } from 'node:path';
+import { ROUTE_STORE_SCHEMA, RouteStoreReader, routeStore, type RouteStore } from '../../src/edge/route-store.ts';
 import { asUser, canSwitchUsers, TEST_UIDS } from '../helpers/users.ts';
 
 const READER = `${import.meta.dir}/fixtures/store-reader.ts`;
@@ -45,13 +45,72 @@ describe('the route store', () => {
     expect(store.head()).toEqual({ storeId: id, version: 0 });
     expect(store.put(web)).toBe(1);
     expect(store.put(api)).toBe(2);
-    expect(r.snapshot()).toEqual({ storeId: id, version: 2, routes: [api, web] });
+    const none = { hosts: [], certificates: [], challenges: [] };
+    expect(r.snapshot()).toEqual({ storeId: id, version: 2, routes: [api, web], ...none });
     expect(store.put({ ...web, targets: [] })).toBe(3);
     expect(store.remove('api')).toBe(4);
-    expect(r.snapshot()).toEqual({ storeId: id, version: 4, routes: [{ ...web, targets: [] }] });
-    expect(store.replaceAll([api])).toBe(5);
-    expect(r.snapshot()).toEqual({ storeId: id, version: 5, routes: [api] });
+    expect(r.snapshot()).toEqual({ storeId: id, version: 4, routes: [{ ...web, targets: [] }], ...none });
+    expect(store.replaceAll({ routes: [api], hosts: [], certificates: [] })).toBe(5);
+    expect(r.snapshot()).toEqual({ storeId: id, version: 5, routes: [api], ...none });
     expect(r.head()).toEqual({ storeId: id, version: 5 });
+  });
+
+  test('carries host names, certificates and unexpired challenges; publishing all keeps the challenges', () => {
+    const file = join(tempDir(), 'edge', 'routes.db');
+    const store = writer(file);
+    const r = reader(file);
+    const shop = { hostname: 'shop.example.com', project: 'web', redirectToHttps: true, hsts: false };
+    const cert = { hostname: 'shop.example.com', certPem: 'CERT', keyPem: 'KEY', notAfter: '2030-01-01T00:00:00.000Z' };
+    const later = new Date(Date.now() + 60_000).toISOString();
+    const challenge = { path: '/.well-known/acme-challenge/abc', body: 'abc.xyz', expiresAt: later };
+    store.putHost(shop);
+    store.putCertificate(cert);
+    store.putChallenge(challenge);
+    store.putChallenge({ path: '/.well-known/slipway-check/old', body: 'x', expiresAt: new Date(0).toISOString() });
+    expect(() => store.putChallenge({ path: '/admin', body: 'x', expiresAt: later })).toThrow('Not a challenge path');
+    let snap = r.snapshot()!;
+    expect(snap.hosts).toEqual([shop]);
+    expect(snap.certificates).toEqual([cert]);
+    expect(snap.challenges).toEqual([challenge]);
+    store.replaceAll({ routes: [web], hosts: [{ ...shop, hsts: true }], certificates: [] });
+    snap = r.snapshot()!;
+    expect(snap.hosts).toEqual([{ ...shop, hsts: true }]);
+    expect(snap.certificates).toEqual([]);
+    expect(snap.challenges).toEqual([challenge]);
+    store.removeHost('shop.example.com');
+    store.removeChallenge(challenge.path);
+    snap = r.snapshot()!;
+    expect(snap.hosts).toEqual([]);
+    expect(snap.challenges).toEqual([]);
+  });
+
+  test('a layout 1 store is read as routes only, and upgraded in place by the writer', () => {
+    const file = join(tempDir(), 'edge', 'routes.db');
+    mkdirSync(dirname(file), { recursive: true });
+    const old = new Database(file);
+    old.exec(`CREATE TABLE routes (project TEXT PRIMARY KEY, hostnames TEXT NOT NULL, targets TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE head (id INTEGER PRIMARY KEY CHECK (id = 1), store_id TEXT NOT NULL, version INTEGER NOT NULL);
+      INSERT INTO head VALUES (1, 'old-store', 7);
+      INSERT INTO routes VALUES ('web', '[]', '["127.0.0.1:4001"]');
+      PRAGMA user_version = 1;`);
+    old.close();
+    const r = reader(file);
+    expect(r.snapshot()).toEqual({
+      storeId: 'old-store',
+      version: 7,
+      routes: [{ project: 'web', hostnames: [], targets: ['127.0.0.1:4001'] }],
+      hosts: [],
+      certificates: [],
+      challenges: [],
+    });
+    r.close();
+    const store = writer(file);
+    expect(store.putHost({ hostname: 'a.example.com', project: 'web', redirectToHttps: false, hsts: false })).toBe(8);
+    expect(
+      reader(file)
+        .snapshot()
+        ?.hosts.map((h) => h.hostname),
+    ).toEqual(['a.example.com']);
   });
 
   test('keeps a rollback journal and mode 0640, whatever the umask', () => {
@@ -91,10 +150,11 @@ describe('the route store', () => {
     const file = join(tempDir(), 'routes.db');
     writer(file).put(web);
     const db = new Database(file);
-    db.pragma('user_version = 2');
+    db.pragma(`user_version = ${ROUTE_STORE_SCHEMA + 1}`);
     db.close();
-    const newer =
-      /Cannot read the route store .*routes\.db: its layout 2 is newer than this Slipway \(1\); upgrade Slipway/;
+    const newer = new RegExp(
+      `Cannot read the route store .*routes\\.db: its layout ${ROUTE_STORE_SCHEMA + 1} is newer than this Slipway \\(${ROUTE_STORE_SCHEMA}\\); upgrade Slipway`,
+    );
     expect(() => reader(file).head()).toThrow(newer);
     expect(() => writer(file).head()).toThrow(newer);
   });
@@ -134,9 +194,11 @@ describe.skipIf(!canSwitchUsers())('an edge that may only read the route store',
     const projects = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
     const publish = () => {
       const next = store.head().version + 1;
-      const made = store.replaceAll(
-        projects.map((project) => ({ project, hostnames: [], targets: [`127.0.0.1:${next}`] })),
-      );
+      const made = store.replaceAll({
+        routes: projects.map((project) => ({ project, hostnames: [], targets: [`127.0.0.1:${next}`] })),
+        hosts: [],
+        certificates: [],
+      });
       expect(made).toBe(next);
       return made;
     };
