@@ -116,6 +116,8 @@ export interface HttpsRequestOptions {
   headers?: Record<string, string>;
   body?: string;
   agent?: Agent;
+  /** Another 127/8 address to connect from, to be another client. */
+  localAddress?: string;
 }
 
 /** An HTTPS request to the edge on 127.0.0.1:port with SNI `servername`, trusting `caPem` only. */
@@ -136,6 +138,7 @@ export function httpsRequest(
         path: opts.path ?? '/',
         headers: { host: opts.host ?? servername, ...opts.headers },
         agent: opts.agent ?? false,
+        ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
       },
       (res) => {
         let body = '';
