@@ -40,6 +40,9 @@ const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
  */
 const VISITOR_IDLE_MS = 75_000;
 
+/** Time a stopping edge gives its last responses to leave their sockets before it destroys them. */
+const CLOSE_GRACE_MS = 1000;
+
 /** Settings of the edge. */
 export interface EdgeOptions {
   baseDomain: string;
@@ -175,6 +178,7 @@ export class EdgeProxy {
     const targets = this.targets.all();
     if (this.state.api) targets.push(this.state.api.target);
     await this.waitIdle(targets, this.opts.drainTimeoutMs);
+    await this.guard.endAll(CLOSE_GRACE_MS);
     for (const server of servers) server.closeAllConnections();
     this.agent.destroy();
   }

@@ -67,7 +67,10 @@ describe('replacing a certificate', () => {
     const seen = new Set<string>();
     const keepAliveLoad = agents.map(async (agent, i) => {
       while (running) {
-        const req = get(httpsPort, ca.caPem, agent).catch((err: Error) => ({ body: `error: ${err.message}`, serial: null }));
+        const req = get(httpsPort, ca.caPem, agent).catch((err: Error) => ({
+          body: `error: ${err.message}`,
+          serial: null,
+        }));
         const { body } = await req;
         if (body === 'web') served.keptAlive++;
         else failures.push(body);

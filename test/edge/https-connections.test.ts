@@ -10,7 +10,10 @@ afterEach(closeAll);
 const NAME = 'shop.example.test';
 
 /** An edge serving NAME over HTTPS, routed to the upstream at `target`. */
-function tlsEdgeFor(target: string, opts: Parameters<typeof startTlsEdge>[1] = {}): ReturnType<typeof startTlsEdge> & {
+function tlsEdgeFor(
+  target: string,
+  opts: Parameters<typeof startTlsEdge>[1] = {},
+): ReturnType<typeof startTlsEdge> & {
   ca: TestCa;
 } {
   const ca = testCa();
@@ -70,7 +73,13 @@ describe('over TLS', () => {
     const arrivals: number[] = [];
     const started = Date.now();
     const body = await new Promise<string>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: httpsPort, servername: NAME, ca: ca.caPem, headers: { host: NAME } });
+      const req = request({
+        host: '127.0.0.1',
+        port: httpsPort,
+        servername: NAME,
+        ca: ca.caPem,
+        headers: { host: NAME },
+      });
       req.on('response', (res) => {
         let text = '';
         res.on('data', (chunk: Buffer) => {
@@ -122,7 +131,13 @@ describe('over TLS', () => {
     });
     expect(stored).toBe(`${size} ${createHash('sha256').update(upload).digest('hex')}`);
     const downloaded = await new Promise<number>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: httpsPort, servername: NAME, ca: ca.caPem, headers: { host: NAME } });
+      const req = request({
+        host: '127.0.0.1',
+        port: httpsPort,
+        servername: NAME,
+        ca: ca.caPem,
+        headers: { host: NAME },
+      });
       req.on('response', (res) => {
         let length = 0;
         res.on('data', (c: Buffer) => (length += c.length));
@@ -141,7 +156,14 @@ describe('over TLS', () => {
     const sockets = new Set<unknown>();
     for (let i = 0; i < 5; i++) {
       const answer = await new Promise<string>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port: httpsPort, servername: NAME, ca: ca.caPem, path: `/${i}`, agent });
+        const req = request({
+          host: '127.0.0.1',
+          port: httpsPort,
+          servername: NAME,
+          ca: ca.caPem,
+          path: `/${i}`,
+          agent,
+        });
         req.setHeader('host', NAME);
         req.on('socket', (s) => sockets.add(s));
         req.on('response', (res) => {

@@ -103,7 +103,7 @@ describe('the HTTPS listener', () => {
       'x-forwarded-for': '127.0.0.1',
       forwarded: 'for=127.0.0.1;host=shop.example.test;proto=https',
     });
-    const plain = await (await get('shop.example.test')).json();
+    const plain = (await (await get('shop.example.test')).json()) as Record<string, string>;
     expect(plain['x-forwarded-proto']).toBe('http');
   });
 });
