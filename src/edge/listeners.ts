@@ -74,7 +74,11 @@ export function tlsServer(
       else answer(new Error(`No certificate for ${servername}`));
     },
   });
-  server.on('connection', (socket: Socket) => guard.admit(socket));
+  server.on('connection', (socket: Socket) => {
+    // node:http's own listener does this for the connections it accepts (its noDelay option).
+    socket.setNoDelay(true);
+    guard.admit(socket);
+  });
   server.on('secureConnection', (socket: TLSSocket) => inner.emit('connection', socket));
   // Failed handshakes are routine (scanners, names without a certificate): not logged.
   server.on('tlsClientError', (_err: Error, socket: TLSSocket) => socket.destroy());
