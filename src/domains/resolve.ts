@@ -24,30 +24,43 @@ const NOTHING = new Set(['ENOTFOUND', 'ENODATA', 'NOTFOUND', 'NODATA']);
 /** Longest CNAME chain followed; resolvers give up well before. */
 const MAX_ALIASES = 8;
 
-/** A lookup through `servers` ("host:port"; the system's resolvers when empty), each query bounded by `timeoutMs`. */
+/**
+ * A lookup through `servers` ("host:port"; the system's resolvers when empty), each query bounded
+ * by `timeoutMs`. Each lookup has a resolver of its own: one kept between checks caches answers,
+ * the negative ones included, and a re-check would not see a record the user just created.
+ */
 export function dnsLookup(servers: readonly string[], timeoutMs = 2000): Lookup {
-  const resolver = new Resolver({ timeout: timeoutMs, tries: 2 });
-  if (servers.length > 0) resolver.setServers([...servers]);
-  const query = async <T>(run: () => Promise<T[]>): Promise<T[]> => {
-    try {
-      return await run();
-    } catch (err) {
-      if (NOTHING.has((err as NodeJS.ErrnoException).code ?? '')) return [];
-      throw err;
-    }
-  };
   return async (hostname) => {
+    const resolver = new Resolver({ timeout: timeoutMs, tries: 2 });
+    if (servers.length > 0) resolver.setServers([...servers]);
+    const addressesOf = async (name: string) => {
+      const [v4, v6] = await Promise.all([
+        query(() => resolver.resolve4(name)),
+        query(() => resolver.resolve6(name)),
+      ]);
+      return [...v4, ...v6];
+    };
     try {
-      const [v4, v6, aliases] = await Promise.all([
-        query(() => resolver.resolve4(hostname)),
-        query(() => resolver.resolve6(hostname)),
+      const [direct, aliases] = await Promise.all([
+        addressesOf(hostname),
         chain(hostname, (name) => query(() => resolver.resolveCname(name))),
       ]);
-      return { ok: true, aliases, addresses: [...v4, ...v6] };
+      // A server that answers one alias deep only (some authoritative ones) leaves the rest to us.
+      const addresses = direct.length === 0 && aliases.length > 0 ? await addressesOf(aliases.at(-1)!) : direct;
+      return { ok: true, aliases, addresses };
     } catch (err) {
       return { ok: false, error: describeFailure(err, servers) };
     }
   };
+}
+
+async function query<T>(run: () => Promise<T[]>): Promise<T[]> {
+  try {
+    return await run();
+  } catch (err) {
+    if (NOTHING.has((err as NodeJS.ErrnoException).code ?? '')) return [];
+    throw err;
+  }
 }
 
 async function chain(hostname: string, cname: (name: string) => Promise<string[]>): Promise<string[]> {

@@ -17,13 +17,13 @@ export interface ChallengeResponder {
   stop(): void;
 }
 
-/** Listens on 127.0.0.1 (a free port unless given). */
-export function startChallengeResponder(port = 0): ChallengeResponder {
+/** Listens on `address` (a free port unless given). */
+export function startChallengeResponder(port = 0, address = '127.0.0.1'): ChallengeResponder {
   let reader: RouteStoreReader | null = null;
   let timer: ReturnType<typeof setInterval> | null = null;
   const hosts: string[] = [];
   const server = Bun.serve({
-    hostname: '127.0.0.1',
+    hostname: address,
     port,
     fetch(req) {
       hosts.push(req.headers.get('host') ?? '');
