@@ -34,10 +34,7 @@ export function dnsLookup(servers: readonly string[], timeoutMs = 2000): Lookup 
     const resolver = new Resolver({ timeout: timeoutMs, tries: 2 });
     if (servers.length > 0) resolver.setServers([...servers]);
     const addressesOf = async (name: string) => {
-      const [v4, v6] = await Promise.all([
-        query(() => resolver.resolve4(name)),
-        query(() => resolver.resolve6(name)),
-      ]);
+      const [v4, v6] = await Promise.all([query(() => resolver.resolve4(name)), query(() => resolver.resolve6(name))]);
       return [...v4, ...v6];
     };
     try {
