@@ -104,10 +104,21 @@ export class DomainChecker {
     let row = this.d.repo.byId(id);
     if (!row) return;
     const issuing = row.status === 'verified' && this.d.noCertificate(row.hostname) === null;
-    if (!issuing) row = await this.d.check(id);
+    if (!issuing) row = await this.d.check(id).catch((err: unknown) => this.defer(row!, err));
     if (row?.status !== 'verified' || this.d.noCertificate(row.hostname) !== null) return;
     now('issue');
     await this.issue(row);
+  }
+
+  /** Puts off a domain whose check could not run (its database or route store failing) by the backoff. */
+  private defer(row: DomainRow, err: unknown): undefined {
+    this.d.log.warn('domain check failed', { hostname: row.hostname, error: String(err) });
+    const attempts = row.attempts + 1;
+    const next = new Date(this.now() + retryDelayMs(attempts)).toISOString();
+    this.d.repo.setStatus(row.id, { status: row.status, reason: row.reason, next_attempt_at: next, attempts }, [
+      row.status,
+    ]);
+    return undefined;
   }
 
   /** Hands a domain to the issuer and holds it to the contract of CertificateIssuer. */

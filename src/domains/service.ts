@@ -11,6 +11,7 @@ import type { ProjectRepo, ProjectRow } from '../db/projects.ts';
 import type { HostEntry } from '../edge/route-store.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { newId, nowIso } from '../ids.ts';
+import type { Logger } from '../log.ts';
 import { findProject } from '../projects/find.ts';
 import { dnsRecords } from './addresses.ts';
 import type { DomainCheck } from './checks.ts';
@@ -33,6 +34,7 @@ export interface DomainServiceDeps {
   publicIps: () => string[];
   /** Removes a deleted domain's certificate, when a certificate service runs. */
   certificateRemover: CertificateRemover | null;
+  log: Logger;
 }
 
 /** The options of a domain a user sets. */
@@ -134,7 +136,12 @@ export function domainService(d: DomainServiceDeps) {
         });
         d.edge.putHost(hostEntry(row, p.name));
       })();
-      return view((await checkNow(row)) ?? row, p.name);
+      // The domain is added whatever the first check does; the checker tries again when it fails to run.
+      const checked = await checkNow(row).catch((err: unknown) => {
+        d.log.warn('first domain check failed', { hostname, error: String(err) });
+        return undefined;
+      });
+      return view(checked ?? d.repo.byId(row.id) ?? row, p.name);
     },
 
     /** A project's domains by host name, keyset-paginated. */

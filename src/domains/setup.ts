@@ -75,6 +75,7 @@ export function createDomains(s: DomainsSetup): { service: DomainService; checke
     own: { baseDomain: config.baseDomain, apiDomain: config.apiDomain },
     publicIps,
     certificateRemover: s.certificateRemover,
+    log: s.log,
   });
   const checker = new DomainChecker({ repo: s.repo, guard, check, issuer: s.issuer, noCertificate, log: s.log });
   return { service, checker };

@@ -94,7 +94,10 @@ async function viaHttp(
       : 'not an address a visitor can reach';
     return { ran: false, problem: `no HTTP check: ${refused} is ${kind}` };
   }
-  const result = await selfCheck(o.selfCheck, hostname, addresses);
+  const result = await selfCheck(o.selfCheck, hostname, addresses).catch((err: Error) => ({
+    ok: false as const,
+    problem: `the check could not publish its token: ${err.message}`,
+  }));
   return result.ok
     ? null
     : { ran: true, problem: `an HTTP request for it did not reach this server either (${result.problem})` };
