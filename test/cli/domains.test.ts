@@ -3,6 +3,9 @@
  * a real DNS server: add, list, show, verify, update and rm, their output and exit codes.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { join } from 'node:path';
+import { domainRepo } from '../../src/db/domains.ts';
+import { openDatabase } from '../../src/db/open.ts';
 import { removeDataDir, startAgent, type Agent } from '../helpers/agent.ts';
 import { startTestDns, type TestDns } from '../domains/dns-server.ts';
 import { NOW, runCli } from './harness.ts';
@@ -109,5 +112,42 @@ describe('slipway domains against a running agent', () => {
     expect(gone.stderr).toContain('No domain "shop.example.test" in project "web"');
     await cli(['domains', 'rm', 'good.example.test', '-p', 'web']);
     expect((await cli(['domains', 'list', '-p', 'web'])).stdout).toBe('No domains on web\n');
+  });
+});
+
+describe('slipway serve', () => {
+  test('runs the domain checker: a domain that falls due is checked in the background, and serve stops cleanly', async () => {
+    await dns.addA('later.example.test', ['127.0.0.1']);
+    const db = openDatabase(join(agent.dataDir, 'slipway.db'));
+    try {
+      const project = db.prepare("SELECT id FROM projects WHERE name = 'web'").get() as { id: string };
+      const at = new Date().toISOString();
+      domainRepo(db).insert({
+        id: 'dom_later',
+        project_id: project.id,
+        hostname: 'later.example.test',
+        redirect_to_https: 1,
+        hsts: 0,
+        status: 'pending_dns',
+        reason: 'No A, AAAA or CNAME record found for later.example.test',
+        attempts: 3,
+        next_attempt_at: at,
+        last_check: null,
+        created_at: at,
+        updated_at: at,
+      });
+    } finally {
+      db.close();
+    }
+    const deadline = Date.now() + 15_000;
+    let status = '';
+    while (status !== 'verified' && Date.now() < deadline) {
+      await Bun.sleep(200);
+      status = (
+        (await (await agent.call('GET', '/v1/projects/web/domains/later.example.test')).json()) as { status: string }
+      ).status;
+    }
+    expect(status).toBe('verified');
+    expect(await agent.stop()).toBe(0);
   });
 });
