@@ -1,20 +1,14 @@
 /**
  * A real DNS server for domain checks: one Debian `pebble-challtestsrv` on free loopback ports,
- * its records set through its management API. Unlike test/helpers/acme.ts's servers it has no
- * default address, so a name without records is NXDOMAIN. Each call owns its process.
+ * with the DnsControl of test/helpers/acme.ts. It differs from the agent's view there in two ways
+ * the domain tests need: it has no default address, so a name without records is NXDOMAIN (there
+ * every unknown name resolves to 127.0.0.1), and it starts no CA. Each call owns its process.
  */
 import type { Subprocess } from 'bun';
+import type { DnsControl } from '../helpers/acme.ts';
 
 /** A running DNS server and its records. */
-export interface TestDns {
-  /** `127.0.0.1:port`, for SLIPWAY_DNS_SERVERS. */
-  server: string;
-  /** Adds A records for `host` (after any it has). */
-  addA(host: string, addresses: string[]): Promise<void>;
-  /** Removes the A records of `host`. */
-  clearA(host: string): Promise<void>;
-  /** Makes `host` an alias of `target`. */
-  addCname(host: string, target: string): Promise<void>;
+export interface TestDns extends DnsControl {
   stop(): Promise<void>;
 }
 
@@ -51,6 +45,7 @@ function control(proc: Subprocess, dnsPort: number, managementPort: number): Tes
     addA: (host, addresses) => post('/add-a', { host, addresses }),
     clearA: (host) => post('/clear-a', { host }),
     addCname: (host, target) => post('/set-cname', { host, target }),
+    clearCname: (host) => post('/clear-cname', { host }),
     async stop() {
       proc.kill('SIGTERM');
       await proc.exited;

@@ -7,6 +7,7 @@ import { RouteStoreReader } from '../../src/edge/route-store.ts';
 import { routeStoreFile } from '../../src/edge/layout.ts';
 import { dnsLookup } from '../../src/domains/resolve.ts';
 import { domainVerifier } from '../../src/domains/verify.ts';
+import { startAcmeServers } from '../helpers/acme.ts';
 import { makeTestApp, type TestApp, TEST_ACTOR } from '../helpers/app.ts';
 import { startChallengeResponder, type ChallengeResponder } from './challenge-responder.ts';
 import { freePorts, startTestDns, type TestDns } from './dns-server.ts';
@@ -209,5 +210,29 @@ describe('the HTTP self-check', () => {
       check: { method: 'dns' },
     });
     expect(responder.hosts).toEqual([]);
+  });
+});
+
+describe('through the ACME harness', () => {
+  test("the agent's DNS view of test/helpers/acme.ts verifies a name pointed at the agent and not one pointed elsewhere", async () => {
+    const acme = await startAcmeServers();
+    try {
+      await acme.pointBoth('shop.example.test', ['127.0.0.1']);
+      await acme.agentDns.addA('away.example.test', ['127.0.0.2']);
+      const verify = domainVerifier({
+        lookup: dnsLookup([acme.agentDnsServer]),
+        publicIps: () => ['127.0.0.1'],
+        selfCheck: { unavailable: 'not in this test' },
+      });
+      expect(await verify('shop.example.test')).toMatchObject({ ok: true, check: { addresses: ['127.0.0.1'] } });
+      expect(await verify('away.example.test')).toMatchObject({
+        ok: false,
+        reason: expect.stringMatching(
+          /^away\.example\.test points to 127\.0\.0\.2, not to this server \(127\.0\.0\.1\); /,
+        ),
+      });
+    } finally {
+      await acme.stop();
+    }
   });
 });
