@@ -40,6 +40,13 @@ import { loadMasterKey } from './secrets/master-key.ts';
 import { observeService, type ObserveService } from './observe/service.ts';
 import type { EdgeStatsSnapshot } from './edge/stats.ts';
 import { databaseService, type DatabaseService } from './databases/service.ts';
+import { domainRepo } from './db/domains.ts';
+import { certificateRepo } from './db/certificates.ts';
+import type { EdgeCertificate } from './edge/route-store.ts';
+import { hostEntries } from './domains/hosts.ts';
+import { createDomains } from './domains/setup.ts';
+import type { DomainService } from './domains/service.ts';
+import type { DomainChecker } from './domains/checker.ts';
 
 /** Everything the app and the CLI need, built once. */
 export interface Deps {
@@ -59,6 +66,10 @@ export interface Deps {
   env: EnvService;
   observe: ObserveService;
   databases: DatabaseService;
+  /** Custom domains of projects. */
+  domains: DomainService;
+  /** Re-checks pending domains and hands verified ones to the certificate issuer; serve starts it. */
+  domainChecker: DomainChecker;
   /** The edge's latest published request counters (from whichever process runs it). */
   edgeStats(): EdgeStatsSnapshot | null;
   deployments: DeploymentService;
@@ -100,11 +111,16 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
   const projects = projectRepo(db);
   const tokens = tokenRepo(db);
   const deployments = deploymentRepo(db);
+  const domainRows = domainRepo(db);
+  const certificates = certificateRepo(db);
+  // The certificates the edge serves (keys unsealed): the certificate service provides them; none until it runs.
+  const edgeCertificates = (): EdgeCertificate[] => [];
   const edge = edgeRoutes({
     db,
     repo: edgeRepo(db),
     store: routeStore(routeStoreFile(config.dataDir)),
     stateFile: edgeStateFile(config.dataDir),
+    published: () => ({ hosts: hostEntries(domainRows), certificates: edgeCertificates() }),
   });
   const instances = instanceRepo(db);
   const activity = activityService(activityRepo(db));
@@ -195,6 +211,19 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     box,
     redeploy: (actor, name) => deploymentsService.redeploy(actor, name, 'env'),
   });
+  const domains = createDomains({
+    config,
+    db,
+    repo: domainRows,
+    projects,
+    certificates,
+    activity,
+    edge,
+    log,
+    // The certificate service is both: it orders certificates for verified domains and removes a deleted one's.
+    issuer: null,
+    certificateRemover: null,
+  });
   const teardown = projectTeardown({
     agentId: agent,
     docker,
@@ -206,6 +235,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     sources,
     locks: releases.locks,
     database: databases,
+    domains: domains.service,
     cancelRunning: (id) => worker.cancel(id),
   });
   return {
@@ -224,6 +254,8 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     env,
     observe: observeService({ docker, instances, projects, lifecycle, env }),
     databases,
+    domains: domains.service,
+    domainChecker: domains.checker,
     edgeStats: () => edge.stats(),
     logs,
     worker,

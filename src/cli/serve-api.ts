@@ -29,6 +29,7 @@ export async function serveApi(config: Config): Promise<(() => Promise<void> | v
   const apiListen = { hostname: config.apiListen.hostname, port: app.server!.port! };
   const edge = config.role === 'all' ? startEdge({ ...config, apiListen }, deps.log) : null;
   const reconcile = startReconciler(deps);
+  deps.domainChecker.start();
   // After listening, so health checks answer meanwhile; before the worker, which builds.
   await prepareBuilds(deps);
   deps.worker.start();
@@ -53,6 +54,7 @@ export async function serveApi(config: Config): Promise<(() => Promise<void> | v
   return [
     () => deps.log.info('shutting down', { role: config.role }),
     () => clearInterval(reconcile),
+    () => deps.domainChecker.stop(),
     () => deps.worker.stop(),
     () => app.stop(),
     async () => edge?.stop(),
