@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import type { Actor } from '../activity/service.ts';
 import type { EdgeRoutes } from '../release/edge-routes.ts';
 import type { InstanceRepo } from '../db/instances.ts';
-import type { ProjectRepo } from '../db/projects.ts';
+import type { ProjectRepo, ProjectRow } from '../db/projects.ts';
 import type { Lifecycle } from '../deployments/lifecycle.ts';
 import type { SourceStore } from '../deployments/sources.ts';
 import type { ProjectLocks } from '../release/locks.ts';
@@ -27,21 +27,25 @@ export interface TeardownDeps {
   locks: ProjectLocks;
   /** The project's database, if it has one: deleting the project drops it too. */
   database: { has(projectId: string): boolean; drop(project: string): Promise<void> };
+  /** The project's volumes: deleting the project removes them, data and all. */
+  volumes: { has(projectId: string): boolean; drop(project: ProjectRow): Promise<void> };
   /** Aborts a deployment the worker is running. */
   cancelRunning(deploymentId: string): boolean;
 }
 
 /**
  * Deletes a project and everything Slipway made for it: the edge stops routing it, running work
- * is aborted, its containers, images, database and network are removed, its row (and with it its
- * deployments, env and logs) is deleted and recorded, and its stored sources are removed.
+ * is aborted, its containers, images, database, volumes and network are removed, its row (and with
+ * it its deployments, env and logs) is deleted and recorded, and its stored sources are removed.
+ * A project holding data (a database, volumes) is deleted only with `confirm` equal to its name.
  */
 export function projectTeardown(d: TeardownDeps) {
   return async (actor: Actor, name: string, confirm?: string): Promise<void> => {
     const p = findProject(d.projects, name);
-    if (d.database.has(p.id) && confirm !== name) {
+    const data = [d.database.has(p.id) && 'a database', d.volumes.has(p.id) && 'volumes'].filter(Boolean);
+    if (data.length > 0 && confirm !== name) {
       throw new ConflictError(
-        `Cannot delete "${name}": it has a database; repeat the project name as ?confirm=${name} to delete both`,
+        `Cannot delete "${name}": it has ${data.join(' and ')}; repeat the project name as ?confirm=${name} to delete ${data.length > 1 ? 'them all' : 'both'}`,
       );
     }
     const running = d.lifecycle.runningOf(p.id);
@@ -65,6 +69,7 @@ export function projectTeardown(d: TeardownDeps) {
           .catch(() => {});
       }
       if (d.database.has(p.id)) await d.database.drop(name);
+      await d.volumes.drop(p);
       await d.docker
         .getNetwork(networkName(name))
         .remove()
