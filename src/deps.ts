@@ -131,7 +131,13 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
   });
   const volumes = volumeRepo(db);
   const volumeSizes = new VolumeSizes(docker, log);
-  const mounts = volumeMounts({ docker, agentId: agent, repo: volumes, quota: new VolumeQuotaProbe(docker, agent), log });
+  const mounts = volumeMounts({
+    docker,
+    agentId: agent,
+    repo: volumes,
+    quota: new VolumeQuotaProbe(docker, agent),
+    log,
+  });
   const projectsService = projectService(db, projects, activity, config.baseDomain, tokens, (id) =>
     volumeSizes.total(volumes.ofProject(id).map((v) => v.docker_name)),
   );

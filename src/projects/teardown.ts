@@ -42,10 +42,13 @@ export interface TeardownDeps {
 export function projectTeardown(d: TeardownDeps) {
   return async (actor: Actor, name: string, confirm?: string): Promise<void> => {
     const p = findProject(d.projects, name);
-    const data = [d.database.has(p.id) && 'a database', d.volumes.has(p.id) && 'volumes'].filter(Boolean);
-    if (data.length > 0 && confirm !== name) {
+    const database = d.database.has(p.id);
+    const volumes = d.volumes.has(p.id);
+    if ((database || volumes) && confirm !== name) {
+      const what = database && volumes ? 'a database and volumes' : database ? 'a database' : 'volumes';
+      const all = database && volumes ? 'them all' : database ? 'both' : 'them too';
       throw new ConflictError(
-        `Cannot delete "${name}": it has ${data.join(' and ')}; repeat the project name as ?confirm=${name} to delete ${data.length > 1 ? 'them all' : 'both'}`,
+        `Cannot delete "${name}": it has ${what}; repeat the project name as ?confirm=${name} to delete ${all}`,
       );
     }
     const running = d.lifecycle.runningOf(p.id);

@@ -115,7 +115,11 @@ async function starter(d: RolloutDeps, r: Rollout): Promise<() => Promise<Instan
 }
 
 /** Routes the edge to `fresh`, waits until it applied the change, and records the switch. */
-async function switchTo(d: RolloutDeps, r: Rollout, fresh: Instance[]): Promise<{ targets: string[]; version: number }> {
+async function switchTo(
+  d: RolloutDeps,
+  r: Rollout,
+  fresh: Instance[],
+): Promise<{ targets: string[]; version: number }> {
   const targets = fresh.map((i) => i.target);
   const version = d.edge.setRoute({ project: r.project.name, deployment_id: r.deployment.id, hostnames: [], targets });
   // "Live" means visitors reach the new instances: wait for the edge to apply the new table.
@@ -153,7 +157,14 @@ async function handOff(
       targets: [],
     });
     await waitDrained(d.edge, version, targetsOf(previous), d.drainTimeoutMs);
-    await Promise.all(previous.map((i) => d.docker.getContainer(i.containerId).stop({ t: 10 }).catch(() => {})));
+    await Promise.all(
+      previous.map((i) =>
+        d.docker
+          .getContainer(i.containerId)
+          .stop({ t: 10 })
+          .catch(() => {}),
+      ),
+    );
   }
   let fresh: Instance[];
   try {
@@ -173,13 +184,41 @@ async function handOff(
   return { targets, drained: Promise.resolve() };
 }
 
-/** Starts the instances a failed hand-off stopped and routes the edge back to them. */
+/** Starts the instances a failed hand-off stopped and, once they answer, routes the edge back to them. */
 async function revive(d: RolloutDeps, r: Rollout, stopped: ListedInstance[], deploymentId: string | null) {
   r.log('Starting the previous instance again');
-  await Promise.all(stopped.map((i) => d.docker.getContainer(i.containerId).start().catch(() => {})));
+  await Promise.all(
+    stopped.map((i) =>
+      d.docker
+        .getContainer(i.containerId)
+        .start()
+        .catch(() => {}),
+    ),
+  );
   const ids = new Set(stopped.map((i) => i.containerId));
   const back = (await listInstances(d.docker, d.instances, r.project)).filter((i) => ids.has(i.containerId));
-  d.edge.setRoute({ project: r.project.name, deployment_id: deploymentId, hostnames: [], targets: targetsOf(back) });
+  await Promise.all(
+    back.map((i) =>
+      i.target
+        ? waitHealthy(d.docker, {
+            containerId: i.containerId,
+            target: i.target,
+            path: r.project.health_check_path,
+            timeoutMs: r.project.deploy_timeout * 1000,
+            signal: new AbortController().signal,
+          }).catch((err) =>
+            d.log.warn('a revived instance is not healthy', { project: r.project.name, error: String(err) }),
+          )
+        : null,
+    ),
+  );
+  const version = d.edge.setRoute({
+    project: r.project.name,
+    deployment_id: deploymentId,
+    hostnames: [],
+    targets: targetsOf(back),
+  });
+  await waitApplied(d.edge, version, EDGE_APPLY_TIMEOUT_MS);
 }
 
 const targetsOf = (instances: { target: string | null }[]) =>

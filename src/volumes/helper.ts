@@ -40,11 +40,14 @@ async function importOnce(docker: Docker): Promise<void> {
   rootfs.entry({ name: 'README', mode: 0o444 }, 'Slipway volume helper: created to copy a volume, never started.\n');
   rootfs.finalize();
   const [repo, tag] = HELPER_IMAGE.split(':') as [string, string];
-  const progress = await docker.importImage(rootfs as unknown as Readable, {
-    repo,
-    tag,
-    changes: [`LABEL ${LABEL.managed}=true ${LABEL.role}=helper`, 'CMD ["/none"]'],
-  } as never);
+  const progress = await docker.importImage(
+    rootfs as unknown as Readable,
+    {
+      repo,
+      tag,
+      changes: [`LABEL ${LABEL.managed}=true ${LABEL.role}=helper`, 'CMD ["/none"]'],
+    } as never,
+  );
   for await (const _ of progress as unknown as AsyncIterable<unknown>);
 }
 
@@ -66,13 +69,26 @@ export async function withHelper<T>(
   }
 }
 
-/** Creates the helper container; the caller removes it. */
+/** Creates the helper container (importing the image again if someone removed it); the caller removes it. */
 export async function createHelper(
   docker: Docker,
   who: { agentId: string; project: string },
   dockerVolume: string,
 ): Promise<Docker.Container> {
   await ensureHelperImage(docker);
+  return create(docker, who, dockerVolume).catch(async (err: { statusCode?: number }) => {
+    if (err.statusCode !== 404) throw err;
+    imported = null;
+    await ensureHelperImage(docker);
+    return create(docker, who, dockerVolume);
+  });
+}
+
+function create(
+  docker: Docker,
+  who: { agentId: string; project: string },
+  dockerVolume: string,
+): Promise<Docker.Container> {
   return docker.createContainer({
     name: `slipway-${who.project}-volume-${randomToken(8)}`,
     Image: HELPER_IMAGE,

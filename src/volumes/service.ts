@@ -15,7 +15,13 @@ import { receiveUpload } from '../deployments/upload.ts';
 import { labelFilter } from '../runtime/labels.ts';
 import { FILL_PREFIX, fillVolume, readVolume } from './archive.ts';
 import { cleanVolumeArchive } from './clean-archive.ts';
-import { createDockerVolume, newDockerVolumeName, removeDockerVolume, VolumeInUseError } from './docker-volumes.ts';
+import {
+  createDockerVolume,
+  inspectDockerVolume,
+  newDockerVolumeName,
+  removeDockerVolume,
+  VolumeInUseError,
+} from './docker-volumes.ts';
 import type { VolumeMounts } from './mounts.ts';
 import type { VolumeSizes } from './sizes.ts';
 
@@ -88,7 +94,13 @@ export function volumeService(d: VolumeServiceDeps) {
     list(name: string): VolumeView[] {
       const p = project(name);
       const rows = d.repo.ofProject(p.id);
-      const attached = p.volumes.map((v) => view(p, v.name, rows.find((r) => r.name === v.name)));
+      const attached = p.volumes.map((v) =>
+        view(
+          p,
+          v.name,
+          rows.find((r) => r.name === v.name),
+        ),
+      );
       const detached = rows.filter((r) => !p.volumes.some((v) => v.name === r.name)).map((r) => view(p, r.name, r));
       return [...attached, ...detached];
     },
@@ -97,6 +109,11 @@ export function volumeService(d: VolumeServiceDeps) {
     async download(actor: Actor, name: string, volume: string): Promise<Readable> {
       const p = project(name);
       const row = recorded(p, volume);
+      // A helper mounting a name Docker does not have would make an empty, unlabelled volume of it.
+      if (!(await inspectDockerVolume(d.docker, d.agentId, row.docker_name)))
+        throw new NotFoundError(
+          `Volume "${volume}" of "${name}" is missing from Docker (${row.docker_name}); the next deploy creates it again, empty`,
+        );
       const stream = await readVolume(d.docker, who(p), row.docker_name);
       d.activity.record(actor, { action: 'volume.download', targetType: 'volume', target: volume, project: name });
       return stream;
@@ -133,7 +150,12 @@ export function volumeService(d: VolumeServiceDeps) {
           size_limit_bytes: await d.mounts.limitFor(p),
           created_at: nowIso(),
         };
-        await createDockerVolume(d.docker, { ...who(p), volume, dockerName: row.docker_name, limitBytes: row.size_limit_bytes });
+        await createDockerVolume(d.docker, {
+          ...who(p),
+          volume,
+          dockerName: row.docker_name,
+          limitBytes: row.size_limit_bytes,
+        });
         let replaced: string | null;
         try {
           await fillVolume(d.docker, who(p), row.docker_name, clean);

@@ -67,7 +67,8 @@ const agent = fakeAgent({
   'GET /v1/projects/web/database/dump': () =>
     new Response(dump, { headers: { 'content-type': 'application/octet-stream' } }),
   'DELETE /v1/projects/web/database': () => json({ deployment: null }),
-  'PUT /v1/projects/web/quota': () => json(project('web', { quota: { instances: 4, memory_mb: 4096, cpus: 2, volume_mb: null } })),
+  'PUT /v1/projects/web/quota': () =>
+    json(project('web', { quota: { instances: 4, memory_mb: 4096, cpus: 2, volume_mb: null } })),
   'GET /v1/projects/web/metrics': () =>
     page([
       {

@@ -27,7 +27,6 @@ const settings = {
       {
         name: t.String({ pattern: '^[a-z][a-z0-9-]{0,62}$', description: 'A DNS label, unique in the project' }),
         mount_path: t.String({
-          minLength: 2,
           maxLength: 255,
           pattern: '^/',
           description: 'Absolute path inside every instance; not /, not under /proc, /sys or /dev',

@@ -42,24 +42,28 @@ const ARCHIVE_BODY = {
 export function volumeRoutes({ volumes }: { volumes: VolumeService }) {
   return new Elysia({ prefix: '/projects/:name/volumes' })
     .use(accessPlugin)
-    .get('', ({ params }) => ({ data: volumes.list(params.name), pagination: { next_cursor: null, has_more: false } }), {
-      access: { scope: 'read', project: 'param' },
-      params: t.Object({ name: ProjectName }),
-      detail: {
-        summary: "List a project's volumes",
-        description:
-          'Those in the volumes setting, in its order, then those taken out of it whose data is kept, by name. ' +
-          'A project has at most 10, so this list is never paginated.',
-        tags: ['Volumes'],
+    .get(
+      '',
+      ({ params }) => ({ data: volumes.list(params.name), pagination: { next_cursor: null, has_more: false } }),
+      {
+        access: { scope: 'read', project: 'param' },
+        params: t.Object({ name: ProjectName }),
+        detail: {
+          summary: "List a project's volumes",
+          description:
+            'Those in the volumes setting, in its order, then those taken out of it whose data is kept, by name. ' +
+            'A project has at most 10, so this list is never paginated.',
+          tags: ['Volumes'],
+        },
+        response: {
+          200: t.Object({
+            data: t.Array(Volume),
+            pagination: t.Object({ next_cursor: t.Null(), has_more: t.Boolean() }),
+          }),
+          ...errors(404, 422, ...AUTH_ERRORS),
+        },
       },
-      response: {
-        200: t.Object({
-          data: t.Array(Volume),
-          pagination: t.Object({ next_cursor: t.Null(), has_more: t.Boolean() }),
-        }),
-        ...errors(404, 422, ...AUTH_ERRORS),
-      },
-    })
+    )
     .get(
       '/:volume/archive',
       async ({ actor, params }) => {
