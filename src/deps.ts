@@ -45,6 +45,13 @@ import { VolumeSizes } from './volumes/sizes.ts';
 import { VolumeQuotaProbe } from './volumes/quota.ts';
 import { volumeMounts } from './volumes/mounts.ts';
 import { volumeService, type VolumeService } from './volumes/service.ts';
+import { domainRepo } from './db/domains.ts';
+import { certificateRepo } from './db/certificates.ts';
+import type { EdgeCertificate } from './edge/route-store.ts';
+import { hostEntries } from './domains/hosts.ts';
+import { createDomains } from './domains/setup.ts';
+import type { DomainService } from './domains/service.ts';
+import type { DomainChecker } from './domains/checker.ts';
 
 /** Everything the app and the CLI need, built once. */
 export interface Deps {
@@ -65,6 +72,10 @@ export interface Deps {
   observe: ObserveService;
   databases: DatabaseService;
   volumes: VolumeService;
+  /** Custom domains of projects. */
+  domains: DomainService;
+  /** Re-checks pending domains and hands verified ones to the certificate issuer; serve starts it. */
+  domainChecker: DomainChecker;
   /** The edge's latest published request counters (from whichever process runs it). */
   edgeStats(): EdgeStatsSnapshot | null;
   deployments: DeploymentService;
@@ -106,11 +117,16 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
   const projects = projectRepo(db);
   const tokens = tokenRepo(db);
   const deployments = deploymentRepo(db);
+  const domainRows = domainRepo(db);
+  const certificates = certificateRepo(db);
+  // The certificates the edge serves (keys unsealed): the certificate service provides them; none until it runs.
+  const edgeCertificates = (): EdgeCertificate[] => [];
   const edge = edgeRoutes({
     db,
     repo: edgeRepo(db),
     store: routeStore(routeStoreFile(config.dataDir)),
     stateFile: edgeStateFile(config.dataDir),
+    published: () => ({ hosts: hostEntries(domainRows), certificates: edgeCertificates() }),
   });
   const instances = instanceRepo(db);
   const activity = activityService(activityRepo(db));
@@ -228,6 +244,19 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     maxUploadBytes: config.maxUploadBytes,
     maxRestoreBytes: config.maxExpandedBytes,
   });
+  const domains = createDomains({
+    config,
+    db,
+    repo: domainRows,
+    projects,
+    certificates,
+    activity,
+    edge,
+    log,
+    // The certificate service is both: it orders certificates for verified domains and removes a deleted one's.
+    issuer: null,
+    certificateRemover: null,
+  });
   const teardown = projectTeardown({
     agentId: agent,
     docker,
@@ -240,6 +269,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     locks: releases.locks,
     database: databases,
     volumes: volumesService,
+    domains: domains.service,
     cancelRunning: (id) => worker.cancel(id),
   });
   return {
@@ -259,6 +289,8 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     observe: observeService({ docker, instances, projects, lifecycle, env }),
     databases,
     volumes: volumesService,
+    domains: domains.service,
+    domainChecker: domains.checker,
     edgeStats: () => edge.stats(),
     logs,
     worker,

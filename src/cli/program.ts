@@ -7,6 +7,7 @@ import { registerDb } from './db.ts';
 import { registerDeploy } from './deploy.ts';
 import { registerDeployments } from './deployments.ts';
 import { registerDoctor } from './doctor.ts';
+import { registerDomains } from './domains.ts';
 import { registerPrepareBuilds } from './prepare-builds.ts';
 import { registerEnv } from './env.ts';
 import { UsageError } from './errors.ts';
@@ -55,6 +56,7 @@ export function buildProgram(io: Io): Command {
   registerDeployments(cli, ctx);
   registerLogs(cli, ctx);
   registerEnv(cli, ctx);
+  registerDomains(cli, ctx);
   registerDb(cli, ctx);
   registerVolumes(cli, ctx);
   registerTokens(cli, ctx);

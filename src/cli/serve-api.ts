@@ -27,6 +27,7 @@ export async function serveApi(config: Config): Promise<(() => Promise<void> | v
     maxRequestBodySize: config.maxUploadBytes * 2 + 1024 * 1024,
   });
   const reconcile = startReconciler(deps);
+  deps.domainChecker.start();
   // After listening, so health checks answer meanwhile; before the worker, which builds.
   await prepareBuilds(deps);
   deps.worker.start();
@@ -48,6 +49,7 @@ export async function serveApi(config: Config): Promise<(() => Promise<void> | v
   return [
     () => deps.log.info('shutting down', { role: config.role }),
     () => clearInterval(reconcile),
+    () => deps.domainChecker.stop(),
     () => deps.worker.stop(),
     () => app.stop(),
     async () => edge?.stop(),

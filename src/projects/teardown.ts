@@ -29,15 +29,18 @@ export interface TeardownDeps {
   database: { has(projectId: string): boolean; drop(project: string): Promise<void> };
   /** The project's volumes: deleting the project removes them, data and all. */
   volumes: { has(projectId: string): boolean; drop(project: ProjectRow): Promise<void> };
+  /** The project's custom domains: deleting the project removes them, their hosts and certificates. */
+  domains: { removeProject(actor: Actor, project: string): Promise<void> };
   /** Aborts a deployment the worker is running. */
   cancelRunning(deploymentId: string): boolean;
 }
 
 /**
- * Deletes a project and everything Slipway made for it: the edge stops routing it, running work
- * is aborted, its containers, images, database, volumes and network are removed, its row (and with
- * it its deployments, env and logs) is deleted and recorded, and its stored sources are removed.
- * A project holding data (a database, volumes) is deleted only with `confirm` equal to its name.
+ * Deletes a project and everything Slipway made for it: the edge stops routing it and its custom
+ * domains (which go with their certificates), running work is aborted, its containers, images,
+ * database, volumes and network are removed, its row (and with it its deployments, env and logs) is
+ * deleted and recorded, and its stored sources are removed. A project holding data (a database,
+ * volumes) is deleted only with `confirm` equal to its name.
  */
 export function projectTeardown(d: TeardownDeps) {
   return async (actor: Actor, name: string, confirm?: string): Promise<void> => {
@@ -55,6 +58,7 @@ export function projectTeardown(d: TeardownDeps) {
     if (running) d.cancelRunning(running.id);
     await d.locks.run(name, async () => {
       d.edge.removeRoute(name);
+      await d.domains.removeProject(actor, name);
       const instances = await listInstances(d.docker, d.instances, p);
       await removeInstances(
         d.docker,

@@ -51,6 +51,15 @@ const EXPECTED: Record<string, { rule: AccessRule; body?: unknown }> = {
   'GET /v1/projects/:name/volumes/:volume/archive': { rule: { scope: 'admin', project: 'param' } },
   'PUT /v1/projects/:name/volumes/:volume/archive': { rule: { scope: 'admin', project: 'param' } },
   'DELETE /v1/projects/:name/volumes/:volume': { rule: { scope: 'admin', project: 'param' } },
+  'POST /v1/projects/:name/domains': {
+    rule: { scope: 'deploy', project: 'param' },
+    body: { hostname: 'walk.example.test' },
+  },
+  'GET /v1/projects/:name/domains': { rule: { scope: 'read', project: 'param' } },
+  'GET /v1/projects/:name/domains/:hostname': { rule: { scope: 'read', project: 'param' } },
+  'PATCH /v1/projects/:name/domains/:hostname': { rule: { scope: 'deploy', project: 'param' }, body: { hsts: true } },
+  'DELETE /v1/projects/:name/domains/:hostname': { rule: { scope: 'deploy', project: 'param' } },
+  'POST /v1/projects/:name/domains/:hostname/verify': { rule: { scope: 'deploy', project: 'param' } },
 };
 
 type Caller = 'none' | 'read' | 'deploy' | 'admin' | 'other-project';
