@@ -16,6 +16,7 @@ import { envRoutes } from './api/env/routes.ts';
 import { observeRoutes } from './api/observe/routes.ts';
 import { metricsRoutes } from './api/metrics/routes.ts';
 import { databaseRoutes, RESTORE_PATHS } from './api/databases/routes.ts';
+import { VOLUME_RESTORE_PATHS, volumeRoutes } from './api/volumes/routes.ts';
 import { domainRoutes } from './api/domains/routes.ts';
 
 /** The Elysia app of the API, without listen(): tests call `.handle()` on it. */
@@ -32,7 +33,7 @@ export function createApp(deps: Deps) {
         deps.tokens,
         { perToken: deps.config.rateLimitToken, perIp: deps.config.rateLimitIp },
         new RateLimiter(),
-        [...UPLOAD_PATHS, ...RESTORE_PATHS],
+        [...UPLOAD_PATHS, ...RESTORE_PATHS, ...VOLUME_RESTORE_PATHS],
       ),
     )
     .use(errorPlugin(deps.log, allowedMethods))
@@ -50,6 +51,7 @@ export function createApp(deps: Deps) {
         .use(envRoutes(deps))
         .use(observeRoutes(deps))
         .use(databaseRoutes(deps))
+        .use(volumeRoutes(deps))
         .use(domainRoutes(deps))
         .use(activityRoutes(deps)),
     );

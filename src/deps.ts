@@ -40,6 +40,11 @@ import { loadMasterKey } from './secrets/master-key.ts';
 import { observeService, type ObserveService } from './observe/service.ts';
 import type { EdgeStatsSnapshot } from './edge/stats.ts';
 import { databaseService, type DatabaseService } from './databases/service.ts';
+import { volumeRepo } from './db/volumes.ts';
+import { VolumeSizes } from './volumes/sizes.ts';
+import { VolumeQuotaProbe } from './volumes/quota.ts';
+import { volumeMounts } from './volumes/mounts.ts';
+import { volumeService, type VolumeService } from './volumes/service.ts';
 import { domainRepo } from './db/domains.ts';
 import { certificateRepo } from './db/certificates.ts';
 import type { EdgeCertificate } from './edge/route-store.ts';
@@ -66,6 +71,7 @@ export interface Deps {
   env: EnvService;
   observe: ObserveService;
   databases: DatabaseService;
+  volumes: VolumeService;
   /** Custom domains of projects. */
   domains: DomainService;
   /** Re-checks pending domains and hands verified ones to the certificate issuer; serve starts it. */
@@ -139,7 +145,18 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     maxEntries: config.maxArchiveEntries,
     maxTotalBytes: config.maxExpandedBytes,
   });
-  const projectsService = projectService(db, projects, activity, config.baseDomain, tokens);
+  const volumes = volumeRepo(db);
+  const volumeSizes = new VolumeSizes(docker, log);
+  const mounts = volumeMounts({
+    docker,
+    agentId: agent,
+    repo: volumes,
+    quota: new VolumeQuotaProbe(docker, agent),
+    log,
+  });
+  const projectsService = projectService(db, projects, activity, config.baseDomain, tokens, (id) =>
+    volumeSizes.total(volumes.ofProject(id).map((v) => v.docker_name)),
+  );
 
   const releasing = releaseEnv(env, deployments);
   const releaseDeps = {
@@ -158,6 +175,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     releaseRetention: config.releaseRetention,
     envFor: releasing.envFor,
     restoreEnv: releasing.restore,
+    mountsFor: mounts.mountsFor,
   };
   const releases = releaseService(releaseDeps);
   const buildIsolation = options.buildIsolation ?? new BuildIsolation(docker, isolationSettings(config));
@@ -211,6 +229,21 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     box,
     redeploy: (actor, name) => deploymentsService.redeploy(actor, name, 'env'),
   });
+  const volumesService = volumeService({
+    db,
+    docker,
+    agentId: agent,
+    repo: volumes,
+    projects,
+    activity,
+    mounts,
+    sizes: volumeSizes,
+    releases,
+    log,
+    tmpDir: () => sources.tmpDir(),
+    maxUploadBytes: config.maxUploadBytes,
+    maxRestoreBytes: config.maxExpandedBytes,
+  });
   const domains = createDomains({
     config,
     db,
@@ -235,6 +268,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     sources,
     locks: releases.locks,
     database: databases,
+    volumes: volumesService,
     domains: domains.service,
     cancelRunning: (id) => worker.cancel(id),
   });
@@ -254,6 +288,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     env,
     observe: observeService({ docker, instances, projects, lifecycle, env }),
     databases,
+    volumes: volumesService,
     domains: domains.service,
     domainChecker: domains.checker,
     edgeStats: () => edge.stats(),

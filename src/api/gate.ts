@@ -56,7 +56,8 @@ export function gatePlugin(
     })
     .onParse({ as: 'global' }, ({ request, path, contentType }) => {
       // Upload routes stream their body themselves (with their own, larger limit): leave it unread.
-      if (request.method === 'POST' && rawBodyPaths.some((p) => p.test(path))) return RAW_BODY;
+      if ((request.method === 'POST' || request.method === 'PUT') && rawBodyPaths.some((p) => p.test(path)))
+        return RAW_BODY;
       // JSON is the only body the API parses, and it is small. This runs before the access check,
       // so an unauthenticated caller is held to the limit too.
       if (Number(request.headers.get('content-length') ?? 0) > MAX_JSON_BYTES) throw jsonTooLarge(MAX_JSON_BYTES);

@@ -14,6 +14,9 @@ export interface RawEntry {
   /** The declared size of a file's content. */
   size: number;
   linkTarget?: string;
+  /** Numeric owner, where the format records one (tar). */
+  uid?: number;
+  gid?: number;
   encrypted?: boolean;
   /** A file's content; must be consumed (or destroyed) before the next entry is asked for. */
   body?: Readable;

@@ -5,16 +5,23 @@ type Kind = 'file' | 'directory' | 'symlink';
 /**
  * Remembers every path seen so far, keyed case-insensitively after Unicode NFC normalisation,
  * so that duplicates, a file and a directory of one name, look-alike names and entries placed
- * "through" a symlink are all caught, whatever order the archive lists them in.
+ * "through" a symlink are all caught, whatever order the archive lists them in. With `foldCase`
+ * false, names are compared byte for byte (a volume's files, restored on Linux, may differ only
+ * in case); every other check stays.
  */
 export class EntryIndex {
   private readonly seen = new Map<string, { path: string; kind: Kind; explicit: boolean }>();
+  private readonly keyOf: (path: string) => string;
+
+  constructor(options: { foldCase?: boolean } = {}) {
+    this.keyOf = options.foldCase === false ? (path) => path : foldedKey;
+  }
 
   /** Records `path` of `kind`, throwing ArchiveError on any collision. */
   add(path: string, kind: Kind): void {
     const parts = path.split('/');
     for (let i = 1; i < parts.length; i++) this.addParent(parts.slice(0, i).join('/'), path);
-    const key = keyOf(path);
+    const key = this.keyOf(path);
     const prior = this.seen.get(key);
     if (prior) {
       if (prior.path !== path)
@@ -27,7 +34,7 @@ export class EntryIndex {
   }
 
   private addParent(parent: string, child: string): void {
-    const key = keyOf(parent);
+    const key = this.keyOf(parent);
     const prior = this.seen.get(key);
     if (!prior) {
       this.seen.set(key, { path: parent, kind: 'directory', explicit: false });
@@ -40,6 +47,6 @@ export class EntryIndex {
   }
 }
 
-function keyOf(path: string): string {
+function foldedKey(path: string): string {
   return path.normalize('NFC').toLowerCase();
 }

@@ -32,6 +32,8 @@ export async function* readTar(source: Readable, gzip: boolean): AsyncGenerator<
         mtime: h.mtime instanceof Date && !Number.isNaN(h.mtime.getTime()) ? h.mtime : new Date(0),
         size: h.size ?? 0,
         linkTarget: h.linkname ? decodeName(nameOf(h, 'linkpath', h.linkname)) : undefined,
+        uid: h.uid,
+        gid: h.gid,
         body: entry as unknown as Readable,
       };
       entry.resume(); // drains whatever the consumer left unread

@@ -20,6 +20,7 @@ import { serve } from './serve.ts';
 import { addSettingOptions, settingFlags } from './settings-options.ts';
 import { registerStatus } from './status.ts';
 import { registerTokens } from './tokens.ts';
+import { registerVolumes } from './volumes.ts';
 
 /** Printed after the top-level help; the README's CLI section says the same. */
 export const HELP_FOOTER = `
@@ -57,6 +58,7 @@ export function buildProgram(io: Io): Command {
   registerEnv(cli, ctx);
   registerDomains(cli, ctx);
   registerDb(cli, ctx);
+  registerVolumes(cli, ctx);
   registerTokens(cli, ctx);
   registerActivity(cli, ctx);
   registerDoctor(cli, io);

@@ -5,7 +5,7 @@ import { checkProjectName, intOption, type Ctx } from './context.ts';
 import { UsageError } from './errors.ts';
 import { colorsFor, out, type Io } from './io.ts';
 import { registerProjectLifecycle } from './project-lifecycle.ts';
-import { ago, keyValues, printJson, printTable, state } from './output.ts';
+import { ago, formatBytes, keyValues, printJson, printTable, state } from './output.ts';
 import type { Deployment, Project } from './api-types.ts';
 
 /** The project settings as options, shared by create and update. */
@@ -27,7 +27,26 @@ function withSettings(cmd: Command): Command {
       new Option('--deploy-timeout <seconds>', 'seconds a new instance has to pass its health check').argParser(
         intOption('--deploy-timeout', 5, 3600),
       ),
+    )
+    .addOption(
+      new Option(
+        '--volume <name:/path>',
+        'a persistent volume and where it mounts; repeat for several (replaces the list)',
+      ).argParser(collectVolume),
+    )
+    .addOption(new Option('--no-volumes', 'mount no volumes (their data is kept until deleted)'))
+    .addOption(
+      new Option('--volumes-shared <yes|no>', 'whether several instances may mount the volumes at once').choices([
+        'yes',
+        'no',
+      ]),
     );
+}
+
+function collectVolume(raw: string, previous: { name: string; mount_path: string }[] = []) {
+  const m = /^([a-z][a-z0-9-]{0,62}):(\/.*)$/.exec(raw);
+  if (!m) throw new UsageError(`--volume takes NAME:/PATH, such as data:/data, not "${raw}"`);
+  return [...previous, { name: m[1]!, mount_path: m[2]! }];
 }
 
 function parseCpus(raw: string): number {
@@ -50,6 +69,9 @@ function settingsBody(opts: Record<string, unknown>): Record<string, unknown> {
     deployTimeout: 'deploy_timeout',
   };
   for (const [opt, field] of Object.entries(fields)) if (opts[opt] !== undefined) body[field] = opts[opt];
+  if (opts.volume !== undefined) body.volumes = opts.volume;
+  else if (opts.volumes === false) body.volumes = [];
+  if (opts.volumesShared !== undefined) body.volumes_shared = opts.volumesShared === 'yes';
   return body;
 }
 
@@ -127,21 +149,41 @@ export function registerProjects(cli: Command, ctx: Ctx): void {
       new Option('--memory-mb <mib>', 'most memory in all, MiB').argParser(intOption('--memory-mb', 64, 1048576)),
     )
     .addOption(new Option('--cpus <cores>', 'most CPUs in all').argParser(parseCpus))
+    .addOption(
+      new Option('--volume-mb <mib|none>', 'most each volume may hold, MiB, where the engine can enforce it').argParser(
+        (raw) => (raw === 'none' ? null : intOption('--volume-mb', 1, 16_777_216)(raw)),
+      ),
+    )
     .option('--json', 'print the project as JSON')
-    .action(async (name: string, opts: { instances?: number; memoryMb?: number; cpus?: number; json?: boolean }) => {
-      const body = { instances: opts.instances, memory_mb: opts.memoryMb, cpus: opts.cpus };
-      if (Object.values(body).every((v) => v === undefined))
-        throw new UsageError('Nothing to change: pass --instances, --memory-mb or --cpus');
-      const p = await ctx.client().json<Project>('PUT', `/v1/projects/${seg(checkProjectName(name))}/quota`, { body });
-      if (opts.json) return printJson(io, p);
-      out(io, `Quota of ${p.name}: ${quotaText(p)}`);
-    });
+    .action(
+      async (
+        name: string,
+        opts: { instances?: number; memoryMb?: number; cpus?: number; volumeMb?: number | null; json?: boolean },
+      ) => {
+        const body = { instances: opts.instances, memory_mb: opts.memoryMb, cpus: opts.cpus, volume_mb: opts.volumeMb };
+        if (Object.values(body).every((v) => v === undefined))
+          throw new UsageError('Nothing to change: pass --instances, --memory-mb, --cpus or --volume-mb');
+        const p = await ctx
+          .client()
+          .json<Project>('PUT', `/v1/projects/${seg(checkProjectName(name))}/quota`, { body });
+        if (opts.json) return printJson(io, p);
+        out(io, `Quota of ${p.name}: ${quotaText(p)}`);
+      },
+    );
 
   registerProjectLifecycle(projects, ctx);
 }
 
 function quotaText(p: Project): string {
-  return `${p.quota.instances} instances, ${p.quota.memory_mb} MiB and ${p.quota.cpus} CPUs in all`;
+  const volume = p.quota.volume_mb === null ? '' : `, ${p.quota.volume_mb} MiB per volume`;
+  return `${p.quota.instances} instances, ${p.quota.memory_mb} MiB and ${p.quota.cpus} CPUs in all${volume}`;
+}
+
+function volumesText(p: Project): string {
+  if (p.volumes.length === 0) return '-';
+  const list = p.volumes.map((v) => `${v.name} → ${v.mount_path}`).join(', ');
+  const size = p.volumes_size_bytes === null ? '' : `, ${formatBytes(p.volumes_size_bytes)}`;
+  return `${list} (${p.volumes_shared ? 'shared by every instance' : 'one instance at a time'}${size})`;
 }
 
 /** The `projects show` block. */
@@ -157,6 +199,7 @@ export function showProject(p: Project, live: Deployment | null, io: Io): string
       ['port', p.port === null ? "Dockerfile's EXPOSE, else 8080" : String(p.port)],
       ['health check', `GET ${p.health_check_path}, ${p.deploy_timeout} s to pass`],
       ['limits', `${p.memory_mb} MiB, ${p.cpus} CPU`],
+      ['volumes', volumesText(p)],
       ['quota', quotaText(p)],
       ['dockerfile', p.dockerfile ?? './Dockerfile or generated'],
       ['created', p.created_at],

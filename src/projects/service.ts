@@ -7,6 +7,7 @@ import { ConflictError } from '../errors.ts';
 import { newId, nowIso } from '../ids.ts';
 import { findProject } from './find.ts';
 import { checkQuota, checkQuotaFits, DEFAULT_QUOTA, type Quota } from './quota.ts';
+import { checkInstancesWithVolumes, checkVolumes, sameVolumes } from '../volumes/spec.ts';
 
 /** Settings a new project gets when the request leaves them out. */
 export const PROJECT_DEFAULTS: ProjectSettings = {
@@ -17,22 +18,32 @@ export const PROJECT_DEFAULTS: ProjectSettings = {
   cpus: 1,
   dockerfile: null,
   deploy_timeout: 60,
+  volumes: [],
+  volumes_shared: false,
 };
 
 /** A project as the API shows it. */
-export type ProjectView = Omit<ProjectRow, 'quota_instances' | 'quota_memory_mb' | 'quota_cpus'> & {
+export type ProjectView = Omit<ProjectRow, 'quota_instances' | 'quota_memory_mb' | 'quota_cpus' | 'quota_volume_mb'> & {
   hostname: string;
   quota: Quota;
+  /** What the project's volumes hold in all, as last measured; null before the first measurement. */
+  volumes_size_bytes: number | null;
 };
 
 /** A project row's quota. */
 export function quotaOf(row: ProjectRow): Quota {
-  return { instances: row.quota_instances, memory_mb: row.quota_memory_mb, cpus: row.quota_cpus };
+  return {
+    instances: row.quota_instances,
+    memory_mb: row.quota_memory_mb,
+    cpus: row.quota_cpus,
+    volume_mb: row.quota_volume_mb,
+  };
 }
 
 /**
  * Creates, reads, changes and deletes projects. `tokens` hands a new project to the tokens minted
- * for its name before it existed; a deleted project's grants go with its row.
+ * for its name before it existed; a deleted project's grants go with its row. `volumesSize` reads
+ * the size of a project's volumes from a cache; it never waits for a measurement.
  */
 export function projectService(
   db: Db,
@@ -40,10 +51,21 @@ export function projectService(
   activity: ActivityService,
   baseDomain: string,
   tokens: Pick<TokenRepo, 'bindPending'>,
+  volumesSize: (projectId: string) => number | null = () => null,
 ) {
   const view = (row: ProjectRow): ProjectView => {
-    const { quota_instances: _i, quota_memory_mb: _m, quota_cpus: _c, ...rest } = row;
-    return { ...rest, hostname: `${row.name}.${baseDomain}`, quota: quotaOf(row) };
+    const { quota_instances: _i, quota_memory_mb: _m, quota_cpus: _c, quota_volume_mb: _v, ...rest } = row;
+    return {
+      ...rest,
+      hostname: `${row.name}.${baseDomain}`,
+      quota: quotaOf(row),
+      volumes_size_bytes: volumesSize(row.id),
+    };
+  };
+
+  const checkSettings = (row: ProjectRow) => {
+    checkVolumes(row.name, row.volumes);
+    checkInstancesWithVolumes(row.name, row);
   };
 
   const require = (name: string): ProjectRow => findProject(repo, name);
@@ -60,10 +82,12 @@ export function projectService(
         quota_instances: DEFAULT_QUOTA.instances,
         quota_memory_mb: DEFAULT_QUOTA.memory_mb,
         quota_cpus: DEFAULT_QUOTA.cpus,
+        quota_volume_mb: DEFAULT_QUOTA.volume_mb,
         created_at: now,
         updated_at: now,
       };
       checkQuota(row.name, { instances: 0, memory_mb: 0, cpus: 0 }, row, quotaOf(row));
+      checkSettings(row);
       db.transaction(() => {
         if (repo.findByName(row.name))
           throw new ConflictError(`Cannot create project "${row.name}": the name is taken`);
@@ -101,11 +125,15 @@ export function projectService(
         const current = require(name);
         const changes: Record<string, { from: unknown; to: unknown }> = {};
         for (const [key, value] of Object.entries(patch) as [keyof ProjectSettings, unknown][]) {
-          if (value !== undefined && current[key] !== value) changes[key] = { from: current[key], to: value };
+          if (value === undefined) continue;
+          const same =
+            key === 'volumes' ? sameVolumes(current.volumes, value as ProjectRow['volumes']) : current[key] === value;
+          if (!same) changes[key] = { from: current[key], to: value };
         }
         if (Object.keys(changes).length === 0) return view(current);
         const next: ProjectRow = { ...current, ...stripUndefined(patch), updated_at: nowIso() };
         checkQuota(name, current, next, quotaOf(current));
+        checkSettings(next);
         repo.update(next);
         activity.record(actor, {
           action: 'project.update',
@@ -129,6 +157,7 @@ export function projectService(
           quota_instances: quota.instances,
           quota_memory_mb: quota.memory_mb,
           quota_cpus: quota.cpus,
+          quota_volume_mb: quota.volume_mb,
           updated_at: nowIso(),
         };
         repo.update(next);
@@ -164,8 +193,9 @@ export function projectService(
 export type ProjectService = ReturnType<typeof projectService>;
 
 function settingsOf(row: ProjectRow): ProjectSettings {
-  const { port, health_check_path, instances, memory_mb, cpus, dockerfile, deploy_timeout } = row;
-  return { port, health_check_path, instances, memory_mb, cpus, dockerfile, deploy_timeout };
+  const { port, health_check_path, instances, memory_mb, cpus, dockerfile, deploy_timeout, volumes, volumes_shared } =
+    row;
+  return { port, health_check_path, instances, memory_mb, cpus, dockerfile, deploy_timeout, volumes, volumes_shared };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

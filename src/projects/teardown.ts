@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import type { Actor } from '../activity/service.ts';
 import type { EdgeRoutes } from '../release/edge-routes.ts';
 import type { InstanceRepo } from '../db/instances.ts';
-import type { ProjectRepo } from '../db/projects.ts';
+import type { ProjectRepo, ProjectRow } from '../db/projects.ts';
 import type { Lifecycle } from '../deployments/lifecycle.ts';
 import type { SourceStore } from '../deployments/sources.ts';
 import type { ProjectLocks } from '../release/locks.ts';
@@ -27,6 +27,8 @@ export interface TeardownDeps {
   locks: ProjectLocks;
   /** The project's database, if it has one: deleting the project drops it too. */
   database: { has(projectId: string): boolean; drop(project: string): Promise<void> };
+  /** The project's volumes: deleting the project removes them, data and all. */
+  volumes: { has(projectId: string): boolean; drop(project: ProjectRow): Promise<void> };
   /** The project's custom domains: deleting the project removes them, their hosts and certificates. */
   domains: { removeProject(actor: Actor, project: string): Promise<void> };
   /** Aborts a deployment the worker is running. */
@@ -35,16 +37,21 @@ export interface TeardownDeps {
 
 /**
  * Deletes a project and everything Slipway made for it: the edge stops routing it and its custom
- * domains (which go with their certificates), running work
- * is aborted, its containers, images, database and network are removed, its row (and with it its
- * deployments, env and logs) is deleted and recorded, and its stored sources are removed.
+ * domains (which go with their certificates), running work is aborted, its containers, images,
+ * database, volumes and network are removed, its row (and with it its deployments, env and logs) is
+ * deleted and recorded, and its stored sources are removed. A project holding data (a database,
+ * volumes) is deleted only with `confirm` equal to its name.
  */
 export function projectTeardown(d: TeardownDeps) {
   return async (actor: Actor, name: string, confirm?: string): Promise<void> => {
     const p = findProject(d.projects, name);
-    if (d.database.has(p.id) && confirm !== name) {
+    const database = d.database.has(p.id);
+    const volumes = d.volumes.has(p.id);
+    if ((database || volumes) && confirm !== name) {
+      const what = database && volumes ? 'a database and volumes' : database ? 'a database' : 'volumes';
+      const all = database && volumes ? 'them all' : database ? 'both' : 'them too';
       throw new ConflictError(
-        `Cannot delete "${name}": it has a database; repeat the project name as ?confirm=${name} to delete both`,
+        `Cannot delete "${name}": it has ${what}; repeat the project name as ?confirm=${name} to delete ${all}`,
       );
     }
     const running = d.lifecycle.runningOf(p.id);
@@ -69,6 +76,7 @@ export function projectTeardown(d: TeardownDeps) {
           .catch(() => {});
       }
       if (d.database.has(p.id)) await d.database.drop(name);
+      await d.volumes.drop(p);
       await d.docker
         .getNetwork(networkName(name))
         .remove()

@@ -6,10 +6,18 @@ import type { EdgeRoutes } from './edge-routes.ts';
 import type { InstanceRepo } from '../db/instances.ts';
 import type { Logger } from '../log.ts';
 import { ensureProjectNetwork } from '../runtime/network.ts';
-import { listInstances, removeInstances, startInstance, type Instance } from '../runtime/instances.ts';
+import {
+  listInstances,
+  removeInstances,
+  startInstance,
+  type Instance,
+  type InstanceSpec,
+  type ListedInstance,
+} from '../runtime/instances.ts';
 import { lastLogLines, waitHealthy } from '../runtime/health.ts';
 import { waitApplied, waitDrained } from './drain.ts';
 import { asFailure, HealthCheckStopped, StartFailed } from '../deployments/failures.ts';
+import { exclusiveVolumes } from '../volumes/spec.ts';
 
 /** How long a swap waits for the edge to confirm it applied the new routes. */
 const EDGE_APPLY_TIMEOUT_MS = 5000;
@@ -26,6 +34,8 @@ export interface RolloutDeps {
   drainTimeoutMs: number;
   /** The env an instance of `deployment` runs with (PORT is added on top). */
   envFor(project: ProjectRow, deployment: DeploymentRow): Record<string, string>;
+  /** The project's volumes as mounts, created on first use; none when omitted. */
+  mountsFor?(project: ProjectRow): Promise<NonNullable<InstanceSpec['mounts']>>;
 }
 
 /** One rollout: `count` new instances of `deployment` replace whatever the project runs now. */
@@ -44,49 +54,72 @@ export interface Rollout {
  * passes its health check, switch the edge to them in one step, then let the old instances
  * finish their in-flight requests (up to the drain timeout) before stopping them. If anything
  * fails before the switch, the new instances are removed and the old ones never notice.
+ * A project whose volumes take one writer at a time gets a hand-off instead (see handOff).
  * Resolves once traffic has switched; `drained` settles when the old instances are gone.
  */
 export async function rollOut(d: RolloutDeps, r: Rollout): Promise<{ targets: string[]; drained: Promise<void> }> {
+  const start = await starter(d, r);
+  if (exclusiveVolumes(r.project)) return handOff(d, r, start);
+  const fresh = await start();
+  await healthGate(d, r, fresh);
+  const previous = (await listInstances(d.docker, d.instances, r.project)).filter(
+    (i) => !fresh.some((f) => f.containerId === i.containerId),
+  );
+  const { targets, version } = await switchTo(d, r, fresh);
+  const drained = retire(d, r, version, previous);
+  return { targets, drained };
+}
+
+/** What starts the rollout's new instances; if one fails to start, none of them is left. */
+async function starter(d: RolloutDeps, r: Rollout): Promise<() => Promise<Instance[]>> {
   const network = await ensureProjectNetwork(d.docker, r.project.name);
   const port = r.project.port ?? r.deployment.exposed_port ?? 8080;
   const image = r.deployment.image_id ?? r.deployment.image_tag!;
   const env = d.envFor(r.project, r.deployment);
-  r.log(`Starting ${r.count} instance${r.count === 1 ? '' : 's'} of #${r.deployment.number} (port ${port})`);
-  const started = await Promise.allSettled(
-    Array.from({ length: r.count }, () =>
-      startInstance(d.docker, d.instances, {
-        agentId: d.agentId,
-        project: r.project.name,
-        projectId: r.project.id,
-        deploymentId: r.deployment.id,
-        number: r.deployment.number,
-        image,
-        network,
-        port,
-        env,
-        memoryMb: r.project.memory_mb,
-        cpus: r.project.cpus,
-      }),
-    ),
-  );
-  const fresh = started
-    .filter((s): s is PromiseFulfilledResult<Instance> => s.status === 'fulfilled')
-    .map((s) => s.value);
-  const failedStart = started.find((s) => s.status === 'rejected') as PromiseRejectedResult | undefined;
-  if (failedStart) {
-    await removeInstances(
-      d.docker,
-      d.instances,
-      fresh.map((i) => i.containerId),
-      0,
+  const mounts = (await d.mountsFor?.(r.project)) ?? [];
+  return async () => {
+    r.log(`Starting ${r.count} instance${r.count === 1 ? '' : 's'} of #${r.deployment.number} (port ${port})`);
+    const started = await Promise.allSettled(
+      Array.from({ length: r.count }, () =>
+        startInstance(d.docker, d.instances, {
+          agentId: d.agentId,
+          project: r.project.name,
+          projectId: r.project.id,
+          deploymentId: r.deployment.id,
+          number: r.deployment.number,
+          image,
+          network,
+          port,
+          env,
+          memoryMb: r.project.memory_mb,
+          cpus: r.project.cpus,
+          mounts,
+        }),
+      ),
     );
-    throw new StartFailed((failedStart.reason as Error).message);
-  }
-  await healthGate(d, r, fresh);
+    const fresh = started
+      .filter((s): s is PromiseFulfilledResult<Instance> => s.status === 'fulfilled')
+      .map((s) => s.value);
+    const failedStart = started.find((s) => s.status === 'rejected') as PromiseRejectedResult | undefined;
+    if (failedStart) {
+      await removeInstances(
+        d.docker,
+        d.instances,
+        fresh.map((i) => i.containerId),
+        0,
+      );
+      throw new StartFailed((failedStart.reason as Error).message);
+    }
+    return fresh;
+  };
+}
 
-  const previous = (await listInstances(d.docker, d.instances, r.project)).filter(
-    (i) => !fresh.some((f) => f.containerId === i.containerId),
-  );
+/** Routes the edge to `fresh`, waits until it applied the change, and records the switch. */
+async function switchTo(
+  d: RolloutDeps,
+  r: Rollout,
+  fresh: Instance[],
+): Promise<{ targets: string[]; version: number }> {
   const targets = fresh.map((i) => i.target);
   const version = d.edge.setRoute({ project: r.project.name, deployment_id: r.deployment.id, hostnames: [], targets });
   // "Live" means visitors reach the new instances: wait for the edge to apply the new table.
@@ -99,9 +132,97 @@ export async function rollOut(d: RolloutDeps, r: Rollout): Promise<{ targets: st
     d.log.error('recording the switch failed after traffic moved', { project: r.project.name, error: String(err) });
   }
   r.log(`Traffic switched to ${targets.join(', ')}`);
-  const drained = retire(d, r, version, previous);
-  return { targets, drained };
+  return { targets, version };
 }
+
+/**
+ * The swap for volumes that take one writer at a time: the old instances drain and stop (kept,
+ * not removed) before the new ones start, so two processes never write the same files; visitors
+ * get the edge's 503 meanwhile. If the new instances fail to start or to pass their health check,
+ * the old ones are started again and routed to, as if nothing had happened.
+ */
+async function handOff(
+  d: RolloutDeps,
+  r: Rollout,
+  start: () => Promise<Instance[]>,
+): Promise<{ targets: string[]; drained: Promise<void> }> {
+  const previous = await listInstances(d.docker, d.instances, r.project);
+  const route = d.edge.route(r.project.name);
+  if (previous.length > 0) {
+    r.log("Stopping the running instance first: the project's volumes take one writer at a time");
+    const version = d.edge.setRoute({
+      project: r.project.name,
+      deployment_id: route?.deployment_id ?? null,
+      hostnames: [],
+      targets: [],
+    });
+    await waitDrained(d.edge, version, targetsOf(previous), d.drainTimeoutMs);
+    await Promise.all(
+      previous.map((i) =>
+        d.docker
+          .getContainer(i.containerId)
+          .stop({ t: 10 })
+          .catch(() => {}),
+      ),
+    );
+  }
+  let fresh: Instance[];
+  try {
+    fresh = await start();
+    await healthGate(d, r, fresh);
+  } catch (err) {
+    if (previous.length > 0) await revive(d, r, previous, route?.deployment_id ?? null);
+    throw err;
+  }
+  const { targets } = await switchTo(d, r, fresh);
+  await removeInstances(
+    d.docker,
+    d.instances,
+    previous.map((i) => i.containerId),
+    0,
+  );
+  return { targets, drained: Promise.resolve() };
+}
+
+/** Starts the instances a failed hand-off stopped and, once they answer, routes the edge back to them. */
+async function revive(d: RolloutDeps, r: Rollout, stopped: ListedInstance[], deploymentId: string | null) {
+  r.log('Starting the previous instance again');
+  await Promise.all(
+    stopped.map((i) =>
+      d.docker
+        .getContainer(i.containerId)
+        .start()
+        .catch(() => {}),
+    ),
+  );
+  const ids = new Set(stopped.map((i) => i.containerId));
+  const back = (await listInstances(d.docker, d.instances, r.project)).filter((i) => ids.has(i.containerId));
+  await Promise.all(
+    back.map((i) =>
+      i.target
+        ? waitHealthy(d.docker, {
+            containerId: i.containerId,
+            target: i.target,
+            path: r.project.health_check_path,
+            timeoutMs: r.project.deploy_timeout * 1000,
+            signal: new AbortController().signal,
+          }).catch((err) =>
+            d.log.warn('a revived instance is not healthy', { project: r.project.name, error: String(err) }),
+          )
+        : null,
+    ),
+  );
+  const version = d.edge.setRoute({
+    project: r.project.name,
+    deployment_id: deploymentId,
+    hostnames: [],
+    targets: targetsOf(back),
+  });
+  await waitApplied(d.edge, version, EDGE_APPLY_TIMEOUT_MS);
+}
+
+const targetsOf = (instances: { target: string | null }[]) =>
+  instances.map((i) => i.target).filter((t): t is string => t !== null);
 
 /** Waits for every new instance to turn healthy; on the first failure reports it and removes them all. */
 async function healthGate(d: RolloutDeps, r: Rollout, fresh: Instance[]): Promise<void> {
@@ -153,7 +274,7 @@ async function retire(
   previous: { containerId: string; target: string | null }[],
 ): Promise<void> {
   if (previous.length === 0) return;
-  const targets = previous.map((p) => p.target).filter((t): t is string => t !== null);
+  const targets = targetsOf(previous);
   const outcome = await waitDrained(d.edge, version, targets, d.drainTimeoutMs);
   if (outcome === 'timeout')
     d.log.warn('drain timed out; stopping old instances anyway', { project: r.project.name, targets });

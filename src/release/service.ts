@@ -14,6 +14,7 @@ import { waitDrained } from './drain.ts';
 import { findProject } from '../projects/find.ts';
 import { checkQuota } from '../projects/quota.ts';
 import { quotaOf } from '../projects/service.ts';
+import { checkInstancesWithVolumes } from '../volumes/spec.ts';
 
 /** What releases and lifecycle operations need. */
 export interface ReleaseDeps extends RolloutDeps {
@@ -145,6 +146,7 @@ export function releaseService(d: ReleaseDeps) {
       locks.run(name, async () => {
         const p = project(name);
         checkQuota(name, p, { ...p, instances }, quotaOf(p));
+        checkInstancesWithVolumes(name, { ...p, instances });
         if (d.lifecycle.liveOf(p.id) && p.desired_state === 'running')
           await rollLive({ ...p, instances }, instances, 'scale');
         d.db.transaction(() => {
@@ -152,6 +154,41 @@ export function releaseService(d: ReleaseDeps) {
           record(actor, 'project.scale', p, { instances: { from: p.instances, to: instances } });
         })();
         return project(name);
+      }),
+
+    /**
+     * Runs `fn` with the project's instances gone (the edge answers 503 meanwhile), under the
+     * project's lock, then starts the live release again if the project is meant to run. For
+     * changes that no instance may see half-done, such as swapping in a restored volume.
+     */
+    whileStopped: <T>(name: string, fn: (p: ProjectRow) => Promise<T>) =>
+      locks.run(name, async () => {
+        const p = project(name);
+        const instances = await listInstances(d.docker, d.instances, p);
+        if (instances.length > 0) {
+          const route = d.edge.route(name);
+          const version = d.edge.setRoute({
+            project: name,
+            deployment_id: route?.deployment_id ?? null,
+            hostnames: [],
+            targets: [],
+          });
+          await waitDrained(
+            d.edge,
+            version,
+            instances.map((i) => i.target).filter((t): t is string => !!t),
+            d.drainTimeoutMs,
+          );
+          await removeInstances(
+            d.docker,
+            d.instances,
+            instances.map((i) => i.containerId),
+          );
+        }
+        const result = await fn(p);
+        const now = project(name);
+        if (now.desired_state === 'running' && d.lifecycle.liveOf(now.id)) await rollLive(now, now.instances, 'start');
+        return result;
       }),
 
     locks,

@@ -22,6 +22,8 @@ export interface InstanceSpec {
   env: Record<string, string>;
   memoryMb: number;
   cpus: number;
+  /** The project's volumes, by Docker volume name and mount path. */
+  mounts?: { Type: 'volume'; Source: string; Target: string }[];
 }
 
 /** A started instance: its container and the loopback address the edge uses. */
@@ -49,6 +51,7 @@ export async function startInstance(docker: Docker, registry: InstanceRepo, spec
     HostConfig: {
       PortBindings: { [portKey]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
       NetworkMode: spec.network,
+      Mounts: spec.mounts ?? [],
       Memory: spec.memoryMb * 1024 * 1024,
       MemorySwap: spec.memoryMb * 1024 * 1024,
       NanoCpus: Math.round(spec.cpus * 1e9),

@@ -12,6 +12,7 @@ export const LABEL = {
   deployment: 'slipway.deployment',
   number: 'slipway.number',
   role: 'slipway.role',
+  volume: 'slipway.volume',
   databaseUser: 'slipway.database.user',
   databaseName: 'slipway.database.name',
   databaseSuperuser: 'slipway.database.superuser',
@@ -24,7 +25,7 @@ export const LABEL_KEYS: ReadonlySet<string> = new Set(Object.values(LABEL));
 export const LABEL_PREFIX = 'slipway.';
 
 /** What a container (or the build network) is for. */
-export type Role = 'app' | 'database' | 'build';
+export type Role = 'app' | 'database' | 'build' | 'volume' | 'helper';
 
 /** The labels of a deployment's image and of its app containers (plus `role`). */
 export function deploymentLabels(agentId: string, d: { project: string; id: string; number: number }) {
@@ -56,6 +57,27 @@ export function databaseLabels(
     [LABEL.databaseUser]: db.user,
     [LABEL.databaseName]: db.database,
     [LABEL.databaseSuperuser]: db.superuser,
+  };
+}
+
+/** The labels of one of a project's volumes (`volume` is its name in the project's setting). */
+export function volumeLabels(agentId: string, project: string, volume: string) {
+  return {
+    [LABEL.managed]: 'true',
+    [LABEL.agent]: agentId,
+    [LABEL.project]: project,
+    [LABEL.role]: 'volume' satisfies Role,
+    [LABEL.volume]: volume,
+  };
+}
+
+/** The labels of a short-lived container that only reads or fills a project's volume (never started). */
+export function helperLabels(agentId: string, project: string) {
+  return {
+    [LABEL.managed]: 'true',
+    [LABEL.agent]: agentId,
+    [LABEL.project]: project,
+    [LABEL.role]: 'helper' satisfies Role,
   };
 }
 

@@ -47,6 +47,10 @@ const EXPECTED: Record<string, { rule: AccessRule; body?: unknown }> = {
   'DELETE /v1/projects/:name/database': { rule: { scope: 'admin', project: 'param' } },
   'GET /v1/projects/:name/database/dump': { rule: { scope: 'admin', project: 'param' } },
   'POST /v1/projects/:name/database/restore': { rule: { scope: 'admin', project: 'param' } },
+  'GET /v1/projects/:name/volumes': { rule: { scope: 'read', project: 'param' } },
+  'GET /v1/projects/:name/volumes/:volume/archive': { rule: { scope: 'admin', project: 'param' } },
+  'PUT /v1/projects/:name/volumes/:volume/archive': { rule: { scope: 'admin', project: 'param' } },
+  'DELETE /v1/projects/:name/volumes/:volume': { rule: { scope: 'admin', project: 'param' } },
   'POST /v1/projects/:name/domains': {
     rule: { scope: 'deploy', project: 'param' },
     body: { hostname: 'walk.example.test' },
@@ -125,7 +129,7 @@ describe('access rules', () => {
       expect(spec).toBeDefined();
       const { t, tokens, tokenId } = setup();
       try {
-        const path = r.path.replace(':name', 'web').replace(':id', tokenId);
+        const path = r.path.replace(':name', 'web').replace(':id', tokenId).replace(':volume', 'data');
         for (const caller of CALLERS) {
           const res = await t.req(r.method, path, {
             token: caller === 'none' ? null : tokens[caller],

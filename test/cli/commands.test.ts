@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from 'bun:test';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apiError, fakeAgent, json, page, runCli, sse } from './harness.ts';
@@ -12,6 +12,7 @@ const deps = [
   deployment('web', 1, { status: 'failed', failure_reason: 'Health check failed: GET / answered 500', stack: null }),
 ];
 const dump = new Uint8Array([0x50, 0x47, 0x44, 0x4d, 0x50, 0, 1, 2, 3]);
+const tarBytes = new Uint8Array(1024).fill(7);
 
 const agent = fakeAgent({
   'GET /v1/projects': () => page([api, web]),
@@ -67,7 +68,8 @@ const agent = fakeAgent({
   'GET /v1/projects/web/database/dump': () =>
     new Response(dump, { headers: { 'content-type': 'application/octet-stream' } }),
   'DELETE /v1/projects/web/database': () => json({ deployment: null }),
-  'PUT /v1/projects/web/quota': () => json(project('web', { quota: { instances: 4, memory_mb: 4096, cpus: 2 } })),
+  'PUT /v1/projects/web/quota': () =>
+    json(project('web', { quota: { instances: 4, memory_mb: 4096, cpus: 2, volume_mb: null } })),
   'GET /v1/projects/web/metrics': () =>
     page([
       {
@@ -131,6 +133,44 @@ const agent = fakeAgent({
   'GET /v1/me': () => json({ id: 'tok_admin', name: 'admin', scope: 'admin', projects: null }),
   'GET /v1/projects/api/deployments': () => page([]),
   'GET /v1/projects/web/forbidden': () => apiError(403, 'forbidden', 'This token may not do this'),
+  'PATCH /v1/projects/web': () => json(web),
+  'GET /v1/projects/web/volumes': () =>
+    page([
+      {
+        name: 'data',
+        mount_path: '/data',
+        created: true,
+        docker_volume: 'slipway-web-data-abcdefghij',
+        size_bytes: 3 * 1024 ** 2,
+        measured_at: '2026-01-02T03:00:00.000Z',
+        size_limit_bytes: null,
+        created_at: web.created_at,
+      },
+      {
+        name: 'old',
+        mount_path: null,
+        created: true,
+        docker_volume: 'slipway-web-old-klmnopqrst',
+        size_bytes: null,
+        measured_at: null,
+        size_limit_bytes: 1024 ** 3,
+        created_at: web.created_at,
+      },
+    ]),
+  'GET /v1/projects/web/volumes/data/archive': () =>
+    new Response(tarBytes, { headers: { 'content-type': 'application/x-tar' } }),
+  'PUT /v1/projects/web/volumes/data/archive': () =>
+    json({
+      name: 'data',
+      mount_path: '/data',
+      created: true,
+      docker_volume: 'slipway-web-data-uvwxyzabcd',
+      size_bytes: null,
+      measured_at: null,
+      size_limit_bytes: null,
+      created_at: web.created_at,
+    }),
+  'DELETE /v1/projects/web/volumes/old': () => new Response(null, { status: 204 }),
 });
 afterAll(() => agent.stop());
 
@@ -168,6 +208,7 @@ describe('projects', () => {
         "port:         Dockerfile's EXPOSE, else 8080",
         'health check: GET /, 60 s to pass',
         'limits:       512 MiB, 1 CPU',
+        'volumes:      -',
         'quota:        10 instances, 8192 MiB and 10 CPUs in all',
         'dockerfile:   ./Dockerfile or generated',
         'created:      2026-01-01T03:04:05.000Z',
@@ -370,6 +411,74 @@ describe('db', () => {
   test('rm confirms with the project name', async () => {
     expect((await cli(['db', 'rm', '-p', 'web', '--yes'])).stdout).toBe('Deleted the database of web\n');
     expect(sent('DELETE', '/v1/projects/web/database')[0]!.query).toEqual({ confirm: 'web' });
+  });
+});
+
+describe('volumes', () => {
+  test('list prints where each volume mounts, its size and its limit', async () => {
+    expect((await cli(['volumes', 'list', '-p', 'web'])).stdout).toBe(
+      [
+        'NAME  MOUNT                     SIZE     LIMIT    DOCKER VOLUME',
+        'data  /data                     3.0 MiB  none     slipway-web-data-abcdefghij',
+        'old   (not mounted; data kept)  -        1.0 GiB  slipway-web-old-klmnopqrst',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  test('download writes the tar to a file with mode 0600', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slipway-volume-'));
+    const r = await cli(['volumes', 'download', 'data', '-p', 'web', '-o', 'data.tar'], { cwd: dir });
+    expect(r.stderr).toBe('Wrote 1.0 KiB of tar to data.tar\n');
+    expect(new Uint8Array(readFileSync(join(dir, 'data.tar')))).toEqual(tarBytes);
+    expect(statSync(join(dir, 'data.tar')).mode & 0o777).toBe(0o600);
+  });
+
+  test('restore streams the file with its media type after confirmation', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slipway-volume-'));
+    writeFileSync(join(dir, 'data.tar.gz'), tarBytes);
+    const refused = await cli(['volumes', 'restore', 'data', 'data.tar.gz', '-p', 'web'], { cwd: dir });
+    expect(refused.code).toBe(2);
+    const r = await cli(['volumes', 'restore', 'data', 'data.tar.gz', '-p', 'web', '--yes'], { cwd: dir });
+    expect(r.stdout).toBe('Restored data.tar.gz into volume data of web\n');
+    const put = sent('PUT', '/v1/projects/web/volumes/data/archive').at(-1)!;
+    expect(put.headers.get('content-type')).toBe('application/gzip');
+    expect(new Uint8Array(put.body)).toEqual(tarBytes);
+  });
+
+  test('rm confirms with the volume name', async () => {
+    expect((await cli(['volumes', 'rm', 'old', '-p', 'web', '--yes'])).stdout).toBe('Deleted volume old of web\n');
+    expect(sent('DELETE', '/v1/projects/web/volumes/old')[0]!.query).toEqual({ confirm: 'old' });
+  });
+
+  test('projects update sets the volumes and whether they are shared', async () => {
+    await cli([
+      'projects',
+      'update',
+      'web',
+      '--volume',
+      'data:/data',
+      '--volume',
+      'cache:/var/cache',
+      '--volumes-shared',
+      'yes',
+    ]);
+    expect(JSON.parse(new TextDecoder().decode(sent('PATCH', '/v1/projects/web').at(-1)!.body))).toEqual({
+      volumes: [
+        { name: 'data', mount_path: '/data' },
+        { name: 'cache', mount_path: '/var/cache' },
+      ],
+      volumes_shared: true,
+    });
+    await cli(['projects', 'update', 'web', '--no-volumes']);
+    expect(JSON.parse(new TextDecoder().decode(sent('PATCH', '/v1/projects/web').at(-1)!.body))).toEqual({
+      volumes: [],
+    });
+    const bad = await cli(['projects', 'update', 'web', '--volume', 'data']);
+    expect({ code: bad.code, stderr: bad.stderr }).toEqual({
+      code: 2,
+      stderr: 'slipway: --volume takes NAME:/PATH, such as data:/data, not "data"\n',
+    });
   });
 });
 

@@ -106,7 +106,7 @@ export async function retireAgent(agent: Agent, projects: string[]): Promise<voi
   removeDataDir(agent.dataDir);
 }
 
-/** Force-removes the containers, then the images, that Docker still holds for `projects`. */
+/** Force-removes the containers, then the images and volumes, that Docker still holds for `projects`. */
 export async function removeProjectObjects(projects: string[]): Promise<void> {
   const { dockerClient } = await import('./docker.ts');
   const docker = dockerClient();
@@ -121,6 +121,11 @@ export async function removeProjectObjects(projects: string[]): Promise<void> {
       await docker
         .getImage(i.Id)
         .remove({ force: true })
+        .catch(() => {});
+    for (const v of (await docker.listVolumes({ filters: { label } })).Volumes ?? [])
+      await docker
+        .getVolume(v.Name)
+        .remove()
         .catch(() => {});
   }
 }

@@ -65,13 +65,13 @@ export function projectRoutes({ projects, teardown }: { projects: ProjectService
         params: ProjectParams,
         query: t.Object({
           confirm: t.Optional(
-            t.String({ maxLength: 63, description: 'The project name; required when it has a database' }),
+            t.String({ maxLength: 63, description: 'The project name; required when it has a database or volumes' }),
           ),
         }),
         detail: {
           summary: 'Delete a project',
           description:
-            'Stops routing it, aborts running work, removes its containers, images, network and stored sources.',
+            'Stops routing it, aborts running work, removes its containers, images, database, volumes, network and stored sources.',
           tags: ['Projects'],
         },
         response: { 204: t.Void({ description: 'Deleted' }), ...errors(404, 409, 422, ...AUTH_ERRORS) },

@@ -22,6 +22,33 @@ const settings = {
     [t.String({ minLength: 1, maxLength: 255, pattern: '^(?!/)(?!.*(^|/)\\.\\.(/|$))[A-Za-z0-9._/-]+$' }), t.Null()],
     { description: 'Path of the Dockerfile inside the source; null: ./Dockerfile or a generated one' },
   ),
+  volumes: t.Array(
+    t.Object(
+      {
+        name: t.String({ pattern: '^[a-z][a-z0-9-]{0,62}$', description: 'A DNS label, unique in the project' }),
+        mount_path: t.String({
+          maxLength: 255,
+          pattern: '^/',
+          description: 'Absolute path inside every instance; not /, not under /proc, /sys or /dev',
+          examples: ['/data'],
+        }),
+      },
+      { additionalProperties: false },
+    ),
+    {
+      maxItems: 10,
+      description:
+        'Persistent volumes, one Docker volume per name, mounted into every instance and kept across deploys, ' +
+        'restarts, scaling and rollbacks. Taking a name out of the list unmounts it but keeps its data until the ' +
+        'project is deleted or DELETE …/volumes/{volume} removes it',
+    },
+  ),
+  volumes_shared: t.Boolean({
+    description:
+      'false (default): the volumes take one writer at a time: the project runs 1 instance and a rollout stops ' +
+      'the old instance before starting the new one (a few seconds of 503). true: several instances, and both ' +
+      'sides of a zero-downtime rollout, mount the same volumes at once; the app must cope with that',
+  }),
 };
 
 const quota = {
@@ -36,6 +63,12 @@ const quota = {
     maximum: 256,
     description: 'Most CPUs the project may use in all (instances × cpus)',
   }),
+  volume_mb: t.Union([t.Integer({ minimum: 1, maximum: 16_777_216 }), t.Null()], {
+    description:
+      'Most each of its volumes may hold, MiB; null: no limit. Enforced by the engine only where Docker ' +
+      'supports volume quotas (its data root on xfs mounted with pquota), and only for volumes created after ' +
+      'it is set; GET …/volumes says per volume whether a limit is enforced',
+  }),
 };
 
 /** A project's ceiling, set by an admin. */
@@ -45,7 +78,12 @@ export const Quota = t.Object(quota, {
 
 /** The body of PUT /v1/projects/{name}/quota: any subset of the quota. */
 export const QuotaBody = t.Object(
-  { instances: t.Optional(quota.instances), memory_mb: t.Optional(quota.memory_mb), cpus: t.Optional(quota.cpus) },
+  {
+    instances: t.Optional(quota.instances),
+    memory_mb: t.Optional(quota.memory_mb),
+    cpus: t.Optional(quota.cpus),
+    volume_mb: t.Optional(quota.volume_mb),
+  },
   { additionalProperties: false },
 );
 
@@ -57,6 +95,11 @@ export const Project = t.Object({
   ...settings,
   desired_state: t.UnionEnum(['running', 'stopped'], { description: 'stopped after POST …/stop until POST …/start' }),
   quota: Quota,
+  volumes_size_bytes: t.Union([t.Integer(), t.Null()], {
+    description:
+      "What the project's volumes hold in all (including ones taken out of the setting), as last measured; " +
+      'measured in the background at most once a minute, null until the first measurement',
+  }),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
@@ -69,6 +112,8 @@ const optionalSettings = {
   cpus: t.Optional(settings.cpus),
   dockerfile: t.Optional(settings.dockerfile),
   deploy_timeout: t.Optional(settings.deploy_timeout),
+  volumes: t.Optional(settings.volumes),
+  volumes_shared: t.Optional(settings.volumes_shared),
 };
 
 /** The body of POST /v1/projects. */
