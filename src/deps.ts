@@ -40,6 +40,9 @@ import { loadMasterKey } from './secrets/master-key.ts';
 import { observeService, type ObserveService } from './observe/service.ts';
 import type { EdgeStatsSnapshot } from './edge/stats.ts';
 import { databaseService, type DatabaseService } from './databases/service.ts';
+import { certificateRepo } from './db/certificates.ts';
+import { publishedCertificates } from './certificates/certificate-store.ts';
+import { certificateService, type CertificateService } from './certificates/service.ts';
 
 /** Everything the app and the CLI need, built once. */
 export interface Deps {
@@ -70,6 +73,8 @@ export interface Deps {
   edge: EdgeRoutes;
   releases: ReleaseService;
   reconciler: ReturnType<typeof reconciler>;
+  /** ACME orders, renewals and uploaded certificates. */
+  certificates: CertificateService;
   close(): void;
 }
 
@@ -83,6 +88,8 @@ export interface DepsOptions {
   release?: Releaser;
   /** Replaces the host's build isolation (tests that make a network and firewall of their own). */
   buildIsolation?: BuildIsolation;
+  /** The clock certificate renewals and backoffs are measured by. */
+  now?: () => Date;
 }
 
 /**
@@ -100,14 +107,6 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
   const projects = projectRepo(db);
   const tokens = tokenRepo(db);
   const deployments = deploymentRepo(db);
-  const edge = edgeRoutes({
-    db,
-    repo: edgeRepo(db),
-    store: routeStore(routeStoreFile(config.dataDir)),
-    stateFile: edgeStateFile(config.dataDir),
-  });
-  const instances = instanceRepo(db);
-  const activity = activityService(activityRepo(db));
   const box = new SecretBox(
     loadMasterKey({
       envKey: config.masterKey,
@@ -115,6 +114,16 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
       dataDir: config.dataDir,
     }),
   );
+  const certificateRows = certificateRepo(db);
+  const edge = edgeRoutes({
+    db,
+    repo: edgeRepo(db),
+    store: routeStore(routeStoreFile(config.dataDir)),
+    stateFile: edgeStateFile(config.dataDir),
+    published: () => ({ hosts: [], certificates: publishedCertificates(certificateRows, box, log) }),
+  });
+  const instances = instanceRepo(db);
+  const activity = activityService(activityRepo(db));
   const env = envService({ db, env: envRepo(db), projects, activity, box });
   const logs = new DeploymentLogs(deploymentLogRepo(db), deploymentMasker(env, deployments));
   const lifecycle = deploymentLifecycle({ db, deployments, logs, log });
@@ -195,6 +204,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     box,
     redeploy: (actor, name) => deploymentsService.redeploy(actor, name, 'env'),
   });
+  const certificates = certificateService({ config, db, box, edge, activity, log, now: options.now });
   const teardown = projectTeardown({
     agentId: agent,
     docker,
@@ -232,6 +242,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     releases,
     reconciler: reconciler(releaseDeps, releases.locks),
     deployments: deploymentsService,
+    certificates,
     close: () => {
       edge.close();
       db.close();

@@ -11,6 +11,7 @@ import type { EnvVarView } from '../env/service.ts';
 import type { DatabaseView } from '../databases/service.ts';
 import type { LogEntry } from '../observe/container-logs.ts';
 import type { ContainerStats } from '../observe/container-stats.ts';
+import type { CertificateView } from '../certificates/view.ts';
 
 /** A project and its settings. */
 export type Project = ProjectView;
@@ -32,6 +33,9 @@ export type Database = DatabaseView;
 export type LogLine = LogEntry;
 /** Resource use of one container. */
 export type Metric = ContainerStats;
+
+/** A TLS certificate the edge serves (never its key). */
+export type Certificate = CertificateView;
 
 /** The statuses a deployment ends in. */
 export { FINAL_STATUSES } from '../deployments/lifecycle.ts';

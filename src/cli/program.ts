@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../version.ts';
 import { registerActivity } from './activity.ts';
+import { addDomainCertificateCommands, registerCertificates } from './certificates.ts';
 import { createCtx } from './context.ts';
 import { registerDb } from './db.ts';
 import { registerDeploy } from './deploy.ts';
@@ -55,6 +56,12 @@ export function buildProgram(io: Io): Command {
   registerLogs(cli, ctx);
   registerEnv(cli, ctx);
   registerDb(cli, ctx);
+  addDomainCertificateCommands(
+    cli.commands.find((c) => c.name() === 'domains') ??
+      cli.command('domains').description('Custom domains of a project and their certificates'),
+    ctx,
+  );
+  registerCertificates(cli, ctx);
   registerTokens(cli, ctx);
   registerActivity(cli, ctx);
   registerDoctor(cli, io);
