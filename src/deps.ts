@@ -42,7 +42,7 @@ import type { EdgeStatsSnapshot } from './edge/stats.ts';
 import { databaseService, type DatabaseService } from './databases/service.ts';
 import { certificateRepo } from './db/certificates.ts';
 import { publishedCertificates } from './certificates/certificate-store.ts';
-import { certificateService, type CertificateService } from './certificates/service.ts';
+import { certificateService, type CertificateService, type CertificateTuning } from './certificates/service.ts';
 
 /** Everything the app and the CLI need, built once. */
 export interface Deps {
@@ -88,8 +88,8 @@ export interface DepsOptions {
   release?: Releaser;
   /** Replaces the host's build isolation (tests that make a network and firewall of their own). */
   buildIsolation?: BuildIsolation;
-  /** The clock certificate renewals and backoffs are measured by. */
-  now?: () => Date;
+  /** The certificate service's clock, CA polling and limits (tests move the clock to force renewals). */
+  certificates?: CertificateTuning;
 }
 
 /**
@@ -204,7 +204,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     box,
     redeploy: (actor, name) => deploymentsService.redeploy(actor, name, 'env'),
   });
-  const certificates = certificateService({ config, db, box, edge, activity, log, now: options.now });
+  const certificates = certificateService({ config, db, box, edge, activity, log, ...options.certificates });
   const teardown = projectTeardown({
     agentId: agent,
     docker,

@@ -37,7 +37,7 @@ export function configureAcmeHttp(caFile: string | null): void {
     if (response.status === 429 || data?.type === RATE_LIMITED) {
       const detail = typeof data?.detail === 'string' ? data.detail : `HTTP ${response.status}`;
       const seconds = retryAfterSeconds(response.headers['retry-after']);
-      throw new OrderFailure(`The CA refused the order: ${detail}`, { retryAfterMs: seconds * 1000 });
+      throw new OrderFailure(`The CA is rate limiting this agent: ${detail}`, { retryAfterMs: seconds * 1000 });
     }
     return response;
   });

@@ -79,7 +79,7 @@ export function certificateIssuer(d: IssuerDeps) {
       } catch (err) {
         const failure = asFailure(err);
         const attempts = s.attempts + 1;
-        const next = new Date(d.now().getTime() + (failure.retryAfterMs ?? backoffMs(attempts))).toISOString();
+        const next = failure.nextAttempt(d.now(), backoffMs(attempts)).toISOString();
         if (s.exists()) s.failed(failure.message, next, attempts);
         d.log.warn('certificate order failed', {
           hostname: s.hostname,
@@ -163,8 +163,7 @@ export function certificateIssuer(d: IssuerDeps) {
         } catch (err) {
           const failure = asFailure(err);
           if (before?.source === 'acme' && d.repo.find(hostname)) {
-            const wait = failure.retryAfterMs ?? backoffMs(before.renew_failures + 1);
-            const next = new Date(d.now().getTime() + wait).toISOString();
+            const next = failure.nextAttempt(d.now(), backoffMs(before.renew_failures + 1)).toISOString();
             d.repo.renewalFailed(hostname, failure.message, next);
             d.log.warn('certificate renewal failed', { hostname, reason: failure.message, next_attempt_at: next });
             d.activity.record(SYSTEM_ACTOR, {

@@ -7,7 +7,7 @@ import type { EdgeRoutes } from '../release/edge-routes.ts';
 import type { AcmeAccount } from './acme-account.ts';
 import { type IssuedCertificate, orderCertificate } from './acme-order.ts';
 import { OrderFailure } from './order-failure.ts';
-import { checkOrderRate, type ORDER_LIMITS } from './rate-limits.ts';
+import { checkOrderRate, type OrderLimits } from './rate-limits.ts';
 
 /** The actor of what Slipway does on its own (orders, renewals), in the activity log. */
 export const SYSTEM_ACTOR: Actor = { tokenId: null, tokenName: 'system', requestId: null, clientIp: null };
@@ -28,7 +28,7 @@ export interface OrdererDeps {
   now: () => Date;
   /** How long to wait for the edge to serve a challenge before asking the CA to validate it. */
   challengeWaitMs: number;
-  limits?: typeof ORDER_LIMITS;
+  limits?: OrderLimits;
 }
 
 /**
@@ -75,12 +75,13 @@ export function orderer(d: OrdererDeps) {
         const frees = Date.parse(pending.created_at) + ORDER_HOLD_MS;
         throw new OrderFailure(
           `An order for ${hostname} placed at ${pending.created_at} may still be in flight; not placing another before ${new Date(frees).toISOString()}`,
-          { retryAfterMs: Math.max(0, frees - now.getTime()), beforeOrder: true },
+          { retryAt: new Date(frees), beforeOrder: true },
         );
       }
       const rate = checkOrderRate(d.repo.orders, hostname, now, d.limits);
       const client = await d.account.client().catch((err: unknown) => {
-        throw new OrderFailure(`Cannot reach the ACME account: ${(err as Error).message}`, { beforeOrder: true });
+        if (err instanceof OrderFailure) throw err;
+        throw new OrderFailure(`Cannot log in to the ACME account: ${(err as Error).message}`, { beforeOrder: true });
       });
       if (rate.warning) {
         d.log.warn('certificate orders near the weekly limit', { hostname, registered_domain: rate.registeredDomain });

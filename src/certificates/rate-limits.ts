@@ -2,8 +2,15 @@ import { getDomain } from 'tldts';
 import type { CertificateRepo } from '../db/certificates.ts';
 import { OrderFailure } from './order-failure.ts';
 
+/** How many orders per registered domain a window allows: a warning from `warnAt`, a refusal at `refuseAt`. */
+export interface OrderLimits {
+  windowMs: number;
+  warnAt: number;
+  refuseAt: number;
+}
+
 /** Let's Encrypt's weekly limit of new certificates per registered domain, and where Slipway warns. */
-export const ORDER_LIMITS = { windowMs: 7 * 24 * 3600 * 1000, warnAt: 40, refuseAt: 50 } as const;
+export const ORDER_LIMITS: OrderLimits = { windowMs: 7 * 24 * 3600 * 1000, warnAt: 40, refuseAt: 50 };
 
 /** What the check found when it let an order through. */
 export interface RateCheck {
@@ -32,7 +39,7 @@ export function checkOrderRate(
   orders: CertificateRepo['orders'],
   hostname: string,
   now: Date,
-  limits: { windowMs: number; warnAt: number; refuseAt: number } = ORDER_LIMITS,
+  limits: OrderLimits = ORDER_LIMITS,
 ): RateCheck {
   const domain = registeredDomain(hostname);
   const since = new Date(now.getTime() - limits.windowMs).toISOString();
@@ -42,7 +49,7 @@ export function checkOrderRate(
     const frees = new Date(oldest + limits.windowMs);
     throw new OrderFailure(
       `Not ordering a certificate for ${hostname}: ${placed} orders for ${domain} in the last 7 days reached the CA's weekly limit of ${limits.refuseAt}; the next order can be placed at ${frees.toISOString()}`,
-      { retryAfterMs: Math.max(0, frees.getTime() - now.getTime()), beforeOrder: true },
+      { retryAt: frees, beforeOrder: true },
     );
   }
   const count = placed + 1;

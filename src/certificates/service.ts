@@ -18,7 +18,7 @@ import { certificateIssuer } from './issuer.ts';
 import { OrderFailure } from './order-failure.ts';
 import { orderer } from './orderer.ts';
 import { platformHosts } from './platform-hosts.ts';
-import type { ORDER_LIMITS } from './rate-limits.ts';
+import type { OrderLimits } from './rate-limits.ts';
 import { certificateUploads, normalizeHostname } from './uploads.ts';
 import { type CertificateView, certificateView, EXPIRY_WARNING_DAYS } from './view.ts';
 
@@ -36,8 +36,11 @@ export interface CertificateServiceDeps {
   polling?: { minMs: number; maxMs: number; attempts: number };
   /** How long to wait for the edge to serve a challenge. */
   challengeWaitMs?: number;
-  limits?: typeof ORDER_LIMITS;
+  limits?: OrderLimits;
 }
+
+/** What tests may set: the clock, how fast the CA is polled, the rate limits. */
+export type CertificateTuning = Partial<Pick<CertificateServiceDeps, 'now' | 'polling' | 'challengeWaitMs' | 'limits'>>;
 
 /**
  * Certificates end to end: ordering from the ACME server (for verified domains, the API domain and
@@ -98,7 +101,7 @@ export function certificateService(d: CertificateServiceDeps) {
     now,
   });
   const pass = async () => {
-    const started = [...platform.pass(), ...recoverIssuing(), ...renewDue()];
+    const started = [...platform.pass(), ...renewDue()];
     warnExpiring();
     await Promise.all(started);
   };
@@ -117,15 +120,6 @@ export function certificateService(d: CertificateServiceDeps) {
   const projectIdOf = (hostname: string) =>
     domains.byHostname(hostname)?.project_id ?? hosts.find(hostname)?.project_id ?? null;
   const names = () => new Map(projects.all().map((p) => [p.id, p.name]));
-
-  // Domains left `issuing` by a process that died; the checker only picks up verified and failed ones.
-  function recoverIssuing(): Promise<void>[] {
-    if (!directory) return [];
-    return domains
-      .all()
-      .filter((row) => row.status === 'issuing' && !issuer.busy(row.hostname))
-      .map((row) => issuer.issue(row));
-  }
 
   function renewDue(): Promise<void>[] {
     if (!directory) return [];
@@ -158,8 +152,8 @@ export function certificateService(d: CertificateServiceDeps) {
     },
 
     /**
-     * One pass of the certificate loop: platform host names, domains left issuing, renewals due,
-     * expiry warnings. Resolves when the orders it started have ended.
+     * One pass of the certificate loop: platform host names, renewals due, expiry warnings
+     * (domains left issuing by a stop are handed over again by the domain checker). Resolves when the orders it started have ended.
      */
     pass,
 
@@ -183,12 +177,13 @@ export function certificateService(d: CertificateServiceDeps) {
       });
       if (current) {
         await issuer.renew(name, p.id).catch((err: unknown) => {
-          throw asHttpError(name, err);
+          throw asHttpError(name, err, now());
         });
       } else {
         await issuer.issue(domain);
         const after = domains.byHostname(name);
-        if (after?.status === 'failed') throw asHttpError(name, new OrderFailure(after.reason ?? 'the order failed'));
+        if (after?.status === 'failed')
+          throw asHttpError(name, new OrderFailure(after.reason ?? 'the order failed'), now());
       }
       const row = repo.find(name);
       if (!row) throw refuse('the domain was removed meanwhile');
@@ -228,6 +223,16 @@ export function certificateService(d: CertificateServiceDeps) {
       return certificateView(row, id ? (names().get(id) ?? null) : null, now());
     },
 
+    /**
+     * The domain service's CertificateRemover: a deleted domain's certificate stops being served
+     * and is forgotten, and a pending order of the name is abandoned (an order still running finds
+     * the domain gone and stores nothing).
+     */
+    removeCertificate(hostname: string): void {
+      store.drop(hostname);
+      repo.orders.abandon(hostname, '9999-12-31T23:59:59.999Z', 'Abandoned: the domain was deleted');
+    },
+
     /** Every certificate with its key unsealed, for the route store. */
     published: store.published,
     uploads,
@@ -239,12 +244,11 @@ export function certificateService(d: CertificateServiceDeps) {
 /** The certificate service. */
 export type CertificateService = ReturnType<typeof certificateService>;
 
-function asHttpError(hostname: string, err: unknown): AppError {
+function asHttpError(hostname: string, err: unknown, now: Date): AppError {
   if (!(err instanceof OrderFailure)) return err as AppError;
-  if (err.retryAfterMs !== null) {
-    return new AppError('rate_limited', err.message, undefined, {
-      'Retry-After': String(Math.ceil(err.retryAfterMs / 1000)),
-    });
+  if (err.limited) {
+    const seconds = Math.max(1, Math.ceil((err.nextAttempt(now, 0).getTime() - now.getTime()) / 1000));
+    return new AppError('rate_limited', err.message, undefined, { 'Retry-After': String(seconds) });
   }
   return new ConflictError(`Cannot renew the certificate of ${hostname}: ${err.message}`);
 }
