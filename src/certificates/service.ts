@@ -100,11 +100,16 @@ export function certificateService(d: CertificateServiceDeps) {
     log: d.log,
     now,
   });
-  const pass = async () => {
-    const started = [...platform.pass(), ...renewDue()];
-    warnExpiring();
-    await Promise.all(started);
-  };
+  // One pass at a time: a pass asked for while one runs (the loop's, an upload's) shares it.
+  let passing: Promise<void> | null = null;
+  const pass = (): Promise<void> =>
+    (passing ??= (async () => {
+      const started = [...platform.pass(), ...renewDue()];
+      warnExpiring();
+      await Promise.all(started);
+    })().finally(() => {
+      passing = null;
+    }));
   const uploads = certificateUploads({
     db: d.db,
     repo,

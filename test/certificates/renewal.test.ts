@@ -75,6 +75,15 @@ describe('renewal', () => {
         first.cert_pem,
       );
       expect(agent.domains.byHostname('keep.example.test')!.status).toBe('active');
+      const metrics = await (await agent.req('GET', '/metrics')).text();
+      const labels = '{hostname="keep.example.test",source="acme"}';
+      expect(metrics).toContain(`slipway_certificate_renewal_failures${labels} 1`);
+      expect(metrics).toContain(
+        `slipway_certificate_not_after_seconds${labels} ${Math.floor(Date.parse(first.not_after) / 1000)}`,
+      );
+      expect(metrics).toMatch(
+        /\nslipway_certificate_last_renewal_failure_seconds\{hostname="keep\.example\.test",source="acme"\} \d{10}\n/,
+      );
 
       await agent.deps.certificates.pass();
       expect(orderCount(agent, 'keep.example.test')).toBe(2);
