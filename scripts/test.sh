@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The project's whole test run (`npm test`): a Docker engine, the fixture images, the binary, the
-# static checks (`tsc --noEmit`, `biome check`), then `bun test` with any arguments given here (e.g. a
-# path filter). Ends with one line `tests: N passed, N failed, N skipped`; exits non-zero when bun test
-# or a static check failed.
+# The project's whole test run (`npm test`): a Docker engine, the fixture images, Pebble (the ACME
+# CA), the binary, the static checks (`tsc --noEmit`, `biome check`), then `bun test` with any
+# arguments given here (e.g. a path filter). Ends with one line `tests: N passed, N failed, N
+# skipped`; exits non-zero when bun test or a static check failed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -28,6 +28,15 @@ else
 fi
 
 bash scripts/ensure-systemd-analyze.sh || echo "test: systemd-analyze is missing; the unit-file tests will fail" >&2
+# The ACME tests order certificates from a real Pebble (test/helpers/acme.ts): mandatory in CI like
+# Docker; locally, a developer without it (and without root to install it) sees those tests fail.
+if ! bash scripts/ensure-pebble.sh; then
+  if [[ "${CI:-}" == true ]]; then
+    echo "test: pebble or openssl is missing, and CI=true forbids running without the ACME tests" >&2
+    exit 1
+  fi
+  echo "test: pebble or openssl is missing; the ACME tests will fail" >&2
+fi
 # The smoke test runs the compiled binary, so build it first.
 if [[ -f scripts/build.ts ]]; then
   "$bun" scripts/build.ts

@@ -16,6 +16,7 @@ import { envRoutes } from './api/env/routes.ts';
 import { observeRoutes } from './api/observe/routes.ts';
 import { metricsRoutes } from './api/metrics/routes.ts';
 import { databaseRoutes, RESTORE_PATHS } from './api/databases/routes.ts';
+import { domainRoutes } from './api/domains/routes.ts';
 import { certificateRoutes } from './api/certificates/routes.ts';
 
 /** The Elysia app of the API, without listen(): tests call `.handle()` on it. */
@@ -50,6 +51,7 @@ export function createApp(deps: Deps) {
         .use(envRoutes(deps))
         .use(observeRoutes(deps))
         .use(databaseRoutes(deps))
+        .use(domainRoutes(deps))
         .use(certificateRoutes(deps))
         .use(activityRoutes(deps)),
     );

@@ -40,7 +40,12 @@ import { loadMasterKey } from './secrets/master-key.ts';
 import { observeService, type ObserveService } from './observe/service.ts';
 import type { EdgeStatsSnapshot } from './edge/stats.ts';
 import { databaseService, type DatabaseService } from './databases/service.ts';
+import { domainRepo } from './db/domains.ts';
 import { certificateRepo } from './db/certificates.ts';
+import { hostEntries } from './domains/hosts.ts';
+import { createDomains } from './domains/setup.ts';
+import type { DomainService } from './domains/service.ts';
+import type { DomainChecker } from './domains/checker.ts';
 import { publishedCertificates } from './certificates/certificate-store.ts';
 import { certificateService, type CertificateService, type CertificateTuning } from './certificates/service.ts';
 
@@ -62,6 +67,10 @@ export interface Deps {
   env: EnvService;
   observe: ObserveService;
   databases: DatabaseService;
+  /** Custom domains of projects. */
+  domains: DomainService;
+  /** Re-checks pending domains and hands verified ones to the certificate issuer; serve starts it. */
+  domainChecker: DomainChecker;
   /** The edge's latest published request counters (from whichever process runs it). */
   edgeStats(): EdgeStatsSnapshot | null;
   deployments: DeploymentService;
@@ -107,6 +116,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
   const projects = projectRepo(db);
   const tokens = tokenRepo(db);
   const deployments = deploymentRepo(db);
+  const domainRows = domainRepo(db);
   const box = new SecretBox(
     loadMasterKey({
       envKey: config.masterKey,
@@ -120,7 +130,11 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     repo: edgeRepo(db),
     store: routeStore(routeStoreFile(config.dataDir)),
     stateFile: edgeStateFile(config.dataDir),
-    published: () => ({ hosts: [], certificates: publishedCertificates(certificateRows, box, log) }),
+    // What the edge serves besides routes: domains' host names, and certificates with their keys unsealed.
+    published: () => ({
+      hosts: hostEntries(domainRows),
+      certificates: publishedCertificates(certificateRows, box, log),
+    }),
   });
   const instances = instanceRepo(db);
   const activity = activityService(activityRepo(db));
@@ -205,6 +219,19 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     redeploy: (actor, name) => deploymentsService.redeploy(actor, name, 'env'),
   });
   const certificates = certificateService({ config, db, box, edge, activity, log, ...options.certificates });
+  const domains = createDomains({
+    config,
+    db,
+    repo: domainRows,
+    projects,
+    certificates: certificateRows,
+    activity,
+    edge,
+    log,
+    // The certificate service is both: it orders certificates for verified domains and removes a deleted one's.
+    issuer: certificates,
+    certificateRemover: certificates,
+  });
   const teardown = projectTeardown({
     agentId: agent,
     docker,
@@ -216,6 +243,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     sources,
     locks: releases.locks,
     database: databases,
+    domains: domains.service,
     cancelRunning: (id) => worker.cancel(id),
   });
   return {
@@ -234,6 +262,8 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     env,
     observe: observeService({ docker, instances, projects, lifecycle, env }),
     databases,
+    domains: domains.service,
+    domainChecker: domains.checker,
     edgeStats: () => edge.stats(),
     logs,
     worker,

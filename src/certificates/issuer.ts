@@ -40,7 +40,8 @@ interface Subject {
   attempts: number;
   /** Whether the name still wants a certificate (it may have been removed during the order). */
   exists(): boolean;
-  issuing(): void;
+  /** Moves the name to issuing; false when it has moved on (removed, uploaded meanwhile) and wants no order. */
+  issuing(): boolean;
   active(): void;
   failed(reason: string, nextAttemptAt: string, attempts: number): void;
 }
@@ -64,7 +65,7 @@ export function certificateIssuer(d: IssuerDeps) {
   // Never rejects: the domain checker and the platform pass fire and forget.
   const first = (s: Subject): Promise<void> =>
     once(s.hostname, async () => {
-      s.issuing();
+      if (!s.issuing()) return;
       try {
         const issued = await d.orderer.order(s.hostname);
         if (!s.exists() || d.repo.find(s.hostname)?.source === 'uploaded') {
@@ -118,11 +119,20 @@ export function certificateIssuer(d: IssuerDeps) {
         projectId: domain.project_id,
         attempts: fresh()?.attempts ?? domain.attempts,
         exists: () => fresh()?.id === domain.id,
-        issuing: () => d.domains.setStatus(domain.id, { status: 'issuing', reason: null, next_attempt_at: null }),
+        issuing: () =>
+          d.domains.setStatus(domain.id, { status: 'issuing', reason: null, next_attempt_at: null }, [
+            'verified',
+            'failed',
+            'issuing',
+          ]),
         active: () =>
-          d.domains.setStatus(domain.id, { status: 'active', reason: null, next_attempt_at: null, attempts: 0 }),
+          void d.domains.setStatus(domain.id, { status: 'active', reason: null, next_attempt_at: null, attempts: 0 }, [
+            'issuing',
+          ]),
         failed: (reason, next, attempts) =>
-          d.domains.setStatus(domain.id, { status: 'failed', reason, next_attempt_at: next, attempts }),
+          void d.domains.setStatus(domain.id, { status: 'failed', reason, next_attempt_at: next, attempts }, [
+            'issuing',
+          ]),
       });
     },
 
@@ -135,7 +145,10 @@ export function certificateIssuer(d: IssuerDeps) {
         projectId: row.project_id,
         attempts: row.attempts,
         exists: () => d.hosts.find(hostname) !== undefined,
-        issuing: () => d.hosts.setStatus(hostname, { status: 'issuing', reason: null, next_attempt_at: null }),
+        issuing: () => {
+          d.hosts.setStatus(hostname, { status: 'issuing', reason: null, next_attempt_at: null });
+          return true;
+        },
         active: () =>
           d.hosts.setStatus(hostname, { status: 'active', reason: null, next_attempt_at: null, attempts: 0 }),
         failed: (reason, next, attempts) =>

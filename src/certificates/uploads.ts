@@ -1,10 +1,10 @@
-import { domainToASCII } from 'node:url';
 import type { ActivityService, Actor } from '../activity/service.ts';
 import type { CertificateRepo } from '../db/certificates.ts';
 import type { DomainRepo, DomainRow } from '../db/domains.ts';
 import type { Db } from '../db/open.ts';
 import type { ProjectRepo } from '../db/projects.ts';
 import { NotFoundError } from '../errors.ts';
+import { canonicalHostname } from '../domains/hostname.ts';
 import { findProject } from '../projects/find.ts';
 import type { CertificateStore } from './certificate-store.ts';
 import { checkUpload } from './pem.ts';
@@ -115,10 +115,10 @@ export function certificateUploads(d: UploadDeps) {
 /** Uploaded certificates. */
 export type CertificateUploads = ReturnType<typeof certificateUploads>;
 
-/** A host name as stored: lower case, punycode, no trailing dot (as given when it cannot be converted). */
+/** A host name as domains are stored (lower case, punycode, no trailing dot); as given, trimmed, when it is none. */
 export function normalizeHostname(hostname: string): string {
-  const trimmed = hostname.trim().replace(/\.$/, '').toLowerCase();
-  return domainToASCII(trimmed) || trimmed;
+  const canonical = canonicalHostname(hostname);
+  return 'hostname' in canonical ? canonical.hostname : hostname.trim().toLowerCase();
 }
 
 function noWildcard(baseDomain: string): NotFoundError {

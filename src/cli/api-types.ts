@@ -9,6 +9,7 @@ import type { TokenView, Principal } from '../tokens/service.ts';
 import type { ActivityView } from '../activity/service.ts';
 import type { EnvVarView } from '../env/service.ts';
 import type { DatabaseView } from '../databases/service.ts';
+import type { DomainView } from '../domains/view.ts';
 import type { LogEntry } from '../observe/container-logs.ts';
 import type { ContainerStats } from '../observe/container-stats.ts';
 import type { CertificateView } from '../certificates/view.ts';
@@ -29,6 +30,8 @@ export type Activity = ActivityView;
 export type EnvVar = EnvVarView;
 /** A project's database (the password always masked; only the app gets the real one). */
 export type Database = DatabaseView;
+/** A custom domain of a project: its status, the DNS records to create, the last check and the certificate. */
+export type Domain = DomainView;
 /** One line of a project's runtime log. */
 export type LogLine = LogEntry;
 /** Resource use of one container. */

@@ -8,6 +8,7 @@ import { registerDb } from './db.ts';
 import { registerDeploy } from './deploy.ts';
 import { registerDeployments } from './deployments.ts';
 import { registerDoctor } from './doctor.ts';
+import { registerDomains } from './domains.ts';
 import { registerPrepareBuilds } from './prepare-builds.ts';
 import { registerEnv } from './env.ts';
 import { UsageError } from './errors.ts';
@@ -55,12 +56,9 @@ export function buildProgram(io: Io): Command {
   registerDeployments(cli, ctx);
   registerLogs(cli, ctx);
   registerEnv(cli, ctx);
+  registerDomains(cli, ctx);
+  addDomainCertificateCommands(cli.commands.find((c) => c.name() === 'domains')!, ctx);
   registerDb(cli, ctx);
-  addDomainCertificateCommands(
-    cli.commands.find((c) => c.name() === 'domains') ??
-      cli.command('domains').description('Custom domains of a project and their certificates'),
-    ctx,
-  );
   registerCertificates(cli, ctx);
   registerTokens(cli, ctx);
   registerActivity(cli, ctx);

@@ -28,6 +28,7 @@ export async function serveApi(config: Config): Promise<(() => Promise<void> | v
     maxRequestBodySize: config.maxUploadBytes * 2 + 1024 * 1024,
   });
   const reconcile = startReconciler(deps);
+  deps.domainChecker.start();
   // Orders the API domain's and default host names' certificates, renews the ones due.
   const certificates = startCertificateLoop(() => deps.certificates.pass(), deps.log);
   // After listening, so health checks answer meanwhile; before the worker, which builds.
@@ -51,6 +52,7 @@ export async function serveApi(config: Config): Promise<(() => Promise<void> | v
   return [
     () => deps.log.info('shutting down', { role: config.role }),
     () => clearInterval(reconcile),
+    () => deps.domainChecker.stop(),
     () => certificates.stop(),
     () => deps.worker.stop(),
     () => app.stop(),

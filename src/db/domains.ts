@@ -29,6 +29,14 @@ export interface DomainStatusChange {
   last_check?: string | null;
 }
 
+/** A domain as the edge routes it: its host name, its project's name and its options. */
+export interface DomainHostRow {
+  hostname: string;
+  project: string;
+  redirect_to_https: number;
+  hsts: number;
+}
+
 /** Statements on the domains table, prepared once. */
 export function domainRepo(db: Db) {
   const insert = db.prepare(
@@ -38,6 +46,7 @@ export function domainRepo(db: Db) {
        @last_check, @created_at, @updated_at)`,
   );
   const byHostname = db.prepare('SELECT * FROM domains WHERE hostname = ?');
+  const byId = db.prepare('SELECT * FROM domains WHERE id = ?');
   const ofProject = db.prepare('SELECT * FROM domains WHERE project_id = ? ORDER BY hostname');
   const all = db.prepare('SELECT * FROM domains ORDER BY hostname');
   const due = db.prepare(
@@ -52,31 +61,45 @@ export function domainRepo(db: Db) {
        attempts = COALESCE(@attempts, attempts),
        last_check = CASE WHEN @keep_check = 1 THEN last_check ELSE @last_check END,
        updated_at = @updated_at
-     WHERE id = @id`,
+     WHERE id = @id AND (@from IS NULL OR status IN (SELECT value FROM json_each(@from)))`,
+  );
+  const hosts = db.prepare(
+    `SELECT d.hostname, p.name AS project, d.redirect_to_https, d.hsts
+       FROM domains d JOIN projects p ON p.id = d.project_id ORDER BY d.hostname`,
   );
   const remove = db.prepare('DELETE FROM domains WHERE id = ?');
   return {
     insert: (row: DomainRow) => void insert.run(row),
     byHostname: (hostname: string) => byHostname.get(hostname) as DomainRow | undefined,
+    byId: (id: string) => byId.get(id) as DomainRow | undefined,
     ofProject: (projectId: string) => ofProject.all(projectId) as DomainRow[],
     all: () => all.all() as DomainRow[],
     /** Domains whose next check or order is due at `now` (ISO 8601): pending, verified and failed ones. */
     due: (now: string) => due.all(now) as DomainRow[],
     setOptions: (id: string, options: { redirect_to_https: number; hsts: number }) =>
       void setOptions.run({ id, ...options, updated_at: new Date().toISOString() }),
-    setStatus(id: string, change: DomainStatusChange): void {
-      setStatus.run({
-        id,
-        status: change.status,
-        reason: change.reason,
-        next_attempt_at: change.next_attempt_at,
-        attempts: change.attempts ?? null,
-        keep_check: change.last_check === undefined ? 1 : 0,
-        last_check: change.last_check ?? null,
-        updated_at: new Date().toISOString(),
-      });
+    /**
+     * Writes a status change; with `from`, only while the domain is in one of those states.
+     * Returns whether the row changed (false: no such domain, or it has moved on meanwhile).
+     */
+    setStatus(id: string, change: DomainStatusChange, from?: readonly DomainStatus[]): boolean {
+      return (
+        setStatus.run({
+          id,
+          status: change.status,
+          reason: change.reason,
+          next_attempt_at: change.next_attempt_at,
+          attempts: change.attempts ?? null,
+          keep_check: change.last_check === undefined ? 1 : 0,
+          last_check: change.last_check ?? null,
+          updated_at: new Date().toISOString(),
+          from: from ? JSON.stringify(from) : null,
+        }).changes > 0
+      );
     },
     remove: (id: string) => remove.run(id).changes > 0,
+    /** Every domain with its project's name and options, as the edge routes them. */
+    hosts: () => hosts.all() as DomainHostRow[],
   };
 }
 

@@ -27,12 +27,15 @@ export interface TeardownDeps {
   locks: ProjectLocks;
   /** The project's database, if it has one: deleting the project drops it too. */
   database: { has(projectId: string): boolean; drop(project: string): Promise<void> };
+  /** The project's custom domains: deleting the project removes them, their hosts and certificates. */
+  domains: { removeProject(actor: Actor, project: string): Promise<void> };
   /** Aborts a deployment the worker is running. */
   cancelRunning(deploymentId: string): boolean;
 }
 
 /**
- * Deletes a project and everything Slipway made for it: the edge stops routing it, running work
+ * Deletes a project and everything Slipway made for it: the edge stops routing it and its custom
+ * domains (which go with their certificates), running work
  * is aborted, its containers, images, database and network are removed, its row (and with it its
  * deployments, env and logs) is deleted and recorded, and its stored sources are removed.
  */
@@ -48,6 +51,7 @@ export function projectTeardown(d: TeardownDeps) {
     if (running) d.cancelRunning(running.id);
     await d.locks.run(name, async () => {
       d.edge.removeRoute(name);
+      await d.domains.removeProject(actor, name);
       const instances = await listInstances(d.docker, d.instances, p);
       await removeInstances(
         d.docker,
