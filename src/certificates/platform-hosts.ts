@@ -13,7 +13,7 @@ const PRIVATE_SUFFIXES = ['localhost', 'test', 'local', 'internal', 'invalid', '
 export interface PlatformSettings {
   baseDomain: string;
   apiDomain: string | null;
-  /** ACME on (a directory) and an HTTPS listener: without both, nothing is ordered. */
+  /** ACME on (a directory) and an HTTPS listener: without both, nothing is ordered (nor dropped). */
   acme: boolean;
   https: boolean;
 }
@@ -45,16 +45,16 @@ export interface PlatformHostsDeps {
 /**
  * Keeps the certificates Slipway owns without a domain row in step with the settings: the API
  * domain's, and each project's default host name's while the base domain is public and no wildcard
- * is uploaded for it. A pass adds the names that should have one, orders those due (new, failed
- * past their backoff, or left `issuing` by a process that died), forgets the names that no longer
- * should, and drops every stored certificate whose name has no domain, platform host or wildcard
- * behind it (a deleted domain or project).
+ * is uploaded for it. A pass adds the names that should have one, forgets the names that no longer
+ * should, drops every stored certificate whose name has no domain, platform host or wildcard behind
+ * it (a deleted domain or project), and, with ACME and HTTPS on, orders those due (new, failed past
+ * their backoff, or left `issuing` by a process that died). Turning ACME or HTTPS off orders nothing
+ * more but drops nothing either.
  */
 export function platformHosts(d: PlatformHostsDeps) {
   const s = d.settings;
   const wanted = (): Map<string, string | null> => {
     const names = new Map<string, string | null>();
-    if (!s.acme || !s.https) return names;
     if (s.apiDomain) names.set(s.apiDomain, null);
     if (isPublicBaseDomain(s.baseDomain) && !d.repo.find(baseWildcard(s.baseDomain))) {
       for (const p of d.projects.all()) names.set(`${p.name}.${s.baseDomain}`, p.id);
@@ -75,6 +75,7 @@ export function platformHosts(d: PlatformHostsDeps) {
         if (d.repo.find(row.hostname)?.source === 'acme') d.store.drop(row.hostname);
       }
       sweep();
+      if (!s.acme || !s.https) return [];
       const now = d.now().toISOString();
       return d.hosts
         .all()

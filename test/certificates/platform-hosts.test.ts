@@ -1,5 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
 import { isPublicBaseDomain } from '../../src/certificates/platform-hosts.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createDeps } from '../../src/deps.ts';
+import { createLogger } from '../../src/log.ts';
 import { platformHostRepo } from '../../src/db/platform-hosts.ts';
 import { type AcmeServers, startAcmeServers } from '../helpers/acme.ts';
 import { TEST_ACTOR } from '../helpers/app.ts';
@@ -79,16 +82,38 @@ describe('default host names and the API domain', () => {
   });
 
   test('a private base domain, or no HTTPS listener, orders nothing for default host names', async () => {
-    for (const env of [
-      { SLIPWAY_BASE_DOMAIN: 'apps.test', SLIPWAY_HTTPS_LISTEN: '127.0.0.1:8443' },
-      { SLIPWAY_BASE_DOMAIN: 'apps.example.com', SLIPWAY_HTTPS_LISTEN: 'off' },
-    ]) {
+    const cases: [Record<string, string>, string[][]][] = [
+      [{ SLIPWAY_BASE_DOMAIN: 'apps.test', SLIPWAY_HTTPS_LISTEN: '127.0.0.1:8443' }, []],
+      [{ SLIPWAY_BASE_DOMAIN: 'apps.example.com', SLIPWAY_HTTPS_LISTEN: 'off' }, [['web.apps.example.com', 'pending']]],
+    ];
+    for (const [env, rows] of cases) {
       agent = certificateAgent(servers, env, { edge: false });
       agent.deps.projects.create(TEST_ACTOR, { name: 'web' });
       await agent.deps.certificates.pass();
-      expect(hostsOf(agent)).toEqual([]);
+      expect(hostsOf(agent)).toEqual(rows);
+      expect(agent.deps.db.prepare('SELECT COUNT(*) AS n FROM acme_orders').get()).toEqual({ n: 0 });
       await agent.stop();
       agent = null;
+    }
+  });
+
+  test('turning HTTPS off keeps the certificates already ordered', async () => {
+    agent = certificateAgent(servers, PUBLIC);
+    agent.deps.projects.create(TEST_ACTOR, { name: 'web' });
+    await agent.deps.certificates.pass();
+    const config = loadConfig({
+      ...PUBLIC,
+      SLIPWAY_HTTPS_LISTEN: 'off',
+      SLIPWAY_ACME_DIRECTORY: servers.directoryUrl,
+      SLIPWAY_ACME_CA_FILE: servers.caFile,
+      SLIPWAY_DATA_DIR: agent.dir,
+    });
+    const restarted = createDeps(config, { log: createLogger('error', () => {}) });
+    try {
+      await restarted.certificates.pass();
+      expect(restarted.certificates.list(null).map((c) => c.hostname)).toEqual(['web.apps.example.com']);
+    } finally {
+      restarted.close();
     }
   });
 
