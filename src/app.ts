@@ -18,6 +18,7 @@ import { metricsRoutes } from './api/metrics/routes.ts';
 import { databaseRoutes, RESTORE_PATHS } from './api/databases/routes.ts';
 import { VOLUME_RESTORE_PATHS, volumeRoutes } from './api/volumes/routes.ts';
 import { domainRoutes } from './api/domains/routes.ts';
+import { certificateRoutes } from './api/certificates/routes.ts';
 
 /** The Elysia app of the API, without listen(): tests call `.handle()` on it. */
 export function createApp(deps: Deps) {
@@ -53,6 +54,7 @@ export function createApp(deps: Deps) {
         .use(databaseRoutes(deps))
         .use(volumeRoutes(deps))
         .use(domainRoutes(deps))
+        .use(certificateRoutes(deps))
         .use(activityRoutes(deps)),
     );
 

@@ -47,11 +47,12 @@ import { volumeMounts } from './volumes/mounts.ts';
 import { volumeService, type VolumeService } from './volumes/service.ts';
 import { domainRepo } from './db/domains.ts';
 import { certificateRepo } from './db/certificates.ts';
-import type { EdgeCertificate } from './edge/route-store.ts';
 import { hostEntries } from './domains/hosts.ts';
 import { createDomains } from './domains/setup.ts';
 import type { DomainService } from './domains/service.ts';
 import type { DomainChecker } from './domains/checker.ts';
+import { publishedCertificates } from './certificates/certificate-store.ts';
+import { certificateService, type CertificateService, type CertificateTuning } from './certificates/service.ts';
 
 /** Everything the app and the CLI need, built once. */
 export interface Deps {
@@ -87,6 +88,8 @@ export interface Deps {
   edge: EdgeRoutes;
   releases: ReleaseService;
   reconciler: ReturnType<typeof reconciler>;
+  /** ACME orders, renewals and uploaded certificates. */
+  certificates: CertificateService;
   close(): void;
 }
 
@@ -100,6 +103,8 @@ export interface DepsOptions {
   release?: Releaser;
   /** Replaces the host's build isolation (tests that make a network and firewall of their own). */
   buildIsolation?: BuildIsolation;
+  /** The certificate service's clock, CA polling and limits (tests move the clock to force renewals). */
+  certificates?: CertificateTuning;
 }
 
 /**
@@ -118,18 +123,6 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
   const tokens = tokenRepo(db);
   const deployments = deploymentRepo(db);
   const domainRows = domainRepo(db);
-  const certificates = certificateRepo(db);
-  // The certificates the edge serves (keys unsealed): the certificate service provides them; none until it runs.
-  const edgeCertificates = (): EdgeCertificate[] => [];
-  const edge = edgeRoutes({
-    db,
-    repo: edgeRepo(db),
-    store: routeStore(routeStoreFile(config.dataDir)),
-    stateFile: edgeStateFile(config.dataDir),
-    published: () => ({ hosts: hostEntries(domainRows), certificates: edgeCertificates() }),
-  });
-  const instances = instanceRepo(db);
-  const activity = activityService(activityRepo(db));
   const box = new SecretBox(
     loadMasterKey({
       envKey: config.masterKey,
@@ -137,6 +130,20 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
       dataDir: config.dataDir,
     }),
   );
+  const certificateRows = certificateRepo(db);
+  const edge = edgeRoutes({
+    db,
+    repo: edgeRepo(db),
+    store: routeStore(routeStoreFile(config.dataDir)),
+    stateFile: edgeStateFile(config.dataDir),
+    // What the edge serves besides routes: domains' host names, and certificates with their keys unsealed.
+    published: () => ({
+      hosts: hostEntries(domainRows),
+      certificates: publishedCertificates(certificateRows, box, log),
+    }),
+  });
+  const instances = instanceRepo(db);
+  const activity = activityService(activityRepo(db));
   const env = envService({ db, env: envRepo(db), projects, activity, box });
   const logs = new DeploymentLogs(deploymentLogRepo(db), deploymentMasker(env, deployments));
   const lifecycle = deploymentLifecycle({ db, deployments, logs, log });
@@ -244,18 +251,19 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     maxUploadBytes: config.maxUploadBytes,
     maxRestoreBytes: config.maxExpandedBytes,
   });
+  const certificates = certificateService({ config, db, box, edge, activity, log, ...options.certificates });
   const domains = createDomains({
     config,
     db,
     repo: domainRows,
     projects,
-    certificates,
+    certificates: certificateRows,
     activity,
     edge,
     log,
     // The certificate service is both: it orders certificates for verified domains and removes a deleted one's.
-    issuer: null,
-    certificateRemover: null,
+    issuer: certificates,
+    certificateRemover: certificates,
   });
   const teardown = projectTeardown({
     agentId: agent,
@@ -299,6 +307,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     releases,
     reconciler: reconciler(releaseDeps, releases.locks),
     deployments: deploymentsService,
+    certificates,
     close: () => {
       edge.close();
       db.close();

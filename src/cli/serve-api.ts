@@ -3,6 +3,7 @@ import { formatListen, type Config } from '../config.ts';
 import { createDeps, type Deps } from '../deps.ts';
 import { createApp } from '../app.ts';
 import { startEdge } from '../edge/runtime.ts';
+import { startCertificateLoop } from '../certificates/loop.ts';
 import { recoverInterrupted } from '../jobs/recovery.ts';
 import { adminTokenPath, ensureAdminToken } from '../tokens/bootstrap.ts';
 import { VERSION } from '../version.ts';
@@ -30,6 +31,8 @@ export async function serveApi(config: Config): Promise<(() => Promise<void> | v
   const edge = config.role === 'all' ? startEdge({ ...config, apiListen }, deps.log) : null;
   const reconcile = startReconciler(deps);
   deps.domainChecker.start();
+  // Orders the API domain's and default host names' certificates, renews the ones due.
+  const certificates = startCertificateLoop(() => deps.certificates.pass(), deps.log);
   // After listening, so health checks answer meanwhile; before the worker, which builds.
   await prepareBuilds(deps);
   deps.worker.start();
@@ -55,6 +58,7 @@ export async function serveApi(config: Config): Promise<(() => Promise<void> | v
     () => deps.log.info('shutting down', { role: config.role }),
     () => clearInterval(reconcile),
     () => deps.domainChecker.stop(),
+    () => certificates.stop(),
     () => deps.worker.stop(),
     () => app.stop(),
     async () => edge?.stop(),
