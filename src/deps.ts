@@ -45,6 +45,8 @@ import { VolumeSizes } from './volumes/sizes.ts';
 import { VolumeQuotaProbe } from './volumes/quota.ts';
 import { volumeMounts } from './volumes/mounts.ts';
 import { volumeService, type VolumeService } from './volumes/service.ts';
+import { backupRepo } from './db/backups.ts';
+import { backupService, type BackupService } from './backups/service.ts';
 import { domainRepo } from './db/domains.ts';
 import { certificateRepo } from './db/certificates.ts';
 import type { EdgeCertificate } from './edge/route-store.ts';
@@ -72,6 +74,8 @@ export interface Deps {
   observe: ObserveService;
   databases: DatabaseService;
   volumes: VolumeService;
+  /** Backups of everything; serve runs their schedule. */
+  backups: BackupService;
   /** Custom domains of projects. */
   domains: DomainService;
   /** Re-checks pending domains and hands verified ones to the certificate issuer; serve starts it. */
@@ -130,13 +134,12 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
   });
   const instances = instanceRepo(db);
   const activity = activityService(activityRepo(db));
-  const box = new SecretBox(
-    loadMasterKey({
-      envKey: config.masterKey,
-      credentialsDirectory: config.credentialsDirectory,
-      dataDir: config.dataDir,
-    }),
-  );
+  const masterKey = loadMasterKey({
+    envKey: config.masterKey,
+    credentialsDirectory: config.credentialsDirectory,
+    dataDir: config.dataDir,
+  });
+  const box = new SecretBox(masterKey);
   const env = envService({ db, env: envRepo(db), projects, activity, box });
   const logs = new DeploymentLogs(deploymentLogRepo(db), deploymentMasker(env, deployments));
   const lifecycle = deploymentLifecycle({ db, deployments, logs, log });
@@ -217,12 +220,13 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     imageExists: (ref) => imageExists(docker, ref),
     changesOfRestore: releasing.changesOfRestore,
   });
+  const databaseRows = databaseRepo(db);
   const databases = databaseService({
     db,
     docker,
     agentId: agent,
     image: config.images.postgres,
-    databases: databaseRepo(db),
+    databases: databaseRows,
     projects,
     activity,
     env,
@@ -257,6 +261,23 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     issuer: null,
     certificateRemover: null,
   });
+  const backups = backupService({
+    config,
+    db,
+    dataDir: config.dataDir,
+    docker,
+    agentId: agent,
+    projects,
+    databases: databaseRows,
+    volumes,
+    lifecycle,
+    log,
+    repo: backupRepo(db),
+    activity,
+    key: config.backupPassphrase
+      ? { kind: 'passphrase', passphrase: config.backupPassphrase }
+      : { kind: 'master-key', key: masterKey },
+  });
   const teardown = projectTeardown({
     agentId: agent,
     docker,
@@ -289,6 +310,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     observe: observeService({ docker, instances, projects, lifecycle, env }),
     databases,
     volumes: volumesService,
+    backups,
     domains: domains.service,
     domainChecker: domains.checker,
     edgeStats: () => edge.stats(),

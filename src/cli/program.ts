@@ -21,6 +21,7 @@ import { addSettingOptions, settingFlags } from './settings-options.ts';
 import { registerStatus } from './status.ts';
 import { registerTokens } from './tokens.ts';
 import { registerVolumes } from './volumes.ts';
+import { registerBackup } from './backup.ts';
 
 /** Printed after the top-level help; the README's CLI section says the same. */
 export const HELP_FOOTER = `
@@ -59,6 +60,7 @@ export function buildProgram(io: Io): Command {
   registerDomains(cli, ctx);
   registerDb(cli, ctx);
   registerVolumes(cli, ctx);
+  registerBackup(cli, ctx);
   registerTokens(cli, ctx);
   registerActivity(cli, ctx);
   registerDoctor(cli, io);

@@ -11,12 +11,27 @@ import m009 from './migrations/009_token_projects.sql' with { type: 'text' };
 import m010 from './migrations/010_edge_store.sql' with { type: 'text' };
 import m011 from './migrations/011_domains.sql' with { type: 'text' };
 import m012 from './migrations/012_volumes.sql' with { type: 'text' };
+import m013 from './migrations/013_backups.sql' with { type: 'text' };
 
 /**
  * Forward-only migrations, in order; the version of the database is PRAGMA user_version,
  * the number of migrations applied. Imported as text so the compiled binary carries them.
  */
-export const MIGRATIONS: readonly string[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m011, m012];
+export const MIGRATIONS: readonly string[] = [
+  m001,
+  m002,
+  m003,
+  m004,
+  m005,
+  m006,
+  m007,
+  m008,
+  m009,
+  m010,
+  m011,
+  m012,
+  m013,
+];
 
 /** Applies every migration past the database's user_version, each in its own transaction. */
 export function migrate(db: Database, upTo: number = MIGRATIONS.length): number {

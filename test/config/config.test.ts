@@ -71,6 +71,16 @@ describe('configuration', () => {
       credentialsDirectory: null,
       maxArchiveEntries: 20000,
       maxExpandedBytes: 1024 ** 3,
+      backupDir: null,
+      backupSchedule: { kind: 'off' },
+      backupRetention: { last: 0, hourly: 0, daily: 7, weekly: 4 },
+      backupDestination: 'local',
+      backupS3: null,
+      backupS3Endpoint: null,
+      backupS3Region: 'us-east-1',
+      backupS3AccessKeyId: null,
+      backupS3SecretAccessKey: null,
+      backupPassphrase: null,
     });
   });
 

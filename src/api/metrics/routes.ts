@@ -12,6 +12,7 @@ export function metricsRoutes(d: {
   observe: ObserveService;
   startedAt: number;
   edgeStats: () => EdgeStatsSnapshot | null;
+  backups?: { prometheus(): string };
 }) {
   return new Elysia().use(accessPlugin).get(
     '/metrics',
@@ -25,7 +26,9 @@ export function metricsRoutes(d: {
         edge: d.edgeStats(),
         containers: await d.observe.allMetrics(),
       });
-      return new Response(text, { headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } });
+      return new Response(text + (d.backups?.prometheus() ?? ''), {
+        headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
+      });
     },
     {
       access: { scope: 'admin' },
