@@ -514,7 +514,9 @@ export function loadConfig(
     try {
       out[s.key] = s.parse(raw.trim());
     } catch (err) {
-      problems.push(`${source}=${JSON.stringify(raw)}: ${(err as Error).message}`);
+      // Env-only settings are the secrets (a flag would show them in `ps`): never echo their value.
+      const shown = s.flag === null ? '(hidden)' : JSON.stringify(raw);
+      problems.push(`${source}=${shown}: ${(err as Error).message}`);
     }
   }
   out.images = imagesFrom(env, problems);
