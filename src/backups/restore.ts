@@ -74,6 +74,12 @@ export async function restoreBackup(o: RestoreOptions): Promise<BackupManifest> 
       const projects = manifest.projects.filter((p) => o.only === null || p.name === o.only);
       if (o.only !== null) await leaveOut(deps, staging, o.only);
       resetRuntime(deps);
+      // The state was copied while this very backup was being made: it is complete now.
+      deps.db
+        .prepare(
+          "UPDATE backups SET status = 'complete', manifest = ?, finished_at = ? WHERE id = ? AND status = 'running'",
+        )
+        .run(JSON.stringify(manifest), manifest.created_at, manifest.id);
       for (const p of projects) await restoreProject(deps, staging, p, made, o.say);
       deps.activity.record(RESTORER, {
         action: 'backup.restore',
