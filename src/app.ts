@@ -19,6 +19,7 @@ import { databaseRoutes, RESTORE_PATHS } from './api/databases/routes.ts';
 import { VOLUME_RESTORE_PATHS, volumeRoutes } from './api/volumes/routes.ts';
 import { backupRoutes } from './api/backups/routes.ts';
 import { domainRoutes } from './api/domains/routes.ts';
+import { certificateRoutes } from './api/certificates/routes.ts';
 
 /** The Elysia app of the API, without listen(): tests call `.handle()` on it. */
 export function createApp(deps: Deps) {
@@ -55,6 +56,7 @@ export function createApp(deps: Deps) {
         .use(volumeRoutes(deps))
         .use(backupRoutes(deps))
         .use(domainRoutes(deps))
+        .use(certificateRoutes(deps))
         .use(activityRoutes(deps)),
     );
 

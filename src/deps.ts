@@ -49,11 +49,12 @@ import { backupRepo } from './db/backups.ts';
 import { backupService, type BackupService } from './backups/service.ts';
 import { domainRepo } from './db/domains.ts';
 import { certificateRepo } from './db/certificates.ts';
-import type { EdgeCertificate } from './edge/route-store.ts';
 import { hostEntries } from './domains/hosts.ts';
 import { createDomains } from './domains/setup.ts';
 import type { DomainService } from './domains/service.ts';
 import type { DomainChecker } from './domains/checker.ts';
+import { publishedCertificates } from './certificates/certificate-store.ts';
+import { certificateService, type CertificateService, type CertificateTuning } from './certificates/service.ts';
 
 /** Everything the app and the CLI need, built once. */
 export interface Deps {
@@ -91,6 +92,8 @@ export interface Deps {
   edge: EdgeRoutes;
   releases: ReleaseService;
   reconciler: ReturnType<typeof reconciler>;
+  /** ACME orders, renewals and uploaded certificates. */
+  certificates: CertificateService;
   close(): void;
 }
 
@@ -104,6 +107,8 @@ export interface DepsOptions {
   release?: Releaser;
   /** Replaces the host's build isolation (tests that make a network and firewall of their own). */
   buildIsolation?: BuildIsolation;
+  /** The certificate service's clock, CA polling and limits (tests move the clock to force renewals). */
+  certificates?: CertificateTuning;
 }
 
 /**
@@ -122,24 +127,26 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
   const tokens = tokenRepo(db);
   const deployments = deploymentRepo(db);
   const domainRows = domainRepo(db);
-  const certificates = certificateRepo(db);
-  // The certificates the edge serves (keys unsealed): the certificate service provides them; none until it runs.
-  const edgeCertificates = (): EdgeCertificate[] => [];
-  const edge = edgeRoutes({
-    db,
-    repo: edgeRepo(db),
-    store: routeStore(routeStoreFile(config.dataDir)),
-    stateFile: edgeStateFile(config.dataDir),
-    published: () => ({ hosts: hostEntries(domainRows), certificates: edgeCertificates() }),
-  });
-  const instances = instanceRepo(db);
-  const activity = activityService(activityRepo(db));
   const masterKey = loadMasterKey({
     envKey: config.masterKey,
     credentialsDirectory: config.credentialsDirectory,
     dataDir: config.dataDir,
   });
   const box = new SecretBox(masterKey);
+  const certificateRows = certificateRepo(db);
+  const edge = edgeRoutes({
+    db,
+    repo: edgeRepo(db),
+    store: routeStore(routeStoreFile(config.dataDir)),
+    stateFile: edgeStateFile(config.dataDir),
+    // What the edge serves besides routes: domains' host names, and certificates with their keys unsealed.
+    published: () => ({
+      hosts: hostEntries(domainRows),
+      certificates: publishedCertificates(certificateRows, box, log),
+    }),
+  });
+  const instances = instanceRepo(db);
+  const activity = activityService(activityRepo(db));
   const env = envService({ db, env: envRepo(db), projects, activity, box });
   const logs = new DeploymentLogs(deploymentLogRepo(db), deploymentMasker(env, deployments));
   const lifecycle = deploymentLifecycle({ db, deployments, logs, log });
@@ -248,18 +255,19 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     maxUploadBytes: config.maxUploadBytes,
     maxRestoreBytes: config.maxExpandedBytes,
   });
+  const certificates = certificateService({ config, db, box, edge, activity, log, ...options.certificates });
   const domains = createDomains({
     config,
     db,
     repo: domainRows,
     projects,
-    certificates,
+    certificates: certificateRows,
     activity,
     edge,
     log,
     // The certificate service is both: it orders certificates for verified domains and removes a deleted one's.
-    issuer: null,
-    certificateRemover: null,
+    issuer: certificates,
+    certificateRemover: certificates,
   });
   const backups = backupService({
     config,
@@ -321,6 +329,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     releases,
     reconciler: reconciler(releaseDeps, releases.locks),
     deployments: deploymentsService,
+    certificates,
     close: () => {
       edge.close();
       db.close();

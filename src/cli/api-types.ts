@@ -14,6 +14,7 @@ import type { BackupView, VerifyResult } from '../backups/service.ts';
 import type { DomainView } from '../domains/view.ts';
 import type { LogEntry } from '../observe/container-logs.ts';
 import type { ContainerStats } from '../observe/container-stats.ts';
+import type { CertificateView } from '../certificates/view.ts';
 
 /** A project and its settings. */
 export type Project = ProjectView;
@@ -43,6 +44,9 @@ export type Domain = DomainView;
 export type LogLine = LogEntry;
 /** Resource use of one container. */
 export type Metric = ContainerStats;
+
+/** A TLS certificate the edge serves (never its key). */
+export type Certificate = CertificateView;
 
 /** The statuses a deployment ends in. */
 export { FINAL_STATUSES } from '../deployments/lifecycle.ts';

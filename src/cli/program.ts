@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../version.ts';
 import { registerActivity } from './activity.ts';
+import { addDomainCertificateCommands, registerCertificates } from './certificates.ts';
 import { createCtx } from './context.ts';
 import { registerDb } from './db.ts';
 import { registerDeploy } from './deploy.ts';
@@ -58,9 +59,11 @@ export function buildProgram(io: Io): Command {
   registerLogs(cli, ctx);
   registerEnv(cli, ctx);
   registerDomains(cli, ctx);
+  addDomainCertificateCommands(cli.commands.find((c) => c.name() === 'domains')!, ctx);
   registerDb(cli, ctx);
   registerVolumes(cli, ctx);
   registerBackup(cli, ctx);
+  registerCertificates(cli, ctx);
   registerTokens(cli, ctx);
   registerActivity(cli, ctx);
   registerDoctor(cli, io);

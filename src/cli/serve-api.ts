@@ -3,6 +3,7 @@ import { formatListen, type Config } from '../config.ts';
 import { createDeps, type Deps } from '../deps.ts';
 import { createApp } from '../app.ts';
 import { startEdge } from '../edge/runtime.ts';
+import { startCertificateLoop } from '../certificates/loop.ts';
 import { recoverInterrupted } from '../jobs/recovery.ts';
 import { adminTokenPath, ensureAdminToken } from '../tokens/bootstrap.ts';
 import { VERSION } from '../version.ts';
@@ -19,7 +20,6 @@ export async function serveApi(config: Config): Promise<(() => Promise<void> | v
   deps.edge.publishAll();
   const tokenFile = ensureAdminToken(config.dataDir, deps.tokens);
   await recoverInterrupted(deps.lifecycle, deps.docker, deps.log);
-  const edge = config.role === 'all' ? startEdge(config, deps.log) : null;
   const app = createApp(deps);
   app.listen({
     hostname: config.apiListen.hostname,
@@ -27,14 +27,19 @@ export async function serveApi(config: Config): Promise<(() => Promise<void> | v
     // Slipway enforces the upload limit itself, with its own 413 envelope; Bun's cap is a backstop.
     maxRequestBodySize: config.maxUploadBytes * 2 + 1024 * 1024,
   });
+  // After the API, so that the edge serving SLIPWAY_API_DOMAIN knows its port when it was 0 (random).
+  const apiListen = { hostname: config.apiListen.hostname, port: app.server!.port! };
+  const edge = config.role === 'all' ? startEdge({ ...config, apiListen }, deps.log) : null;
   const reconcile = startReconciler(deps);
   deps.domainChecker.start();
+  // Orders the API domain's and default host names' certificates, renews the ones due.
+  const certificates = startCertificateLoop(() => deps.certificates.pass(), deps.log);
   // After listening, so health checks answer meanwhile; before the worker, which builds.
   await prepareBuilds(deps);
   deps.worker.start();
   deps.backups.recover();
   const stopBackups = startBackupSchedule(deps.backups, config.backupSchedule, deps.log);
-  const api = formatListen({ hostname: config.apiListen.hostname, port: app.server!.port! });
+  const api = formatListen(apiListen);
   deps.log.info('slipway started', {
     version: VERSION,
     role: config.role,
@@ -42,8 +47,11 @@ export async function serveApi(config: Config): Promise<(() => Promise<void> | v
     data_dir: config.dataDir,
   });
   console.log(`Slipway ${VERSION}: API listening on http://${api}`);
-  if (edge)
-    console.log(`Edge listening on http://${formatListen({ hostname: config.httpListen.hostname, port: edge.port })}`);
+  if (edge) {
+    const http = formatListen({ hostname: config.httpListen.hostname, port: edge.port });
+    const https = config.httpsListen && formatListen({ hostname: config.httpsListen.hostname, port: edge.httpsPort! });
+    console.log(`Edge listening on http://${http}${https ? ` and https://${https}` : ''}`);
+  }
   if (tokenFile) console.log(`Admin token written to ${tokenFile} (mode 0600)`);
   else
     console.log(
@@ -54,6 +62,7 @@ export async function serveApi(config: Config): Promise<(() => Promise<void> | v
     () => clearInterval(reconcile),
     () => stopBackups(),
     () => deps.domainChecker.stop(),
+    () => certificates.stop(),
     () => deps.worker.stop(),
     () => app.stop(),
     async () => edge?.stop(),

@@ -4,7 +4,8 @@ import { seg } from './client.ts';
 import type { Ctx } from './context.ts';
 import { colorsFor, out } from './io.ts';
 import { ago, formatDuration, keyValues, printJson, printTable, state } from './output.ts';
-import type { Deployment, Health, Me, Project } from './api-types.ts';
+import type { Certificate, Deployment, Health, Me, Project } from './api-types.ts';
+import { printCertificates } from './certificates.ts';
 
 /** Projects whose latest deployment is looked up, at most. */
 const LATEST_FOR = 50;
@@ -18,10 +19,11 @@ export function registerStatus(cli: Command, ctx: Ctx): void {
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
       const client = ctx.client();
-      const [health, me, projects] = await Promise.all([
+      const [health, me, projects, certificates] = await Promise.all([
         client.get<Health>('/v1/health'),
         client.get<Me>('/v1/me'),
         client.list<Project>('/v1/projects'),
+        client.get<{ data: Certificate[] }>('/v1/certificates').then((page) => page.data),
       ]);
       const latest = await Promise.all(
         projects
@@ -36,6 +38,7 @@ export function registerStatus(cli: Command, ctx: Ctx): void {
           health,
           token: me,
           projects: projects.map((p, i) => ({ ...p, latest_deployment: latest[i] ?? null })),
+          certificates,
         });
       }
       const c = colorsFor(io);
@@ -74,5 +77,9 @@ export function registerStatus(cli: Command, ctx: Ctx): void {
         rows,
         'No projects yet: deploy a directory with `slipway deploy`',
       );
+      if (certificates.length > 0) {
+        out(io, '');
+        printCertificates(io, certificates);
+      }
     });
 }

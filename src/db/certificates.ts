@@ -63,6 +63,13 @@ export function certificateRepo(db: Db) {
   const ordersSince = db.prepare(
     'SELECT COUNT(*) AS n FROM acme_orders WHERE registered_domain = ? AND created_at >= ?',
   );
+  const oldestSince = db.prepare(
+    'SELECT MIN(created_at) AS at FROM acme_orders WHERE registered_domain = ? AND created_at >= ?',
+  );
+  const abandon = db.prepare(
+    `UPDATE acme_orders SET status = 'invalid', error = @error, finished_at = @finished_at
+     WHERE hostname = @hostname AND status = 'pending' AND created_at < @before`,
+  );
   const pendingOrder = db.prepare(
     "SELECT * FROM acme_orders WHERE hostname = ? AND status = 'pending' ORDER BY created_at DESC LIMIT 1",
   );
@@ -83,7 +90,13 @@ export function certificateRepo(db: Db) {
       /** Orders placed for names under one registered domain since `since` (ISO 8601). */
       countSince: (registeredDomain: string, since: string) =>
         (ordersSince.get(registeredDomain, since) as { n: number }).n,
+      /** The oldest order counted by countSince, or null: when the window frees up. */
+      oldestSince: (registeredDomain: string, since: string) =>
+        (oldestSince.get(registeredDomain, since) as { at: string | null }).at,
       pending: (hostname: string) => pendingOrder.get(hostname) as AcmeOrderRow | undefined,
+      /** Marks `hostname`'s pending orders placed before `before` invalid (left by a process that died). */
+      abandon: (hostname: string, before: string, error: string) =>
+        abandon.run({ hostname, before, error, finished_at: new Date().toISOString() }).changes,
     },
   };
 }

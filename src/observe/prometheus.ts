@@ -9,6 +9,20 @@ export interface MetricsInput {
   buildDurationsSeconds: number[];
   edge: EdgeStatsSnapshot | null;
   containers: { project: string; stats: ContainerStats }[];
+  certificates: CertificateMetric[];
+}
+
+/** One certificate's expiry and renewal state. */
+export interface CertificateMetric {
+  hostname: string;
+  source: 'acme' | 'uploaded';
+  notAfter: string;
+  /** Whole days left; under `expiryWarningDays` the certificate is flagged. */
+  daysLeft: number;
+  expiryWarningDays: number;
+  renewFailures: number;
+  /** When the last renewal failure was recorded (the row's update time), or null. */
+  lastRenewFailureAt: string | null;
 }
 
 const BUILD_BUCKETS = [5, 10, 30, 60, 120, 300, 600, 900];
@@ -101,7 +115,44 @@ export function renderPrometheus(m: MetricsInput): string {
     'Seconds since an app instance started.',
     c((s) => s.uptime_seconds),
   );
+  certificateMetrics(metric, m.certificates);
   return `${out.join('\n')}\n`;
+}
+
+type MetricWriter = (name: string, type: string, help: string, samples: [Record<string, string>, number][]) => void;
+
+function certificateMetrics(metric: MetricWriter, certificates: CertificateMetric[]): void {
+  const ofEach = (pick: (c: CertificateMetric) => number | null) =>
+    certificates.flatMap((c) => {
+      const value = pick(c);
+      return value === null
+        ? []
+        : [[{ hostname: c.hostname, source: c.source }, value] as [Record<string, string>, number]];
+    });
+  metric(
+    'slipway_certificate_not_after_seconds',
+    'gauge',
+    'When a certificate the edge serves expires, in Unix seconds.',
+    ofEach((c) => Math.floor(Date.parse(c.notAfter) / 1000)),
+  );
+  metric(
+    'slipway_certificate_expiring',
+    'gauge',
+    'Set to 1 while a certificate has less than 14 days left (an uploaded one is never renewed; an ordered one is failing to renew).',
+    ofEach((c) => (c.daysLeft < c.expiryWarningDays ? 1 : 0)),
+  );
+  metric(
+    'slipway_certificate_renewal_failures',
+    'gauge',
+    'Renewals of an ordered certificate that failed in a row (0 after a success).',
+    ofEach((c) => (c.source === 'acme' ? c.renewFailures : null)),
+  );
+  metric(
+    'slipway_certificate_last_renewal_failure_seconds',
+    'gauge',
+    'When the last renewal of a certificate failed, in Unix seconds (only while it keeps failing).',
+    ofEach((c) => (c.lastRenewFailureAt ? Math.floor(Date.parse(c.lastRenewFailureAt) / 1000) : null)),
+  );
 }
 
 interface Histogram {

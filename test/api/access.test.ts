@@ -64,6 +64,16 @@ const EXPECTED: Record<string, { rule: AccessRule; body?: unknown }> = {
   'PATCH /v1/projects/:name/domains/:hostname': { rule: { scope: 'deploy', project: 'param' }, body: { hsts: true } },
   'DELETE /v1/projects/:name/domains/:hostname': { rule: { scope: 'deploy', project: 'param' } },
   'POST /v1/projects/:name/domains/:hostname/verify': { rule: { scope: 'deploy', project: 'param' } },
+  'GET /v1/certificates': { rule: { scope: 'read', project: 'filter' } },
+  'GET /v1/certificates/base-domain': { rule: { scope: 'admin' } },
+  'PUT /v1/certificates/base-domain': { rule: { scope: 'admin' }, body: { certificate: 'x', private_key: 'y' } },
+  'DELETE /v1/certificates/base-domain': { rule: { scope: 'admin' } },
+  'PUT /v1/projects/:name/domains/:hostname/certificate': {
+    rule: { scope: 'deploy', project: 'param' },
+    body: { certificate: 'x', private_key: 'y' },
+  },
+  'DELETE /v1/projects/:name/domains/:hostname/certificate': { rule: { scope: 'deploy', project: 'param' } },
+  'POST /v1/projects/:name/domains/:hostname/certificate/renew': { rule: { scope: 'deploy', project: 'param' } },
 };
 
 type Caller = 'none' | 'read' | 'deploy' | 'admin' | 'other-project';

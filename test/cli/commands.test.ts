@@ -130,6 +130,7 @@ const agent = fakeAgent({
       database: { ok: true },
       docker: { ok: true, version: '20.10.24', error: null },
     }),
+  'GET /v1/certificates': () => page([]),
   'GET /v1/me': () => json({ id: 'tok_admin', name: 'admin', scope: 'admin', projects: null }),
   'GET /v1/projects/api/deployments': () => page([]),
   'GET /v1/projects/web/forbidden': () => apiError(403, 'forbidden', 'This token may not do this'),

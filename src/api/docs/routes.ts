@@ -67,6 +67,7 @@ export function docsRoutes() {
             { name: 'Deployments', description: 'Uploads, builds, their logs and history' },
             { name: 'Env', description: 'Secrets given to the app as environment variables' },
             { name: 'Database', description: 'A Postgres per project' },
+            { name: 'Certificates', description: 'TLS certificates: ordered over ACME and renewed, or uploaded' },
             { name: 'Observe', description: 'Runtime logs and metrics' },
             { name: 'Lifecycle', description: 'Stop, start, restart, scale and roll back the live release' },
             { name: 'Activity', description: 'The audit log' },

@@ -3,6 +3,7 @@ import type { DeploymentRepo } from '../../db/deployments.ts';
 import type { ObserveService } from '../../observe/service.ts';
 import { renderPrometheus } from '../../observe/prometheus.ts';
 import type { EdgeStatsSnapshot } from '../../edge/stats.ts';
+import type { CertificateService } from '../../certificates/service.ts';
 import { accessPlugin } from '../access.ts';
 import { AUTH_ERRORS, errors } from '../schemas.ts';
 
@@ -12,6 +13,7 @@ export function metricsRoutes(d: {
   observe: ObserveService;
   startedAt: number;
   edgeStats: () => EdgeStatsSnapshot | null;
+  certificates: Pick<CertificateService, 'metrics'>;
   backups?: { prometheus(): string };
 }) {
   return new Elysia().use(accessPlugin).get(
@@ -25,6 +27,7 @@ export function metricsRoutes(d: {
         buildDurationsSeconds: d.deploymentRepo.buildDurations().map((ms) => ms / 1000),
         edge: d.edgeStats(),
         containers: await d.observe.allMetrics(),
+        certificates: d.certificates.metrics(),
       });
       return new Response(text + (d.backups?.prometheus() ?? ''), {
         headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
@@ -34,7 +37,7 @@ export function metricsRoutes(d: {
       access: { scope: 'admin' },
       detail: {
         summary: 'Prometheus metrics',
-        description: 'Agent, edge and container gauges in the text exposition format.',
+        description: 'Agent, edge, container and certificate gauges in the text exposition format.',
         tags: ['Observe'],
       },
       response: { 200: t.String({ description: 'text/plain; version=0.0.4' }), ...errors(...AUTH_ERRORS) },

@@ -1,0 +1,52 @@
+/**
+ * How acme-client reaches the CA. It talks through one axios instance of its own (`acme.axios`),
+ * shared by every client in the process, so its settings are made here once:
+ * - trust: the system's roots plus every SLIPWAY_ACME_CA_FILE seen (Pebble's, a private CA's);
+ * - no retries inside a request: acme-client would otherwise sleep through a CA's Retry-After
+ *   (an hour, for a rate limit) in the middle of an order, holding the name's lock. Slipway retries
+ *   whole orders with its own backoff instead;
+ * - a rate-limited answer becomes an OrderFailure carrying the time the CA gave.
+ */
+import { readFileSync } from 'node:fs';
+import { Agent } from 'node:https';
+import { rootCertificates } from 'node:tls';
+import * as acme from 'acme-client';
+import { OrderFailure } from './order-failure.ts';
+
+const RATE_LIMITED = 'urn:ietf:params:acme:error:rateLimited';
+/** When a CA says "rate limited" without Retry-After. */
+const DEFAULT_RETRY_AFTER_SECONDS = 3600;
+
+const extraCas = new Set<string>();
+let configured = false;
+
+/** Prepares acme-client's HTTP client; `caFile` adds trust for the ACME server's own TLS. */
+export function configureAcmeHttp(caFile: string | null): void {
+  if (caFile) {
+    const pem = readFileSync(caFile, 'utf8');
+    if (!extraCas.has(pem)) {
+      extraCas.add(pem);
+      acme.axios.defaults.httpsAgent = new Agent({ ca: [...rootCertificates, ...extraCas] });
+    }
+  }
+  if (configured) return;
+  configured = true;
+  (acme.axios.defaults as unknown as { acmeSettings: { retryMaxAttempts: number } }).acmeSettings.retryMaxAttempts = 0;
+  acme.axios.interceptors.response.use((response) => {
+    const data = response.data as { type?: unknown; detail?: unknown } | undefined;
+    if (response.status === 429 || data?.type === RATE_LIMITED) {
+      const detail = typeof data?.detail === 'string' ? data.detail : `HTTP ${response.status}`;
+      const seconds = retryAfterSeconds(response.headers['retry-after']);
+      throw new OrderFailure(`The CA is rate limiting this agent: ${detail}`, { retryAfterMs: seconds * 1000 });
+    }
+    return response;
+  });
+}
+
+/** Seconds from a Retry-After header: delta-seconds or an HTTP date. */
+export function retryAfterSeconds(header: unknown): number {
+  if (typeof header !== 'string' || header.trim() === '') return DEFAULT_RETRY_AFTER_SECONDS;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim());
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? DEFAULT_RETRY_AFTER_SECONDS : Math.max(0, Math.ceil((at - Date.now()) / 1000));
+}

@@ -1,0 +1,96 @@
+import { certificateKeyContext, type CertificateRepo, type CertificateRow } from '../db/certificates.ts';
+import type { Db } from '../db/open.ts';
+import type { EdgeCertificate } from '../edge/route-store.ts';
+import type { Logger } from '../log.ts';
+import type { EdgeRoutes } from '../release/edge-routes.ts';
+import type { SecretBox } from '../secrets/secret-box.ts';
+import { describeChain, renewAtOf } from './pem.ts';
+
+/** What the certificate store is made of. */
+export interface CertificateStoreDeps {
+  db: Db;
+  repo: CertificateRepo;
+  box: SecretBox;
+  edge: Pick<EdgeRoutes, 'putCertificate' | 'removeCertificate'>;
+  log: Logger;
+  now: () => Date;
+}
+
+/**
+ * Certificates as Slipway keeps them: the chain and the facts read from it in slipway.db with the
+ * key sealed (bound to the name it belongs to), and the same chain with the key in the clear in the
+ * route store, which only the edge reads. Each change is written to both in one step: the row rolls
+ * back when the publication fails.
+ */
+export function certificateStore(d: CertificateStoreDeps) {
+  return {
+    /**
+     * Stores and publishes the certificate of `hostname`, replacing any before it (the edge serves
+     * the new one to new handshakes). ACME certificates get their renewal time; uploaded ones none.
+     */
+    save(hostname: string, source: CertificateRow['source'], chainPem: string, keyPem: string): CertificateRow {
+      const facts = describeChain(chainPem);
+      const now = d.now().toISOString();
+      const row: CertificateRow = {
+        hostname,
+        source,
+        cert_pem: chainPem,
+        key_sealed: d.box.seal(keyPem, certificateKeyContext(hostname)),
+        issuer: facts.issuer,
+        serial: facts.serial,
+        not_before: facts.notBefore,
+        not_after: facts.notAfter,
+        renew_at: source === 'acme' ? renewAtOf(facts) : null,
+        renew_failures: 0,
+        renew_error: null,
+        renew_next_at: null,
+        created_at: d.repo.find(hostname)?.created_at ?? now,
+        updated_at: now,
+      };
+      d.db.transaction(() => {
+        d.repo.put(row);
+        d.edge.putCertificate(toEdge(row, keyPem));
+      })();
+      return row;
+    },
+    /** Forgets the certificate of `hostname` and stops serving it; false when there was none. */
+    drop(hostname: string): boolean {
+      return d.db.transaction(() => {
+        const had = d.repo.remove(hostname);
+        if (had) d.edge.removeCertificate(hostname);
+        return had;
+      })();
+    },
+    find: (hostname: string) => d.repo.find(hostname),
+    all: () => d.repo.all(),
+    /** Every stored certificate with its key unsealed, for publishAll. */
+    published: (): EdgeCertificate[] => publishedCertificates(d.repo, d.box, d.log),
+  };
+}
+
+/** Stored certificates. */
+export type CertificateStore = ReturnType<typeof certificateStore>;
+
+/**
+ * Every stored certificate with its key unsealed: what publishAll writes to the route store. One
+ * whose key does not open (a different master key) is left out and logged rather than stopping the
+ * others.
+ */
+export function publishedCertificates(repo: CertificateRepo, box: SecretBox, log: Logger): EdgeCertificate[] {
+  const out: EdgeCertificate[] = [];
+  for (const row of repo.all()) {
+    try {
+      out.push(toEdge(row, box.open(row.key_sealed, certificateKeyContext(row.hostname))));
+    } catch (err) {
+      log.error('cannot unseal a certificate key; not serving it', {
+        hostname: row.hostname,
+        error: (err as Error).message,
+      });
+    }
+  }
+  return out;
+}
+
+function toEdge(row: CertificateRow, keyPem: string): EdgeCertificate {
+  return { hostname: row.hostname, certPem: row.cert_pem, keyPem, notAfter: row.not_after };
+}
