@@ -17,6 +17,7 @@ import { observeRoutes } from './api/observe/routes.ts';
 import { metricsRoutes } from './api/metrics/routes.ts';
 import { databaseRoutes, RESTORE_PATHS } from './api/databases/routes.ts';
 import { VOLUME_RESTORE_PATHS, volumeRoutes } from './api/volumes/routes.ts';
+import { backupRoutes } from './api/backups/routes.ts';
 import { domainRoutes } from './api/domains/routes.ts';
 import { certificateRoutes } from './api/certificates/routes.ts';
 
@@ -53,6 +54,7 @@ export function createApp(deps: Deps) {
         .use(observeRoutes(deps))
         .use(databaseRoutes(deps))
         .use(volumeRoutes(deps))
+        .use(backupRoutes(deps))
         .use(domainRoutes(deps))
         .use(certificateRoutes(deps))
         .use(activityRoutes(deps)),

@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { type Cidr, parseCidrList } from './edge/trusted-proxies.ts';
+import { parseRetention, parseSchedule, type Retention, type Schedule } from './backups/schedule.ts';
 
 /** A host and port to listen on; `port` 0 asks the OS for a free one. */
 export interface ListenAddress {
@@ -52,6 +53,20 @@ export interface Config {
   credentialsDirectory: string | null;
   maxArchiveEntries: number;
   maxExpandedBytes: number;
+  /** Where local backups go; null: <data-dir>/backups. */
+  backupDir: string | null;
+  backupSchedule: Schedule;
+  backupRetention: Retention;
+  /** Where scheduled backups (and those that name none) go. */
+  backupDestination: 'local' | 's3';
+  /** The bucket and key prefix of the S3 destination, or null when none is configured. */
+  backupS3: { bucket: string; prefix: string } | null;
+  backupS3Endpoint: string | null;
+  backupS3Region: string;
+  backupS3AccessKeyId: string | null;
+  backupS3SecretAccessKey: string | null;
+  /** When set, backups are sealed with a key derived from it instead of the master key. */
+  backupPassphrase: string | null;
 }
 
 /** Base images of the generated Dockerfiles, one per detected stack. */
@@ -336,6 +351,104 @@ export const SETTINGS = [
     parse: parseIntIn(1, Number.MAX_SAFE_INTEGER),
   }),
   setting({
+    key: 'backupDir',
+    env: 'SLIPWAY_BACKUP_DIR',
+    flag: 'backup-dir',
+    default: '',
+    description: 'Directory of local backups; <data-dir>/backups by default',
+    parse: (raw) => (raw === '' ? null : parsePath(raw)),
+  }),
+  setting({
+    key: 'backupSchedule',
+    env: 'SLIPWAY_BACKUP_SCHEDULE',
+    flag: 'backup-schedule',
+    default: 'off',
+    description: 'When backups run by themselves (UTC): off, daily@HH:MM, hourly@MM or every <n>s|m|h',
+    parse: parseSchedule,
+  }),
+  setting({
+    key: 'backupRetention',
+    env: 'SLIPWAY_BACKUP_RETENTION',
+    flag: 'backup-retention',
+    default: 'daily=7,weekly=4',
+    description:
+      'Backups kept after each new one: the newest of each of the last N hours, days, weeks, and the last N (keys hourly, daily, weekly, last)',
+    parse: parseRetention,
+  }),
+  setting({
+    key: 'backupDestination',
+    env: 'SLIPWAY_BACKUP_DESTINATION',
+    flag: 'backup-destination',
+    default: 'local',
+    description: 'Where scheduled backups go: local (SLIPWAY_BACKUP_DIR) or s3 (SLIPWAY_BACKUP_S3_URL)',
+    parse: parseEnum(['local', 's3'] as const),
+  }),
+  setting({
+    key: 'backupS3',
+    env: 'SLIPWAY_BACKUP_S3_URL',
+    flag: 'backup-s3-url',
+    default: '',
+    description: 'Bucket and key prefix of the S3-compatible destination, s3://bucket/prefix',
+    parse: (raw) => {
+      if (raw === '') return null;
+      const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/([A-Za-z0-9!_.*'()/-]*))?$/.exec(raw);
+      if (!m) throw new Error('expected s3://bucket or s3://bucket/prefix');
+      return { bucket: m[1]!, prefix: (m[2] ?? '').replace(/^\/+|\/+$/g, '') };
+    },
+  }),
+  setting({
+    key: 'backupS3Endpoint',
+    env: 'SLIPWAY_BACKUP_S3_ENDPOINT',
+    flag: 'backup-s3-endpoint',
+    default: '',
+    description: "The S3-compatible service's URL (MinIO, R2, Backblaze…); AWS S3 by default",
+    parse: (raw) => {
+      if (raw === '') return null;
+      if (!/^https?:\/\/[^\s]+$/.test(raw)) throw new Error('expected an http:// or https:// URL');
+      return raw;
+    },
+  }),
+  setting({
+    key: 'backupS3Region',
+    env: 'SLIPWAY_BACKUP_S3_REGION',
+    flag: 'backup-s3-region',
+    default: 'us-east-1',
+    description: 'Region of the S3 destination',
+    parse: (raw) => {
+      if (!/^[a-z0-9-]{1,64}$/.test(raw)) throw new Error('expected a region such as us-east-1');
+      return raw;
+    },
+  }),
+  setting({
+    key: 'backupS3AccessKeyId',
+    env: 'SLIPWAY_BACKUP_S3_ACCESS_KEY_ID',
+    flag: null,
+    default: '',
+    description: 'Access key id of the S3 destination',
+    parse: (raw) => (raw === '' ? null : raw),
+  }),
+  setting({
+    key: 'backupS3SecretAccessKey',
+    env: 'SLIPWAY_BACKUP_S3_SECRET_ACCESS_KEY',
+    flag: null,
+    default: '',
+    description: 'Secret access key of the S3 destination',
+    parse: (raw) => (raw === '' ? null : raw),
+  }),
+  setting({
+    key: 'backupPassphrase',
+    env: 'SLIPWAY_BACKUP_PASSPHRASE',
+    flag: null,
+    default: '',
+    description:
+      'Seals backups with a key derived from this passphrase (scrypt) instead of from the master key; needed to restore them',
+    parse: (raw) => {
+      if (raw === '') return null;
+      if (raw.length < 12) throw new Error('expected at least 12 characters');
+      return raw;
+    },
+  }),
+  setting({
     key: 'masterKey',
     env: 'SLIPWAY_MASTER_KEY',
     flag: null,
@@ -401,7 +514,9 @@ export function loadConfig(
     try {
       out[s.key] = s.parse(raw.trim());
     } catch (err) {
-      problems.push(`${source}=${JSON.stringify(raw)}: ${(err as Error).message}`);
+      // Env-only settings are the secrets (a flag would show them in `ps`): never echo their value.
+      const shown = s.flag === null ? '(hidden)' : JSON.stringify(raw);
+      problems.push(`${source}=${shown}: ${(err as Error).message}`);
     }
   }
   out.images = imagesFrom(env, problems);

@@ -45,6 +45,8 @@ import { VolumeSizes } from './volumes/sizes.ts';
 import { VolumeQuotaProbe } from './volumes/quota.ts';
 import { volumeMounts } from './volumes/mounts.ts';
 import { volumeService, type VolumeService } from './volumes/service.ts';
+import { backupRepo } from './db/backups.ts';
+import { backupService, type BackupService } from './backups/service.ts';
 import { domainRepo } from './db/domains.ts';
 import { certificateRepo } from './db/certificates.ts';
 import { hostEntries } from './domains/hosts.ts';
@@ -73,6 +75,8 @@ export interface Deps {
   observe: ObserveService;
   databases: DatabaseService;
   volumes: VolumeService;
+  /** Backups of everything; serve runs their schedule. */
+  backups: BackupService;
   /** Custom domains of projects. */
   domains: DomainService;
   /** Re-checks pending domains and hands verified ones to the certificate issuer; serve starts it. */
@@ -123,13 +127,12 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
   const tokens = tokenRepo(db);
   const deployments = deploymentRepo(db);
   const domainRows = domainRepo(db);
-  const box = new SecretBox(
-    loadMasterKey({
-      envKey: config.masterKey,
-      credentialsDirectory: config.credentialsDirectory,
-      dataDir: config.dataDir,
-    }),
-  );
+  const masterKey = loadMasterKey({
+    envKey: config.masterKey,
+    credentialsDirectory: config.credentialsDirectory,
+    dataDir: config.dataDir,
+  });
+  const box = new SecretBox(masterKey);
   const certificateRows = certificateRepo(db);
   const edge = edgeRoutes({
     db,
@@ -224,12 +227,13 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     imageExists: (ref) => imageExists(docker, ref),
     changesOfRestore: releasing.changesOfRestore,
   });
+  const databaseRows = databaseRepo(db);
   const databases = databaseService({
     db,
     docker,
     agentId: agent,
     image: config.images.postgres,
-    databases: databaseRepo(db),
+    databases: databaseRows,
     projects,
     activity,
     env,
@@ -265,6 +269,23 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     issuer: certificates,
     certificateRemover: certificates,
   });
+  const backups = backupService({
+    config,
+    db,
+    dataDir: config.dataDir,
+    docker,
+    agentId: agent,
+    projects,
+    databases: databaseRows,
+    volumes,
+    lifecycle,
+    log,
+    repo: backupRepo(db),
+    activity,
+    key: config.backupPassphrase
+      ? { kind: 'passphrase', passphrase: config.backupPassphrase }
+      : { kind: 'master-key', key: masterKey },
+  });
   const teardown = projectTeardown({
     agentId: agent,
     docker,
@@ -297,6 +318,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     observe: observeService({ docker, instances, projects, lifecycle, env }),
     databases,
     volumes: volumesService,
+    backups,
     domains: domains.service,
     domainChecker: domains.checker,
     edgeStats: () => edge.stats(),

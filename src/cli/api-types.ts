@@ -10,6 +10,7 @@ import type { ActivityView } from '../activity/service.ts';
 import type { EnvVarView } from '../env/service.ts';
 import type { DatabaseView } from '../databases/service.ts';
 import type { VolumeView } from '../volumes/service.ts';
+import type { BackupView, VerifyResult } from '../backups/service.ts';
 import type { DomainView } from '../domains/view.ts';
 import type { LogEntry } from '../observe/container-logs.ts';
 import type { ContainerStats } from '../observe/container-stats.ts';
@@ -31,6 +32,10 @@ export type Activity = ActivityView;
 export type EnvVar = EnvVarView;
 /** A project's database (the password always masked; only the app gets the real one). */
 export type Database = DatabaseView;
+/** A backup and its manifest. */
+export type Backup = BackupView;
+/** What verifying a backup found. */
+export type BackupCheck = VerifyResult;
 /** One of a project's volumes. */
 export type Volume = VolumeView;
 /** A custom domain of a project: its status, the DNS records to create, the last check and the certificate. */

@@ -22,6 +22,7 @@ import { addSettingOptions, settingFlags } from './settings-options.ts';
 import { registerStatus } from './status.ts';
 import { registerTokens } from './tokens.ts';
 import { registerVolumes } from './volumes.ts';
+import { registerBackup } from './backup.ts';
 
 /** Printed after the top-level help; the README's CLI section says the same. */
 export const HELP_FOOTER = `
@@ -61,6 +62,7 @@ export function buildProgram(io: Io): Command {
   addDomainCertificateCommands(cli.commands.find((c) => c.name() === 'domains')!, ctx);
   registerDb(cli, ctx);
   registerVolumes(cli, ctx);
+  registerBackup(cli, ctx);
   registerCertificates(cli, ctx);
   registerTokens(cli, ctx);
   registerActivity(cli, ctx);

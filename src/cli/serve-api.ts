@@ -7,6 +7,7 @@ import { startCertificateLoop } from '../certificates/loop.ts';
 import { recoverInterrupted } from '../jobs/recovery.ts';
 import { adminTokenPath, ensureAdminToken } from '../tokens/bootstrap.ts';
 import { VERSION } from '../version.ts';
+import { startBackupSchedule } from '../backups/scheduler.ts';
 
 /**
  * Starts the API and the worker: publishes the whole route table to the route store first (the
@@ -36,6 +37,8 @@ export async function serveApi(config: Config): Promise<(() => Promise<void> | v
   // After listening, so health checks answer meanwhile; before the worker, which builds.
   await prepareBuilds(deps);
   deps.worker.start();
+  deps.backups.recover();
+  const stopBackups = startBackupSchedule(deps.backups, config.backupSchedule, deps.log);
   const api = formatListen(apiListen);
   deps.log.info('slipway started', {
     version: VERSION,
@@ -57,6 +60,7 @@ export async function serveApi(config: Config): Promise<(() => Promise<void> | v
   return [
     () => deps.log.info('shutting down', { role: config.role }),
     () => clearInterval(reconcile),
+    () => stopBackups(),
     () => deps.domainChecker.stop(),
     () => certificates.stop(),
     () => deps.worker.stop(),

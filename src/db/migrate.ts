@@ -12,6 +12,7 @@ import m010 from './migrations/010_edge_store.sql' with { type: 'text' };
 import m011 from './migrations/011_domains.sql' with { type: 'text' };
 import m012 from './migrations/012_volumes.sql' with { type: 'text' };
 import m013 from './migrations/013_platform_hosts.sql' with { type: 'text' };
+import m014 from './migrations/014_backups.sql' with { type: 'text' };
 
 /**
  * Forward-only migrations, in order; the version of the database is PRAGMA user_version,
@@ -31,6 +32,7 @@ export const MIGRATIONS: readonly string[] = [
   m011,
   m012,
   m013,
+  m014,
 ];
 
 /** Applies every migration past the database's user_version, each in its own transaction. */

@@ -71,6 +71,16 @@ describe('configuration', () => {
       credentialsDirectory: null,
       maxArchiveEntries: 20000,
       maxExpandedBytes: 1024 ** 3,
+      backupDir: null,
+      backupSchedule: { kind: 'off' },
+      backupRetention: { last: 0, hourly: 0, daily: 7, weekly: 4 },
+      backupDestination: 'local',
+      backupS3: null,
+      backupS3Endpoint: null,
+      backupS3Region: 'us-east-1',
+      backupS3AccessKeyId: null,
+      backupS3SecretAccessKey: null,
+      backupPassphrase: null,
     });
   });
 
@@ -188,6 +198,33 @@ describe('configuration', () => {
     ]);
   });
 
+  test('backup settings: a schedule, a retention and an S3 URL are parsed, bad ones refused', () => {
+    const c = loadConfig({
+      SLIPWAY_BACKUP_SCHEDULE: 'daily@03:00',
+      SLIPWAY_BACKUP_RETENTION: 'last=3,weekly=2',
+      SLIPWAY_BACKUP_S3_URL: 's3://my-bucket/slipway/host1/',
+    });
+    expect(c.backupSchedule).toEqual({ kind: 'daily', hour: 3, minute: 0 });
+    expect(c.backupRetention).toEqual({ last: 3, hourly: 0, daily: 0, weekly: 2 });
+    expect(c.backupS3).toEqual({ bucket: 'my-bucket', prefix: 'slipway/host1' });
+    expect(() =>
+      loadConfig({
+        SLIPWAY_BACKUP_SCHEDULE: 'daily@25:00',
+        SLIPWAY_BACKUP_RETENTION: 'daily=0',
+        SLIPWAY_BACKUP_S3_URL: 'https://bucket',
+        SLIPWAY_BACKUP_PASSPHRASE: 'short',
+      }),
+    ).toThrow(
+      [
+        'Invalid configuration:',
+        '  - SLIPWAY_BACKUP_SCHEDULE="daily@25:00": expected off, daily@HH:MM, hourly@MM or every <n>s|m|h (UTC), e.g. daily@03:00',
+        '  - SLIPWAY_BACKUP_RETENTION="daily=0": keeps nothing: give at least one count above 0',
+        '  - SLIPWAY_BACKUP_S3_URL="https://bucket": expected s3://bucket or s3://bucket/prefix',
+        '  - SLIPWAY_BACKUP_PASSPHRASE=(hidden): expected at least 12 characters',
+      ].join('\n'),
+    );
+  });
+
   test('every setting of the design has an env var and a flag', () => {
     const envs = SETTINGS.map((s) => s.env);
     for (const env of [
@@ -201,10 +238,16 @@ describe('configuration', () => {
       expect(envs).toContain(env);
     }
     // Secrets get no flag: a flag would show the key in `ps` and shell history.
-    const envOnly = ['masterKey', 'credentialsDirectory'];
+    const envOnly = [
+      'masterKey',
+      'credentialsDirectory',
+      'backupS3AccessKeyId',
+      'backupS3SecretAccessKey',
+      'backupPassphrase',
+    ];
     for (const s of SETTINGS) {
       if (envOnly.includes(s.key)) expect(s.flag).toBeNull();
-      else expect(s.flag).toMatch(/^[a-z][a-z-]+$/);
+      else expect(s.flag).toMatch(/^[a-z][a-z0-9-]+$/);
     }
   });
 });

@@ -14,6 +14,7 @@ export function metricsRoutes(d: {
   startedAt: number;
   edgeStats: () => EdgeStatsSnapshot | null;
   certificates: Pick<CertificateService, 'metrics'>;
+  backups?: { prometheus(): string };
 }) {
   return new Elysia().use(accessPlugin).get(
     '/metrics',
@@ -28,7 +29,9 @@ export function metricsRoutes(d: {
         containers: await d.observe.allMetrics(),
         certificates: d.certificates.metrics(),
       });
-      return new Response(text, { headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } });
+      return new Response(text + (d.backups?.prometheus() ?? ''), {
+        headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
+      });
     },
     {
       access: { scope: 'admin' },
