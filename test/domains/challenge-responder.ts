@@ -1,7 +1,8 @@
 /**
  * Answers the edge's challenge paths from the route store, for the HTTP self-check's tests, and
- * reports the store version it read in the edge's state file as the edge does. It stands in for
- * the edge's own challenge answers (src/edge) and records each request's Host header.
+ * reports the store version it read in the edge's state file as the edge does. Unlike the real
+ * edge (tested with it in verify.test.ts too) it records each request's Host header and can listen
+ * on any loopback address, so one test can put an edge and a stranger on the same port.
  */
 import { edgeStateWriter } from '../../src/edge/edge-state.ts';
 import { edgeStateFile, routeStoreFile } from '../../src/edge/layout.ts';

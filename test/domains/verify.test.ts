@@ -7,6 +7,8 @@ import { RouteStoreReader } from '../../src/edge/route-store.ts';
 import { routeStoreFile } from '../../src/edge/layout.ts';
 import { dnsLookup } from '../../src/domains/resolve.ts';
 import { domainVerifier } from '../../src/domains/verify.ts';
+import { startEdge } from '../../src/edge/runtime.ts';
+import { createLogger } from '../../src/log.ts';
 import { startAcmeServers } from '../helpers/acme.ts';
 import { makeTestApp, type TestApp, TEST_ACTOR } from '../helpers/app.ts';
 import { startChallengeResponder, type ChallengeResponder } from './challenge-responder.ts';
@@ -233,6 +235,34 @@ describe('through the ACME harness', () => {
       });
     } finally {
       await acme.stop();
+    }
+  });
+});
+
+describe('through the real edge', () => {
+  test('the self-check reaches the edge at the address the name points to, and the edge answers the token', async () => {
+    const [port] = freePorts(1);
+    const t = makeTestApp({
+      SLIPWAY_DNS_SERVERS: dns.server,
+      SLIPWAY_PUBLIC_IPS: '127.0.0.9',
+      SLIPWAY_HTTP_LISTEN: `127.0.0.1:${port}`,
+    });
+    const edge = startEdge(t.deps.config, createLogger('error'));
+    try {
+      t.deps.projects.create(TEST_ACTOR, { name: 'web' });
+      await dns.addA('edge.example.test', ['127.0.0.1']);
+      const d = await add(t, 'edge.example.test');
+      expect(d).toMatchObject({
+        status: 'verified',
+        last_check: { method: 'http', message: 'points to 127.0.0.1, which reaches this server over HTTP' },
+      });
+      await dns.addA('edge-elsewhere.example.test', ['127.0.0.3']);
+      const away = await add(t, 'edge-elsewhere.example.test');
+      expect(away.status).toBe('pending_dns');
+      expect(away.reason).toEndWith('(through 127.0.0.3, the connection was refused)');
+    } finally {
+      await edge.stop();
+      t.close();
     }
   });
 });
