@@ -1,5 +1,5 @@
-import { getDomain } from 'tldts';
 import type { CertificateRepo } from '../db/certificates.ts';
+import { registeredDomain } from '../domains/hostname.ts';
 import { OrderFailure } from './order-failure.ts';
 
 /** How many orders per registered domain a window allows: a warning from `warnAt`, a refusal at `refuseAt`. */
@@ -19,15 +19,6 @@ export interface RateCheck {
   count: number;
   /** Set when the registered domain nears its limit. */
   warning: string | null;
-}
-
-/**
- * The registered domain a CA counts a name's orders under ("shop.example.co.uk" → "example.co.uk"),
- * from the public suffix list; names it does not know fall back to their last two labels.
- */
-export function registeredDomain(hostname: string): string {
-  const name = hostname.startsWith('*.') ? hostname.slice(2) : hostname;
-  return getDomain(name) ?? name.split('.').slice(-2).join('.');
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
+import { getDomain } from 'tldts';
 import { ValidationError } from '../errors.ts';
 
 /** The longest host name DNS can carry. */
@@ -78,4 +79,13 @@ export function normalizeHostname(raw: string, own: OwnNames): string {
 
 function upperFirst(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/**
+ * The registered domain that a CA counts a name's orders under, and that one project at most uses ("shop.example.co.uk" → "example.co.uk"),
+ * from the public suffix list; names it does not know fall back to their last two labels.
+ */
+export function registeredDomain(hostname: string): string {
+  const name = hostname.startsWith('*.') ? hostname.slice(2) : hostname;
+  return getDomain(name) ?? name.split('.').slice(-2).join('.');
 }

@@ -16,7 +16,7 @@ import { findProject } from '../projects/find.ts';
 import { dnsRecords } from './addresses.ts';
 import type { DomainCheck } from './checks.ts';
 import type { DomainGuard } from './guard.ts';
-import { canonicalHostname, normalizeHostname, type OwnNames } from './hostname.ts';
+import { canonicalHostname, normalizeHostname, type OwnNames, registeredDomain } from './hostname.ts';
 import type { CertificateRemover } from './issuer.ts';
 import { domainView, type DomainView } from './view.ts';
 
@@ -102,7 +102,18 @@ export function domainService(d: DomainServiceDeps) {
 
   return {
     /** Adds a host name to a project, routes it at once, and runs the first check. */
-    async add(actor: Actor, name: string, input: { hostname: string } & DomainOptions): Promise<DomainView> {
+    /**
+     * Adds a domain. `mayShareRegisteredDomain` (an admin token) lets a project take a name under a
+     * registered domain (example.com) that another project already uses; otherwise that is a 409:
+     * projects belong to different people, and one tenant must not route itself a sibling of
+     * another tenant's name (api.shop.com next to shop.com) before its owner adds it.
+     */
+    async add(
+      actor: Actor,
+      name: string,
+      input: { hostname: string } & DomainOptions,
+      mayShareRegisteredDomain = false,
+    ): Promise<DomainView> {
       const p = findProject(d.projects, name);
       const hostname = normalizeHostname(input.hostname, d.own);
       const now = nowIso();
@@ -126,6 +137,15 @@ export function domainService(d: DomainServiceDeps) {
           throw new ConflictError(`Cannot add "${hostname}": project "${p.name}" already has it`);
         // Nothing about the other project is told: a token limited to this one may not learn it.
         if (taken) throw new ConflictError(`Cannot add "${hostname}": the host name is taken by another project`);
+        const registered = registeredDomain(hostname);
+        if (
+          !mayShareRegisteredDomain &&
+          d.repo.all().some((r) => r.project_id !== p.id && registeredDomain(r.hostname) === registered)
+        ) {
+          throw new ConflictError(
+            `Cannot add "${hostname}": another project uses names under ${registered}; an admin token may add it`,
+          );
+        }
         d.repo.insert(row);
         d.activity.record(actor, {
           action: 'domain.add',

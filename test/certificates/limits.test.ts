@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { registeredDomain } from '../../src/certificates/rate-limits.ts';
+import { registeredDomain } from '../../src/domains/hostname.ts';
 import { type AcmeServers, startAcmeServers } from '../helpers/acme.ts';
 import { type CertificateAgent, certificateAgent } from './helpers.ts';
 

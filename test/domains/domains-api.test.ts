@@ -2,7 +2,7 @@
  * /v1/projects/{name}/domains through the app, on a real database, a real route store and a real
  * DNS server: the envelope, access rules, conflicts, the activity log and what the edge is given.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'bun:test';
 import { routeStoreFile } from '../../src/edge/layout.ts';
 import { RouteStoreReader } from '../../src/edge/route-store.ts';
 import { errorOf, makeTestApp, TEST_ACTOR, type TestApp } from '../helpers/app.ts';
@@ -177,7 +177,7 @@ describe('access', () => {
     expect(res.status).toBe(403);
     expect((await errorOf(res)).message).toBe('Token "blog-only" may not access project "web"');
     expect((await add('web', { hostname: 'sneaky.example.test' }, blogOnly)).status).toBe(403);
-    expect((await add('blog', { hostname: 'blog.example.test' }, blogOnly)).status).toBe(201);
+    expect((await add('blog', { hostname: 'blog.blog.test' }, blogOnly)).status).toBe(201);
   });
 });
 
@@ -261,7 +261,7 @@ describe('reading, changing and removing', () => {
     expect(summary).toEqual([
       'domain.add shop.example.test web admin',
       'domain.add xn--bcher-kva.example.test web admin',
-      'domain.add blog.example.test blog blog-only',
+      'domain.add blog.blog.test blog blog-only',
       'domain.update shop.example.test web admin',
       'domain.verify shop.example.test web admin',
       'domain.verify shop.example.test web admin',
@@ -277,7 +277,7 @@ describe('reading, changing and removing', () => {
     t.deps.edge.removeHost('shop.example.test');
     t.deps.edge.publishAll();
     expect(hosts().map((h) => `${h.hostname} ${h.project}`)).toEqual([
-      'blog.example.test blog',
+      'blog.blog.test blog',
       'shop.example.test web',
       'xn--bcher-kva.example.test blog',
     ]);
@@ -291,7 +291,7 @@ describe('reading, changing and removing', () => {
     const log = (await (await t.req('GET', '/v1/activity?action=domain.remove&project=blog')).json()) as {
       data: { target: string; changes: unknown }[];
     };
-    expect(log.data.map((r) => r.target).sort()).toEqual(['blog.example.test', 'xn--bcher-kva.example.test']);
+    expect(log.data.map((r) => r.target).sort()).toEqual(['blog.blog.test', 'xn--bcher-kva.example.test']);
     expect(log.data[0]!.changes).toEqual({ because: 'project "blog" deleted' });
   });
 });
@@ -323,5 +323,29 @@ describe('the OpenAPI document', () => {
     const created = JSON.stringify(spec.paths[base]!.post!.responses['201']);
     expect(created).toContain('an A record for shop.example.com pointing to 203.0.113.7');
     expect(created).toContain('pending_dns');
+  });
+});
+
+describe('one tenant per registered domain', () => {
+  test("a deploy token may not take a name under another project's registered domain; an admin may", async () => {
+    const t = makeTestApp({ SLIPWAY_DNS_SERVERS: dns.server, SLIPWAY_PUBLIC_IPS: '127.0.0.1' });
+    onTestFinished(() => t.close());
+    for (const name of ['web', 'blog']) t.deps.projects.create(TEST_ACTOR, { name });
+    const add = (project: string, body: unknown, token?: string) =>
+      t.req('POST', `/v1/projects/${project}/domains`, { body, token });
+    expect((await add('web', { hostname: 'shop.example.test' })).status).toBe(201);
+    const blogOnly = t.token({ name: 'blog-squatter', scope: 'deploy', projects: ['blog'] });
+    const sibling = await add('blog', { hostname: 'api.shop.example.test' }, blogOnly);
+    expect(sibling.status).toBe(409);
+    expect(await errorOf(sibling)).toMatchObject({
+      code: 'conflict',
+      message:
+        'Cannot add "api.shop.example.test": another project uses names under example.test; an admin token may add it',
+    });
+    // Names under other registered domains are free, and the owner's own project may add more under its own.
+    expect((await add('blog', { hostname: 'blog.other-example.test' }, blogOnly)).status).toBe(201);
+    expect((await add('web', { hostname: 'www.shop.example.test' })).status).toBe(201);
+    // An admin decides that both projects share example.test.
+    expect((await add('blog', { hostname: 'api.shop.example.test' })).status).toBe(201);
   });
 });

@@ -13,9 +13,9 @@ export function domainRoutes({ domains }: { domains: DomainService }) {
     .use(accessPlugin)
     .post(
       '',
-      async ({ actor, params, body, set }) => {
+      async ({ actor, principal, params, body, set }) => {
         set.status = 201;
-        return domains.add(actor, params.name, body);
+        return domains.add(actor, params.name, body, principal?.scope === 'admin');
       },
       {
         access: { scope: 'deploy', project: 'param' },
@@ -24,7 +24,7 @@ export function domainRoutes({ domains }: { domains: DomainService }) {
         detail: {
           summary: 'Add a custom domain',
           description:
-            'The edge routes the name to the project at once. The first check runs before the answer: status pending_dns with a reason and dns_records says what to create; verified names get a certificate ordered in the background when ACME and HTTPS are on. A host name belongs to one project at most (409).',
+            "The edge routes the name to the project at once. The first check runs before the answer: status pending_dns with a reason and dns_records says what to create; verified names get a certificate ordered in the background when ACME and HTTPS are on. A host name belongs to one project at most (409), and so do the names under one registered domain (example.com) unless an admin token adds them (409 otherwise): one tenant may not route itself a sibling of another tenant's name.",
           tags: TAGS,
         },
         response: { 201: Domain, ...errors(400, 404, 409, 415, 422, ...AUTH_ERRORS) },
