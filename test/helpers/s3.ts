@@ -30,12 +30,20 @@ export interface TestS3 {
 export async function startS3(bucket = 'backups'): Promise<TestS3> {
   const dir = mkdtempSync(join(tmpdir(), 'slipway-s3-'));
   const proc = Bun.spawn(['node', '-e', SCRIPT, PACKAGE, dir, bucket], { stdout: 'pipe', stderr: 'pipe' });
+  let errors = '';
+  void (async () => {
+    for await (const chunk of (proc.stderr as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()))
+      errors += chunk;
+  })();
   const reader = (proc.stdout as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
   let out = '';
   const deadline = Date.now() + 15_000;
   while (!/listening (\d+)/.test(out)) {
     const next = await Promise.race([reader.read(), Bun.sleep(Math.max(0, deadline - Date.now())).then(() => null)]);
-    if (!next || next.done) throw new Error(`the S3 server did not start: ${out}`);
+    if (!next || next.done) {
+      proc.kill();
+      throw new Error(`the S3 server did not start (is @20minutes/s3rver installed? npm ci): ${out}${errors}`);
+    }
     out += next.value;
   }
   reader.releaseLock();
