@@ -2,6 +2,7 @@ import { Elysia } from 'elysia';
 import type { TokenService } from '../tokens/service.ts';
 import { RateLimitedError, UnsupportedMediaTypeError } from '../errors.ts';
 import { jsonTooLarge, readJsonBody } from './json-body.ts';
+import { clientIp } from './client-ip.ts';
 import { initRequestState } from './request-state.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 
@@ -30,7 +31,8 @@ export function gatePlugin(
 ) {
   return new Elysia({ name: 'slipway/gate' })
     .onRequest(({ request, server, set }) => {
-      const state = initRequestState(request, server?.requestIP(request)?.address);
+      const peer = server?.requestIP(request)?.address;
+      const state = initRequestState(request, clientIp(peer, request.headers));
       set.headers['x-request-id'] = state.requestId;
 
       const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get('authorization') ?? '')?.[1];

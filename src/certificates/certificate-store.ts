@@ -53,6 +53,12 @@ export function certificateStore(d: CertificateStoreDeps) {
       })();
       return row;
     },
+    /**
+     * Hands a new certificate to the edge before it is recorded, so that a domain is called active
+     * only once the edge serves it; returns the store version to wait for. save() publishes it again.
+     */
+    preview: (hostname: string, chainPem: string, keyPem: string): number =>
+      d.edge.putCertificate({ hostname, certPem: chainPem, keyPem, notAfter: describeChain(chainPem).notAfter }),
     /** Forgets the certificate of `hostname` and stops serving it; false when there was none. */
     drop(hostname: string): boolean {
       return d.db.transaction(() => {

@@ -72,6 +72,10 @@ export function certificateIssuer(d: IssuerDeps) {
           d.log.info('certificate issued for a name that no longer wants it; not stored', { hostname: s.hostname });
           return;
         }
+        // "active" promises HTTPS works: the edge gets the certificate first (a stopped edge gets it when it starts).
+        if (!(await d.orderer.waitForEdge(d.store.preview(s.hostname, issued.chainPem, issued.keyPem)))) {
+          d.log.warn('the edge has not applied a new certificate yet; recording it anyway', { hostname: s.hostname });
+        }
         d.db.transaction(() => {
           const row = d.store.save(s.hostname, 'acme', issued.chainPem, issued.keyPem);
           s.active();

@@ -39,15 +39,14 @@ export interface OrdererDeps {
  * Callers make sure one process runs one order per name at a time.
  */
 export function orderer(d: OrdererDeps) {
-  const waitForEdge = async (version: number) => {
+  /** Resolves once the edge applied store version `version`, or after challengeWaitMs (false). */
+  const waitForEdge = async (version: number): Promise<boolean> => {
     const deadline = Date.now() + d.challengeWaitMs;
     while (d.edge.progress().appliedVersion < version) {
-      if (Date.now() > deadline) {
-        d.log.warn('the edge has not applied a challenge yet; asking the CA to validate anyway', { version });
-        return;
-      }
+      if (Date.now() > deadline) return false;
       await Bun.sleep(25);
     }
+    return true;
   };
   const board = {
     async put(token: string, keyAuthorization: string) {
@@ -56,12 +55,15 @@ export function orderer(d: OrdererDeps) {
         body: keyAuthorization,
         expiresAt: new Date(Date.now() + CHALLENGE_TTL_MS).toISOString(),
       };
-      await waitForEdge(d.edge.putChallenge(challenge));
+      if (!(await waitForEdge(d.edge.putChallenge(challenge)))) {
+        d.log.warn('the edge has not applied a challenge yet; asking the CA to validate anyway', { token });
+      }
     },
     remove: (token: string) => void d.edge.removeChallenge(`${CHALLENGE_PREFIX}${token}`),
   };
 
   return {
+    waitForEdge,
     /** Orders a certificate for `hostname`; throws an OrderFailure saying why not. */
     async order(hostname: string): Promise<IssuedCertificate> {
       const now = d.now();

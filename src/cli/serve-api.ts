@@ -19,7 +19,6 @@ export async function serveApi(config: Config): Promise<(() => Promise<void> | v
   deps.edge.publishAll();
   const tokenFile = ensureAdminToken(config.dataDir, deps.tokens);
   await recoverInterrupted(deps.lifecycle, deps.docker, deps.log);
-  const edge = config.role === 'all' ? startEdge(config, deps.log) : null;
   const app = createApp(deps);
   app.listen({
     hostname: config.apiListen.hostname,
@@ -27,6 +26,9 @@ export async function serveApi(config: Config): Promise<(() => Promise<void> | v
     // Slipway enforces the upload limit itself, with its own 413 envelope; Bun's cap is a backstop.
     maxRequestBodySize: config.maxUploadBytes * 2 + 1024 * 1024,
   });
+  // After the API, so that the edge serving SLIPWAY_API_DOMAIN knows its port when it was 0 (random).
+  const apiListen = { hostname: config.apiListen.hostname, port: app.server!.port! };
+  const edge = config.role === 'all' ? startEdge({ ...config, apiListen }, deps.log) : null;
   const reconcile = startReconciler(deps);
   deps.domainChecker.start();
   // Orders the API domain's and default host names' certificates, renews the ones due.
@@ -34,7 +36,7 @@ export async function serveApi(config: Config): Promise<(() => Promise<void> | v
   // After listening, so health checks answer meanwhile; before the worker, which builds.
   await prepareBuilds(deps);
   deps.worker.start();
-  const api = formatListen({ hostname: config.apiListen.hostname, port: app.server!.port! });
+  const api = formatListen(apiListen);
   deps.log.info('slipway started', {
     version: VERSION,
     role: config.role,
@@ -42,8 +44,11 @@ export async function serveApi(config: Config): Promise<(() => Promise<void> | v
     data_dir: config.dataDir,
   });
   console.log(`Slipway ${VERSION}: API listening on http://${api}`);
-  if (edge)
-    console.log(`Edge listening on http://${formatListen({ hostname: config.httpListen.hostname, port: edge.port })}`);
+  if (edge) {
+    const http = formatListen({ hostname: config.httpListen.hostname, port: edge.port });
+    const https = config.httpsListen && formatListen({ hostname: config.httpsListen.hostname, port: edge.httpsPort! });
+    console.log(`Edge listening on http://${http}${https ? ` and https://${https}` : ''}`);
+  }
   if (tokenFile) console.log(`Admin token written to ${tokenFile} (mode 0600)`);
   else
     console.log(

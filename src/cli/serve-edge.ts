@@ -14,7 +14,8 @@ export function serveEdge(config: Config): (() => Promise<void> | void)[] {
   const log = createLogger(config.logLevel);
   const edge = startEdge(config, log);
   const http = formatListen({ hostname: config.httpListen.hostname, port: edge.port });
-  log.info('slipway edge started', { version: VERSION, http });
-  console.log(`Slipway ${VERSION}: edge listening on http://${http}`);
+  const https = config.httpsListen && formatListen({ hostname: config.httpsListen.hostname, port: edge.httpsPort! });
+  log.info('slipway edge started', { version: VERSION, http, ...(https ? { https } : {}) });
+  console.log(`Slipway ${VERSION}: edge listening on http://${http}${https ? ` and https://${https}` : ''}`);
   return [() => edge.stop()];
 }

@@ -45,7 +45,7 @@ export interface DeploymentRow {
   updated_at: string;
 }
 
-/** Columns a caller may change on an existing deployment; `status` changes only through setStatus. */
+/** Columns a caller may change on an existing deployment; `status` changes only through setDeploymentStatus. */
 export type DeploymentPatch = Partial<
   Omit<DeploymentRow, 'id' | 'project_id' | 'project' | 'number' | 'status' | 'created_at'>
 >;
@@ -145,8 +145,12 @@ export function deploymentRepo(db: Db) {
      * Moves the row from `from` to `to` with `patch`, only while it is still `from` (compare and
      * set); true if it changed. The lifecycle module is its one caller: it checks the transition.
      */
-    setStatus: (id: string, from: DeploymentStatus, to: DeploymentStatus, patch: DeploymentPatch = {}): boolean =>
-      update(id, { ...patch, status: to } as DeploymentPatch, [from]),
+    setDeploymentStatus: (
+      id: string,
+      from: DeploymentStatus,
+      to: DeploymentStatus,
+      patch: DeploymentPatch = {},
+    ): boolean => update(id, { ...patch, status: to } as DeploymentPatch, [from]),
   };
 
   function update(id: string, patch: DeploymentPatch, from?: readonly DeploymentStatus[]): boolean {

@@ -51,7 +51,7 @@ export interface LifecycleDeps {
 }
 
 /** Extra columns written with a status change. */
-type Patch = Parameters<DeploymentRepo['setStatus']>[3];
+type Patch = Parameters<DeploymentRepo['setDeploymentStatus']>[3];
 
 /** The deployment lifecycle of one database. */
 export function deploymentLifecycle(d: LifecycleDeps) {
@@ -69,7 +69,7 @@ export function deploymentLifecycle(d: LifecycleDeps) {
       d.log.warn('refused an illegal deployment transition', { deployment: id, from: row.status, to });
       return false;
     }
-    return d.deployments.setStatus(id, row.status, to, patch);
+    return d.deployments.setDeploymentStatus(id, row.status, to, patch);
   }
 
   /** Ends an unfinished deployment with `failure`'s outcome and reason, and says so in its log. */

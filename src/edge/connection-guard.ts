@@ -49,6 +49,8 @@ const WARN_EVERY_MS = 60_000;
 export class ConnectionGuard {
   private readonly perClient = new Map<string, number>();
   private readonly tracked = new WeakMap<Socket, Tracked>();
+  /** Every admitted connection until it closes, WebSockets included. */
+  private readonly open = new Set<Socket>();
   private refusedSinceWarning = 0;
   private lastWarning = 0;
 
@@ -67,8 +69,10 @@ export class ConnectionGuard {
     if (client !== null) this.perClient.set(client, open + 1);
     const tracked: Tracked = { client, busy: 0, deadline: undefined };
     this.tracked.set(socket, tracked);
+    this.open.add(socket);
     this.expectHead(socket, tracked, this.limits.headerTimeoutMs);
     socket.once('close', () => {
+      this.open.delete(socket);
       clearTimeout(tracked.deadline);
       if (client === null) return;
       const left = (this.perClient.get(client) ?? 1) - 1;
@@ -97,6 +101,26 @@ export class ConnectionGuard {
     const tracked = this.tracked.get(socket);
     if (tracked) clearTimeout(tracked.deadline);
     this.tracked.delete(socket);
+  }
+
+  /**
+   * Ends every open connection after what was written to it has gone out, and destroys those
+   * still open after `graceMs`. For a stopping edge whose exchanges are over: a response the edge
+   * has just finished may still sit in a TLS socket's buffer, which destroying would lose.
+   */
+  async endAll(graceMs: number): Promise<void> {
+    const closing = [...this.open].map(
+      (socket) =>
+        new Promise<void>((resolve) => {
+          if (socket.destroyed) return resolve();
+          socket.once('close', () => resolve());
+          socket.end();
+        }),
+    );
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.all(closing), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
+    for (const socket of this.open) socket.destroy();
   }
 
   /** Connections open per client right now, for tests and diagnostics. */

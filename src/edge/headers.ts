@@ -60,9 +60,12 @@ export function upstreamRequestHeaders(
   return out;
 }
 
-/** The upstream's response headers as the visitor should get them. */
-export function visitorResponseHeaders(raw: readonly string[]): string[] {
-  return withoutHopByHop(raw);
+/** The upstream's response headers as the visitor should get them, with the edge's `own` (a raw list) in place of theirs. */
+export function visitorResponseHeaders(raw: readonly string[], own: readonly string[] = []): string[] {
+  if (own.length === 0) return withoutHopByHop(raw);
+  const replaced = new Set<string>();
+  for (let i = 0; i < own.length; i += 2) replaced.add(own[i]!.toLowerCase());
+  return [...withoutHopByHop(raw, replaced), ...own];
 }
 
 /** A raw list without hop-by-hop headers, those the Connection header names, and `alsoDrop`. */

@@ -34,6 +34,8 @@ export interface HttpExchangeOptions {
   agent: Agent;
   /** Time allowed until the upstream's response headers (and a small body, see WHOLE_BODY_LIMIT). */
   timeoutMs: number;
+  /** Headers of the edge's own (a raw list) for the visitor's response, replacing the upstream's of the same names. */
+  responseHeaders?: readonly string[];
   warn: (msg: string, fields?: object) => void;
 }
 
@@ -98,7 +100,7 @@ class HttpExchange implements Exchange {
 
   private async respond(answer: IncomingMessage): Promise<void> {
     const status = answer.statusCode ?? 502;
-    const headers = visitorResponseHeaders(answer.rawHeaders);
+    const headers = visitorResponseHeaders(answer.rawHeaders, this.opts.responseHeaders);
     const bodiless = this.req.method === 'HEAD' || status === 204 || status === 304;
     const length = Number(answer.headers['content-length'] ?? Number.NaN);
     if (bodiless || length <= WHOLE_BODY_LIMIT) {
@@ -138,7 +140,7 @@ class HttpExchange implements Exchange {
     const status = this.stopped === 'timeout' ? 504 : 502;
     this.opts.warn('Proxying a request failed', { target: this.opts.target.address, status, error: err.message });
     this.answered = true;
-    writeEdgePage(this.res, status, this.req.method);
+    writeEdgePage(this.res, status, this.req.method, this.opts.responseHeaders);
     this.settle(status);
     this.finish();
   }

@@ -1,4 +1,4 @@
-import type { Config } from '../config.ts';
+import type { Config, ListenAddress } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { edgeStateWriter } from './edge-state.ts';
 import { edgeStateFile, routeStoreFile } from './layout.ts';
@@ -6,35 +6,57 @@ import { EdgeProxy } from './proxy.ts';
 import { RouteStoreReader } from './route-store.ts';
 import { EdgeSync } from './sync.ts';
 
-/** A running edge: the proxy listening on SLIPWAY_HTTP_LISTEN, fed from the route store. */
+/** A running edge: the proxy listening on SLIPWAY_HTTP_LISTEN (and SLIPWAY_HTTPS_LISTEN), fed from the route store. */
 export interface RunningEdge {
   proxy: EdgeProxy;
   port: number;
+  /** The HTTPS listener's port, or null when SLIPWAY_HTTPS_LISTEN is off. */
+  httpsPort: number | null;
   stop(): Promise<void>;
 }
 
 /**
- * Starts the edge: applies the stored routes first, then listens, then keeps polling. Of the data
- * directory it opens only the route store (read-only) and its own state file.
+ * Starts the edge: applies the stored routes and certificates first, then listens, then keeps
+ * polling. Of the data directory it opens only the route store (read-only) and its own state file.
  */
 export function startEdge(config: Config, log: Logger): RunningEdge {
   const proxy = new EdgeProxy({
     baseDomain: config.baseDomain,
     drainTimeoutMs: config.drainTimeoutSeconds * 1000,
     trustedProxies: config.trustedProxies,
+    api: config.apiDomain ? { domain: config.apiDomain, address: apiAddress(config.apiListen) } : null,
     log,
   });
   const store = new RouteStoreReader(routeStoreFile(config.dataDir));
   const sync = new EdgeSync(store, edgeStateWriter(edgeStateFile(config.dataDir)), proxy, log);
   sync.start();
   const port = proxy.listen(config.httpListen.hostname, config.httpListen.port);
+  let httpsPort: number | null = null;
+  try {
+    if (config.httpsListen) httpsPort = proxy.listenHttps(config.httpsListen.hostname, config.httpsListen.port);
+  } catch (err) {
+    sync.stop();
+    void proxy.stop().then(() => store.close());
+    throw err;
+  }
   return {
     proxy,
     port,
+    httpsPort,
     async stop() {
       sync.stop();
       await proxy.stop();
       store.close();
     },
   };
+}
+
+/**
+ * Where the edge reaches the API: its listen address, with a wildcard one ("0.0.0.0", "::") made
+ * the loopback address of its family, which the API also listens on. Loopback is what the API
+ * checks before believing the client address the edge forwards (src/api/client-ip.ts).
+ */
+export function apiAddress(listen: ListenAddress): string {
+  const host = listen.hostname === '0.0.0.0' ? '127.0.0.1' : listen.hostname === '::' ? '::1' : listen.hostname;
+  return `${host}:${listen.port}`;
 }

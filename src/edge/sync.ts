@@ -9,11 +9,11 @@ const POLL_MS = 100;
 const STATS_EVERY_MS = 2000;
 
 /**
- * Keeps an EdgeProxy's routes in step with the route store, which the API writes, and reports
- * back through the edge's state file the version it applied and the old targets that still have
- * requests in flight, which is what lets a swap wait for them. The same loop runs whether the edge
- * shares a process with the API or runs on its own, so the API can restart freely. When the store
- * cannot be read, the proxy keeps the routes it last applied.
+ * Keeps what an EdgeProxy serves (routes, host names, certificates, challenges) in step with the
+ * route store, which the API writes, and reports back through the edge's state file the version it
+ * applied and the old targets that still have requests in flight, which is what lets a swap wait
+ * for them. The same loop runs whether the edge shares a process with the API or runs on its own,
+ * so the API can restart freely. When the store cannot be read, the proxy keeps what it last applied.
  */
 export class EdgeSync {
   private timer: ReturnType<typeof setInterval> | null = null;
@@ -58,7 +58,7 @@ export class EdgeSync {
   }
 
   private apply(snapshot: RouteSnapshot): void {
-    this.proxy.setRoutes(snapshot.routes);
+    this.proxy.apply(snapshot);
     const now = new Set(snapshot.routes.flatMap((r) => r.targets));
     for (const t of this.routed) if (!now.has(t)) this.draining.add(t);
     for (const t of now) this.draining.delete(t);

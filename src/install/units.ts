@@ -1,6 +1,6 @@
 /**
  * The systemd units of `slipway install`: slipway.service (the API and the deploy worker) and
- * slipway-edge.service (the HTTP edge), two processes of the same executable so that the apps
+ * slipway-edge.service (the HTTP and HTTPS edge), two processes of the same executable so that the apps
  * keep being served while the API restarts or is upgraded, run by two users: the edge's may read
  * the route store and write its own state, and nothing else of the data directory.
  */
@@ -122,7 +122,7 @@ export function edgeUnit(paths: InstallPaths, version: string): string {
   return fill(
     `# Written by \`slipway install\` (Slipway ${version}); \`slipway uninstall\` removes it.
 [Unit]
-Description=Slipway edge: the HTTP reverse proxy in front of the apps
+Description=Slipway edge: the HTTP and HTTPS reverse proxy in front of the apps
 # Ordering only: on boot the API publishes the route store first. The edge never stops with the API:
 # it keeps serving the apps from the last route table while the API restarts or is upgraded.
 After=network-online.target slipway.service
@@ -135,6 +135,8 @@ ExecStart=%BIN% serve --role edge
 # directory it may read only the route store (%DATA%/edge, group slipway-edge) and write only its
 # state (%DATA%/edge-state); the database, the master key and the admin token are the slipway
 # user's alone. Ports 80 and 443 need CAP_NET_BIND_SERVICE, and that is its only capability.
+# It reads certificates from the route store and picks one per TLS handshake, so a new or renewed
+# certificate is served without restarting the unit.
 User=slipway-edge
 Group=slipway-edge
 AmbientCapabilities=CAP_NET_BIND_SERVICE

@@ -244,7 +244,7 @@ describe('the one owner of deployment status', () => {
       const rel = relative(src, file);
       if (rel === 'deployments/lifecycle.ts' || rel === 'db/deployments.ts') continue;
       const text = readFileSync(file, 'utf8');
-      if (/\.setStatus\(|UPDATE\s+deployments\s+SET[^;]*\bstatus\b|\.insert\(\s*\{[^}]*status:/s.test(text)) {
+      if (/\.setDeploymentStatus\(|UPDATE\s+deployments\s+SET[^;]*\bstatus\b|\.insert\(\s*\{[^}]*status:/s.test(text)) {
         offenders.push(rel);
       }
       if (/deployments\.insert\(|deploymentRepo\(/.test(text) && rel !== 'deps.ts') offenders.push(rel);

@@ -41,6 +41,37 @@ describe('RouteTable', () => {
     ]);
   });
 
+  test("routes host entries to their project, after every project's own address and before routes' own hostnames", () => {
+    const warnings: object[] = [];
+    const host = (hostname: string, project: string) => ({ hostname, project, redirectToHttps: true, hsts: false });
+    const table = new RouteTable(
+      [
+        { project: 'web', hostnames: ['Shop.Example'], targets: [] },
+        { project: 'api', hostnames: [], targets: [] },
+      ],
+      'localhost',
+      (_msg, fields) => void warnings.push(fields ?? {}),
+      [
+        host('shop.example', 'api'),
+        host('api.localhost', 'web'),
+        host('web.localhost', 'web'),
+        host('x.example', 'gone'),
+      ],
+    );
+    expect(table.lookup('shop.example')?.project).toBe('api');
+    expect(table.hostEntry('shop.example')?.project).toBe('api');
+    expect(table.lookup('api.localhost')?.project).toBe('api');
+    expect(table.hostEntry('api.localhost')).toBeUndefined();
+    expect(table.lookup('web.localhost')?.project).toBe('web');
+    // A project without a route: nothing to route to, but its host name keeps its settings.
+    expect(table.lookup('x.example')).toBeUndefined();
+    expect(table.hostEntry('x.example')?.project).toBe('gone');
+    expect(warnings).toEqual([
+      { hostname: 'api.localhost', ignored: 'web' },
+      { hostname: 'shop.example', project: 'api', ignored: 'web' },
+    ]);
+  });
+
   test('picks targets round robin and ignores duplicates', () => {
     const table = new RouteTable([{ project: 'web', hostnames: [], targets: ['a:1', 'b:2', 'a:1'] }]);
     const entry = table.lookup('web.localhost')!;

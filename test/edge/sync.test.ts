@@ -9,6 +9,7 @@ import { RouteStoreReader, routeStore } from '../../src/edge/route-store.ts';
 import { EdgeSync } from '../../src/edge/sync.ts';
 import { createLogger } from '../../src/log.ts';
 import { closeAll, namedUpstream, until, upstream } from './helpers.ts';
+import { httpsRequest, testCa } from './tls-helpers.ts';
 
 const INTERRUPTED_WRITER = `${import.meta.dir}/fixtures/interrupted-writer.ts`;
 const cleanups: (() => unknown)[] = [];
@@ -34,9 +35,9 @@ function syncedEdge() {
     () => reader.close(),
     () => store.close(),
   );
-  const get = (host: string) =>
-    fetch(`http://127.0.0.1:${port}/`, { headers: { host } }).then(async (r) => `${r.status} ${await r.text()}`);
-  return { dataDir, sync, store, get, warnings, state: () => readEdgeState(edgeStateFile(dataDir)) };
+  const get = (host: string, path = '/') =>
+    fetch(`http://127.0.0.1:${port}${path}`, { headers: { host } }).then(async (r) => `${r.status} ${await r.text()}`);
+  return { dataDir, proxy, sync, store, get, warnings, state: () => readEdgeState(edgeStateFile(dataDir)) };
 }
 
 describe('the edge following the route store', () => {
@@ -46,6 +47,27 @@ describe('the edge following the route store', () => {
     e.sync.tick();
     expect(await e.get('web.localhost')).toBe('200 one');
     expect(e.state()).toMatchObject({ applied: { storeId: e.store.head().storeId, version }, draining: [] });
+  });
+
+  test('applies the host names, certificates and challenges the API published, all at once', async () => {
+    const e = syncedEdge();
+    const ca = testCa();
+    const httpsPort = e.proxy.listenHttps('127.0.0.1', 0);
+    e.store.put({ project: 'web', hostnames: [], targets: [namedUpstream('web')] });
+    e.store.putHost({ hostname: 'shop.example.test', project: 'web', redirectToHttps: false, hsts: true });
+    e.store.putCertificate(ca.issue(['shop.example.test']));
+    const path = '/.well-known/acme-challenge/t0k';
+    e.store.putChallenge({ path, body: 't0k.auth', expiresAt: new Date(Date.now() + 60_000).toISOString() });
+    e.sync.tick();
+    expect(await e.get('shop.example.test')).toBe('200 web');
+    expect(await e.get('anything.example.test', path)).toBe('200 t0k.auth');
+    const secure = await httpsRequest(httpsPort, 'shop.example.test', ca.caPem);
+    expect([secure.body, secure.headers['strict-transport-security']]).toEqual(['web', 'max-age=31536000']);
+    e.store.removeChallenge(path);
+    e.store.removeCertificate('shop.example.test');
+    e.sync.tick();
+    expect(await e.get('anything.example.test', path)).toStartWith('404 ');
+    await expect(httpsRequest(httpsPort, 'shop.example.test', ca.caPem)).rejects.toThrow();
   });
 
   test('serves nothing and reports nothing applied until the store exists', async () => {

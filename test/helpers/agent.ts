@@ -18,6 +18,8 @@ export interface Agent {
   dataDir: string;
   api: string;
   edgePort: number | null;
+  /** The edge's HTTPS port, when SLIPWAY_HTTPS_LISTEN is on. */
+  httpsPort: number | null;
   token: string;
   proc: Subprocess;
   output(): string;
@@ -73,11 +75,13 @@ export async function startAgent(
   }
   const api = role === 'edge' ? '' : `http://${want.exec(out)![1]}`;
   const edgeMatch = /[Ee]dge listening on http:\/\/[^:]+:(\d+)/.exec(out);
+  const httpsMatch = /[Ee]dge listening on http:\/\/\S+ and https:\/\/[^:]+:(\d+)/.exec(out);
   const token = role === 'edge' ? '' : readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
   return {
     dataDir,
     api,
     edgePort: edgeMatch ? Number(edgeMatch[1]) : null,
+    httpsPort: httpsMatch ? Number(httpsMatch[1]) : null,
     token,
     proc,
     output: () => out,
