@@ -6,6 +6,7 @@ import { colorsFor, out } from './io.ts';
 import { ago, formatDuration, keyValues, printJson, printTable, state } from './output.ts';
 import type { Certificate, Deployment, Health, Me, Project } from './api-types.ts';
 import { printCertificates } from './certificates.ts';
+import { ApiError } from './errors.ts';
 
 /** Projects whose latest deployment is looked up, at most. */
 const LATEST_FOR = 50;
@@ -23,7 +24,14 @@ export function registerStatus(cli: Command, ctx: Ctx): void {
         client.get<Health>('/v1/health'),
         client.get<Me>('/v1/me'),
         client.list<Project>('/v1/projects'),
-        client.get<{ data: Certificate[] }>('/v1/certificates').then((page) => page.data),
+        client.get<{ data: Certificate[] }>('/v1/certificates').then(
+          (page) => page.data,
+          // An agent from before certificates has no such route: show the rest.
+          (err: unknown) => {
+            if (err instanceof ApiError && err.status === 404) return [];
+            throw err;
+          },
+        ),
       ]);
       const latest = await Promise.all(
         projects

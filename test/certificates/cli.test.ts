@@ -74,6 +74,22 @@ describe('certificates on the command line', () => {
     );
   });
 
+  test('status against an agent without certificates still shows the rest', async () => {
+    const older = fakeAgent({
+      'GET /v1/health': () =>
+        json({ status: 'ok', version: '0.1.0', uptime_seconds: 60, database: { ok: true }, docker: { ok: true } }),
+      'GET /v1/me': () => json({ id: 'tok_admin', name: 'admin', scope: 'admin', projects: null }),
+      'GET /v1/projects': () => page([]),
+    });
+    try {
+      const r = await runCli(['status'], { env: older.env });
+      expect(r.code).toBe(0);
+      expect(r.stdout).not.toContain('CERTIFICATE');
+    } finally {
+      older.stop();
+    }
+  });
+
   test('certificates list --json prints what the API answered', async () => {
     const r = await cli(['certificates', 'list', '--json']);
     expect(JSON.parse(r.stdout)).toEqual([uploaded, failing, shop]);

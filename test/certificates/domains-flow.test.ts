@@ -22,7 +22,7 @@ describe('a domain from the API to its certificate', () => {
     agent = certificateAgent(servers, {
       SLIPWAY_DNS_SERVERS: servers.agentDnsServer,
       SLIPWAY_PUBLIC_IPS: '127.0.0.1',
-      SLIPWAY_HTTPS_LISTEN: '127.0.0.1:8443',
+      SLIPWAY_HTTPS_LISTEN: '127.0.0.1:0',
     });
     agent.deps.projects.create(TEST_ACTOR, { name: 'web' });
     const added = await agent.req('POST', '/v1/projects/web/domains', { body: { hostname: 'shop.example.test' } });

@@ -65,20 +65,8 @@ export function certificateAgent(
     { certificates: { ...FAST, now: clock.now, ...(opts.limits ? { limits: opts.limits } : {}) } },
   );
   const reader = new RouteStoreReader(routeStoreFile(app.dir));
-  const config = { ...app.deps.config, httpListen: { hostname: '127.0.0.1', port: 0 } };
-  const edge = servers && opts.edge !== false ? startEdge(config, createLogger('error')) : null;
-  const responder =
-    servers && opts.edge !== false
-      ? Bun.serve({
-          hostname: '127.0.0.1',
-          port: servers.httpPort,
-          fetch(request) {
-            const path = new URL(request.url).pathname;
-            const hit = reader.snapshot()?.challenges.find((c) => c.path === path);
-            return hit ? new Response(hit.body) : new Response('no such challenge', { status: 404 });
-          },
-        })
-      : null;
+  // The real edge answers the CA's HTTP-01 requests, on the port Pebble validates on.
+  const edge = servers && opts.edge !== false ? startEdge(app.deps.config, createLogger('error')) : null;
   const domains = domainRepo(app.deps.db);
   return {
     ...app,
@@ -111,7 +99,6 @@ export function certificateAgent(
     snapshot: () => reader.snapshot()!,
     async stop() {
       await edge?.stop();
-      await responder?.stop(true);
       reader.close();
       app.close();
     },

@@ -22,7 +22,7 @@ afterAll(async () => {
   await servers?.stop();
 });
 
-const PUBLIC = { SLIPWAY_BASE_DOMAIN: 'apps.example.com', SLIPWAY_HTTPS_LISTEN: '127.0.0.1:8443' };
+const PUBLIC = { SLIPWAY_BASE_DOMAIN: 'apps.example.com', SLIPWAY_HTTPS_LISTEN: '127.0.0.1:0' };
 const MINUTE = 60_000;
 
 function hostsOf(a: CertificateAgent) {
@@ -83,7 +83,7 @@ describe('default host names and the API domain', () => {
 
   test('a private base domain, or no HTTPS listener, orders nothing for default host names', async () => {
     const cases: [Record<string, string>, string[][]][] = [
-      [{ SLIPWAY_BASE_DOMAIN: 'apps.test', SLIPWAY_HTTPS_LISTEN: '127.0.0.1:8443' }, []],
+      [{ SLIPWAY_BASE_DOMAIN: 'apps.test', SLIPWAY_HTTPS_LISTEN: '127.0.0.1:0' }, []],
       [{ SLIPWAY_BASE_DOMAIN: 'apps.example.com', SLIPWAY_HTTPS_LISTEN: 'off' }, [['web.apps.example.com', 'pending']]],
     ];
     for (const [env, rows] of cases) {
