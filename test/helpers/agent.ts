@@ -55,6 +55,8 @@ export async function startAgent(
       SLIPWAY_RECONCILE_INTERVAL: '2',
       SLIPWAY_DRAIN_TIMEOUT: '10',
       SLIPWAY_LOG_LEVEL: 'warn',
+      // No test may reach a real CA: the ACME tests name their Pebble directory themselves.
+      SLIPWAY_ACME_DIRECTORY: 'off',
       ...FIXTURE_IMAGES,
       ...opts.env,
     },

@@ -36,6 +36,8 @@ export function makeTestApp(env: Record<string, string> = {}, options: Omit<Deps
   const config = loadConfig({
     SLIPWAY_RATE_LIMIT_TOKEN: '100000',
     SLIPWAY_RATE_LIMIT_IP: '100000',
+    // No test may reach a real CA: the ACME tests name their Pebble directory themselves.
+    SLIPWAY_ACME_DIRECTORY: 'off',
     ...env,
     SLIPWAY_DATA_DIR: dir,
   });
