@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Subprocess } from 'bun';
 import pkg from '../../package.json' with { type: 'json' };
+import { handshake } from '../edge/tls-helpers.ts';
+import { startAcmeServers } from '../helpers/acme.ts';
 
 const ROOT = join(import.meta.dir, '..', '..');
 const BINARY = join(ROOT, 'dist', 'slipway');
@@ -260,4 +262,60 @@ describe('the compiled binary, alone in an empty directory', () => {
     expect(result.stderr).toContain('--api-listen="127.0.0.1:abc": port "abc" is not a number from 0 to 65535');
     expect(existsSync(join(workDir, 'never-created'))).toBe(false);
   });
+
+  test('orders a certificate from a real ACME CA and serves it over HTTPS (acme-client inside the binary)', async () => {
+    const acme = await startAcmeServers();
+    const running = start([
+      'serve',
+      '--data-dir',
+      './acme-data',
+      '--api-listen',
+      '127.0.0.1:0',
+      '--http-listen',
+      `127.0.0.1:${acme.httpPort}`,
+      '--https-listen',
+      '127.0.0.1:0',
+      '--acme-directory',
+      acme.directoryUrl,
+      '--acme-ca-file',
+      acme.caFile,
+      '--dns-servers',
+      acme.agentDnsServer,
+      '--public-ips',
+      '127.0.0.1',
+    ]);
+    try {
+      const edge = /Edge listening on http:\/\/\S+ and https:\/\/127\.0\.0\.1:(\d+)/;
+      const deadline = Date.now() + START_TIMEOUT_MS;
+      while (!edge.test(running.output.stdout) || !LISTENING.test(running.output.stdout)) {
+        if (running.proc.exitCode !== null || Date.now() > deadline) throw new Error(running.output.stderr);
+        await Bun.sleep(20);
+      }
+      const url = `http://127.0.0.1:${LISTENING.exec(running.output.stdout)![1]}`;
+      const httpsPort = Number(edge.exec(running.output.stdout)![1]);
+      const token = readFileSync(join(workDir, 'acme-data', 'admin-token'), 'utf8').trim();
+      const call = (method: string, path: string, body?: unknown) =>
+        fetch(`${url}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      expect((await call('POST', '/v1/projects', { name: 'web' })).status).toBe(201);
+      expect((await call('POST', '/v1/projects/web/domains', { hostname: 'bin.example.test' })).status).toBe(201);
+      let domain: { status: string; reason: string | null } = { status: '', reason: null };
+      const until = Date.now() + 30_000;
+      while (domain.status !== 'active' && domain.status !== 'failed' && Date.now() < until) {
+        await Bun.sleep(200);
+        domain = (await (await call('GET', '/v1/projects/web/domains/bin.example.test')).json()) as typeof domain;
+      }
+      expect(domain).toMatchObject({ status: 'active', reason: null });
+      // No app is deployed: the edge answers 503 itself, over TLS with the issued certificate.
+      const hs = await handshake(httpsPort, 'bin.example.test', await acme.rootPem());
+      expect(hs.socket.getPeerX509Certificate()!.checkHost('bin.example.test')).toBe('bin.example.test');
+      hs.socket.destroy();
+    } finally {
+      expect(await terminate(running)).toBe(0);
+      await acme.stop();
+    }
+  }, 60_000);
 });
