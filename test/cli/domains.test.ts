@@ -133,6 +133,7 @@ describe('slipway serve', () => {
         attempts: 3,
         next_attempt_at: at,
         last_check: null,
+        ownership_token: null,
         created_at: at,
         updated_at: at,
       });
