@@ -67,7 +67,7 @@ export function certificateIssuer(d: IssuerDeps) {
     once(s.hostname, async () => {
       if (!s.issuing()) return;
       try {
-        const issued = await d.orderer.order(s.hostname);
+        const issued = await d.orderer.order(s.hostname, s.projectId);
         if (!s.exists() || d.repo.find(s.hostname)?.source === 'uploaded') {
           d.log.info('certificate issued for a name that no longer wants it; not stored', { hostname: s.hostname });
           return;
@@ -169,7 +169,7 @@ export function certificateIssuer(d: IssuerDeps) {
         const before = d.repo.find(hostname);
         try {
           if (before?.source !== 'acme') throw new OrderFailure(`${hostname} has no certificate Slipway ordered`);
-          const issued = await d.orderer.order(hostname);
+          const issued = await d.orderer.order(hostname, projectId);
           if (d.repo.find(hostname)?.source !== 'acme')
             throw new OrderFailure(`${hostname} changed during the renewal`);
           return d.db.transaction(() => {
