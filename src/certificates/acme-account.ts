@@ -34,6 +34,8 @@ export function acmeAccount(d: AcmeAccountDeps) {
       });
       return client;
     },
+    /** The ACME directory the account lives in. */
+    directoryUrl: d.directoryUrl,
     /** The account URL recorded for this directory, or null before the first order. */
     url: (): string | null => getMeta(d.db, urlKey(d.directoryUrl)),
   };

@@ -5,6 +5,7 @@ import { newId } from '../ids.ts';
 import type { Logger } from '../log.ts';
 import type { EdgeRoutes } from '../release/edge-routes.ts';
 import type { AcmeAccount } from './acme-account.ts';
+import { CaUnreachable } from './acme-http.ts';
 import { type IssuedCertificate, orderCertificate } from './acme-order.ts';
 import { OrderFailure } from './order-failure.ts';
 import { checkOrderRate, checkProjectRate, type OrderLimits, type ProjectOrderLimit } from './rate-limits.ts';
@@ -85,6 +86,10 @@ export function orderer(d: OrdererDeps) {
       const rate = checkOrderRate(d.repo.orders, hostname, now, d.limits);
       const client = await d.account.client().catch((err: unknown) => {
         if (err instanceof OrderFailure) throw err;
+        if (err instanceof CaUnreachable)
+          throw new OrderFailure(`Cannot reach the ACME server at ${d.account.directoryUrl}: ${err.detail}`, {
+            beforeOrder: true,
+          });
         throw new OrderFailure(`Cannot log in to the ACME account: ${(err as Error).message}`, { beforeOrder: true });
       });
       if (rate.warning) {
