@@ -59,6 +59,17 @@ export function certificateStore(d: CertificateStoreDeps) {
      */
     preview: (hostname: string, chainPem: string, keyPem: string): number =>
       d.edge.putCertificate({ hostname, certPem: chainPem, keyPem, notAfter: describeChain(chainPem).notAfter }),
+    /**
+     * Takes back what preview() handed to the edge when it is not stored after all: the edge serves
+     * the stored certificate of `hostname` again (an upload made meanwhile), or none.
+     */
+    unpreview(hostname: string): void {
+      d.db.transaction(() => {
+        const row = d.repo.find(hostname);
+        if (row) d.edge.putCertificate(toEdge(row, d.box.open(row.key_sealed, certificateKeyContext(hostname))));
+        else d.edge.removeCertificate(hostname);
+      })();
+    },
     /** Forgets the certificate of `hostname` and stops serving it; false when there was none. */
     drop(hostname: string): boolean {
       return d.db.transaction(() => {
