@@ -13,9 +13,10 @@ import type { EdgeRoutes } from '../release/edge-routes.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import { acmeAccount } from './acme-account.ts';
 import { configureAcmeHttp } from './acme-http.ts';
-import { certificateStore } from './certificate-store.ts';
+import { certificateStore, expiredUpload } from './certificate-store.ts';
 import { certificateIssuer } from './issuer.ts';
 import { OrderFailure } from './order-failure.ts';
+import { expiredUploads } from './expired-uploads.ts';
 import { orderer } from './orderer.ts';
 import { platformHosts } from './platform-hosts.ts';
 import type { OrderLimits } from './rate-limits.ts';
@@ -106,6 +107,7 @@ export function certificateService(d: CertificateServiceDeps) {
     (passing ??= (async () => {
       const started = [...platform.pass(), ...renewDue()];
       warnExpiring();
+      expired.pass(now());
       await Promise.all(started);
     })().finally(() => {
       passing = null;
@@ -149,10 +151,20 @@ export function certificateService(d: CertificateServiceDeps) {
     }
   }
 
+  const expired = expiredUploads({ repo, store, domains, projects, activity: d.activity, log: d.log });
+
   return {
-    /** The domain checker's CertificateIssuer: orders a verified domain's certificate; never rejects. */
+    /**
+     * The domain checker's CertificateIssuer: orders a verified domain's certificate; never rejects.
+     * A name with an uploaded certificate gets no order (deleting the upload hands it back to the CA).
+     */
     issue(domain: DomainRow): Promise<void> {
       if (!directory) return Promise.resolve();
+      const uploaded = repo.find(domain.hostname);
+      if (uploaded?.source === 'uploaded') {
+        if (expiredUpload(uploaded, now())) expired.flag(domain, uploaded.not_after, now());
+        return Promise.resolve();
+      }
       return issuer.issue(domain);
     },
 
