@@ -7,9 +7,6 @@ import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import type { KeySource } from '../backups/crypto.ts';
-import { readBackup } from '../backups/destination.ts';
-import { restoreBackup } from '../backups/restore.ts';
-import { verifyBackup } from '../backups/service.ts';
 import { loadMasterKey } from '../secrets/master-key.ts';
 import { seg } from './client.ts';
 import type { Ctx } from './context.ts';
@@ -91,6 +88,11 @@ export function registerBackup(cli: Command, ctx: Ctx): void {
       const config = configFor(io, opts.dataDir);
       const { key, masterKeyFile } = keyFor(io, config, opts);
       try {
+        // The backup code (and the Docker client under it) loads only for the commands that use it.
+        const [{ readBackup }, { restoreBackup }] = await Promise.all([
+          import('../backups/destination.ts'),
+          import('../backups/restore.ts'),
+        ]);
         const source = readBackup(ref.startsWith('s3://') ? ref : resolve(io.cwd, ref), config);
         await restoreBackup({
           source,
@@ -165,6 +167,10 @@ async function verifyOffline(io: Io, ref: string, opts: KeyOptions & { dataDir?:
   const { key } = keyFor(io, config, { ...opts, keyDir: opts.dataDir ? resolve(io.cwd, opts.dataDir) : undefined });
   const location = ref.startsWith('s3://') ? ref : resolve(io.cwd, ref);
   const tmp = join(resolve(io.cwd, opts.dataDir ?? '.'), 'tmp');
+  const [{ readBackup }, { verifyBackup }] = await Promise.all([
+    import('../backups/destination.ts'),
+    import('../backups/service.ts'),
+  ]);
   const result = await verifyBackup(readBackup(location, config), key, tmp);
   return { id: ref, ...result, checked_at: new Date().toISOString() };
 }

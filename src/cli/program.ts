@@ -17,7 +17,7 @@ import type { Io } from './io.ts';
 import { registerLogin } from './login.ts';
 import { registerLogs } from './logs.ts';
 import { registerProjects } from './projects.ts';
-import { serve } from './serve.ts';
+
 import { addSettingOptions, settingFlags } from './settings-options.ts';
 import { registerStatus } from './status.ts';
 import { registerTokens } from './tokens.ts';
@@ -73,7 +73,7 @@ export function buildProgram(io: Io): Command {
     cli
       .command('serve')
       .description('Run the agent: the REST API, the deploy worker and the edge (--role splits them)'),
-  ).action(async (opts) => serve(io.env, settingFlags(opts)));
+  ).action(async (opts) => (await import('./serve.ts')).serve(io.env, settingFlags(opts)));
 
   cli
     .command('help')

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
-import { createDeps } from '../deps.ts';
+import type { createDeps as CreateDeps } from '../deps.ts';
 import { SCOPES, type Scope } from '../tokens/service.ts';
 import { seg } from './client.ts';
 import { PROJECT_NAME, type Ctx } from './context.ts';
@@ -121,6 +121,8 @@ export function createTokenLocally(
   io: Io,
 ): void {
   checkTokenOptions(opts);
+  // The whole agent (database, Docker client, services) loads only for this command, not for every CLI start.
+  const { createDeps } = require('../deps.ts') as { createDeps: typeof CreateDeps };
   const deps = createDeps(loadConfig(env, flags));
   try {
     const minted = deps.tokens.mint(

@@ -4,7 +4,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, wri
 import { dirname } from 'node:path';
 import type Docker from 'dockerode';
 import { getMeta } from '../db/meta.ts';
-import { openDatabase } from '../db/open.ts';
+import type { openDatabase as OpenDatabase } from '../db/open.ts';
 import { describeStep, type Step } from './plan.ts';
 import { LABEL, labelFilter } from '../runtime/labels.ts';
 
@@ -26,6 +26,8 @@ export interface AgentRecord {
 export function readAgent(dataDir: string): AgentRecord | null {
   const file = `${dataDir}/slipway.db`;
   if (!existsSync(file)) return null;
+  // SQLite's native addon loads for uninstall only, not at every CLI start.
+  const { openDatabase } = require('../db/open.ts') as { openDatabase: typeof OpenDatabase };
   const db = openDatabase(file);
   try {
     const id = getMeta(db, 'agent_id');

@@ -1,8 +1,13 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import type { Config } from '../config.ts';
 
-/** The one place a Docker client is made; everything else receives it. */
+/**
+ * The one place a Docker client is made; everything else receives it. dockerode (and ssh2 under
+ * it) is loaded here, on first use, not when the module is imported: a CLI command that never
+ * talks to Docker (`--help`, `status`) does not pay for evaluating it.
+ */
 export function createDockerClient(config: Pick<Config, 'dockerHost'>): Docker {
+  const Docker = require('dockerode') as typeof import('dockerode');
   if (!config.dockerHost) return new Docker({ socketPath: '/var/run/docker.sock' });
   const url = new URL(config.dockerHost);
   if (url.protocol === 'unix:') return new Docker({ socketPath: url.pathname });

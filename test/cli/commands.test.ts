@@ -13,6 +13,19 @@ const deps = [
 ];
 const dump = new Uint8Array([0x50, 0x47, 0x44, 0x4d, 0x50, 0, 1, 2, 3]);
 const tarBytes = new Uint8Array(1024).fill(7);
+const backup = {
+  id: 'bak_1',
+  trigger: 'api',
+  destination: 'local',
+  status: 'complete',
+  location: '/var/lib/slipway/backups/slipway-20260102T030000Z-abcdefgh.slwb',
+  bytes: 2 * 1024 ** 2,
+  sha256: 'ab'.repeat(32),
+  error: null,
+  created_at: '2026-01-02T03:00:05.000Z',
+  finished_at: '2026-01-02T03:00:09.000Z',
+  manifest: null,
+};
 
 const agent = fakeAgent({
   'GET /v1/projects': () => page([api, web]),
@@ -172,6 +185,17 @@ const agent = fakeAgent({
       created_at: web.created_at,
     }),
   'DELETE /v1/projects/web/volumes/old': () => new Response(null, { status: 204 }),
+  'POST /v1/backups': () => json(backup, 201),
+  'GET /v1/backups': () =>
+    page([backup, { ...backup, id: 'bak_2', status: 'failed', location: null, bytes: null, error: 'boom' }]),
+  'POST /v1/backups/bak_1/verify': () =>
+    json({
+      id: 'bak_1',
+      ok: false,
+      error: 'The backup is truncated: its last chunk is missing',
+      parts: 0,
+      checked_at: web.created_at,
+    }),
 });
 afterAll(() => agent.stop());
 
@@ -412,6 +436,42 @@ describe('db', () => {
   test('rm confirms with the project name', async () => {
     expect((await cli(['db', 'rm', '-p', 'web', '--yes'])).stdout).toBe('Deleted the database of web\n');
     expect(sent('DELETE', '/v1/projects/web/database')[0]!.query).toEqual({ confirm: 'web' });
+  });
+});
+
+describe('backups', () => {
+  test('create prints the location alone on stdout', async () => {
+    const r = await cli(['backup', 'create']);
+    expect(r.stdout).toBe(`${backup.location}\n`);
+    expect(r.stderr).toBe('Backup bak_1: 2.0 MiB, 0 parts\n');
+  });
+
+  test('list prints one row per backup', async () => {
+    expect((await cli(['backup', 'list'])).stdout).toBe(
+      [
+        'ID     STATUS    CREATED  SIZE     LOCATION',
+        `bak_1  complete  4m ago   2.0 MiB  ${backup.location}`,
+        'bak_2  failed    4m ago   -        boom',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  test('verify exits 1 with the reason when the backup would not restore', async () => {
+    const r = await cli(['backup', 'verify', 'bak_1']);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({
+      code: 1,
+      stderr: 'slipway: Backup bak_1 would not restore: The backup is truncated: its last chunk is missing\n',
+    });
+  });
+
+  test('restore refuses to run without a key, and without --data-dir', async () => {
+    const noKey = await cli(['restore', 'x.slwb', '--data-dir', 'restored']);
+    expect({ code: noKey.code, stderr: noKey.stderr }).toEqual({
+      code: 2,
+      stderr: 'slipway: A backup opens with the master key: pass --master-key-file <file> or set SLIPWAY_MASTER_KEY\n',
+    });
+    expect((await cli(['restore', 'x.slwb'])).code).toBe(2);
   });
 });
 
