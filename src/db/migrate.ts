@@ -13,6 +13,7 @@ import m011 from './migrations/011_domains.sql' with { type: 'text' };
 import m012 from './migrations/012_volumes.sql' with { type: 'text' };
 import m013 from './migrations/013_platform_hosts.sql' with { type: 'text' };
 import m014 from './migrations/014_backups.sql' with { type: 'text' };
+import m015 from './migrations/015_order_projects.sql' with { type: 'text' };
 
 /**
  * Forward-only migrations, in order; the version of the database is PRAGMA user_version,
@@ -33,6 +34,7 @@ export const MIGRATIONS: readonly string[] = [
   m012,
   m013,
   m014,
+  m015,
 ];
 
 /** Applies every migration past the database's user_version, each in its own transaction. */
