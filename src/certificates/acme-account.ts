@@ -1,6 +1,6 @@
 import * as acme from 'acme-client';
 import type { Db } from '../db/open.ts';
-import { getMeta, setMeta } from '../db/meta.ts';
+import { getMeta, setMeta, setMetaOnce } from '../db/meta.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 
 const KEY_META = 'acme_account_key';
@@ -34,6 +34,8 @@ export function acmeAccount(d: AcmeAccountDeps) {
       });
       return client;
     },
+    /** The ACME directory the account lives in. */
+    directoryUrl: d.directoryUrl,
     /** The account URL recorded for this directory, or null before the first order. */
     url: (): string | null => getMeta(d.db, urlKey(d.directoryUrl)),
   };
@@ -62,11 +64,8 @@ async function accountKey(db: Db, box: SecretBox): Promise<string> {
   const stored = getMeta(db, KEY_META);
   if (stored) return box.open(stored, KEY_CONTEXT);
   const pem = (await acme.crypto.createPrivateEcdsaKey('P-256')).toString();
-  // Another process may have made one meanwhile: the first one written wins.
-  const raced = getMeta(db, KEY_META);
-  if (raced) return box.open(raced, KEY_CONTEXT);
-  setMeta(db, KEY_META, box.seal(pem, KEY_CONTEXT));
-  return pem;
+  // Another call or process may have made one meanwhile: the first one written wins, in one statement.
+  return box.open(setMetaOnce(db, KEY_META, box.seal(pem, KEY_CONTEXT)), KEY_CONTEXT);
 }
 
 function urlKey(directoryUrl: string): string {

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import * as acme from 'acme-client';
+import axios, { type AxiosAdapter } from 'axios';
 import { OrderFailure } from './order-failure.ts';
 
 const RATE_LIMITED = 'urn:ietf:params:acme:error:rateLimited';
@@ -32,6 +33,7 @@ export function configureAcmeHttp(caFile: string | null): void {
   if (configured) return;
   configured = true;
   (acme.axios.defaults as unknown as { acmeSettings: { retryMaxAttempts: number } }).acmeSettings.retryMaxAttempts = 0;
+  acme.axios.defaults.adapter = unreachableAsTyped(axios.getAdapter(acme.axios.defaults.adapter ?? 'http'));
   acme.axios.interceptors.response.use((response) => {
     const data = response.data as { type?: unknown; detail?: unknown } | undefined;
     if (response.status === 429 || data?.type === RATE_LIMITED) {
@@ -41,6 +43,37 @@ export function configureAcmeHttp(caFile: string | null): void {
     }
     return response;
   });
+}
+
+/**
+ * The CA could not be reached: no HTTP answer at all (connection refused, TLS failure, timeout).
+ * With retries off, acme-client's own handling of such an error fails on the missing response, so
+ * the adapter turns it into this error before acme-client sees it.
+ */
+export class CaUnreachable extends Error {
+  constructor(
+    readonly url: string,
+    readonly detail: string,
+  ) {
+    super(`${detail} (${url})`);
+    this.name = 'CaUnreachable';
+  }
+}
+
+/** Wraps an axios adapter so that a request that got no response rejects with a CaUnreachable (which has no `config`). */
+function unreachableAsTyped(adapter: AxiosAdapter): AxiosAdapter {
+  return async (config) => {
+    try {
+      return await adapter(config);
+    } catch (err) {
+      const e = err as { response?: unknown; code?: unknown; message?: unknown };
+      if (e?.response) throw err;
+      const code = typeof e?.code === 'string' ? e.code : null;
+      const message = typeof e?.message === 'string' && e.message !== '' ? e.message : String(err);
+      const detail = code && !message.includes(code) ? `${code}: ${message}` : message;
+      throw new CaUnreachable(config.url ?? '', detail);
+    }
+  };
 }
 
 /** Seconds from a Retry-After header: delta-seconds or an HTTP date. */

@@ -59,6 +59,19 @@ export function certificateStore(d: CertificateStoreDeps) {
      */
     preview: (hostname: string, chainPem: string, keyPem: string): number =>
       d.edge.putCertificate({ hostname, certPem: chainPem, keyPem, notAfter: describeChain(chainPem).notAfter }),
+    /**
+     * Takes back what preview() handed to the edge when it is not stored after all: the edge serves
+     * the stored certificate of `hostname` again (an upload made meanwhile), or none.
+     */
+    unpreview(hostname: string): void {
+      d.db.transaction(() => {
+        const row = d.repo.find(hostname);
+        if (row) d.edge.putCertificate(toEdge(row, d.box.open(row.key_sealed, certificateKeyContext(hostname))));
+        else d.edge.removeCertificate(hostname);
+      })();
+    },
+    /** Stops serving the certificate of `hostname` (an expired upload) while keeping its row, which the API still shows. */
+    withdraw: (hostname: string): number => d.edge.removeCertificate(hostname),
     /** Forgets the certificate of `hostname` and stops serving it; false when there was none. */
     drop(hostname: string): boolean {
       return d.db.transaction(() => {
@@ -70,7 +83,7 @@ export function certificateStore(d: CertificateStoreDeps) {
     find: (hostname: string) => d.repo.find(hostname),
     all: () => d.repo.all(),
     /** Every stored certificate with its key unsealed, for publishAll. */
-    published: (): EdgeCertificate[] => publishedCertificates(d.repo, d.box, d.log),
+    published: (): EdgeCertificate[] => publishedCertificates(d.repo, d.box, d.log, d.now()),
   };
 }
 
@@ -80,11 +93,17 @@ export type CertificateStore = ReturnType<typeof certificateStore>;
 /**
  * Every stored certificate with its key unsealed: what publishAll writes to the route store. One
  * whose key does not open (a different master key) is left out and logged rather than stopping the
- * others.
+ * others; so is an uploaded one that expired (at `now`), so the edge stops redirecting to it.
  */
-export function publishedCertificates(repo: CertificateRepo, box: SecretBox, log: Logger): EdgeCertificate[] {
+export function publishedCertificates(
+  repo: CertificateRepo,
+  box: SecretBox,
+  log: Logger,
+  now: Date = new Date(),
+): EdgeCertificate[] {
   const out: EdgeCertificate[] = [];
   for (const row of repo.all()) {
+    if (expiredUpload(row, now)) continue;
     try {
       out.push(toEdge(row, box.open(row.key_sealed, certificateKeyContext(row.hostname))));
     } catch (err) {
@@ -99,4 +118,9 @@ export function publishedCertificates(repo: CertificateRepo, box: SecretBox, log
 
 function toEdge(row: CertificateRow, keyPem: string): EdgeCertificate {
   return { hostname: row.hostname, certPem: row.cert_pem, keyPem, notAfter: row.not_after };
+}
+
+/** Whether `row` is an uploaded certificate past its not_after at `now` (Slipway never renews those). */
+export function expiredUpload(row: CertificateRow, now: Date): boolean {
+  return row.source === 'uploaded' && Date.parse(row.not_after) <= now.getTime();
 }

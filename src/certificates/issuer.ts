@@ -67,8 +67,10 @@ export function certificateIssuer(d: IssuerDeps) {
     once(s.hostname, async () => {
       if (!s.issuing()) return;
       try {
-        const issued = await d.orderer.order(s.hostname);
-        if (!s.exists() || d.repo.find(s.hostname)?.source === 'uploaded') {
+        const issued = await d.orderer.order(s.hostname, s.projectId);
+        // Removed or uploaded meanwhile: the name no longer wants this certificate.
+        const wanted = () => s.exists() && d.repo.find(s.hostname)?.source !== 'uploaded';
+        if (!wanted()) {
           d.log.info('certificate issued for a name that no longer wants it; not stored', { hostname: s.hostname });
           return;
         }
@@ -76,11 +78,20 @@ export function certificateIssuer(d: IssuerDeps) {
         if (!(await d.orderer.waitForEdge(d.store.preview(s.hostname, issued.chainPem, issued.keyPem)))) {
           d.log.warn('the edge has not applied a new certificate yet; recording it anyway', { hostname: s.hostname });
         }
-        d.db.transaction(() => {
+        // Checked again where it is stored: a delete or an upload may have landed while the edge applied it.
+        const stored = d.db.transaction(() => {
+          if (!wanted()) return false;
           const row = d.store.save(s.hostname, 'acme', issued.chainPem, issued.keyPem);
           s.active();
           record('certificate.issue', row, s.projectId);
+          return true;
         })();
+        if (!stored) {
+          d.store.unpreview(s.hostname);
+          d.log.info('certificate issued for a name that no longer wants it; withdrawn from the edge', {
+            hostname: s.hostname,
+          });
+        }
       } catch (err) {
         const failure = asFailure(err);
         const attempts = s.attempts + 1;
@@ -169,7 +180,7 @@ export function certificateIssuer(d: IssuerDeps) {
         const before = d.repo.find(hostname);
         try {
           if (before?.source !== 'acme') throw new OrderFailure(`${hostname} has no certificate Slipway ordered`);
-          const issued = await d.orderer.order(hostname);
+          const issued = await d.orderer.order(hostname, projectId);
           if (d.repo.find(hostname)?.source !== 'acme')
             throw new OrderFailure(`${hostname} changed during the renewal`);
           return d.db.transaction(() => {

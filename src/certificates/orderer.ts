@@ -5,9 +5,10 @@ import { newId } from '../ids.ts';
 import type { Logger } from '../log.ts';
 import type { EdgeRoutes } from '../release/edge-routes.ts';
 import type { AcmeAccount } from './acme-account.ts';
+import { CaUnreachable } from './acme-http.ts';
 import { type IssuedCertificate, orderCertificate } from './acme-order.ts';
 import { OrderFailure } from './order-failure.ts';
-import { checkOrderRate, type OrderLimits } from './rate-limits.ts';
+import { checkOrderRate, checkProjectRate, type OrderLimits, type ProjectOrderLimit } from './rate-limits.ts';
 
 /** The actor of what Slipway does on its own (orders, renewals), in the activity log. */
 export const SYSTEM_ACTOR: Actor = { tokenId: null, tokenName: 'system', requestId: null, clientIp: null };
@@ -29,6 +30,7 @@ export interface OrdererDeps {
   /** How long to wait for the edge to serve a challenge before asking the CA to validate it. */
   challengeWaitMs: number;
   limits?: OrderLimits;
+  projectLimit?: ProjectOrderLimit;
 }
 
 /**
@@ -64,8 +66,8 @@ export function orderer(d: OrdererDeps) {
 
   return {
     waitForEdge,
-    /** Orders a certificate for `hostname`; throws an OrderFailure saying why not. */
-    async order(hostname: string): Promise<IssuedCertificate> {
+    /** Orders a certificate for `hostname` of project `projectId` (null: none); throws an OrderFailure saying why not. */
+    async order(hostname: string, projectId: string | null): Promise<IssuedCertificate> {
       const now = d.now();
       d.repo.orders.abandon(
         hostname,
@@ -80,9 +82,14 @@ export function orderer(d: OrdererDeps) {
           { retryAt: new Date(frees), beforeOrder: true },
         );
       }
+      checkProjectRate(d.repo.orders, hostname, projectId, now, d.projectLimit);
       const rate = checkOrderRate(d.repo.orders, hostname, now, d.limits);
       const client = await d.account.client().catch((err: unknown) => {
         if (err instanceof OrderFailure) throw err;
+        if (err instanceof CaUnreachable)
+          throw new OrderFailure(`Cannot reach the ACME server at ${d.account.directoryUrl}: ${err.detail}`, {
+            beforeOrder: true,
+          });
         throw new OrderFailure(`Cannot log in to the ACME account: ${(err as Error).message}`, { beforeOrder: true });
       });
       if (rate.warning) {
@@ -95,7 +102,13 @@ export function orderer(d: OrdererDeps) {
         });
       }
       const id = newId('ord');
-      d.repo.orders.start({ id, hostname, registered_domain: rate.registeredDomain, created_at: now.toISOString() });
+      d.repo.orders.start({
+        id,
+        hostname,
+        registered_domain: rate.registeredDomain,
+        project_id: projectId,
+        created_at: now.toISOString(),
+      });
       try {
         const issued = await orderCertificate(client, hostname, board);
         d.repo.orders.finish(id, 'valid', null);

@@ -12,6 +12,15 @@ export interface OrderLimits {
 /** Let's Encrypt's weekly limit of new certificates per registered domain, and where Slipway warns. */
 export const ORDER_LIMITS: OrderLimits = { windowMs: 7 * 24 * 3600 * 1000, warnAt: 40, refuseAt: 50 };
 
+/** How many orders one project may place in a window: the CA's limits are per account, which all projects share. */
+export interface ProjectOrderLimit {
+  windowMs: number;
+  max: number;
+}
+
+/** At most 10 orders per project per hour. */
+export const PROJECT_ORDER_LIMIT: ProjectOrderLimit = { windowMs: 3600 * 1000, max: 10 };
+
 /** What the check found when it let an order through. */
 export interface RateCheck {
   registeredDomain: string;
@@ -49,4 +58,25 @@ export function checkOrderRate(
       ? `${count} certificate orders for ${domain} in the last 7 days: the CA refuses more than ${limits.refuseAt} a week`
       : null;
   return { registeredDomain: domain, count, warning };
+}
+
+/**
+ * Refuses an order for `hostname` when project `projectId` placed `limit.max` orders in the last
+ * window (at `now`), with the time the oldest one leaves it. Names of no project are not capped.
+ */
+export function checkProjectRate(
+  orders: CertificateRepo['orders'],
+  hostname: string,
+  projectId: string | null,
+  now: Date,
+  limit: ProjectOrderLimit = PROJECT_ORDER_LIMIT,
+): void {
+  if (projectId === null) return;
+  const placed = orders.projectSince(projectId, new Date(now.getTime() - limit.windowMs).toISOString());
+  if (placed.n < limit.max) return;
+  const frees = new Date(Date.parse(placed.oldest ?? now.toISOString()) + limit.windowMs);
+  throw new OrderFailure(
+    `Not ordering a certificate for ${hostname}: its project placed ${placed.n} orders in the last ${Math.round(limit.windowMs / 60_000)} minutes, the most one project may; the next order can be placed at ${frees.toISOString()}`,
+    { retryAt: frees, beforeOrder: true },
+  );
 }

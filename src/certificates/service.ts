@@ -1,6 +1,6 @@
 import type { ActivityService, Actor } from '../activity/service.ts';
 import type { Config } from '../config.ts';
-import { certificateRepo } from '../db/certificates.ts';
+import { certificateRepo, type CertificateRow } from '../db/certificates.ts';
 import { domainRepo, type DomainRow } from '../db/domains.ts';
 import type { Db } from '../db/open.ts';
 import { platformHostRepo } from '../db/platform-hosts.ts';
@@ -13,9 +13,10 @@ import type { EdgeRoutes } from '../release/edge-routes.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import { acmeAccount } from './acme-account.ts';
 import { configureAcmeHttp } from './acme-http.ts';
-import { certificateStore } from './certificate-store.ts';
+import { certificateStore, expiredUpload } from './certificate-store.ts';
 import { certificateIssuer } from './issuer.ts';
 import { OrderFailure } from './order-failure.ts';
+import { expiredUploads } from './expired-uploads.ts';
 import { orderer } from './orderer.ts';
 import { platformHosts } from './platform-hosts.ts';
 import type { OrderLimits } from './rate-limits.ts';
@@ -106,6 +107,7 @@ export function certificateService(d: CertificateServiceDeps) {
     (passing ??= (async () => {
       const started = [...platform.pass(), ...renewDue()];
       warnExpiring();
+      expired.pass(now());
       await Promise.all(started);
     })().finally(() => {
       passing = null;
@@ -150,10 +152,20 @@ export function certificateService(d: CertificateServiceDeps) {
     }
   }
 
+  const expired = expiredUploads({ repo, store, domains, projects, activity: d.activity, log: d.log });
+
   return {
-    /** The domain checker's CertificateIssuer: orders a verified domain's certificate; never rejects. */
+    /**
+     * The domain checker's CertificateIssuer: orders a verified domain's certificate; never rejects.
+     * A name with an uploaded certificate gets no order (deleting the upload hands it back to the CA).
+     */
     issue(domain: DomainRow): Promise<void> {
       if (!directory) return Promise.resolve();
+      const uploaded = repo.find(domain.hostname);
+      if (uploaded?.source === 'uploaded') {
+        if (expiredUpload(uploaded, now())) expired.flag(domain, uploaded.not_after, now());
+        return Promise.resolve();
+      }
       return issuer.issue(domain);
     },
 
@@ -163,8 +175,18 @@ export function certificateService(d: CertificateServiceDeps) {
      */
     pass,
 
-    /** Renews a domain's certificate now (or orders its first one); rate limits still apply. */
-    async renewNow(actor: Actor, project: string, hostname: string): Promise<CertificateView> {
+    /**
+     * Renews a domain's certificate now (or orders its first one). The shared ACME account's limits
+     * are guarded: a failure's backoff holds for everyone (429 with the time), and a certificate
+     * not yet in its renewal window (the last third of its lifetime) is renewed early only for an
+     * admin (`early`); the CA's weekly limit and the per-project cap still apply.
+     */
+    async renewNow(
+      actor: Actor,
+      project: string,
+      hostname: string,
+      opts: { early: boolean } = { early: false },
+    ): Promise<CertificateView> {
       const p = findProject(projects, project);
       const name = normalizeHostname(hostname);
       const domain = domains.byHostname(name);
@@ -176,6 +198,7 @@ export function certificateService(d: CertificateServiceDeps) {
       if (current?.source === 'uploaded') throw refuse('it was uploaded; upload its successor instead');
       if (!current && domain.status === 'pending_dns') throw refuse('its DNS is not verified yet');
       if (issuer.busy(name)) throw refuse('an order for it is already running');
+      checkRenewable(name, current, domain, now(), opts.early);
       d.activity.record(actor, {
         action: 'certificate.renew_request',
         targetType: 'certificate',
@@ -250,6 +273,36 @@ export function certificateService(d: CertificateServiceDeps) {
 
 /** The certificate service. */
 export type CertificateService = ReturnType<typeof certificateService>;
+
+/**
+ * Throws unless a renewal of `name` requested now may place an order: 429 while the last failure's
+ * backoff runs (a renewal's or the domain's first order's), 409 before the renewal window unless
+ * `early` (an admin) or a failure made it due.
+ */
+function checkRenewable(
+  name: string,
+  current: CertificateRow | undefined,
+  domain: DomainRow,
+  now: Date,
+  early: boolean,
+): void {
+  const nextAt = current ? current.renew_next_at : domain.status === 'failed' ? domain.next_attempt_at : null;
+  if (nextAt && Date.parse(nextAt) > now.getTime()) {
+    const seconds = Math.max(1, Math.ceil((Date.parse(nextAt) - now.getTime()) / 1000));
+    throw new AppError(
+      'rate_limited',
+      `Cannot renew the certificate of ${name}: the last attempt failed; it may run again at ${nextAt}`,
+      undefined,
+      { 'Retry-After': String(seconds) },
+    );
+  }
+  if (!current || early || current.renew_failures > 0) return;
+  if (current.renew_at && Date.parse(current.renew_at) > now.getTime()) {
+    throw new ConflictError(
+      `Cannot renew the certificate of ${name}: it is not due for renewal before ${current.renew_at}; an admin token may renew it earlier`,
+    );
+  }
+}
 
 function asHttpError(hostname: string, err: unknown, now: Date): AppError {
   if (!(err instanceof OrderFailure)) return err as AppError;

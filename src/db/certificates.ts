@@ -23,6 +23,8 @@ export interface AcmeOrderRow {
   id: string;
   hostname: string;
   registered_domain: string;
+  /** The project the order was placed for; null for the API domain. */
+  project_id: string | null;
   status: 'pending' | 'valid' | 'invalid';
   error: string | null;
   created_at: string;
@@ -54,8 +56,8 @@ export function certificateRepo(db: Db) {
   );
   const remove = db.prepare('DELETE FROM certificates WHERE hostname = ?');
   const insertOrder = db.prepare(
-    `INSERT INTO acme_orders (id, hostname, registered_domain, status, error, created_at, finished_at)
-     VALUES (@id, @hostname, @registered_domain, 'pending', NULL, @created_at, NULL)`,
+    `INSERT INTO acme_orders (id, hostname, registered_domain, project_id, status, error, created_at, finished_at)
+     VALUES (@id, @hostname, @registered_domain, @project_id, 'pending', NULL, @created_at, NULL)`,
   );
   const finishOrder = db.prepare(
     'UPDATE acme_orders SET status = @status, error = @error, finished_at = @finished_at WHERE id = @id',
@@ -65,6 +67,9 @@ export function certificateRepo(db: Db) {
   );
   const oldestSince = db.prepare(
     'SELECT MIN(created_at) AS at FROM acme_orders WHERE registered_domain = ? AND created_at >= ?',
+  );
+  const projectOrdersSince = db.prepare(
+    'SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM acme_orders WHERE project_id = ? AND created_at >= ?',
   );
   const abandon = db.prepare(
     `UPDATE acme_orders SET status = 'invalid', error = @error, finished_at = @finished_at
@@ -83,8 +88,13 @@ export function certificateRepo(db: Db) {
       void renewalFailed.run({ hostname, error, next_at: nextAt, now: new Date().toISOString() }),
     remove: (hostname: string) => remove.run(hostname).changes > 0,
     orders: {
-      start: (row: { id: string; hostname: string; registered_domain: string; created_at: string }) =>
-        void insertOrder.run(row),
+      start: (row: {
+        id: string;
+        hostname: string;
+        registered_domain: string;
+        project_id?: string | null;
+        created_at: string;
+      }) => void insertOrder.run({ project_id: null, ...row }),
       finish: (id: string, status: 'valid' | 'invalid', error: string | null) =>
         void finishOrder.run({ id, status, error, finished_at: new Date().toISOString() }),
       /** Orders placed for names under one registered domain since `since` (ISO 8601). */
@@ -93,6 +103,9 @@ export function certificateRepo(db: Db) {
       /** The oldest order counted by countSince, or null: when the window frees up. */
       oldestSince: (registeredDomain: string, since: string) =>
         (oldestSince.get(registeredDomain, since) as { at: string | null }).at,
+      /** Orders placed for one project since `since`, and the oldest of them (when the window frees up). */
+      projectSince: (projectId: string, since: string) =>
+        projectOrdersSince.get(projectId, since) as { n: number; oldest: string | null },
       pending: (hostname: string) => pendingOrder.get(hostname) as AcmeOrderRow | undefined,
       /** Marks `hostname`'s pending orders placed before `before` invalid (left by a process that died). */
       abandon: (hostname: string, before: string, error: string) =>

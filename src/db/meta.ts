@@ -14,6 +14,12 @@ export function setMeta(db: Db, key: string, value: string): void {
   );
 }
 
+/** Writes `value` under `key` unless one is there already; returns the value stored (the first one written wins). */
+export function setMetaOnce(db: Db, key: string, value: string): string {
+  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run(key, value);
+  return (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string }).value;
+}
+
 /**
  * This installation's id, made on first use. Every Docker object Slipway creates carries it as
  * `slipway.agent`, and clean-ups only ever touch objects with its own id, so two agents sharing

@@ -6,7 +6,7 @@ export type Db = Database.Database;
 
 /**
  * Opens (creating if needed) the database at `file`, sets the pragmas Slipway relies on
- * and applies pending migrations. `:memory:` works for tests.
+ * (WAL, foreign keys, secure delete) and applies pending migrations. `:memory:` works for tests.
  */
 export function openDatabase(file: string): Db {
   const db = new Database(file);
@@ -14,6 +14,8 @@ export function openDatabase(file: string): Db {
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  // Deleted rows (sealed keys, secrets) are overwritten rather than left in free pages.
+  db.pragma('secure_delete = ON');
   migrate(db);
   return db;
 }

@@ -177,6 +177,8 @@ function openWriter(file: string) {
   db.pragma('journal_mode = DELETE');
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
+  // Keys in the clear live here: a deleted certificate's key is overwritten, not left in free pages.
+  db.pragma('secure_delete = ON');
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > ROUTE_STORE_SCHEMA) {
     db.close();

@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { type AcmeServers, startAcmeServers } from '../helpers/acme.ts';
-import { type CertificateAgent, certificateAgent, chainsTo } from './helpers.ts';
+import { TEST_ACTOR } from '../helpers/app.ts';
+import { type CertificateAgent, certificateAgent, chainsTo, makeCertificate } from './helpers.ts';
 
 let servers: AcmeServers;
 let agent: CertificateAgent | null = null;
@@ -173,5 +174,54 @@ describe('issuing', () => {
       notAfter: stored.not_after,
     });
     expect(new X509Certificate(served!.certPem).checkPrivateKey(createPrivateKey(served!.keyPem))).toBe(true);
+  });
+
+  /** Runs `during` once, right after the first certificate for `hostname` is handed to the edge (before it is stored). */
+  function whilePreviewed(a: CertificateAgent, hostname: string, during: () => void): void {
+    const put = a.deps.edge.putCertificate;
+    let done = false;
+    a.deps.edge.putCertificate = (certificate) => {
+      const version = put(certificate);
+      if (!done && certificate.hostname === hostname) {
+        done = true;
+        during();
+      }
+      return version;
+    };
+  }
+
+  test('a domain deleted while the edge applies its new certificate stores nothing and the edge stops serving it', async () => {
+    agent = certificateAgent(servers);
+    const a = agent;
+    const domain = a.addDomain('web', 'gone.example.test');
+    whilePreviewed(a, 'gone.example.test', () => {
+      a.domains.remove(domain.id);
+      a.deps.certificates.removeCertificate('gone.example.test');
+    });
+    await a.deps.certificates.issue(domain);
+    expect(a.certificates.find('gone.example.test')).toBeUndefined();
+    expect(a.snapshot().certificates.find((c) => c.hostname === 'gone.example.test')).toBeUndefined();
+    expect(activityOf(a, 'certificate.issue')).toHaveLength(0);
+  });
+
+  test('a certificate uploaded while the edge applies an ordered one stays stored and served', async () => {
+    agent = certificateAgent(servers);
+    const a = agent;
+    const uploaded = await makeCertificate(['raced.example.test']);
+    const domain = a.addDomain('web', 'raced.example.test');
+    whilePreviewed(a, 'raced.example.test', () => {
+      a.deps.certificates.uploads.putForDomain(TEST_ACTOR, 'web', 'raced.example.test', {
+        certificate: uploaded.certificate,
+        private_key: uploaded.privateKey,
+      });
+    });
+    await a.deps.certificates.issue(domain);
+    const row = a.certificates.find('raced.example.test')!;
+    expect(row.source).toBe('uploaded');
+    expect(new X509Certificate(row.cert_pem).fingerprint256).toBe(
+      new X509Certificate(uploaded.certificate).fingerprint256,
+    );
+    expect(a.snapshot().certificates.find((c) => c.hostname === 'raced.example.test')!.certPem).toBe(row.cert_pem);
+    expect(a.domains.byHostname('raced.example.test')!.status).toBe('active');
   });
 });

@@ -156,3 +156,42 @@ describe('a CA that says rateLimited', () => {
     expect(wait).toBeLessThanOrEqual(120_000);
   });
 });
+
+describe('the per-project cap', () => {
+  test('one project places at most 10 orders an hour, so it cannot use up the shared account alone', async () => {
+    agent = certificateAgent(servers);
+    const other = agent.addDomain('other', 'other.example.test');
+    const domain = agent.addDomain('web', 'capped.example.test');
+    const start = agent.clock.now().getTime() - 50 * 60_000;
+    for (let i = 0; i < 10; i++) {
+      const at = new Date(start + i * 1000);
+      agent.certificates.orders.start({
+        id: `ord_hour_${i}`,
+        hostname: `h${i}.example.org`,
+        registered_domain: 'example.org',
+        project_id: domain.project_id,
+        created_at: at.toISOString(),
+      });
+      agent.certificates.orders.finish(`ord_hour_${i}`, 'invalid', 'failed');
+    }
+    const frees = new Date(start + 3600_000).toISOString();
+    await agent.deps.certificates.issue(domain);
+    const row = agent.domains.byHostname('capped.example.test')!;
+    expect(row.status).toBe('failed');
+    expect(row.reason).toBe(
+      `Not ordering a certificate for capped.example.test: its project placed 10 orders in the last 60 minutes, the most one project may; the next order can be placed at ${frees}`,
+    );
+    expect(row.next_attempt_at).toBe(frees);
+    const placed = agent.deps.db
+      .prepare('SELECT COUNT(*) AS n FROM acme_orders WHERE hostname = ?')
+      .get('capped.example.test') as { n: number };
+    expect(placed.n).toBe(0);
+
+    await agent.deps.certificates.issue(other);
+    expect(agent.domains.byHostname('other.example.test')!.status).toBe('active');
+    const recorded = agent.deps.db
+      .prepare('SELECT project_id FROM acme_orders WHERE hostname = ?')
+      .get('other.example.test') as { project_id: string };
+    expect(recorded.project_id).toBe(other.project_id);
+  });
+});

@@ -180,4 +180,75 @@ describe('renewal', () => {
     await agent.deps.certificates.pass();
     expect(orderCount(agent, 'stay.example.test')).toBe(1);
   });
+
+  test('a deploy token renews only in the renewal window; an admin token renews earlier', async () => {
+    agent = certificateAgent(servers);
+    await agent.deps.certificates.issue(agent.addDomain('web', 'early.example.test'));
+    const first = agent.certificates.find('early.example.test')!;
+    const deploy = agent.token({ name: 'ci', scope: 'deploy' });
+    const path = '/v1/projects/web/domains/early.example.test/certificate/renew';
+
+    const early = await agent.req('POST', path, { token: deploy });
+    expect(early.status).toBe(409);
+    expect(await errorOf(early)).toMatchObject({
+      code: 'conflict',
+      message: `Cannot renew the certificate of early.example.test: it is not due for renewal before ${first.renew_at}; an admin token may renew it earlier`,
+    });
+    expect(orderCount(agent, 'early.example.test')).toBe(1);
+
+    expect((await agent.req('POST', path)).status).toBe(200);
+    expect(orderCount(agent, 'early.example.test')).toBe(2);
+
+    toRenewal(agent, 'early.example.test');
+    expect((await agent.req('POST', path, { token: deploy })).status).toBe(200);
+    expect(orderCount(agent, 'early.example.test')).toBe(3);
+  });
+
+  test("renew-on-request waits out a failed renewal's backoff, for admin tokens too", async () => {
+    agent = certificateAgent(servers);
+    await agent.deps.certificates.issue(agent.addDomain('web', 'again.example.test'));
+    const path = '/v1/projects/web/domains/again.example.test/certificate/renew';
+    await servers.caDns.addA('again.example.test', ['127.0.0.2']);
+    try {
+      expect((await agent.req('POST', path)).status).toBe(409);
+      const next = agent.certificates.find('again.example.test')!.renew_next_at!;
+      for (let i = 0; i < 3; i++) {
+        const res = await agent.req('POST', path);
+        expect(res.status).toBe(429);
+        const seconds = Number(res.headers.get('retry-after'));
+        expect(seconds).toBeGreaterThan(4 * 60);
+        expect(seconds).toBeLessThanOrEqual(5 * 60);
+        expect(await errorOf(res)).toMatchObject({
+          code: 'rate_limited',
+          message: `Cannot renew the certificate of again.example.test: the last attempt failed; it may run again at ${next}`,
+        });
+      }
+      expect(orderCount(agent, 'again.example.test')).toBe(2);
+    } finally {
+      await servers.caDns.clearA('again.example.test');
+    }
+    agent.clock.advance(6 * MINUTE);
+    const deploy = agent.token({ name: 'ci', scope: 'deploy' });
+    expect((await agent.req('POST', path, { token: deploy })).status).toBe(200);
+    expect(orderCount(agent, 'again.example.test')).toBe(3);
+  });
+
+  test("renew-on-request waits out a failed first order's backoff", async () => {
+    agent = certificateAgent(servers);
+    const domain = agent.addDomain('web', 'wait.example.test');
+    const next = new Date(agent.clock.now().getTime() + 10 * MINUTE).toISOString();
+    agent.domains.setStatus(domain.id, {
+      status: 'failed',
+      reason: 'earlier failure',
+      next_attempt_at: next,
+      attempts: 1,
+    });
+    const res = await agent.req('POST', '/v1/projects/web/domains/wait.example.test/certificate/renew');
+    expect(res.status).toBe(429);
+    expect(await errorOf(res)).toMatchObject({
+      code: 'rate_limited',
+      message: `Cannot renew the certificate of wait.example.test: the last attempt failed; it may run again at ${next}`,
+    });
+    expect(orderCount(agent, 'wait.example.test')).toBe(0);
+  });
 });

@@ -227,6 +227,37 @@ describe("the base domain's wildcard", () => {
   });
 });
 
+describe('an expired upload', () => {
+  test('an uploaded certificate past its expiry fails its domain and is no longer served, so the edge stops redirecting to it', async () => {
+    agent = certificateAgent(null);
+    agent.addDomain('web', 'shop.example.com', 'pending_dns');
+    expect((await upload(agent, shop)).status).toBe(200);
+    const stored = agent.certificates.find('shop.example.com')!;
+
+    await agent.deps.certificates.pass();
+    expect(agent.domains.byHostname('shop.example.com')!.status).toBe('active');
+    expect(agent.snapshot().certificates.map((c) => c.hostname)).toEqual(['shop.example.com']);
+
+    agent.clock.advance(Date.parse(stored.not_after) - agent.clock.now().getTime() + 1000);
+    await agent.deps.certificates.pass();
+    const domain = agent.domains.byHostname('shop.example.com')!;
+    expect(domain).toMatchObject({
+      status: 'failed',
+      reason: `The uploaded certificate expired on ${stored.not_after}; upload a new one or delete it to get one from the CA`,
+    });
+    expect(agent.snapshot().certificates).toEqual([]);
+    expect(agent.certificates.find('shop.example.com')!.serial).toBe(stored.serial);
+    expect(agent.deps.certificates.published()).toEqual([]);
+    const [row] = agent.deps.activity.list({ limit: 10, only: null, action: 'certificate.expired' }).data;
+    expect(row).toMatchObject({ target: 'shop.example.com', project: 'web', token: { name: 'system' } });
+
+    const version = agent.snapshot().version;
+    await agent.deps.certificates.pass();
+    expect(agent.snapshot().version).toBe(version);
+    expect(agent.deps.activity.list({ limit: 10, only: null, action: 'certificate.expired' }).data).toHaveLength(1);
+  });
+});
+
 describe("a domain whose name became one of the agent's own", () => {
   test('its certificate may not be uploaded, removed or renewed', async () => {
     agent = certificateAgent(null, { SLIPWAY_API_DOMAIN: 'shop.example.com' });

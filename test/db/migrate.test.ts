@@ -96,7 +96,7 @@ describe('migrations', () => {
     expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'projects'").get()).toEqual({ n: 0 });
   });
 
-  test('openDatabase sets WAL, foreign keys, busy timeout and full sync', () => {
+  test('openDatabase sets WAL, foreign keys, busy timeout, full sync and secure delete', () => {
     const dir = mkdtempSync(join(tmpdir(), 'slipway-db-'));
     try {
       const db = openDatabase(join(dir, 'x.db'));
@@ -104,6 +104,7 @@ describe('migrations', () => {
       expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
       expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
       expect(db.pragma('synchronous', { simple: true })).toBe(2);
+      expect(db.pragma('secure_delete', { simple: true })).toBe(1);
       db.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from 'bun:test';
 import Database from 'better-sqlite3/linux-x64';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ROUTE_STORE_SCHEMA, RouteStoreReader, routeStore, type RouteStore } from '../../src/edge/route-store.ts';
@@ -37,6 +38,18 @@ const web = { project: 'web', hostnames: ['www.example.com'], targets: ['127.0.0
 const api = { project: 'api', hostnames: [], targets: ['127.0.0.1:4002', '127.0.0.1:4003'] };
 
 describe('the route store', () => {
+  test("a removed certificate's key is overwritten in the file, not left in a free page", () => {
+    const file = join(tempDir(), 'routes.db');
+    const body = randomBytes(300).toString('base64');
+    const keyPem = `-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY-----\n`;
+    const store = writer(file);
+    store.putCertificate({ hostname: 'a.example.com', certPem: 'CERT', keyPem, notAfter: '2099-01-01T00:00:00.000Z' });
+    expect(readFileSync(file).includes(body)).toBe(true);
+    store.removeCertificate('a.example.com');
+    store.close();
+    expect(readFileSync(file).includes(body)).toBe(false);
+  });
+
   test('reads back every write whole, each write raising the version by one', () => {
     const file = join(tempDir(), 'edge', 'routes.db');
     const store = writer(file);

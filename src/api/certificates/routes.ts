@@ -1,5 +1,6 @@
 import { Elysia, t } from 'elysia';
 import type { CertificateService } from '../../certificates/service.ts';
+import { scopeIncludes } from '../../tokens/service.ts';
 import { accessPlugin, visibleProjects } from '../access.ts';
 import { AUTH_ERRORS, errors } from '../schemas.ts';
 import { Certificate, CertificateUpload, DomainCertificateParams } from './schema.ts';
@@ -102,17 +103,20 @@ export function certificateRoutes({ certificates }: { certificates: CertificateS
     )
     .post(
       '/projects/:name/domains/:hostname/certificate/renew',
-      ({ actor, params }) => certificates.renewNow(actor, params.name, params.hostname),
+      ({ actor, principal, params }) =>
+        certificates.renewNow(actor, params.name, params.hostname, {
+          early: principal !== null && scopeIncludes(principal.scope, 'admin'),
+        }),
       {
         access: { scope: 'deploy', project: 'param' },
         params: DomainCertificateParams,
         detail: {
           summary: "Renew a domain's certificate now",
           description:
-            "Orders a new certificate (new key) and waits for it; the old one is served until the new one replaces it. Without a certificate yet, orders the first. The CA's weekly limits still apply: 429 with Retry-After near them; 409 with the CA's words when the order fails.",
+            "Orders a new certificate (new key) and waits for it; the old one is served until the new one replaces it. Without a certificate yet, orders the first. Deploy tokens may renew only in the last third of the certificate's lifetime (409 before) or after a failure; an admin token may renew any time. While a failure's backoff runs, and near the CA's weekly limit or the project's cap of 10 orders an hour: 429 with Retry-After and the time in the message. 409 with the CA's words when the order fails.",
           tags: ['Certificates'],
         },
-        response: { 200: Certificate, ...errors(404, 409, 422, ...AUTH_ERRORS) },
+        response: { 200: Certificate, ...errors(404, 409, 422, 429, ...AUTH_ERRORS) },
       },
     );
 }
