@@ -141,7 +141,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     stateFile: edgeStateFile(config.dataDir),
     // What the edge serves besides routes: domains' host names, and certificates with their keys unsealed.
     published: () => ({
-      hosts: hostEntries(domainRows),
+      hosts: hostEntries(domainRows, { baseDomain: config.baseDomain, apiDomain: config.apiDomain }),
       certificates: publishedCertificates(certificateRows, box, log),
     }),
   });

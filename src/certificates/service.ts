@@ -20,7 +20,7 @@ import { expiredUploads } from './expired-uploads.ts';
 import { orderer } from './orderer.ts';
 import { platformHosts } from './platform-hosts.ts';
 import type { OrderLimits } from './rate-limits.ts';
-import { certificateUploads, normalizeHostname } from './uploads.ts';
+import { certificateUploads, normalizeHostname, refuseOwnName } from './uploads.ts';
 import { type CertificateView, certificateView, EXPIRY_WARNING_DAYS } from './view.ts';
 
 /** What the certificate service is built from. */
@@ -120,6 +120,7 @@ export function certificateService(d: CertificateServiceDeps) {
     projects,
     activity: d.activity,
     baseDomain: d.config.baseDomain,
+    apiDomain: d.config.apiDomain,
     now,
     wildcardChanged: () => void pass().catch((err) => d.log.warn('certificate pass failed', { error: String(err) })),
   });
@@ -190,6 +191,7 @@ export function certificateService(d: CertificateServiceDeps) {
       const name = normalizeHostname(hostname);
       const domain = domains.byHostname(name);
       if (!domain || domain.project_id !== p.id) throw new NotFoundError(`No domain "${name}" in project "${p.name}"`);
+      refuseOwnName(name, { baseDomain: d.config.baseDomain, apiDomain: d.config.apiDomain });
       const refuse = (why: string) => new ConflictError(`Cannot renew the certificate of ${name}: ${why}`);
       if (!directory) throw refuse('certificates are not ordered (SLIPWAY_ACME_DIRECTORY is off)');
       const current = repo.find(name);

@@ -3,8 +3,8 @@ import type { CertificateRepo } from '../db/certificates.ts';
 import type { DomainRepo, DomainRow } from '../db/domains.ts';
 import type { Db } from '../db/open.ts';
 import type { ProjectRepo } from '../db/projects.ts';
-import { NotFoundError } from '../errors.ts';
-import { canonicalHostname } from '../domains/hostname.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
+import { canonicalHostname, type OwnNames, refusal } from '../domains/hostname.ts';
 import { findProject } from '../projects/find.ts';
 import type { CertificateStore } from './certificate-store.ts';
 import { checkUpload } from './pem.ts';
@@ -26,6 +26,7 @@ export interface UploadDeps {
   projects: ProjectRepo;
   activity: ActivityService;
   baseDomain: string;
+  apiDomain: string | null;
   now: () => Date;
   /** Runs the platform pass soon: a wildcard changes which default host names need their own certificate. */
   wildcardChanged: () => void;
@@ -42,6 +43,7 @@ export function certificateUploads(d: UploadDeps) {
     const name = normalizeHostname(hostname);
     const domain = d.domains.byHostname(name);
     if (!domain || domain.project_id !== p.id) throw new NotFoundError(`No domain "${name}" in project "${p.name}"`);
+    refuseOwnName(name, { baseDomain: d.baseDomain, apiDomain: d.apiDomain });
     return { domain, project: p.name };
   };
   const record = (actor: Actor, action: string, target: string, project: string | null, changes = {}) =>
@@ -52,6 +54,11 @@ export function certificateUploads(d: UploadDeps) {
     /** Stores the certificate of a project's domain; the domain becomes active. */
     putForDomain(actor: Actor, project: string, hostname: string, upload: CertificateUpload): CertificateView {
       const { domain, project: name } = domainOf(project, hostname);
+      // An uploaded certificate would make it active, and so routed, before its ownership is proven.
+      if (domain.ownership_token !== null && domain.status === 'pending_dns')
+        throw new ConflictError(
+          `Cannot upload a certificate for ${domain.hostname}: its ownership is not proven yet (see the domain's dns_records)`,
+        );
       const checked = checkUpload(upload.certificate, upload.private_key, domain.hostname, d.now());
       return d.db.transaction(() => {
         const row = d.store.save(domain.hostname, 'uploaded', checked.chainPem, checked.keyPem);
@@ -119,6 +126,18 @@ export type CertificateUploads = ReturnType<typeof certificateUploads>;
 export function normalizeHostname(hostname: string): string {
   const canonical = canonicalHostname(hostname);
   return 'hostname' in canonical ? canonical.hostname : hostname.trim().toLowerCase();
+}
+
+/**
+ * A 409 when a domain's name has become one of the agent's own (SLIPWAY_API_DOMAIN or under
+ * SLIPWAY_BASE_DOMAIN): its certificate is the platform's, and no tenant may upload, drop or renew it.
+ */
+export function refuseOwnName(hostname: string, own: OwnNames): void {
+  const why = refusal(hostname, own);
+  if (why !== null)
+    throw new ConflictError(
+      `Cannot change the certificate of ${hostname}: the name is now one of the agent's own (${why})`,
+    );
 }
 
 function noWildcard(baseDomain: string): NotFoundError {

@@ -135,9 +135,14 @@ export function showDomain(d: Domain, io: Io): string {
     ],
     ['added', d.created_at],
   ];
-  const dns = d.dns_records.length
+  const addressKnown = d.dns_records.some((r) => r.type !== 'TXT');
+  const dns = addressKnown
     ? ['', 'DNS records to create:', ...records(d)]
-    : ['', "DNS records to create: unknown, this server's public address is not known (SLIPWAY_PUBLIC_IPS)"];
+    : [
+        '',
+        "DNS records to create: the address records are unknown, this server's public address is not known (SLIPWAY_PUBLIC_IPS)",
+        ...records(d),
+      ];
   return [keyValues(pairs, c), ...dns].join('\n');
 }
 
@@ -150,6 +155,7 @@ function explain(io: Io, d: Domain): void {
   }
 }
 
+/** One line per record; a TXT record proves the name is yours, and the edge routes it only once that is seen. */
 function records(d: Domain): string[] {
   return d.dns_records.map((r) => `  ${r.type.padEnd(4)} ${r.name}  ${r.value}`);
 }

@@ -15,6 +15,8 @@ export interface DomainRow {
   attempts: number;
   next_attempt_at: string | null;
   last_check: string | null;
+  /** What a TXT record must hold to prove the domain is the tenant's; null when no proof is asked (an admin added it). */
+  ownership_token: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -35,15 +37,17 @@ export interface DomainHostRow {
   project: string;
   redirect_to_https: number;
   hsts: number;
+  status: DomainStatus;
+  ownership_token: string | null;
 }
 
 /** Statements on the domains table, prepared once. */
 export function domainRepo(db: Db) {
   const insert = db.prepare(
     `INSERT INTO domains (id, project_id, hostname, redirect_to_https, hsts, status, reason, attempts, next_attempt_at,
-       last_check, created_at, updated_at)
+       last_check, ownership_token, created_at, updated_at)
      VALUES (@id, @project_id, @hostname, @redirect_to_https, @hsts, @status, @reason, @attempts, @next_attempt_at,
-       @last_check, @created_at, @updated_at)`,
+       @last_check, @ownership_token, @created_at, @updated_at)`,
   );
   const byHostname = db.prepare('SELECT * FROM domains WHERE hostname = ?');
   const byId = db.prepare('SELECT * FROM domains WHERE id = ?');
@@ -64,8 +68,12 @@ export function domainRepo(db: Db) {
      WHERE id = @id AND (@from IS NULL OR status IN (SELECT value FROM json_each(@from)))`,
   );
   const hosts = db.prepare(
-    `SELECT d.hostname, p.name AS project, d.redirect_to_https, d.hsts
+    `SELECT d.hostname, p.name AS project, d.redirect_to_https, d.hsts, d.status, d.ownership_token
        FROM domains d JOIN projects p ON p.id = d.project_id ORDER BY d.hostname`,
+  );
+  const host = db.prepare(
+    `SELECT d.hostname, p.name AS project, d.redirect_to_https, d.hsts, d.status, d.ownership_token
+       FROM domains d JOIN projects p ON p.id = d.project_id WHERE d.id = ?`,
   );
   const remove = db.prepare('DELETE FROM domains WHERE id = ?');
   return {
@@ -100,6 +108,8 @@ export function domainRepo(db: Db) {
     remove: (id: string) => remove.run(id).changes > 0,
     /** Every domain with its project's name and options, as the edge routes them. */
     hosts: () => hosts.all() as DomainHostRow[],
+    /** One domain as the edge routes it, or undefined. */
+    host: (id: string) => host.get(id) as DomainHostRow | undefined,
   };
 }
 

@@ -7,7 +7,7 @@ import { networkInterfaces } from 'node:os';
 
 /** A DNS record the user must create for a domain. */
 export interface DnsRecord {
-  type: 'A' | 'AAAA';
+  type: 'A' | 'AAAA' | 'TXT';
   name: string;
   value: string;
   /** The same in words: "an A record for shop.example.com pointing to 203.0.113.7". */
@@ -37,20 +37,12 @@ const NOT_GLOBAL = blocks([
   ['192.168.0.0', 16, 'ipv4'],
   ['224.0.0.0', 3, 'ipv4'],
   ['::', 128, 'ipv6'],
+  // NAT64 addresses can name any IPv4 address, private ones included (IPv4-mapped ones are checked as IPv4).
+  ['64:ff9b::', 96, 'ipv6'],
   ['fc00::', 7, 'ipv6'],
   ['fe80::', 10, 'ipv6'],
   ['ff00::', 8, 'ipv6'],
 ]);
-/** Addresses the self-check never connects to: link-local (cloud metadata), unspecified, multicast. */
-const NEVER_CHECKED = blocks([
-  ['0.0.0.0', 8, 'ipv4'],
-  ['169.254.0.0', 16, 'ipv4'],
-  ['224.0.0.0', 3, 'ipv4'],
-  ['::', 128, 'ipv6'],
-  ['fe80::', 10, 'ipv6'],
-  ['ff00::', 8, 'ipv6'],
-]);
-
 /** Whether `ip` is a loopback address. */
 export function isLoopback(ip: string): boolean {
   return LOOPBACK.check(ip, family(ip));
@@ -79,18 +71,49 @@ export function isOneOf(ip: string, ours: readonly string[]): boolean {
 }
 
 /**
- * Whether the self-check may connect to `ip`: never to link-local, unspecified or multicast
- * addresses, and to loopback ones only when the agent's own public addresses are loopback too
- * (a test or single-host setup), since a name that resolves to loopback reaches no server but the
- * one that asks.
+ * Whether the self-check may connect to `ip`: to one of the agent's own addresses, to a global
+ * unicast address, and to loopback ones only when the agent's own public addresses are loopback too
+ * (a test or single-host setup). Never to a private, CGNAT, link-local (cloud metadata), ULA,
+ * multicast or unspecified address, nor Docker's bridges: a tenant's name pointed there would make
+ * the agent probe its own internal networks.
  */
 export function selfCheckAllowed(ip: string, ours: readonly string[]): boolean {
-  if (NEVER_CHECKED.check(ip, family(ip))) return false;
-  return !isLoopback(ip) || ours.some(isLoopback);
+  if (isOneOf(ip, ours)) return true;
+  if (isLoopback(ip)) return ours.some(isLoopback);
+  return !NOT_GLOBAL.check(ip, family(ip));
 }
 
-/** For each public address, the A or AAAA record that points `hostname` at it. */
-export function dnsRecords(hostname: string, ours: readonly string[]): DnsRecord[] {
+/** The name of the TXT record that proves a tenant owns `hostname`. */
+export function ownershipRecordName(hostname: string): string {
+  return `_slipway-challenge.${hostname}`;
+}
+
+/** The value that TXT record must hold. */
+export function ownershipRecordValue(token: string): string {
+  return `slipway-verification=${token}`;
+}
+
+/** The TXT record proving a tenant owns `hostname`. */
+export function ownershipRecord(hostname: string, token: string): DnsRecord {
+  const name = ownershipRecordName(hostname);
+  const value = ownershipRecordValue(token);
+  return { type: 'TXT', name, value, description: `a TXT record for ${name} with the value ${value}` };
+}
+
+/**
+ * For each public address, the A or AAAA record that points `hostname` at it; with an ownership
+ * token, then the TXT record that proves the name is the tenant's.
+ */
+export function dnsRecords(
+  hostname: string,
+  ours: readonly string[],
+  ownershipToken: string | null = null,
+): DnsRecord[] {
+  const txt = ownershipToken === null ? [] : [ownershipRecord(hostname, ownershipToken)];
+  return [...addressRecords(hostname, ours), ...txt];
+}
+
+function addressRecords(hostname: string, ours: readonly string[]): DnsRecord[] {
   return ours.map((ip) => {
     const type = isIP(ip) === 6 ? 'AAAA' : 'A';
     return {

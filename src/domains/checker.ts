@@ -6,7 +6,10 @@ import type { DomainRepo, DomainRow } from '../db/domains.ts';
 import type { Logger } from '../log.ts';
 import { retryDelayMs, type DomainCheck } from './checks.ts';
 import type { DomainGuard } from './guard.ts';
+import type { OwnNames } from './hostname.ts';
 import type { CertificateIssuer } from './issuer.ts';
+import { ownNameReason, retireOwnNames } from './own-names.ts';
+import type { HostEdge } from './routing.ts';
 
 /** How often the checker looks for due domains. */
 export const CHECK_INTERVAL_MS = 5000;
@@ -21,6 +24,9 @@ export interface DomainCheckerDeps {
   issuer: CertificateIssuer | null;
   /** Why no certificate is ordered for a name, or null when the issuer orders one. */
   noCertificate(hostname: string): string | null;
+  /** Domains whose name has become one of these are failed and taken off this edge. */
+  own: OwnNames;
+  edge: HostEdge;
   log: Logger;
   intervalMs?: number;
   now?: () => number;
@@ -51,11 +57,16 @@ export class DomainChecker {
     await Promise.all(this.tasks);
   }
 
-  /** Starts work on every due domain not being worked on (up to the concurrency); resolves when it ends. */
+  /**
+   * Retires domains whose name is now one of the agent's own, then starts work on every due domain
+   * not being worked on (up to the concurrency); resolves when it ends.
+   */
   pass(): Promise<void> {
+    this.retire();
     const started: Promise<void>[] = [];
     for (const row of this.d.repo.due(new Date(this.now()).toISOString())) {
       if (this.tasks.size >= CONCURRENCY) break;
+      if (ownNameReason(row.hostname, this.d.own) !== null) continue;
       const task = this.track(
         row,
         this.d.guard.tryRun(row.id, 'check', (now) => this.work(row.id, now)),
@@ -82,6 +93,7 @@ export class DomainChecker {
    * issuer (or, without one, back to verified).
    */
   private recover(): void {
+    this.retire();
     const now = new Date(this.now()).toISOString();
     for (const row of this.d.repo.all()) {
       if (row.status !== 'verified' && row.status !== 'issuing') continue;
@@ -108,6 +120,14 @@ export class DomainChecker {
     if (row?.status !== 'verified' || this.d.noCertificate(row.hostname) !== null) return;
     now('issue');
     await this.issue(row);
+  }
+
+  private retire(): void {
+    try {
+      retireOwnNames(this.d);
+    } catch (err) {
+      this.d.log.warn("retiring domains that are now the agent's own names failed", { error: String(err) });
+    }
   }
 
   /** Puts off a domain whose check could not run (its database or route store failing) by the backoff. */

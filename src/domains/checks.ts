@@ -3,6 +3,9 @@
  * becomes a status change, for the API's verify and the background checker alike.
  */
 import type { DomainRepo, DomainRow, DomainStatus } from '../db/domains.ts';
+import type { OwnNames } from './hostname.ts';
+import { retireOwnName } from './own-names.ts';
+import { type HostEdge, routeDomain } from './routing.ts';
 import type { Verifier } from './verify.ts';
 
 /** The first wait after a failed check; each further failure doubles it. */
@@ -23,6 +26,9 @@ export interface DomainChecksDeps {
   verify: Verifier;
   /** Why no certificate is ordered for a verified name, or null when the checker hands it to the issuer. */
   noCertificate(hostname: string): string | null;
+  /** The edge follows each verdict: a domain awaiting its ownership proof is routed only once verified. */
+  edge: HostEdge;
+  own: OwnNames;
   now?: () => number;
 }
 
@@ -36,6 +42,7 @@ const CHECKED: readonly DomainStatus[] = ['pending_dns', 'verified', 'failed'];
  *   certificate is ordered: then reason says why and it is checked again hourly); a failure makes
  *   it pending_dns with the reason, one more attempt and the backoff's next_attempt_at.
  * - issuing, active: only last_check is updated; the certificate service owns these states.
+ * - a name that is now one of the agent's own fails for good (see own-names.ts), whatever its state.
  */
 export function domainChecks(d: DomainChecksDeps) {
   const now = d.now ?? Date.now;
@@ -43,7 +50,8 @@ export function domainChecks(d: DomainChecksDeps) {
   return async function check(id: string): Promise<DomainRow | undefined> {
     const row = d.repo.byId(id);
     if (!row) return undefined;
-    const verdict = await d.verify(row.hostname);
+    if (retireOwnName(d, row)) return d.repo.byId(id);
+    const verdict = await d.verify(row.hostname, row.ownership_token);
     const last_check = JSON.stringify(verdict.check);
     if (!CHECKED.includes(row.status)) {
       const { status, reason, next_attempt_at } = row;
@@ -76,6 +84,7 @@ export function domainChecks(d: DomainChecksDeps) {
         CHECKED,
       );
     }
+    routeDomain(d.repo, d.edge, d.own, id);
     return d.repo.byId(id);
   };
 }

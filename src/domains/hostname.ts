@@ -83,9 +83,20 @@ function upperFirst(text: string): string {
 
 /**
  * The registered domain that a CA counts a name's orders under, and that one project at most uses ("shop.example.co.uk" → "example.co.uk"),
- * from the public suffix list; names it does not know fall back to their last two labels.
+ * from the public suffix list, its private part included (alice.github.io and bob.github.io are two); names it
+ * does not know fall back to their last two labels.
  */
 export function registeredDomain(hostname: string): string {
   const name = hostname.startsWith('*.') ? hostname.slice(2) : hostname;
-  return getDomain(name) ?? name.split('.').slice(-2).join('.');
+  return getDomain(name, { allowPrivateDomains: true }) ?? name.split('.').slice(-2).join('.');
+}
+
+/**
+ * The registered domain of the agent's own names that `hostname` falls under, or null. Names under
+ * it share the CA's weekly budget with every project's default name, so only an admin adds them.
+ */
+export function reservedRegisteredDomain(hostname: string, own: OwnNames): string | null {
+  const registered = registeredDomain(hostname);
+  const ours = [own.baseDomain, ...(own.apiDomain === null ? [] : [own.apiDomain])].map(registeredDomain);
+  return ours.includes(registered) ? registered : null;
 }

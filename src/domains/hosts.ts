@@ -1,13 +1,13 @@
 /** Custom domains as the edge routes them. */
 import type { DomainRepo } from '../db/domains.ts';
 import type { HostEntry } from '../edge/route-store.ts';
+import type { OwnNames } from './hostname.ts';
+import { hostEntry, isRoutable } from './routing.ts';
 
-/** Every domain as a route store host entry: what publishAll writes beside the routes at each start. */
-export function hostEntries(repo: Pick<DomainRepo, 'hosts'>): HostEntry[] {
-  return repo.hosts().map((h) => ({
-    hostname: h.hostname,
-    project: h.project,
-    redirectToHttps: h.redirect_to_https === 1,
-    hsts: h.hsts === 1,
-  }));
+/** Every routable domain as a route store host entry: what publishAll writes beside the routes at each start. */
+export function hostEntries(repo: Pick<DomainRepo, 'hosts'>, own: OwnNames): HostEntry[] {
+  return repo
+    .hosts()
+    .filter((h) => isRoutable(h, own))
+    .map(hostEntry);
 }

@@ -51,6 +51,23 @@ export function dnsLookup(servers: readonly string[], timeoutMs = 2000): Lookup 
   };
 }
 
+/** The TXT records of a name (each record's strings joined), or why the resolvers failed. */
+export type TxtLookup = (name: string) => Promise<{ ok: true; values: string[] } | { ok: false; error: string }>;
+
+/** A TXT lookup through `servers`, like dnsLookup: a resolver of its own per lookup, so no answer is cached. */
+export function dnsTxtLookup(servers: readonly string[], timeoutMs = 2000): TxtLookup {
+  return async (name) => {
+    const resolver = new Resolver({ timeout: timeoutMs, tries: 2 });
+    if (servers.length > 0) resolver.setServers([...servers]);
+    try {
+      const records = await query(() => resolver.resolveTxt(name));
+      return { ok: true, values: records.map((chunks) => chunks.join('')) };
+    } catch (err) {
+      return { ok: false, error: describeFailure(err, servers) };
+    }
+  };
+}
+
 async function query<T>(run: () => Promise<T[]>): Promise<T[]> {
   try {
     return await run();

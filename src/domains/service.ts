@@ -10,14 +10,21 @@ import { decodeCursor, toPage, type Page } from '../db/pagination.ts';
 import type { ProjectRepo, ProjectRow } from '../db/projects.ts';
 import type { HostEntry } from '../edge/route-store.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
-import { newId, nowIso } from '../ids.ts';
+import { newId, nowIso, randomToken } from '../ids.ts';
 import type { Logger } from '../log.ts';
 import { findProject } from '../projects/find.ts';
 import { dnsRecords } from './addresses.ts';
 import type { DomainCheck } from './checks.ts';
 import type { DomainGuard } from './guard.ts';
-import { canonicalHostname, normalizeHostname, type OwnNames, registeredDomain } from './hostname.ts';
+import {
+  canonicalHostname,
+  normalizeHostname,
+  type OwnNames,
+  registeredDomain,
+  reservedRegisteredDomain,
+} from './hostname.ts';
 import type { CertificateRemover } from './issuer.ts';
+import { routeDomain } from './routing.ts';
 import { domainView, type DomainView } from './view.ts';
 
 /** What the domain service works with. */
@@ -46,14 +53,12 @@ export interface DomainOptions {
 /** Adds, lists, changes, verifies and removes custom domains. */
 export function domainService(d: DomainServiceDeps) {
   const view = (row: DomainRow, project: string): DomainView =>
-    domainView(row, project, dnsRecords(row.hostname, d.publicIps()), d.certificates.find(row.hostname));
-
-  const hostEntry = (row: DomainRow, project: string): HostEntry => ({
-    hostname: row.hostname,
-    project,
-    redirectToHttps: row.redirect_to_https === 1,
-    hsts: row.hsts === 1,
-  });
+    domainView(
+      row,
+      project,
+      dnsRecords(row.hostname, d.publicIps(), row.ownership_token),
+      d.certificates.find(row.hostname),
+    );
 
   /** The domain `raw` of project `p`; a 404 for a name that is not one of its domains (another project's included). */
   function find(p: ProjectRow, raw: string): DomainRow {
@@ -101,18 +106,18 @@ export function domainService(d: DomainServiceDeps) {
   }
 
   return {
-    /** Adds a host name to a project, routes it at once, and runs the first check. */
     /**
-     * Adds a domain. `mayShareRegisteredDomain` (an admin token) lets a project take a name under a
-     * registered domain (example.com) that another project already uses; otherwise that is a 409:
-     * projects belong to different people, and one tenant must not route itself a sibling of
-     * another tenant's name (api.shop.com next to shop.com) before its owner adds it.
+     * Adds a domain and runs its first check. `admin` (an admin token: the operator, trusted) routes
+     * it at once and may take a name under a registered domain (example.com) that another project
+     * uses or that the agent's own names use. Anyone else gets a 409 for those (one tenant must not
+     * route itself a sibling of another tenant's name, nor spend the CA budget of the agent's own),
+     * and must prove the name theirs with a TXT record: the domain is routed only once verified.
      */
     async add(
       actor: Actor,
       name: string,
       input: { hostname: string } & DomainOptions,
-      mayShareRegisteredDomain = false,
+      admin = false,
     ): Promise<DomainView> {
       const p = findProject(d.projects, name);
       const hostname = normalizeHostname(input.hostname, d.own);
@@ -128,6 +133,7 @@ export function domainService(d: DomainServiceDeps) {
         attempts: 0,
         next_attempt_at: now,
         last_check: null,
+        ownership_token: admin ? null : randomToken(32),
         created_at: now,
         updated_at: now,
       };
@@ -137,11 +143,13 @@ export function domainService(d: DomainServiceDeps) {
           throw new ConflictError(`Cannot add "${hostname}": project "${p.name}" already has it`);
         // Nothing about the other project is told: a token limited to this one may not learn it.
         if (taken) throw new ConflictError(`Cannot add "${hostname}": the host name is taken by another project`);
+        const reserved = reservedRegisteredDomain(hostname, d.own);
+        if (!admin && reserved !== null)
+          throw new ConflictError(
+            `Cannot add "${hostname}": names under ${reserved} are reserved for the agent's own names; an admin token may add it`,
+          );
         const registered = registeredDomain(hostname);
-        if (
-          !mayShareRegisteredDomain &&
-          d.repo.all().some((r) => r.project_id !== p.id && registeredDomain(r.hostname) === registered)
-        ) {
+        if (!admin && d.repo.all().some((r) => r.project_id !== p.id && registeredDomain(r.hostname) === registered)) {
           throw new ConflictError(
             `Cannot add "${hostname}": another project uses names under ${registered}; an admin token may add it`,
           );
@@ -152,9 +160,13 @@ export function domainService(d: DomainServiceDeps) {
           targetType: 'domain',
           target: hostname,
           project: p.name,
-          changes: { redirect_to_https: row.redirect_to_https === 1, hsts: row.hsts === 1 },
+          changes: {
+            redirect_to_https: row.redirect_to_https === 1,
+            hsts: row.hsts === 1,
+            ownership_proof: row.ownership_token !== null,
+          },
         });
-        d.edge.putHost(hostEntry(row, p.name));
+        routeDomain(d.repo, d.edge, d.own, row.id);
       })();
       // The domain is added whatever the first check does; the checker tries again when it fails to run.
       const checked = await checkNow(row).catch((err: unknown) => {
@@ -205,7 +217,7 @@ export function domainService(d: DomainServiceDeps) {
           changes,
         });
         const updated = d.repo.byId(row.id)!;
-        d.edge.putHost(hostEntry(updated, p.name));
+        routeDomain(d.repo, d.edge, d.own, row.id);
         return view(updated, p.name);
       })();
     },

@@ -12,7 +12,7 @@ import { DomainChecker } from './checker.ts';
 import { domainChecks } from './checks.ts';
 import { DomainGuard } from './guard.ts';
 import { noCertificateBecause, type CertificateIssuer, type CertificateRemover } from './issuer.ts';
-import { dnsLookup } from './resolve.ts';
+import { dnsLookup, dnsTxtLookup } from './resolve.ts';
 import type { SelfCheckOptions } from './self-check.ts';
 import { domainService, type DomainService } from './service.ts';
 import { domainVerifier } from './verify.ts';
@@ -58,10 +58,18 @@ export function createDomains(s: DomainsSetup): { service: DomainService; checke
           timeoutMs: SELF_CHECK_TIMEOUT_MS,
           applyTimeoutMs: SELF_CHECK_TIMEOUT_MS,
         };
+  const own = { baseDomain: config.baseDomain, apiDomain: config.apiDomain };
   const check = domainChecks({
     repo: s.repo,
-    verify: domainVerifier({ lookup: dnsLookup(config.dnsServers), publicIps, selfCheck }),
+    verify: domainVerifier({
+      lookup: dnsLookup(config.dnsServers),
+      lookupTxt: dnsTxtLookup(config.dnsServers),
+      publicIps,
+      selfCheck,
+    }),
     noCertificate,
+    edge: s.edge,
+    own,
   });
   const service = domainService({
     db: s.db,
@@ -72,11 +80,20 @@ export function createDomains(s: DomainsSetup): { service: DomainService; checke
     edge: s.edge,
     check,
     guard,
-    own: { baseDomain: config.baseDomain, apiDomain: config.apiDomain },
+    own,
     publicIps,
     certificateRemover: s.certificateRemover,
     log: s.log,
   });
-  const checker = new DomainChecker({ repo: s.repo, guard, check, issuer: s.issuer, noCertificate, log: s.log });
+  const checker = new DomainChecker({
+    repo: s.repo,
+    guard,
+    check,
+    issuer: s.issuer,
+    noCertificate,
+    own,
+    edge: s.edge,
+    log: s.log,
+  });
   return { service, checker };
 }

@@ -1,10 +1,20 @@
 /**
  * Verification of a custom domain before any certificate is ordered: its A, AAAA and CNAME chain
  * resolve to the agent's public addresses, or else an HTTP request for the name, sent to the
- * addresses it resolves to, reaches this edge.
+ * addresses it resolves to, reaches this edge. Both prove only that the name points at this
+ * (shared) server; a domain with an ownership token also needs its TXT record, which proves the
+ * tenant controls the name's DNS.
  */
-import { dnsRecords, isOneOf, selfCheckAllowed, isLoopback } from './addresses.ts';
-import type { Lookup } from './resolve.ts';
+import {
+  dnsRecords,
+  isLoopback,
+  isOneOf,
+  ownershipRecord,
+  ownershipRecordName,
+  ownershipRecordValue,
+  selfCheckAllowed,
+} from './addresses.ts';
+import type { Lookup, TxtLookup } from './resolve.ts';
 import { selfCheck, type SelfCheckOptions } from './self-check.ts';
 
 /** What the last check found, as the domain object shows it. */
@@ -23,17 +33,49 @@ export type Verdict = { ok: true; check: LastCheck } | { ok: false; check: LastC
 /** What verification needs. */
 export interface VerifierOptions {
   lookup: Lookup;
+  /** Reads the ownership TXT record, through the same resolvers as `lookup`. */
+  lookupTxt: TxtLookup;
   /** The agent's public addresses (configured or detected). */
   publicIps: () => string[];
   /** How to run the HTTP self-check, or why it cannot run here. */
   selfCheck: SelfCheckOptions | { unavailable: string };
 }
 
-/** Checks one host name now. */
-export type Verifier = (hostname: string) => Promise<Verdict>;
+/** Checks one host name now; with an ownership token, its TXT record too. */
+export type Verifier = (hostname: string, ownershipToken?: string | null) => Promise<Verdict>;
 
 /** Makes the verifier. */
 export function domainVerifier(o: VerifierOptions): Verifier {
+  const pointsHere = addressVerifier(o);
+  return async (hostname, ownershipToken = null) => {
+    const verdict = await pointsHere(hostname);
+    if (ownershipToken === null) return verdict;
+    const missing = await ownershipMissing(o, hostname, ownershipToken);
+    if (missing === null) return verdict;
+    const check = { ...verdict.check, message: `${verdict.check.message}; ${missing.found}` };
+    const reason = verdict.ok
+      ? `${hostname} points to this server, but its ownership is not proven: ${missing.todo}`
+      : `${verdict.reason}; and its ownership is not proven: ${missing.todo}`;
+    return { ok: false, check, reason };
+  };
+}
+
+/** Null when the ownership TXT record holds the token; else what was found and what to do. */
+async function ownershipMissing(
+  o: VerifierOptions,
+  hostname: string,
+  token: string,
+): Promise<{ found: string; todo: string } | null> {
+  const name = ownershipRecordName(hostname);
+  const txt = await o.lookupTxt(name);
+  if (txt.ok && txt.values.includes(ownershipRecordValue(token))) return null;
+  const todo = `create ${ownershipRecord(hostname, token).description}`;
+  if (!txt.ok) return { found: `the TXT lookup of ${name} failed: ${txt.error}`, todo };
+  return { found: `no ownership TXT record at ${name}`, todo };
+}
+
+/** Whether the name points at this server: its addresses, or else the HTTP self-check. */
+function addressVerifier(o: VerifierOptions): (hostname: string) => Promise<Verdict> {
   return async (hostname) => {
     const at = new Date().toISOString();
     const found = await o.lookup(hostname);
@@ -89,10 +131,11 @@ async function viaHttp(
   if ('unavailable' in o.selfCheck) return { ran: false, problem: `no HTTP check: ${o.selfCheck.unavailable}` };
   const refused = addresses.find((ip) => !selfCheckAllowed(ip, ours));
   if (refused !== undefined) {
-    const kind = isLoopback(refused)
-      ? 'a loopback address, which reaches no server but the one asking'
-      : 'not an address a visitor can reach';
-    return { ran: false, problem: `no HTTP check: ${refused} is ${kind}` };
+    // Which private address is not said: the answer would map the agent's internal networks for a tenant.
+    const problem = isLoopback(refused)
+      ? `${refused} is a loopback address, which reaches no server but the one asking`
+      : 'it points to a private address';
+    return { ran: false, problem: `no HTTP check: ${problem}` };
   }
   const result = await selfCheck(o.selfCheck, hostname, addresses).catch((err: Error) => ({
     ok: false as const,

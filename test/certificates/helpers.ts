@@ -90,6 +90,7 @@ export function certificateAgent(
         attempts: 0,
         next_attempt_at: null,
         last_check: null,
+        ownership_token: null,
         created_at: now,
         updated_at: now,
       };

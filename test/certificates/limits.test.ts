@@ -43,6 +43,10 @@ describe('rate limits', () => {
     expect(registeredDomain('web.apps.example.test')).toBe('example.test');
     expect(registeredDomain('*.apps.example.com')).toBe('example.com');
     expect(registeredDomain('host.invalid-tld-zz')).toBe('host.invalid-tld-zz');
+    // Private suffixes count: two users of one hosting provider are two registered domains.
+    expect(registeredDomain('alice.github.io')).toBe('alice.github.io');
+    expect(registeredDomain('www.alice.github.io')).toBe('alice.github.io');
+    expect(registeredDomain('bob.github.io')).not.toBe(registeredDomain('alice.github.io'));
   });
 
   test('the 40th order of a registered domain in a week is placed with a warning in the log and the activity', async () => {

@@ -257,3 +257,21 @@ describe('an expired upload', () => {
     expect(agent.deps.activity.list({ limit: 10, only: null, action: 'certificate.expired' }).data).toHaveLength(1);
   });
 });
+
+describe("a domain whose name became one of the agent's own", () => {
+  test('its certificate may not be uploaded, removed or renewed', async () => {
+    agent = certificateAgent(null, { SLIPWAY_API_DOMAIN: 'shop.example.com' });
+    // Added before the operator made it the API domain.
+    agent.addDomain('web', 'shop.example.com', 'active');
+    const message = `Cannot change the certificate of shop.example.com: the name is now one of the agent's own (it is the agent's API domain (SLIPWAY_API_DOMAIN))`;
+    for (const res of [
+      await upload(agent, shop),
+      await agent.req('DELETE', PATH),
+      await agent.req('POST', `${PATH}/renew`),
+    ]) {
+      expect(res.status).toBe(409);
+      expect(await errorOf(res)).toMatchObject({ code: 'conflict', message });
+    }
+    expect(agent.certificates.find('shop.example.com')).toBeUndefined();
+  });
+});

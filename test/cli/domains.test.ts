@@ -115,6 +115,34 @@ describe('slipway domains against a running agent', () => {
   });
 });
 
+describe('slipway domains with a deploy token', () => {
+  test('add and show print the ownership TXT record beside the address record', async () => {
+    await dns.addA('tenant.example.test', ['127.0.0.1']);
+    const minted = (await (
+      await agent.call('POST', '/v1/tokens', { name: 'cli-deployer', scope: 'deploy' })
+    ).json()) as { token: string };
+    const env = { SLIPWAY_URL: agent.api, SLIPWAY_TOKEN: minted.token };
+    const r = await runCli(['domains', 'add', 'tenant.example.test', '-p', 'web'], { env });
+    expect(r).toMatchObject({ code: 0, stdout: 'Added tenant.example.test to web: pending_dns\n' });
+    const value = /slipway-verification=([0-9a-z]{32})/.exec(r.stderr)?.[0];
+    expect(value).toBeDefined();
+    expect(r.stderr).toBe(
+      [
+        `tenant.example.test points to this server, but its ownership is not proven: create a TXT record for _slipway-challenge.tenant.example.test with the value ${value}`,
+        'Create these DNS records, then run `slipway domains verify` (the agent also checks by itself):',
+        '  A    tenant.example.test  127.0.0.1',
+        `  TXT  _slipway-challenge.tenant.example.test  ${value}`,
+        '',
+      ].join('\n'),
+    );
+    const shown = await runCli(['domains', 'show', 'tenant.example.test', '-p', 'web'], { env });
+    expect(shown.stdout).toEndWith(
+      `\nDNS records to create:\n  A    tenant.example.test  127.0.0.1\n  TXT  _slipway-challenge.tenant.example.test  ${value}\n`,
+    );
+    expect((await runCli(['domains', 'rm', 'tenant.example.test', '-p', 'web'], { env })).code).toBe(0);
+  });
+});
+
 describe('slipway serve', () => {
   test('runs the domain checker: a domain that falls due is checked in the background, and serve stops cleanly', async () => {
     await dns.addA('later.example.test', ['127.0.0.1']);
@@ -133,6 +161,7 @@ describe('slipway serve', () => {
         attempts: 3,
         next_attempt_at: at,
         last_check: null,
+        ownership_token: null,
         created_at: at,
         updated_at: at,
       });

@@ -2,15 +2,17 @@
  * The background checker on a real database and a real DNS server, with its clock in the test's
  * hands: backoff, the handoff to a certificate issuer, and one piece of work per domain at a time.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
+import { afterAll, beforeAll, beforeEach, describe, expect, onTestFinished, test } from 'bun:test';
 import type { DomainRow } from '../../src/db/domains.ts';
 import { domainRepo } from '../../src/db/domains.ts';
 import { DomainChecker } from '../../src/domains/checker.ts';
 import { domainChecks, retryDelayMs } from '../../src/domains/checks.ts';
 import { DomainGuard } from '../../src/domains/guard.ts';
 import { noCertificateBecause, type CertificateIssuer } from '../../src/domains/issuer.ts';
-import { dnsLookup } from '../../src/domains/resolve.ts';
+import { dnsLookup, dnsTxtLookup } from '../../src/domains/resolve.ts';
 import { domainVerifier, type Verifier } from '../../src/domains/verify.ts';
+import { routeStoreFile } from '../../src/edge/layout.ts';
+import { RouteStoreReader } from '../../src/edge/route-store.ts';
 import { createLogger } from '../../src/log.ts';
 import { makeTestApp, TEST_ACTOR, type TestApp } from '../helpers/app.ts';
 import { startTestDns, type TestDns } from './dns-server.ts';
@@ -34,7 +36,7 @@ afterAll(async () => {
 });
 
 /** The checker's parts around the test's database, clock, verifier and issuer. */
-function parts(o: { issuer?: CertificateIssuer | null; verify?: Verifier } = {}) {
+function parts(o: { issuer?: CertificateIssuer | null; verify?: Verifier; apiDomain?: string } = {}) {
   const repo = domainRepo(t.deps.db);
   const guard = new DomainGuard();
   const issuer = o.issuer ?? null;
@@ -44,11 +46,24 @@ function parts(o: { issuer?: CertificateIssuer | null; verify?: Verifier } = {})
     o.verify ??
     domainVerifier({
       lookup: dnsLookup([dns.server]),
+      lookupTxt: dnsTxtLookup([dns.server]),
       publicIps: () => ['127.0.0.1'],
       selfCheck: { unavailable: 'not in this test' },
     });
-  const check = domainChecks({ repo, verify, noCertificate, now });
-  const checker = new DomainChecker({ repo, guard, check, issuer, noCertificate, log: createLogger('error'), now });
+  const own = { baseDomain: t.deps.config.baseDomain, apiDomain: o.apiDomain ?? null };
+  const edge = t.deps.edge;
+  const check = domainChecks({ repo, verify, noCertificate, edge, own, now });
+  const checker = new DomainChecker({
+    repo,
+    guard,
+    check,
+    issuer,
+    noCertificate,
+    own,
+    edge,
+    log: createLogger('error'),
+    now,
+  });
   return { repo, guard, check, checker };
 }
 
@@ -64,6 +79,7 @@ function insert(hostname: string, fields: Partial<DomainRow> = {}): DomainRow {
     attempts: 0,
     next_attempt_at: iso(clock),
     last_check: null,
+    ownership_token: null,
     created_at: iso(clock),
     updated_at: iso(clock),
     ...fields,
@@ -238,5 +254,29 @@ describe('DomainChecker', () => {
     await checker.stop();
     expect(repo.byHostname('stale.example.test')).toMatchObject({ status: 'verified', reason: null });
     expect(issued).toContain('half.example.test issuing');
+  });
+
+  test("a domain whose name is now one of the agent's own fails for good and leaves the edge, at start and in each pass", async () => {
+    const { repo, checker } = parts({ apiDomain: 'slipway.example.test' });
+    const reader = new RouteStoreReader(routeStoreFile(t.dir));
+    onTestFinished(() => reader.close());
+    const routed = () => (reader.snapshot()?.hosts ?? []).map((h) => h.hostname);
+    const row = insert('slipway.example.test', { status: 'active', next_attempt_at: null });
+    t.deps.edge.putHost({ hostname: row.hostname, project: 'web', redirectToHttps: true, hsts: false });
+    expect(routed()).toContain('slipway.example.test');
+    checker.start();
+    await checker.stop();
+    const reason =
+      "slipway.example.test is now one of the agent's own names (it is the agent's API domain (SLIPWAY_API_DOMAIN)); remove this domain";
+    expect(repo.byHostname('slipway.example.test')).toMatchObject({ status: 'failed', reason, next_attempt_at: null });
+    expect(routed()).not.toContain('slipway.example.test');
+    // A pass neither checks it again nor brings it back; one added meanwhile (a settings change under a running agent) is retired too.
+    insert(`under.${t.deps.config.baseDomain}`, { status: 'verified' });
+    await checker.pass();
+    expect(repo.byHostname('slipway.example.test')).toMatchObject({ status: 'failed', reason, last_check: null });
+    expect(repo.byHostname(`under.${t.deps.config.baseDomain}`)).toMatchObject({
+      status: 'failed',
+      next_attempt_at: null,
+    });
   });
 });

@@ -9,6 +9,9 @@ import type { DnsControl } from '../helpers/acme.ts';
 
 /** A running DNS server and its records. */
 export interface TestDns extends DnsControl {
+  /** Sets the TXT record of `host` (one value; a later call replaces it). */
+  setTxt(host: string, value: string): Promise<void>;
+  clearTxt(host: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -46,6 +49,8 @@ function control(proc: Subprocess, dnsPort: number, managementPort: number): Tes
     clearA: (host) => post('/clear-a', { host }),
     addCname: (host, target) => post('/set-cname', { host, target }),
     clearCname: (host) => post('/clear-cname', { host }),
+    setTxt: (host, value) => post('/set-txt', { host: `${host}.`, value }),
+    clearTxt: (host) => post('/clear-txt', { host: `${host}.` }),
     async stop() {
       proc.kill('SIGTERM');
       await proc.exited;

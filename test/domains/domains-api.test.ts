@@ -268,16 +268,17 @@ describe('reading, changing and removing', () => {
       'domain.remove xn--bcher-kva.example.test web admin',
       'domain.add xn--bcher-kva.example.test blog admin',
     ]);
-    expect(rows[0]!.changes).toEqual({ redirect_to_https: true, hsts: false });
+    expect(rows[0]!.changes).toEqual({ redirect_to_https: true, hsts: false, ownership_proof: false });
+    expect(rows[2]!.changes).toEqual({ redirect_to_https: true, hsts: false, ownership_proof: true });
     expect(rows[3]!.changes).toEqual({ redirect_to_https: { from: true, to: false }, hsts: { from: false, to: true } });
     expect(rows[4]!.changes).toEqual({ status: { from: 'verified', to: 'verified' }, found: 'points to 127.0.0.1' });
   });
 
-  test('publishAll writes every domain beside the routes, so a store that missed a change is repaired', () => {
+  test('publishAll writes every routable domain beside the routes, so a store that missed a change is repaired', () => {
     t.deps.edge.removeHost('shop.example.test');
     t.deps.edge.publishAll();
+    // blog.blog.test, added by a deploy token, has not proven its ownership: it is not routed.
     expect(hosts().map((h) => `${h.hostname} ${h.project}`)).toEqual([
-      'blog.blog.test blog',
       'shop.example.test web',
       'xn--bcher-kva.example.test blog',
     ]);
@@ -347,5 +348,114 @@ describe('one tenant per registered domain', () => {
     expect((await add('web', { hostname: 'www.shop.example.test' })).status).toBe(201);
     // An admin decides that both projects share example.test.
     expect((await add('blog', { hostname: 'api.shop.example.test' })).status).toBe(201);
+  });
+});
+
+describe('ownership proof of names added by a non-admin token', () => {
+  test('a name pointing here is not routed until its TXT record is there, and leaves the edge when it goes', async () => {
+    const t = makeTestApp({ SLIPWAY_DNS_SERVERS: dns.server, SLIPWAY_PUBLIC_IPS: '127.0.0.1' });
+    const store = new RouteStoreReader(routeStoreFile(t.dir));
+    onTestFinished(() => {
+      store.close();
+      t.close();
+    });
+    t.deps.projects.create(TEST_ACTOR, { name: 'mallory' });
+    const deployer = t.token({ name: 'mallory-deploy', scope: 'deploy', projects: ['mallory'] });
+    const routed = () => (store.snapshot()?.hosts ?? []).map((h) => h.hostname);
+    const res = await t.req('POST', '/v1/projects/mallory/domains', {
+      body: { hostname: 'shop.example.test' },
+      token: deployer,
+    });
+    expect(res.status).toBe(201);
+    const d = (await res.json()) as Domain & {
+      dns_records: { type: string; name: string; value: string; description: string }[];
+    };
+    const txt = d.dns_records.find((r) => r.type === 'TXT')!;
+    const token = txt.value.replace('slipway-verification=', '');
+    expect(token).toMatch(/^[0-9a-z]{32}$/);
+    expect(d.dns_records).toEqual([
+      {
+        type: 'A',
+        name: 'shop.example.test',
+        value: '127.0.0.1',
+        description: 'an A record for shop.example.test pointing to 127.0.0.1',
+      },
+      {
+        type: 'TXT',
+        name: '_slipway-challenge.shop.example.test',
+        value: `slipway-verification=${token}`,
+        description: `a TXT record for _slipway-challenge.shop.example.test with the value slipway-verification=${token}`,
+      },
+    ]);
+    expect(d).toMatchObject({
+      status: 'pending_dns',
+      reason: `shop.example.test points to this server, but its ownership is not proven: create a TXT record for _slipway-challenge.shop.example.test with the value slipway-verification=${token}`,
+      last_check: { message: 'points to 127.0.0.1; no ownership TXT record at _slipway-challenge.shop.example.test' },
+    });
+    expect(routed()).toEqual([]);
+
+    await dns.setTxt('_slipway-challenge.shop.example.test', 'slipway-verification=someone-elses-token');
+    const wrong = await t.req('POST', '/v1/projects/mallory/domains/shop.example.test/verify', { token: deployer });
+    expect(((await wrong.json()) as Domain).status).toBe('pending_dns');
+    expect(routed()).toEqual([]);
+
+    await dns.setTxt('_slipway-challenge.shop.example.test', `slipway-verification=${token}`);
+    try {
+      const proven = await t.req('POST', '/v1/projects/mallory/domains/shop.example.test/verify', { token: deployer });
+      expect(await proven.json()).toMatchObject({ status: 'verified', last_check: { message: 'points to 127.0.0.1' } });
+      expect(routed()).toEqual(['shop.example.test']);
+    } finally {
+      await dns.clearTxt('_slipway-challenge.shop.example.test');
+    }
+    const gone = await t.req('POST', '/v1/projects/mallory/domains/shop.example.test/verify', { token: deployer });
+    expect(((await gone.json()) as Domain).status).toBe('pending_dns');
+    expect(routed()).toEqual([]);
+    // A PATCH of an unproven domain does not route it either.
+    await t.req('PATCH', '/v1/projects/mallory/domains/shop.example.test', { body: { hsts: true }, token: deployer });
+    expect(routed()).toEqual([]);
+  });
+
+  test('a name pointing elsewhere and without its TXT record says both are missing', async () => {
+    const t = makeTestApp({ SLIPWAY_DNS_SERVERS: dns.server, SLIPWAY_PUBLIC_IPS: '203.0.113.7' });
+    onTestFinished(() => t.close());
+    t.deps.projects.create(TEST_ACTOR, { name: 'web' });
+    const deployer = t.token({ name: 'deploy', scope: 'deploy' });
+    const res = await t.req('POST', '/v1/projects/web/domains', {
+      body: { hostname: 'nowhere.example.test' },
+      token: deployer,
+    });
+    const d = (await res.json()) as Domain & { reason: string };
+    expect(d.status).toBe('pending_dns');
+    expect(d.reason).toStartWith('No A, AAAA or CNAME record found for nowhere.example.test: create an A record');
+    expect(d.reason).toEndWith(
+      '; and its ownership is not proven: create a TXT record for _slipway-challenge.nowhere.example.test with the value slipway-verification=' +
+        (d.dns_records as { value: string }[])[1]!.value.replace('slipway-verification=', ''),
+    );
+  });
+});
+
+describe("the agent's registered domains", () => {
+  test('a non-admin token may not add names under the registered domain of the base or API domain; an admin may', async () => {
+    const t = makeTestApp({
+      SLIPWAY_DNS_SERVERS: dns.server,
+      SLIPWAY_PUBLIC_IPS: '127.0.0.1',
+      SLIPWAY_BASE_DOMAIN: 'apps.platform.test',
+      SLIPWAY_API_DOMAIN: 'slipway.control.test',
+    });
+    onTestFinished(() => t.close());
+    t.deps.projects.create(TEST_ACTOR, { name: 'web' });
+    const deployer = t.token({ name: 'deploy', scope: 'deploy' });
+    for (const [hostname, registered] of [
+      ['shop.platform.test', 'platform.test'],
+      ['api.control.test', 'control.test'],
+    ] as const) {
+      const res = await t.req('POST', '/v1/projects/web/domains', { body: { hostname }, token: deployer });
+      expect(res.status).toBe(409);
+      expect(await errorOf(res)).toMatchObject({
+        code: 'conflict',
+        message: `Cannot add "${hostname}": names under ${registered} are reserved for the agent's own names; an admin token may add it`,
+      });
+      expect((await t.req('POST', '/v1/projects/web/domains', { body: { hostname } })).status).toBe(201);
+    }
   });
 });

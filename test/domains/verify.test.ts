@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { RouteStoreReader } from '../../src/edge/route-store.ts';
 import { routeStoreFile } from '../../src/edge/layout.ts';
-import { dnsLookup } from '../../src/domains/resolve.ts';
+import { selfCheckAllowed } from '../../src/domains/addresses.ts';
+import { dnsLookup, dnsTxtLookup } from '../../src/domains/resolve.ts';
 import { domainVerifier } from '../../src/domains/verify.ts';
 import { startEdge } from '../../src/edge/runtime.ts';
 import { createLogger } from '../../src/log.ts';
@@ -141,6 +142,7 @@ describe('verification through the DNS server', () => {
     const [silent] = freePorts(1);
     const verify = domainVerifier({
       lookup: dnsLookup([`127.0.0.1:${silent}`], 300),
+      lookupTxt: dnsTxtLookup([`127.0.0.1:${silent}`]),
       publicIps: () => ['127.0.0.1'],
       selfCheck: { unavailable: 'not in this test' },
     });
@@ -200,6 +202,7 @@ describe('the HTTP self-check', () => {
   test('never connects to a loopback address when the public addresses are not loopback ones', async () => {
     const verify = domainVerifier({
       lookup: dnsLookup([dns.server]),
+      lookupTxt: dnsTxtLookup([dns.server]),
       publicIps: () => ['203.0.113.7'],
       selfCheck: { edge: natted.deps.edge, port: responder.port, timeoutMs: 1000, applyTimeoutMs: 1000 },
     });
@@ -223,6 +226,7 @@ describe('through the ACME harness', () => {
       await acme.agentDns.addA('away.example.test', ['127.0.0.2']);
       const verify = domainVerifier({
         lookup: dnsLookup([acme.agentDnsServer]),
+        lookupTxt: dnsTxtLookup([acme.agentDnsServer]),
         publicIps: () => ['127.0.0.1'],
         selfCheck: { unavailable: 'not in this test' },
       });
@@ -264,5 +268,52 @@ describe('through the real edge', () => {
       await edge.stop();
       t.close();
     }
+  });
+});
+
+describe('where the self-check may connect', () => {
+  test.each([
+    ['10.1.2.3', false],
+    ['172.17.0.2', false],
+    ['192.168.1.10', false],
+    ['100.64.0.1', false],
+    ['169.254.169.254', false],
+    ['0.0.0.0', false],
+    ['224.0.0.1', false],
+    ['fd00::1', false],
+    ['fe80::1', false],
+    ['ff02::1', false],
+    ['::', false],
+    ['::ffff:10.1.2.3', false],
+    ['64:ff9b::a01:203', false],
+    ['127.0.0.1', false],
+    ['::1', false],
+    ['198.51.100.4', true],
+    ['2001:db8::1', true],
+    ['203.0.113.7', true],
+  ])('with public address 203.0.113.7, %p is %p', (ip, allowed) => {
+    expect(selfCheckAllowed(ip, ['203.0.113.7'])).toBe(allowed);
+  });
+
+  test("a private address listed as one of the agent's own is allowed, and loopback is when the agent's are", () => {
+    expect(selfCheckAllowed('10.1.2.3', ['10.1.2.3'])).toBe(true);
+    expect(selfCheckAllowed('127.0.0.3', ['127.0.0.9'])).toBe(true);
+  });
+
+  test('a name pointing to a private address is not probed and the reason does not say which network', async () => {
+    await dns.addA('internal.example.test', ['10.1.2.3']);
+    const verify = domainVerifier({
+      lookup: dnsLookup([dns.server]),
+      lookupTxt: dnsTxtLookup([dns.server]),
+      publicIps: () => ['203.0.113.7'],
+      selfCheck: { edge: natted.deps.edge, port: responder.port, timeoutMs: 1000, applyTimeoutMs: 1000 },
+    });
+    const verdict = await verify('internal.example.test');
+    expect(verdict).toMatchObject({
+      ok: false,
+      reason:
+        'internal.example.test points to 10.1.2.3, not to this server (203.0.113.7); no HTTP check: it points to a private address',
+      check: { method: 'dns' },
+    });
   });
 });

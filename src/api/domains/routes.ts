@@ -24,7 +24,7 @@ export function domainRoutes({ domains }: { domains: DomainService }) {
         detail: {
           summary: 'Add a custom domain',
           description:
-            "The edge routes the name to the project at once. The first check runs before the answer: status pending_dns with a reason and dns_records says what to create; verified names get a certificate ordered in the background when ACME and HTTPS are on. A host name belongs to one project at most (409), and so do the names under one registered domain (example.com) unless an admin token adds them (409 otherwise): one tenant may not route itself a sibling of another tenant's name.",
+            "The first check runs before the answer: status pending_dns with a reason and dns_records says what to create; verified names get a certificate ordered in the background when ACME and HTTPS are on. A name added by an admin token is routed at once. A name added by any other token must also be proven yours with the TXT record listed in dns_records (_slipway-challenge.<hostname> = slipway-verification=<token>), and the edge routes it only once verified: pointing a name at this shared server does not make it yours. A host name belongs to one project at most (409), and so do the names under one registered domain (example.com) unless an admin token adds them (409 otherwise): one tenant may not route itself a sibling of another tenant's name. Names under the registered domains of SLIPWAY_BASE_DOMAIN and SLIPWAY_API_DOMAIN are the agent's own: only an admin token may add them (409).",
           tags: TAGS,
         },
         response: { 201: Domain, ...errors(400, 404, 409, 415, 422, ...AUTH_ERRORS) },
@@ -73,7 +73,7 @@ export function domainRoutes({ domains }: { domains: DomainService }) {
       detail: {
         summary: 'Check a domain now',
         description:
-          'Resolves the name (A, AAAA, CNAME) and, when it points elsewhere, tries the HTTP self-check; returns the domain as the check left it. Joins a check already running; during a certificate order it returns the domain as it is.',
+          "Resolves the name (A, AAAA, CNAME) and, when it points elsewhere, tries the HTTP self-check (only through public addresses or the agent's own); for a name that needs an ownership proof, reads its TXT record too; returns the domain as the check left it. Joins a check already running; during a certificate order it returns the domain as it is.",
         tags: TAGS,
       },
       response: { 200: Domain, ...errors(404, 422, ...AUTH_ERRORS) },

@@ -15,8 +15,19 @@ const HostnameInput = t.String({
   examples: [HOSTNAME_EXAMPLE],
 });
 
+const TOKEN_EXAMPLE = 'k3j9x2m0q7w4e8r1t5y6u2i9o0p3a7s1';
+const TXT_EXAMPLE = {
+  type: 'TXT' as const,
+  name: `_slipway-challenge.${HOSTNAME_EXAMPLE}`,
+  value: `slipway-verification=${TOKEN_EXAMPLE}`,
+  description: `a TXT record for _slipway-challenge.${HOSTNAME_EXAMPLE} with the value slipway-verification=${TOKEN_EXAMPLE}`,
+};
+
 const DnsRecord = t.Object({
-  type: t.UnionEnum(['A', 'AAAA']),
+  type: t.UnionEnum(['A', 'AAAA', 'TXT'], {
+    description:
+      'A/AAAA: point the name at this server; TXT: prove the name is yours (asked of names a non-admin token adds)',
+  }),
   name: t.String({ examples: [HOSTNAME_EXAMPLE] }),
   value: t.String({ examples: ['203.0.113.7'] }),
   description: t.String({ examples: ['an A record for shop.example.com pointing to 203.0.113.7'] }),
@@ -52,11 +63,14 @@ export const Domain = t.Object(
     hsts: t.Boolean({ description: 'Strict-Transport-Security is sent on HTTPS responses' }),
     status: t.UnionEnum(['pending_dns', 'verified', 'issuing', 'active', 'failed'], {
       description:
-        'pending_dns: the name does not reach this server yet; verified: it does (routed over HTTP); issuing: a certificate is being ordered; active: served over HTTPS; failed: the order failed (see reason)',
+        'pending_dns: the name does not reach this server yet, or (added by a non-admin token) its ownership TXT record is missing, and such a name is not routed until verified; verified: it does (routed over HTTP); issuing: a certificate is being ordered; active: served over HTTPS; failed: the order failed (see reason)',
     }),
     reason: nullable(t.String(), 'Why it is pending or failed, or why no certificate is ordered; null otherwise'),
     next_attempt_at: nullable(Timestamp, 'When the agent checks or orders again by itself'),
-    dns_records: t.Array(DnsRecord, { description: 'The records to create: one per public address of this server' }),
+    dns_records: t.Array(DnsRecord, {
+      description:
+        'The records to create: one per public address of this server, then, for a name added by a non-admin token, the TXT record that proves it is yours',
+    }),
     last_check: nullable(LastCheck, 'What the last check found; null before the first'),
     certificate: nullable(Certificate, 'The certificate serving the name, if any'),
     created_at: Timestamp,
@@ -71,7 +85,7 @@ export const Domain = t.Object(
         redirect_to_https: true,
         hsts: false,
         status: 'pending_dns',
-        reason: 'shop.example.com points to 198.51.100.4, not to this server (203.0.113.7)',
+        reason: `shop.example.com points to 198.51.100.4, not to this server (203.0.113.7); no HTTP check: it points to a private address; and its ownership is not proven: create ${TXT_EXAMPLE.description}`,
         next_attempt_at: '2026-11-24T10:31:00.000Z',
         dns_records: [
           {
@@ -80,12 +94,13 @@ export const Domain = t.Object(
             value: '203.0.113.7',
             description: 'an A record for shop.example.com pointing to 203.0.113.7',
           },
+          TXT_EXAMPLE,
         ],
         last_check: {
           at: '2026-11-24T10:30:00.000Z',
           method: 'dns',
           addresses: ['198.51.100.4'],
-          message: 'points to 198.51.100.4',
+          message: `points to 198.51.100.4; no ownership TXT record at _slipway-challenge.${HOSTNAME_EXAMPLE}`,
         },
         certificate: null,
         created_at: '2026-11-24T10:30:00.000Z',
