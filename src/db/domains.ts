@@ -17,6 +17,8 @@ export interface DomainRow {
   last_check: string | null;
   /** What a TXT record must hold to prove the domain is the tenant's; null when no proof is asked (an admin added it). */
   ownership_token: string | null;
+  /** When the domain first passed its checks; null while it never has. */
+  proven_at: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -45,9 +47,9 @@ export interface DomainHostRow {
 export function domainRepo(db: Db) {
   const insert = db.prepare(
     `INSERT INTO domains (id, project_id, hostname, redirect_to_https, hsts, status, reason, attempts, next_attempt_at,
-       last_check, ownership_token, created_at, updated_at)
+       last_check, ownership_token, proven_at, created_at, updated_at)
      VALUES (@id, @project_id, @hostname, @redirect_to_https, @hsts, @status, @reason, @attempts, @next_attempt_at,
-       @last_check, @ownership_token, @created_at, @updated_at)`,
+       @last_check, @ownership_token, @proven_at, @created_at, @updated_at)`,
   );
   const byHostname = db.prepare('SELECT * FROM domains WHERE hostname = ?');
   const byId = db.prepare('SELECT * FROM domains WHERE id = ?');
@@ -64,6 +66,7 @@ export function domainRepo(db: Db) {
     `UPDATE domains SET status = @status, reason = @reason, next_attempt_at = @next_attempt_at,
        attempts = COALESCE(@attempts, attempts),
        last_check = CASE WHEN @keep_check = 1 THEN last_check ELSE @last_check END,
+       proven_at = CASE WHEN proven_at IS NULL AND @status != 'pending_dns' THEN @updated_at ELSE proven_at END,
        updated_at = @updated_at
      WHERE id = @id AND (@from IS NULL OR status IN (SELECT value FROM json_each(@from)))`,
   );

@@ -15,6 +15,7 @@ import m013 from './migrations/013_platform_hosts.sql' with { type: 'text' };
 import m014 from './migrations/014_backups.sql' with { type: 'text' };
 import m015 from './migrations/015_order_projects.sql' with { type: 'text' };
 import m016 from './migrations/016_domain_ownership.sql' with { type: 'text' };
+import m017 from './migrations/017_domain_proven.sql' with { type: 'text' };
 
 /**
  * Forward-only migrations, in order; the version of the database is PRAGMA user_version,
@@ -37,6 +38,7 @@ export const MIGRATIONS: readonly string[] = [
   m014,
   m015,
   m016,
+  m017,
 ];
 
 /** Applies every migration past the database's user_version, each in its own transaction. */

@@ -27,11 +27,22 @@ import type { CertificateRemover } from './issuer.ts';
 import { routeDomain } from './routing.ts';
 import { domainView, type DomainView } from './view.ts';
 
+/** Days a domain a deploy token added may stay unproven before another project may take the name. */
+export const UNPROVEN_CLAIM_DAYS = 7;
+
+/** The actor of changes the domain service makes on its own. */
+const SYSTEM_RELEASE: Actor = { tokenId: null, tokenName: 'slipway', requestId: null, clientIp: null };
+
+/** A domain added by a deploy token that never passed its checks (its TXT record never seen): never routed. */
+function isUnprovenClaim(row: DomainRow): boolean {
+  return row.ownership_token !== null && row.proven_at === null;
+}
+
 /** What the domain service works with. */
 export interface DomainServiceDeps {
   db: Db;
   repo: DomainRepo;
-  projects: Pick<ProjectRepo, 'findByName'>;
+  projects: Pick<ProjectRepo, 'findByName' | 'all'>;
   certificates: Pick<CertificateRepo, 'find'>;
   activity: ActivityService;
   edge: { putHost(host: HostEntry): number; removeHost(hostname: string): number };
@@ -105,6 +116,30 @@ export function domainService(d: DomainServiceDeps) {
     await d.certificateRemover?.removeCertificate(row.hostname);
   }
 
+  /**
+   * A name another project holds. An unproven claim (added by a deploy token, its TXT record never
+   * seen, so never routed) must not block the name's real owner for ever: it lapses
+   * UNPROVEN_CLAIM_DAYS after it was made, and an admin may release it at once; the lapsed claim is
+   * removed, recorded in the activity log of the project that made it. Anything else is a 409.
+   */
+  const releaseUnprovenClaim = (taken: DomainRow, hostname: string, admin: boolean): void => {
+    const lapses = new Date(Date.parse(taken.created_at) + UNPROVEN_CLAIM_DAYS * 24 * 3600 * 1000);
+    if (!isUnprovenClaim(taken))
+      throw new ConflictError(`Cannot add "${hostname}": the host name is taken by another project`);
+    if (!admin && Date.now() < lapses.getTime())
+      throw new ConflictError(
+        `Cannot add "${hostname}": another project claimed it without proving it yet; the claim lapses at ${lapses.toISOString()} (an admin token may release it now)`,
+      );
+    d.repo.remove(taken.id);
+    d.activity.record(SYSTEM_RELEASE, {
+      action: 'domain.remove',
+      targetType: 'domain',
+      target: hostname,
+      project: d.projects.all().find((p) => p.id === taken.project_id)?.name ?? null,
+      changes: { reason: admin ? 'an unproven claim released by an admin' : 'an unproven claim lapsed' },
+    });
+  };
+
   return {
     /**
      * Adds a domain and runs its first check. `admin` (an admin token: the operator, trusted) routes
@@ -134,6 +169,7 @@ export function domainService(d: DomainServiceDeps) {
         next_attempt_at: now,
         last_check: null,
         ownership_token: admin ? null : randomToken(32),
+        proven_at: null,
         created_at: now,
         updated_at: now,
       };
@@ -142,14 +178,15 @@ export function domainService(d: DomainServiceDeps) {
         if (taken?.project_id === p.id)
           throw new ConflictError(`Cannot add "${hostname}": project "${p.name}" already has it`);
         // Nothing about the other project is told: a token limited to this one may not learn it.
-        if (taken) throw new ConflictError(`Cannot add "${hostname}": the host name is taken by another project`);
+        if (taken) releaseUnprovenClaim(taken, hostname, admin);
         const reserved = reservedRegisteredDomain(hostname, d.own);
         if (!admin && reserved !== null)
           throw new ConflictError(
             `Cannot add "${hostname}": names under ${reserved} are reserved for the agent's own names; an admin token may add it`,
           );
         const registered = registeredDomain(hostname);
-        if (!admin && d.repo.all().some((r) => r.project_id !== p.id && registeredDomain(r.hostname) === registered)) {
+        const others = d.repo.all().filter((r) => r.project_id !== p.id && !isUnprovenClaim(r));
+        if (!admin && others.some((r) => registeredDomain(r.hostname) === registered)) {
           throw new ConflictError(
             `Cannot add "${hostname}": another project uses names under ${registered}; an admin token may add it`,
           );

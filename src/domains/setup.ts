@@ -28,7 +28,7 @@ export interface DomainsSetup {
   >;
   db: Db;
   repo: DomainRepo;
-  projects: Pick<ProjectRepo, 'findByName'>;
+  projects: Pick<ProjectRepo, 'findByName' | 'all'>;
   certificates: Pick<CertificateRepo, 'find'>;
   activity: ActivityService;
   edge: Pick<EdgeRoutes, 'putHost' | 'removeHost' | 'putChallenge' | 'removeChallenge' | 'progress'>;

@@ -91,6 +91,7 @@ export function certificateAgent(
         next_attempt_at: null,
         last_check: null,
         ownership_token: null,
+        proven_at: null,
         created_at: now,
         updated_at: now,
       };

@@ -162,6 +162,7 @@ describe('slipway serve', () => {
         next_attempt_at: at,
         last_check: null,
         ownership_token: null,
+        proven_at: null,
         created_at: at,
         updated_at: at,
       });

@@ -80,6 +80,7 @@ function insert(hostname: string, fields: Partial<DomainRow> = {}): DomainRow {
     next_attempt_at: iso(clock),
     last_check: null,
     ownership_token: null,
+    proven_at: null,
     created_at: iso(clock),
     updated_at: iso(clock),
     ...fields,

@@ -458,4 +458,49 @@ describe("the agent's registered domains", () => {
       expect((await t.req('POST', '/v1/projects/web/domains', { body: { hostname } })).status).toBe(201);
     }
   });
+
+  test('an unproven claim cannot keep a name from its owner: it lapses after a week, and an admin may release it', async () => {
+    const t = makeTestApp({ SLIPWAY_DNS_SERVERS: dns.server, SLIPWAY_PUBLIC_IPS: '127.0.0.1' });
+    onTestFinished(() => t.close());
+    for (const name of ['web', 'blog', 'shop']) t.deps.projects.create(TEST_ACTOR, { name });
+    const add = (project: string, hostname: string, token?: string) =>
+      t.req('POST', `/v1/projects/${project}/domains`, { body: { hostname }, token });
+    const blogOnly = t.token({ name: 'blog-squatter', scope: 'deploy', projects: ['blog'] });
+    const webOnly = t.token({ name: 'web-owner', scope: 'deploy', projects: ['web'] });
+    const shopOnly = t.token({ name: 'shop-owner', scope: 'deploy', projects: ['shop'] });
+    // blog claims a name it cannot prove (no TXT record): it is not routed, and not yet free.
+    const claimed = await add('blog', 'claimed.example.test', blogOnly);
+    expect(((await claimed.json()) as { status: string }).status).toBe('pending_dns');
+    const early = await add('web', 'claimed.example.test', webOnly);
+    expect(early.status).toBe(409);
+    const message = (await errorOf(early)).message;
+    expect(message).toMatch(
+      /^Cannot add "claimed\.example\.test": another project claimed it without proving it yet; the claim lapses at \d{4}-\d\d-\d\dT[\d:.]+Z \(an admin token may release it now\)$/,
+    );
+    expect(message).not.toContain('blog');
+    // A week later the claim has lapsed: the owner's add removes it, recorded for blog.
+    t.deps.db
+      .prepare("UPDATE domains SET created_at = '2020-01-01T00:00:00.000Z' WHERE hostname = ?")
+      .run('claimed.example.test');
+    expect((await add('web', 'claimed.example.test', webOnly)).status).toBe(201);
+    const removed = t.deps.db
+      .prepare("SELECT project, changes FROM activity WHERE action = 'domain.remove' AND target = ?")
+      .all('claimed.example.test');
+    expect(removed).toEqual([{ project: 'blog', changes: JSON.stringify({ reason: 'an unproven claim lapsed' }) }]);
+    // An admin releases an unproven claim at once.
+    expect((await add('blog', 'second.example2.test', blogOnly)).status).toBe(201);
+    expect((await add('web', 'second.example2.test')).status).toBe(201);
+    // A name that once passed its checks is never released, even while its DNS is broken.
+    expect((await add('blog', 'kept.example3.test', blogOnly)).status).toBe(201);
+    t.deps.db
+      .prepare(
+        "UPDATE domains SET proven_at = '2020-01-02T00:00:00.000Z', created_at = '2020-01-01T00:00:00.000Z' WHERE hostname = ?",
+      )
+      .run('kept.example3.test');
+    const kept = await add('shop', 'kept.example3.test', shopOnly);
+    expect(kept.status).toBe(409);
+    expect((await errorOf(kept)).message).toBe(
+      'Cannot add "kept.example3.test": the host name is taken by another project',
+    );
+  });
 });
