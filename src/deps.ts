@@ -165,7 +165,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     log,
   });
   const projectsService = projectService(db, projects, activity, config.baseDomain, tokens, (id) =>
-    volumeSizes.total(volumes.ofProject(id).map((v) => v.docker_name)),
+    volumeSizes.projectTotal(id, (projectId) => volumes.ofProject(projectId).map((v) => v.docker_name)),
   );
 
   const releasing = releaseEnv(env, deployments);

@@ -3,6 +3,8 @@ import type { Logger } from '../log.ts';
 
 /** How old a measurement may be before a read asks for a new one. */
 const STALE_MS = 60_000;
+/** How long a project's list of volume names is reused by projectTotal. */
+const NAMES_TTL_MS = 1000;
 
 /** One volume's size as last measured. */
 export interface MeasuredSize {
@@ -22,6 +24,8 @@ export class VolumeSizes {
   /** When the last measurement started, successful or not: a failing engine is asked once per period too. */
   private attemptedAt = 0;
   private running: Promise<void> | null = null;
+  /** Each project's Docker volume names, as last read, and when. */
+  private readonly namesOf = new Map<string, { at: number; names: string[] }>();
 
   constructor(
     private readonly docker: Docker,
@@ -36,6 +40,21 @@ export class VolumeSizes {
     return bytes === undefined || this.measuredAt === null
       ? null
       : { bytes, measuredAt: new Date(this.measuredAt).toISOString() };
+  }
+
+  /**
+   * What a project's volumes hold in all, for the project view: `names` (a SQLite read) is asked
+   * at most once a second per project, since the view is on the API's hottest path and a size that
+   * is a minute old anyway does not need the list of volumes fresher than that.
+   */
+  projectTotal(projectId: string, names: (projectId: string) => string[]): number | null {
+    const now = Date.now();
+    let known = this.namesOf.get(projectId);
+    if (!known || now - known.at > NAMES_TTL_MS) {
+      known = { at: now, names: names(projectId) };
+      this.namesOf.set(projectId, known);
+    }
+    return this.total(known.names);
   }
 
   /** What the named volumes hold in all: 0 for none, null while any of them is unmeasured. */
