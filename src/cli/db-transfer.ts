@@ -7,8 +7,20 @@ import type { Command } from 'commander';
 import { seg } from './client.ts';
 import { projectOf, withProject, type Ctx } from './context.ts';
 import { UsageError } from './errors.ts';
-import { confirmByName, note, out } from './io.ts';
+import { confirmByName, note, out, type Io } from './io.ts';
 import { formatBytes } from './output.ts';
+
+/**
+ * Streams a download (a dump, a volume's tar) to `output` (created 0600) or to stdout, never
+ * buffering it, then says on stderr how many bytes of `what` were written.
+ */
+export async function saveDownload(io: Io, res: Response, output: string | undefined, what: string): Promise<void> {
+  let bytes = 0;
+  const counted = Readable.fromWeb(res.body as never).on('data', (chunk: Buffer) => (bytes += chunk.length));
+  const target: Writable = output ? createWriteStream(resolve(io.cwd, output), { mode: 0o600 }) : io.stdout;
+  await pipeline(counted, target, { end: output !== undefined });
+  note(io, `Wrote ${formatBytes(bytes)} of ${what}${output ? ` to ${output}` : ''}`);
+}
 
 /** Adds dump and restore to the `db` group. */
 export function registerDbTransfer(db: Command, ctx: Ctx): void {
@@ -24,13 +36,7 @@ export function registerDbTransfer(db: Command, ctx: Ctx): void {
       if (!opts.output && io.stdout.isTTY)
         throw new UsageError('A dump is binary: redirect it (slipway db dump > web.dump) or pass --output <file>');
       const res = await ctx.client().request('GET', `${path(projectOf(ctx, opts))}/dump`);
-      let bytes = 0;
-      const counted = Readable.fromWeb(res.body as never).on('data', (chunk: Buffer) => (bytes += chunk.length));
-      const target: Writable = opts.output
-        ? createWriteStream(resolve(io.cwd, opts.output), { mode: 0o600 })
-        : io.stdout;
-      await pipeline(counted, target, { end: opts.output !== undefined });
-      note(io, `Wrote ${formatBytes(bytes)} of pg_dump${opts.output ? ` to ${opts.output}` : ''}`);
+      await saveDownload(io, res, opts.output, 'pg_dump');
     });
 
   withProject(

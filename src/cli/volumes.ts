@@ -1,13 +1,13 @@
 /** `slipway volumes …`: a project's persistent volumes: list, download and restore a tar, rm. */
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Readable, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { seg } from './client.ts';
+import { saveDownload } from './db-transfer.ts';
 import { projectOf, withProject, type Ctx } from './context.ts';
 import { UsageError } from './errors.ts';
-import { colorsFor, confirmByName, note, out } from './io.ts';
+import { colorsFor, confirmByName, out } from './io.ts';
 import { formatBytes, printJson, printTable } from './output.ts';
 import type { Volume } from './api-types.ts';
 
@@ -69,13 +69,7 @@ export function registerVolumes(cli: Command, ctx: Ctx): void {
           'A tar is binary: redirect it (slipway volumes download data > data.tar) or pass --output',
         );
       const res = await ctx.client().request('GET', `${path(projectOf(ctx, opts), checkVolumeName(volume))}/archive`);
-      let bytes = 0;
-      const counted = Readable.fromWeb(res.body as never).on('data', (chunk: Buffer) => (bytes += chunk.length));
-      const target: Writable = opts.output
-        ? createWriteStream(resolve(io.cwd, opts.output), { mode: 0o600 })
-        : io.stdout;
-      await pipeline(counted, target, { end: opts.output !== undefined });
-      note(io, `Wrote ${formatBytes(bytes)} of tar${opts.output ? ` to ${opts.output}` : ''}`);
+      await saveDownload(io, res, opts.output, 'tar');
     });
 
   withProject(

@@ -34,6 +34,24 @@ export function releaseService(d: ReleaseDeps) {
 
   const project = (name: string): ProjectRow => findProject(d.projects, name);
 
+  /**
+   * Takes a project's instances off the edge (route `deploymentId` with no targets: it answers 503),
+   * lets their requests drain and removes them. With `unlessStopped`, a project with no instance
+   * is left as it is.
+   */
+  const takeOffline = async (p: ProjectRow, deploymentId: string | null, opts: { unlessStopped?: boolean } = {}) => {
+    const instances = await listInstances(d.docker, d.instances, p);
+    if (opts.unlessStopped && instances.length === 0) return;
+    const version = d.edge.setRoute({ project: p.name, deployment_id: deploymentId, hostnames: [], targets: [] });
+    const targets = instances.map((i) => i.target).filter((t): t is string => !!t);
+    await waitDrained(d.edge, version, targets, d.drainTimeoutMs);
+    await removeInstances(
+      d.docker,
+      d.instances,
+      instances.map((i) => i.containerId),
+    );
+  };
+
   function live(p: ProjectRow, doing: string): DeploymentRow {
     const row = d.lifecycle.liveOf(p.id);
     if (!row) throw new ConflictError(`Cannot ${doing} "${p.name}": nothing is deployed yet`);
@@ -101,19 +119,7 @@ export function releaseService(d: ReleaseDeps) {
           d.projects.update({ ...p, desired_state: 'stopped', updated_at: nowIso() });
           record(actor, 'project.stop', p);
         })();
-        const instances = await listInstances(d.docker, d.instances, p);
-        const version = d.edge.setRoute({ project: name, deployment_id: null, hostnames: [], targets: [] });
-        await waitDrained(
-          d.edge,
-          version,
-          instances.map((i) => i.target).filter((t): t is string => !!t),
-          d.drainTimeoutMs,
-        );
-        await removeInstances(
-          d.docker,
-          d.instances,
-          instances.map((i) => i.containerId),
-        );
+        await takeOffline(p, null);
         return project(name);
       }),
 
@@ -164,27 +170,7 @@ export function releaseService(d: ReleaseDeps) {
     whileStopped: <T>(name: string, fn: (p: ProjectRow) => Promise<T>) =>
       locks.run(name, async () => {
         const p = project(name);
-        const instances = await listInstances(d.docker, d.instances, p);
-        if (instances.length > 0) {
-          const route = d.edge.route(name);
-          const version = d.edge.setRoute({
-            project: name,
-            deployment_id: route?.deployment_id ?? null,
-            hostnames: [],
-            targets: [],
-          });
-          await waitDrained(
-            d.edge,
-            version,
-            instances.map((i) => i.target).filter((t): t is string => !!t),
-            d.drainTimeoutMs,
-          );
-          await removeInstances(
-            d.docker,
-            d.instances,
-            instances.map((i) => i.containerId),
-          );
-        }
+        await takeOffline(p, d.edge.route(name)?.deployment_id ?? null, { unlessStopped: true });
         const result = await fn(p);
         const now = project(name);
         if (now.desired_state === 'running' && d.lifecycle.liveOf(now.id)) await rollLive(now, now.instances, 'start');

@@ -1,26 +1,14 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
-import { type AcmeServers, startAcmeServers } from '../helpers/acme.ts';
+import { describe, expect, test } from 'bun:test';
 import { TEST_ACTOR } from '../helpers/app.ts';
-import { type CertificateAgent, certificateAgent } from './helpers.ts';
+import { acmeSuite, type CertificateAgent } from './helpers.ts';
 
-let servers: AcmeServers;
+const acme = acmeSuite();
 let agent: CertificateAgent | null = null;
-
-beforeAll(async () => {
-  servers = await startAcmeServers();
-});
-afterEach(async () => {
-  await agent?.stop();
-  agent = null;
-});
-afterAll(async () => {
-  await servers?.stop();
-});
 
 describe('a domain from the API to its certificate', () => {
   test('added, verified through DNS, handed to the issuer by the checker, active with its certificate; removed with it', async () => {
-    agent = certificateAgent(servers, {
-      SLIPWAY_DNS_SERVERS: servers.agentDnsServer,
+    agent = acme.agent({
+      SLIPWAY_DNS_SERVERS: acme.servers.agentDnsServer,
       SLIPWAY_PUBLIC_IPS: '127.0.0.1',
       SLIPWAY_HTTPS_LISTEN: '127.0.0.1:0',
     });

@@ -1,3 +1,4 @@
+import { afterAll, afterEach, beforeAll } from 'bun:test';
 /**
  * An agent wired to a real ACME server (Pebble, from test/helpers/acme.ts) with a clock the test
  * moves, an in-process edge answering HTTP-01 challenges on the port Pebble validates on, and
@@ -15,7 +16,7 @@ import { RouteStoreReader, type RouteSnapshot } from '../../src/edge/route-store
 import { startEdge, type RunningEdge } from '../../src/edge/runtime.ts';
 import { newId } from '../../src/ids.ts';
 import { createLogger } from '../../src/log.ts';
-import type { AcmeServers } from '../helpers/acme.ts';
+import { type AcmeServers, startAcmeServers } from '../helpers/acme.ts';
 import { makeTestApp, TEST_ACTOR, type TestApp } from '../helpers/app.ts';
 
 /** A clock the test moves; the certificate service measures renewals and backoffs by it. */
@@ -54,6 +55,7 @@ export function certificateAgent(
   opts: { edge?: boolean; limits?: { windowMs: number; warnAt: number; refuseAt: number } } = {},
 ): CertificateAgent {
   const clock = new Clock();
+  let stopped = false;
   const app = makeTestApp(
     {
       SLIPWAY_ACME_DIRECTORY: servers?.directoryUrl ?? 'off',
@@ -100,6 +102,8 @@ export function certificateAgent(
     },
     snapshot: () => reader.snapshot()!,
     async stop() {
+      if (stopped) return;
+      stopped = true;
       await edge?.stop();
       reader.close();
       app.close();
@@ -163,4 +167,40 @@ export async function makeCertificate(names: string[], days = 90): Promise<MadeC
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** One Pebble for a test file, and the agents its tests make with it, each stopped after its test. */
+export interface AcmeSuite {
+  readonly servers: AcmeServers;
+  agent(env?: Record<string, string>, opts?: Parameters<typeof certificateAgent>[2]): CertificateAgent;
+  /** Stops an agent made otherwise (without a CA) after its test too. */
+  track(agent: CertificateAgent): CertificateAgent;
+}
+
+/** Starts Pebble before the file's tests and stops it after them; stops each test's agents after it. */
+export function acmeSuite(): AcmeSuite {
+  let servers: AcmeServers | null = null;
+  const started: CertificateAgent[] = [];
+  beforeAll(async () => {
+    servers = await startAcmeServers();
+  });
+  afterEach(async () => {
+    for (const a of started.splice(0)) await a.stop();
+  });
+  afterAll(async () => {
+    await servers?.stop();
+  });
+  return {
+    get servers() {
+      if (!servers) throw new Error('Pebble is not started yet: use the suite inside a test');
+      return servers;
+    },
+    agent(env = {}, opts = {}) {
+      return this.track(certificateAgent(this.servers, env, opts));
+    },
+    track(agent) {
+      started.push(agent);
+      return agent;
+    },
+  };
 }

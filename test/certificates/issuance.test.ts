@@ -1,22 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { type AcmeServers, startAcmeServers } from '../helpers/acme.ts';
 import { TEST_ACTOR } from '../helpers/app.ts';
-import { type CertificateAgent, certificateAgent, chainsTo, makeCertificate } from './helpers.ts';
+import { acmeSuite, type CertificateAgent, chainsTo, makeCertificate } from './helpers.ts';
 
-let servers: AcmeServers;
+const acme = acmeSuite();
 let agent: CertificateAgent | null = null;
-
-beforeAll(async () => {
-  servers = await startAcmeServers();
-});
-afterEach(async () => {
-  await agent?.stop();
-  agent = null;
-});
-afterAll(async () => {
-  await servers?.stop();
-});
 
 const MINUTE = 60_000;
 
@@ -32,7 +20,7 @@ function activityOf(a: CertificateAgent, action: string) {
 
 describe('issuing', () => {
   test('a verified domain gets a certificate from the CA: active, stored with a sealed key, served by the edge', async () => {
-    agent = certificateAgent(servers);
+    agent = acme.agent();
     const domain = agent.addDomain('web', 'shop.example.test');
     await agent.deps.certificates.issue(domain);
 
@@ -42,7 +30,7 @@ describe('issuing', () => {
     expect(stored.source).toBe('acme');
     expect(stored.key_sealed).not.toContain('PRIVATE KEY');
     expect(stored.key_sealed.startsWith('v1.')).toBe(true);
-    expect(chainsTo(stored.cert_pem, await servers.rootPem())).toBe(true);
+    expect(chainsTo(stored.cert_pem, await acme.servers.rootPem())).toBe(true);
     const leaf = new X509Certificate(stored.cert_pem);
     expect(leaf.checkHost('shop.example.test')).toBe('shop.example.test');
     expect(stored.serial).toBe(leaf.serialNumber.toUpperCase());
@@ -66,7 +54,7 @@ describe('issuing', () => {
   });
 
   test('each certificate gets a key of its own', async () => {
-    agent = certificateAgent(servers);
+    agent = acme.agent();
     await agent.deps.certificates.issue(agent.addDomain('web', 'one.example.test'));
     await agent.deps.certificates.issue(agent.addDomain('web', 'two.example.test'));
     const keys = agent
@@ -77,8 +65,8 @@ describe('issuing', () => {
   });
 
   test("a CA that cannot reach the challenge fails the domain with the CA's message, then the retry after the backoff succeeds", async () => {
-    agent = certificateAgent(servers);
-    await servers.caDns.addA('away.example.test', ['127.0.0.2']);
+    agent = acme.agent();
+    await acme.servers.caDns.addA('away.example.test', ['127.0.0.2']);
     const domain = agent.addDomain('web', 'away.example.test');
     const before = agent.clock.now().getTime();
     await agent.deps.certificates.issue(domain);
@@ -100,7 +88,7 @@ describe('issuing', () => {
       next_attempt_at: failed.next_attempt_at,
     });
 
-    await servers.caDns.clearA('away.example.test');
+    await acme.servers.caDns.clearA('away.example.test');
     agent.clock.advance(5 * MINUTE);
     await agent.deps.certificates.issue(agent.domains.byHostname('away.example.test')!);
     expect(agent.domains.byHostname('away.example.test')).toMatchObject({
@@ -111,8 +99,8 @@ describe('issuing', () => {
   });
 
   test('the backoff doubles with each failure in a row', async () => {
-    agent = certificateAgent(servers);
-    await servers.caDns.addA('flaky.example.test', ['127.0.0.2']);
+    agent = acme.agent();
+    await acme.servers.caDns.addA('flaky.example.test', ['127.0.0.2']);
     const domain = agent.addDomain('web', 'flaky.example.test');
     await agent.deps.certificates.issue(domain);
     const first = agent.domains.byHostname('flaky.example.test')!;
@@ -122,11 +110,11 @@ describe('issuing', () => {
     const wait = Date.parse(second.next_attempt_at!) - agent.clock.now().getTime();
     expect(wait).toBeGreaterThan(9 * MINUTE);
     expect(wait).toBeLessThanOrEqual(10 * MINUTE);
-    await servers.caDns.clearA('flaky.example.test');
+    await acme.servers.caDns.clearA('flaky.example.test');
   });
 
   test('two issue() calls at once place one order', async () => {
-    agent = certificateAgent(servers);
+    agent = acme.agent();
     const domain = agent.addDomain('web', 'once.example.test');
     await Promise.all([agent.deps.certificates.issue(domain), agent.deps.certificates.issue(domain)]);
     expect(ordersOf(agent, 'once.example.test')).toEqual([{ status: 'valid', error: null }]);
@@ -134,7 +122,7 @@ describe('issuing', () => {
   });
 
   test('a pending order left by a stopped agent holds the name for ten minutes, then is abandoned', async () => {
-    agent = certificateAgent(servers);
+    agent = acme.agent();
     agent.certificates.orders.start({
       id: 'ord_left',
       hostname: 'left.example.test',
@@ -158,7 +146,7 @@ describe('issuing', () => {
   });
 
   test('publishAll writes every stored certificate with its key unsealed', async () => {
-    agent = certificateAgent(servers);
+    agent = acme.agent();
     await agent.deps.certificates.issue(agent.addDomain('web', 'again.example.test'));
     agent.deps.db.prepare('DELETE FROM acme_orders').run();
     agent.deps.edge.removeCertificate('again.example.test');
@@ -191,7 +179,7 @@ describe('issuing', () => {
   }
 
   test('a domain deleted while the edge applies its new certificate stores nothing and the edge stops serving it', async () => {
-    agent = certificateAgent(servers);
+    agent = acme.agent();
     const a = agent;
     const domain = a.addDomain('web', 'gone.example.test');
     whilePreviewed(a, 'gone.example.test', () => {
@@ -205,7 +193,7 @@ describe('issuing', () => {
   });
 
   test('a certificate uploaded while the edge applies an ordered one stays stored and served', async () => {
-    agent = certificateAgent(servers);
+    agent = acme.agent();
     const a = agent;
     const uploaded = await makeCertificate(['raced.example.test']);
     const domain = a.addDomain('web', 'raced.example.test');

@@ -1,24 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registeredDomain } from '../../src/domains/hostname.ts';
-import { type AcmeServers, startAcmeServers } from '../helpers/acme.ts';
-import { type CertificateAgent, certificateAgent } from './helpers.ts';
+import { acmeSuite, type CertificateAgent, certificateAgent } from './helpers.ts';
 
-let servers: AcmeServers;
+const acme = acmeSuite();
 let agent: CertificateAgent | null = null;
-
-beforeAll(async () => {
-  servers = await startAcmeServers();
-});
-afterEach(async () => {
-  await agent?.stop();
-  agent = null;
-});
-afterAll(async () => {
-  await servers?.stop();
-});
 
 const DAY = 24 * 3600 * 1000;
 
@@ -50,7 +38,7 @@ describe('rate limits', () => {
   });
 
   test('the 40th order of a registered domain in a week is placed with a warning in the log and the activity', async () => {
-    agent = certificateAgent(servers);
+    agent = acme.agent();
     pastOrders(agent, 'example.test', 39, 6);
     await agent.deps.certificates.issue(agent.addDomain('web', 'busy.example.test'));
     expect(agent.domains.byHostname('busy.example.test')!.status).toBe('active');
@@ -65,7 +53,7 @@ describe('rate limits', () => {
   });
 
   test('orders older than a week do not count', async () => {
-    agent = certificateAgent(servers);
+    agent = acme.agent();
     pastOrders(agent, 'example.test', 60, 8);
     await agent.deps.certificates.issue(agent.addDomain('web', 'old.example.test'));
     expect(agent.domains.byHostname('old.example.test')!.status).toBe('active');
@@ -73,7 +61,7 @@ describe('rate limits', () => {
   });
 
   test('at 50 orders in a week no order is placed: the domain fails until the window frees up', async () => {
-    agent = certificateAgent(servers);
+    agent = acme.agent();
     pastOrders(agent, 'example.test', 50, 6);
     const oldest = agent.deps.db.prepare('SELECT MIN(created_at) AS at FROM acme_orders').get() as { at: string };
     const frees = new Date(Date.parse(oldest.at) + 7 * DAY).toISOString();
@@ -93,7 +81,7 @@ describe('rate limits', () => {
   });
 
   test('a renewal asked for at the limit answers 429 with Retry-After', async () => {
-    agent = certificateAgent(servers);
+    agent = acme.agent();
     await agent.deps.certificates.issue(agent.addDomain('web', 'shop.example.test'));
     pastOrders(agent, 'example.test', 49, 3);
     const res = await agent.req('POST', '/v1/projects/web/domains/shop.example.test/certificate/renew');
@@ -141,10 +129,12 @@ describe('a CA that says rateLimited', () => {
   });
 
   test('the domain fails with its words and the next attempt at its Retry-After, without waiting in the order', async () => {
-    agent = certificateAgent(null, {
-      SLIPWAY_ACME_DIRECTORY: `https://localhost:${ca.port}/directory`,
-      SLIPWAY_ACME_CA_FILE: join(dir, 'ca.pem'),
-    });
+    agent = acme.track(
+      certificateAgent(null, {
+        SLIPWAY_ACME_DIRECTORY: `https://localhost:${ca.port}/directory`,
+        SLIPWAY_ACME_CA_FILE: join(dir, 'ca.pem'),
+      }),
+    );
     const started = Date.now();
     await agent.deps.certificates.issue(agent.addDomain('web', 'shop.example.com'));
     expect(Date.now() - started).toBeLessThan(5000);
@@ -159,7 +149,7 @@ describe('a CA that says rateLimited', () => {
 
 describe('the per-project cap', () => {
   test('one project places at most 10 orders an hour, so it cannot use up the shared account alone', async () => {
-    agent = certificateAgent(servers);
+    agent = acme.agent();
     const other = agent.addDomain('other', 'other.example.test');
     const domain = agent.addDomain('web', 'capped.example.test');
     const start = agent.clock.now().getTime() - 50 * 60_000;

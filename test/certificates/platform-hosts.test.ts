@@ -1,26 +1,14 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { isPublicBaseDomain } from '../../src/certificates/platform-hosts.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createDeps } from '../../src/deps.ts';
 import { createLogger } from '../../src/log.ts';
 import { platformHostRepo } from '../../src/db/platform-hosts.ts';
-import { type AcmeServers, startAcmeServers } from '../helpers/acme.ts';
 import { TEST_ACTOR } from '../helpers/app.ts';
-import { type CertificateAgent, certificateAgent, makeCertificate } from './helpers.ts';
+import { acmeSuite, type CertificateAgent, makeCertificate } from './helpers.ts';
 
-let servers: AcmeServers;
+const acme = acmeSuite();
 let agent: CertificateAgent | null = null;
-
-beforeAll(async () => {
-  servers = await startAcmeServers();
-});
-afterEach(async () => {
-  await agent?.stop();
-  agent = null;
-});
-afterAll(async () => {
-  await servers?.stop();
-});
 
 const PUBLIC = { SLIPWAY_BASE_DOMAIN: 'apps.example.com', SLIPWAY_HTTPS_LISTEN: '127.0.0.1:0' };
 const MINUTE = 60_000;
@@ -52,7 +40,7 @@ describe('default host names and the API domain', () => {
   });
 
   test("each project's default host name gets its own certificate, removed with the project", async () => {
-    agent = certificateAgent(servers, PUBLIC);
+    agent = acme.agent(PUBLIC);
     agent.deps.projects.create(TEST_ACTOR, { name: 'web' });
     await agent.deps.certificates.pass();
     expect(hostsOf(agent)).toEqual([['web.apps.example.com', 'active']]);
@@ -73,7 +61,7 @@ describe('default host names and the API domain', () => {
   });
 
   test('the API domain gets its certificate at the first pass', async () => {
-    agent = certificateAgent(servers, { ...PUBLIC, SLIPWAY_API_DOMAIN: 'slipway.example.com' });
+    agent = acme.agent({ ...PUBLIC, SLIPWAY_API_DOMAIN: 'slipway.example.com' });
     await agent.deps.certificates.pass();
     expect(hostsOf(agent)).toEqual([['slipway.example.com', 'active']]);
     expect(agent.deps.certificates.list(null)).toEqual([
@@ -87,7 +75,7 @@ describe('default host names and the API domain', () => {
       [{ SLIPWAY_BASE_DOMAIN: 'apps.example.com', SLIPWAY_HTTPS_LISTEN: 'off' }, [['web.apps.example.com', 'pending']]],
     ];
     for (const [env, rows] of cases) {
-      agent = certificateAgent(servers, env, { edge: false });
+      agent = acme.agent(env, { edge: false });
       agent.deps.projects.create(TEST_ACTOR, { name: 'web' });
       await agent.deps.certificates.pass();
       expect(hostsOf(agent)).toEqual(rows);
@@ -98,14 +86,14 @@ describe('default host names and the API domain', () => {
   });
 
   test('turning HTTPS off keeps the certificates already ordered', async () => {
-    agent = certificateAgent(servers, PUBLIC);
+    agent = acme.agent(PUBLIC);
     agent.deps.projects.create(TEST_ACTOR, { name: 'web' });
     await agent.deps.certificates.pass();
     const config = loadConfig({
       ...PUBLIC,
       SLIPWAY_HTTPS_LISTEN: 'off',
-      SLIPWAY_ACME_DIRECTORY: servers.directoryUrl,
-      SLIPWAY_ACME_CA_FILE: servers.caFile,
+      SLIPWAY_ACME_DIRECTORY: acme.servers.directoryUrl,
+      SLIPWAY_ACME_CA_FILE: acme.servers.caFile,
       SLIPWAY_DATA_DIR: agent.dir,
     });
     const restarted = createDeps(config, { log: createLogger('error', () => {}) });
@@ -118,8 +106,8 @@ describe('default host names and the API domain', () => {
   });
 
   test('a failed order backs off: passes before the next attempt place none', async () => {
-    agent = certificateAgent(servers, PUBLIC);
-    await servers.caDns.addA('web.apps.example.com', ['127.0.0.2']);
+    agent = acme.agent(PUBLIC);
+    await acme.servers.caDns.addA('web.apps.example.com', ['127.0.0.2']);
     try {
       agent.deps.projects.create(TEST_ACTOR, { name: 'web' });
       await agent.deps.certificates.pass();
@@ -129,7 +117,7 @@ describe('default host names and the API domain', () => {
       await agent.deps.certificates.pass();
       expect(agent.deps.db.prepare('SELECT COUNT(*) AS n FROM acme_orders').get()).toEqual({ n: 1 });
     } finally {
-      await servers.caDns.clearA('web.apps.example.com');
+      await acme.servers.caDns.clearA('web.apps.example.com');
     }
     agent.clock.advance(5 * MINUTE);
     await agent.deps.certificates.pass();
@@ -137,7 +125,7 @@ describe('default host names and the API domain', () => {
   });
 
   test('an uploaded wildcard replaces the default host names’ certificates; removing it brings them back', async () => {
-    agent = certificateAgent(servers, PUBLIC);
+    agent = acme.agent(PUBLIC);
     agent.deps.projects.create(TEST_ACTOR, { name: 'web' });
     await agent.deps.certificates.pass();
     expect(stored(agent)).toEqual(['web.apps.example.com']);
@@ -159,7 +147,7 @@ describe('default host names and the API domain', () => {
   });
 
   test("a deleted domain's certificate is dropped: at once through removeCertificate, else by the next pass", async () => {
-    agent = certificateAgent(servers);
+    agent = acme.agent();
     await agent.deps.certificates.issue(agent.addDomain('web', 'gone.example.test'));
     await agent.deps.certificates.issue(agent.addDomain('web', 'late.example.test'));
     agent.domains.remove(agent.domains.byHostname('gone.example.test')!.id);

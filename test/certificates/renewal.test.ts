@@ -1,21 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
-import { type AcmeServers, startAcmeServers } from '../helpers/acme.ts';
+import { describe, expect, test } from 'bun:test';
 import { errorOf } from '../helpers/app.ts';
-import { type CertificateAgent, certificateAgent } from './helpers.ts';
+import { acmeSuite, type CertificateAgent } from './helpers.ts';
 
-let servers: AcmeServers;
+const acme = acmeSuite();
 let agent: CertificateAgent | null = null;
-
-beforeAll(async () => {
-  servers = await startAcmeServers();
-});
-afterEach(async () => {
-  await agent?.stop();
-  agent = null;
-});
-afterAll(async () => {
-  await servers?.stop();
-});
 
 const MINUTE = 60_000;
 
@@ -32,7 +20,7 @@ function orderCount(a: CertificateAgent, hostname: string): number {
 
 describe('renewal', () => {
   test('a certificate is renewed once two thirds of its lifetime have passed, and the edge gets the new one', async () => {
-    agent = certificateAgent(servers);
+    agent = acme.agent();
     await agent.deps.certificates.issue(agent.addDomain('web', 'shop.example.test'));
     const first = agent.certificates.find('shop.example.test')!;
 
@@ -56,10 +44,10 @@ describe('renewal', () => {
   });
 
   test('a failed renewal keeps the old certificate served and backs off before the next try', async () => {
-    agent = certificateAgent(servers);
+    agent = acme.agent();
     await agent.deps.certificates.issue(agent.addDomain('web', 'keep.example.test'));
     const first = agent.certificates.find('keep.example.test')!;
-    await servers.caDns.addA('keep.example.test', ['127.0.0.2']);
+    await acme.servers.caDns.addA('keep.example.test', ['127.0.0.2']);
     try {
       toRenewal(agent, 'keep.example.test');
       await agent.deps.certificates.pass();
@@ -93,7 +81,7 @@ describe('renewal', () => {
       expect(orderCount(agent, 'keep.example.test')).toBe(3);
       expect(agent.certificates.find('keep.example.test')!.renew_failures).toBe(2);
     } finally {
-      await servers.caDns.clearA('keep.example.test');
+      await acme.servers.caDns.clearA('keep.example.test');
     }
     agent.clock.advance(10 * MINUTE);
     await agent.deps.certificates.pass();
@@ -103,7 +91,7 @@ describe('renewal', () => {
   });
 
   test('POST …/certificate/renew renews now, and is recorded with the caller', async () => {
-    agent = certificateAgent(servers);
+    agent = acme.agent();
     await agent.deps.certificates.issue(agent.addDomain('web', 'now.example.test'));
     const first = agent.certificates.find('now.example.test')!;
     const res = await agent.req('POST', '/v1/projects/web/domains/now.example.test/certificate/renew');
@@ -128,7 +116,7 @@ describe('renewal', () => {
   });
 
   test('POST …/certificate/renew orders the first certificate of a verified domain that has none', async () => {
-    agent = certificateAgent(servers);
+    agent = acme.agent();
     agent.addDomain('web', 'first.example.test');
     const res = await agent.req('POST', '/v1/projects/web/domains/first.example.test/certificate/renew');
     expect(res.status).toBe(200);
@@ -136,9 +124,9 @@ describe('renewal', () => {
   });
 
   test('POST …/certificate/renew answers 409 with the CA words when the order fails', async () => {
-    agent = certificateAgent(servers);
+    agent = acme.agent();
     await agent.deps.certificates.issue(agent.addDomain('web', 'fails.example.test'));
-    await servers.caDns.addA('fails.example.test', ['127.0.0.2']);
+    await acme.servers.caDns.addA('fails.example.test', ['127.0.0.2']);
     try {
       const res = await agent.req('POST', '/v1/projects/web/domains/fails.example.test/certificate/renew');
       expect(res.status).toBe(409);
@@ -146,12 +134,12 @@ describe('renewal', () => {
         /^Cannot renew the certificate of fails\.example\.test: The CA could not validate fails\.example\.test: .*connection refused/,
       );
     } finally {
-      await servers.caDns.clearA('fails.example.test');
+      await acme.servers.caDns.clearA('fails.example.test');
     }
   });
 
   test('POST …/certificate/renew refuses what it cannot renew', async () => {
-    agent = certificateAgent(servers);
+    agent = acme.agent();
     agent.addDomain('web', 'pending.example.test', 'pending_dns');
     const cases: [string, number, string][] = [
       [
@@ -173,7 +161,7 @@ describe('renewal', () => {
   });
 
   test('publishing the store again and passes before the renewal time never order again', async () => {
-    agent = certificateAgent(servers);
+    agent = acme.agent();
     await agent.deps.certificates.issue(agent.addDomain('web', 'stay.example.test'));
     agent.deps.edge.publishAll();
     await agent.deps.certificates.pass();
@@ -182,7 +170,7 @@ describe('renewal', () => {
   });
 
   test('a deploy token renews only in the renewal window; an admin token renews earlier', async () => {
-    agent = certificateAgent(servers);
+    agent = acme.agent();
     await agent.deps.certificates.issue(agent.addDomain('web', 'early.example.test'));
     const first = agent.certificates.find('early.example.test')!;
     const deploy = agent.token({ name: 'ci', scope: 'deploy' });
@@ -205,10 +193,10 @@ describe('renewal', () => {
   });
 
   test("renew-on-request waits out a failed renewal's backoff, for admin tokens too", async () => {
-    agent = certificateAgent(servers);
+    agent = acme.agent();
     await agent.deps.certificates.issue(agent.addDomain('web', 'again.example.test'));
     const path = '/v1/projects/web/domains/again.example.test/certificate/renew';
-    await servers.caDns.addA('again.example.test', ['127.0.0.2']);
+    await acme.servers.caDns.addA('again.example.test', ['127.0.0.2']);
     try {
       expect((await agent.req('POST', path)).status).toBe(409);
       const next = agent.certificates.find('again.example.test')!.renew_next_at!;
@@ -225,7 +213,7 @@ describe('renewal', () => {
       }
       expect(orderCount(agent, 'again.example.test')).toBe(2);
     } finally {
-      await servers.caDns.clearA('again.example.test');
+      await acme.servers.caDns.clearA('again.example.test');
     }
     agent.clock.advance(6 * MINUTE);
     const deploy = agent.token({ name: 'ci', scope: 'deploy' });
@@ -234,7 +222,7 @@ describe('renewal', () => {
   });
 
   test("renew-on-request waits out a failed first order's backoff", async () => {
-    agent = certificateAgent(servers);
+    agent = acme.agent();
     const domain = agent.addDomain('web', 'wait.example.test');
     const next = new Date(agent.clock.now().getTime() + 10 * MINUTE).toISOString();
     agent.domains.setStatus(domain.id, {

@@ -1,21 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { connect } from 'node:tls';
-import { type AcmeServers, startAcmeServers } from '../helpers/acme.ts';
-import { type CertificateAgent, certificateAgent } from './helpers.ts';
+import { acmeSuite, type CertificateAgent } from './helpers.ts';
 
-let servers: AcmeServers;
+const acme = acmeSuite();
 let agent: CertificateAgent | null = null;
-
-beforeAll(async () => {
-  servers = await startAcmeServers();
-});
-afterEach(async () => {
-  await agent?.stop();
-  agent = null;
-});
-afterAll(async () => {
-  await servers?.stop();
-});
 
 /** Shakes hands with the edge's HTTPS listener as `servername`; the serial it is shown and whether `ca` trusts it. */
 function handshake(port: number, servername: string, ca: string): Promise<{ serial: string; authorized: boolean }> {
@@ -40,8 +28,8 @@ async function served(a: CertificateAgent, servername: string, serial: string, c
 
 describe('what the edge serves', () => {
   test('the issued certificate, trusted through the CA root, and its renewal for new handshakes', async () => {
-    agent = certificateAgent(servers, { SLIPWAY_HTTPS_LISTEN: '127.0.0.1:0' });
-    const root = await servers.rootPem();
+    agent = acme.agent({ SLIPWAY_HTTPS_LISTEN: '127.0.0.1:0' });
+    const root = await acme.servers.rootPem();
     await agent.deps.certificates.issue(agent.addDomain('web', 'shop.example.test'));
     const first = agent.certificates.find('shop.example.test')!;
     expect(await served(agent, 'shop.example.test', first.serial, root)).toEqual({
@@ -60,13 +48,13 @@ describe('what the edge serves', () => {
   });
 
   test("the API domain's certificate, ordered by the first pass", async () => {
-    agent = certificateAgent(servers, {
+    agent = acme.agent({
       SLIPWAY_HTTPS_LISTEN: '127.0.0.1:0',
       SLIPWAY_API_DOMAIN: 'slipway.example.test',
     });
     await agent.deps.certificates.pass();
     const cert = agent.certificates.find('slipway.example.test')!;
-    expect(await served(agent, 'slipway.example.test', cert.serial, await servers.rootPem())).toEqual({
+    expect(await served(agent, 'slipway.example.test', cert.serial, await acme.servers.rootPem())).toEqual({
       serial: cert.serial,
       authorized: true,
     });
