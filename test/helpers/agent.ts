@@ -71,7 +71,9 @@ export async function startAgent(
   void collect(proc.stderr as ReadableStream<Uint8Array>);
   const deadline = Date.now() + 20_000;
   const want = role === 'edge' ? /edge listening on http:\/\/[^:]+:(\d+)/ : /API listening on http:\/\/([\d.]+:\d+)/;
-  while (!want.test(out)) {
+  // With role all the edge's line follows the API's; its ports are read from it, so wait for both.
+  const edgeLine = /[Ee]dge listening on http:\/\/\S+(?: and https:\/\/\S+)?\n/;
+  while (!want.test(out) || (role === 'all' && !edgeLine.test(out))) {
     if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`agent did not start:\n${out}`);
     await Bun.sleep(25);
   }
