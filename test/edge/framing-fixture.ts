@@ -41,29 +41,46 @@ const OK: Reply = () => ({ raw: 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'
 export function recordingUpstream(reply: Reply = OK): Recorder {
   const rec = { requests: [] as WireMessage[], errors: [] as string[], bytes: [] as string[] };
   let accepted = 0;
-  type Conn = { buf: string; index: number; continued: boolean };
+  type Conn = { buf: string; index: number; continued: boolean; out: Buffer[]; closing: boolean };
+  /** Writes all of `bytes` (Bun's write may take part of them), closing after them if `close`. */
+  const send = (socket: Bun.Socket<Conn>, bytes: string, close = false) => {
+    socket.data.out.push(Buffer.from(bytes, 'latin1'));
+    socket.data.closing ||= close;
+    flush(socket);
+  };
+  const flush = (socket: Bun.Socket<Conn>) => {
+    while (socket.data.out.length > 0) {
+      const head = socket.data.out[0]!;
+      const written = socket.write(head);
+      if (written < head.length) return void (socket.data.out[0] = head.subarray(Math.max(written, 0)));
+      socket.data.out.shift();
+    }
+    if (socket.data.closing) socket.end();
+  };
   const listener = Bun.listen<Conn>({
     hostname: '127.0.0.1',
     port: 0,
     socket: {
       open(socket) {
-        socket.data = { buf: '', index: rec.bytes.push('') - 1, continued: false };
+        socket.data = { buf: '', index: rec.bytes.push('') - 1, continued: false, out: [], closing: false };
         accepted += 1;
       },
+      drain: flush,
       data(socket, chunk) {
         const text = chunk.toString('latin1');
         rec.bytes[socket.data.index] += text;
+        if (socket.data.closing) return;
         socket.data.buf += text;
         for (;;) {
           const parsed = parseRequest(socket.data.buf);
           if (parsed.kind === 'error') {
             rec.errors.push(parsed.reason);
-            socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+            send(socket, 'HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n', true);
             return;
           }
           if (parsed.kind === 'incomplete') {
             const expect = parsed.head && values(parsed.head.headers, 'expect')[0]?.toLowerCase();
-            if (expect === '100-continue' && !socket.data.continued) socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+            if (expect === '100-continue' && !socket.data.continued) send(socket, 'HTTP/1.1 100 Continue\r\n\r\n');
             socket.data.continued = expect === '100-continue';
             return;
           }
@@ -71,8 +88,8 @@ export function recordingUpstream(reply: Reply = OK): Recorder {
           socket.data.continued = false;
           rec.requests.push(parsed.message);
           const answer = reply(parsed.message);
-          if (answer.close) return void socket.end(answer.raw);
-          socket.write(answer.raw);
+          send(socket, answer.raw, answer.close);
+          if (answer.close) return;
         }
       },
     },
