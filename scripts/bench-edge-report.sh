@@ -1,0 +1,49 @@
+# The report of scripts/bench-edge.sh (sourced once its figures are in R and OPENED): a markdown
+# table of every figure, then one `edge/nginx <case>: …` line per case.
+
+field() { echo "${R[$1]}" | awk -v n="$2" '{ print $n }'; }
+NGINX_VERSION="$("$NGINX_BIN" -v 2>&1 | sed 's/.*nginx\///')"
+BUN_VERSION="$("$BUN" --version)"
+WRK_CASES=('keep-alive c=50' 'keep-alive c=200' '1 MiB responses c=10' 'https keep-alive c=50' 'https new connections c=50')
+
+echo
+echo "Slipway edge (Bun $BUN_VERSION, engine $ENGINE) and nginx $NGINX_VERSION (1 process), upstream nginx (1 process)"
+echo
+echo "| case | edge req/s | edge p50 / p99 | nginx req/s | nginx p50 / p99 | upstream connections opened (edge / nginx) | errors (edge / nginx) |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+for c in "${WRK_CASES[@]}"; do
+  printf '| %s | %s | %s / %s ms | %s | %s / %s ms | %s / %s | %s / %s |\n' "$c" \
+    "$(field "edge,$c" 1)" "$(field "edge,$c" 2)" "$(field "edge,$c" 3)" \
+    "$(field "nginx,$c" 1)" "$(field "nginx,$c" 2)" "$(field "nginx,$c" 3)" \
+    "${OPENED[edge,$c]}" "${OPENED[nginx,$c]}" "$(field "edge,$c" 5)" "$(field "nginx,$c" 5)"
+done
+printf '| 1 client (direct to the upstream: p50 %s ms) | %s | %s / %s ms | %s | %s / %s ms | | |\n' \
+  "$(field direct,latency 2)" "$(field edge,latency 1)" "$(field edge,latency 2)" "$(field edge,latency 3)" \
+  "$(field nginx,latency 1)" "$(field nginx,latency 2)" "$(field nginx,latency 3)"
+echo
+echo "| transfer ($REPEAT each) | edge MiB/s | edge peak RSS growth | nginx MiB/s | nginx peak RSS growth | complete (edge / nginx) |"
+echo "|---|---:|---:|---:|---:|---:|"
+for c in download upload; do
+  printf '| 100 MiB %s | %s | %s MiB | %s | %s MiB | %s / %s |\n' "$c" \
+    "$(field "edge,$c" 1)" "$(field "edge,$c" 2)" "$(field "nginx,$c" 1)" "$(field "nginx,$c" 2)" \
+    "$(field "edge,$c" 3)" "$(field "nginx,$c" 3)"
+done
+echo
+
+for c in "${WRK_CASES[@]}"; do
+  extra="upstream connections opened: edge ${OPENED[edge,$c]}, nginx ${OPENED[nginx,$c]}"
+  [ "$c" = '1 MiB responses c=10' ] && extra="$extra; Content-Length edge ${R[edge,length1m]}, nginx ${R[nginx,length1m]}"
+  echo "edge/nginx $c: $(ratio "$(field "edge,$c" 1)" "$(field "nginx,$c" 1)") req/s, $(ratio "$(field "edge,$c" 3)" "$(field "nginx,$c" 3)") p99 ($extra)"
+done
+echo "edge/nginx 100 MiB response: $(ratio "$(field edge,download 1)" "$(field nginx,download 1)") MiB/s," \
+  "peak RSS growth edge $(field edge,download 2) MiB, nginx $(field nginx,download 2) MiB" \
+  "(Content-Length edge ${R[edge,length100m]}, nginx ${R[nginx,length100m]}; complete: edge $(field edge,download 3), nginx $(field nginx,download 3))"
+echo "edge/nginx 100 MiB upload: $(ratio "$(field edge,upload 1)" "$(field nginx,upload 1)") MiB/s," \
+  "peak RSS growth edge $(field edge,upload 2) MiB, nginx $(field nginx,upload 2) MiB" \
+  "(all bytes received: edge $(field edge,upload 3), nginx $(field nginx,upload 3))"
+added() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.3f", a - b }'; }
+EDGE_ADDED="$(added "$(field edge,latency 2)" "$(field direct,latency 2)")"
+NGINX_ADDED="$(added "$(field nginx,latency 2)" "$(field direct,latency 2)")"
+echo "edge/nginx added latency c=1: $(ratio "$EDGE_ADDED" "$NGINX_ADDED") added p50," \
+  "$(ratio "$(field edge,latency 3)" "$(field nginx,latency 3)") p99" \
+  "(edge $EDGE_ADDED ms, nginx $NGINX_ADDED ms over $(field direct,latency 2) ms direct; goal: edge ≤ +0.2 ms)"
