@@ -17,9 +17,12 @@ for c in "${WRK_CASES[@]}"; do
     "$(field "nginx,$c" 1)" "$(field "nginx,$c" 2)" "$(field "nginx,$c" 3)" \
     "${OPENED[edge,$c]}" "${OPENED[nginx,$c]}" "$(field "edge,$c" 5)" "$(field "nginx,$c" 5)"
 done
-printf '| 1 client (direct to the upstream: p50 %s ms) | %s | %s / %s ms | %s | %s / %s ms | | |\n' \
-  "$(field direct,latency 2)" "$(field edge,latency 1)" "$(field edge,latency 2)" "$(field edge,latency 3)" \
+printf '| 1 client | %s | %s / %s ms | %s | %s / %s ms | | |\n' \
+  "$(field edge,latency 1)" "$(field edge,latency 2)" "$(field edge,latency 3)" \
   "$(field nginx,latency 1)" "$(field nginx,latency 2)" "$(field nginx,latency 3)"
+printf '| 1 client, straight to the upstream (run just before each proxy) | %s | %s / %s ms | %s | %s / %s ms | | |\n' \
+  "$(field edge,direct 1)" "$(field edge,direct 2)" "$(field edge,direct 3)" \
+  "$(field nginx,direct 1)" "$(field nginx,direct 2)" "$(field nginx,direct 3)"
 echo
 echo "| transfer ($REPEAT each) | edge MiB/s | edge peak RSS growth | nginx MiB/s | nginx peak RSS growth | complete (edge / nginx) |"
 echo "|---|---:|---:|---:|---:|---:|"
@@ -42,8 +45,10 @@ echo "edge/nginx 100 MiB upload: $(ratio "$(field edge,upload 1)" "$(field nginx
   "peak RSS growth edge $(field edge,upload 2) MiB, nginx $(field nginx,upload 2) MiB" \
   "(all bytes received: edge $(field edge,upload 3), nginx $(field nginx,upload 3))"
 added() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.3f", a - b }'; }
-EDGE_ADDED="$(added "$(field edge,latency 2)" "$(field direct,latency 2)")"
-NGINX_ADDED="$(added "$(field nginx,latency 2)" "$(field direct,latency 2)")"
-echo "edge/nginx added latency c=1: $(ratio "$EDGE_ADDED" "$NGINX_ADDED") added p50," \
+EDGE_ADDED="$(added "$(field edge,latency 2)" "$(field edge,direct 2)")"
+NGINX_ADDED="$(added "$(field nginx,latency 2)" "$(field nginx,direct 2)")"
+# nginx's added p50 can come out at or below zero on a noisy machine: no ratio then.
+ADDED_RATIO="$(awk -v a="$EDGE_ADDED" -v b="$NGINX_ADDED" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')"
+echo "edge/nginx added latency c=1: $ADDED_RATIO added p50," \
   "$(ratio "$(field edge,latency 3)" "$(field nginx,latency 3)") p99" \
-  "(edge $EDGE_ADDED ms, nginx $NGINX_ADDED ms over $(field direct,latency 2) ms direct; goal: edge ≤ +0.2 ms)"
+  "(p50 edge $EDGE_ADDED ms, nginx $NGINX_ADDED ms over a direct request; goal: edge ≤ +0.2 ms)"

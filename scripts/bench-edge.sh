@@ -11,7 +11,8 @@
 #   100 MiB upload             curl -T to an app that counts the bytes it got: MiB/s, peak RSS
 #   https keep-alive c=50      TLS 1.3 terminated by the proxy, same ciphers for both
 #   https new connections c=50 a TCP connection and full TLS handshake per request
-#   added latency c=1          p50 through each proxy minus p50 straight to the upstream
+#   added latency c=1          p50 through each proxy minus p50 straight to the upstream, measured
+#                              just before it
 #
 # Ends with one line per case: `edge/nginx <case>: <ratio> <unit>, <ratio> <unit>`.
 #
@@ -99,14 +100,21 @@ transfer() {
 }
 
 echo "edge engine: $ENGINE; wrk ${DURATION} per run; $(nproc) CPUs$([ ${#PROXY_CPU[@]} -gt 0 ] && echo ', wrk/curl on CPU 1, proxy + upstream on CPU 0')" >&2
+# A first load wakes both proxies up (JIT, pools) before anything is measured.
+for proxy in edge nginx; do
+  "${LOAD_CPU[@]}" wrk -t2 -c50 -d2s -H "$HOST_HEADER" "http://127.0.0.1:${PORT[$proxy]}/" >/dev/null
+done
+# Latency next, before the heavy cases leave work behind; each proxy right after its own direct run.
+for proxy in edge nginx; do
+  R[$proxy,direct]="$(wrk_run 1 "http://127.0.0.1:$UPSTREAM_PORT/")"
+  R[$proxy,latency]="$(wrk_run 1 "http://127.0.0.1:${PORT[$proxy]}/")"
+done
 wrk_case 'keep-alive c=50' 50 http /
 wrk_case 'keep-alive c=200' 200 http /
 wrk_case '1 MiB responses c=10' 10 http /files/1m
 wrk_case 'https keep-alive c=50' 50 https /
 wrk_case 'https new connections c=50' 50 https / -H 'Connection: close'
-R[direct,latency]="$(wrk_run 1 "http://127.0.0.1:$UPSTREAM_PORT/")"
 for proxy in edge nginx; do
-  R[$proxy,latency]="$(wrk_run 1 "http://127.0.0.1:${PORT[$proxy]}/")"
   R[$proxy,download]="$(transfer "$proxy" -H "$HOST_HEADER" "http://127.0.0.1:${PORT[$proxy]}/files/100m")"
   R[$proxy,upload]="$(transfer "$proxy" -X POST -T "$TMP/www/100m" -H 'Expect:' -H 'Host: upload.localhost' \
     "http://127.0.0.1:${PORT[$proxy]}/upload")"
