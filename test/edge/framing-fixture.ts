@@ -37,26 +37,53 @@ export type Reply = (req: WireMessage) => { raw: string; close?: boolean };
 
 const OK: Reply = () => ({ raw: 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok' });
 
+/** One upstream connection: unread bytes, its slot in Recorder.bytes, writes not yet taken. */
+type Conn = { buf: string; index: number; continued: boolean; out: Buffer[]; closing: boolean };
+type Recording = Pick<Recorder, 'requests' | 'errors' | 'bytes'>;
+
+/** Writes all of `bytes` (Bun's write may take part of them; drain calls flush), closing after them if `close`. */
+function send(socket: Bun.Socket<Conn>, bytes: string, close = false): void {
+  socket.data.out.push(Buffer.from(bytes, 'latin1'));
+  socket.data.closing ||= close;
+  flush(socket);
+}
+
+function flush(socket: Bun.Socket<Conn>): void {
+  while (socket.data.out.length > 0) {
+    const head = socket.data.out[0]!;
+    const written = socket.write(head);
+    if (written < head.length) return void (socket.data.out[0] = head.subarray(Math.max(written, 0)));
+    socket.data.out.shift();
+  }
+  if (socket.data.closing) socket.end();
+}
+
+/** Reads and answers every complete request in a connection's buffer; a malformed one gets a 400 and a close. */
+function answerRequests(socket: Bun.Socket<Conn>, rec: Recording, reply: Reply): void {
+  while (!socket.data.closing) {
+    const parsed = parseRequest(socket.data.buf);
+    if (parsed.kind === 'error') {
+      rec.errors.push(parsed.reason);
+      return send(socket, 'HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n', true);
+    }
+    if (parsed.kind === 'incomplete') {
+      const expect = parsed.head && values(parsed.head.headers, 'expect')[0]?.toLowerCase();
+      if (expect === '100-continue' && !socket.data.continued) send(socket, 'HTTP/1.1 100 Continue\r\n\r\n');
+      socket.data.continued = expect === '100-continue';
+      return;
+    }
+    socket.data.buf = parsed.rest;
+    socket.data.continued = false;
+    rec.requests.push(parsed.message);
+    const answer = reply(parsed.message);
+    send(socket, answer.raw, answer.close);
+  }
+}
+
 /** A raw TCP upstream on 127.0.0.1 that records and answers every request on every connection. */
 export function recordingUpstream(reply: Reply = OK): Recorder {
-  const rec = { requests: [] as WireMessage[], errors: [] as string[], bytes: [] as string[] };
+  const rec: Recording = { requests: [], errors: [], bytes: [] };
   let accepted = 0;
-  type Conn = { buf: string; index: number; continued: boolean; out: Buffer[]; closing: boolean };
-  /** Writes all of `bytes` (Bun's write may take part of them), closing after them if `close`. */
-  const send = (socket: Bun.Socket<Conn>, bytes: string, close = false) => {
-    socket.data.out.push(Buffer.from(bytes, 'latin1'));
-    socket.data.closing ||= close;
-    flush(socket);
-  };
-  const flush = (socket: Bun.Socket<Conn>) => {
-    while (socket.data.out.length > 0) {
-      const head = socket.data.out[0]!;
-      const written = socket.write(head);
-      if (written < head.length) return void (socket.data.out[0] = head.subarray(Math.max(written, 0)));
-      socket.data.out.shift();
-    }
-    if (socket.data.closing) socket.end();
-  };
   const listener = Bun.listen<Conn>({
     hostname: '127.0.0.1',
     port: 0,
@@ -69,28 +96,8 @@ export function recordingUpstream(reply: Reply = OK): Recorder {
       data(socket, chunk) {
         const text = chunk.toString('latin1');
         rec.bytes[socket.data.index] += text;
-        if (socket.data.closing) return;
         socket.data.buf += text;
-        for (;;) {
-          const parsed = parseRequest(socket.data.buf);
-          if (parsed.kind === 'error') {
-            rec.errors.push(parsed.reason);
-            send(socket, 'HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n', true);
-            return;
-          }
-          if (parsed.kind === 'incomplete') {
-            const expect = parsed.head && values(parsed.head.headers, 'expect')[0]?.toLowerCase();
-            if (expect === '100-continue' && !socket.data.continued) send(socket, 'HTTP/1.1 100 Continue\r\n\r\n');
-            socket.data.continued = expect === '100-continue';
-            return;
-          }
-          socket.data.buf = parsed.rest;
-          socket.data.continued = false;
-          rec.requests.push(parsed.message);
-          const answer = reply(parsed.message);
-          send(socket, answer.raw, answer.close);
-          if (answer.close) return;
-        }
+        answerRequests(socket, rec, reply);
       },
     },
   });
