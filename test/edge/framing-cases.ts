@@ -56,7 +56,7 @@ export interface FramingFixture {
 /** Starts the fixture before the file's tests and stops it after them. */
 export function framingFixture(): FramingFixture {
   const fx = { port: 0 } as FramingFixture;
-  beforeAll(() => {
+  beforeAll(async () => {
     fx.web = recordingUpstream();
     fx.other = recordingUpstream();
     const routes = [
@@ -64,6 +64,10 @@ export function framingFixture(): FramingFixture {
       { project: 'other', hostnames: [], targets: [fx.other.address] },
     ];
     fx.port = startEdge(routes, engineOptions()).port;
+    // One request to each project first, so that every case meets an edge with pooled upstream connections.
+    const warm = (host: string) =>
+      exchange(fx.port, [head('GET / HTTP/1.1').replace('web.localhost', host)], ['GET'], (rs) => rs.length > 0);
+    await Promise.all([warm('web.localhost'), warm('other.localhost')]);
   });
   afterAll(closeAll);
   return fx;
@@ -103,7 +107,10 @@ export async function runCase(fx: FramingFixture, c: FramingCase): Promise<void>
   }
   const meant: Meant[] = (c.forward ?? []).map((m) => ({ body: '', headers: {}, to: 'web', ...m }));
   expect(seen).toEqual(meant);
-  expect(finals(got.responses).map((r) => r.start[1])).toEqual(meant.map(() => '200'));
+  // Each forwarded request gets its response; what follows them may be refused with a 400 and a close.
+  const statuses = finals(got.responses).map((r) => r.start[1]);
+  const refusedAfter = statuses.length === meant.length + 1 && statuses.at(-1) === '400' && got.closed;
+  expect(refusedAfter ? statuses.slice(0, -1) : statuses).toEqual(meant.map(() => '200'));
 }
 
 /** Declares one test per case, titled as the behaviour it checks. */

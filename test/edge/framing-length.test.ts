@@ -139,6 +139,12 @@ const chunks: FramingCase[] = [
     mayRefuse: true,
     refuseWith: [400, 413],
   },
+  {
+    what: 'a last chunk followed by a request line where trailers go',
+    send: [`${head('POST / HTTP/1.1', 'Transfer-Encoding: chunked')}5\r\nhello\r\n0\r\n${SMUGGLED}`],
+    forward: null,
+  },
+  { what: 'a chunk size with leading zeros', send: chunked('0005\r\nhello\r\n0\r\n\r\n'), forward: postHelloThenGet },
   { what: 'a chunk extension holding a bare LF', send: chunked('5;a\nb\r\nhello\r\n0\r\n\r\n'), forward: null },
   {
     what: 'chunk lines ending in bare LF',
