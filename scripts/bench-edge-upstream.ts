@@ -44,7 +44,14 @@ function edge(): void {
   const notAfter = new Date(Date.now() + 86_400_000).toISOString();
   const certificates =
     certFile && keyFile
-      ? [{ hostname: 'localhost', certPem: readFileSync(certFile, 'utf8'), keyPem: readFileSync(keyFile, 'utf8'), notAfter }]
+      ? [
+          {
+            hostname: 'localhost',
+            certPem: readFileSync(certFile, 'utf8'),
+            keyPem: readFileSync(keyFile, 'utf8'),
+            notAfter,
+          },
+        ]
       : [];
   proxy.apply({ routes, certificates });
   const http = proxy.listen('127.0.0.1', 0);

@@ -64,7 +64,8 @@ function answerRequests(socket: Bun.Socket<Conn>, rec: Recording, reply: Reply):
     const parsed = parseRequest(socket.data.buf);
     if (parsed.kind === 'error') {
       rec.errors.push(parsed.reason);
-      return send(socket, 'HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n', true);
+      send(socket, 'HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n', true);
+      return;
     }
     if (parsed.kind === 'incomplete') {
       const expect = parsed.head && values(parsed.head.headers, 'expect')[0]?.toLowerCase();
