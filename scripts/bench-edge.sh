@@ -50,25 +50,43 @@ NGINX_TLS_PORT="$(free_port)"
 write_proxy_conf >"$TMP/proxy.conf"
 start "$TMP/proxy.out" "${PROXY_CPU[@]}" "$NGINX_BIN" -p "$TMP/proxy" -c "$TMP/proxy.conf"
 NGINX_PID=$STARTED
-wait_http "$NGINX_PORT"
 
 declare -A PORT=([edge]=$EDGE_PORT [nginx]=$NGINX_PORT)
 declare -A TLS_PORT=([edge]=$EDGE_TLS_PORT [nginx]=$NGINX_TLS_PORT)
 declare -A PID=([edge]=$EDGE_PID [nginx]=$NGINX_PID)
 declare -A R # R[proxy,case] = "<requests/s> <p50> <p99> <MiB/s> <errors>" or a transfer's figures
-declare -A OPENED
+declare -A OPENED # OPENED[proxy,case]: upstream connections the proxy opened during the case (warm-up included)
+declare -A SO_FAR # SO_FAR[proxy,case]: all it opened since it started, that case included
+declare -A TOTAL=([edge]=0 [nginx]=0)
+
+# Runs the command after $1 (a proxy), adding the upstream connections it made the proxy open to
+# TOTAL and leaving their number in $COUNTED. Less one: the stub_status request of the second count.
+counted() {
+  local proxy="$1" before
+  shift
+  before="$(upstream_accepts)"
+  "$@"
+  COUNTED=$(($(upstream_accepts) - before - 1))
+  TOTAL[$proxy]=$((TOTAL[$proxy] + COUNTED))
+}
+
+# wrk_run's figures into R[$1].
+wrk_into() {
+  local key="$1"
+  shift
+  R[$key]="$(wrk_run "$@")"
+}
 
 # A wrk case for both proxies: $1 case name, $2 connections, $3 "http" or "https", $4 path, then wrk arguments.
 wrk_case() {
-  local name="$1" conns="$2" scheme="$3" path="$4" proxy before url
+  local name="$1" conns="$2" scheme="$3" path="$4" proxy url
   shift 4
   for proxy in edge nginx; do
     url="http://127.0.0.1:${PORT[$proxy]}$path"
     [ "$scheme" = https ] && url="https://localhost:${TLS_PORT[$proxy]}$path"
-    before="$(upstream_accepts)"
-    R[$proxy,$name]="$(wrk_run "$conns" "$url" "$@")"
-    # Less one: the connection of the stub_status request reading the second count.
-    OPENED[$proxy,$name]=$(($(upstream_accepts) - before - 1))
+    counted "$proxy" wrk_into "$proxy,$name" "$conns" "$url" "$@"
+    OPENED[$proxy,$name]=$COUNTED
+    SO_FAR[$proxy,$name]=${TOTAL[$proxy]}
   done
 }
 
@@ -100,14 +118,15 @@ transfer() {
 }
 
 echo "edge engine: $ENGINE; wrk ${DURATION} per run; $(nproc) CPUs$([ ${#PROXY_CPU[@]} -gt 0 ] && echo ', wrk/curl on CPU 1, proxy + upstream on CPU 0')" >&2
+counted nginx wait_http "$NGINX_PORT"
 # A first load wakes both proxies up (JIT, pools) before anything is measured.
 for proxy in edge nginx; do
-  "${LOAD_CPU[@]}" wrk -t2 -c50 -d2s -H "$HOST_HEADER" "http://127.0.0.1:${PORT[$proxy]}/" >/dev/null
+  counted "$proxy" "${LOAD_CPU[@]}" wrk -t2 -c50 -d2s -H "$HOST_HEADER" "http://127.0.0.1:${PORT[$proxy]}/" >/dev/null
 done
 # Latency next, before the heavy cases leave work behind; each proxy right after its own direct run.
 for proxy in edge nginx; do
   R[$proxy,direct]="$(wrk_run 1 "http://127.0.0.1:$UPSTREAM_PORT/")"
-  R[$proxy,latency]="$(wrk_run 1 "http://127.0.0.1:${PORT[$proxy]}/")"
+  counted "$proxy" wrk_into "$proxy,latency" 1 "http://127.0.0.1:${PORT[$proxy]}/"
 done
 wrk_case 'keep-alive c=50' 50 http /
 wrk_case 'keep-alive c=200' 200 http /
