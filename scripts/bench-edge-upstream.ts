@@ -1,27 +1,67 @@
 /**
- * Processes for scripts/bench-edge.sh (never run by tests). Each prints the port it bound on
- * its first stdout line and runs until killed.
+ * Processes for scripts/bench-edge.sh (never run by tests). Each prints what it bound on its first
+ * stdout line and runs until killed.
  *
- *   bun scripts/bench-edge-upstream.ts upstream          a hello-world app on 127.0.0.1
- *   bun scripts/bench-edge-upstream.ts edge <target>     Slipway's edge routing bench.localhost to <target>
+ *   bun scripts/bench-edge-upstream.ts upload
+ *       an app on 127.0.0.1 that reads each request body to its end and answers its length in
+ *       bytes (the upload case's upstream: nginx's `return 200` would answer before the body ends)
+ *   bun scripts/bench-edge-upstream.ts edge <project=127.0.0.1:PORT>... [--tls <cert.pem> <key.pem>]
+ *       Slipway's edge routing <project>.localhost to each target, on the engine
+ *       SLIPWAY_EDGE_ENGINE names (node when unset); prints "<http port> <https port or ->", the
+ *       HTTPS listener serving the certificate for "localhost" when --tls is given
  */
-import { EdgeProxy } from '../src/edge/proxy.ts';
+import { readFileSync } from 'node:fs';
+import { type EdgeOptions, EdgeProxy } from '../src/edge/proxy.ts';
 
-const [role, target] = process.argv.slice(2);
+const [role, ...args] = process.argv.slice(2);
 
-if (role === 'upstream') {
-  const body = 'Hello, world!\n';
+function upload(): void {
   const server = Bun.serve({
     hostname: '127.0.0.1',
     port: 0,
-    fetch: () => new Response(body, { headers: { 'content-type': 'text/plain' } }),
+    idleTimeout: 0,
+    async fetch(req) {
+      let bytes = 0;
+      if (req.body) for await (const chunk of req.body) bytes += chunk.byteLength;
+      return new Response(String(bytes), { headers: { 'content-type': 'text/plain' } });
+    },
   });
   console.log(server.port);
-} else if (role === 'edge' && target) {
-  const edge = new EdgeProxy({ baseDomain: 'localhost', drainTimeoutMs: 1000 });
-  edge.setRoutes([{ project: 'bench', hostnames: [], targets: [target] }]);
-  console.log(edge.listen('127.0.0.1', 0));
-} else {
-  console.error('Usage: bench-edge-upstream.ts upstream | edge <127.0.0.1:PORT>');
+}
+
+function edge(): void {
+  const tlsAt = args.indexOf('--tls');
+  const routeArgs = tlsAt === -1 ? args : args.slice(0, tlsAt);
+  const routes = routeArgs.map((arg) => {
+    const [project, target] = arg.split('=');
+    return { project: project!, hostnames: [], targets: [target!] };
+  });
+  // The `engine` option arrives with the native engine; older edges ignore it.
+  const engine = process.env.SLIPWAY_EDGE_ENGINE;
+  const options = { baseDomain: 'localhost', drainTimeoutMs: 1000, ...(engine ? { engine } : {}) };
+  const proxy = new EdgeProxy(options as EdgeOptions);
+  const [certFile, keyFile] = tlsAt === -1 ? [] : args.slice(tlsAt + 1);
+  const notAfter = new Date(Date.now() + 86_400_000).toISOString();
+  const certificates =
+    certFile && keyFile
+      ? [
+          {
+            hostname: 'localhost',
+            certPem: readFileSync(certFile, 'utf8'),
+            keyPem: readFileSync(keyFile, 'utf8'),
+            notAfter,
+          },
+        ]
+      : [];
+  proxy.apply({ routes, certificates });
+  const http = proxy.listen('127.0.0.1', 0);
+  const https = certificates.length > 0 ? proxy.listenHttps('127.0.0.1', 0) : '-';
+  console.log(`${http} ${https}`);
+}
+
+if (role === 'upload') upload();
+else if (role === 'edge' && args.length > 0) edge();
+else {
+  console.error('Usage: bench-edge-upstream.ts upload | edge <project=127.0.0.1:PORT>... [--tls <cert> <key>]');
   process.exit(2);
 }

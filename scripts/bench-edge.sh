@@ -1,146 +1,144 @@
 #!/usr/bin/env bash
-# Benchmarks Slipway's edge against nginx, both proxying the same hello-world upstream, with wrk.
-# Never run by tests. Installs nginx-light and wrk from Debian when missing (needs root then).
-# Prints a markdown table of requests/s and p99 latency, and the edge/nginx ratio.
+# Benchmarks Slipway's edge against nginx (1 process, upstream keep-alive), both proxying the same
+# 1-process nginx upstream (`return 200` hello world, static files), in one run. Never run by
+# tests. wrk and curl run on CPU 1, each proxy and the upstream on CPU 0 (taskset; PIN=0 turns it
+# off). The edge runs on the engine SLIPWAY_EDGE_ENGINE names (node when unset). Cases:
 #
-#   bash scripts/bench-edge.sh              (DURATION=10s CONNECTIONS=50 THREADS=2 by default)
+#   keep-alive c=50, c=200     hello world over kept-alive connections; the upstream connections
+#                              each proxy opened (upstream stub_status), goal: ≤ the concurrency
+#   1 MiB responses c=10       a static file; Content-Length checked to arrive as sent
+#   100 MiB response           curl, REPEAT downloads: MiB/s and the proxy's peak RSS growth
+#   100 MiB upload             curl -T to an app that counts the bytes it got: MiB/s, peak RSS
+#   https keep-alive c=50      TLS 1.3 terminated by the proxy, same ciphers for both
+#   https new connections c=50 a TCP connection and full TLS handshake per request
+#   added latency c=1          p50 through each proxy minus p50 straight to the upstream, measured
+#                              just before it
+#
+# Ends with one line per case: `edge/nginx <case>: <ratio> <unit>, <ratio> <unit>`.
+#
+#   bash scripts/bench-edge.sh       (DURATION=10s per wrk run, REPEAT=3 large transfers, PIN=1)
 set -euo pipefail
+source "$(dirname "$0")/bench-edge-lib.sh"
 
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-BUN="${BUN:-$ROOT/node_modules/.bin/bun}"
 DURATION="${DURATION:-10s}"
-CONNECTIONS="${CONNECTIONS:-50}"
-THREADS="${THREADS:-2}"
-HOST_HEADER='Host: bench.localhost'
-
-ensure_tools() {
-  local missing=()
-  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
-  command -v wrk >/dev/null 2>&1 || missing+=(wrk)
-  [ ${#missing[@]} -eq 0 ] && return
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "Cannot install ${missing[*]}: run as root, or install them first" >&2
-    exit 1
-  fi
-  # Refresh the package lists only when apt does not know the packages yet.
-  if ! apt-cache show "${missing[@]}" >/dev/null 2>&1; then apt-get update -qq; fi
-  # RUNLEVEL=1 keeps the package's init script from starting a system nginx on port 80.
-  RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-}
-
-free_port() {
-  "$BUN" -e 'const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } }); console.log(l.port); l.stop(true);'
-}
-
-# Starts a command in the background, output to $1, and records its pid for cleanup.
-PIDS=()
-start() {
-  local out="$1"
-  shift
-  "$@" >"$out" 2>&1 &
-  PIDS+=($!)
-}
-
-# Waits for the port a started command prints on its first line.
-port_of() {
-  local out="$1"
-  for _ in $(seq 1 100); do
-    if [ -s "$out" ]; then head -n1 "$out"; return; fi
-    sleep 0.05
-  done
-  echo "A benchmark process printed no port:" >&2
-  cat "$out" >&2
-  exit 1
-}
-
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if [ -n "${TMP:-}" ]; then rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-
-write_nginx_conf() {
-  local user_line=''
-  # As root nginx switches its worker to `nobody`/`nobody`, a group Debian does not have.
-  [ "$(id -u)" -eq 0 ] && user_line='user www-data www-data;'
-  mkdir -p "$TMP/nginx"
-  cat >"$TMP/nginx/nginx.conf" <<EOF
-$user_line
-# One worker: the edge is one Bun process, so this compares one event loop with another.
-worker_processes 1;
-pid $TMP/nginx/nginx.pid;
-error_log $TMP/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $TMP/nginx/body;
-  proxy_temp_path $TMP/nginx/proxy;
-  fastcgi_temp_path $TMP/nginx/fastcgi;
-  uwsgi_temp_path $TMP/nginx/uwsgi;
-  scgi_temp_path $TMP/nginx/scgi;
-  upstream app {
-    server $UPSTREAM;
-    keepalive 64;
-  }
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    location / {
-      proxy_pass http://app;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host \$http_host;
-      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto \$scheme;
-      proxy_set_header X-Forwarded-Host \$http_host;
-    }
-  }
-}
-EOF
-}
-
-# Runs wrk against a port; prints "<requests/s> <p99 in ms> <non-2xx count>".
-measure() {
-  local port="$1" out
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -H "$HOST_HEADER" "http://127.0.0.1:$port/" >/dev/null # warm-up
-  out="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -H "$HOST_HEADER" --latency "http://127.0.0.1:$port/")"
-  echo "$out" | awk '
-    /Requests\/sec:/ { rps = $2 }
-    /^ +99%/ { v = $2; unit = v; sub(/[0-9.]+/, "", unit); sub(/[a-z]+$/, "", v)
-               p99 = (unit == "us") ? v / 1000 : (unit == "s") ? v * 1000 : (unit == "m") ? v * 60000 : v }
-    /Non-2xx or 3xx responses:/ { bad = $5 }
-    /Socket errors:/ { bad = bad "+socket-errors" }
-    END { printf "%s %.2f %s\n", rps, p99, (bad == "" ? 0 : bad) }'
-}
+REPEAT="${REPEAT:-3}"
+ENGINE="${SLIPWAY_EDGE_ENGINE:-node}"
+HUNDRED_MIB=$((100 * 1024 * 1024))
 
 ensure_tools
-NGINX_BIN="$(command -v nginx || echo /usr/sbin/nginx)"
 TMP="$(mktemp -d)"
 chmod 755 "$TMP"
+trap cleanup EXIT
+make_certificate
+mkdir -p "$TMP/www"
+head -c 1048576 /dev/urandom >"$TMP/www/1m"
+head -c "$HUNDRED_MIB" /dev/urandom >"$TMP/www/100m"
 
-start "$TMP/upstream.out" "$BUN" "$ROOT/scripts/bench-edge-upstream.ts" upstream
-UPSTREAM="127.0.0.1:$(port_of "$TMP/upstream.out")"
-start "$TMP/edge.out" "$BUN" "$ROOT/scripts/bench-edge-upstream.ts" edge "$UPSTREAM"
-EDGE_PORT="$(port_of "$TMP/edge.out")"
+UPSTREAM_PORT="$(free_port)"
+write_upstream_conf >"$TMP/upstream.conf"
+start "$TMP/upstream.out" "${PROXY_CPU[@]}" "$NGINX_BIN" -p "$TMP/upstream" -c "$TMP/upstream.conf"
+start "$TMP/upload.out" "${PROXY_CPU[@]}" "$BUN" "$ROOT/scripts/bench-edge-upstream.ts" upload
+UPLOAD_PORT="$(first_line "$TMP/upload.out")"
+wait_http "$UPSTREAM_PORT"
+
+start "$TMP/edge.out" "${PROXY_CPU[@]}" "$BUN" "$ROOT/scripts/bench-edge-upstream.ts" edge \
+  "bench=127.0.0.1:$UPSTREAM_PORT" "upload=127.0.0.1:$UPLOAD_PORT" --tls "$TMP/cert.pem" "$TMP/key.pem"
+EDGE_PID=$STARTED
+read -r EDGE_PORT EDGE_TLS_PORT <<<"$(first_line "$TMP/edge.out")"
 NGINX_PORT="$(free_port)"
-write_nginx_conf
-start "$TMP/nginx/stderr.out" "$NGINX_BIN" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -g 'daemon off;'
-for _ in $(seq 1 100); do
-  "$BUN" -e "await fetch('http://127.0.0.1:$NGINX_PORT/', { headers: { host: 'bench.localhost' } })" 2>/dev/null && break
-  sleep 0.05
+NGINX_TLS_PORT="$(free_port)"
+write_proxy_conf >"$TMP/proxy.conf"
+start "$TMP/proxy.out" "${PROXY_CPU[@]}" "$NGINX_BIN" -p "$TMP/proxy" -c "$TMP/proxy.conf"
+NGINX_PID=$STARTED
+
+declare -A PORT=([edge]=$EDGE_PORT [nginx]=$NGINX_PORT)
+declare -A TLS_PORT=([edge]=$EDGE_TLS_PORT [nginx]=$NGINX_TLS_PORT)
+declare -A PID=([edge]=$EDGE_PID [nginx]=$NGINX_PID)
+declare -A R # R[proxy,case] = "<requests/s> <p50> <p99> <MiB/s> <errors>" or a transfer's figures
+declare -A OPENED # OPENED[proxy,case]: upstream connections the proxy opened during the case (warm-up included)
+declare -A SO_FAR # SO_FAR[proxy,case]: all it opened since it started, that case included
+declare -A TOTAL=([edge]=0 [nginx]=0)
+
+# Runs the command after $1 (a proxy), adding the upstream connections it made the proxy open to
+# TOTAL and leaving their number in $COUNTED. Less one: the stub_status request of the second count.
+counted() {
+  local proxy="$1" before
+  shift
+  before="$(upstream_accepts)"
+  "$@"
+  COUNTED=$(($(upstream_accepts) - before - 1))
+  TOTAL[$proxy]=$((TOTAL[$proxy] + COUNTED))
+}
+
+# wrk_run's figures into R[$1].
+wrk_into() {
+  local key="$1"
+  shift
+  R[$key]="$(wrk_run "$@")"
+}
+
+# A wrk case for both proxies: $1 case name, $2 connections, $3 "http" or "https", $4 path, then wrk arguments.
+wrk_case() {
+  local name="$1" conns="$2" scheme="$3" path="$4" proxy url
+  shift 4
+  for proxy in edge nginx; do
+    url="http://127.0.0.1:${PORT[$proxy]}$path"
+    [ "$scheme" = https ] && url="https://localhost:${TLS_PORT[$proxy]}$path"
+    counted "$proxy" wrk_into "$proxy,$name" "$conns" "$url" "$@"
+    OPENED[$proxy,$name]=$COUNTED
+    SO_FAR[$proxy,$name]=${TOTAL[$proxy]}
+  done
+}
+
+# The Content-Length a proxy's response for $2 carries ("-" when none).
+length_of() {
+  curl -s -D - -o /dev/null -H "$HOST_HEADER" "http://127.0.0.1:${PORT[$1]}$2" |
+    awk 'tolower($1) == "content-length:" { gsub(/\r/, ""); print $2; found = 1 } END { if (!found) print "-" }'
+}
+
+# REPEAT transfers through proxy $1 by curl arguments after it; prints "<MiB/s> <peak RSS growth MiB> <bytes ok>".
+transfer() {
+  local proxy="$1" pid base total=0 seconds=0 ok=yes line
+  shift
+  pid="${PID[$proxy]}"
+  base="$(rss_mib "$pid")"
+  reset_peak "$pid"
+  for _ in $(seq 1 "$REPEAT"); do
+    line="$("${LOAD_CPU[@]}" curl -s -o "$TMP/transfer.out" -w '%{time_total} %{size_download} %{size_upload}' "$@")"
+    local t down up
+    read -r t down up <<<"$line"
+    seconds="$(awk -v a="$seconds" -v b="$t" 'BEGIN { print a + b }')"
+    total=$((total + down + up))
+    # A download must be whole; an upload's answer is the byte count the app received.
+    if [ "$up" -gt 0 ]; then [ "$(cat "$TMP/transfer.out")" = "$HUNDRED_MIB" ] || ok=no; fi
+    if [ "$up" -eq 0 ] && [ "$down" -ne "$HUNDRED_MIB" ]; then ok=no; fi
+  done
+  awk -v b="$total" -v s="$seconds" -v p="$(peak_mib "$pid")" -v r="$base" -v ok="$ok" \
+    'BEGIN { printf "%.0f %.1f %s\n", b / 1048576 / s, (p > r ? p - r : 0), ok }'
+}
+
+echo "edge engine: $ENGINE; wrk ${DURATION} per run; $(nproc) CPUs$([ ${#PROXY_CPU[@]} -gt 0 ] && echo ', wrk/curl on CPU 1, proxy + upstream on CPU 0')" >&2
+counted nginx wait_http "$NGINX_PORT"
+# A first load wakes both proxies up (JIT, pools) before anything is measured.
+for proxy in edge nginx; do
+  counted "$proxy" "${LOAD_CPU[@]}" wrk -t2 -c50 -d2s -H "$HOST_HEADER" "http://127.0.0.1:${PORT[$proxy]}/" >/dev/null
+done
+# Latency next, before the heavy cases leave work behind; each proxy right after its own direct run.
+for proxy in edge nginx; do
+  R[$proxy,direct]="$(wrk_run 1 "http://127.0.0.1:$UPSTREAM_PORT/")"
+  counted "$proxy" wrk_into "$proxy,latency" 1 "http://127.0.0.1:${PORT[$proxy]}/"
+done
+wrk_case 'keep-alive c=50' 50 http /
+wrk_case 'keep-alive c=200' 200 http /
+wrk_case '1 MiB responses c=10' 10 http /files/1m
+wrk_case 'https keep-alive c=50' 50 https /
+wrk_case 'https new connections c=50' 50 https / -H 'Connection: close'
+for proxy in edge nginx; do
+  R[$proxy,download]="$(transfer "$proxy" -H "$HOST_HEADER" "http://127.0.0.1:${PORT[$proxy]}/files/100m")"
+  R[$proxy,upload]="$(transfer "$proxy" -X POST -T "$TMP/www/100m" -H 'Expect:' -H 'Host: upload.localhost' \
+    "http://127.0.0.1:${PORT[$proxy]}/upload")"
+  R[$proxy,length1m]="$(length_of "$proxy" /files/1m)"
+  R[$proxy,length100m]="$(length_of "$proxy" /files/100m)"
 done
 
-read -r EDGE_RPS EDGE_P99 EDGE_BAD <<<"$(measure "$EDGE_PORT")"
-read -r NGINX_RPS NGINX_P99 NGINX_BAD <<<"$(measure "$NGINX_PORT")"
-NGINX_VERSION="$("$NGINX_BIN" -v 2>&1 | sed 's/.*nginx\///')"
-BUN_VERSION="$("$BUN" --version)"
-
-echo
-echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION, hello world upstream on 127.0.0.1, $(nproc) CPUs"
-echo
-echo "| proxy | requests/s | p99 latency | non-2xx |"
-echo "|---|---:|---:|---:|"
-echo "| Slipway edge (Bun $BUN_VERSION) | $EDGE_RPS | $EDGE_P99 ms | $EDGE_BAD |"
-echo "| nginx $NGINX_VERSION (1 worker, upstream keepalive) | $NGINX_RPS | $NGINX_P99 ms | $NGINX_BAD |"
-awk -v er="$EDGE_RPS" -v nr="$NGINX_RPS" -v ep="$EDGE_P99" -v np="$NGINX_P99" 'BEGIN {
-  printf "| edge / nginx | %.2f | %.2f | |\n", er / nr, (np > 0 ? ep / np : 0) }'
+source "$(dirname "$0")/bench-edge-report.sh"

@@ -37,6 +37,14 @@ if ! bash scripts/ensure-pebble.sh; then
   fi
   echo "test: pebble or openssl is missing; the ACME tests will fail" >&2
 fi
+# The edge's differential tests compare it with nginx (test/edge/nginx.ts): mandatory in CI like Docker.
+if ! bash scripts/ensure-nginx.sh; then
+  if [[ "${CI:-}" == true ]]; then
+    echo "test: nginx is missing, and CI=true forbids running without the differential tests" >&2
+    exit 1
+  fi
+  echo "test: nginx is missing; the edge's differential tests will fail" >&2
+fi
 # The smoke test runs the compiled binary, so build it first.
 if [[ -f scripts/build.ts ]]; then
   "$bun" scripts/build.ts
