@@ -4,7 +4,7 @@ import { agentId } from '../../src/db/meta.ts';
 import { databaseRepo } from '../../src/db/databases.ts';
 import { databaseLabels } from '../../src/databases/spec.ts';
 import { makeTestApp, TEST_ACTOR } from '../helpers/app.ts';
-import { FIXTURE_IMAGES } from '../helpers/agent.ts';
+import { FIXTURE_IMAGES, removeProjectObjects } from '../helpers/agent.ts';
 import { cleanupByLabel, dockerClient, requireDocker, testLabel } from '../helpers/docker.ts';
 import { psql, uniqueProject } from './harness.ts';
 import { inspectDatabase } from '../../src/databases/inspect.ts';
@@ -30,6 +30,7 @@ afterAll(async () => {
   if (hasDocker) {
     await t.deps.databases.drop(victim).catch(() => {});
     await cleanupByLabel(docker, labels['slipway.test']);
+    await removeProjectObjects([victim]);
   }
   t.close();
 });

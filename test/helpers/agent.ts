@@ -114,7 +114,7 @@ export async function retireAgent(agent: Agent, projects: string[]): Promise<voi
   removeDataDir(agent.dataDir);
 }
 
-/** Force-removes the containers, then the images and volumes, that Docker still holds for `projects`. */
+/** Force-removes the containers, then the images, volumes and networks, that Docker still holds for `projects`. */
 export async function removeProjectObjects(projects: string[]): Promise<void> {
   const { dockerClient } = await import('./docker.ts');
   const docker = dockerClient();
@@ -133,6 +133,13 @@ export async function removeProjectObjects(projects: string[]): Promise<void> {
     for (const v of (await docker.listVolumes({ filters: { label } })).Volumes ?? [])
       await docker
         .getVolume(v.Name)
+        .remove()
+        .catch(() => {});
+    // A leaked network keeps one of the engine's few address pools: enough of them and no test can
+    // create a network any more.
+    for (const n of await docker.listNetworks({ filters: { label } }))
+      await docker
+        .getNetwork(n.Id)
         .remove()
         .catch(() => {});
   }
