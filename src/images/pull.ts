@@ -41,11 +41,12 @@ export interface PulledImage {
 /** Resolves, pulls and inspects `ref`; throws an ImagePull* failure or BuildCanceled. */
 export async function pullImage(docker: Docker, o: PullOptions): Promise<PulledImage> {
   const started = Date.now();
-  const digest = o.ref.digest ?? (await resolveDigest(docker, o));
+  const digest = o.ref.digest ?? (await withinTimeout(resolveDigest(docker, o), o));
+  const left = { ...o, timeoutMs: Math.max(1, o.timeoutMs - (Date.now() - started)) };
   const name = `${o.ref.host}/${o.ref.path}`;
   const digestRef = `${name}@${digest}`;
   o.onLine(`Pulling ${o.ref.canonical}${o.ref.digest ? '' : ` (${digest})`}${o.auth ? ` as ${o.auth.username}` : ''}`);
-  await streamPull(docker, name, digest, o);
+  await streamPull(docker, name, digest, left);
   const info = await docker
     .getImage(digestRef)
     .inspect()
@@ -72,6 +73,22 @@ export async function pullImage(docker: Docker, o: PullOptions): Promise<PulledI
   return { digestRef, imageId: info.Id, bytes: info.Size, exposedPorts: info.Config?.ExposedPorts ?? {} };
 }
 
+/** `work`, or ImagePullTimedOut once the pull's timeout passes (or BuildCanceled on cancel) first. */
+function withinTimeout<T>(work: Promise<T>, o: PullOptions): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort = () => {};
+  const stop = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ImagePullTimedOut(o.ref.canonical, o.timeoutMs)), o.timeoutMs);
+    onAbort = () => reject(new BuildCanceled(null));
+    if (o.signal.aborted) onAbort();
+    o.signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([work, stop]).finally(() => {
+    clearTimeout(timer);
+    o.signal.removeEventListener('abort', onAbort);
+  });
+}
+
 /** The digest the registry has for the reference's tag, asked through the engine. */
 async function resolveDigest(docker: Docker, o: PullOptions): Promise<string> {
   try {
@@ -90,7 +107,7 @@ async function resolveDigest(docker: Docker, o: PullOptions): Promise<string> {
 function pullProblem(err: unknown, withAuth: boolean): string {
   const e = err as { statusCode?: number; json?: { message?: string }; message?: string };
   const message = e.json?.message ?? e.message ?? String(err);
-  if (/unauthorized|authentication required|401/i.test(message)) {
+  if (/unauthorized|authentication required|no basic auth credentials|401/i.test(message)) {
     return withAuth
       ? 'the registry refused the stored credentials (check them with `slipway registries add`)'
       : 'the registry requires credentials; an admin can add them with `slipway registries add`';

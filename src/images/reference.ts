@@ -56,8 +56,8 @@ export function parseImageReference(ref: string): ImageReference {
   const parts = name.split('/');
   const first = parts[0]!;
   const hasHost = parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost');
-  const host = hasHost ? first.toLowerCase() : DOCKER_HUB;
   if (hasHost && !HOST.test(first)) throw new InvalidReference(`has a malformed registry host "${first}"`);
+  const host = hasHost ? hubAlias(first.toLowerCase()) : DOCKER_HUB;
   const pathParts = hasHost ? parts.slice(1) : parts;
   for (const part of pathParts) {
     if (!PATH_COMPONENT.test(part))
@@ -122,8 +122,11 @@ export function registryHost(host: string): string {
     throw new InvalidReference(
       'must be a registry host name or IP address with an optional port, e.g. registry.example.com or 127.0.0.1:5000',
     );
-  const lower = host.toLowerCase();
-  return lower === 'index.docker.io' || lower === 'registry-1.docker.io' ? DOCKER_HUB : lower;
+  return hubAlias(host.toLowerCase());
+}
+
+function hubAlias(host: string): string {
+  return host === 'index.docker.io' || host === 'registry-1.docker.io' ? DOCKER_HUB : host;
 }
 
 function hostPortOk(host: string): boolean {
