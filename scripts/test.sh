@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's whole test run (`npm test`): a Docker engine, the fixture images, Pebble (the ACME
-# CA), the binary, the static checks (`tsc --noEmit`, `biome check`), then `bun test` with any
+# CA), a registry (docker-registry), the binary, the static checks (`tsc --noEmit`, `biome check`), then `bun test` with any
 # arguments given here (e.g. a path filter). Ends with one line `tests: N passed, N failed, N
 # skipped`; exits non-zero when bun test or a static check failed.
 set -euo pipefail
@@ -36,6 +36,14 @@ if ! bash scripts/ensure-pebble.sh; then
     exit 1
   fi
   echo "test: pebble or openssl is missing; the ACME tests will fail" >&2
+fi
+# The prebuilt-image tests pull from a real registry (test/helpers/registry.ts): Debian's docker-registry.
+if ! bash scripts/ensure-registry.sh; then
+  if [[ "${CI:-}" == true ]]; then
+    echo "test: docker-registry is missing, and CI=true forbids running without the image tests" >&2
+    exit 1
+  fi
+  echo "test: docker-registry is missing; the prebuilt-image tests will fail" >&2
 fi
 # The smoke test runs the compiled binary, so build it first.
 if [[ -f scripts/build.ts ]]; then
