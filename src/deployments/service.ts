@@ -19,6 +19,7 @@ import { type EnvChange, envUnchanged, rollbackEnvWarnings } from '../env/diff.t
 import { pruneHistory } from './retention.ts';
 import { imageOfBody } from './image-request.ts';
 import { settingsSnapshot } from './settings-snapshot.ts';
+import { copySource, newDeploymentRow, type NewWhat, type UploadFacts } from './new-rows.ts';
 
 /** What the deployment service needs. */
 export interface DeploymentServiceDeps {
@@ -296,35 +297,12 @@ export function deploymentService(d: DeploymentServiceDeps) {
     actor: Actor,
     p: ProjectRow,
     id: string,
-    what: { source_path: string | null; image_ref: string | null },
-    upload: { sha256: string; bytes: number; format: string } | null,
+    what: NewWhat,
+    upload: UploadFacts | null,
     idempotencyKey: string | null,
   ): DeploymentRow {
     try {
-      return enqueue(
-        actor,
-        {
-          id,
-          project_id: p.id,
-          project: p.name,
-          trigger: 'upload',
-          retry_of: null,
-          rollback_of: null,
-          idempotency_key: idempotencyKey,
-          source_sha256: upload?.sha256 ?? null,
-          source_bytes: upload?.bytes ?? null,
-          source_format: upload?.format ?? null,
-          source_path: what.source_path,
-          image_ref: what.image_ref,
-          stack: null,
-          image_id: null,
-          image_tag: null,
-          exposed_port: null,
-          created_by: actor.tokenId,
-          created_at: nowIso(),
-        },
-        'deployment.create',
-      );
+      return enqueue(actor, newDeploymentRow(actor, p, id, what, upload, idempotencyKey), 'deployment.create');
     } catch (err) {
       const raced = idempotencyKey ? d.deployments.findByKey(p.id, idempotencyKey) : undefined;
       if (raced) return raced;
@@ -335,22 +313,3 @@ export function deploymentService(d: DeploymentServiceDeps) {
 
 /** The deployment service. */
 export type DeploymentService = ReturnType<typeof deploymentService>;
-
-function copySource(row: DeploymentRow) {
-  return {
-    project_id: row.project_id,
-    project: row.project,
-    rollback_of: null,
-    idempotency_key: null,
-    source_sha256: row.source_sha256,
-    source_bytes: row.source_bytes,
-    source_format: row.source_format,
-    source_path: row.source_path,
-    image_ref: row.image_ref,
-    image_digest: null,
-    stack: null,
-    image_id: null,
-    image_tag: null,
-    exposed_port: null,
-  };
-}
