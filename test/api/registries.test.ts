@@ -85,6 +85,15 @@ describe('/v1/registries', () => {
     }
   });
 
+  test('a host with a port is found by its path segment, encoded or not', async () => {
+    expect((await add({ host: '127.0.0.1:5000', username: 'u', password: 'p' })).status).toBe(201);
+    expect((await t.req('GET', '/v1/registries/127.0.0.1:5000')).status).toBe(200);
+    const res = await t.req('DELETE', '/v1/registries/127.0.0.1%3A5000');
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { host: string }).host).toBe('127.0.0.1:5000');
+    expect(t.deps.registries.registered('127.0.0.1:5000')).toBe(false);
+  });
+
   test('removing credentials answers 200, then 404, and every change is in the activity log', async () => {
     const res = await t.req('DELETE', '/v1/registries/registry.example.com');
     expect(res.status).toBe(200);
@@ -97,6 +106,8 @@ describe('/v1/registries', () => {
     };
     expect(log.data.map((a) => [a.action, a.target])).toEqual([
       ['registry.delete', 'registry.example.com'],
+      ['registry.delete', '127.0.0.1:5000'],
+      ['registry.create', '127.0.0.1:5000'],
       ['registry.create', 'docker.io'],
       ['registry.create', 'other.example.com'],
       ['registry.update', 'registry.example.com'],
