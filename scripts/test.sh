@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's whole test run (`npm test`): a Docker engine, the fixture images, Pebble (the ACME
-# CA), the binary, the static checks (`tsc --noEmit`, `biome check`), then `bun test` with any
+# CA), a registry (docker-registry), the binary, the static checks (`tsc --noEmit`, `biome check`), then `bun test` with any
 # arguments given here (e.g. a path filter). Ends with one line `tests: N passed, N failed, N
 # skipped`; exits non-zero when bun test or a static check failed.
 set -euo pipefail
@@ -28,23 +28,23 @@ else
 fi
 
 bash scripts/ensure-systemd-analyze.sh || echo "test: systemd-analyze is missing; the unit-file tests will fail" >&2
-# The ACME tests order certificates from a real Pebble (test/helpers/acme.ts): mandatory in CI like
-# Docker; locally, a developer without it (and without root to install it) sees those tests fail.
-if ! bash scripts/ensure-pebble.sh; then
+# The real components other suites run against are mandatory in CI like Docker; locally, a developer
+# without one (and without root to install it) sees those tests fail.
+need() {
+  local script="$1" what="$2" tests="$3"
+  bash "scripts/$script" && return
   if [[ "${CI:-}" == true ]]; then
-    echo "test: pebble or openssl is missing, and CI=true forbids running without the ACME tests" >&2
+    echo "test: $what is missing, and CI=true forbids running without the $tests" >&2
     exit 1
   fi
-  echo "test: pebble or openssl is missing; the ACME tests will fail" >&2
-fi
-# The edge's differential tests compare it with nginx (test/edge/nginx.ts): mandatory in CI like Docker.
-if ! bash scripts/ensure-nginx.sh; then
-  if [[ "${CI:-}" == true ]]; then
-    echo "test: nginx is missing, and CI=true forbids running without the differential tests" >&2
-    exit 1
-  fi
-  echo "test: nginx is missing; the edge's differential tests will fail" >&2
-fi
+  echo "test: $what is missing; the $tests will fail" >&2
+}
+# Certificates are ordered from a real Pebble (test/helpers/acme.ts).
+need ensure-pebble.sh "pebble or openssl" "ACME tests"
+# The edge's differential tests compare it with nginx (test/edge/nginx.ts).
+need ensure-nginx.sh nginx "edge's differential tests"
+# The prebuilt-image tests pull from a real registry (test/helpers/registry.ts): Debian's docker-registry.
+need ensure-registry.sh docker-registry "prebuilt-image tests"
 # The smoke test runs the compiled binary, so build it first.
 if [[ -f scripts/build.ts ]]; then
   "$bun" scripts/build.ts

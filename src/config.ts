@@ -67,6 +67,9 @@ export interface Config {
   backupS3SecretAccessKey: string | null;
   /** When set, backups are sealed with a key derived from it instead of the master key. */
   backupPassphrase: string | null;
+  /** The largest prebuilt image a deployment may pull, download and unpacked, bytes. */
+  pullMaxBytes: number;
+  pullTimeoutSeconds: number;
 }
 
 /** Base images of the generated Dockerfiles, one per detected stack. */
@@ -472,6 +475,22 @@ export const SETTINGS = [
     default: 'info',
     description: 'debug, info, warn or error',
     parse: parseEnum(['debug', 'info', 'warn', 'error'] as const),
+  }),
+  setting({
+    key: 'pullMaxBytes',
+    env: 'SLIPWAY_PULL_MAX_BYTES',
+    flag: 'pull-max-bytes',
+    default: '4294967296',
+    description: 'Largest prebuilt image a deployment may pull (layers downloaded, and unpacked size), bytes',
+    parse: parseIntIn(1, Number.MAX_SAFE_INTEGER),
+  }),
+  setting({
+    key: 'pullTimeoutSeconds',
+    env: 'SLIPWAY_PULL_TIMEOUT',
+    flag: 'pull-timeout',
+    default: '900',
+    description: 'Seconds the pull of a prebuilt image may take before it is stopped',
+    parse: parseIntIn(1, 86_400),
   }),
 ];
 

@@ -55,6 +55,9 @@ import type { DomainService } from './domains/service.ts';
 import type { DomainChecker } from './domains/checker.ts';
 import { publishedCertificates } from './certificates/certificate-store.ts';
 import { certificateService, type CertificateService, type CertificateTuning } from './certificates/service.ts';
+import { registryRepo } from './db/registries.ts';
+import { registryService, type RegistryService } from './registries/service.ts';
+import { compareDeployments, type DeploymentComparison } from './deployments/compare.ts';
 
 /** Everything the app and the CLI need, built once. */
 export interface Deps {
@@ -94,6 +97,10 @@ export interface Deps {
   reconciler: ReturnType<typeof reconciler>;
   /** ACME orders, renewals and uploaded certificates. */
   certificates: CertificateService;
+  /** Pull credentials for prebuilt images, per registry host. */
+  registries: RegistryService;
+  /** What differs between two deployments of a project. */
+  compareDeployments(project: string, from: string, to: string): Promise<DeploymentComparison>;
   close(): void;
 }
 
@@ -148,6 +155,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
   const instances = instanceRepo(db);
   const activity = activityService(activityRepo(db));
   const env = envService({ db, env: envRepo(db), projects, activity, box });
+  const registries = registryService({ db, repo: registryRepo(db), activity, box });
   const logs = new DeploymentLogs(deploymentLogRepo(db), deploymentMasker(env, deployments));
   const lifecycle = deploymentLifecycle({ db, deployments, logs, log });
   const sources = new SourceStore(config.dataDir, {
@@ -202,6 +210,11 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     buildMemoryBytes: config.buildMemoryMb * 1024 * 1024,
     isolation: buildIsolation,
     release: options.release ?? releases.release,
+    pulls: {
+      pullMaxBytes: config.pullMaxBytes,
+      pullTimeoutMs: config.pullTimeoutSeconds * 1000,
+      authFor: registries.authFor,
+    },
   });
   const worker = new DeployWorker({
     deployments,
@@ -226,6 +239,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     worker,
     imageExists: (ref) => imageExists(docker, ref),
     changesOfRestore: releasing.changesOfRestore,
+    registries,
   });
   const databaseRows = databaseRepo(db);
   const databases = databaseService({
@@ -330,6 +344,9 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     reconciler: reconciler(releaseDeps, releases.locks),
     deployments: deploymentsService,
     certificates,
+    registries,
+    compareDeployments: (project, from, to) =>
+      compareDeployments({ deployments, projects, sources, openSnapshot: env.openSnapshot }, project, from, to),
     close: () => {
       edge.close();
       db.close();

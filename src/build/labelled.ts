@@ -72,3 +72,21 @@ function stampContext(tag: string, labels: Record<string, string>): Readable {
   out.finalize();
   return Readable.from(out);
 }
+
+/**
+ * Stamps `labels` onto an image that was not built here (a pulled one, named by its id) with a
+ * one-step `FROM` + `LABEL` build tagged `opts.tag`; the result must carry them and no other label
+ * Slipway reads. Throws ImageLabelsForged or ImageUnlabelled.
+ */
+export async function stampImage(
+  docker: Docker,
+  from: string,
+  labels: Record<string, string>,
+  opts: Omit<BuildOptions, 'dockerfilePath'>,
+): Promise<BuiltImage> {
+  const stamped = await buildImage(docker, stampContext(from, labels), { ...opts, dockerfilePath: 'Dockerfile' });
+  const { missing, forged } = await labelCheck(docker, stamped.imageId, labels);
+  if (forged.length > 0) throw new ImageLabelsForged(forged);
+  if (missing.length > 0) throw new ImageUnlabelled(missing);
+  return stamped;
+}

@@ -15,6 +15,8 @@ import type { DomainView } from '../domains/view.ts';
 import type { LogEntry } from '../observe/container-logs.ts';
 import type { ContainerStats } from '../observe/container-stats.ts';
 import type { CertificateView } from '../certificates/view.ts';
+import type { RegistryView } from '../registries/service.ts';
+import type { DeploymentComparison } from '../deployments/compare.ts';
 
 /** A project and its settings. */
 export type Project = ProjectView;
@@ -47,6 +49,12 @@ export type Metric = ContainerStats;
 
 /** A TLS certificate the edge serves (never its key). */
 export type Certificate = CertificateView;
+
+/** Registry credentials as listed (never the password). */
+export type Registry = RegistryView;
+
+/** GET …/deployments/compare. */
+export type Comparison = DeploymentComparison;
 
 /** The statuses a deployment ends in. */
 export { FINAL_STATUSES } from '../deployments/lifecycle.ts';

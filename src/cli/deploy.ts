@@ -18,6 +18,8 @@ export interface DeployOptions {
   follow?: boolean;
   yes?: boolean;
   json?: boolean;
+  /** Deploy this prebuilt image instead of packing a directory. */
+  image?: string;
 }
 
 /** Registers `deploy`. */
@@ -30,10 +32,13 @@ export function registerDeploy(cli: Command, ctx: Ctx): void {
     .option('-f, --follow', 'stream the build and deploy log; exit 0 only when the deployment is live')
     .option('-y, --yes', 'create the project without asking when it does not exist')
     .option('--json', 'print the queued deployment as JSON (without --follow)')
+    .option('--image <ref>', 'deploy a prebuilt image (e.g. registry.example.com/team/app:1.4) instead of a directory')
     .addHelpText(
       'after',
       '\nFiles matched by .slipwayignore (else .dockerignore) are left out, and .git always is. So are .env and\n' +
-        '.env.* files (secrets: set them with `slipway env set`) unless .slipwayignore re-includes them (`!.env`).',
+        '.env.* files (secrets: set them with `slipway env set`) unless .slipwayignore re-includes them (`!.env`).\n' +
+        'With --image the agent pulls the image instead (credentials: `slipway registries add`); [dir] only names\n' +
+        'the project when --project is not given.',
     )
     .action((dir: string, opts: DeployOptions) => deploy(ctx, dir, opts));
 }
@@ -45,6 +50,7 @@ export async function deploy(ctx: Ctx, dir: string, opts: DeployOptions): Promis
   if (!statSync(root, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`"${dir}" is not a directory`);
   const project = opts.project !== undefined ? checkProjectName(opts.project) : projectNameFromDir(root);
   const { hostname } = await ensureProject(ctx, project, opts.yes === true);
+  if (opts.image !== undefined) return deployImage(ctx, project, hostname, opts);
 
   const plan = planPack(root);
   note(io, packingLine(dir, project, plan));
@@ -70,6 +76,15 @@ export async function deploy(ctx: Ctx, dir: string, opts: DeployOptions): Promis
   }
   if (opts.json && !opts.follow) return printJson(io, dep);
   await queued(ctx, project, dep, { what: 'upload', follow: opts.follow, hostname });
+}
+
+/** Queues a deployment of `opts.image`, a prebuilt image the agent pulls. */
+async function deployImage(ctx: Ctx, project: string, hostname: string, opts: DeployOptions): Promise<void> {
+  const dep = await ctx.client().json<Deployment>('POST', `/v1/projects/${seg(project)}/deployments`, {
+    body: { image: opts.image },
+  });
+  if (opts.json && !opts.follow) return printJson(ctx.io, dep);
+  await queued(ctx, project, dep, { what: `image ${dep.image_ref}`, follow: opts.follow, hostname });
 }
 
 /** The first line of a deploy. */

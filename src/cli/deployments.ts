@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { seg } from './client.ts';
 import { findDeployment, intOption, projectOf, withProject, type Ctx } from './context.ts';
 import { registerDeploymentActions } from './deployment-actions.ts';
+import { registerDeploymentDiff } from './deployment-diff.ts';
 import { followDeployment, requireLive } from './follow.ts';
 import { colorsFor, out, type Io } from './io.ts';
 import { ago, cell, formatBytes, formatDuration, keyValues, printJson, printTable, state } from './output.ts';
@@ -70,6 +71,7 @@ export function registerDeployments(cli: Command, ctx: Ctx): void {
     });
 
   registerDeploymentActions(cli, deployments, ctx);
+  registerDeploymentDiff(deployments, ctx);
 }
 
 /** One row of the history table. */
@@ -103,7 +105,7 @@ export function showDeployment(d: Deployment, io: Io): string {
         : '-',
     ],
     ['stack', cell(d.stack)],
-    ['image', cell(d.image?.tag)],
+    ['image', cell(d.image?.tag) + (d.image_ref ? ` (from ${d.image_ref})` : '')],
     ['build', d.build_duration_ms === null ? '-' : formatDuration(d.build_duration_ms)],
     ['created', d.created_at],
     ['finished', cell(d.finished_at)],

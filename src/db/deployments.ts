@@ -39,6 +39,12 @@ export interface DeploymentRow {
   failure_reason: string | null;
   created_by: string | null;
   env_snapshot: string | null;
+  /** The image reference a prebuilt-image deployment pulls; null for builds from source. */
+  image_ref: string | null;
+  /** The digest (`sha256:…`) the image reference resolved to when it was pulled. */
+  image_digest: string | null;
+  /** The project's settings when it was queued (JSON of DeploymentSettings); null before migration 019. */
+  settings_snapshot: string | null;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
@@ -61,21 +67,30 @@ export type NewDeployment = Omit<
   | 'started_at'
   | 'finished_at'
   | 'env_snapshot'
-> & { env_snapshot?: string | null };
+  | 'image_ref'
+  | 'image_digest'
+  | 'settings_snapshot'
+> & {
+  env_snapshot?: string | null;
+  image_ref?: string | null;
+  image_digest?: string | null;
+  settings_snapshot?: string | null;
+};
 
 /** Statements on the deployments table, prepared once. */
 export function deploymentRepo(db: Db) {
   const insert = db.prepare(
     `INSERT INTO deployments (id, project_id, project, number, status, trigger, retry_of, rollback_of, idempotency_key,
-       source_sha256, source_bytes, source_format, source_path, stack, image_id, image_tag, exposed_port, created_by, env_snapshot, created_at, updated_at)
+       source_sha256, source_bytes, source_format, source_path, stack, image_id, image_tag, exposed_port, created_by, env_snapshot, image_ref, image_digest, settings_snapshot, created_at, updated_at)
      VALUES (@id, @project_id, @project, (SELECT coalesce(max(number), 0) + 1 FROM deployments WHERE project_id = @project_id),
        'queued', @trigger, @retry_of, @rollback_of, @idempotency_key, @source_sha256, @source_bytes, @source_format, @source_path,
-       @stack, @image_id, @image_tag, @exposed_port, @created_by, @env_snapshot, @created_at, @created_at)
+       @stack, @image_id, @image_tag, @exposed_port, @created_by, @env_snapshot, @image_ref, @image_digest, @settings_snapshot, @created_at, @created_at)
      RETURNING *`,
   );
   const byId = db.prepare('SELECT * FROM deployments WHERE id = ? AND project_id = ?');
   const anyById = db.prepare('SELECT * FROM deployments WHERE id = ?');
   const byKey = db.prepare('SELECT * FROM deployments WHERE project_id = ? AND idempotency_key = ?');
+  const byNumber = db.prepare('SELECT * FROM deployments WHERE project_id = ? AND number = ?');
   const list = db.prepare(
     `SELECT * FROM deployments WHERE project_id = @project_id AND number < @before
        AND (@status IS NULL OR status = @status) ORDER BY number DESC LIMIT @limit`,
@@ -112,10 +127,18 @@ export function deploymentRepo(db: Db) {
   const updates = new Map<string, ReturnType<Db['prepare']>>();
   return {
     /** Inserts with the next per-project number and returns the stored row. */
-    insert: (row: NewDeployment) => insert.get({ env_snapshot: null, ...row }) as DeploymentRow,
+    insert: (row: NewDeployment) =>
+      insert.get({
+        env_snapshot: null,
+        image_ref: null,
+        image_digest: null,
+        settings_snapshot: null,
+        ...row,
+      }) as DeploymentRow,
     find: (projectId: string, id: string) => byId.get(id, projectId) as DeploymentRow | undefined,
     findAny: (id: string) => anyById.get(id) as DeploymentRow | undefined,
     findByKey: (projectId: string, key: string) => byKey.get(projectId, key) as DeploymentRow | undefined,
+    findByNumber: (projectId: string, number: number) => byNumber.get(projectId, number) as DeploymentRow | undefined,
     /** Newest first, before number `before`. */
     list: (q: { project_id: string; before: number; status: string | null; limit: number }) =>
       list.all(q) as DeploymentRow[],

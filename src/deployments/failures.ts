@@ -230,3 +230,47 @@ export class InternalFailure extends DeploymentFailure {
 export function asFailure(err: unknown): DeploymentFailure {
   return err instanceof DeploymentFailure ? err : new InternalFailure(err);
 }
+
+/** A prebuilt image that could not be pulled: refused credentials, a missing tag, an unreachable registry. */
+export class ImagePullFailed extends BuildError {
+  override readonly name = 'ImagePullFailed';
+  constructor(
+    readonly ref: string,
+    readonly detail: string,
+  ) {
+    super(`Cannot pull ${ref}: ${detail}`);
+  }
+}
+
+/** A pull stopped because the image is larger than SLIPWAY_PULL_MAX_BYTES. */
+export class ImagePullTooLarge extends BuildError {
+  override readonly name = 'ImagePullTooLarge';
+  constructor(
+    readonly ref: string,
+    readonly maxBytes: number,
+  ) {
+    super(`Cannot pull ${ref}: the image is larger than the ${mib(maxBytes)} MiB limit (SLIPWAY_PULL_MAX_BYTES)`);
+  }
+}
+
+/** A pull that took longer than SLIPWAY_PULL_TIMEOUT. */
+export class ImagePullTimedOut extends BuildError {
+  override readonly name = 'ImagePullTimedOut';
+  constructor(
+    readonly ref: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`Cannot pull ${ref}: it took longer than ${seconds(timeoutMs)} s (SLIPWAY_PULL_TIMEOUT)`);
+  }
+}
+
+/** A pulled image Slipway will not release, with the reason (e.g. ONBUILD triggers). */
+export class ImageRefused extends BuildError {
+  override readonly name = 'ImageRefused';
+  constructor(
+    readonly ref: string,
+    readonly reason: string,
+  ) {
+    super(`Cannot deploy ${ref}: ${reason}`);
+  }
+}

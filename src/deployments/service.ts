@@ -17,6 +17,9 @@ import { toDeploymentView, type DeploymentView } from './view.ts';
 import { findProject } from '../projects/find.ts';
 import { type EnvChange, envUnchanged, rollbackEnvWarnings } from '../env/diff.ts';
 import { pruneHistory } from './retention.ts';
+import { imageOfBody } from './image-request.ts';
+import { settingsSnapshot } from './settings-snapshot.ts';
+import { copySource, newDeploymentRow, type NewWhat, type UploadFacts } from './new-rows.ts';
 
 /** What the deployment service needs. */
 export interface DeploymentServiceDeps {
@@ -38,6 +41,8 @@ export interface DeploymentServiceDeps {
   worker: { kick(): void; cancel(deploymentId: string): boolean };
   /** What restoring a release's env snapshot would change in the project's env now. */
   changesOfRestore(projectId: string, sealedSnapshot: string): EnvChange;
+  /** Whether an admin added credentials for a registry host (pulls from private addresses need it). */
+  registries: { registered(host: string): boolean };
 }
 
 /** A queued rollback, with what it will do that the caller should know (env keys it changes back). */
@@ -63,7 +68,8 @@ export function deploymentService(d: DeploymentServiceDeps) {
     action: string,
     extra: { changes?: Record<string, unknown>; log?: string[] } = {},
   ): DeploymentRow {
-    const inserted = d.lifecycle.enqueue(row, (created) => {
+    const settings = settingsSnapshot(project(row.project));
+    const inserted = d.lifecycle.enqueue({ ...row, settings_snapshot: settings }, (created) => {
       d.activity.record(actor, {
         action,
         targetType: 'deployment',
@@ -73,6 +79,7 @@ export function deploymentService(d: DeploymentServiceDeps) {
           number: created.number,
           trigger: created.trigger,
           source_sha256: created.source_sha256,
+          ...(created.image_ref ? { image: created.image_ref } : {}),
           ...extra.changes,
         },
       });
@@ -99,7 +106,7 @@ export function deploymentService(d: DeploymentServiceDeps) {
       let sourcePath: string | null = null;
       try {
         sourcePath = await d.sources.store(upload, p.name, id, filesToCapture(p.dockerfile));
-        const row = enqueueUpload(actor, p, id, sourcePath, upload, idempotencyKey);
+        const row = enqueueNew(actor, p, id, { source_path: sourcePath, image_ref: null }, upload, idempotencyKey);
         if (row.id !== id) await d.sources.remove(sourcePath); // lost an idempotency race
         await pruneHistory(d, p.id);
         return { deployment: toDeploymentView(row), replayed: row.id !== id };
@@ -109,6 +116,25 @@ export function deploymentService(d: DeploymentServiceDeps) {
       } finally {
         await rm(upload.path, { force: true });
       }
+    },
+
+    /**
+     * Queues a deployment of a prebuilt image from the JSON body `{"image": "<reference>"}`; the
+     * worker pulls it instead of building. Replays an Idempotency-Key like an upload.
+     */
+    deployImage(
+      actor: Actor,
+      projectName: string,
+      body: unknown,
+      idempotencyKey: string | null,
+    ): { deployment: DeploymentView; replayed: boolean } {
+      const p = project(projectName);
+      const existing = idempotencyKey ? d.deployments.findByKey(p.id, idempotencyKey) : undefined;
+      if (existing) return { deployment: toDeploymentView(existing), replayed: true };
+      const image = imageOfBody(body, (host) => d.registries.registered(host));
+      const id = newId('dep');
+      const row = enqueueNew(actor, p, id, { image_ref: image, source_path: null }, null, idempotencyKey);
+      return { deployment: toDeploymentView(row), replayed: row.id !== id };
     },
 
     /** Newest first; `status` filters, e.g. failed. */
@@ -199,6 +225,7 @@ export function deploymentService(d: DeploymentServiceDeps) {
           stack: target.stack,
           image_id: target.image_id,
           image_tag: target.image_tag,
+          image_digest: target.image_digest,
           exposed_port: target.exposed_port,
           created_by: actor.tokenId,
           created_at: nowIso(),
@@ -231,6 +258,7 @@ export function deploymentService(d: DeploymentServiceDeps) {
           stack: live.stack,
           image_id: live.image_id,
           image_tag: live.image_tag,
+          image_digest: live.image_digest,
           exposed_port: live.exposed_port,
           created_by: actor.tokenId,
           created_at: nowIso(),
@@ -243,7 +271,7 @@ export function deploymentService(d: DeploymentServiceDeps) {
     /** Queues a new deployment built from the same stored source. */
     retry(actor: Actor, projectName: string, id: string): DeploymentView {
       const row = find(projectName, id);
-      if (!row.source_path) {
+      if (!row.source_path && !row.image_ref) {
         throw new ConflictError(
           `Cannot retry deployment #${row.number}: its source is no longer kept (SLIPWAY_SOURCE_RETENTION)`,
         );
@@ -264,38 +292,17 @@ export function deploymentService(d: DeploymentServiceDeps) {
     },
   };
 
-  function enqueueUpload(
+  /** Queues a new upload or image deployment; an Idempotency-Key race returns the winner's row. */
+  function enqueueNew(
     actor: Actor,
     p: ProjectRow,
     id: string,
-    sourcePath: string,
-    upload: { sha256: string; bytes: number; format: string },
+    what: NewWhat,
+    upload: UploadFacts | null,
     idempotencyKey: string | null,
   ): DeploymentRow {
     try {
-      return enqueue(
-        actor,
-        {
-          id,
-          project_id: p.id,
-          project: p.name,
-          trigger: 'upload',
-          retry_of: null,
-          rollback_of: null,
-          idempotency_key: idempotencyKey,
-          source_sha256: upload.sha256,
-          source_bytes: upload.bytes,
-          source_format: upload.format,
-          source_path: sourcePath,
-          stack: null,
-          image_id: null,
-          image_tag: null,
-          exposed_port: null,
-          created_by: actor.tokenId,
-          created_at: nowIso(),
-        },
-        'deployment.create',
-      );
+      return enqueue(actor, newDeploymentRow(actor, p, id, what, upload, idempotencyKey), 'deployment.create');
     } catch (err) {
       const raced = idempotencyKey ? d.deployments.findByKey(p.id, idempotencyKey) : undefined;
       if (raced) return raced;
@@ -306,20 +313,3 @@ export function deploymentService(d: DeploymentServiceDeps) {
 
 /** The deployment service. */
 export type DeploymentService = ReturnType<typeof deploymentService>;
-
-function copySource(row: DeploymentRow) {
-  return {
-    project_id: row.project_id,
-    project: row.project,
-    rollback_of: null,
-    idempotency_key: null,
-    source_sha256: row.source_sha256,
-    source_bytes: row.source_bytes,
-    source_format: row.source_format,
-    source_path: row.source_path,
-    stack: null,
-    image_id: null,
-    image_tag: null,
-    exposed_port: null,
-  };
-}

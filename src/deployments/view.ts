@@ -12,6 +12,7 @@ export interface DeploymentView {
   source: { sha256: string; bytes: number; format: string; kept: boolean } | null;
   stack: string | null;
   image: { id: string | null; tag: string } | null;
+  image_ref: string | null;
   exposed_port: number | null;
   build_duration_ms: number | null;
   failure_reason: string | null;
@@ -42,6 +43,7 @@ export function toDeploymentView(row: DeploymentRow): DeploymentView {
           },
     stack: row.stack,
     image: row.image_tag ? { id: row.image_id, tag: row.image_tag } : null,
+    image_ref: row.image_ref,
     exposed_port: row.exposed_port,
     build_duration_ms: row.build_duration_ms,
     failure_reason: row.failure_reason,

@@ -13,6 +13,7 @@ import { describeSandbox } from '../build/sandbox.ts';
 import { deploymentLabels } from '../runtime/labels.ts';
 import { randomToken } from '../ids.ts';
 import type { AbortReason, DeploymentRunner } from './worker.ts';
+import { pullRelease, type PullReleaseDeps } from './pull-release.ts';
 
 /** Moves a built deployment to live (run, health-check, switch traffic); throws to fail it. */
 export type Releaser = (row: DeploymentRow, signal: AbortSignal, log: (line: string) => void) => Promise<void>;
@@ -32,6 +33,8 @@ export interface PipelineDeps {
   /** Hands each build its sandbox: network, CPU and process limits. */
   isolation: Pick<BuildIsolation, 'acquire'>;
   release: Releaser;
+  /** Pulls for prebuilt-image deployments: credentials and limits. */
+  pulls: Pick<PullReleaseDeps, 'pullMaxBytes' | 'pullTimeoutMs' | 'authFor'>;
 }
 
 /**
@@ -49,7 +52,8 @@ export function deploymentPipeline(d: PipelineDeps): DeploymentRunner {
   return async (row, signal) => {
     const log = (line: string) => d.logs.append(row.id, line);
     try {
-      if (!row.image_tag) await build(d, row, signal, log);
+      if (!row.image_tag && row.image_ref) await pullRelease({ ...d, ...d.pulls }, row, imageTag(row), signal, log);
+      else if (!row.image_tag) await build(d, row, signal, log);
       if (signal.aborted) throw abortFailure(signal);
       if (!d.lifecycle.startDeploying(row.id)) return; // canceled meanwhile
       await d.release(d.deployments.findAny(row.id)!, signal, log);

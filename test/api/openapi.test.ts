@@ -122,11 +122,13 @@ describe('GET /v1/openapi.json', () => {
     expect(spec.paths['/v1/projects'].post.requestBody.content['application/json'].schema.required).toEqual(['name']);
   });
 
-  test('documents the upload body with its archive media types', () => {
+  test('documents the upload body with its archive media types, and the JSON body of a prebuilt image', () => {
     const body = spec.paths['/v1/projects/{name}/deployments'].post.requestBody;
     expect(body.required).toBe(true);
+    expect(body.content['application/json'].schema.required).toEqual(['image']);
     expect(Object.keys(body.content).sort()).toEqual([
       'application/gzip',
+      'application/json',
       'application/x-tar',
       'application/zip',
       'multipart/form-data',

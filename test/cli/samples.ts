@@ -38,6 +38,7 @@ export function deployment(project: string, n: number, extra: Partial<Deployment
     source: { sha256: 'ab'.repeat(32), bytes: 2048, format: 'tar.gz', kept: true },
     stack: 'static',
     image: { id: 'sha256:1', tag: `slipway/${project}:${n}` },
+    image_ref: null,
     exposed_port: 8080,
     build_duration_ms: 1500,
     failure_reason: null,

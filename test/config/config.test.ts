@@ -81,6 +81,8 @@ describe('configuration', () => {
       backupS3AccessKeyId: null,
       backupS3SecretAccessKey: null,
       backupPassphrase: null,
+      pullMaxBytes: 4294967296,
+      pullTimeoutSeconds: 900,
     });
   });
 

@@ -25,6 +25,13 @@ export const Deployment = t.Object({
   ),
   stack: nullable(t.String({ examples: ['node'] })),
   image: nullable(t.Object({ id: nullable(t.String()), tag: t.String() })),
+  image_ref: nullable(
+    t.String({
+      description:
+        'The prebuilt image this deployment pulls (registry host made explicit); null for builds from source',
+      examples: ['registry.example.com/team/app:1.4'],
+    }),
+  ),
   exposed_port: nullable(t.Integer()),
   build_duration_ms: nullable(t.Integer()),
   failure_reason: nullable(t.String()),

@@ -71,6 +71,7 @@ export function docsRoutes() {
             { name: 'Observe', description: 'Runtime logs and metrics' },
             { name: 'Lifecycle', description: 'Stop, start, restart, scale and roll back the live release' },
             { name: 'Activity', description: 'The audit log' },
+            { name: 'Registries', description: 'Credentials for pulling prebuilt images, per registry host' },
           ],
           components: {
             securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API token, slw_…' } },
