@@ -6,8 +6,8 @@
  * costs next to its cold build:
  *   - the app is test/fixtures/npm-app (Express and its 60-odd packages from a lockfile), built
  *     on slipway-fixture/node-npm, whose npm installs offline from a filled cache;
- *   - each round deploys it to a new project with a package.json made unique for the round (so
- *     `npm ci` finds no cached layer: a cold build), then redeploys it REDEPLOYS times changing
+ *   - each round deploys it with a package.json made unique for the round (so `npm ci` finds no
+ *     cached layer: a cold build), then redeploys it REDEPLOYS times changing
  *     only a VERSION file (a code-only change), each waited on until live;
  *   - prints every deployment's build time (build_duration_ms, as Slipway measured it) and
  *     upload → live, the medians and the ratios redeploy / cold next to the goal (≤ 0.3×), then a
@@ -80,10 +80,11 @@ async function main(): Promise<void> {
   const agent = await startAgent({ SLIPWAY_IMAGE_NODE: NODE_NPM_IMAGE });
   const cold: Measured[] = [];
   const warm: Measured[] = [];
+  // One project for all rounds: the cold builds come from each round's unique package.json.
+  const project = uniqueName('bench-cache');
+  cleanupProjectOnExit(project);
+  await agent.json('POST', '/v1/projects', { name: project, health_check_path: '/health' }, 201);
   for (let r = 1; r <= ROUNDS; r++) {
-    const project = uniqueName('bench-cache');
-    cleanupProjectOnExit(project);
-    await agent.json('POST', '/v1/projects', { name: project, health_check_path: '/health' }, 201);
     const round = `${project}-${crypto.randomUUID()}`;
     const first = await deploy(agent, project, appSource(round, 'v1'), 'v1');
     cold.push(first);
