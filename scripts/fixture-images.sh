@@ -7,6 +7,8 @@ shopt -s inherit_errexit
 
 static_image=slipway-fixture/static:latest
 node_image=slipway-fixture/node:latest
+node_npm_image=slipway-fixture/node-npm:latest
+npm_app=$(cd "$(dirname "${BASH_SOURCE[0]}")/../test/fixtures/npm-app" && pwd)
 postgres_image=slipway-fixture/postgres:latest
 
 # Editing this script (e.g. a Dockerfile below) must rebuild the images, so it is part of the hash.
@@ -203,6 +205,48 @@ EOF
   build_image "$node_image" "$hash" "$ctx"
 }
 
+# The host's npm package directory (self-contained, as the npm and nodesource packages install it).
+find_npm() {
+  local cli
+  cli=$(readlink -f "$(command -v npm)") || {
+    echo "fixture-images: npm is not installed; the node-npm fixture is assembled from the host's npm" >&2
+    exit 1
+  }
+  dirname "$(dirname "$cli")"
+}
+
+# The node fixture plus the host's npm and an npm cache holding every package of
+# test/fixtures/npm-app's lockfile, so that a build's `npm ci` installs them with no registry
+# (npm_config_offline). Filling the cache is the one step here that needs the npm registry; when
+# it fails, this image is skipped with an error and the others are still built.
+build_node_npm() {
+  local npm hash ctx=$work/node-npm
+  npm=$(find_npm)
+  hash=$(content_hash "$npm/package.json" "$npm_app/package-lock.json")
+  hash=$({ echo "$hash"; docker image inspect --format '{{.Id}}' "$node_image"; } | sha256sum | cut -d' ' -f1)
+  up_to_date "$node_npm_image" "$hash" && return
+  mkdir -p "$ctx/rootfs/usr/local/lib/node_modules" "$ctx/rootfs/usr/local/bin" "$ctx/app"
+  cp -r "$npm" "$ctx/rootfs/usr/local/lib/node_modules/npm"
+  printf '#!/bin/sh\nexec node /usr/local/lib/node_modules/npm/bin/npm-cli.js "$@"\n' >"$ctx/rootfs/usr/local/bin/npm"
+  chmod 755 "$ctx/rootfs/usr/local/bin/npm"
+  cp "$npm_app/package.json" "$npm_app/package-lock.json" "$ctx/app/"
+  if ! (cd "$ctx/app" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error \
+    --cache "$ctx/rootfs/usr/local/share/npm-cache" >/dev/null 2>"$work/npm.log"); then
+    # The other images do not need the registry: keep them, and let the tests that need this one fail.
+    echo "fixture-images: filling the npm cache of $node_npm_image failed (is the npm registry reachable?);" \
+      "$node_npm_image is not built and test/build/layer-cache.test.ts will fail:" >&2
+    cat "$work/npm.log" >&2
+    return 0
+  fi
+  rm -rf "$ctx/app" "$ctx/rootfs/usr/local/share/npm-cache/_logs"
+  cat >"$ctx/Dockerfile" <<EOF
+FROM $node_image
+COPY rootfs/ /
+ENV npm_config_cache=/usr/local/share/npm-cache npm_config_offline=true npm_config_update_notifier=false npm_config_audit=false npm_config_fund=false
+EOF
+  build_image "$node_npm_image" "$hash" "$ctx"
+}
+
 # Writes the postgres fixture's entrypoint to $1: the official image's interface (POSTGRES_PASSWORD,
 # POSTGRES_USER, POSTGRES_DB, POSTGRES_INITDB_ARGS, PGDATA) on Debian's binaries.
 stage_postgres_entrypoint() {
@@ -317,5 +361,6 @@ ensure_postgres
 build_static
 build_node
 build_postgres
+build_node_npm
 # Rebuilt images leave their predecessors dangling; drop those (never anything tagged or in use).
 docker image prune -f --filter label=slipway.fixture=true >/dev/null

@@ -10,6 +10,7 @@ import { DEFAULT_LIMITS, type ArchiveLimits } from './limits.ts';
 import { checkEntryPath, checkSymlinkTarget } from './paths.ts';
 import { readTar } from './read-tar.ts';
 import { readZip } from './read-zip.ts';
+import { Reclaimer } from './reclaim.ts';
 import type { ArchiveFormat } from './sniff.ts';
 
 /** What normalising found; `captured` holds the small files the caller asked to see. */
@@ -72,6 +73,8 @@ class Budget {
   expanded = 0;
   compressed = 0;
   readonly index = new EntryIndex();
+  /** Collects the garbage of the chunks streamed through, as the expanded bytes count up. */
+  readonly reclaim = new Reclaimer();
   constructor(readonly limits: ArchiveLimits) {}
 
   checkRatio(name?: string): void {
@@ -168,6 +171,7 @@ function counter(budget: Budget, path: string, capture: Buffer[] | null): Transf
     transform(chunk: Buffer, _enc, cb) {
       own += chunk.length;
       budget.expanded += chunk.length;
+      budget.reclaim.add(chunk.length);
       try {
         if (own > budget.limits.maxFileBytes)
           throw new ArchiveError(`is larger than the ${budget.limits.maxFileBytes}-byte limit for one file`, path);

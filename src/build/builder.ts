@@ -28,6 +28,8 @@ export interface BuildOptions {
   sandbox: BuildSandbox;
   signal: AbortSignal;
   onLine: (line: string) => void;
+  /** The containers that existed before the build, when the caller listed them already. */
+  before?: ReadonlySet<string>;
 }
 
 /** The result of a successful build. */
@@ -35,6 +37,8 @@ export interface BuiltImage {
   imageId: string;
   exposedPort: number | null;
   durationMs: number;
+  /** The image's labels, as the engine reports them. */
+  labels: Record<string, string>;
 }
 
 /**
@@ -48,7 +52,7 @@ export async function buildImage(docker: Docker, context: Readable, opts: BuildO
     context.destroy();
     throw new BuildCanceled(null);
   }
-  const before = await existingContainers(docker);
+  const before = opts.before ?? (await existingContainers(docker));
   const progress = new BuildProgress(opts.onLine);
   // Once the engine has reported a failure, that stays the build's reason.
   const processes = opts.sandbox.processes;
@@ -80,6 +84,7 @@ export async function buildImage(docker: Docker, context: Readable, opts: BuildO
     imageId: image.Id,
     exposedPort: firstExposedPort(image.Config?.ExposedPorts, progress.exposed),
     durationMs: Date.now() - started,
+    labels: image.Config?.Labels ?? {},
   };
 }
 

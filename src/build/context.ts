@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract, pack as tarPack, type Header, type Pack } from 'tar-stream';
 import { GENERATED_DIR, type BuildPlan } from './plan.ts';
+import { Reclaimer } from '../archive/reclaim.ts';
 
 /**
  * Streams the stored source tar.gz as an (uncompressed) tar build context. Entries the
@@ -87,6 +88,7 @@ async function copyEntries(
 ): Promise<void> {
   const keep = contextFilter(plan);
   const generated = plan.generatedDockerfile !== null;
+  const reclaim = new Reclaimer();
   const file = createReadStream(sourceTarGz);
   const gunzip = createGunzip();
   const entries = extract();
@@ -111,6 +113,7 @@ async function copyEntries(
         addFile(out, name, withLabels(await readAll(entry as unknown as Readable), labels), entry.header);
       } else if (keep(name)) {
         await copyEntry(entry.header, entry as unknown as Readable, out);
+        reclaim.add(entry.header.size ?? 0);
       } else {
         entry.resume();
       }

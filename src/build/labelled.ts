@@ -16,6 +16,7 @@ import type { BuildPlan } from './plan.ts';
 import { ImageLabelsForged, ImageUnlabelled } from '../deployments/failures.ts';
 import { LABEL_KEYS } from '../runtime/labels.ts';
 import { checkImages } from './base-images.ts';
+import { existingContainers } from './leftovers.ts';
 
 /** How to build one labelled image from a stored source. */
 export interface LabelledBuild extends Omit<BuildOptions, 'dockerfilePath'> {
@@ -31,23 +32,28 @@ export interface LabelledBuild extends Omit<BuildOptions, 'dockerfilePath'> {
  */
 export async function buildLabelledImage(docker: Docker, b: LabelledBuild): Promise<BuiltImage> {
   const { source, plan, labels, ...opts } = b;
-  await checkImages(docker, plan.dockerfilePath, plan.checked);
+  const [, before] = await Promise.all([
+    checkImages(docker, plan.dockerfilePath, plan.checked),
+    existingContainers(docker),
+  ]);
   const built = await buildImage(docker, buildContext(source, plan, labels), {
     ...opts,
     dockerfilePath: plan.dockerfilePath,
+    before,
   });
-  const first = await labelCheck(docker, built.imageId, labels);
+  const first = labelCheck(built.labels, labels);
   if (first.forged.length > 0) throw new ImageLabelsForged(first.forged);
   if (first.missing.length === 0) return built;
 
   opts.onLine('Adding Slipway labels in a separate step (the Dockerfile could not take them)');
   const stamped = await buildImage(docker, stampContext(opts.tag, labels), { ...opts, dockerfilePath: 'Dockerfile' });
-  const { missing } = await labelCheck(docker, stamped.imageId, labels);
+  const { missing } = labelCheck(stamped.labels, labels);
   if (missing.length > 0) throw new ImageUnlabelled(missing);
   return {
     imageId: stamped.imageId,
     exposedPort: built.exposedPort,
     durationMs: built.durationMs + stamped.durationMs,
+    labels: stamped.labels,
   };
 }
 
@@ -55,8 +61,7 @@ export async function buildLabelledImage(docker: Docker, b: LabelledBuild): Prom
  * The labels of `labels` that the image lacks or carries with another value, and the labels
  * Slipway reads that the image carries without having been given them.
  */
-async function labelCheck(docker: Docker, imageId: string, labels: Record<string, string>) {
-  const actual = (await docker.getImage(imageId).inspect()).Config?.Labels ?? {};
+function labelCheck(actual: Record<string, string>, labels: Record<string, string>) {
   return {
     missing: Object.entries(labels)
       .filter(([k, v]) => actual[k] !== v)

@@ -30,6 +30,8 @@ export async function serveApi(config: Config): Promise<(() => Promise<void> | v
   // After the API, so that the edge serving SLIPWAY_API_DOMAIN knows its port when it was 0 (random).
   const apiListen = { hostname: config.apiListen.hostname, port: app.server!.port! };
   const edge = config.role === 'all' ? startEdge({ ...config, apiListen }, deps.log) : null;
+  // In-process, the edge applies a swap's routes the moment they are published, not at its next poll.
+  const unsubscribeEdge = edge ? deps.edge.onRouteChange(() => edge.refresh()) : null;
   const reconcile = startReconciler(deps);
   deps.domainChecker.start();
   // Orders the API domain's and default host names' certificates, renews the ones due.
@@ -65,6 +67,7 @@ export async function serveApi(config: Config): Promise<(() => Promise<void> | v
     () => certificates.stop(),
     () => deps.worker.stop(),
     () => app.stop(),
+    () => unsubscribeEdge?.(),
     async () => edge?.stop(),
     () => deps.close(),
   ];

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
+import { Reclaimer } from '../archive/reclaim.ts';
 import { formatOfContentType, sniffFormat, type ArchiveFormat } from '../archive/sniff.ts';
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
 
@@ -38,11 +39,13 @@ export async function receiveUpload(request: Request, tmpDir: string, maxBytes: 
   const path = join(tmpDir, `upload-${crypto.randomUUID()}`);
   const hash = new Bun.CryptoHasher('sha256');
   let bytes = 0;
+  const reclaim = new Reclaimer();
   const meter = () =>
     new Transform({
       transform(chunk: Buffer, _enc, cb) {
         bytes += chunk.length;
         if (bytes > maxBytes) return cb(tooLarge(maxBytes));
+        reclaim.add(chunk.length);
         hash.update(chunk);
         cb(null, chunk);
       },

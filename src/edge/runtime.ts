@@ -12,6 +12,8 @@ export interface RunningEdge {
   port: number;
   /** The HTTPS listener's port, or null when SLIPWAY_HTTPS_LISTEN is off. */
   httpsPort: number | null;
+  /** Reads the route store now rather than at the next poll (the API calls it in role all). */
+  refresh(): void;
   stop(): Promise<void>;
 }
 
@@ -43,6 +45,7 @@ export function startEdge(config: Config, log: Logger): RunningEdge {
     proxy,
     port,
     httpsPort,
+    refresh: () => sync.tick(),
     async stop() {
       sync.stop();
       await proxy.stop();

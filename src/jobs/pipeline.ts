@@ -11,6 +11,7 @@ import { buildLabelledImage } from '../build/labelled.ts';
 import type { BuildIsolation } from '../build/isolation.ts';
 import { describeSandbox } from '../build/sandbox.ts';
 import { deploymentLabels } from '../runtime/labels.ts';
+import { ensureProjectNetwork } from '../runtime/network.ts';
 import { randomToken } from '../ids.ts';
 import type { AbortReason, DeploymentRunner } from './worker.ts';
 import { pullRelease, type PullReleaseDeps } from './pull-release.ts';
@@ -52,8 +53,12 @@ export function deploymentPipeline(d: PipelineDeps): DeploymentRunner {
   return async (row, signal) => {
     const log = (line: string) => d.logs.append(row.id, line);
     try {
+      // A new project's network is made while the image builds or pulls rather than after (the
+      // release makes sure of it again and reports any failure).
+      const network = ensureProjectNetwork(d.docker, row.project).catch(() => {});
       if (!row.image_tag && row.image_ref) await pullRelease({ ...d, ...d.pulls }, row, imageTag(row), signal, log);
       else if (!row.image_tag) await build(d, row, signal, log);
+      await network;
       if (signal.aborted) throw abortFailure(signal);
       if (!d.lifecycle.startDeploying(row.id)) return; // canceled meanwhile
       await d.release(d.deployments.findAny(row.id)!, signal, log);

@@ -40,20 +40,38 @@ export interface EdgeRoutesDeps {
  */
 export function edgeRoutes(d: EdgeRoutesDeps) {
   const state = () => readEdgeState(d.stateFile);
+  const listeners = new Set<() => void>();
+  const published = (version: number): number => {
+    for (const listener of listeners) listener();
+    return version;
+  };
   return {
     /** Sets a project's targets; returns the route version the edge will report once it applied them. */
     setRoute(route: RouteChange): number {
-      return d.db.transaction(() => {
-        d.repo.put(route);
-        return d.store.put({ project: route.project, hostnames: route.hostnames, targets: route.targets });
-      })();
+      return published(
+        d.db.transaction(() => {
+          d.repo.put(route);
+          return d.store.put({ project: route.project, hostnames: route.hostnames, targets: route.targets });
+        })(),
+      );
     },
     /** Drops a project's route; returns the new version. */
     removeRoute(project: string): number {
-      return d.db.transaction(() => {
-        d.repo.remove(project);
-        return d.store.remove(project);
-      })();
+      return published(
+        d.db.transaction(() => {
+          d.repo.remove(project);
+          return d.store.remove(project);
+        })(),
+      );
+    },
+    /**
+     * Calls `listener` after each route change is committed to the store: an edge in this process
+     * applies it at once instead of at its next poll (an edge of its own keeps polling). Returns
+     * what unsubscribes it.
+     */
+    onRouteChange(listener: () => void): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
     route: (project: string): EdgeRouteRow | undefined => d.repo.route(project),
     /**

@@ -61,10 +61,11 @@ export async function rollOut(d: RolloutDeps, r: Rollout): Promise<{ targets: st
   const start = await starter(d, r);
   if (exclusiveVolumes(r.project)) return handOff(d, r, start);
   const fresh = await start();
+  // Listed while the new instances warm up (nothing else changes the project's containers meanwhile).
+  const listing = listInstances(d.docker, d.instances, r.project);
+  listing.catch(() => {}); // awaited below unless the health gate fails first
   await healthGate(d, r, fresh);
-  const previous = (await listInstances(d.docker, d.instances, r.project)).filter(
-    (i) => !fresh.some((f) => f.containerId === i.containerId),
-  );
+  const previous = (await listing).filter((i) => !fresh.some((f) => f.containerId === i.containerId));
   const { targets, version } = await switchTo(d, r, fresh);
   const drained = retire(d, r, version, previous);
   return { targets, drained };

@@ -16,41 +16,47 @@ export interface HealthCheck {
   signal: AbortSignal;
 }
 
+/** The first pause between probes; each later one doubles, up to the check's interval. */
+const FIRST_WAIT_MS = 10;
+
 /**
  * Polls `GET http://<target><path>` (from Slipway itself: no curl needed in the image) until
- * it answers 2xx or 3xx: after 100, 200, 400, 800 ms, then every second. Fails early when the container exits or is OOM-killed, and after
- * `timeoutMs` with the last thing that went wrong.
+ * it answers 2xx or 3xx: after 10, 20, 40 … ms, doubling up to `intervalMs` (1 s), so an app that
+ * listens within milliseconds goes live within milliseconds. Each probe inspects the container
+ * alongside the request: fails early when it exited or was OOM-killed, and after `timeoutMs`
+ * with the last thing that went wrong.
  */
 export async function waitHealthy(docker: Docker, check: HealthCheck): Promise<void> {
   const deadline = Date.now() + check.timeoutMs;
   const interval = check.intervalMs ?? 1000;
-  let last = 'no answer yet';
   let attempt = 0;
   while (true) {
     if (check.signal.aborted) throw new HealthCheckStopped();
-    const state = (await docker.getContainer(check.containerId).inspect()).State;
+    const [state, probe] = await Promise.all([
+      docker.getContainer(check.containerId).inspect(),
+      probeOnce(check, interval),
+    ]).then(([info, answer]) => [info.State, answer] as const);
     if (state.OOMKilled) throw new InstanceOutOfMemory();
-    if (!state.Running || state.Restarting) {
-      throw new InstanceExited(state.ExitCode);
-    }
-    try {
-      const res = await fetch(`http://${check.target}${check.path}`, {
-        redirect: 'manual',
-        signal: AbortSignal.any([check.signal, AbortSignal.timeout(Math.min(5000, interval * 5))]),
-      });
-      await res.body?.cancel();
-      if (res.status >= 200 && res.status < 400) return;
-      last = `HTTP ${res.status}`;
-    } catch (err) {
-      if (check.signal.aborted) throw new HealthCheckStopped();
-      last = (err as Error).name === 'TimeoutError' ? 'no answer within 5 s' : (err as Error).message || String(err);
-    }
-    // Probe quickly at first (most apps listen within a few hundred ms), then every `interval`.
-    const wait = Math.min(interval, 100 * 2 ** attempt++);
-    if (Date.now() + wait > deadline) {
-      throw new HealthCheckTimedOut(check.path, check.timeoutMs, last);
-    }
+    if (!state.Running || state.Restarting) throw new InstanceExited(state.ExitCode);
+    if (probe === null) return;
+    if (check.signal.aborted) throw new HealthCheckStopped();
+    const wait = Math.min(interval, FIRST_WAIT_MS * 2 ** attempt++);
+    if (Date.now() + wait > deadline) throw new HealthCheckTimedOut(check.path, check.timeoutMs, probe);
     await Bun.sleep(wait);
+  }
+}
+
+/** One GET of the health path: null when it answered 2xx or 3xx, else what went wrong. */
+async function probeOnce(check: HealthCheck, interval: number): Promise<string | null> {
+  try {
+    const res = await fetch(`http://${check.target}${check.path}`, {
+      redirect: 'manual',
+      signal: AbortSignal.any([check.signal, AbortSignal.timeout(Math.min(5000, interval * 5))]),
+    });
+    await res.body?.cancel();
+    return res.status >= 200 && res.status < 400 ? null : `HTTP ${res.status}`;
+  } catch (err) {
+    return (err as Error).name === 'TimeoutError' ? 'no answer within 5 s' : (err as Error).message || String(err);
   }
 }
 

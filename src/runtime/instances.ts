@@ -67,19 +67,20 @@ export async function startInstance(docker: Docker, registry: InstanceRepo, spec
     },
   });
   try {
-    const created = await container.inspect();
+    // An image given by id is the one the container runs; a tag is resolved by the engine.
+    const imageId = spec.image.startsWith('sha256:') ? spec.image : (await container.inspect()).Image;
     registry.record({
-      container_id: created.Id,
+      container_id: container.id,
       name,
       project_id: spec.projectId,
       deployment_id: spec.deploymentId,
-      image_id: created.Image,
+      image_id: imageId,
       created_at: new Date().toISOString(),
     });
     await container.start();
     const target = loopbackTarget(await container.inspect());
     if (!target) throw new Error(`Container ${name} has no published port ${spec.port}`);
-    return { containerId: created.Id, name, target };
+    return { containerId: container.id, name, target };
   } catch (err) {
     await removeInstances(docker, registry, [container.id], 0);
     throw err;

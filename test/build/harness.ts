@@ -10,6 +10,7 @@ import { buildLabelledImage } from '../../src/build/labelled.ts';
 import type { BuildSandbox } from '../../src/build/sandbox.ts';
 import { planBuild, type BuildPlan } from '../../src/build/plan.ts';
 import { cleanupByLabel, testLabel } from '../helpers/docker.ts';
+import type { BaseImages } from '../../src/config.ts';
 import { FIXTURE_IMAGES, removeStepImages, sourceFactory, type TestSource, type Tree } from './sources.ts';
 
 const MiB = 1024 ** 2;
@@ -43,13 +44,17 @@ export function buildHarness(docker: Docker) {
     tree: Tree,
     opts: Partial<BuildOptions> & {
       projectDockerfile?: string | null;
+      /** The upload's format (tar.gz by default); a zip's entries carry other mtimes. */
+      format?: 'tar.gz' | 'zip';
+      /** The base images the planner picks from (the fixture images by default). */
+      images?: BaseImages;
       /** Replaces the planner (tests of the builder's own guarantees). */
       plan?: (source: TestSource) => BuildPlan;
     } = {},
   ): Promise<BuildRun> {
-    const { projectDockerfile = null, plan: makePlan, ...overrides } = opts;
-    const source = await sources.make(tree, projectDockerfile);
-    const plan = makePlan ? makePlan(source) : planBuild(source, { projectDockerfile, images: FIXTURE_IMAGES });
+    const { projectDockerfile = null, plan: makePlan, format, images = FIXTURE_IMAGES, ...overrides } = opts;
+    const source = await sources.make(tree, projectDockerfile, format);
+    const plan = makePlan ? makePlan(source) : planBuild(source, { projectDockerfile, images });
     const lines: string[] = [];
     const started = Date.now();
     const run: BuildRun = { plan, lines, elapsedMs: 0 };

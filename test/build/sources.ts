@@ -12,7 +12,7 @@ import type { Readable } from 'node:stream';
 import { normalizeArchive } from '../../src/archive/normalize.ts';
 import { DEFAULT_IMAGES, type BaseImages } from '../../src/config.ts';
 import { filesToCapture } from '../../src/build/detect.ts';
-import { tgzOf, type TestEntry } from '../helpers/archives.ts';
+import { tgzOf, zipOf, type TestEntry } from '../helpers/archives.ts';
 
 /** The base images of the tests: the locally built fixtures, since no registry can be reached. */
 export const FIXTURE_IMAGES: BaseImages = {
@@ -20,6 +20,9 @@ export const FIXTURE_IMAGES: BaseImages = {
   static: 'slipway-fixture/static:latest',
   node: 'slipway-fixture/node:latest',
 };
+
+/** The node fixture with npm and an offline npm cache holding test/fixtures/npm-app's dependencies. */
+export const NODE_NPM_IMAGE = 'slipway-fixture/node-npm:latest';
 
 /** A normalised upload: the stored tar.gz and what planning sees of it. */
 export interface TestSource {
@@ -33,21 +36,21 @@ export type Tree = Record<string, string | { symlink: string } | { dir: true }>;
 
 /** Makes sources in one temporary directory, removed by `cleanup`. */
 export function sourceFactory(): {
-  make: (tree: Tree, projectDockerfile?: string | null) => Promise<TestSource>;
+  make: (tree: Tree, projectDockerfile?: string | null, format?: 'tar.gz' | 'zip') => Promise<TestSource>;
   cleanup: () => void;
 } {
   const root = mkdtempSync(join(tmpdir(), 'slipway-build-'));
   let n = 0;
   return {
-    async make(tree, projectDockerfile = null) {
+    async make(tree, projectDockerfile = null, format = 'tar.gz') {
       const dir = join(root, `source-${n++}`);
       mkdirSync(dir);
-      const input = join(dir, 'upload.tar.gz');
-      writeFileSync(input, tgzOf(entriesOf(tree)));
+      const input = join(dir, `upload.${format}`);
+      writeFileSync(input, format === 'zip' ? await zipOf(entriesOf(tree)) : tgzOf(entriesOf(tree)));
       const tgz = join(dir, 'source.tar.gz');
       const result = await normalizeArchive({
         input,
-        format: 'tar.gz',
+        format,
         output: tgz,
         capture: filesToCapture(projectDockerfile),
       });

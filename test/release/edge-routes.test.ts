@@ -56,6 +56,18 @@ describe("the API's side of the edge", () => {
     expect([a.edge.route('web'), a.reader.snapshot()!.routes]).toEqual([undefined, []]);
   });
 
+  test('tells the in-process edge of each committed route change at once, so it need not wait for its poll', () => {
+    const a = apiSide();
+    const seen: number[] = [];
+    const unsubscribe = a.edge.onRouteChange(() => seen.push(a.reader.head()!.version));
+    const set = a.edge.setRoute(route(['127.0.0.1:4001']));
+    const removed = a.edge.removeRoute('web');
+    expect(seen).toEqual([set, removed]);
+    unsubscribe();
+    a.edge.setRoute(route(['127.0.0.1:4002']));
+    expect(seen).toEqual([set, removed]);
+  });
+
   test('leaves slipway.db as it was when the route store cannot be written', () => {
     const a = apiSide({
       store: (real) => ({

@@ -1,0 +1,80 @@
+import { describe, expect, test } from 'bun:test';
+import type Docker from 'dockerode';
+import { HealthCheckTimedOut, InstanceExited } from '../../src/deployments/failures.ts';
+import { waitHealthy } from '../../src/runtime/health.ts';
+
+/** A container whose inspect reports `state()`; the probes' timing does not depend on Docker itself. */
+function engine(state: () => { Running: boolean; ExitCode?: number }): Docker {
+  const inspect = async () => ({ State: { OOMKilled: false, Restarting: false, ExitCode: 0, ...state() } });
+  return { getContainer: () => ({ inspect }) } as unknown as Docker;
+}
+
+/** A free loopback port: listen on 0, note the port, close. */
+function freePort(): number {
+  const probe = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response('') });
+  const port = probe.port!;
+  probe.stop(true);
+  return port;
+}
+
+describe('the health gate', () => {
+  test('passes an app within milliseconds of it starting to listen, not at the next 100 ms step', async () => {
+    const port = freePort();
+    let app: ReturnType<typeof Bun.serve> | null = null;
+    const listening = Bun.sleep(20).then(() => {
+      app = Bun.serve({ hostname: '127.0.0.1', port, fetch: () => new Response('ok') });
+      return performance.now();
+    });
+    const started = performance.now();
+    await waitHealthy(
+      engine(() => ({ Running: true })),
+      {
+        containerId: 'c1',
+        target: `127.0.0.1:${port}`,
+        path: '/',
+        timeoutMs: 5000,
+        signal: new AbortController().signal,
+      },
+    );
+    const healthy = performance.now();
+    (app as ReturnType<typeof Bun.serve> | null)?.stop(true);
+    // Probes at about 0, 10, 30, 70 ms…: healthy at ~30 ms (a first wait of 100 ms made it 100).
+    expect(healthy).toBeGreaterThanOrEqual(await listening);
+    expect(healthy - started).toBeLessThan(90);
+  });
+
+  test('fails at once when the container exited, whatever the probe got', async () => {
+    const check = waitHealthy(
+      engine(() => ({ Running: false, ExitCode: 3 })),
+      {
+        containerId: 'c1',
+        target: `127.0.0.1:${freePort()}`,
+        path: '/',
+        timeoutMs: 5000,
+        signal: new AbortController().signal,
+      },
+    );
+    await expect(check).rejects.toBeInstanceOf(InstanceExited);
+  });
+
+  test('times out with the last thing that went wrong when the app never answers 2xx or 3xx', async () => {
+    const app = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response('sick', { status: 503 }) });
+    try {
+      const check = waitHealthy(
+        engine(() => ({ Running: true })),
+        {
+          containerId: 'c1',
+          target: `127.0.0.1:${app.port}`,
+          path: '/health',
+          timeoutMs: 300,
+          signal: new AbortController().signal,
+        },
+      );
+      const err = await check.catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(HealthCheckTimedOut);
+      expect((err as Error).message).toContain('HTTP 503');
+    } finally {
+      app.stop(true);
+    }
+  });
+});
