@@ -90,7 +90,7 @@ export async function stampImage(
   opts: Omit<BuildOptions, 'dockerfilePath'>,
 ): Promise<BuiltImage> {
   const stamped = await buildImage(docker, stampContext(from, labels), { ...opts, dockerfilePath: 'Dockerfile' });
-  const { missing, forged } = await labelCheck(docker, stamped.imageId, labels);
+  const { missing, forged } = labelCheck(stamped.labels, labels);
   if (forged.length > 0) throw new ImageLabelsForged(forged);
   if (missing.length > 0) throw new ImageUnlabelled(missing);
   return stamped;
