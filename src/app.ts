@@ -20,6 +20,8 @@ import { VOLUME_RESTORE_PATHS, volumeRoutes } from './api/volumes/routes.ts';
 import { backupRoutes } from './api/backups/routes.ts';
 import { domainRoutes } from './api/domains/routes.ts';
 import { certificateRoutes } from './api/certificates/routes.ts';
+import { webhookRoutes } from './api/webhooks/routes.ts';
+import { opsRoutes } from './api/ops/routes.ts';
 
 /** The Elysia app of the API, without listen(): tests call `.handle()` on it. */
 export function createApp(deps: Deps) {
@@ -57,7 +59,9 @@ export function createApp(deps: Deps) {
         .use(backupRoutes(deps))
         .use(domainRoutes(deps))
         .use(certificateRoutes(deps))
-        .use(activityRoutes(deps)),
+        .use(activityRoutes(deps))
+        .use(webhookRoutes(deps))
+        .use(opsRoutes(deps)),
     );
 
   assertEveryRouteHasAccess(app.routes);

@@ -55,6 +55,12 @@ import type { DomainService } from './domains/service.ts';
 import type { DomainChecker } from './domains/checker.ts';
 import { publishedCertificates } from './certificates/certificate-store.ts';
 import { certificateService, type CertificateService, type CertificateTuning } from './certificates/service.ts';
+import { createWebhooks, type WebhookTuning } from './webhooks/setup.ts';
+import type { WebhookService } from './webhooks/service.ts';
+import type { DeliveryWorker } from './webhooks/delivery-worker.ts';
+import type { EventBus } from './events/bus.ts';
+import { deadLetterRepo } from './db/dead-letter.ts';
+import { deadLetterService, type DeadLetterService } from './ops/dead-letter.ts';
 
 /** Everything the app and the CLI need, built once. */
 export interface Deps {
@@ -94,6 +100,13 @@ export interface Deps {
   reconciler: ReturnType<typeof reconciler>;
   /** ACME orders, renewals and uploaded certificates. */
   certificates: CertificateService;
+  /** Webhooks and their deliveries; serve starts the delivery worker. */
+  webhooks: WebhookService;
+  webhookWorker: DeliveryWorker;
+  /** Status changes of deployments, domains, certificates and backups, from the database's outbox. */
+  events: EventBus;
+  /** What gave up, and its retries. */
+  deadLetter: DeadLetterService;
   close(): void;
 }
 
@@ -109,6 +122,8 @@ export interface DepsOptions {
   buildIsolation?: BuildIsolation;
   /** The certificate service's clock, CA polling and limits (tests move the clock to force renewals). */
   certificates?: CertificateTuning;
+  /** The webhook worker's timings, clock and name resolution. */
+  webhooks?: WebhookTuning;
 }
 
 /**
@@ -301,6 +316,16 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     domains: domains.service,
     cancelRunning: (id) => worker.cancel(id),
   });
+  const webhooks = createWebhooks({ config, db, projects, activity, box, log, tuning: options.webhooks });
+  const deadLetter = deadLetterService({
+    repo: deadLetterRepo(db),
+    webhookRows: webhooks.repo,
+    domains: domainRows,
+    deployments: deploymentsService,
+    webhooks: webhooks.service,
+    backups,
+    certificates,
+  });
   return {
     config,
     db,
@@ -330,6 +355,10 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     reconciler: reconciler(releaseDeps, releases.locks),
     deployments: deploymentsService,
     certificates,
+    webhooks: webhooks.service,
+    webhookWorker: webhooks.worker,
+    events: webhooks.bus,
+    deadLetter,
     close: () => {
       edge.close();
       db.close();
