@@ -37,7 +37,6 @@ const V4: [string, number][] = [
 ];
 const V6: [string, number][] = [
   ['::', 96], // unspecified, loopback, IPv4-compatible
-  ['::ffff:0:0', 96], // IPv4-mapped in a spelling unmapped() does not turn into IPv4
   ['64:ff9b::', 96],
   ['64:ff9b:1::', 48],
   ['100::', 64],
@@ -49,6 +48,8 @@ const V6: [string, number][] = [
   ['fec0::', 10],
   ['ff00::', 8],
 ];
+const MAPPED = new BlockList();
+MAPPED.addSubnet('::ffff:0:0', 96, 'ipv6');
 const SPECIAL = new BlockList();
 for (const [net, prefix] of V4) SPECIAL.addSubnet(net, prefix, 'ipv4');
 for (const [net, prefix] of V6) SPECIAL.addSubnet(net, prefix, 'ipv6');
@@ -70,7 +71,10 @@ export function isSpecialAddress(ip: string): boolean {
   const plain = unmapped(ip);
   const v = isIP(plain);
   if (v === 0) return true;
-  return SPECIAL.check(plain, v === 6 ? 'ipv6' : 'ipv4');
+  if (v === 4) return SPECIAL.check(plain, 'ipv4');
+  // An IPv4-mapped address in a spelling unmapped() does not know is refused rather than guessed at.
+  // (Not a BlockList subnet: BlockList matches every IPv4 address against ::ffff:0:0/96.)
+  return SPECIAL.check(plain, 'ipv6') || MAPPED.check(plain, 'ipv6');
 }
 
 /** The addresses of the agent's own interfaces and SLIPWAY_PUBLIC_IPS. */
