@@ -14,23 +14,37 @@ async function create(body: unknown, token?: string): Promise<Response> {
 
 describe('/v1/webhooks', () => {
   test('creating answers 201 with the secret once; lists and gets never show it, and it is stored sealed', async () => {
-    const res = await create({ url: URL_OK, events: ['deployment.live', 'deployment.failed', 'deployment.live'], project: 'web', description: 'chat' });
+    const res = await create({
+      url: URL_OK,
+      events: ['deployment.live', 'deployment.failed', 'deployment.live'],
+      project: 'web',
+      description: 'chat',
+    });
     expect(res.status).toBe(201);
     const made = (await res.json()) as Hook;
-    expect(made).toMatchObject({ url: URL_OK, events: ['deployment.live', 'deployment.failed'], project: 'web', description: 'chat' });
+    expect(made).toMatchObject({
+      url: URL_OK,
+      events: ['deployment.live', 'deployment.failed'],
+      project: 'web',
+      description: 'chat',
+    });
     expect(made.secret).toMatch(/^whsec_/);
     const listed = (await (await t.req('GET', '/v1/webhooks')).json()) as { data: Hook[] };
     expect(listed.data.find((h) => h.id === made.id)).toBeDefined();
     expect(JSON.stringify(listed)).not.toContain(made.secret!);
     const got = await t.req('GET', `/v1/webhooks/${made.id}`);
     expect(Object.keys((await got.json()) as object)).not.toContain('secret');
-    const row = t.deps.db.prepare('SELECT secret_sealed FROM webhooks WHERE id = ?').get(made.id) as { secret_sealed: string };
+    const row = t.deps.db.prepare('SELECT secret_sealed FROM webhooks WHERE id = ?').get(made.id) as {
+      secret_sealed: string;
+    };
     expect(row.secret_sealed).toStartWith('v1.');
     expect(row.secret_sealed).not.toContain(made.secret!.slice(6));
   });
 
   test('creating and removing are in the activity log, with the URL origin only', async () => {
-    const made = (await (await create({ url: 'http://127.0.0.1:9/secret-path-token', events: ['backup.failed'] })).json()) as Hook;
+    const made = (await (
+      await create({ url: 'http://127.0.0.1:9/secret-path-token', events: ['backup.failed'] })
+    ).json()) as Hook;
     expect((await t.req('DELETE', `/v1/webhooks/${made.id}`)).status).toBe(204);
     const log = (await (await t.req('GET', '/v1/activity?limit=2')).json()) as {
       data: { action: string; target: string; changes: Record<string, unknown> }[];
@@ -79,7 +93,11 @@ describe('/v1/webhooks', () => {
 
   test('unknown webhooks and deliveries are 404s in the envelope', async () => {
     const made = (await (await create({ url: URL_OK, events: ['deployment.live'] })).json()) as Hook;
-    for (const path of ['/v1/webhooks/whk_nope', '/v1/webhooks/whk_nope/deliveries', `/v1/webhooks/${made.id}/deliveries/whd_nope`]) {
+    for (const path of [
+      '/v1/webhooks/whk_nope',
+      '/v1/webhooks/whk_nope/deliveries',
+      `/v1/webhooks/${made.id}/deliveries/whd_nope`,
+    ]) {
       const res = await t.req('GET', path);
       expect(res.status).toBe(404);
       expect((await errorOf(res)).code).toBe('not_found');
@@ -90,19 +108,24 @@ describe('/v1/webhooks', () => {
 
   test('the list pages with a cursor, newest first', async () => {
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push(((await (await create({ url: URL_OK, events: ['backup.done'] })).json()) as Hook).id);
+    for (let i = 0; i < 3; i++)
+      ids.push(((await (await create({ url: URL_OK, events: ['backup.done'] })).json()) as Hook).id);
     const first = (await (await t.req('GET', '/v1/webhooks?limit=2')).json()) as {
       data: Hook[];
       pagination: { next_cursor: string | null; has_more: boolean };
     };
-    expect(first.data.map((h) => h.id)).toEqual([ids[2], ids[1]]);
+    expect(first.data.map((h) => h.id)).toEqual([ids[2]!, ids[1]!]);
     expect(first.pagination.has_more).toBe(true);
-    const second = (await (await t.req('GET', `/v1/webhooks?limit=2&cursor=${first.pagination.next_cursor}`)).json()) as { data: Hook[] };
+    const second = (await (
+      await t.req('GET', `/v1/webhooks?limit=2&cursor=${first.pagination.next_cursor}`)
+    ).json()) as { data: Hook[] };
     expect(second.data[0]!.id).toBe(ids[0]!);
   });
 
   test('every route is in the OpenAPI document with its access rule', async () => {
-    const spec = (await (await t.req('GET', '/v1/openapi.json')).json()) as { paths: Record<string, Record<string, Record<string, unknown>>> };
+    const spec = (await (await t.req('GET', '/v1/openapi.json')).json()) as {
+      paths: Record<string, Record<string, Record<string, unknown>>>;
+    };
     const routes: [string, string, unknown][] = [
       ['/v1/webhooks', 'post', { scope: 'admin' }],
       ['/v1/webhooks', 'get', { scope: 'admin' }],

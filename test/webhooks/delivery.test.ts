@@ -30,7 +30,10 @@ type Delivery = {
   duration_ms: number | null;
   redelivery_of: string | null;
 };
-type Detail = Delivery & { history: { n: number; response_code: number | null; error: string | null }[]; payload: any };
+type Detail = Delivery & {
+  history: { n: number; response_code: number | null; error: string | null }[];
+  payload: unknown;
+};
 
 function receiver(): Receiver {
   const r = startReceiver();

@@ -3,7 +3,13 @@ import type { DeadLetterService } from '../../ops/dead-letter.ts';
 import { accessPlugin } from '../access.ts';
 import { AUTH_ERRORS, errors, Page, PageQuery, ProjectName, Timestamp } from '../schemas.ts';
 
-const Kind = t.UnionEnum(['deployment', 'webhook_delivery', 'backup', 'certificate_renewal']);
+// A union of literals, not UnionEnum: as an optional query field, UnionEnum defaults to its first value.
+const Kind = t.Union([
+  t.Literal('deployment'),
+  t.Literal('webhook_delivery'),
+  t.Literal('backup'),
+  t.Literal('certificate_renewal'),
+]);
 
 const Item = t.Object({
   kind: Kind,
