@@ -1,4 +1,7 @@
 import { afterAll, beforeEach, describe, expect, test } from 'bun:test';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { makeTestApp, TEST_ACTOR } from '../helpers/app.ts';
 import { tgzOf } from '../helpers/archives.ts';
 import { type Receiver, signatureValid, startReceiver } from './receiver.ts';
@@ -34,6 +37,13 @@ type Detail = Delivery & {
   history: { n: number; response_code: number | null; error: string | null }[];
   payload: unknown;
 };
+
+/** The verification snippet of the README, run as it is printed there. */
+function readmeVerifier(): (secret: string, header: string | undefined, body: string) => boolean {
+  const readme = readFileSync(join(import.meta.dir, '../../README.md'), 'utf8');
+  const code = /To check one in Node\.js:\n\n```js\n([\s\S]*?)```/.exec(readme)![1]!.replace(/^import .*\n/m, '');
+  return new Function('createHmac', 'timingSafeEqual', `${code}; return verifySlipway;`)(createHmac, timingSafeEqual);
+}
 
 function receiver(): Receiver {
   const r = startReceiver();
@@ -115,6 +125,9 @@ describe('webhook deliveries', () => {
     expect(body.id).toBe(delivery!.event_id);
     expect(got[2]!.headers['content-type']).toBe('application/json');
     expect(got[2]!.headers['slipway-event']).toBe('deployment.queued');
+    const readme = readmeVerifier();
+    expect(readme(created.secret, got[2]!.headers['slipway-signature'], got[2]!.body)).toBe(true);
+    expect(readme(created.secret, got[2]!.headers['slipway-signature'], `${got[2]!.body} `)).toBe(false);
     // The same body with another secret does not verify: the receiver's check can fail.
     expect(signatureValid('whsec_other', got[2]!.headers['slipway-signature'], got[2]!.body)).toBe(false);
     const detail = (await (
