@@ -31,6 +31,9 @@ export interface DeliveryTuning {
   keepMs: number;
 }
 
+/** Due deliveries looked at per pass, enough to find some of idle webhooks behind a busy one's. */
+const DUE_BATCH = 200;
+
 /** The production timings. */
 export const DEFAULT_DELIVERY_TUNING: DeliveryTuning = {
   firstRetryMs: 15_000,
@@ -62,6 +65,8 @@ export function retryDelayMs(attempts: number, tuning: Pick<DeliveryTuning, 'fir
 export class DeliveryWorker {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** Webhooks with an attempt in flight: one at a time each, so a slow receiver holds one slot, not all. */
+  private readonly busyHooks = new Set<string>();
   private running = false;
   private lastPrune = 0;
 
@@ -97,9 +102,10 @@ export class DeliveryWorker {
       const free = this.d.tuning.concurrency - this.inFlight.size;
       if (free <= 0) return [];
       const started: Promise<void>[] = [];
-      for (const row of this.d.repo.deliveries.due(this.d.now().toISOString(), free + this.inFlight.size)) {
+      for (const row of this.d.repo.deliveries.due(this.d.now().toISOString(), DUE_BATCH)) {
         if (started.length >= free) break;
-        if (!this.inFlight.has(row.id) && this.d.repo.deliveries.claim(row.id)) started.push(this.track(row));
+        if (this.busyHooks.has(row.webhook_id) || this.inFlight.has(row.id)) continue;
+        if (this.d.repo.deliveries.claim(row.id)) started.push(this.track(row));
       }
       return started;
     } catch (err) {
@@ -113,9 +119,11 @@ export class DeliveryWorker {
       .catch((err) => this.d.log.error('webhook attempt failed', { delivery: row.id, error: (err as Error).message }))
       .finally(() => {
         this.inFlight.delete(row.id);
+        this.busyHooks.delete(row.webhook_id);
         this.wake();
       });
     this.inFlight.set(row.id, attempt);
+    this.busyHooks.add(row.webhook_id);
     return attempt;
   }
 

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTestApp, TEST_ACTOR } from '../helpers/app.ts';
 import { tgzOf } from '../helpers/archives.ts';
+import { queueDeployment } from '../helpers/deployments.ts';
 import { type Receiver, signatureValid, startReceiver } from './receiver.ts';
 
 // Loopback receivers need SLIPWAY_WEBHOOK_ALLOW_PRIVATE; refusal is tested in destination.test.ts.
@@ -227,5 +228,39 @@ describe('redelivery', () => {
     const res = await t.req('POST', `/v1/webhooks/${created.id}/deliveries/${d!.id}/redeliver`);
     expect(res.status).toBe(409);
     expect(((await res.json()) as { error: { message: string } }).error.message).toContain('still being retried');
+  });
+});
+
+describe('fairness', () => {
+  test('a slow receiver holds one attempt at a time, never every slot', async () => {
+    const app = makeTestApp(
+      { SLIPWAY_WEBHOOK_ALLOW_PRIVATE: 'true' },
+      { webhooks: { delivery: { firstRetryMs: 40, maxRetryMs: 200, timeoutMs: 5000, pollMs: 20, concurrency: 4 } } },
+    );
+    const slow = receiver();
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    slow.respond = async () => {
+      await held;
+      return new Response('late');
+    };
+    const fast = receiver();
+    try {
+      app.deps.projects.create(TEST_ACTOR, { name: 'web' });
+      await app.deps.webhooks.create(TEST_ACTOR, { url: slow.url, events: ['deployment.queued'] });
+      await app.deps.webhooks.create(TEST_ACTOR, { url: fast.url, events: ['deployment.queued'] });
+      for (let i = 0; i < 5; i++) queueDeployment(app.deps, 'web');
+      app.deps.webhookWorker.start();
+      await fast.waitFor(5);
+      expect(slow.got).toHaveLength(1);
+      release();
+      await slow.waitFor(5);
+    } finally {
+      release();
+      await app.deps.webhookWorker.stop();
+      app.close();
+    }
   });
 });
