@@ -21,6 +21,8 @@ import { backupRoutes } from './api/backups/routes.ts';
 import { domainRoutes } from './api/domains/routes.ts';
 import { certificateRoutes } from './api/certificates/routes.ts';
 import { registryRoutes } from './api/registries/routes.ts';
+import { webhookRoutes } from './api/webhooks/routes.ts';
+import { opsRoutes } from './api/ops/routes.ts';
 
 /** The Elysia app of the API, without listen(): tests call `.handle()` on it. */
 export function createApp(deps: Deps) {
@@ -59,7 +61,9 @@ export function createApp(deps: Deps) {
         .use(domainRoutes(deps))
         .use(certificateRoutes(deps))
         .use(activityRoutes(deps))
-        .use(registryRoutes(deps)),
+        .use(registryRoutes(deps))
+        .use(webhookRoutes(deps))
+        .use(opsRoutes(deps)),
     );
 
   assertEveryRouteHasAccess(app.routes);

@@ -70,6 +70,8 @@ export interface Config {
   /** The largest prebuilt image a deployment may pull, download and unpacked, bytes. */
   pullMaxBytes: number;
   pullTimeoutSeconds: number;
+  /** Whether webhooks may send to loopback, private and link-local addresses and the agent's own. */
+  webhookAllowPrivate: boolean;
 }
 
 /** Base images of the generated Dockerfiles, one per detected stack. */
@@ -450,6 +452,15 @@ export const SETTINGS = [
       if (raw.length < 12) throw new Error('expected at least 12 characters');
       return raw;
     },
+  }),
+  setting({
+    key: 'webhookAllowPrivate',
+    env: 'SLIPWAY_WEBHOOK_ALLOW_PRIVATE',
+    flag: 'webhook-allow-private',
+    default: 'false',
+    description:
+      "true lets webhooks send to loopback, private, link-local and reserved addresses and the agent's own (a receiver on the same host or network)",
+    parse: parseBoolean,
   }),
   setting({
     key: 'masterKey',

@@ -58,6 +58,12 @@ import { certificateService, type CertificateService, type CertificateTuning } f
 import { registryRepo } from './db/registries.ts';
 import { registryService, type RegistryService } from './registries/service.ts';
 import { compareDeployments, type DeploymentComparison } from './deployments/compare.ts';
+import { createWebhooks, type WebhookTuning } from './webhooks/setup.ts';
+import type { WebhookService } from './webhooks/service.ts';
+import type { DeliveryWorker } from './webhooks/delivery-worker.ts';
+import type { EventBus } from './events/bus.ts';
+import { deadLetterRepo } from './db/dead-letter.ts';
+import { deadLetterService, type DeadLetterService } from './ops/dead-letter.ts';
 
 /** Everything the app and the CLI need, built once. */
 export interface Deps {
@@ -101,6 +107,13 @@ export interface Deps {
   registries: RegistryService;
   /** What differs between two deployments of a project. */
   compareDeployments(project: string, from: string, to: string): Promise<DeploymentComparison>;
+  /** Webhooks and their deliveries; serve starts the delivery worker. */
+  webhooks: WebhookService;
+  webhookWorker: DeliveryWorker;
+  /** Status changes of deployments, domains, certificates and backups, from the database's outbox. */
+  events: EventBus;
+  /** What gave up, and its retries. */
+  deadLetter: DeadLetterService;
   close(): void;
 }
 
@@ -116,6 +129,8 @@ export interface DepsOptions {
   buildIsolation?: BuildIsolation;
   /** The certificate service's clock, CA polling and limits (tests move the clock to force renewals). */
   certificates?: CertificateTuning;
+  /** The webhook worker's timings, clock and name resolution. */
+  webhooks?: WebhookTuning;
 }
 
 /**
@@ -315,6 +330,16 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     domains: domains.service,
     cancelRunning: (id) => worker.cancel(id),
   });
+  const webhooks = createWebhooks({ config, db, projects, activity, box, log, tuning: options.webhooks });
+  const deadLetter = deadLetterService({
+    repo: deadLetterRepo(db),
+    webhookRows: webhooks.repo,
+    domains: domainRows,
+    deployments: deploymentsService,
+    webhooks: webhooks.service,
+    backups,
+    certificates,
+  });
   return {
     config,
     db,
@@ -347,6 +372,10 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     registries,
     compareDeployments: (project, from, to) =>
       compareDeployments({ deployments, projects, sources, openSnapshot: env.openSnapshot }, project, from, to),
+    webhooks: webhooks.service,
+    webhookWorker: webhooks.worker,
+    events: webhooks.bus,
+    deadLetter,
     close: () => {
       edge.close();
       db.close();

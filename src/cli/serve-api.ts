@@ -40,6 +40,7 @@ export async function serveApi(config: Config): Promise<(() => Promise<void> | v
   await prepareBuilds(deps);
   deps.worker.start();
   deps.backups.recover();
+  deps.webhookWorker.start();
   const stopBackups = startBackupSchedule(deps.backups, config.backupSchedule, deps.log);
   const api = formatListen(apiListen);
   deps.log.info('slipway started', {
@@ -66,6 +67,7 @@ export async function serveApi(config: Config): Promise<(() => Promise<void> | v
     () => deps.domainChecker.stop(),
     () => certificates.stop(),
     () => deps.worker.stop(),
+    () => deps.webhookWorker.stop(),
     () => app.stop(),
     () => unsubscribeEdge?.(),
     async () => edge?.stop(),

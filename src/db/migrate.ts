@@ -17,6 +17,7 @@ import m015 from './migrations/015_order_projects.sql' with { type: 'text' };
 import m016 from './migrations/016_domain_ownership.sql' with { type: 'text' };
 import m017 from './migrations/017_domain_proven.sql' with { type: 'text' };
 import m019 from './migrations/019_images.sql' with { type: 'text' };
+import m020 from './migrations/020_webhooks.sql' with { type: 'text' };
 
 /**
  * Forward-only migrations, in order; the version of the database is PRAGMA user_version,
@@ -41,6 +42,7 @@ export const MIGRATIONS: readonly string[] = [
   m016,
   m017,
   m019,
+  m020,
 ];
 
 /** Applies every migration past the database's user_version, each in its own transaction. */

@@ -79,6 +79,15 @@ const EXPECTED: Record<string, { rule: AccessRule; body?: unknown }> = {
   },
   'DELETE /v1/projects/:name/domains/:hostname/certificate': { rule: { scope: 'deploy', project: 'param' } },
   'POST /v1/projects/:name/domains/:hostname/certificate/renew': { rule: { scope: 'deploy', project: 'param' } },
+  'POST /v1/webhooks': { rule: { scope: 'admin' }, body: { url: 'http://127.0.0.1:9/', events: ['backup.done'] } },
+  'GET /v1/webhooks': { rule: { scope: 'admin' } },
+  'GET /v1/webhooks/:id': { rule: { scope: 'admin' } },
+  'DELETE /v1/webhooks/:id': { rule: { scope: 'admin' } },
+  'GET /v1/webhooks/:id/deliveries': { rule: { scope: 'admin' } },
+  'GET /v1/webhooks/:id/deliveries/:delivery': { rule: { scope: 'admin' } },
+  'POST /v1/webhooks/:id/deliveries/:delivery/redeliver': { rule: { scope: 'admin' } },
+  'GET /v1/ops/dead-letter': { rule: { scope: 'read', project: 'filter' } },
+  'POST /v1/ops/dead-letter/:kind/:id/retry': { rule: { scope: 'deploy', project: 'filter' } },
 };
 
 type Caller = 'none' | 'read' | 'deploy' | 'admin' | 'other-project';

@@ -83,6 +83,7 @@ describe('configuration', () => {
       backupPassphrase: null,
       pullMaxBytes: 4294967296,
       pullTimeoutSeconds: 900,
+      webhookAllowPrivate: false,
     });
   });
 
