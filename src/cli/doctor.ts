@@ -1,7 +1,6 @@
 /** `slipway doctor`: checks this host can run Slipway, and says how to fix what it cannot. */
 import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
-import { createDockerClient } from '../runtime/docker.ts';
 import type { Check } from '../install/check.ts';
 import { runDoctor } from '../install/doctor.ts';
 import { installedEnvironment } from '../install/facts.ts';
@@ -26,6 +25,8 @@ export function registerDoctor(cli: Command, io: Io): void {
   ).action(async (opts: Record<string, unknown> & { json?: boolean }) => {
     const installed = installedEnvironment(DEFAULT_PATHS);
     const config = loadConfig(installed ?? io.env, settingFlags(opts));
+    // Loaded here, not at start: the Docker client's module is not needed by any other command.
+    const { createDockerClient } = await import('../runtime/docker.ts');
     const checks = await runDoctor({
       config,
       installed: installed !== null,
