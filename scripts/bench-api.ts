@@ -6,8 +6,12 @@
  *       /v1/health, median of 5 runs;
  *   (b) idle RSS of the running binary once startup has settled (VmRSS from /proc);
  *   (c) requests/s and p99 latency of an authenticated GET /v1/projects/{name} with wrk, next to
- *       a bare Bun.serve hello world measured the same way in the same run.
- * Prints each figure with its unit, then a markdown table for the README.
+ *       a bare Bun.serve hello world measured the same way in the same run;
+ *   (d) `slipway --help` and `slipway status` (against the running agent): wall time and the
+ *       binary's own CPU time (user + system), median of 9 runs;
+ *   (e) idle RSS of `dist/slipway serve --role edge`.
+ * Prints each figure with its unit next to its goal (issue 16), then a markdown table for the README.
+ * The goals are ratios or budgets for a quiet machine: on a busy one, compare within one run.
  */
 import { cpus } from 'node:os';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -19,6 +23,9 @@ const ROOT = join(import.meta.dir, '..');
 const BINARY = join(ROOT, 'dist', 'slipway');
 const BUN = join(ROOT, 'node_modules', '.bin', 'bun');
 const STARTUP_RUNS = 5;
+const CLI_RUNS = 9;
+/** Issue 16's goals, printed next to each figure. */
+const GOAL = { startupMs: 100, rssMiB: 60, edgeRssMiB: 40, ratio: 0.5, cliMs: 40 };
 const WRK = { threads: 2, connections: 50, seconds: 10, warmupSeconds: 2 };
 const PROJECT = 'web';
 /**
@@ -81,6 +88,22 @@ async function firstOk(url: string, proc: Proc, since: number, timeoutMs = 15_00
     }
     if (performance.now() - since > timeoutMs) throw new Error(`No 200 from ${url} within ${timeoutMs} ms`);
     await Bun.sleep(1);
+  }
+}
+
+/** Polls `url` until it answers at all (the edge answers 404 for an unknown host). */
+async function firstAnswer(url: string, proc: Proc, timeoutMs = 15_000): Promise<void> {
+  const since = performance.now();
+  for (;;) {
+    try {
+      await (await fetch(url)).arrayBuffer();
+      return;
+    } catch {
+      // Not listening yet.
+    }
+    if (proc.exitCode !== null) throw new Error(`The process behind ${url} exited with ${proc.exitCode}`);
+    if (performance.now() - since > timeoutMs) throw new Error(`No answer from ${url} within ${timeoutMs} ms`);
+    await Bun.sleep(5);
   }
 }
 
@@ -166,6 +189,27 @@ async function startForLoad(): Promise<{ proc: Proc; url: string; dataDir: strin
   throw new Error('serve refused every --rate-limit-token tried');
 }
 
+/** Runs the binary with `args` CLI_RUNS times; medians of its wall time and its own CPU time (ms). */
+function timeCli(args: string[], env: Record<string, string> = {}): { wallMs: number; cpuMs: number } {
+  const walls: number[] = [];
+  const cpus: number[] = [];
+  for (let i = 0; i < CLI_RUNS; i++) {
+    const t0 = performance.now();
+    const run = Bun.spawnSync([BINARY, ...args], { cwd: scratch, env: { ...process.env, ...env }, stdout: 'pipe' });
+    walls.push(performance.now() - t0);
+    if (run.exitCode !== 0) throw new Error(`slipway ${args.join(' ')} exited with ${run.exitCode}: ${run.stderr}`);
+    const usage = run.resourceUsage;
+    cpus.push(usage ? Number(usage.cpuTime.user + usage.cpuTime.system) / 1000 : Number.NaN);
+  }
+  return { wallMs: median(walls), cpuMs: median(cpus) };
+}
+
+/** `value` next to its goal, with ✓ when it meets it (`atLeast` for ratios, else at most). */
+function vsGoal(value: number, goal: number, unit: string, atLeast = false): string {
+  const met = atLeast ? value >= goal : value <= goal;
+  return `(goal ${atLeast ? '≥' : '≤'} ${goal} ${unit}: ${met ? 'met' : 'not met'})`;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (n: number, digits = 1) =>
   n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -186,13 +230,13 @@ async function main(): Promise<void> {
   }
   const startupMs = median(startups);
   console.log(
-    `(a) start to first /v1/health 200: median ${fmt(startupMs)} ms (runs: ${startups.map((ms) => fmt(ms)).join(', ')} ms)`,
+    `(a) start to first /v1/health 200: median ${fmt(startupMs)} ms ${vsGoal(startupMs, GOAL.startupMs, 'ms')} (runs: ${startups.map((ms) => fmt(ms)).join(', ')} ms)`,
   );
 
   // (b) idle RSS, on the instance that then takes the load
   const slipway = await startForLoad();
   const rssMiB = await settledRssMiB(slipway.proc.pid);
-  console.log(`(b) idle RSS of dist/slipway serve: ${fmt(rssMiB)} MiB`);
+  console.log(`(b) idle RSS of dist/slipway serve: ${fmt(rssMiB)} MiB ${vsGoal(rssMiB, GOAL.rssMiB, 'MiB')}`);
 
   // (c) authenticated GET /v1/projects/{name}
   const token = readFileSync(join(slipway.dataDir, 'admin-token'), 'utf8').trim();
@@ -208,6 +252,9 @@ async function main(): Promise<void> {
   if (check.status !== 200) throw new Error(`GET ${target} answered ${check.status}: ${await check.text()}`);
   const api = await load(target, [auth]);
   const loadedRssMiB = await settledRssMiB(slipway.proc.pid);
+  // (d) the CLI, against this agent
+  const help = timeCli(['--help']);
+  const status = timeCli(['status'], { SLIPWAY_URL: slipway.url, SLIPWAY_TOKEN: token });
   await stop(slipway.proc);
   console.log(
     `(c) slipway GET /v1/projects/${PROJECT} (bearer token, --rate-limit-token ${slipway.rateLimit}): ` +
@@ -231,7 +278,29 @@ async function main(): Promise<void> {
   );
   const ratio = api.rps / base.rps;
   console.log(
-    `    ratio slipway / bare Bun.serve: ${fmt(ratio * 100)} % of the requests/s, ${fmt(api.p99Ms / base.p99Ms, 2)} × the p99 latency`,
+    `    ratio slipway / bare Bun.serve: ${fmt(ratio * 100)} % of the requests/s ${vsGoal(ratio, GOAL.ratio, '×', true)}, ${fmt(api.p99Ms / base.p99Ms, 2)} × the p99 latency`,
+  );
+  for (const [name, t] of [
+    ['slipway --help', help],
+    ['slipway status', status],
+  ] as const) {
+    console.log(
+      `(d) ${name}: ${fmt(t.cpuMs)} ms of the binary's own CPU time ${vsGoal(t.cpuMs, GOAL.cliMs, 'ms')}, ${fmt(t.wallMs)} ms wall (median of ${CLI_RUNS})`,
+    );
+  }
+
+  // (e) the edge on its own
+  const edgeDir = mkdtempSync(join(scratch, 'edge-'));
+  const edgePort = freePort();
+  const edge = spawn(
+    [BINARY, 'serve', '--role', 'edge', '--data-dir', edgeDir, '--http-listen', `127.0.0.1:${edgePort}`],
+    scratch,
+  );
+  await firstAnswer(`http://127.0.0.1:${edgePort}/`, edge);
+  const edgeRssMiB = await settledRssMiB(edge.pid);
+  await stop(edge);
+  console.log(
+    `(e) idle RSS of dist/slipway serve --role edge: ${fmt(edgeRssMiB)} MiB ${vsGoal(edgeRssMiB, GOAL.edgeRssMiB, 'MiB')}`,
   );
 
   const wrkSetup = `wrk ${WRK.threads} threads, ${WRK.connections} connections, ${WRK.seconds} s after a ${WRK.warmupSeconds} s warm-up`;
@@ -239,11 +308,14 @@ async function main(): Promise<void> {
 | ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, bun ${Bun.version} | \`dist/slipway serve\` | bare \`Bun.serve\` |
 |---|---|---|
 | Binary size | ${fmt(sizeMiB)} MiB | – |
-| Start to first \`/v1/health\` 200 (median of ${STARTUP_RUNS}, empty data dir) | ${fmt(startupMs)} ms | – |
-| Idle RSS | ${fmt(rssMiB)} MiB | ${fmt(helloRssMiB)} MiB |
+| Start to first \`/v1/health\` 200 (median of ${STARTUP_RUNS}, empty data dir; goal ≤ ${GOAL.startupMs} ms) | ${fmt(startupMs)} ms | – |
+| Idle RSS (goal ≤ ${GOAL.rssMiB} MiB) | ${fmt(rssMiB)} MiB | ${fmt(helloRssMiB)} MiB |
+| Idle RSS of \`serve --role edge\` (goal ≤ ${GOAL.edgeRssMiB} MiB) | ${fmt(edgeRssMiB)} MiB | – |
+| \`slipway --help\`, CPU / wall (median of ${CLI_RUNS}; goal ≤ ${GOAL.cliMs} ms CPU) | ${fmt(help.cpuMs)} / ${fmt(help.wallMs)} ms | – |
+| \`slipway status\` against the agent, CPU / wall (goal ≤ ${GOAL.cliMs} ms CPU) | ${fmt(status.cpuMs)} / ${fmt(status.wallMs)} ms | – |
 | Requests/s (${wrkSetup}) | ${fmt(api.rps, 0)} (authenticated \`GET /v1/projects/${PROJECT}\`) | ${fmt(base.rps, 0)} (hello world) |
 | p99 latency | ${fmt(api.p99Ms, 2)} ms | ${fmt(base.p99Ms, 2)} ms |
-| Throughput ratio | ${fmt(ratio * 100)} % | 100 % |
+| Throughput ratio (goal ≥ ${GOAL.ratio * 100} %) | ${fmt(ratio * 100)} % | 100 % |
 `);
 }
 

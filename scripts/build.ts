@@ -42,6 +42,10 @@ async function build(): Promise<{ ok: true } | { ok: false; log: string[] }> {
     // main.ts awaits at the top level, which the default CommonJS bytecode format cannot.
     bytecode: true,
     format: 'esm',
+    // Each dynamically imported part (the API, the edge, the CLI's server commands) becomes its own
+    // chunk inside the executable, loaded on first import: `serve --role edge` and `slipway --help`
+    // then map and evaluate only their own code (about 25 MiB less RSS for the edge).
+    splitting: true,
     external: ['cpu-features'],
     throw: false,
   });

@@ -1,7 +1,8 @@
-import * as acme from 'acme-client';
+import type * as acme from 'acme-client';
 import type { Db } from '../db/open.ts';
 import { getMeta, setMeta, setMetaOnce } from '../db/meta.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
+import { loadAcme } from './acme-http.ts';
 
 const KEY_META = 'acme_account_key';
 const KEY_CONTEXT = 'acme:account-key';
@@ -45,7 +46,8 @@ export function acmeAccount(d: AcmeAccountDeps) {
 export type AcmeAccount = ReturnType<typeof acmeAccount>;
 
 async function connect(d: AcmeAccountDeps): Promise<acme.Client> {
-  const client = new acme.Client({
+  const { Client } = await loadAcme();
+  const client = new Client({
     directoryUrl: d.directoryUrl,
     accountKey: await accountKey(d.db, d.box),
     backoffMin: d.polling.minMs,
@@ -63,7 +65,8 @@ async function connect(d: AcmeAccountDeps): Promise<acme.Client> {
 async function accountKey(db: Db, box: SecretBox): Promise<string> {
   const stored = getMeta(db, KEY_META);
   if (stored) return box.open(stored, KEY_CONTEXT);
-  const pem = (await acme.crypto.createPrivateEcdsaKey('P-256')).toString();
+  const { crypto } = await loadAcme();
+  const pem = (await crypto.createPrivateEcdsaKey('P-256')).toString();
   // Another call or process may have made one meanwhile: the first one written wins, in one statement.
   return box.open(setMetaOnce(db, KEY_META, box.seal(pem, KEY_CONTEXT)), KEY_CONTEXT);
 }

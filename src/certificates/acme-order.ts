@@ -1,4 +1,5 @@
-import * as acme from 'acme-client';
+import type * as acme from 'acme-client';
+import { loadAcme } from './acme-http.ts';
 import { OrderFailure } from './order-failure.ts';
 
 /** Where HTTP-01 key authorizations are published while the CA validates them. */
@@ -48,8 +49,9 @@ export async function orderCertificate(
       board.remove(challenge.token);
     }
   }
-  const key = await acme.crypto.createPrivateEcdsaKey('P-256');
-  const [, csr] = await acme.crypto.createCsr(
+  const { crypto } = await loadAcme();
+  const key = await crypto.createPrivateEcdsaKey('P-256');
+  const [, csr] = await crypto.createCsr(
     { altNames: [hostname], ...(hostname.length <= MAX_COMMON_NAME ? { commonName: hostname } : {}) },
     key,
   );

@@ -8,8 +8,7 @@ import { queued } from './follow.ts';
 import { ApiError, FailedError, UsageError } from './errors.ts';
 import { confirm, interactive, note } from './io.ts';
 import { formatBytes, printJson } from './output.ts';
-import { planPack, packStream, type PackPlan } from './pack.ts';
-import { progressReporter, uploadedLine } from './progress.ts';
+import type { PackPlan } from './pack.ts';
 import type { Deployment, Project } from './api-types.ts';
 
 /** Options of `slipway deploy`. */
@@ -52,6 +51,11 @@ export async function deploy(ctx: Ctx, dir: string, opts: DeployOptions): Promis
   const { hostname } = await ensureProject(ctx, project, opts.yes === true);
   if (opts.image !== undefined) return deployImage(ctx, project, hostname, opts);
 
+  // Loaded here, not at every CLI start: the packer (tar, gzip) and the progress bar.
+  const [{ planPack, packStream }, { progressReporter, uploadedLine }] = await Promise.all([
+    import('./pack.ts'),
+    import('./progress.ts'),
+  ]);
   const plan = planPack(root);
   note(io, packingLine(dir, project, plan));
   const secrets = secretFilesLine(plan);

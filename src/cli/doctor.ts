@@ -1,9 +1,7 @@
 /** `slipway doctor`: checks this host can run Slipway, and says how to fix what it cannot. */
 import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
-import { createDockerClient } from '../runtime/docker.ts';
 import type { Check } from '../install/check.ts';
-import { runDoctor } from '../install/doctor.ts';
 import { installedEnvironment } from '../install/facts.ts';
 import { hostListeningPorts } from '../install/ports.ts';
 import { DEFAULT_PATHS } from '../install/units.ts';
@@ -26,6 +24,11 @@ export function registerDoctor(cli: Command, io: Io): void {
   ).action(async (opts: Record<string, unknown> & { json?: boolean }) => {
     const installed = installedEnvironment(DEFAULT_PATHS);
     const config = loadConfig(installed ?? io.env, settingFlags(opts));
+    // Loaded here, not at every CLI start: the Docker client and the checks (node:http under them).
+    const [{ createDockerClient }, { runDoctor }] = await Promise.all([
+      import('../runtime/docker.ts'),
+      import('../install/doctor.ts'),
+    ]);
     const checks = await runDoctor({
       config,
       installed: installed !== null,

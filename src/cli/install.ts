@@ -1,7 +1,6 @@
 /** `slipway install` and `slipway uninstall`: the systemd setup on a VPS, with --dry-run. */
 import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
-import { createDockerClient } from '../runtime/docker.ts';
 import { VERSION } from '../version.ts';
 import { applyPlan, readAgent, spawnRunner, StepError } from '../install/apply.ts';
 import { gatherFacts, groupExists, runningCompiled } from '../install/facts.ts';
@@ -89,6 +88,8 @@ export function printDryRun(io: Io, command: string, problems: string[], steps: 
 }
 
 async function apply(io: Io, steps: Step[]): Promise<void> {
+  // Loaded here, not at start: the Docker client's module is not needed by any other command.
+  const { createDockerClient } = await import('../runtime/docker.ts');
   try {
     await applyPlan(steps, {
       report: (line) => out(io, line),

@@ -4,7 +4,6 @@
  */
 import pc from 'picocolors';
 import type { Colors } from 'picocolors/types';
-import { read } from 'read';
 import type { Readable, Writable } from 'node:stream';
 import { FailedError, InterruptedError, UsageError } from './errors.ts';
 
@@ -45,6 +44,8 @@ export function processIo(env: Env): Io {
       return () => void process.off('SIGINT', handler);
     },
     async ask(question, opts = {}) {
+      // Loaded by the first question: node:readline under it is not needed by any other start.
+      const { read } = await import('read');
       try {
         return await read({
           prompt: question,

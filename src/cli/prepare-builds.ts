@@ -1,8 +1,6 @@
 /** `slipway prepare-builds`: sets up build isolation on this host (needs root; slipway.service runs it before each start). */
 import type { Command } from 'commander';
-import { BuildIsolation, isolationSettings } from '../build/isolation.ts';
 import { loadConfig } from '../config.ts';
-import { createDockerClient } from '../runtime/docker.ts';
 import { FailedError } from './errors.ts';
 import { out, type Io } from './io.ts';
 import { addSettingOptions, settingFlags } from './settings-options.ts';
@@ -18,6 +16,11 @@ export function registerPrepareBuilds(cli: Command, io: Io): void {
     ['dockerHost', 'buildConcurrency', 'buildCpus', 'buildPidsLimit', 'buildAllowPrivate'],
   ).action(async (opts: Record<string, unknown>) => {
     const config = loadConfig(io.env, settingFlags(opts));
+    // Loaded here, not at start: no other command needs build isolation or the Docker client.
+    const [{ BuildIsolation, isolationSettings }, { createDockerClient }] = await Promise.all([
+      import('../build/isolation.ts'),
+      import('../runtime/docker.ts'),
+    ]);
     const isolation = new BuildIsolation(createDockerClient(config), isolationSettings(config));
     let done: string[];
     try {

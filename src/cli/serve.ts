@@ -1,6 +1,4 @@
 import { loadConfig } from '../config.ts';
-import { serveApi } from './serve-api.ts';
-import { serveEdge } from './serve-edge.ts';
 
 /** How long in-flight requests get to finish after SIGTERM before the server is closed hard. */
 const SHUTDOWN_GRACE_MS = 5000;
@@ -9,7 +7,8 @@ const SHUTDOWN_GRACE_MS = 5000;
  * `slipway serve`: with `--role all` (the default) the API, the deploy worker and the edge in
  * one process; `--role api` and `--role edge` split them so that the edge keeps serving apps
  * while the API/worker restarts or is upgraded. `--role edge` starts from serve-edge.ts alone,
- * which opens nothing of the data directory but the route store and the edge's state file.
+ * which opens nothing of the data directory but the route store and the edge's state file. Each role
+ * imports only its own modules, so an edge process never loads the API, SQLite's app schema or Docker.
  * Resolves after a clean shutdown.
  */
 export async function serve(
@@ -17,7 +16,10 @@ export async function serve(
   flags: Record<string, string | undefined>,
 ): Promise<void> {
   const config = loadConfig(env, flags);
-  const stops = config.role === 'edge' ? serveEdge(config) : await serveApi(config);
+  const stops =
+    config.role === 'edge'
+      ? (await import('./serve-edge.ts')).serveEdge(config)
+      : await (await import('./serve-api.ts')).serveApi(config);
   await new Promise<void>((resolve) => {
     const stop = async () => {
       const hard = setTimeout(resolve, SHUTDOWN_GRACE_MS * 2);

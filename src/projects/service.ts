@@ -2,6 +2,7 @@ import type { Db } from '../db/open.ts';
 import type { ProjectRepo, ProjectRow, ProjectSettings } from '../db/projects.ts';
 import type { TokenRepo } from '../db/tokens.ts';
 import { decodeCursor, toPage, type Page } from '../db/pagination.ts';
+import { changeCounter, ReadCache } from '../db/read-cache.ts';
 import type { ActivityService, Actor } from '../activity/service.ts';
 import { ConflictError } from '../errors.ts';
 import { newId, nowIso } from '../ids.ts';
@@ -69,6 +70,9 @@ export function projectService(
   };
 
   const require = (name: string): ProjectRow => findProject(repo, name);
+  // Rows read for GET, kept while the database is unchanged; `view` copies what it shows, never mutates.
+  const readable = new ReadCache<ProjectRow>(changeCounter(db));
+  const cachedRepo = { findByName: (name: string) => readable.get(name, () => repo.findByName(name)) };
 
   return {
     /** Creates a project; 409 when the name is taken. */
@@ -105,7 +109,7 @@ export function projectService(
     },
 
     /** One project by name; 404 when there is none. */
-    get: (name: string): ProjectView => view(require(name)),
+    get: (name: string): ProjectView => view(findProject(cachedRepo, name)),
 
     /** Projects ordered by name, optionally by name prefix, limited to `only` when the caller is. */
     list(q: { prefix?: string; cursor?: string; limit: number; only: string[] | null }): Page<ProjectView> {

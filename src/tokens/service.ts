@@ -1,6 +1,7 @@
 import type { Db } from '../db/open.ts';
 import type { TokenRepo, TokenRow } from '../db/tokens.ts';
 import { decodeCursor, toPage, type Page } from '../db/pagination.ts';
+import { changeCounter, ReadCache } from '../db/read-cache.ts';
 import type { ActivityService, Actor } from '../activity/service.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { newId, nowIso } from '../ids.ts';
@@ -56,9 +57,21 @@ export function scopeIncludes(have: Scope, need: Scope): boolean {
   return SCOPES.indexOf(have) >= SCOPES.indexOf(need);
 }
 
-/** Mints, authenticates, lists and revokes API tokens. */
+/** A token's row as authentication needs it, with the projects it may use resolved once. */
+interface Presented {
+  row: TokenRow;
+  expiresAt: number | null;
+  principal: Principal;
+}
+
+/**
+ * Mints, authenticates, lists and revokes API tokens. Authentication reads each token's row once
+ * and keeps it while the database is unchanged (ReadCache): any write, a revocation or a renamed
+ * project included, makes the next request read it again.
+ */
 export function tokenService(db: Db, repo: TokenRepo, activity: ActivityService) {
   const lastTouched = new Map<string, number>();
+  const presented = new ReadCache<Presented>(changeCounter(db));
 
   const projectsOf = (row: TokenRow): string[] | null => (row.limited ? repo.projectsOf(row.id) : null);
 
@@ -73,6 +86,15 @@ export function tokenService(db: Db, repo: TokenRepo, activity: ActivityService)
     last_used_at: row.last_used_at,
     revoked_at: row.revoked_at,
   });
+
+  // The principal is shared by every request that presents the token until the cache drops it.
+  const present = (row: TokenRow): Presented => {
+    const projects = projectsOf(row);
+    // Frozen, so that no request can change what the next one sees (a mutation would throw).
+    const frozen = projects && (Object.freeze(projects) as string[]);
+    const principal = { id: row.id, name: row.name, scope: row.scope, projects: frozen };
+    return { row, expiresAt: row.expires_at ? Date.parse(row.expires_at) : null, principal: Object.freeze(principal) };
+  };
 
   function touch(row: TokenRow, now: number): void {
     const previous = lastTouched.get(row.id) ?? (row.last_used_at ? Date.parse(row.last_used_at) : 0);
@@ -115,12 +137,16 @@ export function tokenService(db: Db, repo: TokenRepo, activity: ActivityService)
     /** Resolves a presented secret to its principal, or says why it is not accepted. */
     authenticate(token: string, now = Date.now()): Principal | AuthFailure {
       if (!isWellFormed(token)) return 'malformed';
-      const row = repo.findByHash(hashToken(token));
-      if (!row) return 'unknown';
-      if (row.revoked_at) return 'revoked';
-      if (row.expires_at && Date.parse(row.expires_at) <= now) return 'expired';
-      touch(row, now);
-      return { id: row.id, name: row.name, scope: row.scope, projects: projectsOf(row) };
+      const hash = hashToken(token);
+      const found = presented.get(hash, () => {
+        const row = repo.findByHash(hash);
+        return row && present(row);
+      });
+      if (!found) return 'unknown';
+      if (found.row.revoked_at) return 'revoked';
+      if (found.expiresAt !== null && found.expiresAt <= now) return 'expired';
+      touch(found.row, now);
+      return found.principal;
     },
 
     /** Tokens in creation order, revoked ones included. */

@@ -45,6 +45,16 @@ describe('slipway serve --role edge', () => {
     ).toEqual([]);
   });
 
+  test('loads the API only for the roles that run it: serve.ts imports each role on demand', () => {
+    // Static imports only: `import()` inside serve() is what keeps the API out of an edge process.
+    const transpiler = new Bun.Transpiler({ loader: 'ts' });
+    const imports = transpiler.scanImports(readFileSync(resolve(SRC, 'cli/serve.ts'), 'utf8'));
+    const eager = imports.filter((i) => i.kind !== 'dynamic-import').map((i) => i.path);
+    const lazy = imports.filter((i) => i.kind === 'dynamic-import').map((i) => i.path);
+    expect(eager).toEqual(['../config.ts']);
+    expect(lazy.sort()).toEqual(['./serve-api.ts', './serve-edge.ts']);
+  });
+
   test('on an empty data directory creates its state file and nothing else', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'slipway-edge-only-'));
     const edge = await startAgent({ dataDir, role: 'edge' });

@@ -96,6 +96,21 @@ describe('migrations', () => {
     expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'projects'").get()).toEqual({ n: 0 });
   });
 
+  test('a migration failing after others succeeded leaves the database as it was before this start', () => {
+    const db = new Database(':memory:');
+    migrate(db, 2);
+    // A table that migration 4 or a later one creates: the run fails there, after 3 succeeded.
+    const table = MIGRATIONS.slice(3)
+      .map((sql) => /CREATE TABLE (?:IF NOT EXISTS )?(\w+)/i.exec(sql)?.[1])
+      .find((name) => name !== undefined);
+    if (!table) throw new Error('no later migration creates a table');
+    db.exec(`CREATE TABLE ${table} (blocker TEXT)`);
+    const before = db.prepare('SELECT name FROM sqlite_master ORDER BY name').all();
+    expect(() => migrate(db)).toThrow();
+    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    expect(db.prepare('SELECT name FROM sqlite_master ORDER BY name').all()).toEqual(before);
+  });
+
   test('openDatabase sets WAL, foreign keys, busy timeout, full sync and secure delete', () => {
     const dir = mkdtempSync(join(tmpdir(), 'slipway-db-'));
     try {

@@ -195,6 +195,20 @@ describe('the compiled binary, alone in an empty directory', () => {
       expect(body).toEqual({ id: expect.stringMatching(/^tok_/), name: 'admin', scope: 'admin', projects: null });
     });
 
+    test('serves the API reference and its script, an embedded file, from the binary', async () => {
+      const page = await fetch(`${server.url}/docs`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('/docs/assets/scalar.js');
+      const script = await fetch(`${server.url}/docs/assets/scalar.js`);
+      expect(script.status).toBe(200);
+      const bytes = new Uint8Array(await script.arrayBuffer());
+      const original = readFileSync(
+        join(import.meta.dir, '../../node_modules/@scalar/api-reference/dist/browser/standalone.js'),
+      );
+      expect(bytes.byteLength).toBe(original.byteLength);
+      expect(Bun.hash(bytes)).toBe(Bun.hash(original));
+    });
+
     test('answers GET /v1/me without a token with 401 in the error envelope', async () => {
       const { status, body } = await getJson(`${server.url}/v1/me`);
       expect(status).toBe(401);
