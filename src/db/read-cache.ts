@@ -4,13 +4,15 @@ import type { Db } from './open.ts';
 const DEFAULT_MAX_KEYS = 1000;
 
 /**
- * A counter that moves whenever this connection writes: SQLite's `total_changes()`, a sub-microsecond
- * call. Every write Slipway makes to slipway.db goes through the one connection deps.ts opens, so an
- * unchanged counter means that no row has changed since it was last read.
+ * A stamp that moves whenever the database changes: SQLite's `total_changes()` counts this
+ * connection's writes, and `PRAGMA data_version` moves when another connection (another process:
+ * `slipway tokens create --local`, a second agent role) commits. Both are sub-microsecond reads, so
+ * an unchanged stamp means that no row has changed since it was last read.
  */
-export function changeCounter(db: Db): () => number {
+export function changeCounter(db: Db): () => string {
   const totalChanges = db.prepare('SELECT total_changes()').pluck();
-  return () => totalChanges.get() as number;
+  const dataVersion = db.prepare('PRAGMA data_version').pluck();
+  return () => `${totalChanges.get() as number}:${dataVersion.get() as number}`;
 }
 
 /**
@@ -21,10 +23,10 @@ export function changeCounter(db: Db): () => number {
  */
 export class ReadCache<V> {
   private readonly entries = new Map<string, V>();
-  private stamp = -1;
+  private stamp = '';
 
   constructor(
-    private readonly changes: () => number,
+    private readonly changes: () => string,
     private readonly maxKeys = DEFAULT_MAX_KEYS,
   ) {}
 

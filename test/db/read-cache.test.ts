@@ -1,4 +1,7 @@
 import { afterAll, describe, expect, test } from 'bun:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { openDatabase } from '../../src/db/open.ts';
 import { changeCounter, ReadCache } from '../../src/db/read-cache.ts';
 
@@ -81,5 +84,24 @@ describe('ReadCache', () => {
     expect(reads()).toBe(3);
     get('k1');
     expect(reads()).toBe(4);
+  });
+
+  test('a write committed by another connection (another process) makes the next lookup read again', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slipway-read-cache-'));
+    const agent = openDatabase(join(dir, 'slipway.db'));
+    const cli = openDatabase(join(dir, 'slipway.db'));
+    try {
+      agent.exec('CREATE TABLE grants (id TEXT PRIMARY KEY, revoked INTEGER)');
+      agent.prepare("INSERT INTO grants VALUES ('t1', 0)").run();
+      const revoked = agent.prepare('SELECT revoked FROM grants WHERE id = ?').pluck();
+      const cache = new ReadCache<number>(changeCounter(agent));
+      expect(cache.get('t1', () => revoked.get('t1') as number)).toBe(0);
+      cli.prepare("UPDATE grants SET revoked = 1 WHERE id = 't1'").run();
+      expect(cache.get('t1', () => revoked.get('t1') as number)).toBe(1);
+    } finally {
+      agent.close();
+      cli.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
