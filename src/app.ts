@@ -20,6 +20,10 @@ import { VOLUME_RESTORE_PATHS, volumeRoutes } from './api/volumes/routes.ts';
 import { backupRoutes } from './api/backups/routes.ts';
 import { domainRoutes } from './api/domains/routes.ts';
 import { certificateRoutes } from './api/certificates/routes.ts';
+import { sessionRoutes } from './api/sessions/routes.ts';
+import { consoleRoutes, overviewRoutes } from './api/console/routes.ts';
+import { sessionAuthenticator } from './api/session-cookie.ts';
+import { projectOverview } from './console/overview.ts';
 
 /** The Elysia app of the API, without listen(): tests call `.handle()` on it. */
 export function createApp(deps: Deps) {
@@ -36,12 +40,14 @@ export function createApp(deps: Deps) {
         { perToken: deps.config.rateLimitToken, perIp: deps.config.rateLimitIp },
         new RateLimiter(),
         [...UPLOAD_PATHS, ...RESTORE_PATHS, ...VOLUME_RESTORE_PATHS],
+        sessionAuthenticator(deps.sessions),
       ),
     )
     .use(errorPlugin(deps.log, allowedMethods))
     .use(accessPlugin)
     .use(docsRoutes())
     .use(metricsRoutes(deps))
+    .use(consoleRoutes())
     .group('/v1', (v1) =>
       v1
         .use(healthRoutes(deps))
@@ -57,7 +63,11 @@ export function createApp(deps: Deps) {
         .use(backupRoutes(deps))
         .use(domainRoutes(deps))
         .use(certificateRoutes(deps))
-        .use(activityRoutes(deps)),
+        .use(activityRoutes(deps))
+        .use(sessionRoutes(deps))
+        .use(
+          overviewRoutes({ overview: projectOverview(deps.db, deps.config.baseDomain, deps.config.httpListen.port) }),
+        ),
     );
 
   assertEveryRouteHasAccess(app.routes);

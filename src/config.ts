@@ -67,6 +67,8 @@ export interface Config {
   backupS3SecretAccessKey: string | null;
   /** When set, backups are sealed with a key derived from it instead of the master key. */
   backupPassphrase: string | null;
+  /** How long a console session lasts after sign-in, in seconds (never past its token's expiry). */
+  consoleSessionSeconds: number;
 }
 
 /** Base images of the generated Dockerfiles, one per detected stack. */
@@ -472,6 +474,14 @@ export const SETTINGS = [
     default: 'info',
     description: 'debug, info, warn or error',
     parse: parseEnum(['debug', 'info', 'warn', 'error'] as const),
+  }),
+  setting({
+    key: 'consoleSessionSeconds',
+    env: 'SLIPWAY_CONSOLE_SESSION_SECONDS',
+    flag: 'console-session-seconds',
+    default: String(12 * 3600),
+    description: "How long a console sign-in lasts, in seconds (never past its token's expiry)",
+    parse: parseIntIn(60, 30 * 24 * 3600),
   }),
 ];
 

@@ -55,6 +55,8 @@ import type { DomainService } from './domains/service.ts';
 import type { DomainChecker } from './domains/checker.ts';
 import { publishedCertificates } from './certificates/certificate-store.ts';
 import { certificateService, type CertificateService, type CertificateTuning } from './certificates/service.ts';
+import { sessionRepo } from './db/sessions.ts';
+import { sessionService, type SessionService } from './sessions/service.ts';
 
 /** Everything the app and the CLI need, built once. */
 export interface Deps {
@@ -94,6 +96,8 @@ export interface Deps {
   reconciler: ReturnType<typeof reconciler>;
   /** ACME orders, renewals and uploaded certificates. */
   certificates: CertificateService;
+  /** Console sign-ins: session cookies and one-time login links. */
+  sessions: SessionService;
   close(): void;
 }
 
@@ -301,6 +305,12 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     domains: domains.service,
     cancelRunning: (id) => worker.cancel(id),
   });
+  const tokenSvc = tokenService(db, tokens, activity);
+  const sessions = sessionService(
+    db,
+    { repo: sessionRepo(db), tokenRepo: tokens, tokens: tokenSvc, activity },
+    { sessionSeconds: config.consoleSessionSeconds },
+  );
   return {
     config,
     db,
@@ -308,7 +318,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     log,
     startedAt: Date.now(),
     activity,
-    tokens: tokenService(db, tokens, activity),
+    tokens: tokenSvc,
     projects: projectsService,
     teardown,
     deploymentRepo: deployments,
@@ -330,6 +340,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     reconciler: reconciler(releaseDeps, releases.locks),
     deployments: deploymentsService,
     certificates,
+    sessions,
     close: () => {
       edge.close();
       db.close();

@@ -23,6 +23,7 @@ import { registerStatus } from './status.ts';
 import { registerTokens } from './tokens.ts';
 import { registerVolumes } from './volumes.ts';
 import { registerBackup } from './backup.ts';
+import { registerConsoleLink } from './console-link.ts';
 
 /** Printed after the top-level help; the README's CLI section says the same. */
 export const HELP_FOOTER = `
@@ -69,6 +70,7 @@ export function buildProgram(io: Io): Command {
   registerDoctor(cli, io);
   registerInstall(cli, io);
   registerPrepareBuilds(cli, io);
+  registerConsoleLink(cli, io);
   addSettingOptions(
     cli
       .command('serve')

@@ -74,6 +74,13 @@ const EXPECTED: Record<string, { rule: AccessRule; body?: unknown }> = {
   },
   'DELETE /v1/projects/:name/domains/:hostname/certificate': { rule: { scope: 'deploy', project: 'param' } },
   'POST /v1/projects/:name/domains/:hostname/certificate/renew': { rule: { scope: 'deploy', project: 'param' } },
+  'GET /console/assets/app.js': { rule: 'public' },
+  'GET /console/assets/app.css': { rule: 'public' },
+  'GET /console': { rule: 'public' },
+  'GET /console/*': { rule: 'public' },
+  'POST /v1/sessions': { rule: 'public', body: {} },
+  'DELETE /v1/sessions/current': { rule: { scope: 'read', project: 'filter' } },
+  'GET /v1/overview': { rule: { scope: 'read', project: 'filter' } },
 };
 
 type Caller = 'none' | 'read' | 'deploy' | 'admin' | 'other-project';
