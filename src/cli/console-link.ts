@@ -36,7 +36,8 @@ export function registerConsoleLink(cli: Command, io: Io): void {
       out(io, `${consoleUrl(config)}#link=${link.code}`);
       note(io, `The link works once, until ${link.expires_at}.`);
       if (!config.apiDomain) {
-        note(io, 'From another machine, open an SSH tunnel first: ssh -L 7070:127.0.0.1:7070 <this host>');
+        const port = config.apiListen.port;
+        note(io, `From another machine, open an SSH tunnel first: ssh -L ${port}:127.0.0.1:${port} <this host>`);
       }
     } finally {
       deps.close();
