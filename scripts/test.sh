@@ -37,6 +37,14 @@ if ! bash scripts/ensure-pebble.sh; then
   fi
   echo "test: pebble or openssl is missing; the ACME tests will fail" >&2
 fi
+# The console's browser tests drive Debian's chromium headless: mandatory in CI like Docker.
+if ! bash scripts/ensure-chromium.sh; then
+  if [[ "${CI:-}" == true ]]; then
+    echo "test: chromium is missing, and CI=true forbids running without the console's browser tests" >&2
+    exit 1
+  fi
+  echo "test: chromium is missing; the console's browser tests will fail" >&2
+fi
 # The smoke test runs the compiled binary, so build it first.
 if [[ -f scripts/build.ts ]]; then
   "$bun" scripts/build.ts

@@ -68,9 +68,10 @@ describe.skipIf(!hasDocker)('the console in a browser', () => {
   let page: Page;
 
   test('signs in with a token into an HttpOnly, SameSite=Strict session and lists the projects', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
     page = await context.newPage();
     await signIn(page, agent.token);
+    expect(await page.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(255, 255, 255)');
     const cookies = await context.cookies();
     expect(cookies.map((c) => [c.name, c.httpOnly, c.sameSite, c.secure])).toEqual([
       ['slipway_session', true, 'Strict', false],
@@ -137,6 +138,19 @@ describe.skipIf(!hasDocker)('the console in a browser', () => {
     await shot(page, 'project');
   });
 
+  test('shows runtime logs, metrics, domains and the database of the project', async () => {
+    await page.getByRole('link', { name: 'Runtime logs' }).click();
+    await page.getByText('Following').waitFor({ timeout: 5000 });
+    await page.getByRole('link', { name: 'Metrics' }).click();
+    await page.locator('figcaption', { hasText: 'CPU' }).first().waitFor({ timeout: 20_000 });
+    await shot(page, 'metrics');
+    await page.getByRole('link', { name: 'Domains' }).click();
+    await page.getByText('No custom domains.').waitFor();
+    await page.getByRole('link', { name: 'Database' }).click();
+    await page.getByText('This project has no database.').waitFor();
+    await page.getByRole('link', { name: 'Deployments' }).click();
+  });
+
   test('shows the projects, activity and tokens pages', async () => {
     await page.getByRole('link', { name: 'Projects' }).first().click();
     await page.locator('tr', { hasText: P }).locator('.badge', { hasText: 'live' }).waitFor();
@@ -163,9 +177,11 @@ describe.skipIf(!hasDocker)('the console in a browser', () => {
     const { token } = (await res.json()) as { token: string };
     const stored = await agent.call('PATCH', `/v1/projects/${P}/env?restart=false`, { vars: { STORED_ONLY: 'x' } });
     expect(stored.status).toBe(200);
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    // This one's system asks for dark: the console follows it.
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark' });
     const viewer = await context.newPage();
     await signIn(viewer, token);
+    expect(await viewer.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(15, 19, 24)');
     expect(await viewer.getByRole('link', { name: 'Tokens' }).count()).toBe(0);
     expect(await viewer.getByLabel('New project').count()).toBe(0);
     await viewer.getByRole('link', { name: P }).click();

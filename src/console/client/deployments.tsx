@@ -67,7 +67,7 @@ export function Deployments({ project, me }: { project: string; me: Me }) {
                           Cancel #{d.number}
                         </button>
                       ) : null}
-                      {d.status === 'failed' || d.status === 'canceled' ? (
+                      {(d.status === 'failed' || d.status === 'canceled') && d.source?.kept ? (
                         <button
                           type="button"
                           disabled={action.busy}
@@ -76,7 +76,7 @@ export function Deployments({ project, me }: { project: string; me: Me }) {
                           Retry #{d.number}
                         </button>
                       ) : null}
-                      {d.status === 'live' ? (
+                      {d.status === 'live' && d.source?.kept ? (
                         <button
                           type="button"
                           disabled={action.busy}

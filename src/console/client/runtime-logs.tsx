@@ -17,7 +17,12 @@ export function RuntimeLogs({ project }: { project: string }) {
       const line = JSON.parse(e.data) as LogLine;
       setLines((l) => [...l.slice(-(KEEP - 1)), line]);
     };
-    source.onerror = () => setState(source.readyState === EventSource.CLOSED ? 'Stopped' : 'Reconnecting…');
+    source.onerror = (e) => {
+      // The API reports a failure while following as an event named "error" with a message.
+      const message = e instanceof MessageEvent && typeof e.data === 'string' ? JSON.parse(e.data).message : null;
+      if (message) return setState(`Stopped: ${message}`);
+      setState(source.readyState === EventSource.CLOSED ? 'Stopped' : 'Reconnecting…');
+    };
     return () => source.close();
   }, [project]);
   useEffect(() => {
