@@ -54,6 +54,8 @@ async function signIn(page: Page, token: string): Promise<void> {
   await page.getByLabel('API token').waitFor();
   await page.keyboard.press('Tab');
   expect(await page.evaluate('document.activeElement.id')).toBe('token');
+  // Keyboard focus is always visible.
+  expect(await page.evaluate('getComputedStyle(document.activeElement).outlineStyle')).toBe('solid');
   await page.keyboard.type(token);
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { name: 'Projects' }).waitFor();
@@ -91,8 +93,13 @@ describe.skipIf(!hasDocker)('the console in a browser', () => {
       dt.items.add(new File([bytes], 'site.tar.gz', { type: 'application/gzip' }));
       return dt;
     })()`);
+    // The progress bar may show only for a moment with so small an archive: watch for it.
+    await page.evaluate(`new MutationObserver(() => {
+      if (document.getElementById('upload-progress')) window.sawProgress = true;
+    }).observe(document.body, { childList: true, subtree: true })`);
     await page.dispatchEvent('[data-testid=deploy-drop]', 'drop', { dataTransfer });
     await page.waitForURL(/\/deployments\/dep_[0-9a-z]+$/);
+    expect(await page.evaluate('window.sawProgress === true')).toBe(true);
     await waitForLogStatus(page, 'live');
     expect(await page.locator('pre.log').textContent()).toContain('live');
     await shot(page, 'deployment-log');
