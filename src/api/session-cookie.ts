@@ -12,8 +12,14 @@ import { ForbiddenError } from '../errors.ts';
 import type { SessionService } from '../sessions/service.ts';
 import type { RequestState } from './request-state.ts';
 
-/** The cookie's name. */
+/** The cookie's name over plain HTTP (the API listener on loopback, an SSH tunnel). */
 export const SESSION_COOKIE = 'slipway_session';
+/**
+ * Its name over HTTPS. The `__Host-` prefix makes browsers refuse it unless it is Secure, for
+ * Path=/ and set by this very host: an app on a sibling subdomain of SLIPWAY_API_DOMAIN cannot
+ * plant one (cookie tossing) to sign the console in as someone else.
+ */
+export const SECURE_SESSION_COOKIE = '__Host-slipway_session';
 /** The header every state-changing cookie request must carry (any non-empty value). */
 export const CSRF_HEADER = 'x-slipway-csrf';
 
@@ -36,15 +42,20 @@ export function isHttps(request: Request): boolean {
   return request.url.startsWith('https:') || request.headers.get('x-forwarded-proto') === 'https';
 }
 
-/** Set-Cookie for a new session; Secure under HTTPS. */
+/** The session cookie's name for a request: the `__Host-` one under HTTPS. */
+export function cookieName(secure: boolean): string {
+  return secure ? SECURE_SESSION_COOKIE : SESSION_COOKIE;
+}
+
+/** Set-Cookie for a new session; Secure (and `__Host-`) under HTTPS. */
 export function sessionCookie(secret: string, expiresAt: string, secure: boolean): string {
   const maxAge = Math.max(0, Math.floor((Date.parse(expiresAt) - Date.now()) / 1000));
-  return `${SESSION_COOKIE}=${secret}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
+  return `${cookieName(secure)}=${secret}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
 }
 
 /** Set-Cookie that deletes the session cookie. */
 export function clearedCookie(secure: boolean): string {
-  return `${SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
+  return `${cookieName(secure)}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
 }
 
 /** Throws 403 unless the request is same-origin and carries the CSRF header. */
@@ -78,7 +89,7 @@ export function sessionOf(request: Request): string | undefined {
 /** The gate's cookie authenticator: sets the principal of a valid session, refusing cross-site changes. */
 export function sessionAuthenticator(sessions: SessionService) {
   return (request: Request, state: RequestState): void => {
-    const secret = readCookie(request, SESSION_COOKIE);
+    const secret = readCookie(request, cookieName(isHttps(request)));
     if (!secret) return;
     const result = sessions.authenticate(secret);
     if (typeof result === 'string') return;

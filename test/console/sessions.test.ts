@@ -40,9 +40,17 @@ describe('signing in', () => {
     expect(JSON.stringify(body)).not.toContain(setCookie.split(';')[0]!.split('=')[1]!);
   });
 
-  test('marks the cookie Secure when the request came over HTTPS through the edge', async () => {
-    const { setCookie } = await signIn({ token: t.adminToken }, { ...CONSOLE, 'x-forwarded-proto': 'https' });
-    expect(setCookie).toEndWith('; HttpOnly; SameSite=Strict; Secure');
+  test('over HTTPS (through the edge) names the cookie __Host- and marks it Secure; only that one counts there', async () => {
+    const https = { 'x-forwarded-proto': 'https' };
+    const { setCookie, cookie } = await signIn({ token: t.adminToken }, { ...CONSOLE, ...https });
+    expect(setCookie).toMatch(
+      /^__Host-slipway_session=[0-9a-z]{43}; Path=\/; Max-Age=\d+; HttpOnly; SameSite=Strict; Secure$/,
+    );
+    expect((await withCookie('GET', '/v1/me', cookie, https)).status).toBe(200);
+    // A cookie without the prefix could have been planted by a sibling subdomain: not accepted over HTTPS.
+    const plain = cookie.replace('__Host-', '');
+    expect((await withCookie('GET', '/v1/me', plain, https)).status).toBe(401);
+    expect((await withCookie('GET', '/v1/me', plain)).status).toBe(200);
   });
 
   test('refuses a wrong, malformed or revoked token with 401 and sets no cookie', async () => {
