@@ -167,6 +167,12 @@ describe.skipIf(!hasDocker)('the console in a browser', () => {
     await shot(page, 'activity');
     await page.getByRole('link', { name: 'Tokens' }).click();
     await page.getByRole('heading', { name: 'All tokens' }).waitFor();
+    await page.getByLabel('Name').fill('from-the-console');
+    await page.getByRole('button', { name: 'Mint' }).click();
+    expect(await page.locator('code.secret').textContent()).toMatch(/^slw_[0-9A-Za-z]{38}$/);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Revoke from-the-console' }).click();
+    await page.locator('tr', { hasText: 'from-the-console' }).getByText('revoked').waitFor();
     await shot(page, 'tokens');
   });
 

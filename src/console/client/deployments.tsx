@@ -58,44 +58,7 @@ export function Deployments({ project, me }: { project: string; me: Me }) {
                   <td>{duration(d.started_at ?? d.created_at, d.finished_at)}</td>
                   {mayDeploy ? (
                     <td class="row-actions">
-                      {RUNNING.includes(d.status) ? (
-                        <button
-                          type="button"
-                          disabled={action.busy}
-                          onClick={() => act('cancel', 'POST', `${path}/${seg(d.id)}/cancel`)}
-                        >
-                          Cancel #{d.number}
-                        </button>
-                      ) : null}
-                      {(d.status === 'failed' || d.status === 'canceled') && d.source?.kept ? (
-                        <button
-                          type="button"
-                          disabled={action.busy}
-                          onClick={() => act('retry', 'POST', `${path}/${seg(d.id)}/retry`)}
-                        >
-                          Retry #{d.number}
-                        </button>
-                      ) : null}
-                      {d.status === 'live' && d.source?.kept ? (
-                        <button
-                          type="button"
-                          disabled={action.busy}
-                          onClick={() => act('redeploy', 'POST', `${path}/${seg(d.id)}/retry`)}
-                        >
-                          Redeploy #{d.number}
-                        </button>
-                      ) : null}
-                      {d.status === 'replaced' ? (
-                        <button
-                          type="button"
-                          disabled={action.busy}
-                          onClick={() =>
-                            act('rollback', 'POST', `/v1/projects/${seg(project)}/rollback`, { deployment_id: d.id })
-                          }
-                        >
-                          Roll back to #{d.number}
-                        </button>
-                      ) : null}
+                      <RowActions d={d} busy={action.busy} act={act} path={path} project={project} />
                     </td>
                   ) : null}
                 </tr>
@@ -106,6 +69,43 @@ export function Deployments({ project, me }: { project: string; me: Me }) {
       </Section>
     </>
   );
+}
+
+type Act = (label: string, method: string, url: string, body?: unknown) => Promise<void>;
+
+/** What can be done with a deployment in its status: cancel, retry, redeploy or roll back to it. */
+function RowActions(props: { d: Deployment; busy: boolean; act: Act; path: string; project: string }) {
+  const { d, busy, act, path, project } = props;
+  const at = `${path}/${seg(d.id)}`;
+  if (RUNNING.includes(d.status))
+    return (
+      <button type="button" disabled={busy} onClick={() => act('cancel', 'POST', `${at}/cancel`)}>
+        Cancel #{d.number}
+      </button>
+    );
+  if ((d.status === 'failed' || d.status === 'canceled') && d.source?.kept)
+    return (
+      <button type="button" disabled={busy} onClick={() => act('retry', 'POST', `${at}/retry`)}>
+        Retry #{d.number}
+      </button>
+    );
+  if (d.status === 'live' && d.source?.kept)
+    return (
+      <button type="button" disabled={busy} onClick={() => act('redeploy', 'POST', `${at}/retry`)}>
+        Redeploy #{d.number}
+      </button>
+    );
+  if (d.status === 'replaced')
+    return (
+      <button
+        type="button"
+        disabled={busy}
+        onClick={() => act('rollback', 'POST', `/v1/projects/${seg(project)}/rollback`, { deployment_id: d.id })}
+      >
+        Roll back to #{d.number}
+      </button>
+    );
+  return null;
 }
 
 /** One deployment's build and deploy log, following live over Server-Sent Events until it ends. */

@@ -9,27 +9,9 @@ export function Tokens({ me }: { me: Me }) {
     () => (me.scope === 'admin' ? listAll<Token>('/v1/tokens') : Promise.resolve([])),
     [],
   );
-  const [name, setName] = useState('');
-  const [scope, setScope] = useState<Scope>('read');
-  const [projects, setProjects] = useState('');
   const [minted, setMinted] = useState<string | null>(null);
   const action = useAction();
   if (me.scope !== 'admin') return <p>Only an admin token can see the tokens.</p>;
-  const mint = () =>
-    action.run(async () => {
-      const list = projects
-        .split(',')
-        .map((p) => p.trim())
-        .filter(Boolean);
-      const t = await api<{ token: string }>('POST', '/v1/tokens', {
-        name,
-        scope,
-        projects: list.length ? list : null,
-      });
-      setMinted(t.token);
-      setName('');
-      reload();
-    });
   return (
     <>
       <h1>Tokens</h1>
@@ -39,37 +21,12 @@ export function Tokens({ me }: { me: Me }) {
           New token, shown once: <code class="secret">{minted}</code>
         </p>
       ) : null}
-      <Section title="Mint a token">
-        <form
-          class="inline"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void mint();
-          }}
-        >
-          <label for="token-name">Name</label>
-          <input id="token-name" required value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
-          <label for="token-scope">Scope</label>
-          <select
-            id="token-scope"
-            value={scope}
-            onChange={(e) => setScope((e.target as HTMLSelectElement).value as Scope)}
-          >
-            <option value="read">read</option>
-            <option value="deploy">deploy</option>
-            <option value="admin">admin</option>
-          </select>
-          <label for="token-projects">Projects (comma-separated, empty for all)</label>
-          <input
-            id="token-projects"
-            value={projects}
-            onInput={(e) => setProjects((e.target as HTMLInputElement).value)}
-          />
-          <button type="submit" disabled={action.busy}>
-            Mint
-          </button>
-        </form>
-      </Section>
+      <MintForm
+        onMinted={(token) => {
+          setMinted(token);
+          reload();
+        }}
+      />
       <Section title="All tokens">
         <table>
           <thead>
@@ -117,5 +74,61 @@ export function Tokens({ me }: { me: Me }) {
         </table>
       </Section>
     </>
+  );
+}
+
+/** Mints a token: name, scope and optional projects; hands the secret to `onMinted`. */
+function MintForm({ onMinted }: { onMinted: (token: string) => void }) {
+  const [name, setName] = useState('');
+  const [scope, setScope] = useState<Scope>('read');
+  const [projects, setProjects] = useState('');
+  const action = useAction();
+  const mint = () =>
+    action.run(async () => {
+      const list = projects
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean);
+      const t = await api<{ token: string }>('POST', '/v1/tokens', {
+        name,
+        scope,
+        projects: list.length ? list : null,
+      });
+      setName('');
+      onMinted(t.token);
+    });
+  return (
+    <Section title="Mint a token">
+      <form
+        class="inline"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void mint();
+        }}
+      >
+        <label for="token-name">Name</label>
+        <input id="token-name" required value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+        <label for="token-scope">Scope</label>
+        <select
+          id="token-scope"
+          value={scope}
+          onChange={(e) => setScope((e.target as HTMLSelectElement).value as Scope)}
+        >
+          <option value="read">read</option>
+          <option value="deploy">deploy</option>
+          <option value="admin">admin</option>
+        </select>
+        <label for="token-projects">Projects (comma-separated, empty for all)</label>
+        <input
+          id="token-projects"
+          value={projects}
+          onInput={(e) => setProjects((e.target as HTMLInputElement).value)}
+        />
+        <button type="submit" disabled={action.busy}>
+          Mint
+        </button>
+      </form>
+      <ErrorNote error={action.error} />
+    </Section>
   );
 }
