@@ -61,9 +61,13 @@ async function signIn(page: Page, token: string): Promise<void> {
   await page.getByRole('heading', { name: 'Projects' }).waitFor();
 }
 
-/** Waits until the deployment log page shows `status`. */
+/** Waits until the deployment log page shows a final status, which must be `status` (else the log says why). */
 async function waitForLogStatus(page: Page, status: string): Promise<void> {
-  await page.locator('.log-status .badge', { hasText: new RegExp(`^${status}$`) }).waitFor({ timeout: LIVE_TIMEOUT });
+  const final = page.locator('.log-status .badge', { hasText: /^(live|failed|canceled|replaced)$/ });
+  await final.waitFor({ timeout: LIVE_TIMEOUT });
+  const shown = await final.textContent();
+  if (shown !== status)
+    throw new Error(`deployment ended ${shown}, not ${status}:\n${await page.locator('pre.log').textContent()}`);
 }
 
 describe.skipIf(!hasDocker)('the console in a browser', () => {
