@@ -12,6 +12,8 @@
  */
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import type { BunPlugin } from 'bun';
+import { buildClient } from '../src/console/assets.ts';
 
 const ROOT = join(import.meta.dir, '..');
 /** Where the executable is written; the smoke test and the benchmark read it from here. */
@@ -22,7 +24,9 @@ const TARGET = 'bun-linux-x64';
 /** Bundles and compiles src/main.ts into OUTFILE; returns the log lines on failure. */
 async function build(): Promise<{ ok: true } | { ok: false; log: string[] }> {
   mkdirSync(join(ROOT, 'dist'), { recursive: true });
+  const consoleAssets = await prebuiltConsole();
   const result = await Bun.build({
+    plugins: [consoleAssets],
     entrypoints: [ENTRY],
     target: 'bun',
     compile: {
@@ -56,6 +60,21 @@ async function build(): Promise<{ ok: true } | { ok: false; log: string[] }> {
   // The map is already inside the executable; the copy Bun also writes beside it is noise.
   for (const out of result.outputs) if (out.kind === 'sourcemap') rmSync(out.path, { force: true });
   return { ok: true };
+}
+
+/**
+ * The web console's client, bundled now: the module that would build it at run time
+ * (src/console/assets.ts) is replaced in the executable by one holding the finished text.
+ */
+async function prebuiltConsole(): Promise<BunPlugin> {
+  const assets = await buildClient();
+  const contents = `export const consoleAssets = () => Promise.resolve(${JSON.stringify(assets)});`;
+  return {
+    name: 'slipway-console-assets',
+    setup(b) {
+      b.onLoad({ filter: /src\/console\/assets\.ts$/ }, () => ({ contents, loader: 'js' }));
+    },
+  };
 }
 
 const started = performance.now();

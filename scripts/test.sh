@@ -45,6 +45,8 @@ need ensure-pebble.sh "pebble or openssl" "ACME tests"
 need ensure-nginx.sh nginx "edge's differential tests"
 # The prebuilt-image tests pull from a real registry (test/helpers/registry.ts): Debian's docker-registry.
 need ensure-registry.sh docker-registry "prebuilt-image tests"
+# The console's browser tests drive Debian's chromium headless (test/console/browser.test.ts).
+need ensure-chromium.sh chromium "console's browser tests"
 # The smoke test runs the compiled binary, so build it first.
 if [[ -f scripts/build.ts ]]; then
   "$bun" scripts/build.ts

@@ -23,6 +23,10 @@ import { certificateRoutes } from './api/certificates/routes.ts';
 import { registryRoutes } from './api/registries/routes.ts';
 import { webhookRoutes } from './api/webhooks/routes.ts';
 import { opsRoutes } from './api/ops/routes.ts';
+import { sessionRoutes } from './api/sessions/routes.ts';
+import { consoleRoutes, overviewRoutes } from './api/console/routes.ts';
+import { sessionAuthenticator } from './api/session-cookie.ts';
+import { projectOverview } from './console/overview.ts';
 
 /** The Elysia app of the API, without listen(): tests call `.handle()` on it. */
 export function createApp(deps: Deps) {
@@ -42,12 +46,14 @@ export function createApp(deps: Deps) {
         { perToken: deps.config.rateLimitToken, perIp: deps.config.rateLimitIp },
         new RateLimiter(),
         [...UPLOAD_PATHS, ...RESTORE_PATHS, ...VOLUME_RESTORE_PATHS],
+        sessionAuthenticator(deps.sessions),
       ),
     )
     .use(errorPlugin(deps.log, allowedMethods))
     .use(accessPlugin)
     .use(docsRoutes())
     .use(metricsRoutes(deps))
+    .use(consoleRoutes())
     .group('/v1', (v1) =>
       v1
         .use(healthRoutes(deps))
@@ -66,7 +72,11 @@ export function createApp(deps: Deps) {
         .use(activityRoutes(deps))
         .use(registryRoutes(deps))
         .use(webhookRoutes(deps))
-        .use(opsRoutes(deps)),
+        .use(opsRoutes(deps))
+        .use(sessionRoutes(deps))
+        .use(
+          overviewRoutes({ overview: projectOverview(deps.db, deps.config.baseDomain, deps.config.httpListen.port) }),
+        ),
     );
 
   assertEveryRouteHasAccess(app.routes);

@@ -72,6 +72,8 @@ export interface Config {
   pullTimeoutSeconds: number;
   /** Whether webhooks may send to loopback, private and link-local addresses and the agent's own. */
   webhookAllowPrivate: boolean;
+  /** How long a console session lasts after sign-in, in seconds (never past its token's expiry). */
+  consoleSessionSeconds: number;
 }
 
 /** Base images of the generated Dockerfiles, one per detected stack. */
@@ -502,6 +504,14 @@ export const SETTINGS = [
     default: '900',
     description: 'Seconds the pull of a prebuilt image may take before it is stopped',
     parse: parseIntIn(1, 86_400),
+  }),
+  setting({
+    key: 'consoleSessionSeconds',
+    env: 'SLIPWAY_CONSOLE_SESSION_SECONDS',
+    flag: 'console-session-seconds',
+    default: String(12 * 3600),
+    description: "How long a console sign-in lasts, in seconds (never past its token's expiry)",
+    parse: parseIntIn(60, 30 * 24 * 3600),
   }),
 ];
 

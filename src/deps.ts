@@ -64,6 +64,8 @@ import type { DeliveryWorker } from './webhooks/delivery-worker.ts';
 import type { EventBus } from './events/bus.ts';
 import { deadLetterRepo } from './db/dead-letter.ts';
 import { deadLetterService, type DeadLetterService } from './ops/dead-letter.ts';
+import { sessionRepo } from './db/sessions.ts';
+import { sessionService, type SessionService } from './sessions/service.ts';
 
 /** Everything the app and the CLI need, built once. */
 export interface Deps {
@@ -114,6 +116,8 @@ export interface Deps {
   events: EventBus;
   /** What gave up, and its retries. */
   deadLetter: DeadLetterService;
+  /** Console sign-ins: session cookies and one-time login links. */
+  sessions: SessionService;
   close(): void;
 }
 
@@ -340,6 +344,12 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     backups,
     certificates,
   });
+  const tokenSvc = tokenService(db, tokens, activity);
+  const sessions = sessionService(
+    db,
+    { repo: sessionRepo(db), tokenRepo: tokens, tokens: tokenSvc, activity },
+    { sessionSeconds: config.consoleSessionSeconds },
+  );
   return {
     config,
     db,
@@ -347,7 +357,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     log,
     startedAt: Date.now(),
     activity,
-    tokens: tokenService(db, tokens, activity),
+    tokens: tokenSvc,
     projects: projectsService,
     teardown,
     deploymentRepo: deployments,
@@ -376,6 +386,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     webhookWorker: webhooks.worker,
     events: webhooks.bus,
     deadLetter,
+    sessions,
     close: () => {
       edge.close();
       db.close();

@@ -3,7 +3,7 @@ import type { TokenService } from '../tokens/service.ts';
 import { RateLimitedError, UnsupportedMediaTypeError } from '../errors.ts';
 import { jsonTooLarge, readJsonBody } from './json-body.ts';
 import { clientIp } from './client-ip.ts';
-import { initRequestState } from './request-state.ts';
+import { initRequestState, type RequestState } from './request-state.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 
 /** The largest JSON body any route takes. */
@@ -28,6 +28,8 @@ export function gatePlugin(
   limits: RateLimits,
   limiter: RateLimiter,
   rawBodyPaths: readonly RegExp[] = [],
+  /** Authenticates a request without an Authorization header (the console's session cookie). */
+  cookieAuth?: (request: Request, state: RequestState) => void,
 ) {
   return new Elysia({ name: 'slipway/gate' })
     .onRequest(({ request, server, set }) => {
@@ -42,6 +44,8 @@ export function gatePlugin(
         else state.principal = result;
       } else if (request.headers.has('authorization')) {
         state.authFailure = 'malformed';
+      } else {
+        cookieAuth?.(request, state);
       }
 
       const decision = state.principal

@@ -25,6 +25,7 @@ import { registerVolumes } from './volumes.ts';
 import { registerBackup } from './backup.ts';
 import { registerRegistries } from './registries.ts';
 import { registerWebhooks } from './webhooks.ts';
+import { registerConsoleLink } from './console-link.ts';
 
 /** Printed after the top-level help; the README's CLI section says the same. */
 export const HELP_FOOTER = `
@@ -73,6 +74,7 @@ export function buildProgram(io: Io): Command {
   registerDoctor(cli, io);
   registerInstall(cli, io);
   registerPrepareBuilds(cli, io);
+  registerConsoleLink(cli, io);
   addSettingOptions(
     cli
       .command('serve')

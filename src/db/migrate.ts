@@ -16,6 +16,7 @@ import m014 from './migrations/014_backups.sql' with { type: 'text' };
 import m015 from './migrations/015_order_projects.sql' with { type: 'text' };
 import m016 from './migrations/016_domain_ownership.sql' with { type: 'text' };
 import m017 from './migrations/017_domain_proven.sql' with { type: 'text' };
+import m018 from './migrations/018_sessions.sql' with { type: 'text' };
 import m019 from './migrations/019_images.sql' with { type: 'text' };
 import m020 from './migrations/020_webhooks.sql' with { type: 'text' };
 
@@ -41,6 +42,7 @@ export const MIGRATIONS: readonly string[] = [
   m015,
   m016,
   m017,
+  m018,
   m019,
   m020,
 ];

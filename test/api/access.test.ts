@@ -88,6 +88,13 @@ const EXPECTED: Record<string, { rule: AccessRule; body?: unknown }> = {
   'POST /v1/webhooks/:id/deliveries/:delivery/redeliver': { rule: { scope: 'admin' } },
   'GET /v1/ops/dead-letter': { rule: { scope: 'read', project: 'filter' } },
   'POST /v1/ops/dead-letter/:kind/:id/retry': { rule: { scope: 'deploy', project: 'filter' } },
+  'GET /console/assets/app.js': { rule: 'public' },
+  'GET /console/assets/app.css': { rule: 'public' },
+  'GET /console': { rule: 'public' },
+  'GET /console/*': { rule: 'public' },
+  'POST /v1/sessions': { rule: 'public', body: {} },
+  'DELETE /v1/sessions/current': { rule: { scope: 'read', project: 'filter' } },
+  'GET /v1/overview': { rule: { scope: 'read', project: 'filter' } },
 };
 
 type Caller = 'none' | 'read' | 'deploy' | 'admin' | 'other-project';

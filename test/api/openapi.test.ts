@@ -29,9 +29,13 @@ afterAll(() => {
 
 /** Every API route as [method, OpenAPI path], leaving out the spec, the reference and its assets. */
 function apiRoutes(): [string, string][] {
-  return t.app.routes
-    .filter((r) => !DOC_PLUGIN_ROUTES.has(`${r.method} ${r.path}`) && !r.path.startsWith(`${DOCS_PATH}/`))
-    .map((r) => [r.method.toLowerCase(), r.path.replace(/:([^/]+)/g, '{$1}')]);
+  return (
+    t.app.routes
+      .filter((r) => !DOC_PLUGIN_ROUTES.has(`${r.method} ${r.path}`) && !r.path.startsWith(`${DOCS_PATH}/`))
+      // The web console's page and assets are not part of the API.
+      .filter((r) => r.path !== '/console' && !r.path.startsWith('/console/'))
+      .map((r) => [r.method.toLowerCase(), r.path.replace(/:([^/]+)/g, '{$1}')])
+  );
 }
 
 function operations(): [string, Json][] {
@@ -163,9 +167,9 @@ describe('GET /v1/openapi.json', () => {
     }
   });
 
-  test('marks GET /v1/health public and every other operation as needing a bearer token', () => {
+  test('marks GET /v1/health and the console sign-in public and every other operation as needing a bearer token', () => {
     for (const [name, op] of operations()) {
-      const expected = name === 'GET /v1/health' ? [] : [{ bearerAuth: [] }];
+      const expected = name === 'GET /v1/health' || name === 'POST /v1/sessions' ? [] : [{ bearerAuth: [] }];
       expect({ name, security: op.security }).toEqual({ name, security: expected });
     }
   });

@@ -84,6 +84,7 @@ describe('configuration', () => {
       pullMaxBytes: 4294967296,
       pullTimeoutSeconds: 900,
       webhookAllowPrivate: false,
+      consoleSessionSeconds: 43200,
     });
   });
 

@@ -217,6 +217,16 @@ describe('the compiled binary, alone in an empty directory', () => {
       });
     });
 
+    test('serves the console and its prebuilt script from inside the binary', async () => {
+      const page = await fetch(`${server.url}/console`);
+      expect(page.status).toBe(200);
+      const src = /src="(\/console\/assets\/app\.js\?v=[0-9a-z]+)"/.exec(await page.text())?.[1];
+      expect(src).toBeDefined();
+      const script = await fetch(`${server.url}${src}`);
+      expect(script.status).toBe(200);
+      expect(await script.text()).toContain('/v1/sessions');
+    });
+
     test('exits with code 0 within 5 s of SIGTERM', async () => {
       expect(await terminate(server.running)).toBe(0);
     });

@@ -99,6 +99,9 @@ function followStream(
   clientGone.addEventListener('abort', () => stop.abort(), { once: true });
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
+      // A comment at once sends the headers, so a browser's EventSource reports the stream open
+      // even while the app prints nothing.
+      controller.enqueue(encoder.encode(': following\n\n'));
       const send = (e: LogEntry) => {
         if (!stop.signal.aborted) controller.enqueue(encoder.encode(`data: ${JSON.stringify(e)}\n\n`));
       };
