@@ -20,6 +20,8 @@ import { VOLUME_RESTORE_PATHS, volumeRoutes } from './api/volumes/routes.ts';
 import { backupRoutes } from './api/backups/routes.ts';
 import { domainRoutes } from './api/domains/routes.ts';
 import { certificateRoutes } from './api/certificates/routes.ts';
+import { execRoutes } from './api/exec/routes.ts';
+import { llmsRoutes } from './api/docs/llms.ts';
 
 /** The Elysia app of the API, without listen(): tests call `.handle()` on it. */
 export function createApp(deps: Deps) {
@@ -42,6 +44,7 @@ export function createApp(deps: Deps) {
     .use(accessPlugin)
     .use(docsRoutes())
     .use(metricsRoutes(deps))
+    .use(llmsRoutes())
     .group('/v1', (v1) =>
       v1
         .use(healthRoutes(deps))
@@ -57,7 +60,8 @@ export function createApp(deps: Deps) {
         .use(backupRoutes(deps))
         .use(domainRoutes(deps))
         .use(certificateRoutes(deps))
-        .use(activityRoutes(deps)),
+        .use(activityRoutes(deps))
+        .use(execRoutes(deps)),
     );
 
   assertEveryRouteHasAccess(app.routes);

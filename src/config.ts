@@ -67,6 +67,10 @@ export interface Config {
   backupS3SecretAccessKey: string | null;
   /** When set, backups are sealed with a key derived from it instead of the master key. */
   backupPassphrase: string | null;
+  /** Seconds an exec session may go without a frame either way. */
+  execIdleTimeoutSeconds: number;
+  /** Exec sessions one token may hold open at once. */
+  execMaxSessions: number;
 }
 
 /** Base images of the generated Dockerfiles, one per detected stack. */
@@ -472,6 +476,22 @@ export const SETTINGS = [
     default: 'info',
     description: 'debug, info, warn or error',
     parse: parseEnum(['debug', 'info', 'warn', 'error'] as const),
+  }),
+  setting({
+    key: 'execIdleTimeoutSeconds',
+    env: 'SLIPWAY_EXEC_IDLE_TIMEOUT',
+    flag: 'exec-idle-timeout',
+    default: '900',
+    description: 'Seconds an exec session may go without input or output before it is closed',
+    parse: parseIntIn(1, 86400),
+  }),
+  setting({
+    key: 'execMaxSessions',
+    env: 'SLIPWAY_EXEC_MAX_SESSIONS',
+    flag: 'exec-max-sessions',
+    default: '4',
+    description: 'Exec sessions one token may hold open at once',
+    parse: parseIntIn(1, 100),
   }),
 ];
 

@@ -55,6 +55,8 @@ import type { DomainService } from './domains/service.ts';
 import type { DomainChecker } from './domains/checker.ts';
 import { publishedCertificates } from './certificates/certificate-store.ts';
 import { certificateService, type CertificateService, type CertificateTuning } from './certificates/service.ts';
+import { execService, type ExecService } from './exec/service.ts';
+import { ExecSessions } from './exec/sessions.ts';
 
 /** Everything the app and the CLI need, built once. */
 export interface Deps {
@@ -94,6 +96,8 @@ export interface Deps {
   reconciler: ReturnType<typeof reconciler>;
   /** ACME orders, renewals and uploaded certificates. */
   certificates: CertificateService;
+  /** Commands run in live instances over WebSockets. */
+  exec: ExecService;
   close(): void;
 }
 
@@ -330,6 +334,15 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     reconciler: reconciler(releaseDeps, releases.locks),
     deployments: deploymentsService,
     certificates,
+    exec: execService({
+      docker,
+      instances,
+      projects,
+      lifecycle,
+      activity,
+      sessions: new ExecSessions(config.execMaxSessions),
+      idleTimeoutMs: config.execIdleTimeoutSeconds * 1000,
+    }),
     close: () => {
       edge.close();
       db.close();

@@ -74,6 +74,8 @@ const EXPECTED: Record<string, { rule: AccessRule; body?: unknown }> = {
   },
   'DELETE /v1/projects/:name/domains/:hostname/certificate': { rule: { scope: 'deploy', project: 'param' } },
   'POST /v1/projects/:name/domains/:hostname/certificate/renew': { rule: { scope: 'deploy', project: 'param' } },
+  'GET /v1/projects/:name/exec': { rule: { scope: 'admin', project: 'param' } },
+  'GET /llms.txt': { rule: 'public' },
 };
 
 type Caller = 'none' | 'read' | 'deploy' | 'admin' | 'other-project';

@@ -81,6 +81,8 @@ describe('configuration', () => {
       backupS3AccessKeyId: null,
       backupS3SecretAccessKey: null,
       backupPassphrase: null,
+      execIdleTimeoutSeconds: 900,
+      execMaxSessions: 4,
     });
   });
 
