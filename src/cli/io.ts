@@ -26,6 +26,8 @@ export interface Io {
   now(): number;
   /** Calls `handler` on each Ctrl-C (SIGINT) until the returned function is called. */
   onInterrupt(handler: () => void): () => void;
+  /** Calls `handler` when the terminal is resized (SIGWINCH) until the returned function is called. */
+  onResize?(handler: () => void): () => void;
   /** Asks `question` on the terminal; `silent` hides what is typed. Rejects on Ctrl-C. */
   ask(question: string, opts?: { silent?: boolean }): Promise<string>;
 }
@@ -43,6 +45,10 @@ export function processIo(env: Env): Io {
     onInterrupt(handler) {
       process.on('SIGINT', handler);
       return () => void process.off('SIGINT', handler);
+    },
+    onResize(handler) {
+      process.on('SIGWINCH', handler);
+      return () => void process.off('SIGWINCH', handler);
     },
     async ask(question, opts = {}) {
       try {

@@ -23,6 +23,7 @@ import { registerStatus } from './status.ts';
 import { registerTokens } from './tokens.ts';
 import { registerVolumes } from './volumes.ts';
 import { registerBackup } from './backup.ts';
+import { registerExec } from './exec.ts';
 
 /** Printed after the top-level help; the README's CLI section says the same. */
 export const HELP_FOOTER = `
@@ -66,6 +67,7 @@ export function buildProgram(io: Io): Command {
   registerCertificates(cli, ctx);
   registerTokens(cli, ctx);
   registerActivity(cli, ctx);
+  registerExec(cli, ctx);
   registerDoctor(cli, io);
   registerInstall(cli, io);
   registerPrepareBuilds(cli, io);

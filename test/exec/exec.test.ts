@@ -200,3 +200,47 @@ describe.skipIf(!hasDocker)('who may open an exec session', () => {
     expect(s.controls.at(-1)).toMatchObject({ type: 'error', code: 'bad_message' });
   });
 });
+
+describe.skipIf(!hasDocker)('slipway exec', () => {
+  const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
+  const cli = async (args: string[], stdin: string | null, env: Record<string, string> = {}) => {
+    const proc = Bun.spawn([process.execPath, MAIN, 'exec', ...args], {
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: '/nonexistent',
+        SLIPWAY_URL: agent.api,
+        SLIPWAY_TOKEN: agent.token,
+        ...env,
+      },
+      stdin: stdin === null ? 'ignore' : new TextEncoder().encode(stdin),
+      stdout: 'pipe',
+      stderr: 'pipe',
+    });
+    const [stdout, stderr, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
+    return { stdout, stderr, code };
+  };
+
+  test("prints stdout and stderr apart and exits with the command's code", async () => {
+    const r = await cli(['-p', P, '--', 'sh', '-c', 'echo "a, b"; echo oops >&2; exit 3'], null);
+    expect(r).toEqual({ stdout: 'a, b\n', stderr: 'oops\n', code: 3 });
+  });
+
+  test('pipes stdin through when it is not a terminal', async () => {
+    const r = await cli(['-p', P, '--', 'tr', 'a-z', 'A-Z'], 'piped input\n');
+    expect(r).toEqual({ stdout: 'PIPED INPUT\n', stderr: '', code: 0 });
+  });
+
+  test("says why the agent refused, with the API's message and exit code 3 for a read token", async () => {
+    const reader = (await mint('read')).authorization!.replace('Bearer ', '');
+    const r = await cli(['-p', P, '--', 'id'], null, { SLIPWAY_TOKEN: reader });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('has scope "read"; this needs "admin"');
+    const none = await cli(['-p', OTHER, '--', 'id'], null);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain(`Cannot exec in "${OTHER}": no instance of a live release is running`);
+  });
+});
