@@ -24,6 +24,7 @@ import { registerTokens } from './tokens.ts';
 import { registerVolumes } from './volumes.ts';
 import { registerBackup } from './backup.ts';
 import { registerExec } from './exec.ts';
+import { registerMcp } from './mcp.ts';
 
 /** Printed after the top-level help; the README's CLI section says the same. */
 export const HELP_FOOTER = `
@@ -68,6 +69,7 @@ export function buildProgram(io: Io): Command {
   registerTokens(cli, ctx);
   registerActivity(cli, ctx);
   registerExec(cli, ctx);
+  registerMcp(cli, ctx);
   registerDoctor(cli, io);
   registerInstall(cli, io);
   registerPrepareBuilds(cli, io);
