@@ -25,7 +25,10 @@ function fakeExec(pending = 0) {
   const calls: string[] = [];
   let exit!: (code: number) => void;
   const exec: RunningExec = {
-    write: (b) => (calls.push(`write ${new TextDecoder().decode(b)}`), pending === 0),
+    write: (b) => {
+      calls.push(`write ${new TextDecoder().decode(b)}`);
+      return pending === 0;
+    },
     endInput: () => void calls.push('eof'),
     pendingInput: () => pending,
     resize: async (c, r) => void calls.push(`resize ${c}x${r}`),

@@ -234,6 +234,47 @@ describe.skipIf(!hasDocker)('slipway exec', () => {
     expect(r).toEqual({ stdout: 'PIPED INPUT\n', stderr: '', code: 0 });
   });
 
+  test('on a terminal, runs a TTY session in raw mode with the window size and the exit code', async () => {
+    // script(1) gives the CLI a pseudo-terminal of 33 rows and 111 columns; what is typed reaches the remote shell.
+    const command = `stty rows 33 cols 111; exec ${process.execPath} ${MAIN} exec -p ${P} -- sh`;
+    const proc = Bun.spawn(['script', '-qefc', command, '/dev/null'], {
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: '/nonexistent',
+        SLIPWAY_URL: agent.api,
+        SLIPWAY_TOKEN: agent.token,
+      },
+      stdin: 'pipe',
+      stdout: 'pipe',
+      stderr: 'pipe',
+    });
+    let out = '';
+    void (async () => {
+      for await (const chunk of proc.stdout.pipeThrough(new TextDecoderStream())) out += chunk;
+    })();
+    const until = async (text: string) => {
+      const deadline = Date.now() + 20_000;
+      while (!out.includes(text)) {
+        if (Date.now() > deadline) throw new Error(`no ${JSON.stringify(text)} in ${JSON.stringify(out)}`);
+        await Bun.sleep(20);
+      }
+    };
+    await until('$ ');
+    proc.stdin.write('stty size; tty; echo T-$((40+2))\r');
+    await until('T-42');
+    expect(out).toContain('33 111');
+    expect(out).toMatch(/\/dev\/pts\/\d+/);
+    // Raw mode: Ctrl-C is a byte for the remote shell, not a SIGINT that would end the CLI.
+    proc.stdin.write('sleep 30\r');
+    await Bun.sleep(300);
+    proc.stdin.write('\x03');
+    proc.stdin.write('echo after-$((1+1))\r');
+    await until('after-2');
+    proc.stdin.write('exit 6\r');
+    proc.stdin.end();
+    expect(await proc.exited).toBe(6);
+  });
+
   test("says why the agent refused, with the API's message and exit code 3 for a read token", async () => {
     const reader = (await mint('read')).authorization!.replace('Bearer ', '');
     const r = await cli(['-p', P, '--', 'id'], null, { SLIPWAY_TOKEN: reader });
