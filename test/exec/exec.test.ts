@@ -6,7 +6,10 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { retireAgent, startAgent, waitForStatus, type Agent } from '../helpers/agent.ts';
 import { tgzOf } from '../helpers/archives.ts';
 import { requireDocker } from '../helpers/docker.ts';
+import { closeAll } from '../edge/helpers.ts';
+import { startTlsEdge, testCa } from '../edge/tls-helpers.ts';
 import { execUrl, openExec, runExec } from './session.ts';
+import { wssFrames } from './tls-session.ts';
 
 const P = `exec-${crypto.randomUUID().slice(0, 6)}`;
 const OTHER = `${P}-b`;
@@ -57,7 +60,8 @@ beforeAll(async () => {
     'content-type': 'application/gzip',
   });
   const { id } = (await res.json()) as { id: string };
-  expect((await waitForStatus(agent, P, id, ['live', 'failed'])).status).toBe('live');
+  const dep = await waitForStatus(agent, P, id, ['live', 'failed']);
+  expect({ status: dep.status, reason: dep.failure_reason }).toEqual({ status: 'live', reason: null });
 }, 120_000);
 afterAll(async () => {
   if (hasDocker) await retireAgent(agent, [P, OTHER]);
@@ -283,5 +287,28 @@ describe.skipIf(!hasDocker)('slipway exec', () => {
     const none = await cli(['-p', OTHER, '--', 'id'], null);
     expect(none.code).toBe(1);
     expect(none.stderr).toContain(`Cannot exec in "${OTHER}": no instance of a live release is running`);
+  });
+});
+
+describe.skipIf(!hasDocker)('exec through the edge at SLIPWAY_API_DOMAIN', () => {
+  afterAll(closeAll);
+
+  test('the edge passes the WebSocket upgrade over HTTPS to the API, and the session runs', async () => {
+    const API = 'slipway.example.test';
+    const ca = testCa();
+    const { httpsPort } = startTlsEdge(
+      { routes: [], certificates: [ca.issue([API])], challenges: [] },
+      { api: { domain: API, address: agent.api.replace('http://', '') } },
+    );
+    const path = `/v1/projects/${P}/exec?cmd=echo&cmd=via-edge`;
+    const { head, frames } = await wssFrames(httpsPort, API, ca.caPem, path, agent.token);
+    expect(head).toStartWith('HTTP/1.1 101');
+    expect(frames.filter((f) => f.opcode === 1).map((f) => JSON.parse(f.payload.toString()).type)).toEqual([
+      'started',
+      'exit',
+    ]);
+    const stdout = frames.filter((f) => f.opcode === 2).map((f) => f.payload.subarray(1).toString());
+    expect(stdout.join('')).toBe('via-edge\n');
+    expect(frames.at(-1)!.opcode).toBe(8);
   });
 });
