@@ -27,6 +27,8 @@ import { sessionRoutes } from './api/sessions/routes.ts';
 import { consoleRoutes, overviewRoutes } from './api/console/routes.ts';
 import { sessionAuthenticator } from './api/session-cookie.ts';
 import { projectOverview } from './console/overview.ts';
+import { execRoutes } from './api/exec/routes.ts';
+import { llmsRoutes } from './api/docs/llms.ts';
 
 /** The Elysia app of the API, without listen(): tests call `.handle()` on it. */
 export function createApp(deps: Deps) {
@@ -54,6 +56,7 @@ export function createApp(deps: Deps) {
     .use(docsRoutes())
     .use(metricsRoutes(deps))
     .use(consoleRoutes())
+    .use(llmsRoutes())
     .group('/v1', (v1) =>
       v1
         .use(healthRoutes(deps))
@@ -76,7 +79,8 @@ export function createApp(deps: Deps) {
         .use(sessionRoutes(deps))
         .use(
           overviewRoutes({ overview: projectOverview(deps.db, deps.config.baseDomain, deps.config.httpListen.port) }),
-        ),
+        )
+        .use(execRoutes(deps)),
     );
 
   assertEveryRouteHasAccess(app.routes);

@@ -74,6 +74,10 @@ export interface Config {
   webhookAllowPrivate: boolean;
   /** How long a console session lasts after sign-in, in seconds (never past its token's expiry). */
   consoleSessionSeconds: number;
+  /** Seconds an exec session may go without a frame either way. */
+  execIdleTimeoutSeconds: number;
+  /** Exec sessions one token may hold open at once. */
+  execMaxSessions: number;
 }
 
 /** Base images of the generated Dockerfiles, one per detected stack. */
@@ -512,6 +516,22 @@ export const SETTINGS = [
     default: String(12 * 3600),
     description: "How long a console sign-in lasts, in seconds (never past its token's expiry)",
     parse: parseIntIn(60, 30 * 24 * 3600),
+  }),
+  setting({
+    key: 'execIdleTimeoutSeconds',
+    env: 'SLIPWAY_EXEC_IDLE_TIMEOUT',
+    flag: 'exec-idle-timeout',
+    default: '900',
+    description: 'Seconds an exec session may go without input or output before it is closed',
+    parse: parseIntIn(1, 86400),
+  }),
+  setting({
+    key: 'execMaxSessions',
+    env: 'SLIPWAY_EXEC_MAX_SESSIONS',
+    flag: 'exec-max-sessions',
+    default: '4',
+    description: 'Exec sessions one token may hold open at once',
+    parse: parseIntIn(1, 100),
   }),
 ];
 

@@ -66,6 +66,8 @@ import { deadLetterRepo } from './db/dead-letter.ts';
 import { deadLetterService, type DeadLetterService } from './ops/dead-letter.ts';
 import { sessionRepo } from './db/sessions.ts';
 import { sessionService, type SessionService } from './sessions/service.ts';
+import { execService, type ExecService } from './exec/service.ts';
+import { ExecSessions } from './exec/sessions.ts';
 
 /** Everything the app and the CLI need, built once. */
 export interface Deps {
@@ -118,6 +120,8 @@ export interface Deps {
   deadLetter: DeadLetterService;
   /** Console sign-ins: session cookies and one-time login links. */
   sessions: SessionService;
+  /** Commands run in live instances over WebSockets. */
+  exec: ExecService;
   close(): void;
 }
 
@@ -387,6 +391,15 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     events: webhooks.bus,
     deadLetter,
     sessions,
+    exec: execService({
+      docker,
+      instances,
+      projects,
+      lifecycle,
+      activity,
+      sessions: new ExecSessions(config.execMaxSessions),
+      idleTimeoutMs: config.execIdleTimeoutSeconds * 1000,
+    }),
     close: () => {
       edge.close();
       db.close();

@@ -50,6 +50,14 @@ export class InterruptedError extends CliError {
   }
 }
 
+/** Ends with a command's own exit code and nothing to print (`slipway exec`). */
+export class ExitCode extends CliError {
+  constructor(code: number) {
+    super('', code);
+    this.name = 'ExitCode';
+  }
+}
+
 /** One entry of an API validation error. */
 export interface ApiIssue {
   path: string;

@@ -25,6 +25,8 @@ export interface Io {
   now(): number;
   /** Calls `handler` on each Ctrl-C (SIGINT) until the returned function is called. */
   onInterrupt(handler: () => void): () => void;
+  /** Calls `handler` when the terminal is resized (SIGWINCH) until the returned function is called. */
+  onResize?(handler: () => void): () => void;
   /** Asks `question` on the terminal; `silent` hides what is typed. Rejects on Ctrl-C. */
   ask(question: string, opts?: { silent?: boolean }): Promise<string>;
 }
@@ -42,6 +44,10 @@ export function processIo(env: Env): Io {
     onInterrupt(handler) {
       process.on('SIGINT', handler);
       return () => void process.off('SIGINT', handler);
+    },
+    onResize(handler) {
+      process.on('SIGWINCH', handler);
+      return () => void process.off('SIGWINCH', handler);
     },
     async ask(question, opts = {}) {
       // Loaded by the first question: node:readline under it is not needed by any other start.

@@ -26,6 +26,8 @@ import { registerBackup } from './backup.ts';
 import { registerRegistries } from './registries.ts';
 import { registerWebhooks } from './webhooks.ts';
 import { registerConsoleLink } from './console-link.ts';
+import { registerExec } from './exec.ts';
+import { registerMcp } from './mcp.ts';
 
 /** Printed after the top-level help; the README's CLI section says the same. */
 export const HELP_FOOTER = `
@@ -71,6 +73,8 @@ export function buildProgram(io: Io): Command {
   registerActivity(cli, ctx);
   registerRegistries(cli, ctx);
   registerWebhooks(cli, ctx);
+  registerExec(cli, ctx);
+  registerMcp(cli, ctx);
   registerDoctor(cli, io);
   registerInstall(cli, io);
   registerPrepareBuilds(cli, io);

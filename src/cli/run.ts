@@ -25,7 +25,7 @@ function report(err: unknown, io: Io): number {
     for (const d of details) io.stderr.write(`  ${c.dim(d)}\n`);
   };
   if (err instanceof CliError) {
-    print(err.message, err.details);
+    if (err.message) print(err.message, err.details);
     return err.exitCode;
   }
   if (err instanceof ConfigError) {

@@ -95,6 +95,8 @@ const EXPECTED: Record<string, { rule: AccessRule; body?: unknown }> = {
   'POST /v1/sessions': { rule: 'public', body: {} },
   'DELETE /v1/sessions/current': { rule: { scope: 'read', project: 'filter' } },
   'GET /v1/overview': { rule: { scope: 'read', project: 'filter' } },
+  'GET /v1/projects/:name/exec': { rule: { scope: 'admin', project: 'param' } },
+  'GET /llms.txt': { rule: 'public' },
 };
 
 type Caller = 'none' | 'read' | 'deploy' | 'admin' | 'other-project';

@@ -92,12 +92,14 @@ describe('GET /v1/openapi.json', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  test('describes a success response with a JSON schema, or no content for 204', () => {
+  test('describes a success response with a JSON schema, or no content for 204 and 101 (a WebSocket)', () => {
     for (const [name, op] of operations()) {
-      const success = Object.entries(op.responses as Record<string, Json>).filter(([status]) => /^2\d\d$/.test(status));
+      const success = Object.entries(op.responses as Record<string, Json>).filter(([status]) =>
+        /^(2\d\d|101)$/.test(status),
+      );
       expect({ name, successes: success.length > 0 }).toEqual({ name, successes: true });
       for (const [status, response] of success) {
-        if (status === '204')
+        if (status === '204' || status === '101')
           expect({ name, status, content: response.content }).toEqual({ name, status, content: undefined });
         else
           expect({ name, status, type: typeof jsonSchemaOf(response)?.type }).toEqual({ name, status, type: 'string' });
@@ -167,9 +169,10 @@ describe('GET /v1/openapi.json', () => {
     }
   });
 
-  test('marks GET /v1/health and the console sign-in public and every other operation as needing a bearer token', () => {
+  test('marks GET /v1/health, GET /llms.txt and the console sign-in public and every other operation as needing a bearer token', () => {
+    const open = new Set(['GET /v1/health', 'GET /llms.txt', 'POST /v1/sessions']);
     for (const [name, op] of operations()) {
-      const expected = name === 'GET /v1/health' || name === 'POST /v1/sessions' ? [] : [{ bearerAuth: [] }];
+      const expected = open.has(name) ? [] : [{ bearerAuth: [] }];
       expect({ name, security: op.security }).toEqual({ name, security: expected });
     }
   });

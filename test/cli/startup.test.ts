@@ -1,7 +1,7 @@
 /**
  * What a CLI start evaluates. `slipway --help` or `slipway status` must feel instant, so building
- * the command tree loads no server code: not the Docker client, the HTTP framework, the ACME client
- * or SQLite's native addon. Those load on first use, in the commands that need them.
+ * the command tree loads no server code: not the Docker client, the HTTP framework, the ACME client,
+ * SQLite's native addon or the MCP SDK. Those load on first use, in the commands that need them.
  */
 import { describe, expect, test } from 'bun:test';
 import { resolve } from 'node:path';
@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 const PROGRAM = resolve(import.meta.dir, '../../src/cli/program.ts');
 
 describe('a CLI start', () => {
-  test('builds the command tree without loading Docker, Elysia, the ACME client, SQLite, the agent, the packer or prompts', () => {
+  test('builds the command tree without loading Docker, Elysia, the ACME client, SQLite, the MCP SDK, the agent, the packer or prompts', () => {
     const script = `
       const { buildProgram } = await import(${JSON.stringify(PROGRAM)});
       const { processIo } = await import(${JSON.stringify(resolve(import.meta.dir, '../../src/cli/io.ts'))});
@@ -20,7 +20,7 @@ describe('a CLI start', () => {
     const loaded = JSON.parse(run.stdout.toString()) as string[];
     expect(loaded.some((m) => m.endsWith('/src/cli/program.ts'))).toBe(true);
     const heavy = loaded.filter((m) =>
-      /node_modules\/(dockerode|ssh2|elysia|acme-client|axios|better-sqlite3|tar-stream|read|cli-progress)\/|\/src\/(deps|app)\.ts$|\/src\/cli\/(serve|pack|progress)|\/src\/install\/doctor\.ts$/.test(
+      /node_modules\/(dockerode|ssh2|elysia|acme-client|axios|better-sqlite3|tar-stream|read|cli-progress|@modelcontextprotocol|zod)\/|\/src\/(deps|app)\.ts$|\/src\/cli\/(serve|pack|progress)|\/src\/install\/doctor\.ts$/.test(
         m,
       ),
     );

@@ -85,6 +85,8 @@ describe('configuration', () => {
       pullTimeoutSeconds: 900,
       webhookAllowPrivate: false,
       consoleSessionSeconds: 43200,
+      execIdleTimeoutSeconds: 900,
+      execMaxSessions: 4,
     });
   });
 

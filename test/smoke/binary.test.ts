@@ -227,6 +227,32 @@ describe('the compiled binary, alone in an empty directory', () => {
       expect(await script.text()).toContain('/v1/sessions');
     });
 
+    test('serves GET /llms.txt, linking the OpenAPI document', async () => {
+      const res = await fetch(`${server.url}/llms.txt`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+      expect(await res.text()).toContain('(/v1/openapi.json)');
+    });
+
+    test('runs `slipway mcp` on stdio: the SDK client initializes and lists the tools', async () => {
+      const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+      const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js');
+      const transport = new StdioClientTransport({
+        command: join(workDir, 'slipway'),
+        args: ['mcp'],
+        cwd: workDir,
+        env: { ...env, SLIPWAY_URL: server.url, SLIPWAY_TOKEN: adminToken } as Record<string, string>,
+        stderr: 'pipe',
+      });
+      const client = new Client({ name: 'smoke', version: '1' });
+      await client.connect(transport);
+      expect(client.getServerVersion()).toEqual({ name: 'slipway', version: pkg.version });
+      const names = (await client.listTools()).tools.map((t) => t.name);
+      expect(names).toContain('deploy_directory');
+      expect(names).toContain('dead_letter');
+      await client.close();
+    });
+
     test('exits with code 0 within 5 s of SIGTERM', async () => {
       expect(await terminate(server.running)).toBe(0);
     });

@@ -53,7 +53,7 @@ export function docsRoutes() {
           mcp: { disabled: true },
           showDeveloperTools: 'never',
         } as never,
-        exclude: { paths: [SCALAR_PATH] },
+        exclude: { paths: [SCALAR_PATH], staticFile: false },
         documentation: {
           info: {
             title: 'Slipway API',
