@@ -13,7 +13,6 @@
  * edge counts them itself, on node:http's 'connection' event, and keeps its own head deadline,
  * which incoming bytes do not move, rather than lean on the undocumented 12 s.
  */
-import type { Socket } from 'node:net';
 import { plainIp } from './headers.ts';
 import { ipBytes } from './trusted-proxies.ts';
 
@@ -22,6 +21,17 @@ export const MAX_CONNECTIONS_PER_CLIENT = 256;
 
 /** Time a new connection has to deliver a complete request head. */
 export const HEADER_TIMEOUT_MS = 10_000;
+
+/** A connection as the guard sees it: a node:net Socket, or a native engine connection. */
+export interface GuardedSocket {
+  readonly remoteAddress?: string;
+  readonly destroyed: boolean;
+  destroy(): void;
+  end(): void;
+  once(event: 'close', listener: () => void): unknown;
+}
+
+type Socket = GuardedSocket;
 
 /** How the guard is set up. */
 export interface ConnectionLimits {
