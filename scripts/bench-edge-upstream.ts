@@ -18,7 +18,8 @@ if (role === 'upstream') {
   });
   console.log(server.port);
 } else if (role === 'edge' && target) {
-  const edge = new EdgeProxy({ baseDomain: 'localhost', drainTimeoutMs: 1000 });
+  const engine = process.env.SLIPWAY_EDGE_ENGINE === 'node' ? 'node' : 'native';
+  const edge = new EdgeProxy({ baseDomain: 'localhost', drainTimeoutMs: 1000, engine });
   edge.setRoutes([{ project: 'bench', hostnames: [], targets: [target] }]);
   console.log(edge.listen('127.0.0.1', 0));
 } else {

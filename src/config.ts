@@ -67,6 +67,8 @@ export interface Config {
   backupS3SecretAccessKey: string | null;
   /** When set, backups are sealed with a key derived from it instead of the master key. */
   backupPassphrase: string | null;
+  /** The edge's HTTP/1.1 engine: its own (native) or node:http (node). */
+  edgeEngine: 'native' | 'node';
 }
 
 /** Base images of the generated Dockerfiles, one per detected stack. */
@@ -472,6 +474,14 @@ export const SETTINGS = [
     default: 'info',
     description: 'debug, info, warn or error',
     parse: parseEnum(['debug', 'info', 'warn', 'error'] as const),
+  }),
+  setting({
+    key: 'edgeEngine',
+    env: 'SLIPWAY_EDGE_ENGINE',
+    flag: 'edge-engine',
+    default: 'native',
+    description: "The edge's HTTP/1.1 engine: native (its own, on Bun.listen, with pooled upstream connections) or node (node:http)",
+    parse: parseEnum(['native', 'node'] as const),
   }),
 ];
 

@@ -81,6 +81,7 @@ describe('configuration', () => {
       backupS3AccessKeyId: null,
       backupS3SecretAccessKey: null,
       backupPassphrase: null,
+      edgeEngine: 'native',
     });
   });
 
