@@ -480,7 +480,8 @@ export const SETTINGS = [
     env: 'SLIPWAY_EDGE_ENGINE',
     flag: 'edge-engine',
     default: 'native',
-    description: "The edge's HTTP/1.1 engine: native (its own, on Bun.listen, with pooled upstream connections) or node (node:http)",
+    description:
+      "The edge's HTTP/1.1 engine: native (its own, on Bun.listen, with pooled upstream connections) or node (node:http)",
     parse: parseEnum(['native', 'node'] as const),
   }),
 ];

@@ -102,7 +102,7 @@ export class EdgeProxy {
   private native: NativeListener | undefined;
   private readonly pool = new UpstreamPool();
   private readonly deadlines: Deadlines;
-  private tls: { outer: TlsServer; inner: Server } | undefined;
+  private tls: { outer: TlsServer; inner?: Server; native?: NativeListener } | undefined;
 
   constructor(private readonly opts: EdgeOptions) {
     this.log = opts.log ?? SILENT;
@@ -177,11 +177,32 @@ export class EdgeProxy {
   /** Starts listening for HTTPS (port 0 = random); returns the bound port. Throws when the address is taken. */
   listenHttps(hostname: string, port: number): number {
     if (this.tls) throw new Error('Cannot start the edge: it is already listening for HTTPS');
-    const inner = httpServer(this.guard, this.idleMs(), this.handlers(true), false);
     const headerTimeoutMs = this.opts.headerTimeoutMs ?? HEADER_TIMEOUT_MS;
-    const outer = tlsServer(this.state.certificates, this.guard, inner, headerTimeoutMs);
-    const bound = bind(outer, hostname, port);
-    this.tls = { outer, inner };
+    const certificates = this.state.certificates;
+    if ((this.opts.engine ?? 'native') === 'native') {
+      // node:tls does the handshakes (SNI by callback, which Bun.listen lacks); the engine gets the plaintext.
+      const native = new NativeListener(this.nativeHooks(true), this.guard);
+      const onError = (err: Error) => this.log.error('The edge failed', { error: err.message });
+      const outer = tlsServer(certificates, this.guard, (s) => native.adopt(s), onError, headerTimeoutMs);
+      this.tls = { outer, native };
+    } else {
+      const inner = httpServer(this.guard, this.idleMs(), this.handlers(true), false);
+      const outer = tlsServer(
+        certificates,
+        this.guard,
+        (s) => inner.emit('connection', s),
+        (err) => inner.emit('error', err),
+        headerTimeoutMs,
+      );
+      this.tls = { outer, inner };
+    }
+    let bound: number;
+    try {
+      bound = bind(this.tls.outer, hostname, port);
+    } catch (err) {
+      this.tls = undefined;
+      throw err;
+    }
     this.state.httpsPort = bound;
     this.log.info('Edge listening for HTTPS', { hostname, port: bound });
     return bound;
@@ -190,10 +211,10 @@ export class EdgeProxy {
   /** Stops accepting, gives open exchanges up to drainTimeoutMs to finish, then closes everything. */
   async stop(): Promise<void> {
     const servers = [this.server, this.tls?.inner].filter((s): s is Server => !!s);
-    const native = this.native;
-    if (servers.length === 0 && !native) return;
+    const natives = [this.native, this.tls?.native].filter((n): n is NativeListener => !!n);
+    if (servers.length === 0 && natives.length === 0) return;
     this.native = undefined;
-    native?.stopAccepting();
+    for (const native of natives) native.stopAccepting();
     this.server?.close();
     this.tls?.outer.close();
     this.server = undefined;
@@ -206,7 +227,7 @@ export class EdgeProxy {
     await this.waitIdle(targets, this.opts.drainTimeoutMs);
     await this.guard.endAll(CLOSE_GRACE_MS);
     for (const server of servers) server.closeAllConnections();
-    native?.closeAll();
+    for (const native of natives) native.closeAll();
     this.agent.destroy();
     this.pool.close();
     this.deadlines.clear();

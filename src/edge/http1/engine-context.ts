@@ -6,7 +6,7 @@ import type { Visitor } from '../forwarded.ts';
 import type { Target } from '../target.ts';
 import type { TrustedProxies } from '../trusted-proxies.ts';
 import type { Deadlines } from './deadlines.ts';
-import type { Outbound } from './outbound.ts';
+import type { Sink } from './outbound.ts';
 import type { UpstreamPool } from './upstream-pool.ts';
 
 /** Where a routed request goes, as dispatch decided. */
@@ -29,7 +29,7 @@ export interface EngineContext {
 
 /** The visitor's connection, as an exchange sees it. */
 export interface VisitorSide {
-  readonly out: Outbound;
+  readonly out: Sink;
   readonly identity: Visitor;
   pauseReading(): void;
   resumeReading(): void;

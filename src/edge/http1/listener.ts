@@ -3,9 +3,13 @@
  * VisitorConnection, admitted (or refused) by the edge's ConnectionGuard before it sends a byte.
  * Bun.listen keeps no per-connection JavaScript state of its own and gives the edge the bytes as
  * they arrive, so the request target stays exactly as sent (Bun.serve resolves dot segments).
+ * Over HTTPS, node:tls does the handshake (it picks the certificate by SNI callback, which
+ * Bun.listen's TLS cannot) and the listener serves the plaintext of the connections it adopts.
  */
 import type { Socket, SocketHandler, TCPSocketListener } from 'bun';
+import type { TLSSocket } from 'node:tls';
 import type { ConnectionGuard } from '../connection-guard.ts';
+import { Outbound, type Sink } from './outbound.ts';
 import { type ConnectionHooks, VisitorConnection } from './visitor-connection.ts';
 
 /** A listening socket of the native engine and its open connections. */
@@ -40,6 +44,27 @@ export class NativeListener {
     for (const conn of this.connections) if (conn.idle) conn.end();
   }
 
+  /** Serves a node:tls connection whose handshake is done (the HTTPS listener). */
+  adopt(socket: TLSSocket): void {
+    const sink = new NodeSink(socket);
+    const wire = {
+      remoteAddress: socket.remoteAddress,
+      pause: () => void socket.pause(),
+      resume: () => void socket.resume(),
+      terminate: () => void socket.destroy(),
+    };
+    const conn = new VisitorConnection(wire, sink, this.hooks, socket);
+    this.connections.add(conn);
+    socket.on('data', (chunk: Buffer) => conn.received(chunk));
+    socket.on('end', () => conn.ended());
+    socket.on('drain', () => sink.onDrained?.());
+    socket.on('error', () => {});
+    socket.once('close', () => {
+      this.connections.delete(conn);
+      conn.closed();
+    });
+  }
+
   /** Closes every connection at once. */
   closeAll(): void {
     for (const conn of this.connections) conn.destroy();
@@ -48,13 +73,13 @@ export class NativeListener {
   private handlers(): SocketHandler<VisitorConnection> {
     return {
       open: (socket: Socket<VisitorConnection>) => {
-        const conn = new VisitorConnection(socket, this.hooks);
+        const conn = new VisitorConnection(socket, new Outbound(socket), this.hooks);
         socket.data = conn;
         this.connections.add(conn);
         this.guard.admit(conn);
       },
       data: (socket, chunk) => socket.data.received(chunk),
-      drain: (socket) => socket.data.drain(),
+      drain: (socket) => (socket.data.out as Outbound).drain(),
       end: (socket) => socket.data.ended(),
       close: (socket) => {
         this.connections.delete(socket.data);
@@ -62,5 +87,20 @@ export class NativeListener {
       },
       error: () => {},
     };
+  }
+}
+
+/** The write side of a node:tls socket: node buffers what the socket cannot take and says so. */
+class NodeSink implements Sink {
+  onDrained: (() => void) | undefined;
+
+  constructor(private readonly socket: TLSSocket) {}
+
+  write(data: string | Uint8Array): boolean {
+    return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
+  }
+
+  end(): void {
+    this.socket.end();
   }
 }

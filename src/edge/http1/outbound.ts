@@ -6,8 +6,26 @@
  */
 import type { Socket } from 'bun';
 
-/** The write side of one socket. */
-export class Outbound {
+/** The write side of a visitor's connection: a Bun socket's Outbound, or a node:tls socket's. */
+export interface Sink {
+  /** Sends `data` (a string as latin1); false when some of it waits, until `onDrained` runs. */
+  write(data: string | Uint8Array): boolean;
+  /** Ends the connection once everything written has gone out. */
+  end(): void;
+  onDrained: (() => void) | undefined;
+}
+
+/** What the engine does with a visitor's connection besides writing: a Bun socket, or an adapter. */
+export interface Wire {
+  readonly remoteAddress: string | undefined;
+  pause(): void;
+  resume(): void;
+  /** Closes the connection at once. */
+  terminate(): void;
+}
+
+/** The write side of one Bun socket. */
+export class Outbound implements Sink {
   private queue: Uint8Array[] = [];
   private ending = false;
   /** Called once the queue has been emptied after a write that returned false. */

@@ -4,9 +4,8 @@
  * streams. Reading pauses the socket when the stream's buffer is full and resumes it on _read;
  * a write the socket could not take completes only on `drain`, so pipe() sees the backpressure.
  */
-import type { Socket } from 'bun';
 import { Duplex } from 'node:stream';
-import type { Outbound } from './outbound.ts';
+import type { Sink, Wire } from './outbound.ts';
 
 /** The socket's events, forwarded by the connection that owned it. */
 export interface Tunnel {
@@ -22,13 +21,13 @@ export class SocketStream extends Duplex implements Tunnel {
   private waiting: ((err?: Error | null) => void) | undefined;
 
   constructor(
-    private readonly socket: Socket<unknown>,
-    private readonly out: Outbound,
+    private readonly socket: Wire,
+    private readonly out: Sink,
   ) {
     super({ allowHalfOpen: true });
   }
 
-  get remoteAddress(): string {
+  get remoteAddress(): string | undefined {
     return this.socket.remoteAddress;
   }
 

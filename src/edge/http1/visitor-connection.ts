@@ -5,7 +5,7 @@
  * response is complete. A WebSocket handshake leaves HTTP: the socket becomes a stream for the
  * bridge. A head the parser refuses gets its 400 (or 431) and the connection closes.
  */
-import type { Socket } from 'bun';
+import type { GuardedSocket } from '../connection-guard.ts';
 import type { Answer, Forward } from '../dispatch.ts';
 import type { Visitor } from '../forwarded.ts';
 import { plainIp } from '../headers.ts';
@@ -13,7 +13,7 @@ import { pageAnswer } from '../pages.ts';
 import { UNROUTED } from '../stats.ts';
 import type { EngineContext, VisitorSide } from './engine-context.ts';
 import { Exchange } from './exchange.ts';
-import { Outbound } from './outbound.ts';
+import type { Sink, Wire } from './outbound.ts';
 import { headEnd, MAX_HEAD_BYTES, parseRequestHead, type RequestHead } from './request-head.ts';
 import { SocketStream, type Tunnel } from './socket-stream.ts';
 import { answerBytes } from './wire.ts';
@@ -22,9 +22,9 @@ import { answerBytes } from './wire.ts';
 export interface ConnectionHooks {
   ctx: EngineContext;
   guard: {
-    requestStarted(socket: VisitorConnection): void;
-    requestEnded(socket: VisitorConnection): void;
-    handedOver(socket: VisitorConnection): void;
+    requestStarted(socket: GuardedSocket): void;
+    requestEnded(socket: GuardedSocket): void;
+    handedOver(socket: GuardedSocket): void;
   };
   proto: 'http' | 'https';
   route(head: RequestHead): Forward | Answer;
@@ -37,7 +37,6 @@ const EMPTY = Buffer.alloc(0);
 
 /** The HTTP/1.1 state of one visitor connection. */
 export class VisitorConnection implements VisitorSide {
-  readonly out: Outbound;
   readonly identity: Visitor;
   destroyed = false;
   private pending: Buffer | null = null;
@@ -50,15 +49,17 @@ export class VisitorConnection implements VisitorSide {
   private readonly closeListeners: (() => void)[] = [];
 
   constructor(
-    readonly socket: Socket<VisitorConnection>,
+    readonly socket: Wire,
+    readonly out: Sink,
     private readonly hooks: ConnectionHooks,
+    /** What the connection guard tracks this connection as: itself, or the TLS socket under it. */
+    private readonly guardKey: GuardedSocket = this,
   ) {
-    this.out = new Outbound(socket);
     this.out.onDrained = () => (this.tunnel ? this.tunnel.drained() : this.exchange?.visitorDrained());
     this.identity = { ip: plainIp(socket.remoteAddress), proto: hooks.proto };
   }
 
-  get remoteAddress(): string {
+  get remoteAddress(): string | undefined {
     return this.socket.remoteAddress;
   }
 
@@ -120,10 +121,6 @@ export class VisitorConnection implements VisitorSide {
     for (const listener of this.closeListeners.splice(0)) listener();
   }
 
-  drain(): void {
-    this.out.drain();
-  }
-
   pauseReading(): void {
     if (this.paused) return;
     this.paused = true;
@@ -143,7 +140,7 @@ export class VisitorConnection implements VisitorSide {
       this.end();
       return;
     }
-    this.hooks.guard.requestEnded(this);
+    this.hooks.guard.requestEnded(this.guardKey);
     this.resumeReading();
     if (this.parsing || this.pending === null) return;
     const buf = this.pending;
@@ -167,7 +164,7 @@ export class VisitorConnection implements VisitorSide {
         this.refuse(head.refused);
         break;
       }
-      this.hooks.guard.requestStarted(this);
+      this.hooks.guard.requestStarted(this.guardKey);
       buf = this.handle(head, buf.subarray(end as number));
     }
     this.parsing = false;
@@ -188,7 +185,7 @@ export class VisitorConnection implements VisitorSide {
         this.end();
         return EMPTY;
       }
-      this.hooks.guard.requestEnded(this);
+      this.hooks.guard.requestEnded(this.guardKey);
       return rest;
     }
     const exchange = new Exchange(this, head, routed, this.hooks.ctx);
@@ -197,7 +194,7 @@ export class VisitorConnection implements VisitorSide {
   }
 
   private handOver(head: RequestHead, early: Uint8Array): Uint8Array {
-    this.hooks.guard.handedOver(this);
+    this.hooks.guard.handedOver(this.guardKey);
     const stream = new SocketStream(this.socket, this.out);
     this.tunnel = stream;
     this.hooks.websocket(head, stream, Buffer.from(early), this.identity);
