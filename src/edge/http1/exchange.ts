@@ -230,6 +230,13 @@ export class Exchange implements TargetExchange, UpstreamUser, Deadline {
       return;
     }
     if (this.whole) {
+      if (body.done && this.whole.length === 0 && pieces.length === 1) {
+        // The whole body came with the head (the common case): no copy.
+        this.whole = null;
+        this.sendHead(pieces[0]);
+        this.complete();
+        return;
+      }
       for (const piece of pieces) this.whole.push(Buffer.from(piece));
       if (!body.done) return;
       this.sendHead(Buffer.concat(this.whole));
@@ -243,13 +250,16 @@ export class Exchange implements TargetExchange, UpstreamUser, Deadline {
     if (body.done) this.complete();
   }
 
-  private sendHead(body?: Buffer): void {
+  private sendHead(body?: Uint8Array): void {
     const { head, body: framing } = this.response!;
     if (!this.body.done) this.closeVisitor = true;
     const headers = visitorResponseHeaders(head.rawHeaders, this.forward.headers);
     const text = visitorHead(head.status, head.reason, headers, framing.framing, this.closeVisitor);
-    const bytes = Buffer.from(text, 'latin1');
-    this.visitor.out.write(body ? Buffer.concat([bytes, body]) : bytes);
+    // One buffer for head and body: one write, one packet.
+    const bytes = Buffer.allocUnsafe(text.length + (body?.length ?? 0));
+    bytes.write(text, 0, 'latin1');
+    if (body) bytes.set(body, text.length);
+    this.visitor.out.write(bytes);
     this.answered = true;
     this.ctx.deadlines.remove(this);
     this.ctx.record(this.forward.project, head.status, this.started);
