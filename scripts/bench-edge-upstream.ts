@@ -11,7 +11,7 @@
  *       HTTPS listener serving the certificate for "localhost" when --tls is given
  */
 import { readFileSync } from 'node:fs';
-import { type EdgeOptions, EdgeProxy } from '../src/edge/proxy.ts';
+import { EdgeProxy } from '../src/edge/proxy.ts';
 
 const [role, ...args] = process.argv.slice(2);
 
@@ -36,10 +36,8 @@ function edge(): void {
     const [project, target] = arg.split('=');
     return { project: project!, hostnames: [], targets: [target!] };
   });
-  // The `engine` option arrives with the native engine; older edges ignore it.
-  const engine = process.env.SLIPWAY_EDGE_ENGINE;
-  const options = { baseDomain: 'localhost', drainTimeoutMs: 1000, ...(engine ? { engine } : {}) };
-  const proxy = new EdgeProxy(options as EdgeOptions);
+  const engine = process.env.SLIPWAY_EDGE_ENGINE === 'node' ? 'node' : 'native';
+  const proxy = new EdgeProxy({ baseDomain: 'localhost', drainTimeoutMs: 1000, engine });
   const [certFile, keyFile] = tlsAt === -1 ? [] : args.slice(tlsAt + 1);
   const notAfter = new Date(Date.now() + 86_400_000).toISOString();
   const certificates =

@@ -78,6 +78,8 @@ export interface Config {
   execIdleTimeoutSeconds: number;
   /** Exec sessions one token may hold open at once. */
   execMaxSessions: number;
+  /** The edge's HTTP/1.1 engine: its own (native) or node:http (node). */
+  edgeEngine: 'native' | 'node';
 }
 
 /** Base images of the generated Dockerfiles, one per detected stack. */
@@ -532,6 +534,15 @@ export const SETTINGS = [
     default: '4',
     description: 'Exec sessions one token may hold open at once',
     parse: parseIntIn(1, 100),
+  }),
+  setting({
+    key: 'edgeEngine',
+    env: 'SLIPWAY_EDGE_ENGINE',
+    flag: 'edge-engine',
+    default: 'native',
+    description:
+      "The edge's HTTP/1.1 engine: native (its own, on Bun.listen, with pooled upstream connections) or node (node:http)",
+    parse: parseEnum(['native', 'node'] as const),
   }),
 ];
 

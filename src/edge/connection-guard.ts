@@ -13,8 +13,8 @@
  * edge counts them itself, on node:http's 'connection' event, and keeps its own head deadline,
  * which incoming bytes do not move, rather than lean on the undocumented 12 s.
  */
-import type { Socket } from 'node:net';
 import { plainIp } from './headers.ts';
+import { type Deadline, Deadlines, tickFor } from './http1/deadlines.ts';
 import { ipBytes } from './trusted-proxies.ts';
 
 /** Most connections one client (an IPv4 address or an IPv6 /64) may hold open on the edge. */
@@ -22,6 +22,17 @@ export const MAX_CONNECTIONS_PER_CLIENT = 256;
 
 /** Time a new connection has to deliver a complete request head. */
 export const HEADER_TIMEOUT_MS = 10_000;
+
+/** A connection as the guard sees it: a node:net Socket, or a native engine connection. */
+export interface GuardedSocket {
+  readonly remoteAddress?: string;
+  readonly destroyed: boolean;
+  destroy(): void;
+  end(): void;
+  once(event: 'close', listener: () => void): unknown;
+}
+
+type Socket = GuardedSocket;
 
 /** How the guard is set up. */
 export interface ConnectionLimits {
@@ -34,12 +45,20 @@ export interface ConnectionLimits {
   warn: (msg: string, fields?: object) => void;
 }
 
-/** What the guard tracks for one connection. */
-interface Tracked {
-  client: string | null;
+/** What the guard tracks for one connection; its deadline destroys the connection. */
+class Tracked implements Deadline {
+  due = 0;
   /** Requests on the connection that are being answered. */
-  busy: number;
-  deadline: ReturnType<typeof setTimeout> | undefined;
+  busy = 0;
+
+  constructor(
+    readonly socket: Socket,
+    readonly client: string | null,
+  ) {}
+
+  expire(): void {
+    this.socket.destroy();
+  }
 }
 
 /** Refusals are logged at most this often, with how many there were. */
@@ -53,8 +72,12 @@ export class ConnectionGuard {
   private readonly open = new Set<Socket>();
   private refusedSinceWarning = 0;
   private lastWarning = 0;
+  /** Head deadlines, swept by one timer rather than a timer per request. */
+  private readonly deadlines: Deadlines;
 
-  constructor(private readonly limits: ConnectionLimits) {}
+  constructor(private readonly limits: ConnectionLimits) {
+    this.deadlines = new Deadlines(tickFor(limits.headerTimeoutMs));
+  }
 
   /** A connection was accepted: closes it at once when its client is over the cap, else starts its deadline. */
   admit(socket: Socket): void {
@@ -67,13 +90,13 @@ export class ConnectionGuard {
       return;
     }
     if (client !== null) this.perClient.set(client, open + 1);
-    const tracked: Tracked = { client, busy: 0, deadline: undefined };
+    const tracked = new Tracked(socket, client);
     this.tracked.set(socket, tracked);
     this.open.add(socket);
-    this.expectHead(socket, tracked, this.limits.headerTimeoutMs);
+    this.deadlines.add(tracked, this.limits.headerTimeoutMs);
     socket.once('close', () => {
       this.open.delete(socket);
-      clearTimeout(tracked.deadline);
+      this.deadlines.remove(tracked);
       if (client === null) return;
       const left = (this.perClient.get(client) ?? 1) - 1;
       if (left > 0) this.perClient.set(client, left);
@@ -86,20 +109,20 @@ export class ConnectionGuard {
     const tracked = this.tracked.get(socket);
     if (!tracked) return;
     tracked.busy += 1;
-    clearTimeout(tracked.deadline);
+    this.deadlines.remove(tracked);
   }
 
   /** A request on `socket` was answered (or abandoned): once none is left, the next head is due. */
   requestEnded(socket: Socket): void {
     const tracked = this.tracked.get(socket);
     if (!tracked || --tracked.busy > 0 || socket.destroyed) return;
-    this.expectHead(socket, tracked, this.limits.idleMs + this.limits.headerTimeoutMs);
+    this.deadlines.add(tracked, this.limits.idleMs + this.limits.headerTimeoutMs);
   }
 
   /** The socket left HTTP (a WebSocket): it stays counted, but no head is due on it any more. */
   handedOver(socket: Socket): void {
     const tracked = this.tracked.get(socket);
-    if (tracked) clearTimeout(tracked.deadline);
+    if (tracked) this.deadlines.remove(tracked);
     this.tracked.delete(socket);
   }
 
@@ -126,11 +149,6 @@ export class ConnectionGuard {
   /** Connections open per client right now, for tests and diagnostics. */
   openBy(ip: string): number {
     return this.perClient.get(clientKey(ip)) ?? 0;
-  }
-
-  private expectHead(socket: Socket, tracked: Tracked, ms: number): void {
-    clearTimeout(tracked.deadline);
-    tracked.deadline = setTimeout(() => socket.destroy(), ms);
   }
 
   private refused(client: string): void {

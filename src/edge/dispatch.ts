@@ -4,7 +4,6 @@
  * name goes to the API over HTTPS only; a custom host name that asked for it is sent from HTTP to
  * HTTPS once a certificate covers it; everything else is routed to its project's instances.
  */
-import type { IncomingMessage } from 'node:http';
 import type { CertificateStore } from './certificates.ts';
 import type { ChallengeBook } from './challenges.ts';
 import { challengeAnswer, type EdgePage, type OwnAnswer, pageAnswer, redirectAnswer } from './pages.ts';
@@ -44,8 +43,15 @@ export interface DispatchState {
   httpsPort: number | null;
 }
 
+/** What dispatch reads of a request: node:http's IncomingMessage, or a head parsed by the native engine. */
+export interface RequestLine {
+  method?: string;
+  url?: string;
+  rawHeaders: string[];
+}
+
 /** Where `req`, which came in over HTTPS when `secure`, goes. */
-export function dispatch(req: IncomingMessage, secure: boolean, s: DispatchState): Forward | Answer {
+export function dispatch(req: RequestLine, secure: boolean, s: DispatchState): Forward | Answer {
   const method = req.method ?? 'GET';
   const path = req.url ?? '';
   const checked = checkRequest(req.rawHeaders, path);

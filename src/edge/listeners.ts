@@ -53,7 +53,8 @@ export function httpServer(guard: ConnectionGuard, idleMs: number, on: ListenerH
 }
 
 /**
- * The TLS listener in front of `inner` (an httpServer that does not admit): TLS 1.2 or 1.3 with
+ * The TLS listener whose connections, once their handshake is done, go to `accept` (an httpServer
+ * that does not admit them, or the native engine): TLS 1.2 or 1.3 with
  * Mozilla's intermediate ciphers, HTTP/1.1 as the only ALPN protocol (the edge speaks no HTTP/2),
  * and the certificate picked by SNI from `certificates`. A handshake for a name no certificate
  * covers, or without SNI, fails.
@@ -61,7 +62,8 @@ export function httpServer(guard: ConnectionGuard, idleMs: number, on: ListenerH
 export function tlsServer(
   certificates: CertificateStore,
   guard: ConnectionGuard,
-  inner: Server,
+  accept: (socket: TLSSocket) => void,
+  onError: (err: Error) => void,
   headerTimeoutMs: number,
 ): TlsServer {
   const server = createTlsServer({
@@ -79,10 +81,10 @@ export function tlsServer(
     socket.setNoDelay(true);
     guard.admit(socket);
   });
-  server.on('secureConnection', (socket: TLSSocket) => inner.emit('connection', socket));
+  server.on('secureConnection', accept);
   // Failed handshakes are routine (scanners, names without a certificate): not logged.
   server.on('tlsClientError', (_err: Error, socket: TLSSocket) => socket.destroy());
-  server.on('error', (err: Error) => inner.emit('error', err));
+  server.on('error', onError);
   return server;
 }
 

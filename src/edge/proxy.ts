@@ -11,15 +11,19 @@
  * connection before its first request, which the per-IP and header-time limits need.
  */
 import { Agent, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Server as TlsServer } from 'node:tls';
 import { CertificateStore } from './certificates.ts';
 import { ChallengeBook } from './challenges.ts';
 import { ConnectionGuard, HEADER_TIMEOUT_MS, MAX_CONNECTIONS_PER_CLIENT } from './connection-guard.ts';
-import { type Answer, dispatch, type DispatchState } from './dispatch.ts';
+import { type Answer, dispatch, type DispatchState, type RequestLine } from './dispatch.ts';
 import type { Visitor } from './forwarded.ts';
 import { plainIp } from './headers.ts';
 import { forwardHttp } from './http-exchange.ts';
+import { Deadlines, tickFor } from './http1/deadlines.ts';
+import type { EngineContext } from './http1/engine-context.ts';
+import { NativeListener } from './http1/listener.ts';
+import { UpstreamPool } from './http1/upstream-pool.ts';
 import { bind, httpServer, type ListenerHandlers, tlsServer } from './listeners.ts';
 import { pageAnswer, rawAnswer, writeAnswer } from './pages.ts';
 import type { Challenge, EdgeCertificate, HostEntry } from './route-store.ts';
@@ -43,6 +47,9 @@ const VISITOR_IDLE_MS = 75_000;
 /** Time a stopping edge gives its last responses to leave their sockets before it destroys them. */
 const CLOSE_GRACE_MS = 1000;
 
+/** The HTTP/1.1 implementations the edge can run on. */
+export type EdgeEngine = 'native' | 'node';
+
 /** Settings of the edge. */
 export interface EdgeOptions {
   baseDomain: string;
@@ -59,6 +66,11 @@ export interface EdgeOptions {
   visitorIdleMs?: number;
   /** The API's host name (SLIPWAY_API_DOMAIN) and the "host:port" the API listens on, to serve it over HTTPS. */
   api?: { domain: string; address: string } | null;
+  /**
+   * How the edge speaks HTTP/1.1 (SLIPWAY_EDGE_ENGINE): `native`, its own engine on Bun.listen and
+   * Bun.connect with pooled upstream connections (src/edge/http1), or `node`, node:http on both sides.
+   */
+  engine?: EdgeEngine;
   log?: {
     info(m: string, f?: object): void;
     warn(m: string, f?: object): void;
@@ -87,12 +99,16 @@ export class EdgeProxy {
   private readonly guard: ConnectionGuard;
   private readonly agent = new Agent({ keepAlive: true });
   private server: Server | undefined;
-  private tls: { outer: TlsServer; inner: Server } | undefined;
+  private native: NativeListener | undefined;
+  private readonly pool = new UpstreamPool();
+  private readonly deadlines: Deadlines;
+  private tls: { outer: TlsServer; inner?: Server; native?: NativeListener } | undefined;
 
   constructor(private readonly opts: EdgeOptions) {
     this.log = opts.log ?? SILENT;
     this.upstreamTimeoutMs = opts.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
     this.trusted = new TrustedProxies(opts.trustedProxies);
+    this.deadlines = new Deadlines(tickFor(this.upstreamTimeoutMs));
     this.guard = new ConnectionGuard({
       maxPerClient: opts.maxConnectionsPerClient ?? MAX_CONNECTIONS_PER_CLIENT,
       headerTimeoutMs: opts.headerTimeoutMs ?? HEADER_TIMEOUT_MS,
@@ -143,7 +159,14 @@ export class EdgeProxy {
 
   /** Starts listening for HTTP (port 0 = random); returns the bound port. Throws when the address is taken. */
   listen(hostname: string, port: number): number {
-    if (this.server) throw new Error('Cannot start the edge: it is already listening');
+    if (this.server || this.native) throw new Error('Cannot start the edge: it is already listening');
+    if ((this.opts.engine ?? 'native') === 'native') {
+      const native = new NativeListener(this.nativeHooks(false), this.guard);
+      const bound = native.listen(hostname, port);
+      this.native = native;
+      this.log.info('Edge listening', { hostname, port: bound, engine: 'native' });
+      return bound;
+    }
     const server = httpServer(this.guard, this.idleMs(), this.handlers(false), true);
     const bound = bind(server, hostname, port);
     this.server = server;
@@ -154,11 +177,32 @@ export class EdgeProxy {
   /** Starts listening for HTTPS (port 0 = random); returns the bound port. Throws when the address is taken. */
   listenHttps(hostname: string, port: number): number {
     if (this.tls) throw new Error('Cannot start the edge: it is already listening for HTTPS');
-    const inner = httpServer(this.guard, this.idleMs(), this.handlers(true), false);
     const headerTimeoutMs = this.opts.headerTimeoutMs ?? HEADER_TIMEOUT_MS;
-    const outer = tlsServer(this.state.certificates, this.guard, inner, headerTimeoutMs);
-    const bound = bind(outer, hostname, port);
-    this.tls = { outer, inner };
+    const certificates = this.state.certificates;
+    if ((this.opts.engine ?? 'native') === 'native') {
+      // node:tls does the handshakes (SNI by callback, which Bun.listen lacks); the engine gets the plaintext.
+      const native = new NativeListener(this.nativeHooks(true), this.guard);
+      const onError = (err: Error) => this.log.error('The edge failed', { error: err.message });
+      const outer = tlsServer(certificates, this.guard, (s) => native.adopt(s), onError, headerTimeoutMs);
+      this.tls = { outer, native };
+    } else {
+      const inner = httpServer(this.guard, this.idleMs(), this.handlers(true), false);
+      const outer = tlsServer(
+        certificates,
+        this.guard,
+        (s) => inner.emit('connection', s),
+        (err) => inner.emit('error', err),
+        headerTimeoutMs,
+      );
+      this.tls = { outer, inner };
+    }
+    let bound: number;
+    try {
+      bound = bind(this.tls.outer, hostname, port);
+    } catch (err) {
+      this.tls = undefined;
+      throw err;
+    }
     this.state.httpsPort = bound;
     this.log.info('Edge listening for HTTPS', { hostname, port: bound });
     return bound;
@@ -167,7 +211,10 @@ export class EdgeProxy {
   /** Stops accepting, gives open exchanges up to drainTimeoutMs to finish, then closes everything. */
   async stop(): Promise<void> {
     const servers = [this.server, this.tls?.inner].filter((s): s is Server => !!s);
-    if (servers.length === 0) return;
+    const natives = [this.native, this.tls?.native].filter((n): n is NativeListener => !!n);
+    if (servers.length === 0 && natives.length === 0) return;
+    this.native = undefined;
+    for (const native of natives) native.stopAccepting();
     this.server?.close();
     this.tls?.outer.close();
     this.server = undefined;
@@ -180,7 +227,10 @@ export class EdgeProxy {
     await this.waitIdle(targets, this.opts.drainTimeoutMs);
     await this.guard.endAll(CLOSE_GRACE_MS);
     for (const server of servers) server.closeAllConnections();
+    for (const native of natives) native.closeAll();
     this.agent.destroy();
+    this.pool.close();
+    this.deadlines.clear();
   }
 
   /** Counters for metrics: requests by project and status class, and a latency histogram per project. */
@@ -217,12 +267,41 @@ export class EdgeProxy {
     void target.whenIdle().then(() => clearTimeout(timer));
   }
 
+  /** Upstream connections the native engine has opened so far (for benchmarks and tests). */
+  upstreamConnectionsOpened(): number {
+    return this.pool.opened;
+  }
+
+  /** What the native engine's connections use; `secure` for the HTTPS listener. */
+  private nativeHooks(secure: boolean) {
+    const ctx: EngineContext = {
+      pool: this.pool,
+      deadlines: this.deadlines,
+      trusted: this.trusted,
+      upstreamTimeoutMs: this.upstreamTimeoutMs,
+      record: (project, status, started) => this.record(project, status, started),
+      warn: (msg, fields) => this.log.warn(msg, fields),
+    };
+    return {
+      ctx,
+      guard: this.guard,
+      proto: secure ? ('https' as const) : ('http' as const),
+      route: (head: RequestLine) => dispatch(head, secure, this.state),
+      websocket: (head: RequestLine, stream: Duplex, early: Buffer, visitor: Visitor) =>
+        this.websocket(head, stream, early, visitor, secure).catch((err: Error) => this.failed(err, stream)),
+    };
+  }
+
   /** The handlers of one listener; `secure` for the HTTPS one. */
   private handlers(secure: boolean): ListenerHandlers {
     return {
       request: (req, res) => this.handle(req, res, secure).catch((err: Error) => this.failed(err, req.socket)),
-      upgrade: (req, socket, early) =>
-        this.upgrade(req, socket, early, secure).catch((err: Error) => this.failed(err, socket)),
+      upgrade: (req, socket, early) => {
+        socket.on('error', () => {});
+        this.websocket(req, socket, early, this.visitor(req, secure), secure).catch((err: Error) =>
+          this.failed(err, socket),
+        );
+      },
       // A CONNECT: the edge is no forward proxy, so it gets the 400 page.
       connect: (req, socket) =>
         this.answerRaw(socket, { project: UNROUTED, answer: pageAnswer(400, req.method) }, performance.now()),
@@ -231,7 +310,7 @@ export class EdgeProxy {
   }
 
   /** A bug, not a visitor or upstream failure: logged, and the visitor's connection closed. */
-  private failed(err: Error, socket: Socket): void {
+  private failed(err: Error, socket: Duplex): void {
     this.log.error('The edge failed to answer a request', { error: err.message });
     socket.destroy();
   }
@@ -256,14 +335,19 @@ export class EdgeProxy {
     this.record(project, status, started);
   }
 
-  /** A WebSocket handshake: the socket has left the HTTP server, so the edge's answers go out as raw bytes. */
-  private async upgrade(req: IncomingMessage, socket: Socket, early: Buffer, secure: boolean): Promise<void> {
+  /** A WebSocket handshake: the socket has left HTTP, so the edge's answers go out as raw bytes. */
+  private async websocket(
+    req: RequestLine,
+    socket: Duplex,
+    early: Buffer,
+    visitor: Visitor,
+    secure: boolean,
+  ): Promise<void> {
     const started = performance.now();
-    socket.on('error', () => {});
     const routed = dispatch(req, secure, this.state);
     if ('answer' in routed) return this.answerRaw(socket, routed, started);
     const { project, target } = routed;
-    const request = handshakeRequest(req, this.visitor(req, secure), this.trusted);
+    const request = handshakeRequest(req, visitor, this.trusted);
     try {
       await new WebSocketBridge(socket, target).open(target.address, request, early, this.upstreamTimeoutMs);
     } catch (err) {
@@ -275,7 +359,7 @@ export class EdgeProxy {
   }
 
   /** Answers on a socket that left the HTTP server, and closes it. */
-  private answerRaw(socket: Socket, routed: Answer, started: number): void {
+  private answerRaw(socket: Duplex, routed: Answer, started: number): void {
     socket.on('error', () => {});
     socket.end(rawAnswer(routed.answer));
     this.record(routed.project, routed.answer.status, started);

@@ -27,6 +27,7 @@ export function startEdge(config: Config, log: Logger): RunningEdge {
     drainTimeoutMs: config.drainTimeoutSeconds * 1000,
     trustedProxies: config.trustedProxies,
     api: config.apiDomain ? { domain: config.apiDomain, address: apiAddress(config.apiListen) } : null,
+    engine: config.edgeEngine,
     log,
   });
   const store = new RouteStoreReader(routeStoreFile(config.dataDir));

@@ -6,6 +6,7 @@
  * holds at most a socket buffer per direction, however much the other side sends.
  */
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Exchange, Target } from './target.ts';
 import { closeFrame, FrameBoundary } from './websocket-frames.ts';
 import { upstreamHandshake } from './websocket-handshake.ts';
@@ -26,7 +27,7 @@ export class WebSocketBridge implements Exchange {
 
   /** Counts the bridge on `target` from now on, the handshake included, so a drain can fail it. */
   constructor(
-    private readonly visitor: Socket,
+    private readonly visitor: Duplex,
     target: Target,
   ) {
     this.end = target.begin(this);
@@ -76,13 +77,13 @@ export class WebSocketBridge implements Exchange {
   }
 
   /** Pipes `from` into `to`, watching frame boundaries on the way. */
-  private relay(from: Socket, to: Socket, frames: FrameBoundary): void {
+  private relay(from: Duplex, to: Duplex, frames: FrameBoundary): void {
     from.on('data', (chunk: Buffer) => frames.feed(chunk));
     from.pipe(to);
   }
 
   /** One socket closed: the WebSocket is over; the other gets what is still on its way, then closes. */
-  private closed(other: Socket | undefined): void {
+  private closed(other: Duplex | undefined): void {
     if (!this.over) this.handshake.abort(new Error('Visitor went away during the handshake'));
     this.finish();
     other?.end();
@@ -105,7 +106,7 @@ export class WebSocketBridge implements Exchange {
 }
 
 /** Ends `socket` with `frame` if it stands between two frames, else abruptly; destroys it if it lingers. */
-function endWith(socket: Socket, frames: FrameBoundary, frame: Buffer): void {
+function endWith(socket: Duplex, frames: FrameBoundary, frame: Buffer): void {
   if (frames.atBoundary) socket.end(frame);
   else socket.destroy();
   setTimeout(() => socket.destroy(), LINGER_MS).unref();

@@ -4,7 +4,7 @@
  * reads the head of the answer. A 101 hands the socket over to the bridge; anything else, a
  * timeout or a closed port is the upstream refusing, which the visitor sees as a 502 or 504 page.
  */
-import type { IncomingMessage } from 'node:http';
+import type { RequestLine } from './dispatch.ts';
 import { connect, type Socket } from 'node:net';
 import type { Visitor } from './forwarded.ts';
 import { upstreamRequestHeaders } from './headers.ts';
@@ -31,7 +31,7 @@ export interface AcceptedHandshake {
 const MAX_ANSWER_HEAD = 16 * 1024;
 
 /** The visitor's handshake as the upstream gets it: same method and target, edge-made identity headers. */
-export function handshakeRequest(req: IncomingMessage, visitor: Visitor, trusted: TrustedProxies): string {
+export function handshakeRequest(req: RequestLine, visitor: Visitor, trusted: TrustedProxies): string {
   const headers = upstreamRequestHeaders(req.rawHeaders, visitor, trusted, true);
   let lines = '';
   for (let i = 0; i + 1 < headers.length; i += 2) lines += `${headers[i]}: ${headers[i + 1]}\r\n`;

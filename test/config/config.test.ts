@@ -87,6 +87,7 @@ describe('configuration', () => {
       consoleSessionSeconds: 43200,
       execIdleTimeoutSeconds: 900,
       execMaxSessions: 4,
+      edgeEngine: 'native',
     });
   });
 

@@ -9,15 +9,12 @@ import type { EdgeOptions } from '../../src/edge/proxy.ts';
 import { onCleanup, until } from './helpers.ts';
 import { parseRequest, parseResponses, values, type WireMessage } from './wire.ts';
 
-/** The engine under test ("node" when unset: today's node:http path). */
-export const ENGINE = process.env.SLIPWAY_EDGE_ENGINE || 'node';
+/** The engine under test: SLIPWAY_EDGE_ENGINE, else the default (native); `node` runs the reference path. */
+export const ENGINE: 'native' | 'node' = process.env.SLIPWAY_EDGE_ENGINE === 'node' ? 'node' : 'native';
 
-/**
- * EdgeOptions selecting ENGINE. The `engine` option arrives with the native engine; until then it is
- * passed through untyped and the edge ignores it, so the tests run against the node path.
- */
+/** EdgeOptions selecting ENGINE. */
 export function engineOptions(): Partial<EdgeOptions> {
-  return process.env.SLIPWAY_EDGE_ENGINE ? ({ engine: ENGINE } as unknown as Partial<EdgeOptions>) : {};
+  return { engine: ENGINE };
 }
 
 /** What the upstream saw: each request read strictly, or the reason the bytes were malformed. */

@@ -29,9 +29,12 @@ export interface TestEdge {
   get(host: string, path?: string, init?: RequestInit & { decompress?: boolean }): Promise<Response>;
 }
 
+/** The engine the edge tests run on: the default (native), or SLIPWAY_EDGE_ENGINE=node to check the reference. */
+const ENGINE = process.env.SLIPWAY_EDGE_ENGINE === 'node' ? ('node' as const) : undefined;
+
 /** An EdgeProxy for base domain "localhost" on a random port, with the given routes. */
 export function startEdge(routes: Route[] = [], opts: Partial<EdgeOptions> = {}): TestEdge {
-  const edge = new EdgeProxy({ baseDomain: 'localhost', drainTimeoutMs: 30_000, ...opts });
+  const edge = new EdgeProxy({ baseDomain: 'localhost', drainTimeoutMs: 30_000, engine: ENGINE, ...opts });
   edge.setRoutes(routes);
   const port = edge.listen('127.0.0.1', 0);
   cleanups.push(() => edge.stop());

@@ -1,0 +1,320 @@
+/**
+ * One request proxied by the native engine: the head rewritten once and sent on a pooled upstream
+ * connection, the body piped in both directions with backpressure (a write the socket could not
+ * take pauses the reading side until `drain`), the upstream's response framed for the visitor
+ * (response-body.ts), and the connection given back to the pool when the exchange ended cleanly.
+ * A small fixed-length body (up to WHOLE_BODY_LIMIT) is read whole before the visitor's head goes
+ * out, so an upstream that dies in the middle of one is a clean 502, as on the node engine.
+ * Nothing here makes a timer or a promise: the upstream timeout is a Deadline swept by the engine.
+ */
+import { WHOLE_BODY_LIMIT } from '../http-exchange.ts';
+import { upstreamRequestHeaders, visitorResponseHeaders } from '../headers.ts';
+import { type EdgeStatus, pageAnswer } from '../pages.ts';
+import type { Exchange as TargetExchange } from '../target.ts';
+import type { Deadline } from './deadlines.ts';
+import type { EngineContext, Forwarding, VisitorSide } from './engine-context.ts';
+import { RequestBody } from './request-body.ts';
+import type { RequestHead } from './request-head.ts';
+import { ResponseBody } from './response-body.ts';
+import { MAX_RESPONSE_HEAD_BYTES, parseResponseHead, type ResponseHead } from './response-head.ts';
+import type { UpstreamConnection, UpstreamUser } from './upstream-pool.ts';
+import { answerBytes, CONTINUE, upstreamHead, visitorHead } from './wire.ts';
+
+/** Methods a request may be sent again for when a reused connection turned out closed (RFC 9110 §9.2.2). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+/** Body bytes held for an upstream connection that is still opening, before the visitor is paused. */
+const HOLD_BYTES = 64 * 1024;
+
+/** The state of one proxied request. */
+export class Exchange implements TargetExchange, UpstreamUser, Deadline {
+  due = 0;
+  private conn: UpstreamConnection | undefined;
+  private readonly body: RequestBody;
+  private held: Uint8Array[] = [];
+  private heldBytes = 0;
+  private headBuf: Buffer | null = null;
+  private response: { head: ResponseHead; body: ResponseBody } | undefined;
+  /** The body of a small response while it is read whole. */
+  private whole: Buffer[] | null = null;
+  private answered = false;
+  private finished = false;
+  private closeVisitor = false;
+  private retried = false;
+  private readonly requestHead: string;
+  private readonly end: () => void;
+  private readonly started = performance.now();
+
+  constructor(
+    private readonly visitor: VisitorSide,
+    private readonly head: RequestHead,
+    private readonly forward: Forwarding,
+    private readonly ctx: EngineContext,
+  ) {
+    this.body = new RequestBody(head);
+    const headers = upstreamRequestHeaders(head.rawHeaders, visitor.identity, ctx.trusted);
+    this.requestHead = upstreamHead(head.method, head.url, headers, head.framing.kind === 'chunked');
+    this.end = forward.target.begin(this);
+    ctx.deadlines.add(this, ctx.upstreamTimeoutMs);
+  }
+
+  /** Whether the visitor's bytes still belong to this request's body. */
+  get wantsBody(): boolean {
+    return !this.body.done && !this.finished;
+  }
+
+  /** Starts the exchange with `pending`, the bytes after the head; returns what follows the body. */
+  start(pending: Uint8Array): Uint8Array {
+    if (this.head.expectContinue && !this.body.done) this.visitor.out.write(CONTINUE);
+    const rest = this.requestBody(pending);
+    const idle = this.ctx.pool.take(this.forward.target.address);
+    if (idle) this.attach(idle);
+    else this.ctx.pool.connect(this.forward.target.address, (conn) => this.connected(conn));
+    return rest;
+  }
+
+  /** Body bytes from the visitor; returns what follows the body. */
+  requestBody(bytes: Uint8Array): Uint8Array {
+    if (bytes.length === 0 || this.finished) return bytes;
+    const { body, rest } = this.body.take(bytes);
+    if (this.body.broken) {
+      this.fail(400, 'The request body has broken chunked framing');
+      return rest;
+    }
+    if (body.length === 0) return rest;
+    if (this.conn?.out) {
+      if (!this.conn.out.write(body)) this.visitor.pauseReading();
+    } else {
+      this.held.push(Buffer.from(body));
+      this.heldBytes += body.length;
+      if (this.heldBytes > HOLD_BYTES) this.visitor.pauseReading();
+    }
+    return rest;
+  }
+
+  /** The target is draining and its time is up. */
+  cut(): void {
+    this.fail(502, 'Target is draining');
+  }
+
+  /** The upstream timeout ran out before the response head (or a small body) arrived. */
+  expire(): void {
+    this.fail(504, 'Upstream timed out');
+  }
+
+  /** The visitor's connection closed. */
+  visitorClosed(): void {
+    if (this.finished) return;
+    this.dropUpstream();
+    if (!this.answered) this.ctx.record(this.forward.project, 499, this.started);
+    this.finish();
+  }
+
+  /** The visitor can take more of the response. */
+  visitorDrained(): void {
+    this.conn?.socket?.resume();
+  }
+
+  upstreamDrained(): void {
+    this.visitor.resumeReading();
+  }
+
+  upstreamData(chunk: Buffer): void {
+    if (this.finished) return;
+    if (this.response) this.relay(chunk);
+    else this.readHead(chunk);
+  }
+
+  upstreamClosed(): void {
+    if (this.finished) return;
+    const conn = this.conn;
+    this.conn = undefined;
+    if (!this.response) {
+      this.closedBeforeAnswer(conn);
+      return;
+    }
+    if (this.whole) {
+      this.fail(502, 'Upstream body cut short');
+      return;
+    }
+    const tail = this.response.body.upstreamClosed();
+    if (tail === null) {
+      this.fail(502, 'Upstream body cut short');
+      return;
+    }
+    for (const piece of tail) this.visitor.out.write(piece);
+    this.finish();
+  }
+
+  private connected(conn: UpstreamConnection | Error): void {
+    if (conn instanceof Error) {
+      this.fail(502, conn.message);
+      return;
+    }
+    if (this.finished) {
+      this.ctx.pool.release(conn);
+      return;
+    }
+    this.attach(conn);
+  }
+
+  private attach(conn: UpstreamConnection): void {
+    this.conn = conn;
+    conn.user = this;
+    const head = Buffer.from(this.requestHead, 'latin1');
+    const sent = conn.out!.write(this.held.length === 0 ? head : Buffer.concat([head, ...this.held]));
+    this.held = [];
+    this.heldBytes = 0;
+    if (sent) this.visitor.resumeReading();
+    else this.visitor.pauseReading();
+  }
+
+  /** A reused connection the upstream had closed is retried once, for a request that can be sent again. */
+  private closedBeforeAnswer(conn: UpstreamConnection | undefined): void {
+    const replayable = IDEMPOTENT.has(this.head.method) && this.head.framing.kind === 'none';
+    if (conn?.reused && !this.retried && this.headBuf === null && replayable) {
+      this.retried = true;
+      this.ctx.pool.connect(this.forward.target.address, (fresh) => this.connected(fresh));
+      return;
+    }
+    this.fail(502, 'Upstream closed the connection');
+  }
+
+  private readHead(chunk: Buffer): void {
+    let buf = this.headBuf ? Buffer.concat([this.headBuf, chunk]) : chunk;
+    for (;;) {
+      const end = buf.indexOf('\r\n\r\n');
+      if (end === -1) {
+        if (buf.length > MAX_RESPONSE_HEAD_BYTES) {
+          this.fail(502, 'Upstream response head too large');
+          return;
+        }
+        this.headBuf = Buffer.from(buf);
+        return;
+      }
+      const head = parseResponseHead(buf, end + 4);
+      if (!head || head.status === 101) {
+        this.fail(502, 'Upstream sent a malformed response');
+        return;
+      }
+      buf = buf.subarray(end + 4);
+      if (head.status >= 200) {
+        this.respond(head, buf);
+        return;
+      }
+      // An interim response (100, 103): the visitor's own 100 Continue came from the edge.
+      if (buf.length === 0) {
+        this.headBuf = null;
+        return;
+      }
+    }
+  }
+
+  private respond(head: ResponseHead, rest: Buffer): void {
+    this.headBuf = null;
+    const body = new ResponseBody(head, this.head.method, this.head.minor);
+    this.response = { head, body };
+    this.closeVisitor = this.head.close || body.framing === 'decoded' || body.framing === 'close';
+    if (body.framing === 'length' && !body.done && body.left <= WHOLE_BODY_LIMIT) this.whole = [];
+    else this.sendHead();
+    if (rest.length > 0) this.relay(rest);
+    else if (body.done) this.complete();
+  }
+
+  /** Upstream body bytes: collected while a small body is read whole, else passed on. */
+  private relay(bytes: Buffer): void {
+    const { body } = this.response!;
+    const pieces = body.take(bytes);
+    if (body.broken && !body.done) {
+      this.fail(502, 'Upstream sent a malformed body');
+      return;
+    }
+    if (this.whole) {
+      if (body.done && this.whole.length === 0 && pieces.length === 1) {
+        // The whole body came with the head (the common case): no copy.
+        this.whole = null;
+        this.sendHead(pieces[0]);
+        this.complete();
+        return;
+      }
+      for (const piece of pieces) this.whole.push(Buffer.from(piece));
+      if (!body.done) return;
+      this.sendHead(Buffer.concat(this.whole));
+      this.whole = null;
+      this.complete();
+      return;
+    }
+    let flowing = true;
+    for (const piece of pieces) flowing = this.visitor.out.write(piece) && flowing;
+    if (!flowing) this.conn?.socket?.pause();
+    if (body.done) this.complete();
+  }
+
+  private sendHead(body?: Uint8Array): void {
+    const { head, body: framing } = this.response!;
+    if (!this.body.done) this.closeVisitor = true;
+    const headers = visitorResponseHeaders(head.rawHeaders, this.forward.headers);
+    const text = visitorHead(head.status, head.reason, headers, framing.framing, this.closeVisitor);
+    // One buffer for head and body: one write, one packet.
+    const bytes = Buffer.allocUnsafe(text.length + (body?.length ?? 0));
+    bytes.write(text, 0, 'latin1');
+    if (body) bytes.set(body, text.length);
+    this.visitor.out.write(bytes);
+    this.answered = true;
+    this.ctx.deadlines.remove(this);
+    this.ctx.record(this.forward.project, head.status, this.started);
+  }
+
+  /** The response is complete: the connection goes back to the pool if it is clean. */
+  private complete(): void {
+    const conn = this.conn;
+    this.conn = undefined;
+    if (conn) {
+      conn.user = undefined;
+      conn.socket?.resume();
+      const { head, body } = this.response!;
+      const clean = head.keepAlive && !body.broken && !body.closeDelimited && this.body.done && !conn.closed;
+      if (clean) this.ctx.pool.release(conn);
+      else conn.destroy();
+    }
+    if (!this.body.done) this.closeVisitor = true;
+    this.finish();
+  }
+
+  private fail(status: EdgeStatus, message: string): void {
+    if (this.finished) return;
+    this.dropUpstream();
+    if (this.answered) {
+      // Mid-body: the visitor sees the connection end early, which is what the upstream did.
+      this.visitor.abort();
+      this.finish();
+      return;
+    }
+    if (status !== 400) {
+      const fields = { project: this.forward.project, target: this.forward.target.address, status, error: message };
+      this.ctx.warn('Proxying a request failed', fields);
+    }
+    this.answered = true;
+    this.closeVisitor ||= !this.body.done || this.head.close;
+    const answer = pageAnswer(status, this.head.method);
+    this.visitor.out.write(answerBytes(answer, this.forward.headers, this.closeVisitor));
+    this.ctx.record(this.forward.project, status, this.started);
+    this.finish();
+  }
+
+  private dropUpstream(): void {
+    const conn = this.conn;
+    this.conn = undefined;
+    if (!conn) return;
+    conn.user = undefined;
+    conn.destroy();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.ctx.deadlines.remove(this);
+    this.end();
+    this.visitor.exchangeDone(this.closeVisitor);
+  }
+}

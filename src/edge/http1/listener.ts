@@ -1,0 +1,106 @@
+/**
+ * The native engine's plain TCP listener, on Bun.listen: each accepted socket becomes a
+ * VisitorConnection, admitted (or refused) by the edge's ConnectionGuard before it sends a byte.
+ * Bun.listen keeps no per-connection JavaScript state of its own and gives the edge the bytes as
+ * they arrive, so the request target stays exactly as sent (Bun.serve resolves dot segments).
+ * Over HTTPS, node:tls does the handshake (it picks the certificate by SNI callback, which
+ * Bun.listen's TLS cannot) and the listener serves the plaintext of the connections it adopts.
+ */
+import type { Socket, SocketHandler, TCPSocketListener } from 'bun';
+import type { TLSSocket } from 'node:tls';
+import type { ConnectionGuard } from '../connection-guard.ts';
+import { Outbound, type Sink } from './outbound.ts';
+import { type ConnectionHooks, VisitorConnection } from './visitor-connection.ts';
+
+/** A listening socket of the native engine and its open connections. */
+export class NativeListener {
+  private listener: TCPSocketListener<VisitorConnection> | undefined;
+  private readonly connections = new Set<VisitorConnection>();
+
+  constructor(
+    private readonly hooks: ConnectionHooks,
+    private readonly guard: ConnectionGuard,
+  ) {}
+
+  /** Binds now (port 0 = random) and returns the port; throws when the address is taken. */
+  listen(hostname: string, port: number): number {
+    try {
+      this.listener = Bun.listen<VisitorConnection>({
+        hostname,
+        port,
+        allowHalfOpen: true,
+        socket: this.handlers(),
+      } as Bun.TCPSocketListenOptions<VisitorConnection>);
+    } catch {
+      throw new Error(`Cannot start the edge on ${hostname}:${port}: the address is in use or unavailable`);
+    }
+    return this.listener.port;
+  }
+
+  /** Stops accepting; idle keep-alive connections close now, busy ones after their exchange. */
+  stopAccepting(): void {
+    this.listener?.stop(false);
+    this.listener = undefined;
+    for (const conn of this.connections) if (conn.idle) conn.end();
+  }
+
+  /** Serves a node:tls connection whose handshake is done (the HTTPS listener). */
+  adopt(socket: TLSSocket): void {
+    const sink = new NodeSink(socket);
+    const wire = {
+      remoteAddress: socket.remoteAddress,
+      pause: () => void socket.pause(),
+      resume: () => void socket.resume(),
+      terminate: () => void socket.destroy(),
+    };
+    const conn = new VisitorConnection(wire, sink, this.hooks, socket);
+    this.connections.add(conn);
+    socket.on('data', (chunk: Buffer) => conn.received(chunk));
+    socket.on('end', () => conn.ended());
+    socket.on('drain', () => sink.onDrained?.());
+    socket.on('error', () => {});
+    socket.once('close', () => {
+      this.connections.delete(conn);
+      conn.closed();
+    });
+  }
+
+  /** Closes every connection at once. */
+  closeAll(): void {
+    for (const conn of this.connections) conn.destroy();
+  }
+
+  private handlers(): SocketHandler<VisitorConnection> {
+    return {
+      open: (socket: Socket<VisitorConnection>) => {
+        const conn = new VisitorConnection(socket, new Outbound(socket), this.hooks);
+        socket.data = conn;
+        this.connections.add(conn);
+        this.guard.admit(conn);
+      },
+      data: (socket, chunk) => socket.data.received(chunk),
+      drain: (socket) => (socket.data.out as Outbound).drain(),
+      end: (socket) => socket.data.ended(),
+      close: (socket) => {
+        this.connections.delete(socket.data);
+        socket.data.closed();
+      },
+      error: () => {},
+    };
+  }
+}
+
+/** The write side of a node:tls socket: node buffers what the socket cannot take and says so. */
+class NodeSink implements Sink {
+  onDrained: (() => void) | undefined;
+
+  constructor(private readonly socket: TLSSocket) {}
+
+  write(data: string | Uint8Array): boolean {
+    return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
+  }
+
+  end(): void {
+    this.socket.end();
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Writing to a Bun socket, whose write() takes what the kernel accepts now and returns how much
+ * that was. What is left is queued (copied, since the caller may reuse its buffer) and sent on
+ * `drain`; write() says whether everything left at once, so a caller that got false stops reading
+ * its source until `onDrained` runs. The queue thus holds at most one read's worth per direction.
+ */
+import type { Socket } from 'bun';
+
+/** The write side of a visitor's connection: a Bun socket's Outbound, or a node:tls socket's. */
+export interface Sink {
+  /** Sends `data` (a string as latin1); false when some of it waits, until `onDrained` runs. */
+  write(data: string | Uint8Array): boolean;
+  /** Ends the connection once everything written has gone out. */
+  end(): void;
+  onDrained: (() => void) | undefined;
+}
+
+/** What the engine does with a visitor's connection besides writing: a Bun socket, or an adapter. */
+export interface Wire {
+  readonly remoteAddress: string | undefined;
+  pause(): void;
+  resume(): void;
+  /** Closes the connection at once. */
+  terminate(): void;
+}
+
+/** The write side of one Bun socket. */
+export class Outbound implements Sink {
+  private queue: Uint8Array[] = [];
+  private ending = false;
+  /** Called once the queue has been emptied after a write that returned false. */
+  onDrained: (() => void) | undefined;
+
+  constructor(private readonly socket: Socket<unknown>) {}
+
+  /** Whether bytes are waiting for the socket. */
+  get blocked(): boolean {
+    return this.queue.length > 0;
+  }
+
+  /** Sends `data`; true when it all went out now, false when some waits for `drain`. */
+  write(data: string | Uint8Array): boolean {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
+    if (bytes.length === 0) return this.queue.length === 0;
+    if (this.queue.length > 0) {
+      this.queue.push(Buffer.from(bytes));
+      return false;
+    }
+    const sent = this.socket.write(bytes);
+    if (sent === bytes.length) return true;
+    if (sent < 0) return false;
+    this.queue.push(Buffer.from(bytes.subarray(sent)));
+    return false;
+  }
+
+  /** Ends the socket once everything queued has gone out. */
+  end(): void {
+    this.ending = true;
+    if (this.queue.length === 0) this.socket.end();
+  }
+
+  /** The socket can take more: sends what is queued, and tells the waiting source when it is all out. */
+  drain(): void {
+    while (this.queue.length > 0) {
+      const head = this.queue[0]!;
+      const sent = this.socket.write(head);
+      if (sent < 0) return;
+      if (sent < head.length) {
+        this.queue[0] = head.subarray(sent);
+        return;
+      }
+      this.queue.shift();
+    }
+    if (this.ending) {
+      this.socket.end();
+      return;
+    }
+    this.onDrained?.();
+  }
+}

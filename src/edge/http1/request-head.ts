@@ -1,0 +1,90 @@
+/**
+ * A visitor's request head, parsed strictly: the request line (an uppercase method, a target of
+ * visible ASCII kept exactly as sent, HTTP/1.0 or HTTP/1.1), the header lines (fields.ts) and the
+ * body framing. Whatever llhttp's strict mode or nginx refuses is refused here, with the status
+ * the edge answers before closing the connection: 431 for a head that is too large, else 400.
+ */
+import { type Framing, framingOf, hasBareLineBreak, parseFields, tokensOf } from './fields.ts';
+
+/** Most bytes of a request head (node:http's default max header size). */
+export const MAX_HEAD_BYTES = 16 * 1024;
+
+/** A request head that passed. */
+export interface RequestHead {
+  method: string;
+  /** The request target as sent, byte for byte. */
+  url: string;
+  /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
+  minor: 0 | 1;
+  rawHeaders: string[];
+  framing: Exclude<Framing, { kind: 'invalid' }>;
+  /** Whether the connection ends after this exchange (Connection: close, or HTTP/1.0). */
+  close: boolean;
+  /** Whether the request asks to become a WebSocket. */
+  websocket: boolean;
+  /** Whether the visitor waits for a 100 Continue before sending its body. */
+  expectContinue: boolean;
+}
+
+/** Why a head was refused: the status the visitor gets. */
+export interface RefusedHead {
+  refused: 400 | 431;
+}
+
+const METHOD = /^[A-Z]{1,20}$/;
+
+/**
+ * Where the head in `buf` ends (the index after its CRLF CRLF), -1 while it is incomplete, or a
+ * refusal: a head over MAX_HEAD_BYTES, or a bare LF in its request line (which would otherwise
+ * wait for a CRLF CRLF that never comes).
+ */
+export function headEnd(buf: Buffer): number | RefusedHead {
+  const end = buf.indexOf('\r\n\r\n');
+  if (end !== -1) return end + 4 > MAX_HEAD_BYTES ? { refused: 431 } : end + 4;
+  if (buf.length > MAX_HEAD_BYTES) return { refused: 431 };
+  const lf = buf.indexOf(0x0a);
+  if (lf === 0 || (lf > 0 && buf[lf - 1] !== 0x0d)) return { refused: 400 };
+  return -1;
+}
+
+/** Parses the head `buf[0, end)` (end as headEnd returned it). */
+export function parseRequestHead(buf: Buffer, end: number): RequestHead | RefusedHead {
+  const head = buf.toString('latin1', 0, end - 4);
+  if (hasBareLineBreak(head)) return { refused: 400 };
+  const lineEnd = head.indexOf('\r\n');
+  const line = lineEnd === -1 ? head : head.slice(0, lineEnd);
+  const first = line.indexOf(' ');
+  const last = line.lastIndexOf(' ');
+  if (first <= 0 || last === first) return { refused: 400 };
+  const method = line.slice(0, first);
+  const url = line.slice(first + 1, last);
+  const version = line.slice(last + 1);
+  if (!METHOD.test(method) || !visibleAscii(url)) return { refused: 400 };
+  if (version !== 'HTTP/1.1' && version !== 'HTTP/1.0') return { refused: 400 };
+  const rawHeaders = lineEnd === -1 ? [] : parseFields(head, lineEnd + 2);
+  if (rawHeaders === null) return { refused: 400 };
+  const framing = framingOf(rawHeaders);
+  if (framing.kind === 'invalid') return { refused: 400 };
+  const minor = version === 'HTTP/1.1' ? 1 : 0;
+  const connection = tokensOf(rawHeaders, 'connection');
+  return {
+    method,
+    url,
+    minor,
+    rawHeaders,
+    framing,
+    close: minor === 0 || connection.includes('close'),
+    websocket: tokensOf(rawHeaders, 'upgrade')[0] === 'websocket',
+    expectContinue: tokensOf(rawHeaders, 'expect').includes('100-continue'),
+  };
+}
+
+/** Whether `s` is one or more visible ASCII characters (no space, control or non-ASCII byte). */
+function visibleAscii(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f) return false;
+  }
+  return true;
+}
