@@ -68,9 +68,19 @@ export function visitorResponseHeaders(raw: readonly string[], own: readonly str
   return [...withoutHopByHop(raw, replaced), ...own];
 }
 
-/** A raw list without hop-by-hop headers, those the Connection header names, and `alsoDrop`. */
+/**
+ * Fields a Connection header may not remove: the edge frames the message and routes it by them, so
+ * dropping them would make the upstream read it differently (`Connection: Content-Length` turned a
+ * body into the start of a second request). nginx likewise never drops them.
+ */
+const END_TO_END = new Set(['content-length', 'host']);
+
+/** A raw list without hop-by-hop headers, those the Connection header names (END_TO_END kept), and `alsoDrop`. */
 export function withoutHopByHop(raw: readonly string[], alsoDrop?: ReadonlySet<string>): string[] {
-  const listed = (joined(raw, 'connection') ?? '').split(',').map((t) => t.trim().toLowerCase());
+  const listed = (joined(raw, 'connection') ?? '')
+    .split(',')
+    .map((t) => t.trim().toLowerCase())
+    .filter((t) => !END_TO_END.has(t));
   const out: string[] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();

@@ -34,7 +34,6 @@ const cases: FramingCase[] = [
     send: [head('GET /a HTTP/1.1', 'Connection: Host')],
     forward: [{ method: 'GET', target: '/a', headers: { host: 'web.localhost' } }],
     mayRefuse: true,
-    nodeFails: 'the edge drops Host because Connection lists it, so the upstream gets an HTTP/1.1 request without Host',
   },
   {
     what: 'an h2c upgrade request',

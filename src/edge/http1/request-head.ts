@@ -35,8 +35,8 @@ const METHOD = /^[A-Z]{1,20}$/;
 
 /**
  * Where the head in `buf` ends (the index after its CRLF CRLF), -1 while it is incomplete, or a
- * refusal: a head over MAX_HEAD_BYTES, or a bare LF in its request line (which would otherwise
- * wait for a CRLF CRLF that never comes).
+ * refusal: a head over MAX_HEAD_BYTES, or a bare LF or CR (which would otherwise wait for a
+ * CRLF CRLF that never comes).
  */
 export function headEnd(buf: Buffer): number | RefusedHead {
   const end = buf.indexOf('\r\n\r\n');
@@ -44,6 +44,10 @@ export function headEnd(buf: Buffer): number | RefusedHead {
   if (buf.length > MAX_HEAD_BYTES) return { refused: 431 };
   const lf = buf.indexOf(0x0a);
   if (lf === 0 || (lf > 0 && buf[lf - 1] !== 0x0d)) return { refused: 400 };
+  // A bare CR would likewise leave the head waiting for its deadline.
+  for (let cr = buf.indexOf(0x0d); cr !== -1 && cr + 1 < buf.length; cr = buf.indexOf(0x0d, cr + 2)) {
+    if (buf[cr + 1] !== 0x0a) return { refused: 400 };
+  }
   return -1;
 }
 
@@ -66,6 +70,9 @@ export function parseRequestHead(buf: Buffer, end: number): RequestHead | Refuse
   const framing = framingOf(rawHeaders);
   if (framing.kind === 'invalid') return { refused: 400 };
   const minor = version === 'HTTP/1.1' ? 1 : 0;
+  // RFC 9112 §3.2: an HTTP/1.1 request needs exactly one Host, and no request may carry two.
+  const hosts = countOf(rawHeaders, 'host');
+  if (hosts > 1 || (minor === 1 && hosts === 0)) return { refused: 400 };
   const connection = tokensOf(rawHeaders, 'connection');
   return {
     method,
@@ -87,4 +94,11 @@ function visibleAscii(s: string): boolean {
     if (c <= 0x20 || c >= 0x7f) return false;
   }
   return true;
+}
+
+/** How many fields named `name` (lowercase) a raw list holds. */
+function countOf(raw: readonly string[], name: string): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === name.length && raw[i]!.toLowerCase() === name) n++;
+  return n;
 }
