@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { retireAgent, startAgent, type Agent } from '../helpers/agent.ts';
+import { retireAgent, startAgent, waitForStatus, type Agent } from '../helpers/agent.ts';
 import { requireDocker } from '../helpers/docker.ts';
 import { tgzOf } from '../helpers/archives.ts';
 
@@ -38,7 +38,8 @@ beforeAll(async () => {
     startAgent({ httpPort: edgePort }),
     chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] }),
   ]);
-  expect((await agent.call('POST', '/v1/projects', { name: P })).status).toBe(201);
+  const volumes = [{ name: 'data', mount_path: '/data' }];
+  expect((await agent.call('POST', '/v1/projects', { name: P, volumes })).status).toBe(201);
 });
 afterAll(async () => {
   if (!hasDocker) return;
@@ -162,6 +163,20 @@ describe.skipIf(!hasDocker)('the console in a browser', () => {
     await page.getByRole('link', { name: 'Deployments' }).click();
   });
 
+  test("shows the project's volumes and downloads one's tar with the session cookie", async () => {
+    await page.getByRole('link', { name: 'Volumes' }).click();
+    const row = page.locator('table.volumes tr', { hasText: '/data' });
+    await row.waitFor();
+    expect(await page.getByText('Volume size of the project').count()).toBe(1);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Download data' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(new RegExp(`^${P}-data-.+\\.tar$`));
+    expect(await download.failure()).toBeNull();
+    await shot(page, 'volumes');
+  });
+
   test('shows the projects, activity and tokens pages', async () => {
     await page.getByRole('link', { name: 'Projects' }).first().click();
     await page.locator('tr', { hasText: P }).locator('.badge', { hasText: 'live' }).waitFor();
@@ -178,6 +193,29 @@ describe.skipIf(!hasDocker)('the console in a browser', () => {
     await page.getByRole('button', { name: 'Revoke from-the-console' }).click();
     await page.locator('tr', { hasText: 'from-the-console' }).getByText('revoked').waitFor();
     await shot(page, 'tokens');
+  });
+
+  test('lists a failed deployment in the dead letter with its reason, and Retry re-queues it', async () => {
+    const archive = tgzOf([{ name: 'Dockerfile', body: 'FROM scratch\nRUN false\n' }]);
+    const res = await agent.call('POST', `/v1/projects/${P}/deployments`, new Uint8Array(archive), {
+      'content-type': 'application/gzip',
+    });
+    const { id } = (await res.json()) as { id: string };
+    const failed = await waitForStatus(agent, P, id, ['failed']);
+    await page.getByRole('link', { name: 'Dead letter' }).click();
+    await page.getByLabel('Kind').selectOption('deployment');
+    await page.getByLabel('Project').fill(P);
+    await page.getByRole('button', { name: 'Filter' }).click();
+    const row = page.locator('table.dead-letter tbody tr').first();
+    await row.locator('td.reason', { hasText: failed.failure_reason! }).waitFor();
+    await shot(page, 'dead-letter');
+    await row.getByRole('button', { name: 'Retry' }).click();
+    await row.getByRole('status').getByText(/queued from the same source/).waitFor();
+    const list = (await (await agent.call('GET', `/v1/projects/${P}/deployments?limit=1`)).json()) as {
+      data: { id: string; number: number }[];
+    };
+    expect(list.data[0]!.id).not.toBe(id);
+    await waitForStatus(agent, P, list.data[0]!.id, ['failed']);
   });
 
   test('signs out: the session ends and a reload shows the sign-in form', async () => {
@@ -212,6 +250,12 @@ describe.skipIf(!hasDocker)('the console in a browser', () => {
     expect(await viewer.getByRole('button', { name: /^Unset/ }).count()).toBe(0);
     expect(await viewer.getByLabel('Key').count()).toBe(0);
     await shot(viewer, 'read-only-env');
+    await viewer.getByRole('link', { name: 'Volumes' }).click();
+    await viewer.locator('table.volumes tr', { hasText: '/data' }).waitFor();
+    expect(await viewer.getByRole('link', { name: /^Download/ }).count()).toBe(0);
+    await viewer.getByRole('link', { name: 'Dead letter' }).click();
+    await viewer.locator('table.dead-letter td', { hasText: P }).first().waitFor();
+    expect(await viewer.getByRole('button', { name: 'Retry' }).count()).toBe(0);
     await context.close();
   });
 });

@@ -111,3 +111,26 @@ export interface LogLine {
 
 /** Statuses a deployment ends in. */
 export const FINAL = ['live', 'failed', 'canceled', 'replaced'];
+
+export interface Volume {
+  name: string;
+  mount_path: string | null;
+  created: boolean;
+  docker_volume: string | null;
+  size_bytes: number | null;
+  measured_at: string | null;
+  size_limit_bytes: number | null;
+  created_at: string | null;
+}
+
+export type DeadLetterKind = 'deployment' | 'webhook_delivery' | 'backup' | 'certificate_renewal';
+
+export interface DeadLetter {
+  kind: DeadLetterKind;
+  id: string;
+  project: string | null;
+  failed_at: string;
+  reason: string | null;
+  detail: Record<string, unknown>;
+  retry: { method: 'POST'; path: string } | null;
+}
