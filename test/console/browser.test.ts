@@ -210,7 +210,10 @@ describe.skipIf(!hasDocker)('the console in a browser', () => {
     await row.locator('td.reason', { hasText: failed.failure_reason! }).waitFor();
     await shot(page, 'dead-letter');
     await row.getByRole('button', { name: 'Retry' }).click();
-    await row.getByRole('status').getByText(/queued from the same source/).waitFor();
+    await row
+      .getByRole('status')
+      .getByText(/queued from the same source/)
+      .waitFor();
     const list = (await (await agent.call('GET', `/v1/projects/${P}/deployments?limit=1`)).json()) as {
       data: { id: string; number: number }[];
     };
