@@ -20,6 +20,16 @@ const hasDocker = await requireDocker();
 let agent: Agent;
 let browser: Browser;
 let edgePort = 0;
+/** A webhook receiver on loopback: what it was sent, by event id. */
+const received: { id: string; type: string }[] = [];
+const receiver = Bun.serve({
+  hostname: '127.0.0.1',
+  port: 0,
+  async fetch(req) {
+    received.push((await req.json()) as { id: string; type: string });
+    return new Response('ok');
+  },
+});
 
 /** A free loopback port for the edge, so the console can link to the app through it. */
 async function freePort(): Promise<number> {
@@ -35,7 +45,7 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   edgePort = await freePort();
   [agent, browser] = await Promise.all([
-    startAgent({ httpPort: edgePort }),
+    startAgent({ httpPort: edgePort, env: { SLIPWAY_WEBHOOK_ALLOW_PRIVATE: 'true' } }),
     chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] }),
   ]);
   const volumes = [{ name: 'data', mount_path: '/data' }];
@@ -43,6 +53,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   if (!hasDocker) return;
+  receiver.stop(true);
   await browser?.close();
   await retireAgent(agent, [P]);
 });
@@ -195,6 +206,15 @@ describe.skipIf(!hasDocker)('the console in a browser', () => {
     await shot(page, 'tokens');
   });
 
+  test('adds a webhook from the form and shows its signing secret once', async () => {
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    await page.getByLabel('URL').fill(`http://127.0.0.1:${receiver.port}/hook`);
+    await page.getByLabel(/^Project/).fill(P);
+    await page.getByRole('button', { name: 'Add webhook' }).click();
+    expect(await page.locator('code.secret').textContent()).toMatch(/^whsec_/);
+    await page.locator('table.webhooks tr', { hasText: 'deployment.failed' }).waitFor();
+  });
+
   test('lists a failed deployment in the dead letter with its reason, and Retry re-queues it', async () => {
     const archive = tgzOf([{ name: 'Dockerfile', body: 'FROM scratch\nRUN false\n' }]);
     const res = await agent.call('POST', `/v1/projects/${P}/deployments`, new Uint8Array(archive), {
@@ -221,6 +241,24 @@ describe.skipIf(!hasDocker)('the console in a browser', () => {
     await waitForStatus(agent, P, list.data[0]!.id, ['failed']);
   });
 
+  test("shows a webhook's deliveries, redelivers one and removes the webhook", async () => {
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    await page.getByRole('button', { name: 'Deliveries' }).click();
+    const row = page.locator('table.deliveries tbody tr', { hasText: 'deployment.failed' }).first();
+    await row.locator('.badge', { hasText: 'delivered' }).waitFor({ timeout: 20_000 });
+    const eventId = await row.getAttribute('data-event-id');
+    const sent = () => received.filter((e) => e.id === eventId).length;
+    expect(sent()).toBe(1);
+    await row.getByRole('button', { name: 'Redeliver' }).click();
+    const deadline = Date.now() + 20_000;
+    while (sent() < 2 && Date.now() < deadline) await Bun.sleep(50);
+    expect(sent()).toBe(2);
+    await shot(page, 'webhooks');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: /^Remove http/ }).click();
+    await page.getByText('No webhooks.').waitFor();
+  });
+
   test('signs out: the session ends and a reload shows the sign-in form', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('API token').waitFor();
@@ -241,6 +279,7 @@ describe.skipIf(!hasDocker)('the console in a browser', () => {
     await signIn(viewer, token);
     expect(await viewer.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(15, 19, 24)');
     expect(await viewer.getByRole('link', { name: 'Tokens' }).count()).toBe(0);
+    expect(await viewer.getByRole('link', { name: 'Webhooks' }).count()).toBe(0);
     expect(await viewer.getByLabel('New project').count()).toBe(0);
     await viewer.getByRole('link', { name: P }).click();
     await viewer.locator('td', { hasText: 'rollback' }).waitFor();

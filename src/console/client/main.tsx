@@ -10,6 +10,7 @@ import { ProjectPage } from './project.tsx';
 import { Tokens } from './tokens.tsx';
 import { ActivityPage } from './activity.tsx';
 import { DeadLetterPage } from './dead-letter.tsx';
+import { WebhooksPage } from './webhooks.tsx';
 import { ErrorNote } from './ui.tsx';
 
 function App() {
@@ -60,6 +61,11 @@ function App() {
           <a href="/console/dead-letter" aria-current={path === '/console/dead-letter' ? 'page' : undefined}>
             Dead letter
           </a>
+          {me.scope === 'admin' ? (
+            <a href="/console/webhooks" aria-current={path === '/console/webhooks' ? 'page' : undefined}>
+              Webhooks
+            </a>
+          ) : null}
         </nav>
         <span class="who">
           {me.name} · {me.scope}
@@ -86,6 +92,7 @@ function Page({ path, me }: { path: string; me: Me }) {
   if (parts[0] === 'tokens') return <Tokens me={me} />;
   if (parts[0] === 'activity') return <ActivityPage />;
   if (parts[0] === 'dead-letter') return <DeadLetterPage me={me} />;
+  if (parts[0] === 'webhooks') return <WebhooksPage me={me} />;
   if (parts.length === 0) return <Projects me={me} />;
   return (
     <p>

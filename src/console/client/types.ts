@@ -134,3 +134,25 @@ export interface DeadLetter {
   detail: Record<string, unknown>;
   retry: { method: 'POST'; path: string } | null;
 }
+
+export interface Webhook {
+  id: string;
+  url: string;
+  events: string[];
+  project: string | null;
+  description: string | null;
+  created_at: string;
+}
+
+export interface Delivery {
+  id: string;
+  event_id: string;
+  event: string;
+  project: string | null;
+  status: 'pending' | 'delivered' | 'dead';
+  attempts: number;
+  response_code: number | null;
+  error: string | null;
+  created_at: string;
+  redelivery_of: string | null;
+}
