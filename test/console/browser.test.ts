@@ -4,7 +4,7 @@
  * Screenshots of the main pages land in test-results/console/ (gitignored).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { retireAgent, startAgent, waitForStatus, type Agent } from '../helpers/agent.ts';
@@ -185,6 +185,9 @@ describe.skipIf(!hasDocker)('the console in a browser', () => {
     ]);
     expect(download.suggestedFilename()).toMatch(new RegExp(`^${P}-data-.+\\.tar$`));
     expect(await download.failure()).toBeNull();
+    // A tar (ustar magic at 257), not an error envelope: the cookie authenticated the GET.
+    const tar = readFileSync((await download.path())!);
+    expect(tar.subarray(257, 262).toString()).toBe('ustar');
     await shot(page, 'volumes');
   });
 
