@@ -174,7 +174,7 @@ describe.skipIf(!hasDocker)('the console in a browser', () => {
     await page.getByRole('link', { name: 'Deployments' }).click();
   });
 
-  test("shows the project's volumes and downloads one's tar with the session cookie", async () => {
+  test("shows the project's volumes and downloads one's tar with the session cookie and restores it", async () => {
     await page.getByRole('link', { name: 'Volumes' }).click();
     const row = page.locator('table.volumes tr', { hasText: '/data' });
     await row.waitFor();
@@ -188,6 +188,14 @@ describe.skipIf(!hasDocker)('the console in a browser', () => {
     // A tar (ustar magic at 257), not an error envelope: the cookie authenticated the GET.
     const tar = readFileSync((await download.path())!);
     expect(tar.subarray(257, 262).toString()).toBe('ustar');
+    // Restoring it from that tar (the app restarts on it); a file that is no archive is refused with the API's message.
+    page.on('dialog', (dialog) => void dialog.accept());
+    const input = page.getByLabel('Restore data from a tar');
+    await input.setInputFiles({ name: 'junk.tar', mimeType: 'application/x-tar', buffer: Buffer.from('not a tar') });
+    await page.locator('.restore .error .rid').waitFor({ timeout: 20_000 });
+    await input.setInputFiles({ name: 'data.tar', mimeType: 'application/x-tar', buffer: tar });
+    await page.getByText('Restored data').waitFor({ timeout: 60_000 });
+    page.removeAllListeners('dialog');
     await shot(page, 'volumes');
   });
 
@@ -298,6 +306,7 @@ describe.skipIf(!hasDocker)('the console in a browser', () => {
     await viewer.getByRole('link', { name: 'Volumes' }).click();
     await viewer.locator('table.volumes tr', { hasText: '/data' }).waitFor();
     expect(await viewer.getByRole('link', { name: /^Download/ }).count()).toBe(0);
+    expect(await viewer.getByLabel(/^Restore/).count()).toBe(0);
     await viewer.getByRole('link', { name: 'Dead letter' }).click();
     await viewer.locator('table.dead-letter td', { hasText: P }).first().waitFor();
     expect(await viewer.getByRole('button', { name: 'Retry' }).count()).toBe(0);
