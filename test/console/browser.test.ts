@@ -4,10 +4,10 @@
  * Screenshots of the main pages land in test-results/console/ (gitignored).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { retireAgent, startAgent, type Agent } from '../helpers/agent.ts';
+import { retireAgent, startAgent, waitForStatus, type Agent } from '../helpers/agent.ts';
 import { requireDocker } from '../helpers/docker.ts';
 import { tgzOf } from '../helpers/archives.ts';
 
@@ -20,6 +20,16 @@ const hasDocker = await requireDocker();
 let agent: Agent;
 let browser: Browser;
 let edgePort = 0;
+/** A webhook receiver on loopback: what it was sent, by event id. */
+const received: { id: string; type: string }[] = [];
+const receiver = Bun.serve({
+  hostname: '127.0.0.1',
+  port: 0,
+  async fetch(req) {
+    received.push((await req.json()) as { id: string; type: string });
+    return new Response('ok');
+  },
+});
 
 /** A free loopback port for the edge, so the console can link to the app through it. */
 async function freePort(): Promise<number> {
@@ -35,13 +45,15 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   edgePort = await freePort();
   [agent, browser] = await Promise.all([
-    startAgent({ httpPort: edgePort }),
+    startAgent({ httpPort: edgePort, env: { SLIPWAY_WEBHOOK_ALLOW_PRIVATE: 'true' } }),
     chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] }),
   ]);
-  expect((await agent.call('POST', '/v1/projects', { name: P })).status).toBe(201);
+  const volumes = [{ name: 'data', mount_path: '/data' }];
+  expect((await agent.call('POST', '/v1/projects', { name: P, volumes })).status).toBe(201);
 });
 afterAll(async () => {
   if (!hasDocker) return;
+  receiver.stop(true);
   await browser?.close();
   await retireAgent(agent, [P]);
 });
@@ -162,6 +174,31 @@ describe.skipIf(!hasDocker)('the console in a browser', () => {
     await page.getByRole('link', { name: 'Deployments' }).click();
   });
 
+  test("shows the project's volumes and downloads one's tar with the session cookie and restores it", async () => {
+    await page.getByRole('link', { name: 'Volumes' }).click();
+    const row = page.locator('table.volumes tr', { hasText: '/data' });
+    await row.waitFor();
+    expect(await page.getByText('Volume size of the project').count()).toBe(1);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Download data' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(new RegExp(`^${P}-data-.+\\.tar$`));
+    expect(await download.failure()).toBeNull();
+    // A tar (ustar magic at 257), not an error envelope: the cookie authenticated the GET.
+    const tar = readFileSync((await download.path())!);
+    expect(tar.subarray(257, 262).toString()).toBe('ustar');
+    // Restoring it from that tar (the app restarts on it); a file that is no archive is refused with the API's message.
+    page.on('dialog', (dialog) => void dialog.accept());
+    const input = page.getByLabel('Restore data from a tar');
+    await input.setInputFiles({ name: 'junk.tar', mimeType: 'application/x-tar', buffer: Buffer.from('not a tar') });
+    await page.locator('.restore .error .rid').waitFor({ timeout: 20_000 });
+    await input.setInputFiles({ name: 'data.tar', mimeType: 'application/x-tar', buffer: tar });
+    await page.getByText('Restored data').waitFor({ timeout: 60_000 });
+    page.removeAllListeners('dialog');
+    await shot(page, 'volumes');
+  });
+
   test('shows the projects, activity and tokens pages', async () => {
     await page.getByRole('link', { name: 'Projects' }).first().click();
     await page.locator('tr', { hasText: P }).locator('.badge', { hasText: 'live' }).waitFor();
@@ -178,6 +215,59 @@ describe.skipIf(!hasDocker)('the console in a browser', () => {
     await page.getByRole('button', { name: 'Revoke from-the-console' }).click();
     await page.locator('tr', { hasText: 'from-the-console' }).getByText('revoked').waitFor();
     await shot(page, 'tokens');
+  });
+
+  test('adds a webhook from the form and shows its signing secret once', async () => {
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    await page.getByLabel('URL').fill(`http://127.0.0.1:${receiver.port}/hook`);
+    await page.getByLabel(/^Project/).fill(P);
+    await page.getByRole('button', { name: 'Add webhook' }).click();
+    expect(await page.locator('code.secret').textContent()).toMatch(/^whsec_/);
+    await page.locator('table.webhooks tr', { hasText: 'deployment.failed' }).waitFor();
+  });
+
+  test('lists a failed deployment in the dead letter with its reason, and Retry re-queues it', async () => {
+    const archive = tgzOf([{ name: 'Dockerfile', body: 'FROM scratch\nRUN false\n' }]);
+    const res = await agent.call('POST', `/v1/projects/${P}/deployments`, new Uint8Array(archive), {
+      'content-type': 'application/gzip',
+    });
+    const { id } = (await res.json()) as { id: string };
+    const failed = await waitForStatus(agent, P, id, ['failed']);
+    await page.getByRole('link', { name: 'Dead letter' }).click();
+    await page.getByLabel('Kind').selectOption('deployment');
+    await page.getByLabel('Project').fill(P);
+    await page.getByRole('button', { name: 'Filter' }).click();
+    const row = page.locator('table.dead-letter tbody tr').first();
+    await row.locator('td.reason', { hasText: failed.failure_reason! }).waitFor();
+    await shot(page, 'dead-letter');
+    await row.getByRole('button', { name: 'Retry' }).click();
+    await row
+      .getByRole('status')
+      .getByText(/queued from the same source/)
+      .waitFor();
+    const list = (await (await agent.call('GET', `/v1/projects/${P}/deployments?limit=1`)).json()) as {
+      data: { id: string; number: number }[];
+    };
+    expect(list.data[0]!.id).not.toBe(id);
+    await waitForStatus(agent, P, list.data[0]!.id, ['failed']);
+  });
+
+  test("shows a webhook's deliveries, redelivers one and removes the webhook", async () => {
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    await page.getByRole('button', { name: 'Deliveries' }).click();
+    const row = page.locator('table.deliveries tbody tr', { hasText: 'deployment.failed' }).first();
+    await row.locator('.badge', { hasText: 'delivered' }).waitFor({ timeout: 20_000 });
+    const eventId = await row.getAttribute('data-event-id');
+    const sent = () => received.filter((e) => e.id === eventId).length;
+    expect(sent()).toBe(1);
+    await row.getByRole('button', { name: 'Redeliver' }).click();
+    const deadline = Date.now() + 20_000;
+    while (sent() < 2 && Date.now() < deadline) await Bun.sleep(50);
+    expect(sent()).toBe(2);
+    await shot(page, 'webhooks');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: /^Remove http/ }).click();
+    await page.getByText('No webhooks.').waitFor();
   });
 
   test('signs out: the session ends and a reload shows the sign-in form', async () => {
@@ -200,6 +290,7 @@ describe.skipIf(!hasDocker)('the console in a browser', () => {
     await signIn(viewer, token);
     expect(await viewer.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(15, 19, 24)');
     expect(await viewer.getByRole('link', { name: 'Tokens' }).count()).toBe(0);
+    expect(await viewer.getByRole('link', { name: 'Webhooks' }).count()).toBe(0);
     expect(await viewer.getByLabel('New project').count()).toBe(0);
     await viewer.getByRole('link', { name: P }).click();
     await viewer.locator('td', { hasText: 'rollback' }).waitFor();
@@ -212,6 +303,13 @@ describe.skipIf(!hasDocker)('the console in a browser', () => {
     expect(await viewer.getByRole('button', { name: /^Unset/ }).count()).toBe(0);
     expect(await viewer.getByLabel('Key').count()).toBe(0);
     await shot(viewer, 'read-only-env');
+    await viewer.getByRole('link', { name: 'Volumes' }).click();
+    await viewer.locator('table.volumes tr', { hasText: '/data' }).waitFor();
+    expect(await viewer.getByRole('link', { name: /^Download/ }).count()).toBe(0);
+    expect(await viewer.getByLabel(/^Restore/).count()).toBe(0);
+    await viewer.getByRole('link', { name: 'Dead letter' }).click();
+    await viewer.locator('table.dead-letter td', { hasText: P }).first().waitFor();
+    expect(await viewer.getByRole('button', { name: 'Retry' }).count()).toBe(0);
     await context.close();
   });
 });

@@ -47,6 +47,7 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
     if (res.status === 401) window.dispatchEvent(new CustomEvent('slipway:signed-out'));
     throw err;
   }
+  if (res.status === 204) return undefined as T;
   return (await res.json()) as T;
 }
 

@@ -9,6 +9,8 @@ import { Projects } from './projects.tsx';
 import { ProjectPage } from './project.tsx';
 import { Tokens } from './tokens.tsx';
 import { ActivityPage } from './activity.tsx';
+import { DeadLetterPage } from './dead-letter.tsx';
+import { WebhooksPage } from './webhooks.tsx';
 import { ErrorNote } from './ui.tsx';
 
 function App() {
@@ -56,6 +58,14 @@ function App() {
           <a href="/console/activity" aria-current={path === '/console/activity' ? 'page' : undefined}>
             Activity
           </a>
+          <a href="/console/dead-letter" aria-current={path === '/console/dead-letter' ? 'page' : undefined}>
+            Dead letter
+          </a>
+          {me.scope === 'admin' ? (
+            <a href="/console/webhooks" aria-current={path === '/console/webhooks' ? 'page' : undefined}>
+              Webhooks
+            </a>
+          ) : null}
         </nav>
         <span class="who">
           {me.name} · {me.scope}
@@ -81,6 +91,8 @@ function Page({ path, me }: { path: string; me: Me }) {
   if (parts[0] === 'projects' && parts[1]) return <ProjectPage name={parts[1]} rest={parts.slice(2)} me={me} />;
   if (parts[0] === 'tokens') return <Tokens me={me} />;
   if (parts[0] === 'activity') return <ActivityPage />;
+  if (parts[0] === 'dead-letter') return <DeadLetterPage me={me} />;
+  if (parts[0] === 'webhooks') return <WebhooksPage me={me} />;
   if (parts.length === 0) return <Projects me={me} />;
   return (
     <p>

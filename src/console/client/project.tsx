@@ -1,4 +1,4 @@
-/** One project: its lifecycle actions and a tab per concern (deployments, logs, env, domains, database, metrics). */
+/** One project: its lifecycle actions and a tab per concern (deployments, logs, env, domains, database, metrics, volumes). */
 import { useState } from 'preact/hooks';
 import { api, listAll, seg } from './api.ts';
 import type { Me, Overview } from './types.ts';
@@ -9,6 +9,7 @@ import { EnvTab } from './env.tsx';
 import { DomainsTab } from './domains.tsx';
 import { DatabaseTab } from './database.tsx';
 import { MetricsTab } from './metrics.tsx';
+import { VolumesTab } from './volumes.tsx';
 
 const TABS = [
   ['deployments', 'Deployments'],
@@ -17,6 +18,7 @@ const TABS = [
   ['domains', 'Domains'],
   ['database', 'Database'],
   ['metrics', 'Metrics'],
+  ['volumes', 'Volumes'],
 ] as const;
 
 /** Whether the signed-in token may change this project. */
@@ -63,6 +65,7 @@ export function ProjectPage({ name, rest, me }: { name: string; rest: string[]; 
       {tab === 'domains' ? <DomainsTab project={name} me={me} /> : null}
       {tab === 'database' ? <DatabaseTab project={name} me={me} /> : null}
       {tab === 'metrics' ? <MetricsTab project={name} /> : null}
+      {tab === 'volumes' ? <VolumesTab project={name} me={me} /> : null}
     </>
   );
 }

@@ -111,3 +111,48 @@ export interface LogLine {
 
 /** Statuses a deployment ends in. */
 export const FINAL = ['live', 'failed', 'canceled', 'replaced'];
+
+export interface Volume {
+  name: string;
+  mount_path: string | null;
+  created: boolean;
+  docker_volume: string | null;
+  size_bytes: number | null;
+  measured_at: string | null;
+  size_limit_bytes: number | null;
+  created_at: string | null;
+}
+
+export type DeadLetterKind = 'deployment' | 'webhook_delivery' | 'backup' | 'certificate_renewal';
+
+export interface DeadLetter {
+  kind: DeadLetterKind;
+  id: string;
+  project: string | null;
+  failed_at: string;
+  reason: string | null;
+  detail: Record<string, unknown>;
+  retry: { method: 'POST'; path: string } | null;
+}
+
+export interface Webhook {
+  id: string;
+  url: string;
+  events: string[];
+  project: string | null;
+  description: string | null;
+  created_at: string;
+}
+
+export interface Delivery {
+  id: string;
+  event_id: string;
+  event: string;
+  project: string | null;
+  status: 'pending' | 'delivered' | 'dead';
+  attempts: number;
+  response_code: number | null;
+  error: string | null;
+  created_at: string;
+  redelivery_of: string | null;
+}
