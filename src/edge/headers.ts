@@ -75,19 +75,35 @@ export function visitorResponseHeaders(raw: readonly string[], own: readonly str
  */
 const END_TO_END = new Set(['content-length', 'host']);
 
-/** A raw list without hop-by-hop headers, those the Connection header names (END_TO_END kept), and `alsoDrop`. */
+/**
+ * A raw list without hop-by-hop headers, those the Connection header names (END_TO_END kept), and
+ * `alsoDrop`. On every proxied request twice, so each name is lowercased once and the Connection
+ * tokens are split only when there is a Connection header.
+ */
 export function withoutHopByHop(raw: readonly string[], alsoDrop?: ReadonlySet<string>): string[] {
-  const listed = (joined(raw, 'connection') ?? '')
+  const names: string[] = [];
+  let connection: string | null = null;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    names.push(name);
+    if (name === 'connection') connection = connection === null ? raw[i + 1]! : `${connection}, ${raw[i + 1]}`;
+  }
+  const listed = connection === null ? [] : connectionTokens(connection);
+  const out: string[] = [];
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    if (HOP_BY_HOP.has(name) || alsoDrop?.has(name) || listed.includes(name)) continue;
+    out.push(raw[2 * i]!, raw[2 * i + 1]!);
+  }
+  return out;
+}
+
+/** The field names a Connection header lists, lowercased, without those it may not remove. */
+function connectionTokens(value: string): string[] {
+  return value
     .split(',')
     .map((t) => t.trim().toLowerCase())
     .filter((t) => !END_TO_END.has(t));
-  const out: string[] = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    if (HOP_BY_HOP.has(name) || alsoDrop?.has(name) || listed.includes(name)) continue;
-    out.push(raw[i]!, raw[i + 1]!);
-  }
-  return out;
 }
 
 /** An IPv4-mapped IPv6 address ("::ffff:1.2.3.4") written the way logs and apps expect it. */
