@@ -7,7 +7,7 @@
  *       bytes (the upload case's upstream: nginx's `return 200` would answer before the body ends)
  *   bun scripts/bench-edge-upstream.ts edge <project=127.0.0.1:PORT>... [--tls <cert.pem> <key.pem>]
  *       Slipway's edge routing <project>.localhost to each target, on the engine
- *       SLIPWAY_EDGE_ENGINE names (node when unset); prints "<http port> <https port or ->", the
+ *       SLIPWAY_EDGE_ENGINE names (native when unset); prints "<http port> <https port or ->", the
  *       HTTPS listener serving the certificate for "localhost" when --tls is given
  */
 import { readFileSync } from 'node:fs';

@@ -2,7 +2,7 @@
 # Benchmarks Slipway's edge against nginx (1 process, upstream keep-alive), both proxying the same
 # 1-process nginx upstream (`return 200` hello world, static files), in one run. Never run by
 # tests. wrk and curl run on CPU 1, each proxy and the upstream on CPU 0 (taskset; PIN=0 turns it
-# off). The edge runs on the engine SLIPWAY_EDGE_ENGINE names (node when unset). Cases:
+# off). The edge runs on the engine SLIPWAY_EDGE_ENGINE names (native when unset, as in the agent). Cases:
 #
 #   keep-alive c=50, c=200     hello world over kept-alive connections; the upstream connections
 #                              each proxy opened (upstream stub_status), goal: ≤ the concurrency
@@ -22,7 +22,7 @@ source "$(dirname "$0")/bench-edge-lib.sh"
 
 DURATION="${DURATION:-10s}"
 REPEAT="${REPEAT:-3}"
-ENGINE="${SLIPWAY_EDGE_ENGINE:-node}"
+ENGINE="${SLIPWAY_EDGE_ENGINE:-native}"
 HUNDRED_MIB=$((100 * 1024 * 1024))
 
 ensure_tools
