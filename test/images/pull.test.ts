@@ -68,7 +68,11 @@ describe.skipIf(!hasDocker)('pulling a prebuilt image', () => {
     expect(o.lines[0]).toStartWith(`Pulling ${registry.host}/team/pull:1 (sha256:`);
     expect(o.lines[0]).toEndWith(` as ${registry.username}`);
     expect(o.lines).toContainEqual(expect.stringMatching(/^[0-9a-f]{12}: Already exists$/));
-    expect(o.lines).toContainEqual(expect.stringMatching(/^[0-9a-f]{12}: Downloading 0\.\d MB of 0\.\d MB$/));
+    // A small layer may finish before the engine reports any progress: then only its completion
+    // shows (the progress lines themselves are tested in reference.test.ts).
+    expect(o.lines).toContainEqual(
+      expect.stringMatching(/^[0-9a-f]{12}: (Downloading 0\.\d MB of 0\.\d MB|Download complete)$/),
+    );
     expect(o.lines).toContainEqual(expect.stringMatching(/^[0-9a-f]{12}: Pull complete$/));
     expect(o.lines.at(-1)).toMatch(/^Pulled .* \(sha256:[0-9a-f]{12}, [\d.]+ MB\) in [\d.]+ s$/);
     await docker.getImage(pulled.digestRef).remove();
