@@ -8,17 +8,8 @@ set -euo pipefail
 if [[ -x /usr/bin/chromium ]]; then
   exit 0
 fi
-if [[ $EUID -ne 0 ]]; then
-  echo "ensure-chromium: Debian's chromium is not installed; run this script as root, or install it" >&2
-  exit 1
-fi
-echo "ensure-chromium: installing Debian's chromium with apt"
-export DEBIAN_FRONTEND=noninteractive
-install_packages() {
-  apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null
-}
-# Another apt may hold the lock (parallel setups): wait for it rather than fail.
-install_packages 2>/dev/null || { apt-get -o DPkg::Lock::Timeout=120 update -qq && apt-get -o DPkg::Lock::Timeout=120 install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null; }
+source "$(dirname "${BASH_SOURCE[0]}")/apt-lib.sh"
+apt_install ensure-chromium chromium fonts-liberation
 if [[ ! -x /usr/bin/chromium ]]; then
   echo "ensure-chromium: /usr/bin/chromium is still missing after installing chromium" >&2
   exit 1

@@ -11,17 +11,8 @@ command -v openssl >/dev/null 2>&1 || packages+=(openssl)
 if ((${#packages[@]} == 0)); then
   exit 0
 fi
-if [[ $EUID -ne 0 ]]; then
-  echo "ensure-pebble: Debian's ${packages[*]} not installed; run this script as root, or install them" >&2
-  exit 1
-fi
-echo "ensure-pebble: installing Debian's ${packages[*]} with apt"
-export DEBIAN_FRONTEND=noninteractive
-install_packages() {
-  apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
-}
-# Only refresh the package lists when the install fails without them (fresh or stale lists).
-install_packages 2>/dev/null || { apt-get update -qq && install_packages; }
+source "$(dirname "${BASH_SOURCE[0]}")/apt-lib.sh"
+apt_install ensure-pebble "${packages[@]}"
 for binary in pebble pebble-challtestsrv openssl; do
   if ! command -v "$binary" >/dev/null 2>&1; then
     echo "ensure-pebble: $binary is still missing after installing ${packages[*]}" >&2

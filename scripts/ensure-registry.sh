@@ -9,18 +9,8 @@ set -euo pipefail
 if command -v docker-registry >/dev/null 2>&1; then
   exit 0
 fi
-if [[ $EUID -ne 0 ]]; then
-  echo "ensure-registry: Debian's docker-registry is not installed; run this script as root, or install it" >&2
-  exit 1
-fi
-echo "ensure-registry: installing Debian's docker-registry with apt"
-export DEBIAN_FRONTEND=noninteractive
-install_packages() {
-  # policy-rc.d-free: the package starts its service when systemd runs; stop it below either way.
-  apt-get install -y -qq --no-install-recommends docker-registry >/dev/null
-}
-# Only refresh the package lists when the install fails without them (fresh or stale lists).
-install_packages 2>/dev/null || { apt-get update -qq && install_packages; }
+source "$(dirname "${BASH_SOURCE[0]}")/apt-lib.sh"
+apt_install ensure-registry docker-registry
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker-registry 2>/dev/null; then
   systemctl disable --now docker-registry >/dev/null 2>&1 || true
 fi
