@@ -14,6 +14,7 @@ import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { BunPlugin } from 'bun';
 import { buildClient } from '../src/console/assets.ts';
+import { lazyRequires } from './lazy-requires.ts';
 
 const ROOT = join(import.meta.dir, '..');
 /** Where the executable is written; the smoke test and the benchmark read it from here. */
@@ -26,7 +27,7 @@ async function build(): Promise<{ ok: true } | { ok: false; log: string[] }> {
   mkdirSync(join(ROOT, 'dist'), { recursive: true });
   const consoleAssets = await prebuiltConsole();
   const result = await Bun.build({
-    plugins: [consoleAssets],
+    plugins: [consoleAssets, lazyRequires],
     entrypoints: [ENTRY],
     target: 'bun',
     compile: {

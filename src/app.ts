@@ -41,7 +41,10 @@ export function createApp(deps: Deps) {
   // encodeSchema: false, so responses are checked by the compiled validator instead of TypeBox's
   // interpreted Encode (a third of a GET's time): the only transforms in the response schemas are
   // t.Integer's, whose encode is the identity, and the check still rejects a response off its schema.
-  const app = new Elysia({ normalize: false, encodeSchema: false })
+  // systemRouter: false, so that listen() serves every request through app.fetch, exactly as
+  // app.handle() does in tests, instead of also registering each route with Bun's own router (about
+  // 2 µs per route at start, 36 ms in all, for no measured gain per request).
+  const app = new Elysia({ normalize: false, encodeSchema: false, systemRouter: false })
     .use(
       gatePlugin(
         deps.tokens,

@@ -20,7 +20,7 @@ import { activityService, type ActivityService } from './activity/service.ts';
 import { tokenService, type TokenService } from './tokens/service.ts';
 import { projectService, type ProjectService } from './projects/service.ts';
 import { projectTeardown, type ProjectTeardown } from './projects/teardown.ts';
-import { createDockerClient, imageExists } from './runtime/docker.ts';
+import { createDockerClient, dockerStatusCache, imageExists, type DockerStatus } from './runtime/docker.ts';
 import { createLogger, type Logger } from './log.ts';
 import { DeploymentLogs } from './deployments/logs.ts';
 import { SourceStore } from './deployments/sources.ts';
@@ -94,6 +94,8 @@ export interface Deps {
   domains: DomainService;
   /** Re-checks pending domains and hands verified ones to the certificate issuer; serve starts it. */
   domainChecker: DomainChecker;
+  /** The engine's status for /v1/health: a single-flight ping, reused for a second. */
+  dockerStatus(): Promise<DockerStatus>;
   /** The edge's latest published request counters (from whichever process runs it). */
   edgeStats(): EdgeStatsSnapshot | null;
   deployments: DeploymentService;
@@ -360,6 +362,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     docker,
     log,
     startedAt: Date.now(),
+    dockerStatus: dockerStatusCache(docker),
     activity,
     tokens: tokenSvc,
     projects: projectsService,

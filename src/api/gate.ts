@@ -33,8 +33,7 @@ export function gatePlugin(
 ) {
   return new Elysia({ name: 'slipway/gate' })
     .onRequest(({ request, server, set }) => {
-      const peer = server?.requestIP(request)?.address;
-      const state = initRequestState(request, clientIp(peer, request.headers));
+      const state = initRequestState(request, () => clientIp(server?.requestIP(request)?.address, request.headers));
       set.headers['x-request-id'] = state.requestId;
 
       const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get('authorization') ?? '')?.[1];

@@ -4,7 +4,8 @@ import type { Actor } from '../activity/service.ts';
 /** What Slipway learns about a request before routing: its id, its client and its caller. */
 export interface RequestState {
   requestId: string;
-  clientIp: string;
+  /** The client's address ('unknown' when there is none); worked out on first read. */
+  readonly clientIp: string;
   principal: Principal | null;
   /** Why a presented token was refused; undefined when none was presented. */
   authFailure?: AuthFailure;
@@ -13,30 +14,62 @@ export interface RequestState {
 const states = new WeakMap<Request, RequestState>();
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/**
+ * A request's state. The client's address is looked up only when something reads it (the per-IP
+ * limit of a request without a valid token, the activity log of a change): asking the socket for
+ * its peer is a system call that an authenticated read does not need.
+ */
+class State implements RequestState {
+  principal: Principal | null = null;
+  authFailure?: AuthFailure;
+  #clientIp: string | undefined;
+  #findClientIp: (() => string | undefined) | undefined;
+
+  constructor(
+    readonly requestId: string,
+    findClientIp: () => string | undefined,
+  ) {
+    this.#findClientIp = findClientIp;
+  }
+
+  get clientIp(): string {
+    if (this.#findClientIp) {
+      this.#clientIp = this.#findClientIp();
+      this.#findClientIp = undefined;
+    }
+    return this.#clientIp ?? 'unknown';
+  }
+}
+
+const NO_CLIENT_IP = () => undefined;
+
 /** Stores the state of a request; called once, by the first global onRequest hook. */
-export function initRequestState(request: Request, clientIp: string | undefined): RequestState {
+export function initRequestState(
+  request: Request,
+  findClientIp: () => string | undefined = NO_CLIENT_IP,
+): RequestState {
   const incoming = request.headers.get('x-request-id');
-  const state: RequestState = {
-    requestId: incoming && SANE_REQUEST_ID.test(incoming) ? incoming : `req_${crypto.randomUUID().replaceAll('-', '')}`,
-    clientIp: clientIp ?? 'unknown',
-    principal: null,
-  };
+  const requestId =
+    incoming && SANE_REQUEST_ID.test(incoming) ? incoming : `req_${crypto.randomUUID().replaceAll('-', '')}`;
+  const state = new State(requestId, findClientIp);
   states.set(request, state);
   return state;
 }
 
 /** The state of a request, made on demand for requests that never went through onRequest. */
 export function requestState(request: Request): RequestState {
-  return states.get(request) ?? initRequestState(request, undefined);
+  return states.get(request) ?? initRequestState(request);
 }
 
-/** The audit identity of a request. */
+/** The audit identity of a request; its client address is read when the entry is written. */
 export function actorOf(request: Request): Actor {
   const s = requestState(request);
   return {
     tokenId: s.principal?.id ?? null,
     tokenName: s.principal?.name ?? null,
     requestId: s.requestId,
-    clientIp: s.clientIp,
+    get clientIp() {
+      return s.clientIp;
+    },
   };
 }

@@ -17,6 +17,8 @@ import { startBackupSchedule } from '../backups/scheduler.ts';
  */
 export async function serveApi(config: Config): Promise<(() => Promise<void> | void)[]> {
   const deps = createDeps(config);
+  // The first engine ping runs while the rest starts, so the first /v1/health answer need not wait for it.
+  void deps.dockerStatus();
   deps.edge.publishAll();
   const tokenFile = ensureAdminToken(config.dataDir, deps.tokens);
   await recoverInterrupted(deps.lifecycle, deps.docker, deps.log);

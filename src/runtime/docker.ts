@@ -41,6 +41,27 @@ export async function pingDocker(docker: Docker, timeoutMs = 2000): Promise<Dock
   }
 }
 
+/**
+ * The engine's status as /v1/health reports it: one ping at a time, and a result reused for
+ * `maxAgeMs` after it arrived. /v1/health is public, so without this every caller could make the
+ * agent call the engine once per request; and `serve` starts the first ping as soon as its clients
+ * exist, so that its first health answer does not wait for the engine (a ping took 20-60 ms here).
+ */
+export function dockerStatusCache(docker: Docker, maxAgeMs = 1000): () => Promise<DockerStatus> {
+  let current: Promise<DockerStatus> | null = null;
+  /** When the current result stops being reused; infinite while its ping is in flight. */
+  let freshUntil = 0;
+  return () => {
+    if (current && performance.now() < freshUntil) return current;
+    freshUntil = Number.POSITIVE_INFINITY;
+    current = pingDocker(docker).then((status) => {
+      freshUntil = performance.now() + maxAgeMs;
+      return status;
+    });
+    return current;
+  };
+}
+
 /** Whether the engine has an image by id or reference. */
 export function imageExists(docker: Docker, ref: string): Promise<boolean> {
   return docker

@@ -86,7 +86,7 @@ describe('ReadCache', () => {
     expect(reads()).toBe(4);
   });
 
-  test('a write committed by another connection (another process) makes the next lookup read again', () => {
+  test('a write committed by another connection (another process) makes a lookup a millisecond later read again', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'slipway-read-cache-'));
     const agent = openDatabase(join(dir, 'slipway.db'));
     const cli = openDatabase(join(dir, 'slipway.db'));
@@ -97,6 +97,7 @@ describe('ReadCache', () => {
       const cache = new ReadCache<number>(changeCounter(agent));
       expect(cache.get('t1', () => revoked.get('t1') as number)).toBe(0);
       cli.prepare("UPDATE grants SET revoked = 1 WHERE id = 't1'").run();
+      await Bun.sleep(2);
       expect(cache.get('t1', () => revoked.get('t1') as number)).toBe(1);
     } finally {
       agent.close();

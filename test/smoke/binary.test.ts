@@ -20,7 +20,11 @@ const STOP_TIMEOUT_MS = 5_000;
 
 /** The newest modification time of any file that goes into the binary. */
 function newestSourceMtime(): number {
-  const files = [join(ROOT, 'package.json'), join(ROOT, 'scripts', 'build.ts')];
+  const files = [
+    join(ROOT, 'package.json'),
+    join(ROOT, 'scripts', 'build.ts'),
+    join(ROOT, 'scripts', 'lazy-requires.ts'),
+  ];
   for (const entry of readdirSync(join(ROOT, 'src'), { recursive: true, withFileTypes: true })) {
     if (entry.isFile()) files.push(join(entry.parentPath, entry.name));
   }

@@ -1,7 +1,6 @@
 import { Elysia, t } from 'elysia';
-import type Docker from 'dockerode';
 import type { Db } from '../../db/open.ts';
-import { pingDocker } from '../../runtime/docker.ts';
+import type { DockerStatus } from '../../runtime/docker.ts';
 import { VERSION } from '../../version.ts';
 import { accessPlugin } from '../access.ts';
 import { errors } from '../schemas.ts';
@@ -19,11 +18,11 @@ const Health = t.Object({
 });
 
 /** GET /v1/health: public liveness and dependency status; degraded, not failed, without Docker. */
-export function healthRoutes(deps: { db: Db; docker: Docker; startedAt: number }) {
+export function healthRoutes(deps: { db: Db; dockerStatus: () => Promise<DockerStatus>; startedAt: number }) {
   return new Elysia().use(accessPlugin).get(
     '/health',
     async () => {
-      const docker = await pingDocker(deps.docker);
+      const docker = await deps.dockerStatus();
       const database = { ok: databaseOk(deps.db) };
       return {
         status: docker.ok && database.ok ? ('ok' as const) : ('degraded' as const),

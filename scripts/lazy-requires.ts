@@ -1,0 +1,77 @@
+/**
+ * A build plugin that defers work a start never needs to its first use.
+ *
+ * dockerode loads BuildKit's session support (`@grpc/grpc-js`, `@grpc/proto-loader`) and
+ * docker-modem loads `ssh2` when they are imported, but Slipway builds with the classic builder
+ * (`version: '1'`, src/build/builder.ts) and talks to the engine over a Unix socket or TCP, so neither
+ * is ever called. Evaluating them cost about 60 ms of `serve`'s start and 10 MiB of RSS. Each of those
+ * rewrites turns a top-level `require` into a function that requires on call: the module is still
+ * bundled (so a future use still works), it is just evaluated on demand.
+ *
+ * Elysia's `t.Integer`, `t.Numeric`, `t.BooleanString` and friends compile a TypeBox checker (a
+ * `new Function`) the moment a schema is declared, for the value they decode from a query string;
+ * the API declares 47 `t.Integer`s at import time, 1-2 ms each on the shared machine. The rewrite
+ * makes Elysia's `compile` helper compile on the first check instead; nothing else changes (its
+ * callers use only `Check`, `Decode` and `Error`).
+ *
+ * The text rewritten is checked: when an upgrade changes it, the build fails instead of silently
+ * doing the work eagerly again.
+ */
+import { readFileSync } from 'node:fs';
+import type { BunPlugin } from 'bun';
+
+interface Rewrite {
+  /** The file, as the end of its path. */
+  file: RegExp;
+  /** The exact text of the eager require, and its lazy replacement. */
+  from: string;
+  to: string;
+}
+
+export const REWRITES: Rewrite[] = [
+  {
+    file: /node_modules\/dockerode\/lib\/docker\.js$/,
+    from: "withSession = require('./session'),",
+    to: "withSession = function () { return require('./session').apply(this, arguments); },",
+  },
+  {
+    file: /node_modules\/docker-modem\/lib\/modem\.js$/,
+    from: "ssh = require('./ssh'),",
+    to: 'ssh = function (opt) { return require("./ssh")(opt); },',
+  },
+  {
+    file: /node_modules\/elysia\/dist\/type-system\/utils\.mjs$/,
+    from: 'const compile = (schema) => {\n  try {',
+    to: [
+      'const compile = (schema) => {',
+      '  let compiled;',
+      '  const now = () => compiled || (compiled = compileNow(schema));',
+      '  return {',
+      '    Check: (v) => now().Check(v),',
+      '    Decode: (v) => now().Decode(v),',
+      '    Error: (v) => now().Error(v),',
+      '    Errors: (v) => now().Errors(v),',
+      '    Create: () => now().Create(),',
+      '  };',
+      '}, compileNow = (schema) => {',
+      '  try {',
+    ].join('\n'),
+  },
+];
+
+/** Rewrites each file of REWRITES; fails the build when its text is not there. */
+export const lazyRequires: BunPlugin = {
+  name: 'slipway-lazy-requires',
+  setup(build) {
+    for (const rewrite of REWRITES) {
+      build.onLoad({ filter: rewrite.file }, ({ path }) => {
+        const text = readFileSync(path, 'utf8');
+        if (!text.includes(rewrite.from))
+          throw new Error(
+            `lazy-requires: ${path} no longer contains ${JSON.stringify(rewrite.from)}; update scripts/lazy-requires.ts`,
+          );
+        return { contents: text.replace(rewrite.from, rewrite.to), loader: 'js' };
+      });
+    }
+  },
+};
