@@ -8,11 +8,10 @@
  * Nothing here makes a timer or a promise: the upstream timeout is a Deadline swept by the engine.
  */
 import { WHOLE_BODY_LIMIT } from '../http-exchange.ts';
-import { upstreamRequestHeaders, visitorResponseHeaders } from '../headers.ts';
+import { forwardedLines, upstreamRequestHeaders, visitorResponseLines } from '../headers.ts';
 import { type EdgeStatus, pageAnswer } from '../pages.ts';
 import type { Exchange as TargetExchange } from '../target.ts';
-import type { Deadline } from './deadlines.ts';
-import type { EngineContext, Forwarding, VisitorSide } from './engine-context.ts';
+import type { EngineContext, Forwarding, UpstreamDeadline, VisitorSide } from './engine-context.ts';
 import { RequestBody } from './request-body.ts';
 import type { RequestHead } from './request-head.ts';
 import { ResponseBody } from './response-body.ts';
@@ -27,8 +26,8 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 const HOLD_BYTES = 64 * 1024;
 
 /** The state of one proxied request. */
-export class Exchange implements TargetExchange, UpstreamUser, Deadline {
-  due = 0;
+export class Exchange implements TargetExchange, UpstreamUser {
+  private readonly deadline: UpstreamDeadline;
   private conn: UpstreamConnection | undefined;
   private readonly body: RequestBody;
   private held: Uint8Array[] = [];
@@ -42,7 +41,6 @@ export class Exchange implements TargetExchange, UpstreamUser, Deadline {
   private closeVisitor = false;
   private retried = false;
   private readonly requestHead: string;
-  private readonly end: () => void;
   private readonly started = performance.now();
 
   constructor(
@@ -52,10 +50,18 @@ export class Exchange implements TargetExchange, UpstreamUser, Deadline {
     private readonly ctx: EngineContext,
   ) {
     this.body = new RequestBody(head);
-    const headers = upstreamRequestHeaders(head.rawHeaders, visitor.identity, ctx.trusted);
-    this.requestHead = upstreamHead(head.method, head.url, headers, head.framing.kind === 'chunked');
-    this.end = forward.target.begin(this);
-    ctx.deadlines.add(this, ctx.upstreamTimeoutMs);
+    this.requestHead = head.plain
+      ? `${head.method} ${head.url} HTTP/1.1\r\n${head.fields}${forwardedLines(visitor.identity, head.host, ctx.trusted)}\r\n`
+      : upstreamHead(
+          head.method,
+          head.url,
+          upstreamRequestHeaders(head.rawHeaders, visitor.identity, ctx.trusted),
+          head.framing.kind === 'chunked',
+        );
+    forward.target.enter(this);
+    this.deadline = visitor.upstreamDeadline;
+    this.deadline.holder = this;
+    ctx.deadlines.add(this.deadline, ctx.upstreamTimeoutMs);
   }
 
   /** Whether the visitor's bytes still belong to this request's body. */
@@ -112,7 +118,7 @@ export class Exchange implements TargetExchange, UpstreamUser, Deadline {
 
   /** The visitor can take more of the response. */
   visitorDrained(): void {
-    this.conn?.socket?.resume();
+    this.conn?.resume();
   }
 
   upstreamDrained(): void {
@@ -246,22 +252,22 @@ export class Exchange implements TargetExchange, UpstreamUser, Deadline {
     }
     let flowing = true;
     for (const piece of pieces) flowing = this.visitor.out.write(piece) && flowing;
-    if (!flowing) this.conn?.socket?.pause();
+    if (!flowing) this.conn?.pause();
     if (body.done) this.complete();
   }
 
   private sendHead(body?: Uint8Array): void {
     const { head, body: framing } = this.response!;
     if (!this.body.done) this.closeVisitor = true;
-    const headers = visitorResponseHeaders(head.rawHeaders, this.forward.headers);
-    const text = visitorHead(head.status, head.reason, headers, framing.framing, this.closeVisitor);
+    const lines = visitorResponseLines(head.rawHeaders, head.names, this.forward.headers);
+    const text = visitorHead(head.status, head.reason, lines, framing.framing, this.closeVisitor);
     // One buffer for head and body: one write, one packet.
     const bytes = Buffer.allocUnsafe(text.length + (body?.length ?? 0));
     bytes.write(text, 0, 'latin1');
     if (body) bytes.set(body, text.length);
     this.visitor.out.write(bytes);
     this.answered = true;
-    this.ctx.deadlines.remove(this);
+    this.stopDeadline();
     this.ctx.record(this.forward.project, head.status, this.started);
   }
 
@@ -271,7 +277,7 @@ export class Exchange implements TargetExchange, UpstreamUser, Deadline {
     this.conn = undefined;
     if (conn) {
       conn.user = undefined;
-      conn.socket?.resume();
+      conn.resume();
       const { head, body } = this.response!;
       const clean = head.keepAlive && !body.broken && !body.closeDelimited && this.body.done && !conn.closed;
       if (clean) this.ctx.pool.release(conn);
@@ -302,6 +308,12 @@ export class Exchange implements TargetExchange, UpstreamUser, Deadline {
     this.finish();
   }
 
+  private stopDeadline(): void {
+    if (this.deadline.holder !== this) return;
+    this.deadline.holder = null;
+    this.ctx.deadlines.remove(this.deadline);
+  }
+
   private dropUpstream(): void {
     const conn = this.conn;
     this.conn = undefined;
@@ -313,8 +325,8 @@ export class Exchange implements TargetExchange, UpstreamUser, Deadline {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
-    this.ctx.deadlines.remove(this);
-    this.end();
+    this.stopDeadline();
+    this.forward.target.leave(this);
     this.visitor.exchangeDone(this.closeVisitor);
   }
 }

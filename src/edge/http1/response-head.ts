@@ -14,6 +14,8 @@ export interface ResponseHead {
   /** The reason phrase as sent (possibly empty). */
   reason: string;
   rawHeaders: string[];
+  /** The names of rawHeaders, lowercased: names[i] is rawHeaders[2 * i]'s. */
+  names: string[];
   framing: Exclude<Framing, { kind: 'invalid' }>;
   /** Whether the upstream keeps the connection open after this response. */
   keepAlive: boolean;
@@ -28,11 +30,12 @@ export function parseResponseHead(buf: Buffer, end: number): ResponseHead | null
   const lineEnd = head.indexOf('\r\n');
   const match = STATUS_LINE.exec(lineEnd === -1 ? head : head.slice(0, lineEnd));
   if (!match) return null;
-  const rawHeaders = lineEnd === -1 ? [] : parseFields(head, lineEnd + 2);
+  const names: string[] = [];
+  const rawHeaders = lineEnd === -1 ? [] : parseFields(head, lineEnd + 2, names);
   if (rawHeaders === null) return null;
-  const framing = framingOf(rawHeaders);
+  const framing = framingOf(rawHeaders, names);
   if (framing.kind === 'invalid') return null;
-  const connection = tokensOf(rawHeaders, 'connection');
+  const connection = tokensOf(rawHeaders, 'connection', names);
   const keepAlive = match[1] === '1' ? !connection.includes('close') : connection.includes('keep-alive');
-  return { status: Number(match[2]), reason: match[3] ?? '', rawHeaders, framing, keepAlive };
+  return { status: Number(match[2]), reason: match[3] ?? '', rawHeaders, names, framing, keepAlive };
 }
