@@ -103,18 +103,16 @@ export function visitorResponseHeaders(raw: readonly string[], own: readonly str
 
 /**
  * The header lines (each ending in CRLF) of an upstream's response as the visitor gets them: what
- * visitorResponseHeaders keeps, written at once from a parsed head's lowercased `names`. Also
- * says whether a Date is among them.
+ * visitorResponseHeaders keeps, written at once from a parsed head's lowercased `names` and the
+ * tokens of its Connection fields. Also says whether a Date is among them.
  */
 export function visitorResponseLines(
   raw: readonly string[],
   names: readonly string[],
   own: readonly string[],
+  connection: readonly string[],
 ): { text: string; hasDate: boolean } {
-  let listed: string[] | null = null;
-  for (let i = 0; i < names.length; i++) {
-    if (names[i] === 'connection') listed = [...(listed ?? []), ...connectionTokens(raw[2 * i + 1]!)];
-  }
+  const listed = connection.length === 0 ? null : connection.filter((t) => !END_TO_END.has(t));
   let replaced: Set<string> | null = null;
   if (own.length > 0) {
     replaced = new Set<string>();

@@ -18,6 +18,7 @@ import { ResponseBody } from './response-body.ts';
 import { MAX_RESPONSE_HEAD_BYTES, parseResponseHead, type ResponseHead } from './response-head.ts';
 import type { UpstreamConnection, UpstreamUser } from './upstream-pool.ts';
 import { answerBytes, CONTINUE, upstreamHead, visitorHead } from './wire.ts';
+import { HEAD_END } from './request-head.ts';
 
 /** Methods a request may be sent again for when a reused connection turned out closed (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -189,7 +190,7 @@ export class Exchange implements TargetExchange, UpstreamUser {
   private readHead(chunk: Buffer): void {
     let buf = this.headBuf ? Buffer.concat([this.headBuf, chunk]) : chunk;
     for (;;) {
-      const end = buf.indexOf('\r\n\r\n');
+      const end = buf.indexOf(HEAD_END);
       if (end === -1) {
         if (buf.length > MAX_RESPONSE_HEAD_BYTES) {
           this.fail(502, 'Upstream response head too large');
@@ -203,11 +204,11 @@ export class Exchange implements TargetExchange, UpstreamUser {
         this.fail(502, 'Upstream sent a malformed response');
         return;
       }
-      buf = buf.subarray(end + 4);
       if (head.status >= 200) {
-        this.respond(head, buf);
+        this.respond(head, buf, end + 4);
         return;
       }
+      buf = buf.subarray(end + 4);
       // An interim response (100, 103): the visitor's own 100 Continue came from the edge.
       if (buf.length === 0) {
         this.headBuf = null;
@@ -216,14 +217,22 @@ export class Exchange implements TargetExchange, UpstreamUser {
     }
   }
 
-  private respond(head: ResponseHead, rest: Buffer): void {
+  /** The final response's head arrived in `buf`, its body (or part of it) from `start` on. */
+  private respond(head: ResponseHead, buf: Buffer, start: number): void {
     this.headBuf = null;
     const body = new ResponseBody(head, this.head.method, this.head.minor);
     this.response = { head, body };
     this.closeVisitor = this.head.close || body.framing === 'decoded' || body.framing === 'close';
-    if (body.framing === 'length' && !body.done && body.left <= WHOLE_BODY_LIMIT) this.whole = [];
+    const small = body.framing === 'length' && !body.done && body.left <= WHOLE_BODY_LIMIT;
+    if (small && body.takeWhole(buf.length - start)) {
+      // The whole body came with the head (the common case): head and body in one write.
+      this.sendHead(buf, start);
+      this.complete();
+      return;
+    }
+    if (small) this.whole = [];
     else this.sendHead();
-    if (rest.length > 0) this.relay(rest);
+    if (start < buf.length) this.relay(buf.subarray(start));
     else if (body.done) this.complete();
   }
 
@@ -239,7 +248,7 @@ export class Exchange implements TargetExchange, UpstreamUser {
       if (body.done && this.whole.length === 0 && pieces.length === 1) {
         // The whole body came with the head (the common case): no copy.
         this.whole = null;
-        this.sendHead(pieces[0]);
+        this.sendHead(pieces[0] as Buffer);
         this.complete();
         return;
       }
@@ -256,15 +265,16 @@ export class Exchange implements TargetExchange, UpstreamUser {
     if (body.done) this.complete();
   }
 
-  private sendHead(body?: Uint8Array): void {
+  /** Writes the visitor's response head, with `body` from `from` on when it is at hand. */
+  private sendHead(body?: Buffer, from = 0): void {
     const { head, body: framing } = this.response!;
     if (!this.body.done) this.closeVisitor = true;
-    const lines = visitorResponseLines(head.rawHeaders, head.names, this.forward.headers);
+    const lines = visitorResponseLines(head.rawHeaders, head.names, this.forward.headers, head.connection);
     const text = visitorHead(head.status, head.reason, lines, framing.framing, this.closeVisitor);
     // One buffer for head and body: one write, one packet.
-    const bytes = Buffer.allocUnsafe(text.length + (body?.length ?? 0));
+    const bytes = Buffer.allocUnsafe(text.length + (body ? body.length - from : 0));
     bytes.write(text, 0, 'latin1');
-    if (body) bytes.set(body, text.length);
+    body?.copy(bytes, text.length, from);
     this.visitor.out.write(bytes);
     this.answered = true;
     this.stopDeadline();

@@ -41,17 +41,36 @@ export function parseFields(head: string, from: number, names: string[] = []): s
     if (value === null) return null;
     const name = head.slice(at, colon);
     raw.push(name, value);
-    names.push(name.toLowerCase());
+    names.push(nameHadUpper ? lowercased(name) : name);
     at = eol + 2;
   }
   return raw;
 }
 
+/** Whether the name fieldName last read had an uppercase letter. */
+let nameHadUpper = false;
+
 /** The index of the colon ending a field name that starts at `at`, or -1. */
 function fieldName(head: string, at: number, eol: number): number {
   let i = at;
-  while (i < eol && isTokenChar(head.charCodeAt(i))) i++;
+  let upper = false;
+  for (let c = head.charCodeAt(i); i < eol && isTokenChar(c); c = head.charCodeAt(++i))
+    upper ||= c >= 0x41 && c <= 0x5a;
+  nameHadUpper = upper;
   return i > at && i < eol && head.charCodeAt(i) === 0x3a ? i : -1;
+}
+
+/** Lowercased names seen lately ("Content-Type" on every response): looked up rather than made again. */
+const LOWER = new Map<string, string>();
+const LOWER_KEPT = 512;
+
+function lowercased(name: string): string {
+  let lower = LOWER.get(name);
+  if (lower === undefined) {
+    lower = name.toLowerCase();
+    if (LOWER.size < LOWER_KEPT && name.length <= 64) LOWER.set(name, lower);
+  }
+  return lower;
 }
 
 /** The value between `from` and `eol` without surrounding whitespace, or null when it holds a forbidden character. */

@@ -5,7 +5,7 @@
  * the edge answers before closing the connection: 431 for a head that is too large, else 400.
  */
 import { NOT_FORWARDED_UPSTREAM } from '../headers.ts';
-import { type Framing, framingOf, hasBareLineBreak, parseFields, tokensOf } from './fields.ts';
+import { type Framing, framingOf, parseFields, tokensOf } from './fields.ts';
 
 /** Most bytes of a request head (node:http's default max header size). */
 export const MAX_HEAD_BYTES = 16 * 1024;
@@ -45,13 +45,16 @@ export interface RefusedHead {
 
 const METHOD = /^[A-Z]{1,20}$/;
 
+/** The CRLF CRLF that ends a head (a Buffer: Buffer.indexOf is several times faster with one than with a string). */
+export const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
+
 /**
  * Where the head in `buf` ends (the index after its CRLF CRLF), -1 while it is incomplete, or a
  * refusal: a head over MAX_HEAD_BYTES, or a bare LF or CR (which would otherwise wait for a
  * CRLF CRLF that never comes).
  */
 export function headEnd(buf: Buffer): number | RefusedHead {
-  const end = buf.indexOf('\r\n\r\n');
+  const end = buf.indexOf(HEAD_END);
   if (end !== -1) return end + 4 > MAX_HEAD_BYTES ? { refused: 431 } : end + 4;
   if (buf.length > MAX_HEAD_BYTES) return { refused: 431 };
   const lf = buf.indexOf(0x0a);
@@ -65,8 +68,8 @@ export function headEnd(buf: Buffer): number | RefusedHead {
 
 /** Parses the head `buf[0, end)` (end as headEnd returned it). */
 export function parseRequestHead(buf: Buffer, end: number): RequestHead | RefusedHead {
+  // A bare CR or LF cannot pass: the request line and field grammars below refuse both.
   const head = buf.toString('latin1', 0, end - 4);
-  if (hasBareLineBreak(head)) return { refused: 400 };
   const lineEnd = head.indexOf('\r\n');
   const line = lineEnd === -1 ? head : head.slice(0, lineEnd);
   const first = line.indexOf(' ');

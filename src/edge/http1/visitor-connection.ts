@@ -166,7 +166,7 @@ export class VisitorConnection implements VisitorSide {
         break;
       }
       this.hooks.guard.requestStarted(this.guardKey);
-      buf = this.handle(head, buf.subarray(end as number));
+      buf = this.handle(head, end === buf.length ? EMPTY : buf.subarray(end as number));
     }
     this.parsing = false;
     if (buf.length > 0 && !this.ending && !this.tunnel) this.pending = Buffer.from(buf);
