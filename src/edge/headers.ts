@@ -112,7 +112,6 @@ export function visitorResponseLines(
   own: readonly string[],
   connection: readonly string[],
 ): { text: string; hasDate: boolean } {
-  const listed = connection.length === 0 ? null : connection.filter((t) => !END_TO_END.has(t));
   let replaced: Set<string> | null = null;
   if (own.length > 0) {
     replaced = new Set<string>();
@@ -122,7 +121,8 @@ export function visitorResponseLines(
   let hasDate = false;
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
-    if (HOP_BY_HOP.has(name) || replaced?.has(name) || listed?.includes(name)) continue;
+    if (HOP_BY_HOP.has(name) || replaced?.has(name)) continue;
+    if (connection.length > 0 && connection.includes(name) && !END_TO_END.has(name)) continue;
     if (name === 'date') hasDate = true;
     text += `${raw[2 * i]}: ${raw[2 * i + 1]}\r\n`;
   }

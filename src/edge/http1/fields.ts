@@ -60,17 +60,54 @@ function fieldName(head: string, at: number, eol: number): number {
   return i > at && i < eol && head.charCodeAt(i) === 0x3a ? i : -1;
 }
 
-/** Lowercased names seen lately ("Content-Type" on every response): looked up rather than made again. */
-const LOWER = new Map<string, string>();
-const LOWER_KEPT = 512;
+/** Common field names, lowercase, by length: a capitalised one is matched rather than lowercased anew. */
+const COMMON: string[][] = [];
+for (const name of [
+  'host',
+  'date',
+  'server',
+  'accept',
+  'connection',
+  'user-agent',
+  'content-type',
+  'content-length',
+  'accept-encoding',
+  'accept-language',
+  'cache-control',
+  'last-modified',
+  'etag',
+  'vary',
+  'location',
+  'set-cookie',
+  'cookie',
+  'referer',
+  'origin',
+  'authorization',
+  'content-encoding',
+  'transfer-encoding',
+  'keep-alive',
+  'upgrade',
+  'expires',
+  'accept-ranges',
+  'x-powered-by',
+]) {
+  (COMMON[name.length] ??= []).push(name);
+}
 
+/** `name` lowercased: a common name as its constant, any other made by toLowerCase. */
 function lowercased(name: string): string {
-  let lower = LOWER.get(name);
-  if (lower === undefined) {
-    lower = name.toLowerCase();
-    if (LOWER.size < LOWER_KEPT && name.length <= 64) LOWER.set(name, lower);
+  const candidates = COMMON[name.length];
+  if (candidates) for (const candidate of candidates) if (sameLetters(name, candidate)) return candidate;
+  return name.toLowerCase();
+}
+
+/** Whether token `name` equals lowercase `lower` but for the case of its ASCII letters. */
+function sameLetters(name: string, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    const c = name.charCodeAt(i);
+    if ((c >= 0x41 && c <= 0x5a ? c + 0x20 : c) !== lower.charCodeAt(i)) return false;
   }
-  return lower;
+  return true;
 }
 
 /** The value between `from` and `eol` without surrounding whitespace, or null when it holds a forbidden character. */
@@ -110,7 +147,14 @@ export function tokensOf(raw: readonly string[], name: string, names?: readonly 
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     if (names ? names[i >> 1] !== name : raw[i]!.length !== name.length || raw[i]!.toLowerCase() !== name) continue;
-    for (const t of raw[i + 1]!.split(',')) {
+    const value = raw[i + 1]!;
+    if (!value.includes(',')) {
+      // One token, as nearly always ("keep-alive", "close"): no split.
+      const token = value.trim().toLowerCase();
+      if (token !== '') out.push(token);
+      continue;
+    }
+    for (const t of value.split(',')) {
       const token = t.trim().toLowerCase();
       if (token !== '') out.push(token);
     }

@@ -98,6 +98,13 @@ describe('the request head parser', () => {
       names: ['host', 'accept'],
       fields: `${H}Accept:  */* \r\n`,
     });
+    expect(
+      parse(`GET / HTTP/1.1\r\nHOST: a.localhost\r\nX-Custom-Thing: 1\r\nCONTENT-length: 0\r\n\r\n`),
+    ).toMatchObject({
+      names: ['host', 'x-custom-thing', 'content-length'],
+      host: 'a.localhost',
+      framing: { kind: 'length', length: 0 },
+    });
     for (const field of ['Connection: close', 'X-Forwarded-For: 1.2.3.4', 'Expect: 100-continue', 'TE: trailers']) {
       expect(parse(`POST / HTTP/1.1\r\n${H}${field}\r\nContent-Length: 0\r\n\r\n`)).toMatchObject({ plain: false });
     }
