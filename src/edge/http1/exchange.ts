@@ -50,7 +50,7 @@ export class Exchange implements TargetExchange, UpstreamUser {
     private readonly forward: Forwarding,
     private readonly ctx: EngineContext,
   ) {
-    this.body = new RequestBody(head);
+    this.body = RequestBody.of(head);
     this.requestHead = head.plain
       ? `${head.method} ${head.url} HTTP/1.1\r\n${head.fields}${forwardedLines(visitor.identity, head.host, ctx.trusted)}\r\n`
       : upstreamHead(
@@ -168,8 +168,9 @@ export class Exchange implements TargetExchange, UpstreamUser {
   private attach(conn: UpstreamConnection): void {
     this.conn = conn;
     conn.user = this;
-    const head = Buffer.from(this.requestHead, 'latin1');
-    const sent = conn.out!.write(this.held.length === 0 ? head : Buffer.concat([head, ...this.held]));
+    let sent: boolean;
+    if (this.held.length === 0 && this.head.ascii) sent = conn.out!.writeAscii(this.requestHead);
+    else sent = conn.out!.write(Buffer.concat([Buffer.from(this.requestHead, 'latin1'), ...this.held]));
     this.held = [];
     this.heldBytes = 0;
     if (sent) this.visitor.resumeReading();

@@ -53,6 +53,19 @@ export class Outbound implements Sink {
     return false;
   }
 
+  /**
+   * Sends `text`, which holds only ASCII characters, as it is: Bun encodes a string as UTF-8,
+   * which for ASCII is the same bytes as latin1, and no Buffer is made unless some must wait.
+   */
+  writeAscii(text: string): boolean {
+    if (this.queue.length > 0) return this.write(text);
+    const sent = this.socket.write(text);
+    if (sent === text.length) return true;
+    if (sent < 0) return false;
+    this.queue.push(Buffer.from(text.slice(sent), 'latin1'));
+    return false;
+  }
+
   /** Ends the socket once everything queued has gone out. */
   end(): void {
     this.ending = true;

@@ -27,6 +27,8 @@ export interface RequestHead {
    * Expect), so `fields` can go upstream as it is, followed by the edge's identity headers.
    */
   plain: boolean;
+  /** Whether the head is all ASCII (no obs-text in a value), so it can be written as a string. */
+  ascii: boolean;
   /** The Host header's value (the head has at most one), or null. */
   host: string | null;
   framing: Exclude<Framing, { kind: 'invalid' }>;
@@ -44,6 +46,7 @@ export interface RefusedHead {
 }
 
 const METHOD = /^[A-Z]{1,20}$/;
+const NON_ASCII = /[^\x00-\x7f]/;
 
 /** The CRLF CRLF that ends a head (a Buffer: Buffer.indexOf is several times faster with one than with a string). */
 export const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
@@ -107,6 +110,7 @@ export function parseRequestHead(buf: Buffer, end: number): RequestHead | Refuse
     names,
     fields: lineEnd === -1 ? '' : `${head.slice(lineEnd + 2)}\r\n`,
     plain,
+    ascii: !NON_ASCII.test(head),
     host,
     framing,
     close: minor === 0 || connection.includes('close'),
