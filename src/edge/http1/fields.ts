@@ -41,7 +41,7 @@ export function parseFields(head: string, from: number, names: string[] = []): s
     if (value === null) return null;
     const name = head.slice(at, colon);
     raw.push(name, value);
-    names.push(nameHadUpper ? lowercased(name) : name);
+    names.push(nameHadUpper ? lowercased(head, at, colon) : name);
     at = eol + 2;
   }
   return raw;
@@ -94,17 +94,17 @@ for (const name of [
   (COMMON[name.length] ??= []).push(name);
 }
 
-/** `name` lowercased: a common name as its constant, any other made by toLowerCase. */
-function lowercased(name: string): string {
-  const candidates = COMMON[name.length];
-  if (candidates) for (const candidate of candidates) if (sameLetters(name, candidate)) return candidate;
-  return name.toLowerCase();
+/** The name `head[from, to)` lowercased: a common name as its constant, any other made by toLowerCase. */
+function lowercased(head: string, from: number, to: number): string {
+  const candidates = COMMON[to - from];
+  if (candidates) for (const candidate of candidates) if (sameLetters(head, from, candidate)) return candidate;
+  return head.slice(from, to).toLowerCase();
 }
 
-/** Whether token `name` equals lowercase `lower` but for the case of its ASCII letters. */
-function sameLetters(name: string, lower: string): boolean {
+/** Whether the token at `head[from]` equals lowercase `lower` but for the case of its ASCII letters. */
+function sameLetters(head: string, from: number, lower: string): boolean {
   for (let i = 0; i < lower.length; i++) {
-    const c = name.charCodeAt(i);
+    const c = head.charCodeAt(from + i);
     if ((c >= 0x41 && c <= 0x5a ? c + 0x20 : c) !== lower.charCodeAt(i)) return false;
   }
   return true;
