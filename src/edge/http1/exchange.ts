@@ -23,6 +23,9 @@ import { HEAD_END } from './request-head.ts';
 /** Methods a request may be sent again for when a reused connection turned out closed (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
+/** Where a response head and a small body are put together for their one write, when the sink copies. */
+const SCRATCH = Buffer.alloc(16 * 1024);
+
 /** Body bytes held for an upstream connection that is still opening, before the visitor is paused. */
 const HOLD_BYTES = 64 * 1024;
 
@@ -273,7 +276,10 @@ export class Exchange implements TargetExchange, UpstreamUser {
     const lines = visitorResponseLines(head.rawHeaders, head.names, this.forward.headers, head.connection);
     const text = visitorHead(head.status, head.reason, lines, framing.framing, this.closeVisitor);
     // One buffer for head and body: one write, one packet.
-    const bytes = Buffer.allocUnsafe(text.length + (body ? body.length - from : 0));
+    const size = text.length + (body ? body.length - from : 0);
+    // A sink that copies what it cannot send at once leaves the scratch buffer free for the next response.
+    const bytes =
+      this.visitor.out.copies && size <= SCRATCH.length ? SCRATCH.subarray(0, size) : Buffer.allocUnsafe(size);
     bytes.write(text, 0, 'latin1');
     body?.copy(bytes, text.length, from);
     this.visitor.out.write(bytes);

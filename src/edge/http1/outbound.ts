@@ -13,6 +13,8 @@ export interface Sink {
   /** Ends the connection once everything written has gone out. */
   end(): void;
   onDrained: (() => void) | undefined;
+  /** Whether write() is done with the bytes it was given when it returns (it copies what must wait). */
+  readonly copies: boolean;
 }
 
 /** What the engine does with a visitor's connection besides writing: a Bun socket, or an adapter. */
@@ -26,6 +28,7 @@ export interface Wire {
 
 /** The write side of one Bun socket. */
 export class Outbound implements Sink {
+  readonly copies = true;
   private queue: Uint8Array[] = [];
   private ending = false;
   /** Called once the queue has been emptied after a write that returned false. */

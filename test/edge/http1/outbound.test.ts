@@ -33,3 +33,17 @@ test('an ASCII head the socket took only part of is sent whole, before what was 
   expect(out.writeAscii('next')).toBe(true);
   expect(fake.got).toEndWith('next');
 });
+
+test('keeps its own copy of what waits, so the caller may reuse its buffer at once', () => {
+  const fake = socket(3);
+  const out = new Outbound(fake as unknown as Socket<unknown>);
+  const scratch = Buffer.from('HTTP/1.1 200 OK', 'latin1');
+  expect(out.write(scratch)).toBe(false);
+  scratch.fill(0x78);
+  expect(out.write(scratch.subarray(0, 2))).toBe(false);
+  scratch.fill(0x79);
+  fake.room = 1000;
+  out.drain();
+  expect(fake.got).toBe('HTTP/1.1 200 OKxx');
+  expect(out.copies).toBe(true);
+});
