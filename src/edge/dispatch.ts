@@ -48,13 +48,15 @@ export interface RequestLine {
   method?: string;
   url?: string;
   rawHeaders: string[];
+  /** rawHeaders' names lowercased, when the parser made them. */
+  names?: readonly string[];
 }
 
 /** Where `req`, which came in over HTTPS when `secure`, goes. */
 export function dispatch(req: RequestLine, secure: boolean, s: DispatchState): Forward | Answer {
   const method = req.method ?? 'GET';
   const path = req.url ?? '';
-  const checked = checkRequest(req.rawHeaders, path);
+  const checked = checkRequest(req.rawHeaders, path, req.names);
   if (!checked.ok) return page(UNROUTED, 400, method);
   const challenge = s.challenges.answer(method, path);
   if (challenge !== undefined) return { project: UNROUTED, answer: challengeAnswer(challenge, method) };

@@ -27,6 +27,13 @@ const HOP_BY_HOP = new Set([
  */
 const NOT_FORWARDED = new Set(['expect', ...IDENTITY_HEADERS]);
 
+/**
+ * Every request header name the edge does not pass upstream as sent: hop-by-hop ones (Connection
+ * among them, which may name more), identity headers and Expect. A head without any of them goes
+ * upstream with its header lines unchanged.
+ */
+export const NOT_FORWARDED_UPSTREAM: ReadonlySet<string> = new Set([...HOP_BY_HOP, ...NOT_FORWARDED]);
+
 /** Whether a request asks to become a WebSocket; any other Upgrade is proxied as plain HTTP. */
 export function isWebSocketUpgrade(req: IncomingMessage): boolean {
   return req.headers.upgrade?.toLowerCase() === 'websocket';
@@ -60,12 +67,70 @@ export function upstreamRequestHeaders(
   return out;
 }
 
+/** The last identity lines forwardedLines wrote, and what they were for. */
+let lastLines = {
+  ip: null as string | null,
+  proto: '',
+  host: null as string | null,
+  trusted: null as TrustedProxies | null,
+  text: '',
+};
+
+/**
+ * The identity headers as header lines (each ending in CRLF) for a request that carries none of
+ * its own (a plain head). Consecutive requests from one visitor to one host get the same lines,
+ * so the last ones are kept; a peer among the trusted proxies gets them computed every time.
+ */
+export function forwardedLines(visitor: Visitor, host: string | null, trusted: TrustedProxies): string {
+  const { ip, proto } = visitor;
+  const last = lastLines;
+  if (last.ip === ip && last.proto === proto && last.host === host && last.trusted === trusted && ip !== null) {
+    return last.text;
+  }
+  let text = '';
+  for (const [name, value] of forwardedHeaders(() => null, visitor, host, trusted)) text += `${name}: ${value}\r\n`;
+  if (ip !== null && !trusted.trusts(ip)) lastLines = { ip, proto, host, trusted, text };
+  return text;
+}
+
 /** The upstream's response headers as the visitor should get them, with the edge's `own` (a raw list) in place of theirs. */
 export function visitorResponseHeaders(raw: readonly string[], own: readonly string[] = []): string[] {
   if (own.length === 0) return withoutHopByHop(raw);
   const replaced = new Set<string>();
   for (let i = 0; i < own.length; i += 2) replaced.add(own[i]!.toLowerCase());
   return [...withoutHopByHop(raw, replaced), ...own];
+}
+
+/**
+ * The header lines (each ending in CRLF) of an upstream's response as the visitor gets them: what
+ * visitorResponseHeaders keeps, written at once from a parsed head's lowercased `names` and the
+ * tokens of its Connection fields. Also says whether a Date is among them.
+ */
+export function visitorResponseLines(
+  raw: readonly string[],
+  names: readonly string[],
+  own: readonly string[],
+  connection: readonly string[],
+): { text: string; hasDate: boolean } {
+  let replaced: Set<string> | null = null;
+  if (own.length > 0) {
+    replaced = new Set<string>();
+    for (let i = 0; i < own.length; i += 2) replaced.add(own[i]!.toLowerCase());
+  }
+  let text = '';
+  let hasDate = false;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    if (HOP_BY_HOP.has(name) || replaced?.has(name)) continue;
+    if (connection.length > 0 && connection.includes(name) && !END_TO_END.has(name)) continue;
+    if (name === 'date') hasDate = true;
+    text += `${raw[2 * i]}: ${raw[2 * i + 1]}\r\n`;
+  }
+  for (let i = 0; i + 1 < own.length; i += 2) {
+    if (own[i]!.toLowerCase() === 'date') hasDate = true;
+    text += `${own[i]}: ${own[i + 1]}\r\n`;
+  }
+  return { text, hasDate };
 }
 
 /**

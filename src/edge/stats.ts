@@ -33,34 +33,50 @@ export interface EdgeStatsSnapshot {
 /** The project label used for requests to a host no route claims. */
 export const UNROUTED = '';
 
-/** Mutable counters; cheap to update on every request. */
+/** One project's counters: requests by status class (index 1 to 9, as status / 100) and latency buckets. */
+interface ProjectCounters {
+  byClass: number[];
+  perBucket: number[];
+  count: number;
+  sumMs: number;
+}
+
+/** Mutable counters; cheap to update on every request (a map lookup and a few increments). */
 export class EdgeStats {
-  private readonly counts = new Map<string, RequestCount>();
-  private readonly histograms = new Map<string, { perBucket: number[]; count: number; sumMs: number }>();
+  private readonly projects = new Map<string, ProjectCounters>();
+  /** The (project, status class) pairs in the order they were first counted. */
+  private readonly seen: [string, number][] = [];
 
   /** Counts one answered request for `project`; `ms` is the time until its response headers. */
   record(project: string, status: number, ms: number): void {
-    const statusClass = `${Math.floor(status / 100)}xx`;
-    const key = `${project}\u0000${statusClass}`;
-    const counter = this.counts.get(key);
-    if (counter) counter.count += 1;
-    else this.counts.set(key, { project, statusClass, count: 1 });
-
-    let h = this.histograms.get(project);
-    if (!h) {
-      h = { perBucket: new Array(LATENCY_BUCKETS_MS.length + 1).fill(0), count: 0, sumMs: 0 };
-      this.histograms.set(project, h);
+    let p = this.projects.get(project);
+    if (!p) {
+      p = {
+        byClass: new Array(10).fill(0),
+        perBucket: new Array(LATENCY_BUCKETS_MS.length + 1).fill(0),
+        count: 0,
+        sumMs: 0,
+      };
+      this.projects.set(project, p);
     }
-    const i = LATENCY_BUCKETS_MS.findIndex((le) => ms <= le);
-    h.perBucket[i === -1 ? LATENCY_BUCKETS_MS.length : i]! += 1;
-    h.count += 1;
-    h.sumMs += ms;
+    const statusClass = Math.floor(status / 100) % 10;
+    if (p.byClass[statusClass] === 0) this.seen.push([project, statusClass]);
+    p.byClass[statusClass]! += 1;
+    let i = 0;
+    while (i < LATENCY_BUCKETS_MS.length && ms > LATENCY_BUCKETS_MS[i]!) i++;
+    p.perBucket[i]! += 1;
+    p.count += 1;
+    p.sumMs += ms;
   }
 
   /** A copy of every counter, safe to serialise. */
   snapshot(): EdgeStatsSnapshot {
-    const requests = [...this.counts.values()].map((c) => ({ ...c }));
-    const latency = [...this.histograms].map(([project, h]) => {
+    const requests = this.seen.map(([project, c]) => ({
+      project,
+      statusClass: `${c}xx`,
+      count: this.projects.get(project)!.byClass[c]!,
+    }));
+    const latency = [...this.projects].map(([project, h]) => {
       let running = 0;
       const bounds = [...LATENCY_BUCKETS_MS, Infinity];
       const buckets = bounds.map((le, i) => ({ le, count: (running += h.perBucket[i]!) }));

@@ -28,14 +28,22 @@ export class Target {
 
   /** Registers an exchange; the returned function ends it and may be called any number of times. */
   begin(exchange: Exchange): () => void {
+    this.enter(exchange);
+    return () => this.leave(exchange);
+  }
+
+  /** Registers an exchange without making a function for its end (the native engine's hot path). */
+  enter(exchange: Exchange): void {
     this.open.add(exchange);
-    return () => {
-      if (!this.open.delete(exchange) || this.open.size > 0) return;
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const wake of waiters) wake();
-      this.onIdle(this);
-    };
+  }
+
+  /** Ends an exchange; may be called any number of times. */
+  leave(exchange: Exchange): void {
+    if (!this.open.delete(exchange) || this.open.size > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const wake of waiters) wake();
+    this.onIdle(this);
   }
 
   /** Resolves once no exchange is open. */

@@ -15,30 +15,49 @@ const NAME = /^(?:[A-Za-z0-9-]{1,63}\.)*[A-Za-z0-9-]{1,63}\.?$/;
 /** Host header grammar: a name or a bracketed IPv6 literal, then an optional port of digits. */
 const HOST = /^(?:\[(?<ipv6>[0-9A-Fa-f:.]+)\]|(?<name>[^:[\]]+))(?::(?<port>\d{1,5}))?$/;
 
-/** Checks the Host header, the request target and the body framing of a visitor's request. */
-export function checkRequest(rawHeaders: readonly string[], target: string): RequestCheck {
-  const hosts = values(rawHeaders, 'host');
+/**
+ * Checks the Host header, the request target and the body framing of a visitor's request;
+ * `names` are the raw list's names lowercased, when the caller has them.
+ */
+export function checkRequest(rawHeaders: readonly string[], target: string, names?: readonly string[]): RequestCheck {
+  const hosts = values(rawHeaders, 'host', names);
   if (hosts.length === 0) return { ok: false, problem: 'no Host header' };
   if (hosts.length > 1) return { ok: false, problem: 'more than one Host header' };
   const host = hosts[0]!;
   if (!validHost(host)) return { ok: false, problem: 'an invalid Host header' };
   // Origin form only: an absolute URI could name another authority than Host, and "#" ends a URI.
   if (!target.startsWith('/') || target.includes('#')) return { ok: false, problem: 'an invalid request target' };
-  const codings = values(rawHeaders, 'transfer-encoding');
+  const codings = values(rawHeaders, 'transfer-encoding', names);
   const last = codings.join(',').split(',').at(-1)?.trim().toLowerCase();
   if (codings.length > 0 && last !== 'chunked') return { ok: false, problem: 'a body without chunked framing' };
   return { ok: true, host };
 }
 
 /** Every value of header `name` (lowercase) in a raw list, each line on its own. */
-function values(raw: readonly string[], name: string): string[] {
+function values(raw: readonly string[], name: string, names?: readonly string[]): string[] {
   const found: string[] = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) found.push(raw[i + 1]!);
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if ((names ? names[i >> 1] : raw[i]!.toLowerCase()) === name) found.push(raw[i + 1]!);
+  }
   return found;
 }
 
+/** Host header values seen lately and whether each is valid; cleared when it grows past HOSTS_KEPT. */
+const checkedHosts = new Map<string, boolean>();
+const HOSTS_KEPT = 1024;
+
 /** Whether `value` is a host name or bracketed IPv6 literal with an optional numeric port. */
 export function validHost(value: string): boolean {
+  let valid = checkedHosts.get(value);
+  if (valid === undefined) {
+    valid = hostGrammar(value);
+    if (checkedHosts.size >= HOSTS_KEPT) checkedHosts.clear();
+    if (value.length <= 300) checkedHosts.set(value, valid);
+  }
+  return valid;
+}
+
+function hostGrammar(value: string): boolean {
   const m = HOST.exec(value);
   if (!m?.groups) return false;
   const { ipv6, name, port } = m.groups;

@@ -2,11 +2,15 @@
  * Deadlines without a timer per request: entries sit in a set with the time they are due, and one
  * timer, running only while there are entries, sweeps the set every `tickMs`. A deadline thus
  * fires up to one tick late, which is why the tick is a fraction of the shortest timeout in use.
+ * Removing one only marks it (due = Infinity); the sweep drops it from the set, so a connection
+ * whose deadline is re-armed for each request costs the set nothing per request.
  */
 
 /** Something that must happen at `due` (a performance.now() time) unless removed first. */
 export interface Deadline {
   due: number;
+  /** Whether it sits in a set of deadlines (set and cleared by Deadlines). */
+  queued?: boolean;
   expire(): void;
 }
 
@@ -20,16 +24,20 @@ export class Deadlines {
   /** Starts (or moves) `deadline`, due `ms` from now. */
   add(deadline: Deadline, ms: number): void {
     deadline.due = performance.now() + ms;
+    if (deadline.queued) return;
+    deadline.queued = true;
     this.entries.add(deadline);
     this.timer ??= setInterval(() => this.sweep(), this.tickMs);
   }
 
+  /** Stops `deadline` from expiring (until it is added again). */
   remove(deadline: Deadline): void {
-    this.entries.delete(deadline);
+    deadline.due = Number.POSITIVE_INFINITY;
   }
 
   /** Stops the timer; entries are dropped without expiring. */
   clear(): void {
+    for (const entry of this.entries) entry.queued = false;
     this.entries.clear();
     clearInterval(this.timer);
     this.timer = undefined;
@@ -38,9 +46,10 @@ export class Deadlines {
   private sweep(): void {
     const now = performance.now();
     for (const entry of this.entries) {
-      if (entry.due > now) continue;
+      if (entry.due > now && entry.due !== Number.POSITIVE_INFINITY) continue;
       this.entries.delete(entry);
-      entry.expire();
+      entry.queued = false;
+      if (entry.due <= now) entry.expire();
     }
     if (this.entries.size === 0) {
       clearInterval(this.timer);

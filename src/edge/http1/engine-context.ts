@@ -5,7 +5,7 @@
 import type { Visitor } from '../forwarded.ts';
 import type { Target } from '../target.ts';
 import type { TrustedProxies } from '../trusted-proxies.ts';
-import type { Deadlines } from './deadlines.ts';
+import type { Deadline, Deadlines } from './deadlines.ts';
 import type { Sink } from './outbound.ts';
 import type { UpstreamPool } from './upstream-pool.ts';
 
@@ -30,6 +30,8 @@ export interface EngineContext {
 /** The visitor's connection, as an exchange sees it. */
 export interface VisitorSide {
   readonly out: Sink;
+  /** The upstream deadline of the connection's current exchange (one object per connection, not per request). */
+  readonly upstreamDeadline: UpstreamDeadline;
   readonly identity: Visitor;
   pauseReading(): void;
   resumeReading(): void;
@@ -37,4 +39,17 @@ export interface VisitorSide {
   exchangeDone(close: boolean): void;
   /** Ends the connection at once (a response cut short). */
   abort(): void;
+}
+
+/** The deadline of a connection's current exchange: it expires whichever exchange holds it. */
+export class UpstreamDeadline implements Deadline {
+  due = 0;
+  queued = false;
+  holder: { expire(): void } | null = null;
+
+  expire(): void {
+    const holder = this.holder;
+    this.holder = null;
+    holder?.expire();
+  }
 }

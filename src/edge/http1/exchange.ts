@@ -8,27 +8,30 @@
  * Nothing here makes a timer or a promise: the upstream timeout is a Deadline swept by the engine.
  */
 import { WHOLE_BODY_LIMIT } from '../http-exchange.ts';
-import { upstreamRequestHeaders, visitorResponseHeaders } from '../headers.ts';
+import { forwardedLines, upstreamRequestHeaders, visitorResponseLines } from '../headers.ts';
 import { type EdgeStatus, pageAnswer } from '../pages.ts';
 import type { Exchange as TargetExchange } from '../target.ts';
-import type { Deadline } from './deadlines.ts';
-import type { EngineContext, Forwarding, VisitorSide } from './engine-context.ts';
+import type { EngineContext, Forwarding, UpstreamDeadline, VisitorSide } from './engine-context.ts';
 import { RequestBody } from './request-body.ts';
 import type { RequestHead } from './request-head.ts';
 import { ResponseBody } from './response-body.ts';
 import { MAX_RESPONSE_HEAD_BYTES, parseResponseHead, type ResponseHead } from './response-head.ts';
 import type { UpstreamConnection, UpstreamUser } from './upstream-pool.ts';
 import { answerBytes, CONTINUE, upstreamHead, visitorHead } from './wire.ts';
+import { HEAD_END } from './request-head.ts';
 
 /** Methods a request may be sent again for when a reused connection turned out closed (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+/** Where a response head and a small body are put together for their one write, when the sink copies. */
+const SCRATCH = Buffer.alloc(16 * 1024);
 
 /** Body bytes held for an upstream connection that is still opening, before the visitor is paused. */
 const HOLD_BYTES = 64 * 1024;
 
 /** The state of one proxied request. */
-export class Exchange implements TargetExchange, UpstreamUser, Deadline {
-  due = 0;
+export class Exchange implements TargetExchange, UpstreamUser {
+  private readonly deadline: UpstreamDeadline;
   private conn: UpstreamConnection | undefined;
   private readonly body: RequestBody;
   private held: Uint8Array[] = [];
@@ -42,7 +45,6 @@ export class Exchange implements TargetExchange, UpstreamUser, Deadline {
   private closeVisitor = false;
   private retried = false;
   private readonly requestHead: string;
-  private readonly end: () => void;
   private readonly started = performance.now();
 
   constructor(
@@ -51,11 +53,19 @@ export class Exchange implements TargetExchange, UpstreamUser, Deadline {
     private readonly forward: Forwarding,
     private readonly ctx: EngineContext,
   ) {
-    this.body = new RequestBody(head);
-    const headers = upstreamRequestHeaders(head.rawHeaders, visitor.identity, ctx.trusted);
-    this.requestHead = upstreamHead(head.method, head.url, headers, head.framing.kind === 'chunked');
-    this.end = forward.target.begin(this);
-    ctx.deadlines.add(this, ctx.upstreamTimeoutMs);
+    this.body = RequestBody.of(head);
+    this.requestHead = head.plain
+      ? `${head.method} ${head.url} HTTP/1.1\r\n${head.fields}${forwardedLines(visitor.identity, head.host, ctx.trusted)}\r\n`
+      : upstreamHead(
+          head.method,
+          head.url,
+          upstreamRequestHeaders(head.rawHeaders, visitor.identity, ctx.trusted),
+          head.framing.kind === 'chunked',
+        );
+    forward.target.enter(this);
+    this.deadline = visitor.upstreamDeadline;
+    this.deadline.holder = this;
+    ctx.deadlines.add(this.deadline, ctx.upstreamTimeoutMs);
   }
 
   /** Whether the visitor's bytes still belong to this request's body. */
@@ -112,7 +122,7 @@ export class Exchange implements TargetExchange, UpstreamUser, Deadline {
 
   /** The visitor can take more of the response. */
   visitorDrained(): void {
-    this.conn?.socket?.resume();
+    this.conn?.resume();
   }
 
   upstreamDrained(): void {
@@ -161,8 +171,9 @@ export class Exchange implements TargetExchange, UpstreamUser, Deadline {
   private attach(conn: UpstreamConnection): void {
     this.conn = conn;
     conn.user = this;
-    const head = Buffer.from(this.requestHead, 'latin1');
-    const sent = conn.out!.write(this.held.length === 0 ? head : Buffer.concat([head, ...this.held]));
+    let sent: boolean;
+    if (this.held.length === 0 && this.head.ascii) sent = conn.out!.writeAscii(this.requestHead);
+    else sent = conn.out!.write(Buffer.concat([Buffer.from(this.requestHead, 'latin1'), ...this.held]));
     this.held = [];
     this.heldBytes = 0;
     if (sent) this.visitor.resumeReading();
@@ -183,7 +194,7 @@ export class Exchange implements TargetExchange, UpstreamUser, Deadline {
   private readHead(chunk: Buffer): void {
     let buf = this.headBuf ? Buffer.concat([this.headBuf, chunk]) : chunk;
     for (;;) {
-      const end = buf.indexOf('\r\n\r\n');
+      const end = buf.indexOf(HEAD_END);
       if (end === -1) {
         if (buf.length > MAX_RESPONSE_HEAD_BYTES) {
           this.fail(502, 'Upstream response head too large');
@@ -197,11 +208,11 @@ export class Exchange implements TargetExchange, UpstreamUser, Deadline {
         this.fail(502, 'Upstream sent a malformed response');
         return;
       }
-      buf = buf.subarray(end + 4);
       if (head.status >= 200) {
-        this.respond(head, buf);
+        this.respond(head, buf, end + 4);
         return;
       }
+      buf = buf.subarray(end + 4);
       // An interim response (100, 103): the visitor's own 100 Continue came from the edge.
       if (buf.length === 0) {
         this.headBuf = null;
@@ -210,14 +221,22 @@ export class Exchange implements TargetExchange, UpstreamUser, Deadline {
     }
   }
 
-  private respond(head: ResponseHead, rest: Buffer): void {
+  /** The final response's head arrived in `buf`, its body (or part of it) from `start` on. */
+  private respond(head: ResponseHead, buf: Buffer, start: number): void {
     this.headBuf = null;
     const body = new ResponseBody(head, this.head.method, this.head.minor);
     this.response = { head, body };
     this.closeVisitor = this.head.close || body.framing === 'decoded' || body.framing === 'close';
-    if (body.framing === 'length' && !body.done && body.left <= WHOLE_BODY_LIMIT) this.whole = [];
+    const small = body.framing === 'length' && !body.done && body.left <= WHOLE_BODY_LIMIT;
+    if (small && body.takeWhole(buf.length - start)) {
+      // The whole body came with the head (the common case): head and body in one write.
+      this.sendHead(buf, start);
+      this.complete();
+      return;
+    }
+    if (small) this.whole = [];
     else this.sendHead();
-    if (rest.length > 0) this.relay(rest);
+    if (start < buf.length) this.relay(buf.subarray(start));
     else if (body.done) this.complete();
   }
 
@@ -233,7 +252,7 @@ export class Exchange implements TargetExchange, UpstreamUser, Deadline {
       if (body.done && this.whole.length === 0 && pieces.length === 1) {
         // The whole body came with the head (the common case): no copy.
         this.whole = null;
-        this.sendHead(pieces[0]);
+        this.sendHead(pieces[0] as Buffer);
         this.complete();
         return;
       }
@@ -246,22 +265,26 @@ export class Exchange implements TargetExchange, UpstreamUser, Deadline {
     }
     let flowing = true;
     for (const piece of pieces) flowing = this.visitor.out.write(piece) && flowing;
-    if (!flowing) this.conn?.socket?.pause();
+    if (!flowing) this.conn?.pause();
     if (body.done) this.complete();
   }
 
-  private sendHead(body?: Uint8Array): void {
+  /** Writes the visitor's response head, with `body` from `from` on when it is at hand. */
+  private sendHead(body?: Buffer, from = 0): void {
     const { head, body: framing } = this.response!;
     if (!this.body.done) this.closeVisitor = true;
-    const headers = visitorResponseHeaders(head.rawHeaders, this.forward.headers);
-    const text = visitorHead(head.status, head.reason, headers, framing.framing, this.closeVisitor);
+    const lines = visitorResponseLines(head.rawHeaders, head.names, this.forward.headers, head.connection);
+    const text = visitorHead(head.status, head.reason, lines, framing.framing, this.closeVisitor);
     // One buffer for head and body: one write, one packet.
-    const bytes = Buffer.allocUnsafe(text.length + (body?.length ?? 0));
+    const size = text.length + (body ? body.length - from : 0);
+    // A sink that copies what it cannot send at once leaves the scratch buffer free for the next response.
+    const bytes =
+      this.visitor.out.copies && size <= SCRATCH.length ? SCRATCH.subarray(0, size) : Buffer.allocUnsafe(size);
     bytes.write(text, 0, 'latin1');
-    if (body) bytes.set(body, text.length);
+    body?.copy(bytes, text.length, from);
     this.visitor.out.write(bytes);
     this.answered = true;
-    this.ctx.deadlines.remove(this);
+    this.stopDeadline();
     this.ctx.record(this.forward.project, head.status, this.started);
   }
 
@@ -271,7 +294,7 @@ export class Exchange implements TargetExchange, UpstreamUser, Deadline {
     this.conn = undefined;
     if (conn) {
       conn.user = undefined;
-      conn.socket?.resume();
+      conn.resume();
       const { head, body } = this.response!;
       const clean = head.keepAlive && !body.broken && !body.closeDelimited && this.body.done && !conn.closed;
       if (clean) this.ctx.pool.release(conn);
@@ -302,6 +325,12 @@ export class Exchange implements TargetExchange, UpstreamUser, Deadline {
     this.finish();
   }
 
+  private stopDeadline(): void {
+    if (this.deadline.holder !== this) return;
+    this.deadline.holder = null;
+    this.ctx.deadlines.remove(this.deadline);
+  }
+
   private dropUpstream(): void {
     const conn = this.conn;
     this.conn = undefined;
@@ -313,8 +342,8 @@ export class Exchange implements TargetExchange, UpstreamUser, Deadline {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
-    this.ctx.deadlines.remove(this);
-    this.end();
+    this.stopDeadline();
+    this.forward.target.leave(this);
     this.visitor.exchangeDone(this.closeVisitor);
   }
 }

@@ -26,9 +26,9 @@ export function isValueChar(c: number): boolean {
 /**
  * Parses the header lines of `head` from `from` to its end (the head without its final CRLF CRLF,
  * so each line but the last is followed by CRLF). Returns the raw list, or null when a line breaks
- * the grammar.
+ * the grammar. `names` gets each name lowercased, once, for the lookups that follow.
  */
-export function parseFields(head: string, from: number): string[] | null {
+export function parseFields(head: string, from: number, names: string[] = []): string[] | null {
   const raw: string[] = [];
   let at = from;
   const end = head.length;
@@ -39,17 +39,75 @@ export function parseFields(head: string, from: number): string[] | null {
     if (colon === -1) return null;
     const value = fieldValue(head, colon + 1, eol);
     if (value === null) return null;
-    raw.push(head.slice(at, colon), value);
+    const name = head.slice(at, colon);
+    raw.push(name, value);
+    names.push(nameHadUpper ? lowercased(head, at, colon) : name);
     at = eol + 2;
   }
   return raw;
 }
 
+/** Whether the name fieldName last read had an uppercase letter. */
+let nameHadUpper = false;
+
 /** The index of the colon ending a field name that starts at `at`, or -1. */
 function fieldName(head: string, at: number, eol: number): number {
   let i = at;
-  while (i < eol && isTokenChar(head.charCodeAt(i))) i++;
+  let upper = false;
+  for (let c = head.charCodeAt(i); i < eol && isTokenChar(c); c = head.charCodeAt(++i))
+    upper ||= c >= 0x41 && c <= 0x5a;
+  nameHadUpper = upper;
   return i > at && i < eol && head.charCodeAt(i) === 0x3a ? i : -1;
+}
+
+/** Common field names, lowercase, by length: a capitalised one is matched rather than lowercased anew. */
+const COMMON: string[][] = [];
+for (const name of [
+  'host',
+  'date',
+  'server',
+  'accept',
+  'connection',
+  'user-agent',
+  'content-type',
+  'content-length',
+  'accept-encoding',
+  'accept-language',
+  'cache-control',
+  'last-modified',
+  'etag',
+  'vary',
+  'location',
+  'set-cookie',
+  'cookie',
+  'referer',
+  'origin',
+  'authorization',
+  'content-encoding',
+  'transfer-encoding',
+  'keep-alive',
+  'upgrade',
+  'expires',
+  'accept-ranges',
+  'x-powered-by',
+]) {
+  (COMMON[name.length] ??= []).push(name);
+}
+
+/** The name `head[from, to)` lowercased: a common name as its constant, any other made by toLowerCase. */
+function lowercased(head: string, from: number, to: number): string {
+  const candidates = COMMON[to - from];
+  if (candidates) for (const candidate of candidates) if (sameLetters(head, from, candidate)) return candidate;
+  return head.slice(from, to).toLowerCase();
+}
+
+/** Whether the token at `head[from]` equals lowercase `lower` but for the case of its ASCII letters. */
+function sameLetters(head: string, from: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    const c = head.charCodeAt(from + i);
+    if ((c >= 0x41 && c <= 0x5a ? c + 0x20 : c) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /** The value between `from` and `eol` without surrounding whitespace, or null when it holds a forbidden character. */
@@ -81,12 +139,22 @@ export function hasBareLineBreak(head: string): boolean {
   return false;
 }
 
-/** The comma-separated tokens of every `name` line (lowercase name) in a raw list, lowercased. */
-export function tokensOf(raw: readonly string[], name: string): string[] {
+/**
+ * The comma-separated tokens of every `name` line (lowercase name) in a raw list, lowercased;
+ * `names` are the raw list's names lowercased (parseFields), when at hand.
+ */
+export function tokensOf(raw: readonly string[], name: string, names?: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.length !== name.length || raw[i]!.toLowerCase() !== name) continue;
-    for (const t of raw[i + 1]!.split(',')) {
+    if (names ? names[i >> 1] !== name : raw[i]!.length !== name.length || raw[i]!.toLowerCase() !== name) continue;
+    const value = raw[i + 1]!;
+    if (!value.includes(',')) {
+      // One token, as nearly always ("keep-alive", "close"): no split.
+      const token = value.trim().toLowerCase();
+      if (token !== '') out.push(token);
+      continue;
+    }
+    for (const t of value.split(',')) {
       const token = t.trim().toLowerCase();
       if (token !== '') out.push(token);
     }
@@ -97,20 +165,22 @@ export function tokensOf(raw: readonly string[], name: string): string[] {
 /** How a message's body is framed, from its Content-Length and Transfer-Encoding lines. */
 export type Framing = { kind: 'none' } | { kind: 'length'; length: number } | { kind: 'chunked' } | { kind: 'invalid' };
 
+const NO_BODY: Framing = Object.freeze({ kind: 'none' });
+
 /**
  * The framing the headers announce (RFC 9112 §6): chunked when the last transfer coding is
  * chunked; a single Content-Length of digits; invalid when both are present, when there are two
  * Content-Length lines, or when a coding other than chunked comes last.
  */
-export function framingOf(raw: readonly string[]): Framing {
+export function framingOf(raw: readonly string[], names?: readonly string[]): Framing {
   let length: string | undefined;
   let codings: string[] | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name.length === 14 && name.toLowerCase() === 'content-length') {
+    const name = names ? names[i >> 1]! : raw[i]!.toLowerCase();
+    if (name === 'content-length') {
       if (length !== undefined) return { kind: 'invalid' };
       length = raw[i + 1]!;
-    } else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
+    } else if (name === 'transfer-encoding') {
       codings ??= [];
       codings.push(...raw[i + 1]!.split(',').map((t) => t.trim().toLowerCase()));
     }
@@ -120,7 +190,7 @@ export function framingOf(raw: readonly string[]): Framing {
     if (codings.indexOf('chunked') !== codings.length - 1) return { kind: 'invalid' };
     return { kind: 'chunked' };
   }
-  if (length === undefined) return { kind: 'none' };
+  if (length === undefined) return NO_BODY;
   if (!/^\d{1,15}$/.test(length)) return { kind: 'invalid' };
   return { kind: 'length', length: Number(length) };
 }

@@ -93,6 +93,8 @@ export class NativeListener {
 /** The write side of a node:tls socket: node buffers what the socket cannot take and says so. */
 class NodeSink implements Sink {
   onDrained: (() => void) | undefined;
+  /** node keeps a Buffer it could not send yet as it is. */
+  readonly copies = false;
 
   constructor(private readonly socket: TLSSocket) {}
 

@@ -13,6 +13,8 @@ export interface Sink {
   /** Ends the connection once everything written has gone out. */
   end(): void;
   onDrained: (() => void) | undefined;
+  /** Whether write() is done with the bytes it was given when it returns (it copies what must wait). */
+  readonly copies: boolean;
 }
 
 /** What the engine does with a visitor's connection besides writing: a Bun socket, or an adapter. */
@@ -26,6 +28,7 @@ export interface Wire {
 
 /** The write side of one Bun socket. */
 export class Outbound implements Sink {
+  readonly copies = true;
   private queue: Uint8Array[] = [];
   private ending = false;
   /** Called once the queue has been emptied after a write that returned false. */
@@ -50,6 +53,19 @@ export class Outbound implements Sink {
     if (sent === bytes.length) return true;
     if (sent < 0) return false;
     this.queue.push(Buffer.from(bytes.subarray(sent)));
+    return false;
+  }
+
+  /**
+   * Sends `text`, which holds only ASCII characters, as it is: Bun encodes a string as UTF-8,
+   * which for ASCII is the same bytes as latin1, and no Buffer is made unless some must wait.
+   */
+  writeAscii(text: string): boolean {
+    if (this.queue.length > 0) return this.write(text);
+    const sent = this.socket.write(text);
+    if (sent === text.length) return true;
+    if (sent < 0) return false;
+    this.queue.push(Buffer.from(text.slice(sent), 'latin1'));
     return false;
   }
 

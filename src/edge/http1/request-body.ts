@@ -31,6 +31,13 @@ export class RequestBody {
     this.done = head.framing.kind === 'none' || (this.left === 0 && !this.chunks);
   }
 
+  /** The body of `head`: one shared, finished instance for the many requests without one. */
+  static of(head: RequestHead): RequestBody {
+    if (head.framing.kind !== 'none') return new RequestBody(head);
+    NONE ??= new RequestBody(head);
+    return NONE;
+  }
+
   /** Splits `bytes` into body and rest; sets `broken` when the chunked framing is broken. */
   take(bytes: Uint8Array): BodyPiece {
     if (this.done) return { body: EMPTY, rest: bytes };
@@ -49,3 +56,6 @@ export class RequestBody {
     return { body: bytes.subarray(0, used), rest: bytes.subarray(used) };
   }
 }
+
+/** The body of a request without one: done from the start, and never changed (take() returns at once). */
+let NONE: RequestBody | undefined;

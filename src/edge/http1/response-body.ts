@@ -60,6 +60,14 @@ export class ResponseBody {
     }
   }
 
+  /** Whether `length` bytes are exactly what a Content-Length body still has; if so it is done. */
+  takeWhole(length: number): boolean {
+    if (this.framing !== 'length' || this.done || length !== this.left) return false;
+    this.left = 0;
+    this.done = true;
+    return true;
+  }
+
   /** The upstream closed: the bytes that end a close-delimited body, or null when the body was cut short. */
   upstreamClosed(): Uint8Array[] | null {
     if (this.done) return [];

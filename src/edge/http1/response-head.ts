@@ -3,7 +3,7 @@
  * is a tenant's code, and a response the edge cannot frame unambiguously must not reach a visitor
  * or leave a pooled connection in an unknown state. Such a response is a 502.
  */
-import { type Framing, framingOf, hasBareLineBreak, parseFields, tokensOf } from './fields.ts';
+import { type Framing, framingOf, isValueChar, parseFields, tokensOf } from './fields.ts';
 
 /** Most bytes of a response head the edge reads. */
 export const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
@@ -14,25 +14,48 @@ export interface ResponseHead {
   /** The reason phrase as sent (possibly empty). */
   reason: string;
   rawHeaders: string[];
+  /** The names of rawHeaders, lowercased: names[i] is rawHeaders[2 * i]'s. */
+  names: string[];
+  /** The tokens of its Connection fields, lowercased. */
+  connection: string[];
   framing: Exclude<Framing, { kind: 'invalid' }>;
   /** Whether the upstream keeps the connection open after this response. */
   keepAlive: boolean;
 }
 
-const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
-
 /** Parses the head `buf[0, end)`, where `end` is the index after its CRLF CRLF; null when it is malformed. */
 export function parseResponseHead(buf: Buffer, end: number): ResponseHead | null {
+  // A bare CR or LF cannot pass: the status line and field grammars refuse both.
   const head = buf.toString('latin1', 0, end - 4);
-  if (hasBareLineBreak(head)) return null;
   const lineEnd = head.indexOf('\r\n');
-  const match = STATUS_LINE.exec(lineEnd === -1 ? head : head.slice(0, lineEnd));
-  if (!match) return null;
-  const rawHeaders = lineEnd === -1 ? [] : parseFields(head, lineEnd + 2);
+  const line = statusLine(head, lineEnd === -1 ? head.length : lineEnd);
+  if (!line) return null;
+  const names: string[] = [];
+  const rawHeaders = lineEnd === -1 ? [] : parseFields(head, lineEnd + 2, names);
   if (rawHeaders === null) return null;
-  const framing = framingOf(rawHeaders);
+  const framing = framingOf(rawHeaders, names);
   if (framing.kind === 'invalid') return null;
-  const connection = tokensOf(rawHeaders, 'connection');
-  const keepAlive = match[1] === '1' ? !connection.includes('close') : connection.includes('keep-alive');
-  return { status: Number(match[2]), reason: match[3] ?? '', rawHeaders, framing, keepAlive };
+  const connection = tokensOf(rawHeaders, 'connection', names);
+  const keepAlive = line.minor === 1 ? !connection.includes('close') : connection.includes('keep-alive');
+  return { status: line.status, reason: line.reason, rawHeaders, names, connection, framing, keepAlive };
+}
+
+/**
+ * The status line `head[0, end)`: `HTTP/1.0` or `HTTP/1.1`, a space, three digits (the first not 0)
+ * and, after a space, a reason of visible characters, obs-text, spaces and tabs; or null.
+ */
+function statusLine(head: string, end: number): { minor: 0 | 1; status: number; reason: string } | null {
+  if (end < 12 || !head.startsWith('HTTP/1.') || head.charCodeAt(8) !== 0x20) return null;
+  const minor = head.charCodeAt(7) - 0x30;
+  if (minor !== 0 && minor !== 1) return null;
+  let status = 0;
+  for (let i = 9; i < 12; i++) {
+    const digit = head.charCodeAt(i) - 0x30;
+    if (digit < 0 || digit > 9 || (i === 9 && digit === 0)) return null;
+    status = status * 10 + digit;
+  }
+  if (end === 12) return { minor, status, reason: '' };
+  if (head.charCodeAt(12) !== 0x20) return null;
+  for (let i = 13; i < end; i++) if (!isValueChar(head.charCodeAt(i))) return null;
+  return { minor, status, reason: head.slice(13, end) };
 }

@@ -32,6 +32,22 @@ export class UpstreamConnection {
 
   constructor(readonly address: string) {}
 
+  private paused = false;
+
+  /** Stops reading from the upstream (the visitor cannot take more yet). */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.socket?.pause();
+  }
+
+  /** Reads from the upstream again; nothing to do unless paused, as on nearly every response. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.socket?.resume();
+  }
+
   /** Closes it at once; its user hears upstreamClosed. */
   destroy(): void {
     this.socket?.terminate();

@@ -11,7 +11,7 @@ import type { Visitor } from '../forwarded.ts';
 import { plainIp } from '../headers.ts';
 import { pageAnswer } from '../pages.ts';
 import { UNROUTED } from '../stats.ts';
-import type { EngineContext, VisitorSide } from './engine-context.ts';
+import { type EngineContext, UpstreamDeadline, type VisitorSide } from './engine-context.ts';
 import { Exchange } from './exchange.ts';
 import type { Sink, Wire } from './outbound.ts';
 import { headEnd, MAX_HEAD_BYTES, parseRequestHead, type RequestHead } from './request-head.ts';
@@ -38,6 +38,7 @@ const EMPTY = Buffer.alloc(0);
 /** The HTTP/1.1 state of one visitor connection. */
 export class VisitorConnection implements VisitorSide {
   readonly identity: Visitor;
+  readonly upstreamDeadline = new UpstreamDeadline();
   destroyed = false;
   private pending: Buffer | null = null;
   private exchange: Exchange | null = null;
@@ -165,7 +166,7 @@ export class VisitorConnection implements VisitorSide {
         break;
       }
       this.hooks.guard.requestStarted(this.guardKey);
-      buf = this.handle(head, buf.subarray(end as number));
+      buf = this.handle(head, end === buf.length ? EMPTY : buf.subarray(end as number));
     }
     this.parsing = false;
     if (buf.length > 0 && !this.ending && !this.tunnel) this.pending = Buffer.from(buf);

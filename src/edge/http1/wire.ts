@@ -38,15 +38,18 @@ export function upstreamHead(method: string, url: string, headers: readonly stri
   return `${method} ${url} HTTP/1.1\r\n${text}${chunked ? 'transfer-encoding: chunked\r\n' : ''}\r\n`;
 }
 
-/** The visitor's response head: the status line as the upstream sent it, `headers`, framing, Date and Connection. */
+/**
+ * The visitor's response head: the status line as the upstream sent it, the header `lines`
+ * (visitorResponseLines), framing, Date and Connection.
+ */
 export function visitorHead(
   status: number,
   reason: string,
-  headers: readonly string[],
+  lines: { text: string; hasDate: boolean },
   framing: VisitorFraming,
   close: boolean,
 ): string {
-  const { text, hasDate } = lines(headers);
+  const { text, hasDate } = lines;
   let head = `HTTP/1.1 ${status} ${reason || STATUS_CODES[status] || ''}\r\n${text}`;
   if (framing === 'chunked' || framing === 'rechunked') head += 'transfer-encoding: chunked\r\n';
   if (!hasDate) head += `date: ${httpDate()}\r\n`;

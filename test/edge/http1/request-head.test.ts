@@ -91,6 +91,25 @@ describe('the request head parser', () => {
     });
   });
 
+  test('marks a head plain when none of its fields is dropped or rewritten upstream, keeping its lines as sent', () => {
+    expect(parse(`GET / HTTP/1.1\r\n${H}Accept:  */* \r\n\r\n`)).toMatchObject({
+      plain: true,
+      host: 'web.localhost',
+      names: ['host', 'accept'],
+      fields: `${H}Accept:  */* \r\n`,
+    });
+    expect(
+      parse(`GET / HTTP/1.1\r\nHOST: a.localhost\r\nX-Custom-Thing: 1\r\nCONTENT-length: 0\r\n\r\n`),
+    ).toMatchObject({
+      names: ['host', 'x-custom-thing', 'content-length'],
+      host: 'a.localhost',
+      framing: { kind: 'length', length: 0 },
+    });
+    for (const field of ['Connection: close', 'X-Forwarded-For: 1.2.3.4', 'Expect: 100-continue', 'TE: trailers']) {
+      expect(parse(`POST / HTTP/1.1\r\n${H}${field}\r\nContent-Length: 0\r\n\r\n`)).toMatchObject({ plain: false });
+    }
+  });
+
   test('reads the body framing, keep-alive, WebSocket and Expect from the headers', () => {
     expect(parse(`POST / HTTP/1.1\r\n${H}Content-Length: 12\r\nConnection: close\r\n\r\n`)).toMatchObject({
       framing: { kind: 'length', length: 12 },
