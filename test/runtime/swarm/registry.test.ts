@@ -98,7 +98,9 @@ describe.skipIf(!hasDocker)('the cluster registry on a real single-node swarm', 
     expect(body).toBe(`hello from ${alpha}\n`);
     const pulled = await cluster.manager.getImage(pushed.reference).inspect();
     expect(pulled.RepoDigests).toContain(pushed.reference);
-    expect(await removeReleaseImage(registry, { project: alpha, reference: pushed.reference, kept: [] })).toBe('deleted');
+    expect(await removeReleaseImage(registry, { project: alpha, reference: pushed.reference, kept: [] })).toBe(
+      'deleted',
+    );
   }, 120_000);
 
   test('a removed release is gone from the registry, and removing it again finds nothing', async () => {
