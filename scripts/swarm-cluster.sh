@@ -5,6 +5,7 @@
 #   swarm-cluster.sh env [N]      `export` lines for the cluster (source them, or eval)
 #   swarm-cluster.sh stop-node I  node I fails hard: its dockerd, containerd, shims and containers die
 #   swarm-cluster.sh start-node I node I's engine comes back (and rejoins the swarm by itself)
+#   swarm-cluster.sh gc           the cluster registry's garbage collection (deleted releases' blobs)
 #   swarm-cluster.sh down         everything `up` made is stopped and removed
 #
 # Layout: a bridge slipsw0 (10.77.0.1/24) in the root namespace; per node I a network namespace
@@ -274,6 +275,21 @@ ensure_images() {
   nd "$i" image prune -f --filter label=slipway.fixture=true >/dev/null
 }
 
+# The registry's garbage collection frees the blobs no manifest uses any more (deleted releases).
+# It must not run while the registry serves pushes: the registry is stopped for it, then restarted.
+cmd_gc() {
+  local pid n=0
+  if pid_file_is "$run/registry.pid" docker-registry; then
+    pid=$(cat "$run/registry.pid")
+    kill -TERM "$pid"
+    while pid_is "$pid" docker-registry && ((n++ < 100)); do sleep 0.1; done
+  fi
+  [[ -f $run/registry.yml ]] || die "no cluster registry here; run up first"
+  docker-registry garbage-collect --delete-untagged "$run/registry.yml" >>/var/log/slipway-swarm-registry.log 2>&1
+  ensure_registry
+  log "registry garbage collected: $(du -sh "$lib/registry" | cut -f1) left"
+}
+
 # ---- commands -----------------------------------------------------------------------------------
 
 healthy() {
@@ -347,6 +363,7 @@ case "${1:-}" in
   env) cmd_env "${2:-}" ;;
   stop-node) kill_node "${2:?node index}" ;;
   start-node) start_node "${2:?node index}" ;;
+  gc) cmd_gc ;;
   down) cmd_down ;;
-  *) die "usage: swarm-cluster.sh up N | env [N] | stop-node I | start-node I | down" ;;
+  *) die "usage: swarm-cluster.sh up N | env [N] | stop-node I | start-node I | gc | down" ;;
 esac
