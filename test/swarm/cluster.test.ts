@@ -1,0 +1,193 @@
+/**
+ * The issue's multi-node verification, on a real three-node swarm built on this machine
+ * (scripts/swarm-cluster.sh: a manager and two workers, each its own dockerd in its own network
+ * namespace): a real agent with SLIPWAY_RUNTIME=swarm on the manager's engine deploys the static
+ * site with 3 instances across the nodes, swaps releases under constant load, and keeps serving
+ * while a worker dies and Swarm moves its task.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import type Docker from 'dockerode';
+import { retireAgent, startAgent, viaEdge, waitForStatus, type Agent } from '../helpers/agent.ts';
+import { tgzOf } from '../helpers/archives.ts';
+import { requireDocker } from '../helpers/docker.ts';
+import { constantLoad } from '../helpers/fixtures.ts';
+import { ensureSwarmCluster, type SwarmCluster, swarmScript } from '../helpers/swarm-cluster.ts';
+
+const P = `cl-${crypto.randomUUID().slice(0, 6)}`;
+const HOST = `${P}.localhost`;
+const LOAD_CONCURRENCY = 4;
+const hasDocker = await requireDocker();
+let swarm: SwarmCluster;
+let agent: Agent;
+/** The worker this file kills, brought back in afterAll. */
+let killed: number | null = null;
+
+beforeAll(async () => {
+  if (!hasDocker) return;
+  swarm = ensureSwarmCluster(3);
+  agent = await startAgent({
+    env: {
+      DOCKER_HOST: swarm.managerHost,
+      SLIPWAY_RUNTIME: 'swarm',
+      SLIPWAY_SWARM_REGISTRY: swarm.registry,
+      SLIPWAY_DRAIN_TIMEOUT: '3',
+    },
+  });
+  expect((await agent.call('POST', '/v1/projects', { name: P, instances: 3 })).status).toBe(201);
+}, 300_000);
+
+afterAll(async () => {
+  if (!hasDocker) return;
+  if (killed !== null) swarmScript('start-node', String(killed));
+  await retireAgent(agent, [P]);
+  // What the agent left, if a test failed half-way: services and networks on the manager,
+  // containers and images on every node.
+  const label = [`slipway.project=${P}`];
+  for (const s of await swarm.manager.listServices({ filters: { label } }))
+    await swarm.manager
+      .getService(s.ID)
+      .remove()
+      .catch(() => {});
+  for (const n of await swarm.manager.listNetworks({ filters: { label } }))
+    await swarm.manager
+      .getNetwork(n.Id)
+      .remove()
+      .catch(() => {});
+  for (const { docker } of swarm.nodes) {
+    for (const c of await docker.listContainers({ all: true, filters: { label } }).catch(() => []))
+      await docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => {});
+    for (const i of await docker.listImages({ filters: { label } }).catch(() => []))
+      await docker
+        .getImage(i.Id)
+        .remove({ force: true })
+        .catch(() => {});
+  }
+  // The revived worker is Ready again for the next file.
+  if (killed !== null) swarmScript('up', '3');
+}, 120_000);
+
+async function deploy(body: string): Promise<{ id: string; status: string; failure_reason: string | null }> {
+  const res = await agent.call(
+    'POST',
+    `/v1/projects/${P}/deployments`,
+    new Uint8Array(tgzOf([{ name: 'index.html', body }])),
+    { 'content-type': 'application/gzip' },
+  );
+  expect(res.status).toBe(202);
+  const { id } = (await res.json()) as { id: string };
+  return waitForStatus(agent, P, id, ['live', 'failed', 'canceled'], 180_000) as never;
+}
+
+interface RunningTask {
+  nodeId: string;
+  /** The node's index in the cluster (slipway.cluster.node). */
+  node: number;
+  /** `node address:published port`. */
+  target: string;
+}
+
+/** The running tasks of the project's newest release service, with their nodes. */
+async function liveTasks(): Promise<RunningTask[]> {
+  const services = (await swarm.manager.listServices({
+    filters: { label: [`slipway.project=${P}`, 'slipway.role=app'] },
+  })) as { ID: string; CreatedAt: string }[];
+  const newest = services.sort((a, b) => a.CreatedAt.localeCompare(b.CreatedAt)).at(-1);
+  if (!newest) return [];
+  const nodes = new Map(
+    (
+      (await swarm.manager.listNodes()) as {
+        ID: string;
+        Status: { Addr: string };
+        Spec: { Labels: Record<string, string> };
+      }[]
+    ).map((n) => [n.ID, { addr: n.Status.Addr, index: Number(n.Spec.Labels['slipway.cluster.node']) }]),
+  );
+  const tasks = (await swarm.manager.listTasks({
+    filters: { service: [newest.ID], 'desired-state': ['running'] },
+  })) as { NodeID: string; Status: { State: string; PortStatus?: { Ports?: { PublishedPort: number }[] } } }[];
+  return tasks
+    .filter((t) => t.Status.State === 'running')
+    .map((t) => ({
+      nodeId: t.NodeID,
+      node: nodes.get(t.NodeID)?.index ?? -1,
+      target: `${nodes.get(t.NodeID)?.addr}:${t.Status.PortStatus?.Ports?.[0]?.PublishedPort}`,
+    }));
+}
+
+async function until<T>(get: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 90_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await get();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
+    await Bun.sleep(250);
+  }
+}
+
+const nodeState = async (docker: Docker, index: number) => {
+  const nodes = (await docker.listNodes()) as { Status: { State: string }; Spec: { Labels: Record<string, string> } }[];
+  return nodes.find((n) => n.Spec.Labels['slipway.cluster.node'] === String(index))?.Status.State;
+};
+
+describe.skipIf(!hasDocker)('Slipway on a three-node swarm', () => {
+  test('spreads the static site over the three nodes, each task answering at its node address', async () => {
+    expect((await deploy('v1')).status).toBe('live');
+    const tasks = await until(liveTasks, (t) => t.length === 3, '3 running tasks');
+    expect(tasks.map((t) => t.node).sort()).toEqual([0, 1, 2]);
+    for (const t of tasks) {
+      expect(t.target).toStartWith(`${swarm.nodes[t.node]!.address}:`);
+      expect(await (await fetch(`http://${t.target}/`)).text()).toBe('v1');
+    }
+    for (let i = 0; i < 6; i++) expect(await (await viaEdge(agent.edgePort!, HOST)).text()).toBe('v1');
+  }, 240_000);
+
+  test('serves every request during 3 redeploys and a rollback', async () => {
+    const load = constantLoad(`http://127.0.0.1:${agent.edgePort}/`, HOST, LOAD_CONCURRENCY);
+    for (const v of ['v2', 'v3', 'v4']) expect((await deploy(v)).status).toBe('live');
+    const rollback = await agent.call('POST', `/v1/projects/${P}/rollback`, {});
+    expect(rollback.status).toBe(202);
+    const { id } = (await rollback.json()) as { id: string };
+    expect((await waitForStatus(agent, P, id, ['live', 'failed'], 180_000)).status).toBe('live');
+    const result = await load.stop();
+    console.log(`swarm cluster: load during 4 swaps: ${result.ok} ok, ${result.failures.length} failed`);
+    expect(result.failures).toEqual([]);
+    expect(result.ok).toBeGreaterThan(50);
+    expect(result.bodies).toEqual(['v1', 'v2', 'v3', 'v4', 'v3']);
+    const tasks = await until(liveTasks, (t) => t.length === 3, '3 running tasks of the rollback');
+    expect(new Set(tasks.map((t) => t.node)).size).toBe(3);
+  }, 600_000);
+
+  test('keeps serving when a worker dies, and Swarm moves its task to the other nodes', async () => {
+    const before = await liveTasks();
+    const victim = before.find((t) => t.node !== 0)!.node;
+    const load = constantLoad(`http://127.0.0.1:${agent.edgePort}/`, HOST, LOAD_CONCURRENCY);
+    await Bun.sleep(500);
+    swarmScript('stop-node', String(victim));
+    killed = victim;
+    const stoppedAt = Date.now();
+    await until(
+      () => nodeState(swarm.manager, victim),
+      (s) => s === 'down',
+      `node ${victim} to be down`,
+    );
+    const moved = await until(
+      liveTasks,
+      (t) => t.length === 3 && t.every((task) => task.node !== victim),
+      'the task to be rescheduled on the living nodes',
+    );
+    console.log(`swarm cluster: node ${victim} down and its task moved after ${Date.now() - stoppedAt} ms`);
+    for (const t of moved) expect(await (await fetch(`http://${t.target}/`)).text()).toBe('v3');
+    await Bun.sleep(1000);
+    const result = await load.stop();
+    console.log(
+      `swarm cluster: load while a worker died: ${result.ok} ok, ${result.failures.length} failed ${JSON.stringify(result.failures.slice(0, 4))}`,
+    );
+    // At most the requests in flight on the dead node when it died.
+    expect(result.failures.length).toBeLessThanOrEqual(LOAD_CONCURRENCY);
+    expect(result.ok).toBeGreaterThan(50);
+    expect(result.bodies.at(-1)).toBe('v3');
+  }, 240_000);
+});
