@@ -80,6 +80,8 @@ export interface Config {
   execMaxSessions: number;
   /** The edge's HTTP/1.1 engine: its own (native) or node:http (node). */
   edgeEngine: 'native' | 'node';
+  /** Where app instances run: this host's Docker engine, or the Swarm cluster it manages. */
+  runtime: 'docker' | 'swarm';
 }
 
 /** Base images of the generated Dockerfiles, one per detected stack. */
@@ -543,6 +545,15 @@ export const SETTINGS = [
     description:
       "The edge's HTTP/1.1 engine: native (its own, on Bun.listen, with pooled upstream connections) or node (node:http)",
     parse: parseEnum(['native', 'node'] as const),
+  }),
+  setting({
+    key: 'runtime',
+    env: 'SLIPWAY_RUNTIME',
+    flag: 'runtime',
+    default: 'docker',
+    description:
+      "Where app instances run: docker (containers on DOCKER_HOST's engine) or swarm (services on the Swarm cluster that engine manages)",
+    parse: parseEnum(['docker', 'swarm'] as const),
   }),
 ];
 
