@@ -73,6 +73,7 @@ async function starter(d: RolloutDeps, r: Rollout): Promise<() => Promise<Instan
     deploymentId: r.deployment.id,
     number: r.deployment.number,
     image: r.deployment.image_id ?? r.deployment.image_tag!,
+    imageTag: r.deployment.image_tag,
     network,
     port,
     env: d.envFor(r.project, r.deployment),

@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import type { InstanceRepo } from '../db/instances.ts';
 import type { Logger } from '../log.ts';
 import { dockerRuntime } from './docker-runtime.ts';
-import type { Runtime, RuntimeKind } from './runtime.ts';
+import type { ReleaseSpec, Runtime, RuntimeKind } from './runtime.ts';
 import { swarmRuntime } from './swarm/runtime.ts';
 
 /** What the runtime needs from the rest of Slipway. */
@@ -17,7 +17,7 @@ export interface RuntimeDeps {
    * the reference the nodes pull (`repo@sha256:…`); without it the image is used as it is, which
    * only a single-node swarm can run.
    */
-  publishImage?: (image: string, release: { project: string; number: number }) => Promise<string>;
+  publishImage?: (release: ReleaseSpec) => Promise<string>;
   /** Whether overlay networks are encrypted; by default, when the kernel has ESP (IPsec). */
   encryptOverlay?: boolean;
 }

@@ -15,7 +15,10 @@ export interface ReleaseSpec {
   projectId: string;
   deploymentId: string;
   number: number;
+  /** The image by id (or reference) as the manager's engine has it. */
   image: string;
+  /** Its tag, `slipway/<project>:<number>-<random>`, which a cluster registry repeats; null when unknown. */
+  imageTag: string | null;
   /** The project's network, from ensureNetwork. */
   network: string;
   port: number;

@@ -101,7 +101,7 @@ export function swarmRuntime(d: RuntimeDeps): Runtime {
 
 /** Creates and records a release's service, then waits for its tasks; if they fail, removes it. */
 async function start(d: RuntimeDeps, spec: ReleaseSpec, count: number, selfNode: () => Promise<string | null>) {
-  const image = d.publishImage ? await d.publishImage(spec.image, spec) : spec.image;
+  const image = d.publishImage ? await d.publishImage(spec) : spec.image;
   const name = serviceName(spec.project, spec.number, crypto.randomUUID().slice(0, 8));
   // Named volumes live on one node: a release that mounts them runs where they are, on the manager.
   const pinnedNode = spec.mounts && spec.mounts.length > 0 ? await selfNode() : null;

@@ -19,6 +19,7 @@ const spec: ReleaseSpec = {
   deploymentId: 'd1',
   number: 7,
   image: 'registry.local:5000/web@sha256:abc',
+  imageTag: 'slipway/web:7-abc',
   network: 'slipway-web',
   port: 8080,
   env: { A: '1' },
