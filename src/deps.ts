@@ -183,7 +183,12 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     }),
   });
   const instances = instanceRepo(db);
-  const runtime = createRuntime(config.runtime, { docker, registry: instances, agentId: agent, log });
+  const runtime = createRuntime(config.runtime, config.swarmRegistry, {
+    docker,
+    records: instances,
+    agentId: agent,
+    log,
+  });
   const activity = activityService(activityRepo(db));
   const env = envService({ db, env: envRepo(db), projects, activity, box });
   const registries = registryService({ db, repo: registryRepo(db), activity, box });

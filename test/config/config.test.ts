@@ -89,6 +89,7 @@ describe('configuration', () => {
       execMaxSessions: 4,
       edgeEngine: 'native',
       runtime: 'docker',
+      swarmRegistry: null,
     });
   });
 

@@ -24,7 +24,7 @@ const FOLLOW_INTERVAL_MS = 1500;
  * node's address and the task's published host port.
  */
 export function swarmRuntime(d: RuntimeDeps): Runtime {
-  const { docker, registry, log } = d;
+  const { docker, records: registry, log } = d;
   let self: Promise<string | null> | null = null;
   const selfNode = () => (self ??= selfNodeId(docker));
   let encrypted: boolean | null = null;
@@ -108,7 +108,7 @@ async function start(d: RuntimeDeps, spec: ReleaseSpec, count: number, selfNode:
   const created = (await d.docker.createService(releaseServiceSpec(name, spec, image, count, { pinnedNode }))) as {
     id: string;
   };
-  d.registry.record({
+  d.records.record({
     container_id: created.id,
     name,
     project_id: spec.projectId,
@@ -123,7 +123,7 @@ async function start(d: RuntimeDeps, spec: ReleaseSpec, count: number, selfNode:
       .getService(created.id)
       .remove()
       .catch(() => {});
-    d.registry.forget(created.id);
+    d.records.forget(created.id);
     throw err;
   }
 }
