@@ -72,6 +72,9 @@ export function releaseServiceSpec(
     },
     Mode: { Replicated: { Replicas: count } },
     EndpointSpec: {
+      // DNS round robin: the project's other services reach the tasks by the service's name
+      // without a virtual IP (the edge never uses either; it dials each task's node and port).
+      Mode: 'dnsrr',
       // No PublishedPort: each task gets a random port of its node; `host` mode skips the routing mesh.
       Ports: [{ Protocol: 'tcp', TargetPort: spec.port, PublishMode: 'host' }],
     },
