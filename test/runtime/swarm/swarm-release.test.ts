@@ -249,7 +249,11 @@ describe.skipIf(!hasDocker)('the swarm runtime', () => {
       NodeID: string;
       Status: { ContainerStatus: { ContainerID: string } };
     }[];
-    const own = await httpGet(await nodeEngineOf(aTask!.NodeID), aTask!.Status.ContainerStatus.ContainerID, aAddresses[0]!);
+    const own = await httpGet(
+      await nodeEngineOf(aTask!.NodeID),
+      aTask!.Status.ContainerStatus.ContainerID,
+      aAddresses[0]!,
+    );
     expect(own).toStartWith('HTTP/1.1 200');
     expect(own).toEndWith('\r\n\r\nv2');
   });
