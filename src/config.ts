@@ -81,6 +81,8 @@ export interface Config {
   execMaxSessions: number;
   /** The edge's HTTP/1.1 engine: its own (native) or node:http (node). */
   edgeEngine: 'native' | 'node';
+  /** Where app instances run: this host's Docker engine, or the Swarm cluster it manages. */
+  runtime: 'docker' | 'swarm';
   /** The registry the Swarm's nodes pull release images from, or null (no cluster registry). */
   swarmRegistry: RegistryAddress | null;
 }
@@ -546,6 +548,15 @@ export const SETTINGS = [
     description:
       "The edge's HTTP/1.1 engine: native (its own, on Bun.listen, with pooled upstream connections) or node (node:http)",
     parse: parseEnum(['native', 'node'] as const),
+  }),
+  setting({
+    key: 'runtime',
+    env: 'SLIPWAY_RUNTIME',
+    flag: 'runtime',
+    default: 'docker',
+    description:
+      "Where app instances run: docker (containers on DOCKER_HOST's engine) or swarm (services on the Swarm cluster that engine manages)",
+    parse: parseEnum(['docker', 'swarm'] as const),
   }),
   setting({
     key: 'swarmRegistry',

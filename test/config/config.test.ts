@@ -88,6 +88,7 @@ describe('configuration', () => {
       execIdleTimeoutSeconds: 900,
       execMaxSessions: 4,
       edgeEngine: 'native',
+      runtime: 'docker',
       swarmRegistry: null,
     });
   });
