@@ -10,11 +10,13 @@ import type Docker from 'dockerode';
 import { retireAgent, startAgent, viaEdge, waitForStatus, type Agent } from '../helpers/agent.ts';
 import { tgzOf } from '../helpers/archives.ts';
 import { requireDocker } from '../helpers/docker.ts';
-import { constantLoad } from '../helpers/fixtures.ts';
+import { constantLoad, fixtureTgz } from '../helpers/fixtures.ts';
 import { ensureSwarmCluster, type SwarmCluster, swarmScript } from '../helpers/swarm-cluster.ts';
 
 const P = `cl-${crypto.randomUUID().slice(0, 6)}`;
 const HOST = `${P}.localhost`;
+/** A second project, with a database. */
+const Q = `cd-${crypto.randomUUID().slice(0, 6)}`;
 const LOAD_CONCURRENCY = 4;
 const hasDocker = await requireDocker();
 let swarm: SwarmCluster;
@@ -34,15 +36,25 @@ beforeAll(async () => {
     },
   });
   expect((await agent.call('POST', '/v1/projects', { name: P, instances: 3 })).status).toBe(201);
+  expect(
+    (await agent.call('POST', '/v1/projects', { name: Q, instances: 3, health_check_path: '/health' })).status,
+  ).toBe(201);
 }, 300_000);
 
 afterAll(async () => {
   if (!hasDocker) return;
   for (const node of killed) swarmScript('start-node', String(node));
-  await retireAgent(agent, [P]);
+  await agent.call('DELETE', `/v1/projects/${Q}?confirm=${Q}`).catch(() => {});
+  await retireAgent(agent, [P, Q]);
   // What the agent left, if a test failed half-way: services and networks on the manager,
   // containers and images on every node.
-  const label = [`slipway.project=${P}`];
+  for (const project of [P, Q]) await removeLeftovers(project);
+  // The revived worker is Ready again for the next file.
+  if (killed.size > 0) swarmScript('up', '3');
+}, 120_000);
+
+async function removeLeftovers(project: string): Promise<void> {
+  const label = [`slipway.project=${project}`];
   for (const s of await swarm.manager.listServices({ filters: { label } }))
     await swarm.manager
       .getService(s.ID)
@@ -64,10 +76,13 @@ afterAll(async () => {
         .getImage(i.Id)
         .remove({ force: true })
         .catch(() => {});
+    for (const v of (await docker.listVolumes({ filters: { label } }).catch(() => ({ Volumes: [] }))).Volumes ?? [])
+      await docker
+        .getVolume(v.Name)
+        .remove()
+        .catch(() => {});
   }
-  // The revived worker is Ready again for the next file.
-  if (killed.size > 0) swarmScript('up', '3');
-}, 120_000);
+}
 
 async function deploy(body: string): Promise<{ id: string; status: string; failure_reason: string | null }> {
   const res = await agent.call(
@@ -83,6 +98,7 @@ async function deploy(body: string): Promise<{ id: string; status: string; failu
 
 interface RunningTask {
   nodeId: string;
+  containerId: string;
   /** The node's index in the cluster (slipway.cluster.node). */
   node: number;
   /** `node address:published port`. */
@@ -90,9 +106,9 @@ interface RunningTask {
 }
 
 /** The running tasks of the project's newest release service, with their nodes. */
-async function liveTasks(): Promise<RunningTask[]> {
+async function liveTasks(project = P): Promise<RunningTask[]> {
   const services = (await swarm.manager.listServices({
-    filters: { label: [`slipway.project=${P}`, 'slipway.role=app'] },
+    filters: { label: [`slipway.project=${project}`, 'slipway.role=app'] },
   })) as { ID: string; CreatedAt: string }[];
   const newest = services.sort((a, b) => a.CreatedAt.localeCompare(b.CreatedAt)).at(-1);
   if (!newest) return [];
@@ -107,11 +123,19 @@ async function liveTasks(): Promise<RunningTask[]> {
   );
   const tasks = (await swarm.manager.listTasks({
     filters: { service: [newest.ID], 'desired-state': ['running'] },
-  })) as { NodeID: string; Status: { State: string; PortStatus?: { Ports?: { PublishedPort: number }[] } } }[];
+  })) as {
+    NodeID: string;
+    Status: {
+      State: string;
+      ContainerStatus?: { ContainerID: string };
+      PortStatus?: { Ports?: { PublishedPort: number }[] };
+    };
+  }[];
   return tasks
     .filter((t) => t.Status.State === 'running')
     .map((t) => ({
       nodeId: t.NodeID,
+      containerId: t.Status.ContainerStatus?.ContainerID ?? '',
       node: nodes.get(t.NodeID)?.index ?? -1,
       target: `${nodes.get(t.NodeID)?.addr}:${t.Status.PortStatus?.Ports?.[0]?.PublishedPort}`,
     }));
@@ -168,6 +192,46 @@ describe.skipIf(!hasDocker)('Slipway on a three-node swarm', () => {
     const tasks = await until(liveTasks, (t) => t.length === 3, '3 running tasks of the rollback');
     expect(new Set(tasks.map((t) => t.node)).size).toBe(3);
   }, 600_000);
+
+  test('a database on one node answers the app on every node, and no other project', async () => {
+    const created = await agent.call('POST', `/v1/projects/${Q}/deployments`, new Uint8Array(fixtureTgz('pg-app')), {
+      'content-type': 'application/gzip',
+    });
+    const first = ((await created.json()) as { id: string }).id;
+    expect((await waitForStatus(agent, Q, first, ['live', 'failed'], 180_000)).status).toBe('live');
+    const res = await agent.call('POST', `/v1/projects/${Q}/database`);
+    expect(res.status).toBe(201);
+    const { deployment } = (await res.json()) as { deployment: { id: string } };
+    expect((await waitForStatus(agent, Q, deployment.id, ['live', 'failed'], 180_000)).status).toBe('live');
+    // The database is one container on the manager, on Q's overlay network only.
+    const db = await swarm.manager.getContainer(`slipway-${Q}-db`).inspect();
+    expect(Object.keys(db.NetworkSettings.Networks)).toEqual([`slipway-${Q}`]);
+    expect(db.HostConfig.PortBindings ?? {}).toEqual({});
+    const dbAddress = db.NetworkSettings.Networks[`slipway-${Q}`]!.IPAddress;
+    // Q's three tasks, one per node, each run SELECT 1 across the overlay.
+    const tasks = await until(
+      () => liveTasks(Q),
+      (t) => t.length === 3,
+      `3 running tasks of ${Q}`,
+    );
+    expect(tasks.map((t) => t.node).sort()).toEqual([0, 1, 2]);
+    for (const t of tasks) expect(await (await fetch(`http://${t.target}/`)).text()).toBe('1');
+    const worker = tasks.find((t) => t.node !== 0)!;
+    const reach = async (task: RunningTask, host: string) =>
+      (
+        await run(swarm.nodes[task.node]!.docker, task.containerId, [
+          'sh',
+          '-c',
+          `nc -w 2 ${host} 5432 </dev/null; echo "exit $?"`,
+        ])
+      ).trim();
+    expect(await reach(worker, dbAddress)).toBe('exit 0');
+    // From P's tasks on every node: neither the database's address nor its name leads anywhere.
+    for (const t of await liveTasks(P)) {
+      expect(await reach(t, dbAddress)).toMatch(/^exit [1-9][0-9]*$/);
+      expect(await reach(t, `slipway-${Q}-db`)).toMatch(/^exit [1-9][0-9]*$/);
+    }
+  }, 300_000);
 
   test("keeps serving without a failed request when a worker's engine dies, and Swarm moves its task", async () => {
     const victim = (await liveTasks()).find((t) => t.node !== 0)!.node;
@@ -236,4 +300,21 @@ async function rescheduledAway(victim: number): Promise<number> {
   }
   await Bun.sleep(1000);
   return Date.now() - started;
+}
+
+/** Runs `cmd` in a container and returns what it wrote to stdout. */
+async function run(docker: Docker, containerId: string, cmd: string[]): Promise<string> {
+  const exec = await docker.getContainer(containerId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  await new Promise((resolve) => stream.on('end', resolve));
+  const raw = Buffer.concat(chunks);
+  let output = '';
+  for (let i = 0; i + 8 <= raw.length; ) {
+    const size = raw.readUInt32BE(i + 4);
+    if (raw[i] === 1) output += raw.subarray(i + 8, i + 8 + size).toString();
+    i += 8 + size;
+  }
+  return output;
 }
