@@ -33,6 +33,8 @@ beforeAll(async () => {
       SLIPWAY_RUNTIME: 'swarm',
       SLIPWAY_SWARM_REGISTRY: swarm.registry,
       SLIPWAY_DRAIN_TIMEOUT: '3',
+      // Two releases kept for rollbacks, so that the swaps below prune the cluster registry.
+      SLIPWAY_RELEASE_RETENTION: '2',
     },
   });
   expect((await agent.call('POST', '/v1/projects', { name: P, instances: 3 })).status).toBe(201);
@@ -191,6 +193,12 @@ describe.skipIf(!hasDocker)('Slipway on a three-node swarm', () => {
     expect(result.bodies.at(-1)).toBe('v3');
     const tasks = await until(liveTasks, (t) => t.length === 3, '3 running tasks of the rollback');
     expect(new Set(tasks.map((t) => t.node)).size).toBe(3);
+    // The cluster registry holds the two releases rollbacks may need (#4, and #3 which #5 runs), no more.
+    const list = (await (await agent.call('GET', `/v1/projects/${P}/deployments`)).json()) as {
+      data: { number: number; image: { tag: string } | null }[];
+    };
+    const tagOf = (n: number) => list.data.find((d) => d.number === n)!.image!.tag.split(':')[1]!;
+    expect(await registryTags(P)).toEqual([tagOf(3), tagOf(4)].sort());
   }, 600_000);
 
   test('a database on one node answers the app on every node, and no other project', async () => {
@@ -275,6 +283,12 @@ describe.skipIf(!hasDocker)('Slipway on a three-node swarm', () => {
     expect(result.ok).toBeGreaterThan(50);
     expect(result.bodies.at(-1)).toBe('v3');
   }, 240_000);
+
+  test('deleting a project deletes its release images from the cluster registry', async () => {
+    expect((await registryTags(P)).length).toBeGreaterThan(0);
+    expect((await agent.call('DELETE', `/v1/projects/${P}`)).status).toBe(204);
+    expect(await registryTags(P)).toEqual([]);
+  }, 60_000);
 });
 
 /**
@@ -300,6 +314,13 @@ async function rescheduledAway(victim: number): Promise<number> {
   }
   await Bun.sleep(1000);
   return Date.now() - started;
+}
+
+/** The tags of the project's repository in the cluster registry. */
+async function registryTags(project: string): Promise<string[]> {
+  const res = await fetch(`http://${swarm.registry}/v2/slipway/${project}/tags/list`);
+  if (res.status === 404) return [];
+  return (((await res.json()) as { tags: string[] | null }).tags ?? []).sort();
 }
 
 /** Runs `cmd` in a container and returns what it wrote to stdout. */
