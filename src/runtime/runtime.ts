@@ -32,6 +32,8 @@ export interface ReleaseSpec {
 /** A started instance: its id for the runtime and the `host:port` the edge sends traffic to. */
 export interface Instance {
   id: string;
+  /** The instances that live and go together (a container alone; a release's service on swarm). */
+  group: string;
   name: string;
   target: string;
 }
@@ -40,6 +42,8 @@ export interface Instance {
 export interface ListedInstance {
   /** The runtime's id of the instance (what remove, stop and waitHealthy take). */
   id: string;
+  /** See Instance.group. */
+  group: string;
   /** A short name users see and pick instances by: `<number>-<random>` or `<number>-<random>.<slot>`. */
   instance: string;
   deploymentId: string;
