@@ -68,7 +68,6 @@ import { sessionRepo } from './db/sessions.ts';
 import { sessionService, type SessionService } from './sessions/service.ts';
 import { execService, type ExecService } from './exec/service.ts';
 import { createRuntime } from './runtime/choose.ts';
-import { registryImagesOf } from './runtime/swarm/registry.ts';
 import type { Runtime } from './runtime/runtime.ts';
 import { routeFollower, type RouteFollower } from './release/follow.ts';
 import { ExecSessions } from './exec/sessions.ts';
@@ -190,8 +189,6 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     agentId: agent,
     log,
   });
-  const registryImages =
-    config.runtime === 'swarm' && config.swarmRegistry ? registryImagesOf(config.swarmRegistry) : undefined;
   const activity = activityService(activityRepo(db));
   const env = envService({ db, env: envRepo(db), projects, activity, box });
   const registries = registryService({ db, repo: registryRepo(db), activity, box });
@@ -233,7 +230,6 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     envFor: releasing.envFor,
     restoreEnv: releasing.restore,
     mountsFor: mounts.mountsFor,
-    registryImages,
   };
   const releases = releaseService(releaseDeps);
   const buildIsolation = options.buildIsolation ?? new BuildIsolation(docker, isolationSettings(config));
@@ -354,7 +350,6 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     volumes: volumesService,
     domains: domains.service,
     cancelRunning: (id) => worker.cancel(id),
-    registryImages,
   });
   const webhooks = createWebhooks({ config, db, projects, activity, box, log, tuning: options.webhooks });
   const deadLetter = deadLetterService({

@@ -8,7 +8,6 @@ import type { ProjectLocks } from '../release/locks.ts';
 import { ConflictError } from '../errors.ts';
 import { labelFilter } from '../runtime/labels.ts';
 import type { Runtime } from '../runtime/runtime.ts';
-import type { RegistryImages } from '../runtime/swarm/registry.ts';
 import { findProject } from './find.ts';
 import type { ProjectService } from './service.ts';
 
@@ -33,8 +32,6 @@ export interface TeardownDeps {
   domains: { removeProject(actor: Actor, project: string): Promise<void> };
   /** Aborts a deployment the worker is running. */
   cancelRunning(deploymentId: string): boolean;
-  /** On Swarm with a cluster registry: the project's release images there go too. */
-  registryImages?: RegistryImages;
 }
 
 /**
@@ -74,8 +71,8 @@ export function projectTeardown(d: TeardownDeps) {
           .getImage(image.Id)
           .remove({ force: true })
           .catch(() => {});
+        for (const tag of image.RepoTags ?? []) await d.runtime.forgetImage(name, tag, []);
       }
-      await d.registryImages?.prune(name, []).catch(() => 0);
       if (d.database.has(p.id)) await d.database.drop(name);
       await d.volumes.drop(p);
       await d.runtime.removeNetwork(name);

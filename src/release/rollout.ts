@@ -56,7 +56,8 @@ export async function rollOut(d: RolloutDeps, r: Rollout): Promise<{ targets: st
   const listing = d.runtime.list(r.project);
   listing.catch(() => {}); // awaited below unless the health gate fails first
   await healthGate(d, r, fresh);
-  const previous = (await listing).filter((i) => !fresh.some((f) => f.id === i.id));
+  // Not the new instances, nor any other of their group (a task the runtime restarted meanwhile).
+  const previous = (await listing).filter((i) => !fresh.some((f) => f.group === i.group));
   const { targets, version } = await switchTo(d, r, fresh);
   const drained = retire(d, r, version, previous);
   return { targets, drained };

@@ -8,8 +8,7 @@ import { ConflictError } from '../errors.ts';
 import { nowIso } from '../ids.ts';
 import { ProjectLocks } from './locks.ts';
 import { rollOut, type RolloutDeps } from './rollout.ts';
-import { keptReleases, pruneImages } from './images.ts';
-import type { RegistryImages } from '../runtime/swarm/registry.ts';
+import { pruneImages } from './images.ts';
 import { waitDrained } from './drain.ts';
 import { findProject } from '../projects/find.ts';
 import { checkQuota } from '../projects/quota.ts';
@@ -26,8 +25,6 @@ export interface ReleaseDeps extends RolloutDeps {
   activity: ActivityService;
   logs: DeploymentLogs;
   releaseRetention: number;
-  /** On Swarm with a cluster registry: deletes the project's release images there but `kept`. */
-  registryImages?: RegistryImages;
 }
 
 /** Taking deployments live, and stop/start/restart/scale of the live release. */
@@ -82,8 +79,9 @@ export function releaseService(d: ReleaseDeps) {
 
   async function prune(p: ProjectRow): Promise<void> {
     const all = d.deployments.list({ project_id: p.id, before: Number.MAX_SAFE_INTEGER, status: null, limit: 100_000 });
-    await pruneImages(d.docker, d.agentId, p.name, all, d.releaseRetention, d.log);
-    await d.registryImages?.prune(p.name, [...keptReleases(all, d.releaseRetention).keepTags]);
+    await pruneImages(d.docker, d.agentId, p.name, all, d.releaseRetention, d.log, (tag, kept) =>
+      d.runtime.forgetImage(p.name, tag, kept),
+    );
   }
 
   /** Rolls the live release onto `count` fresh instances (restart, scale, start). */

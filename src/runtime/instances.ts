@@ -60,7 +60,7 @@ export async function startInstance(docker: Docker, registry: InstanceRepo, spec
     await container.start();
     const target = loopbackTarget(await container.inspect());
     if (!target) throw new Error(`Container ${name} has no published port ${spec.port}`);
-    return { id: container.id, name, target };
+    return { id: container.id, group: container.id, name, target };
   } catch (err) {
     await removeInstances(docker, registry, [container.id], 0);
     throw err;
@@ -105,6 +105,7 @@ export async function listInstances(
       const ours = info !== null && info.Image === row.image_id;
       return {
         id: row.container_id,
+        group: row.container_id,
         containerId: ours ? row.container_id : null,
         instance: row.name.replace(/^slipway-.*?-(\d+-[0-9a-f]{8})$/, '$1'),
         deploymentId: row.deployment_id,

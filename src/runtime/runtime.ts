@@ -32,6 +32,8 @@ export interface ReleaseSpec {
 /** A started instance: its id for the runtime and the `host:port` the edge sends traffic to. */
 export interface Instance {
   id: string;
+  /** The instances that live and go together (a container alone; a release's service on swarm). */
+  group: string;
   name: string;
   target: string;
 }
@@ -40,6 +42,8 @@ export interface Instance {
 export interface ListedInstance {
   /** The runtime's id of the instance (what remove, stop and waitHealthy take). */
   id: string;
+  /** See Instance.group. */
+  group: string;
   /** A short name users see and pick instances by: `<number>-<random>` or `<number>-<random>.<slot>`. */
   instance: string;
   deploymentId: string;
@@ -87,6 +91,11 @@ export interface Runtime {
   waitHealthy(id: string, check: ReadyCheck): Promise<void>;
   /** The last lines the instance logged, for failure reports; empty when none can be read. */
   lastLogLines(id: string, lines?: number): Promise<string[]>;
+  /**
+   * Forgets a release image the manager no longer keeps (`imageTag`, `slipway/<project>:<tag>`):
+   * a cluster registry drops its copy unless a release of `kept` (image tags) shares it. Never throws.
+   */
+  forgetImage(project: string, imageTag: string, kept: string[]): Promise<void>;
   /** Removes this agent's app instances that Slipway never recorded and are older than `graceSeconds`. */
   removeUnrecorded(graceSeconds: number): Promise<number>;
 }

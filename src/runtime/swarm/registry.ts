@@ -135,15 +135,6 @@ export async function pruneReleaseImages(
   return deleted;
 }
 
-/** The cluster registry's housekeeping as releases and teardown use it. */
-export interface RegistryImages {
-  prune(project: string, kept: string[]): Promise<number>;
-}
-
-export function registryImagesOf(registry: RegistryAddress, auth?: RegistryAuth): RegistryImages {
-  return { prune: (project, kept) => pruneReleaseImages(registry, project, kept, auth) };
-}
-
 interface PushEvent {
   status?: string;
   error?: string;

@@ -6,8 +6,8 @@ import { networkName } from '../network.ts';
 import type { ListedInstance, ReleaseSpec, Runtime } from '../runtime.ts';
 import { kernelHasEsp } from './ipsec.ts';
 import { ensureOverlayNetwork } from './network.ts';
-import { releaseServiceSpec, REPLICAS_LABEL, serviceName } from './service-spec.ts';
-import { selfNodeId, setReplicas, swarmView } from './swarm-client.ts';
+import { releaseServiceSpec, REPLICAS_LABEL, STOP_GRACE_SECONDS, serviceName } from './service-spec.ts';
+import { selfNodeId, setReplicas, swarmView, waitTasksGone } from './swarm-client.ts';
 import { parseInstanceId, toInstances } from './tasks.ts';
 import { waitStarted } from './wait-started.ts';
 
@@ -66,7 +66,11 @@ export function swarmRuntime(d: RuntimeDeps): Runtime {
       }
     },
     async stop(ids) {
-      for (const id of services(ids)) await setReplicas(docker, id, 0);
+      for (const id of services(ids)) {
+        await setReplicas(docker, id, 0);
+        // A hand-off starts the next release only once these stopped writing to the volumes.
+        await waitTasksGone(docker, id, (STOP_GRACE_SECONDS + 10) * 1000);
+      }
     },
     async resume(project, ids) {
       const wanted = services(ids);
@@ -82,6 +86,15 @@ export function swarmRuntime(d: RuntimeDeps): Runtime {
     },
     waitHealthy: (id, check) => waitReady(check, () => taskState(docker, parseInstanceId(id).taskId)),
     lastLogLines: (id, lines = 20) => taskLogLines(docker, id, lines),
+    async forgetImage(project, imageTag, kept) {
+      await d.unpublishImage?.(project, imageTag, kept).catch((err) =>
+        log.warn('removing a release image from the cluster registry failed', {
+          project,
+          imageTag,
+          error: String(err),
+        }),
+      );
+    },
     async removeUnrecorded(graceSeconds) {
       const recorded = registry.ids();
       const cutoff = Date.now() - graceSeconds * 1000;
@@ -130,10 +143,14 @@ async function start(d: RuntimeDeps, spec: ReleaseSpec, count: number, selfNode:
 
 /** A task's state for the health gate: running, or ended with its exit code. */
 async function taskState(docker: Docker, taskId: string): Promise<InstanceState> {
-  const task = (await docker.getTask(taskId).inspect()) as {
-    DesiredState?: string;
-    Status?: { State?: string; ContainerStatus?: { ExitCode?: number } };
-  };
+  const task = (await docker
+    .getTask(taskId)
+    .inspect()
+    .catch((err: { statusCode?: number }) => {
+      // A task removed with its service has ended too.
+      if (err.statusCode === 404) return {};
+      throw err;
+    })) as { DesiredState?: string; Status?: { State?: string; ContainerStatus?: { ExitCode?: number } } };
   const running = task.Status?.State === 'running' && task.DesiredState === 'running';
   return { running, oomKilled: false, exitCode: task.Status?.ContainerStatus?.ExitCode ?? -1 };
 }

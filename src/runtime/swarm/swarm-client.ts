@@ -49,3 +49,17 @@ export async function setReplicas(docker: Docker, serviceId: string, replicas: n
     _body: { ...info.Spec, Mode: { Replicated: { Replicas: replicas } } },
   });
 }
+
+/** Task states in which a task's container may still run. */
+const LIVE_STATES = new Set(['assigned', 'accepted', 'preparing', 'ready', 'starting', 'running']);
+
+/** Waits until no task of the service may still run (a scale to 0 stops tasks asynchronously). */
+export async function waitTasksGone(docker: Docker, serviceId: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const tasks = (await docker.listTasks({ filters: { service: [serviceId] } })) as TaskInfo[];
+    if (!tasks.some((t) => LIVE_STATES.has(t.Status?.State ?? ''))) return;
+    await Bun.sleep(200);
+  }
+  throw new Error(`The tasks of service ${serviceId} did not stop within ${timeoutMs / 1000} s`);
+}

@@ -82,6 +82,7 @@ export function toInstances(rows: InstanceRow[], project: string, view: SwarmVie
       return [
         {
           id,
+          group: row.container_id,
           instance: short,
           deploymentId: row.deployment_id,
           project,
@@ -95,6 +96,7 @@ export function toInstances(rows: InstanceRow[], project: string, view: SwarmVie
       const container = t.Status?.ContainerStatus?.ContainerID ?? null;
       return {
         id: instanceId(row.container_id, t.ID),
+        group: row.container_id,
         instance: `${short}.${t.Slot ?? 0}`,
         deploymentId: row.deployment_id,
         project,

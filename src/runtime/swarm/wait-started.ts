@@ -38,7 +38,9 @@ export async function waitStarted(
     const nodes = await nodesById(docker);
     const ready = wanted.flatMap((t) => {
       const target = taskTarget(t, nodes);
-      return target ? [{ id: instanceId(service.id, t.ID), name: `${service.name}.${t.Slot ?? 0}`, target }] : [];
+      return target
+        ? [{ id: instanceId(service.id, t.ID), group: service.id, name: `${service.name}.${t.Slot ?? 0}`, target }]
+        : [];
     });
     if (ready.length >= count) return ready.slice(0, count);
     last = `${ready.length} of ${count} tasks running (${wanted.map((t) => t.Status?.State).join(', ') || 'none scheduled'})`;

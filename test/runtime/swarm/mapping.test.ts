@@ -107,6 +107,7 @@ describe("a project's instances on swarm", () => {
     expect(listed).toEqual([
       {
         id: 'aaaaaaaa/t1',
+        group: 'aaaaaaaa',
         instance: '7-aaaaaaaa.1',
         deploymentId: 'd1',
         project: 'web',
@@ -116,6 +117,7 @@ describe("a project's instances on swarm", () => {
       },
       {
         id: 'aaaaaaaa/t2',
+        group: 'aaaaaaaa',
         instance: '7-aaaaaaaa.2',
         deploymentId: 'd1',
         project: 'web',
