@@ -68,6 +68,7 @@ import { sessionRepo } from './db/sessions.ts';
 import { sessionService, type SessionService } from './sessions/service.ts';
 import { execService, type ExecService } from './exec/service.ts';
 import { ExecSessions } from './exec/sessions.ts';
+import { nodeService, type NodeService } from './nodes/service.ts';
 
 /** Everything the app and the CLI need, built once. */
 export interface Deps {
@@ -122,6 +123,8 @@ export interface Deps {
   sessions: SessionService;
   /** Commands run in live instances over WebSockets. */
   exec: ExecService;
+  /** The nodes the apps run on and Slipway's tasks on them. */
+  nodes: NodeService;
   close(): void;
 }
 
@@ -400,6 +403,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
       sessions: new ExecSessions(config.execMaxSessions),
       idleTimeoutMs: config.execIdleTimeoutSeconds * 1000,
     }),
+    nodes: nodeService({ docker, agentId: agent }),
     close: () => {
       edge.close();
       db.close();
