@@ -18,6 +18,7 @@ import {
 } from '../../../src/runtime/swarm/database.ts';
 import { cleanupByLabel, requireDocker, testLabel } from '../../helpers/docker.ts';
 import { requireRoot } from '../../helpers/root.ts';
+import { pushToClusterRegistry } from '../../helpers/cluster-images.ts';
 import { ensureSwarmCluster } from '../../helpers/swarm-cluster.ts';
 
 const FIXTURE = 'slipway-fixture/postgres:latest';
@@ -25,8 +26,7 @@ const runnable = (await requireDocker()) && requireRoot('the swarm database test
 
 describe.skipIf(!runnable)('a database on Swarm', () => {
   let docker: Docker;
-  // From the cluster registry, as a real cluster pulls it: a task of an image only present locally
-  // waits for a pull from Docker Hub to fail (no registry is reachable here) before it starts.
+  // From the cluster registry, as a real cluster pulls it (see pushToClusterRegistry).
   let POSTGRES = FIXTURE;
   let managerNode: string;
   let db: SwarmDatabase;
@@ -229,20 +229,3 @@ describe.skipIf(!runnable)('a database on Swarm', () => {
     await expect(docker.getVolume(databaseVolumeName(alpha)).inspect()).rejects.toMatchObject({ statusCode: 404 });
   }, 90_000);
 });
-
-/** Tags `image` on the manager under the cluster registry and pushes it there; returns the new reference. */
-async function pushToClusterRegistry(docker: Docker, image: string, registry: string): Promise<string> {
-  const [repo, tag = 'latest'] = image.split(':') as [string, string?];
-  await docker.getImage(image).tag({ repo: `${registry}/${repo}`, tag });
-  const stream = (await docker
-    .getImage(`${registry}/${repo}`)
-    .push({ tag } as never)) as unknown as NodeJS.ReadableStream;
-  await new Promise<void>((resolve, reject) =>
-    docker.modem.followProgress(stream, (err: Error | null, events: { error?: string }[]) => {
-      const failed = events?.find((e) => e.error);
-      if (err || failed) reject(err ?? new Error(failed?.error));
-      else resolve();
-    }),
-  );
-  return `${registry}/${repo}:${tag}`;
-}
