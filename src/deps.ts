@@ -67,6 +67,9 @@ import { deadLetterService, type DeadLetterService } from './ops/dead-letter.ts'
 import { sessionRepo } from './db/sessions.ts';
 import { sessionService, type SessionService } from './sessions/service.ts';
 import { execService, type ExecService } from './exec/service.ts';
+import { createRuntime } from './runtime/choose.ts';
+import type { Runtime } from './runtime/runtime.ts';
+import { routeFollower, type RouteFollower } from './release/follow.ts';
 import { ExecSessions } from './exec/sessions.ts';
 import { nodeService, type NodeService } from './nodes/service.ts';
 
@@ -125,6 +128,10 @@ export interface Deps {
   exec: ExecService;
   /** The nodes the apps run on and Slipway's tasks on them. */
   nodes: NodeService;
+  /** Where app instances run (SLIPWAY_RUNTIME). */
+  runtime: Runtime;
+  /** Keeps the edge on the live instances' addresses when the runtime moves them; serve starts it. */
+  follower: RouteFollower;
   close(): void;
 }
 
@@ -179,6 +186,12 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     }),
   });
   const instances = instanceRepo(db);
+  const runtime = createRuntime(config.runtime, config.swarmRegistry, {
+    docker,
+    records: instances,
+    agentId: agent,
+    log,
+  });
   const activity = activityService(activityRepo(db));
   const env = envService({ db, env: envRepo(db), projects, activity, box });
   const registries = registryService({ db, repo: registryRepo(db), activity, box });
@@ -207,7 +220,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     agentId: agent,
     db,
     docker,
-    instances,
+    runtime,
     edge,
     log,
     deployments,
@@ -329,7 +342,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
   const teardown = projectTeardown({
     agentId: agent,
     docker,
-    instances,
+    runtime,
     edge,
     projects,
     projectService: projectsService,
@@ -371,7 +384,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     instances,
     lifecycle,
     env,
-    observe: observeService({ docker, instances, projects, lifecycle, env }),
+    observe: observeService({ docker, runtime, projects, lifecycle, env }),
     databases,
     volumes: volumesService,
     backups,
@@ -396,14 +409,16 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     sessions,
     exec: execService({
       docker,
-      instances,
+      runtime,
       projects,
       lifecycle,
       activity,
       sessions: new ExecSessions(config.execMaxSessions),
       idleTimeoutMs: config.execIdleTimeoutSeconds * 1000,
     }),
-    nodes: nodeService({ docker, agentId: agent }),
+    nodes: nodeService({ docker, agentId: agent, runtime: runtime.kind }),
+    runtime,
+    follower: routeFollower({ runtime, projects, lifecycle, edge, locks: releases.locks, log }),
     close: () => {
       edge.close();
       db.close();

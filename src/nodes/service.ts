@@ -3,12 +3,15 @@ import type Docker from 'dockerode';
 import { decodeCursor, encodeCursor, type Page } from '../db/pagination.ts';
 import { DockerUnavailableError } from '../errors.ts';
 import { listNodes } from '../runtime/nodes.ts';
+import type { RuntimeKind } from '../runtime/runtime.ts';
 import type { NodeView } from './view.ts';
 
 /** What the nodes list needs. */
 export interface NodeServiceDeps {
   docker: Docker;
   agentId: string;
+  /** The runtime that runs (SLIPWAY_RUNTIME): which nodes there are. */
+  runtime: RuntimeKind;
 }
 
 /** Lists nodes; `projects` (a limited token's) hides every other project's tasks. */
@@ -33,12 +36,16 @@ export function nodeService(d: NodeServiceDeps) {
 /** The nodes list. */
 export type NodeService = ReturnType<typeof nodeService>;
 
-/** The nodes, or a 503 when the engine does not answer (a refused socket has no HTTP status). */
+/** The nodes, or a 503 when the engine does not answer (a refused socket has no HTTP status) or manages no swarm. */
 async function engineNodes(d: NodeServiceDeps): Promise<NodeView[]> {
   try {
-    return await listNodes(d.docker, d.agentId);
+    return await listNodes(d.docker, d.agentId, d.runtime);
   } catch (err) {
-    if ((err as { statusCode?: number }).statusCode !== undefined) throw err;
+    const { statusCode, json } = err as { statusCode?: number; json?: { message?: string } | null };
+    // 503 is the engine saying it manages no swarm (SLIPWAY_RUNTIME=swarm on a plain engine).
+    if (statusCode === 503)
+      throw new DockerUnavailableError(`Cannot list the nodes: ${json?.message ?? 'the engine is no swarm manager'}`);
+    if (statusCode !== undefined) throw err;
     throw new DockerUnavailableError(
       `Cannot list the nodes: the Docker engine did not answer (${(err as Error).message})`,
     );

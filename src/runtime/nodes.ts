@@ -1,19 +1,18 @@
 /**
- * The machines Slipway runs containers on: the nodes of the Swarm when the engine is one's manager,
- * else the one local engine as a node of role `standalone`, so that `GET /v1/nodes` always answers.
+ * The machines Slipway runs containers on: on the swarm runtime the nodes of the Swarm the engine
+ * manages; on the docker runtime the one local engine as a node of role `standalone`, so that
+ * `GET /v1/nodes` always answers.
  */
 import type Docker from 'dockerode';
 import type { NodeTaskView, NodeView } from '../nodes/view.ts';
 import { LABEL, labelFilter } from './labels.ts';
+import type { RuntimeKind } from './runtime.ts';
 import { swarmNodes } from './swarm/nodes.ts';
 
-/** The nodes, with this agent's tasks (or containers) on each. */
-export async function listNodes(docker: Docker, agentId: string): Promise<NodeView[]> {
-  const info = (await docker.info()) as EngineInfo;
-  if (info.Swarm?.LocalNodeState === 'active' && info.Swarm.ControlAvailable === true) {
-    return swarmNodes(docker, agentId);
-  }
-  return [await standaloneNode(docker, agentId, info)];
+/** The nodes of the runtime `kind`, with this agent's tasks (or containers) on each. */
+export async function listNodes(docker: Docker, agentId: string, kind: RuntimeKind): Promise<NodeView[]> {
+  if (kind === 'swarm') return swarmNodes(docker, agentId);
+  return [await standaloneNode(docker, agentId, (await docker.info()) as EngineInfo)];
 }
 
 async function standaloneNode(docker: Docker, agentId: string, info: EngineInfo): Promise<NodeView> {
@@ -62,5 +61,4 @@ interface EngineInfo {
   NCPU: number;
   MemTotal: number;
   Labels?: string[];
-  Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean; NodeID?: string };
 }

@@ -111,6 +111,17 @@ describe.skipIf(!(await requireDocker()))('the nodes of one engine', () => {
     }
   });
 
+  test('on the swarm runtime, an engine that manages no swarm is a 503 that says so', async () => {
+    const plain = makeTestApp({ SLIPWAY_RUNTIME: 'swarm' }, { docker });
+    try {
+      const res = await plain.req('GET', '/v1/nodes');
+      expect(res.status).toBe(503);
+      expect((await errorOf(res)).message).toMatch(/^Cannot list the nodes: .*swarm manager/);
+    } finally {
+      plain.close();
+    }
+  });
+
   test('is in the OpenAPI document with its 200 schema and read access', async () => {
     const spec = (await (await t.req('GET', '/v1/openapi.json')).json()) as {
       paths: Record<string, Record<string, Record<string, unknown>>>;

@@ -27,7 +27,7 @@ describe.skipIf(!runnable)('the nodes of a swarm', () => {
     docker = cluster.manager;
     managerId = ((await docker.info()) as { Swarm: { NodeID: string } }).Swarm.NodeID;
     const image = await pushToClusterRegistry(docker, 'slipway-fixture/static:latest', cluster.registry);
-    t = makeTestApp({}, { docker });
+    t = makeTestApp({ SLIPWAY_RUNTIME: 'swarm' }, { docker });
     for (const name of ['north', 'south']) t.deps.projects.create(TEST_ACTOR, { name });
     const agent = agentId(t.deps.db);
     const start = async (key: string, agentOf: string, project: string) => {

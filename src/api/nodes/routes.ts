@@ -4,7 +4,7 @@ import { accessPlugin, visibleProjects } from '../access.ts';
 import { AUTH_ERRORS, errors, Page, PageQuery } from '../schemas.ts';
 import { Node } from './schema.ts';
 
-const LIST_DESCRIPTION = `The machines the apps run on. On Swarm (SLIPWAY_RUNTIME=swarm, the engine a manager) every node
+const LIST_DESCRIPTION = `The machines the apps run on. On Swarm (SLIPWAY_RUNTIME=swarm) every node
 of the cluster with its role, availability, state, address, engine version, resources and labels; on one
 engine that engine alone, as a node of role \`standalone\`. Each node lists Slipway's tasks on it (this agent's,
 found by label) that Swarm means to run, with their state. Read scope: a project-limited token sees every
