@@ -71,6 +71,7 @@ export function projectTeardown(d: TeardownDeps) {
           .getImage(image.Id)
           .remove({ force: true })
           .catch(() => {});
+        for (const tag of image.RepoTags ?? []) await d.runtime.forgetImage(name, tag, []);
       }
       if (d.database.has(p.id)) await d.database.drop(name);
       await d.volumes.drop(p);

@@ -15,6 +15,8 @@ export async function pruneImages(
   deployments: DeploymentRow[],
   keep: number,
   log: Logger,
+  /** Told each tag of a removed image and the tags kept (the runtime drops a cluster registry's copy). */
+  forget: (tag: string, kept: string[]) => Promise<void> = async () => {},
 ): Promise<number> {
   const released = deployments
     .filter((d) => d.status === 'live' || d.status === 'replaced')
@@ -40,6 +42,7 @@ export async function pruneImages(
     try {
       await docker.getImage(image.Id).remove({ force: false });
       removed++;
+      for (const tag of tags) await forget(tag, [...keepTags] as string[]);
     } catch (err) {
       // In use by a container, or shared with a kept image: leave it.
       log.debug('image kept', { image: image.Id, reason: (err as Error).message });

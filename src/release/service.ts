@@ -79,7 +79,9 @@ export function releaseService(d: ReleaseDeps) {
 
   async function prune(p: ProjectRow): Promise<void> {
     const all = d.deployments.list({ project_id: p.id, before: Number.MAX_SAFE_INTEGER, status: null, limit: 100_000 });
-    await pruneImages(d.docker, d.agentId, p.name, all, d.releaseRetention, d.log);
+    await pruneImages(d.docker, d.agentId, p.name, all, d.releaseRetention, d.log, (tag, kept) =>
+      d.runtime.forgetImage(p.name, tag, kept),
+    );
   }
 
   /** Rolls the live release onto `count` fresh instances (restart, scale, start). */

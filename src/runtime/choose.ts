@@ -5,7 +5,8 @@ import { dockerRuntime } from './docker-runtime.ts';
 import type { ReleaseSpec, Runtime, RuntimeKind } from './runtime.ts';
 import { swarmRuntime } from './swarm/runtime.ts';
 import type { RegistryAddress } from './swarm/registry-address.ts';
-import { pushReleaseImage } from './swarm/registry.ts';
+import { pushReleaseImage, releaseRepository, removeReleaseImage } from './swarm/registry.ts';
+import { registryClient } from './swarm/registry-client.ts';
 
 /** What the runtime needs from the rest of Slipway. */
 export interface RuntimeDeps {
@@ -20,6 +21,8 @@ export interface RuntimeDeps {
    * only a single-node swarm can run.
    */
   publishImage?: (release: ReleaseSpec) => Promise<string>;
+  /** Undoes publishImage once the manager removed the release's image. */
+  unpublishImage?: (project: string, imageTag: string, kept: string[]) => Promise<void>;
   /** Whether overlay networks are encrypted; by default, when the kernel has ESP (IPsec). */
   encryptOverlay?: boolean;
 }
@@ -31,15 +34,30 @@ export interface RuntimeDeps {
  */
 export function createRuntime(kind: RuntimeKind, clusterRegistry: RegistryAddress | null, d: RuntimeDeps): Runtime {
   if (kind === 'docker') return dockerRuntime(d.docker, d.records, d.agentId);
-  const publishImage = clusterRegistry
-    ? async (spec: ReleaseSpec) => {
-        if (!spec.imageTag) throw new Error(`Release #${spec.number} of "${spec.project}" has no image tag to push`);
-        const pushed = await pushReleaseImage(d.docker, clusterRegistry, {
-          project: spec.project,
-          image: spec.imageTag,
-        });
-        return pushed.reference;
-      }
-    : undefined;
-  return swarmRuntime({ publishImage, ...d });
+  if (!clusterRegistry) return swarmRuntime(d);
+  return swarmRuntime({
+    ...d,
+    async publishImage(spec: ReleaseSpec) {
+      if (!spec.imageTag) throw new Error(`Release #${spec.number} of "${spec.project}" has no image tag to push`);
+      const pushed = await pushReleaseImage(d.docker, clusterRegistry, { project: spec.project, image: spec.imageTag });
+      return pushed.reference;
+    },
+    unpublishImage: (project, imageTag, kept) => unpublish(clusterRegistry, project, imageTag, kept),
+  });
+}
+
+/** Deletes a release image's manifest from the cluster registry, unless a kept release shares it. */
+async function unpublish(registry: RegistryAddress, project: string, imageTag: string, kept: string[]): Promise<void> {
+  const repository = releaseRepository(project);
+  const tagOf = (image: string) => (image.startsWith(`${repository}:`) ? image.slice(repository.length + 1) : null);
+  const tag = tagOf(imageTag);
+  if (!tag) return;
+  const digest = await registryClient(registry).tagDigest(repository, tag);
+  if (!digest) return;
+  const keptTags = kept.map(tagOf).filter((t): t is string => t !== null);
+  await removeReleaseImage(registry, {
+    project,
+    reference: `${registry.host}/${repository}@${digest}`,
+    kept: keptTags,
+  });
 }

@@ -63,6 +63,8 @@ export function dockerRuntime(docker: Docker, registry: InstanceRepo, agentId: s
     },
     waitHealthy: (id, check) => waitReady(check, () => containerState(docker, id)),
     lastLogLines: (id, lines) => lastLogLines(docker, id, lines),
+    // The engine's own image is the only copy; release/images.ts removes it.
+    forgetImage: async () => {},
     async removeUnrecorded(graceSeconds) {
       const cutoff = Date.now() / 1000 - graceSeconds;
       const orphans = (await unrecordedContainers(docker, registry, agentId)).filter((c) => c.Created < cutoff);

@@ -87,6 +87,11 @@ export interface Runtime {
   waitHealthy(id: string, check: ReadyCheck): Promise<void>;
   /** The last lines the instance logged, for failure reports; empty when none can be read. */
   lastLogLines(id: string, lines?: number): Promise<string[]>;
+  /**
+   * Forgets a release image the manager no longer keeps (`imageTag`, `slipway/<project>:<tag>`):
+   * a cluster registry drops its copy unless a release of `kept` (image tags) shares it. Never throws.
+   */
+  forgetImage(project: string, imageTag: string, kept: string[]): Promise<void>;
   /** Removes this agent's app instances that Slipway never recorded and are older than `graceSeconds`. */
   removeUnrecorded(graceSeconds: number): Promise<number>;
 }

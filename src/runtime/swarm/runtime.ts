@@ -86,6 +86,15 @@ export function swarmRuntime(d: RuntimeDeps): Runtime {
     },
     waitHealthy: (id, check) => waitReady(check, () => taskState(docker, parseInstanceId(id).taskId)),
     lastLogLines: (id, lines = 20) => taskLogLines(docker, id, lines),
+    async forgetImage(project, imageTag, kept) {
+      await d.unpublishImage?.(project, imageTag, kept).catch((err) =>
+        log.warn('removing a release image from the cluster registry failed', {
+          project,
+          imageTag,
+          error: String(err),
+        }),
+      );
+    },
     async removeUnrecorded(graceSeconds) {
       const recorded = registry.ids();
       const cutoff = Date.now() - graceSeconds * 1000;

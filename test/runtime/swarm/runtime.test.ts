@@ -14,7 +14,8 @@ import { appLabels } from '../../../src/runtime/labels.ts';
 import type { ReleaseSpec, Runtime } from '../../../src/runtime/runtime.ts';
 import { swarmRuntime } from '../../../src/runtime/swarm/runtime.ts';
 import { requireDocker } from '../../helpers/docker.ts';
-import { ensureSwarmCluster, swarmScript } from '../../helpers/swarm-cluster.ts';
+import { ensureSwarmCluster } from '../../helpers/swarm-cluster.ts';
+import { engineOfNode } from './node-engines.ts';
 
 const P = `swr-${crypto.randomUUID().slice(0, 6)}`;
 const AGENT = `agent-${P}`;
@@ -141,12 +142,5 @@ async function answers(target: string): Promise<boolean> {
 
 /** Removes a task's container on whichever node runs it, as a crash would. */
 async function killContainer(nodeId: string, containerId: string): Promise<void> {
-  const swarm = ensureSwarmCluster(1);
-  const all = Number(/SLIPWAY_SWARM_NODES=(\d+)/.exec(swarmScript('env'))?.[1] ?? 1);
-  for (const node of ensureSwarmCluster(all).nodes) {
-    const info = (await node.docker.info()) as { Swarm?: { NodeID?: string } };
-    if (info.Swarm?.NodeID === nodeId)
-      return void (await node.docker.getContainer(containerId).remove({ force: true }));
-  }
-  throw new Error(`no engine of node ${nodeId} among ${swarm.nodes.length}`);
+  await (await engineOfNode(nodeId)).getContainer(containerId).remove({ force: true });
 }

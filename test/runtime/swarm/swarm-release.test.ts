@@ -12,7 +12,8 @@ import { retireAgent, startAgent, viaEdge, waitForStatus, type Agent } from '../
 import { tgzOf } from '../../helpers/archives.ts';
 import { requireDocker } from '../../helpers/docker.ts';
 import { constantLoad } from '../../helpers/fixtures.ts';
-import { ensureSwarmCluster, type SwarmCluster, swarmScript } from '../../helpers/swarm-cluster.ts';
+import { ensureSwarmCluster, type SwarmCluster } from '../../helpers/swarm-cluster.ts';
+import { engineOfNode } from './node-engines.ts';
 
 const A = `swa-${crypto.randomUUID().slice(0, 6)}`;
 const B = `swb-${crypto.randomUUID().slice(0, 6)}`;
@@ -23,9 +24,6 @@ let agent: Agent;
 beforeAll(async () => {
   if (!hasDocker) return;
   swarm = ensureSwarmCluster(1);
-  // Another test may have grown the swarm: know every node's engine (tasks may run on any).
-  const nodes = Number(/SLIPWAY_SWARM_NODES=(\d+)/.exec(swarmScript('env'))?.[1] ?? 1);
-  if (nodes > 1) swarm = ensureSwarmCluster(nodes);
   agent = await startAgent({
     env: {
       DOCKER_HOST: swarm.managerHost,
@@ -33,6 +31,8 @@ beforeAll(async () => {
       SLIPWAY_SWARM_REGISTRY: swarm.registry,
       SLIPWAY_DRAIN_TIMEOUT: '3',
       SLIPWAY_RECONCILE_INTERVAL: '2',
+      // Two releases kept for rollbacks: the first of three goes, from the engine and the registry.
+      SLIPWAY_RELEASE_RETENTION: '2',
     },
   });
   for (const [name, instances] of [
@@ -102,6 +102,12 @@ async function taskTargets(project: string): Promise<string[]> {
     .sort();
 }
 
+/** The tags of project A's repository in the cluster registry. */
+async function registryTags(): Promise<string[]> {
+  const res = await fetch(`http://${swarm.registry}/v2/slipway/${A}/tags/list`);
+  return ((await res.json()) as { tags?: string[] | null }).tags ?? [];
+}
+
 /** The targets the agent routes the project to (its database, read-only). */
 function routeTargets(project: string): string[] {
   const db = new Database(join(agent.dataDir, 'slipway.db'), { readonly: true });
@@ -159,6 +165,9 @@ describe.skipIf(!hasDocker)('the swarm runtime', () => {
     expect(result.ok).toBeGreaterThan(50);
     expect(result.bodies.at(-1)).toBe('v2');
     expect(result.bodies).toContain('v3');
+    // Release #1's image was pruned, and its copy in the cluster registry with it; #2 and #3 stay.
+    const tags = await until(registryTags, (t) => t.length === 2, "release #1's tag to leave the registry");
+    expect(tags.map((t) => t.split('-')[0]).sort()).toEqual(['2', '3']);
     // Blue/green: each swap removed the previous release's service once it drained.
     await until(
       () => servicesOf(A),
@@ -193,7 +202,7 @@ describe.skipIf(!hasDocker)('the swarm runtime', () => {
     const [victim] = (await swarm.manager.listTasks({
       filters: { service: [service!.ID], 'desired-state': ['running'] },
     })) as { NodeID: string; Status: { ContainerStatus: { ContainerID: string } } }[];
-    const node = await nodeEngineOf(victim!.NodeID);
+    const node = await engineOfNode(victim!.NodeID);
     await node.getContainer(victim!.Status.ContainerStatus.ContainerID).remove({ force: true });
     const after = await until(
       async () => ({ tasks: await taskTargets(A), route: routeTargets(A) }),
@@ -237,7 +246,7 @@ describe.skipIf(!hasDocker)('the swarm runtime', () => {
       NodeID: string;
       Status: { ContainerStatus: { ContainerID: string } };
     }[];
-    const bEngine = await nodeEngineOf(bTask!.NodeID);
+    const bEngine = await engineOfNode(bTask!.NodeID);
     for (const target of [...aAddresses, a!.Spec.Name]) {
       const out = await httpGet(bEngine, bTask!.Status.ContainerStatus.ContainerID, target);
       expect(out).not.toContain('HTTP/1.');
@@ -250,7 +259,7 @@ describe.skipIf(!hasDocker)('the swarm runtime', () => {
       Status: { ContainerStatus: { ContainerID: string } };
     }[];
     const own = await httpGet(
-      await nodeEngineOf(aTask!.NodeID),
+      await engineOfNode(aTask!.NodeID),
       aTask!.Status.ContainerStatus.ContainerID,
       aAddresses[0]!,
     );
@@ -267,15 +276,6 @@ describe.skipIf(!hasDocker)('the swarm runtime', () => {
     }
   });
 });
-
-/** The engine of the node with swarm id `nodeId`. */
-async function nodeEngineOf(nodeId: string): Promise<Docker> {
-  for (const n of swarm.nodes) {
-    const info = (await n.docker.info()) as { Swarm?: { NodeID?: string } };
-    if (info.Swarm?.NodeID === nodeId) return n.docker;
-  }
-  throw new Error(`no engine of node ${nodeId}`);
-}
 
 /**
  * What `GET /` on `host:8080` answers from inside a container, by busybox nc (its wget crashes in
