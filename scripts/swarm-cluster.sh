@@ -4,7 +4,9 @@
 #   swarm-cluster.sh up N         at least N nodes (node 0 manager, the others workers), healthy
 #   swarm-cluster.sh env [N]      `export` lines for the cluster (source them, or eval)
 #   swarm-cluster.sh stop-node I  node I fails hard: its dockerd, containerd, shims and containers die
+#   swarm-cluster.sh stop-engine I only node I's dockerd dies (SIGKILL); its containers keep running
 #   swarm-cluster.sh start-node I node I's engine comes back (and rejoins the swarm by itself)
+#   swarm-cluster.sh gc           the cluster registry's garbage collection (deleted releases' blobs)
 #   swarm-cluster.sh down         everything `up` made is stopped and removed
 #
 # Layout: a bridge slipsw0 (10.77.0.1/24) in the root namespace; per node I a network namespace
@@ -64,7 +66,8 @@ ensure_bridge() {
   if ! ip link show "$bridge" >/dev/null 2>&1; then
     ip link add "$bridge" type bridge
   fi
-  ip addr show dev "$bridge" | grep -q "inet $bridge_addr/24" || ip addr add "$bridge_addr/24" dev "$bridge"
+  # Not `| grep -q`: under pipefail, grep quitting early can fail the pipeline (SIGPIPE).
+  [[ $(ip addr show dev "$bridge") == *"inet $bridge_addr/24"* ]] || ip addr add "$bridge_addr/24" dev "$bridge"
   ip link set "$bridge" up
   # The default engine sets FORWARD's policy to DROP and bridged frames pass through iptables
   # (br_netfilter): without this, nodes could not reach each other across the bridge.
@@ -83,7 +86,7 @@ ensure_netns() {
   ip link set "$veth" master "$bridge" up
   ip -n "$ns" link set lo up
   ip -n "$ns" link set eth0 up
-  ip -n "$ns" addr show dev eth0 | grep -q "inet $(node_addr "$i")/24" ||
+  [[ $(ip -n "$ns" addr show dev eth0) == *"inet $(node_addr "$i")/24"* ]] ||
     ip -n "$ns" addr add "$(node_addr "$i")/24" dev eth0
   ip -n "$ns" route replace default via "$bridge_addr"
 }
@@ -223,7 +226,7 @@ ensure_swarm() {
 # Labels each node with its index (slipway.cluster.node=I) and waits until N nodes are Ready.
 ensure_nodes_ready() {
   local n=$1 waited=0 id host
-  until [[ $(nd 0 node ls --format '{{.Status}}' | grep -c '^Ready$') -ge $n ]]; do
+  until [[ $(nd 0 node ls --format '{{.Status}}' 2>/dev/null | grep -c '^Ready$') -ge $n ]]; do
     ((waited++ < wait_seconds * 4)) || die "the swarm has fewer than $n Ready nodes: $(nd 0 node ls)"
     sleep 0.25
   done
@@ -272,6 +275,21 @@ ensure_images() {
   log "node $i: loading ${missing[*]}"
   docker save "${missing[@]}" | nd "$i" load -q >/dev/null
   nd "$i" image prune -f --filter label=slipway.fixture=true >/dev/null
+}
+
+# The registry's garbage collection frees the blobs no manifest uses any more (deleted releases).
+# It must not run while the registry serves pushes: the registry is stopped for it, then restarted.
+cmd_gc() {
+  local pid n=0
+  if pid_file_is "$run/registry.pid" docker-registry; then
+    pid=$(cat "$run/registry.pid")
+    kill -TERM "$pid"
+    while pid_is "$pid" docker-registry && ((n++ < 100)); do sleep 0.1; done
+  fi
+  [[ -f $run/registry.yml ]] || die "no cluster registry here; run up first"
+  docker-registry garbage-collect --delete-untagged "$run/registry.yml" >>/var/log/slipway-swarm-registry.log 2>&1
+  ensure_registry
+  log "registry garbage collected: $(du -sh "$lib/registry" | cut -f1) left"
 }
 
 # ---- commands -----------------------------------------------------------------------------------
@@ -346,7 +364,9 @@ case "${1:-}" in
   up) cmd_up "${2:-1}" ;;
   env) cmd_env "${2:-}" ;;
   stop-node) kill_node "${2:?node index}" ;;
+  stop-engine) if pid_file_is "$run/${2:?node index}/docker.pid" dockerd; then kill -9 "$(cat "$run/$2/docker.pid")"; fi ;;
   start-node) start_node "${2:?node index}" ;;
+  gc) cmd_gc ;;
   down) cmd_down ;;
-  *) die "usage: swarm-cluster.sh up N | env [N] | stop-node I | start-node I | down" ;;
+  *) die "usage: swarm-cluster.sh up N | env [N] | stop-node I | stop-engine I | start-node I | gc | down" ;;
 esac

@@ -101,6 +101,40 @@ export async function removeReleaseImage(
   return (await client.deleteManifest(repository, digest)) ? 'deleted' : 'absent';
 }
 
+/**
+ * Deletes from the project's repository every release image that is not kept: `kept` are the local
+ * release images (`slipway/<project>:<tag>`, deployments.image_tag) rollbacks still need, as
+ * release/images.ts pruneImages keeps them; `[]` when the project is deleted. A manifest a kept
+ * tag also points to stays. Returns how many manifests were deleted.
+ */
+export async function pruneReleaseImages(
+  registry: RegistryAddress,
+  project: string,
+  kept: string[],
+  auth?: RegistryAuth,
+): Promise<number> {
+  const repository = releaseRepository(project);
+  const keptTags = new Set(
+    kept.map((image) => {
+      const tag = image.startsWith(`${repository}:`) ? image.slice(repository.length + 1) : '';
+      if (!TAG.test(tag)) throw new ClusterRegistryError(`"${image}" is not a release image of "${project}"`);
+      return tag;
+    }),
+  );
+  const client = registryClient(registry, auth);
+  const digests = new Map<string, string | null>();
+  for (const tag of await client.tags(repository)) digests.set(tag, await client.tagDigest(repository, tag));
+  const keptDigests = new Set([...keptTags].map((t) => digests.get(t)));
+  const doomed = new Set(
+    [...digests].flatMap(([tag, digest]) =>
+      !keptTags.has(tag) && digest && DIGEST.test(digest) && !keptDigests.has(digest) ? [digest] : [],
+    ),
+  );
+  let deleted = 0;
+  for (const digest of doomed) if (await client.deleteManifest(repository, digest)) deleted++;
+  return deleted;
+}
+
 interface PushEvent {
   status?: string;
   error?: string;

@@ -3,6 +3,7 @@ import { randomToken } from '../../../src/ids.ts';
 import { parseRegistryAddress, type RegistryAddress } from '../../../src/runtime/swarm/registry-address.ts';
 import {
   ClusterRegistryError,
+  pruneReleaseImages,
   pushReleaseImage,
   releaseRepository,
   removeReleaseImage,
@@ -136,6 +137,29 @@ describe.skipIf(!hasDocker)('the cluster registry on a real single-node swarm', 
     expect(await manifestStatus(`slipway/${alpha}`, a.digest)).toBe(200);
     expect(await removeReleaseImage(registry, { project: alpha, reference: b.reference, kept: [] })).toBe('deleted');
     expect(await manifestStatus(`slipway/${alpha}`, a.digest)).toBe(404);
+  }, 60_000);
+
+  test('pruning keeps the releases rollbacks need and deletes the rest, and all of them with the project', async () => {
+    const gamma = `reg-${run}-gamma`;
+    const images = [1, 2, 3].map((n) => `slipway/${gamma}:${n}-${randomToken(10)}`);
+    const pushed = [];
+    for (const [i, image] of images.entries()) {
+      await build(gamma, image.split(':')[1]!, `gamma ${i} ${run}\n`);
+      pushed.push(await pushReleaseImage(cluster.manager, registry, { project: gamma, image }));
+    }
+    await expect(pruneReleaseImages(registry, gamma, [`slipway/${alpha}:1-abc`])).rejects.toThrow(
+      `is not a release image of "${gamma}"`,
+    );
+    expect(await pruneReleaseImages(registry, gamma, [images[2]!])).toBe(2);
+    expect(await manifestStatus(`slipway/${gamma}`, pushed[0]!.digest)).toBe(404);
+    expect(await manifestStatus(`slipway/${gamma}`, pushed[1]!.digest)).toBe(404);
+    expect(await manifestStatus(`slipway/${gamma}`, pushed[2]!.digest)).toBe(200);
+    expect(await pruneReleaseImages(registry, gamma, [images[2]!])).toBe(0);
+    expect(await pruneReleaseImages(registry, gamma, [])).toBe(1);
+    const tags = (await fetch(`http://${registry.host}/v2/slipway/${gamma}/tags/list`).then((r) => r.json())) as {
+      tags: string[] | null;
+    };
+    expect(tags.tags ?? []).toEqual([]);
   }, 60_000);
 
   test("one project cannot push to, overwrite or delete another project's images", async () => {
