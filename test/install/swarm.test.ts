@@ -12,7 +12,9 @@ import {
   DaemonJsonError,
   FIREWALL_UNIT,
   firewallPath,
+  firewallUnit,
   mergeDaemonJson,
+  SWARM_PATHS,
   swarmPlan,
   type SwarmPaths,
 } from '../../src/install/swarm.ts';
@@ -61,6 +63,18 @@ describe('merging no-new-privileges into daemon.json', () => {
   ])('refuses to overwrite %j', (text, message) => {
     expect(() => mergeDaemonJson(text, 'd.json')).toThrow(DaemonJsonError);
     expect(() => mergeDaemonJson(text, 'd.json')).toThrow(message);
+  });
+});
+
+describe('the firewall unit', () => {
+  test('passes systemd-analyze verify without a single warning', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slipway-fw-unit-'));
+    writeFileSync(join(dir, FIREWALL_UNIT), firewallUnit(SWARM_PATHS, '0.1.0'));
+    const r = Bun.spawnSync(['systemd-analyze', 'verify', `./${FIREWALL_UNIT}`], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', SYSTEMD_COLORS: '0' },
+    });
+    expect({ code: r.exitCode, out: `${r.stdout}${r.stderr}` }).toEqual({ code: 0, out: '' });
   });
 });
 

@@ -2,6 +2,7 @@
 import type Docker from 'dockerode';
 import type { NodeTaskView, NodeView } from '../../nodes/view.ts';
 import { LABEL, labelFilter } from '../labels.ts';
+import { nodeAddress } from './tasks.ts';
 
 /** Every node of the Swarm the engine manages, each with this agent's tasks that should run on it. */
 export async function swarmNodes(docker: Docker, agentId: string): Promise<NodeView[]> {
@@ -67,17 +68,6 @@ function nodeView(node: SwarmNode, tasks: NodeTaskView[]): NodeView {
     labels: node.Spec?.Labels ?? {},
     tasks: tasks.sort((a, b) => a.service.localeCompare(b.service)),
   };
-}
-
-/**
- * The node's address. A manager may report 0.0.0.0 as its own status address (it listens on every
- * address); its manager address (`addr:2377`) then says where the others reach it.
- */
-function nodeAddress(node: SwarmNode): string | null {
-  const addr = node.Status?.Addr;
-  if (addr && addr !== '0.0.0.0') return addr;
-  const manager = node.ManagerStatus?.Addr;
-  return manager ? manager.replace(/:\d+$/, '') : (addr ?? null);
 }
 
 /** The fields read from GET /nodes (dockerode types them loosely). */
