@@ -53,6 +53,8 @@ if ! bash scripts/swarm-cluster.sh up 1; then
 fi
 # The console's browser tests drive Debian's chromium headless (test/console/browser.test.ts).
 need ensure-chromium.sh chromium "console's browser tests"
+# The swarm firewall is checked and applied in network namespaces with Debian's nft (test/install/swarm.test.ts).
+need ensure-nft.sh nft "swarm firewall tests"
 # The smoke test runs the compiled binary, so build it first.
 if [[ -f scripts/build.ts ]]; then
   "$bun" scripts/build.ts

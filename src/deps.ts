@@ -71,6 +71,7 @@ import { createRuntime } from './runtime/choose.ts';
 import type { Runtime } from './runtime/runtime.ts';
 import { routeFollower, type RouteFollower } from './release/follow.ts';
 import { ExecSessions } from './exec/sessions.ts';
+import { nodeService, type NodeService } from './nodes/service.ts';
 
 /** Everything the app and the CLI need, built once. */
 export interface Deps {
@@ -125,6 +126,8 @@ export interface Deps {
   sessions: SessionService;
   /** Commands run in live instances over WebSockets. */
   exec: ExecService;
+  /** The nodes the apps run on and Slipway's tasks on them. */
+  nodes: NodeService;
   /** Where app instances run (SLIPWAY_RUNTIME). */
   runtime: Runtime;
   /** Keeps the edge on the live instances' addresses when the runtime moves them; serve starts it. */
@@ -413,6 +416,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
       sessions: new ExecSessions(config.execMaxSessions),
       idleTimeoutMs: config.execIdleTimeoutSeconds * 1000,
     }),
+    nodes: nodeService({ docker, agentId: agent, runtime: runtime.kind }),
     runtime,
     follower: routeFollower({ runtime, projects, lifecycle, edge, locks: releases.locks, log }),
     close: () => {
