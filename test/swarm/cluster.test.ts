@@ -211,8 +211,11 @@ describe.skipIf(!hasDocker)('Slipway on a three-node swarm', () => {
     expect(res.status).toBe(201);
     const { deployment } = (await res.json()) as { deployment: { id: string } };
     expect((await waitForStatus(agent, Q, deployment.id, ['live', 'failed'], 180_000)).status).toBe('live');
-    // The database is one container on the manager, on Q's overlay network only.
-    const db = await swarm.manager.getContainer(`slipway-${Q}-db`).inspect();
+    // The database runs on the manager (a container, or the one task of a service pinned there),
+    // on Q's overlay network only.
+    const [found, ...more] = await swarm.manager.listContainers({ filters: { name: [`^/slipway-${Q}-db`] } });
+    expect(more).toEqual([]);
+    const db = await swarm.manager.getContainer(found!.Id).inspect();
     expect(Object.keys(db.NetworkSettings.Networks)).toEqual([`slipway-${Q}`]);
     expect(db.HostConfig.PortBindings ?? {}).toEqual({});
     const dbAddress = db.NetworkSettings.Networks[`slipway-${Q}`]!.IPAddress;
