@@ -54,10 +54,16 @@ export async function pruneImages(
     try {
       await docker.getImage(image.Id).remove({ force: false });
       removed++;
-      for (const tag of tags) await forget(tag, [...keepTags] as string[]);
     } catch (err) {
       // In use by a container, or shared with a kept image: leave it.
       log.debug('image kept', { image: image.Id, reason: (err as Error).message });
+    }
+    // Rollbacks no longer need it, even where the local copy lingers (an old task's container
+    // still holds it on Swarm): the cluster registry's copy goes now.
+    for (const tag of tags) {
+      await forget(tag, [...keepTags]).catch((err: unknown) =>
+        log.warn('release image kept in the cluster registry', { tag, error: String(err) }),
+      );
     }
   }
   return removed;

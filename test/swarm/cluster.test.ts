@@ -168,6 +168,17 @@ describe.skipIf(!hasDocker)('Slipway on a three-node swarm', () => {
       expect(await (await fetch(`http://${t.target}/`)).text()).toBe('v1');
     }
     for (let i = 0; i < 6; i++) expect(await (await viaEdge(agent.edgePort!, HOST)).text()).toBe('v1');
+    // GET /v1/nodes shows the three nodes ready, each running one of P's tasks.
+    const nodes = (await (await agent.call('GET', '/v1/nodes')).json()) as {
+      data: { hostname: string; role: string; state: string; address: string; tasks: { project: string }[] }[];
+    };
+    expect(
+      nodes.data
+        .map((n) => [n.hostname, n.role, n.state, n.address, n.tasks.filter((t) => t.project === P).length])
+        .sort(),
+    ).toEqual(
+      swarm.nodes.map((n) => [`slipway-sw${n.index}`, n.index === 0 ? 'manager' : 'worker', 'ready', n.address, 1]),
+    );
   }, 240_000);
 
   test('serves every request during 3 redeploys and a rollback', async () => {
@@ -198,7 +209,14 @@ describe.skipIf(!hasDocker)('Slipway on a three-node swarm', () => {
       data: { number: number; image: { tag: string } | null }[];
     };
     const tagOf = (n: number) => list.data.find((d) => d.number === n)!.image!.tag.split(':')[1]!;
-    expect(await registryTags(P)).toEqual([tagOf(3), tagOf(4)].sort());
+    const kept = [tagOf(3), tagOf(4)].sort();
+    // Pruned once the old release has drained, after the rollback went live.
+    await until(
+      () => registryTags(P),
+      (tags) => JSON.stringify(tags) === JSON.stringify(kept),
+      'the registry to hold only the kept releases',
+      30_000,
+    );
   }, 600_000);
 
   test('a database on one node answers the app on every node, and no other project', async () => {
@@ -252,6 +270,10 @@ describe.skipIf(!hasDocker)('Slipway on a three-node swarm', () => {
     swarmScript('stop-engine', String(victim));
     killed.add(victim);
     const movedAfter = await rescheduledAway(victim);
+    const nodes = (await (await agent.call('GET', '/v1/nodes')).json()) as {
+      data: { hostname: string; state: string }[];
+    };
+    expect(nodes.data.find((n) => n.hostname === `slipway-sw${victim}`)?.state).toBe('down');
     const result = await load.stop();
     console.log(
       `swarm cluster: engine of node ${victim} killed; task moved after ${movedAfter} ms; load: ${result.ok} ok, ${result.failures.length} failed`,
