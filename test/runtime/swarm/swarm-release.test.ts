@@ -29,7 +29,8 @@ beforeAll(async () => {
       DOCKER_HOST: swarm.managerHost,
       SLIPWAY_RUNTIME: 'swarm',
       SLIPWAY_SWARM_REGISTRY: swarm.registry,
-      SLIPWAY_DRAIN_TIMEOUT: '3',
+      SLIPWAY_DRAIN_TIMEOUT: '10',
+      SLIPWAY_LOG_LEVEL: 'info',
       SLIPWAY_RECONCILE_INTERVAL: '2',
       // Two releases kept for rollbacks: the first of three goes, from the engine and the registry.
       SLIPWAY_RELEASE_RETENTION: '2',
@@ -168,6 +169,14 @@ describe.skipIf(!hasDocker)('the swarm runtime', () => {
     await Bun.sleep(200);
     const result = await load.stop();
     console.log(`swarm: load during 3 swaps: ${result.ok} ok, ${result.failures.length} failed`);
+    if (result.failures.length > 0)
+      console.log(
+        agent
+          .output()
+          .split('\n')
+          .filter((l) => /warn|drain|follow/.test(l))
+          .join('\n'),
+      );
     expect(result.failures).toEqual([]);
     expect(result.ok).toBeGreaterThan(50);
     expect(result.bodies.at(-1)).toBe('v2');
