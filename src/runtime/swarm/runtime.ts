@@ -7,7 +7,7 @@ import type { ListedInstance, ReleaseSpec, Runtime } from '../runtime.ts';
 import { kernelHasEsp } from './ipsec.ts';
 import { ensureOverlayNetwork } from './network.ts';
 import { releaseServiceSpec, REPLICAS_LABEL, STOP_GRACE_SECONDS, serviceName } from './service-spec.ts';
-import { selfNodeId, setReplicas, swarmView, waitTasksGone } from './swarm-client.ts';
+import { selfNodeId, setReplicas, swarmView, waitContainersGone, waitTasksGone } from './swarm-client.ts';
 import { parseInstanceId, toInstances } from './tasks.ts';
 import { waitStarted } from './wait-started.ts';
 
@@ -55,7 +55,8 @@ export function swarmRuntime(d: RuntimeDeps): Runtime {
     start: (spec, count) => start(d, spec, count, selfNode),
     list,
     async remove(ids) {
-      for (const id of services(ids)) {
+      const gone = services(ids);
+      for (const id of gone) {
         await docker
           .getService(id)
           .remove()
@@ -64,6 +65,7 @@ export function swarmRuntime(d: RuntimeDeps): Runtime {
           });
         registry.forget(id);
       }
+      await waitContainersGone(docker, gone, (STOP_GRACE_SECONDS + 5) * 1000);
     },
     async stop(ids) {
       for (const id of services(ids)) {

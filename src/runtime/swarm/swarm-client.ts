@@ -63,3 +63,21 @@ export async function waitTasksGone(docker: Docker, serviceId: string, timeoutMs
   }
   throw new Error(`The tasks of service ${serviceId} did not stop within ${timeoutMs / 1000} s`);
 }
+
+/**
+ * Waits until the engine Slipway talks to runs no container of the removed services any more
+ * (Swarm removes them asynchronously, after their stop grace period), so that their images can be
+ * pruned and their network removed; gives up quietly after `timeoutMs`.
+ */
+export async function waitContainersGone(docker: Docker, serviceIds: string[], timeoutMs: number): Promise<void> {
+  if (serviceIds.length === 0) return;
+  const deadline = Date.now() + timeoutMs;
+  const label = serviceIds.map((id) => `com.docker.swarm.service.id=${id}`);
+  while (Date.now() < deadline) {
+    const left = await Promise.all(
+      label.map((l) => docker.listContainers({ all: true, filters: { label: [l] } }).then((c) => c.length)),
+    );
+    if (left.every((n) => n === 0)) return;
+    await Bun.sleep(250);
+  }
+}

@@ -16,8 +16,9 @@ export class TasksDidNotStart extends Error {
 
 /**
  * Waits until `count` tasks of the service run with a published port and returns them as
- * instances (`<service name>.<slot>`). Throws as soon as a task fails (its image cannot be
- * pulled, its process ended) or after `timeoutMs`.
+ * instances (`<service name>.<slot>`). Returns the first task whose process ended instead (with no
+ * target), for the health gate to report; throws as soon as a task could not start (its image
+ * cannot be pulled, no node fits it) or after `timeoutMs`.
  */
 export async function waitStarted(
   docker: Docker,
@@ -30,6 +31,12 @@ export async function waitStarted(
   while (true) {
     const tasks = (await docker.listTasks({ filters: { service: [service.id] } })) as TaskInfo[];
     const failed = tasks.find((t) => FAILED_STATES.has(t.Status?.State ?? ''));
+    // A task whose process ran and ended counts as started: the health gate then reports its exit
+    // code and last log lines, as it does for a container that exits.
+    if (failed?.Status?.ContainerStatus?.ContainerID && failed.Status.State !== 'rejected') {
+      const name = `${service.name}.${failed.Slot ?? 0}`;
+      return [{ id: instanceId(service.id, failed.ID), group: service.id, name, target: '' }];
+    }
     if (failed) {
       const why = failed.Status?.Err ?? `exit code ${failed.Status?.ContainerStatus?.ExitCode ?? 'unknown'}`;
       throw new TasksDidNotStart(`A task of ${service.name} ${failed.Status?.State}: ${why}`);

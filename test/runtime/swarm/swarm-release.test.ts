@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { Database } from 'bun:sqlite';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
-import { retireAgent, startAgent, viaEdge, waitForStatus, type Agent } from '../../helpers/agent.ts';
+import { FIXTURE_IMAGES, retireAgent, startAgent, viaEdge, waitForStatus, type Agent } from '../../helpers/agent.ts';
 import { tgzOf } from '../../helpers/archives.ts';
 import { requireDocker } from '../../helpers/docker.ts';
 import { constantLoad } from '../../helpers/fixtures.ts';
@@ -29,7 +29,8 @@ beforeAll(async () => {
       DOCKER_HOST: swarm.managerHost,
       SLIPWAY_RUNTIME: 'swarm',
       SLIPWAY_SWARM_REGISTRY: swarm.registry,
-      SLIPWAY_DRAIN_TIMEOUT: '3',
+      SLIPWAY_DRAIN_TIMEOUT: '10',
+      SLIPWAY_LOG_LEVEL: 'info',
       SLIPWAY_RECONCILE_INTERVAL: '2',
       // Two releases kept for rollbacks: the first of three goes, from the engine and the registry.
       SLIPWAY_RELEASE_RETENTION: '2',
@@ -159,8 +160,23 @@ describe.skipIf(!hasDocker)('the swarm runtime', () => {
     expect(rollback.status).toBe(202);
     const { id } = (await rollback.json()) as { id: string };
     expect((await waitForStatus(agent, A, id, ['live', 'failed'], 180_000)).status).toBe('live');
+    // Live means the edge switched: let the load see the rolled-back release before it stops.
+    await until(
+      async () => (await viaEdge(agent.edgePort!, `${A}.localhost`)).text(),
+      (body) => body === 'v2',
+      'the rollback through the edge',
+    );
+    await Bun.sleep(200);
     const result = await load.stop();
     console.log(`swarm: load during 3 swaps: ${result.ok} ok, ${result.failures.length} failed`);
+    if (result.failures.length > 0)
+      console.log(
+        agent
+          .output()
+          .split('\n')
+          .filter((l) => /warn|drain|follow/.test(l))
+          .join('\n'),
+      );
     expect(result.failures).toEqual([]);
     expect(result.ok).toBeGreaterThan(50);
     expect(result.bodies.at(-1)).toBe('v2');
@@ -218,6 +234,30 @@ describe.skipIf(!hasDocker)('the swarm runtime', () => {
     const load = constantLoad(`http://127.0.0.1:${agent.edgePort}/`, `${A}.localhost`, 2, 40);
     const result = await load.stop();
     expect(result.failures).toEqual([]);
+  });
+
+  test('fails a release whose process exits, with its exit code and last log lines, and leaves no service', async () => {
+    const dockerfile = `FROM ${FIXTURE_IMAGES.SLIPWAY_IMAGE_STATIC}\nCMD ["sh", "-c", "echo boom from the app; exit 3"]\n`;
+    const res = await agent.call(
+      'POST',
+      `/v1/projects/${B}/deployments`,
+      new Uint8Array(tgzOf([{ name: 'Dockerfile', body: dockerfile }])),
+      {
+        'content-type': 'application/gzip',
+      },
+    );
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    const failed = await waitForStatus(agent, B, id, ['live', 'failed'], 180_000);
+    expect(failed.status).toBe('failed');
+    expect(failed.failure_reason).toContain('exited with code 3');
+    const log = await (await agent.call('GET', `/v1/projects/${B}/deployments/${id}/logs`)).text();
+    expect(log).toContain('boom from the app');
+    await until(
+      () => servicesOf(B),
+      (s) => s.length === 0,
+      "the failed release's service to go",
+    );
   });
 
   test("puts each project's service on its own network only, and its tasks cannot reach another project's", async () => {
