@@ -51,8 +51,6 @@ export async function pruneImages(
   for (const image of images) {
     const tags = image.RepoTags ?? [];
     if (keepIds.has(labelOf(image.Labels, 'deployment') ?? '') || tags.some((t) => keepTags.has(t))) continue;
-    // Copies elsewhere (a cluster registry) go even when the engine still holds this one for a moment.
-    for (const tag of tags) await forget(tag, [...keepTags] as string[]);
     try {
       await docker.getImage(image.Id).remove({ force: false });
       removed++;
