@@ -4,8 +4,8 @@
  * `GET /v1/nodes` always answers.
  */
 import type Docker from 'dockerode';
-import type { NodeTaskView, NodeView } from '../nodes/view.ts';
-import { LABEL, labelFilter } from './labels.ts';
+import type { NodeView } from '../nodes/view.ts';
+import { localTasks } from './local-tasks.ts';
 import type { RuntimeKind } from './runtime.ts';
 import { swarmNodes } from './swarm/nodes.ts';
 
@@ -16,18 +16,7 @@ export async function listNodes(docker: Docker, agentId: string, kind: RuntimeKi
 }
 
 async function standaloneNode(docker: Docker, agentId: string, info: EngineInfo): Promise<NodeView> {
-  const containers = await docker.listContainers({ all: true, filters: { label: labelFilter({ agent: agentId }) } });
-  const tasks: NodeTaskView[] = containers
-    .filter((c) => c.Labels[LABEL.role] === 'app' || c.Labels[LABEL.role] === 'database')
-    .map((c) => ({
-      id: c.Id,
-      service: (c.Names[0] ?? c.Id).replace(/^\//, ''),
-      project: c.Labels[LABEL.project] ?? '',
-      role: c.Labels[LABEL.role]!,
-      release: c.Labels[LABEL.deployment] ?? null,
-      state: c.State,
-    }))
-    .sort((a, b) => a.service.localeCompare(b.service));
+  const tasks = await localTasks(docker, agentId, false);
   return {
     id: info.ID,
     hostname: info.Name,

@@ -5,11 +5,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type Docker from 'dockerode';
 import { agentId } from '../../src/db/meta.ts';
-import { appLabels } from '../../src/runtime/labels.ts';
+import { appLabels, databaseLabels } from '../../src/runtime/labels.ts';
 import type { NodeView } from '../../src/nodes/view.ts';
 import { makeTestApp, TEST_ACTOR, type TestApp } from '../helpers/app.ts';
 import { pushToClusterRegistry } from '../helpers/cluster-images.ts';
-import { requireDocker, testLabel } from '../helpers/docker.ts';
+import { cleanupByLabel, requireDocker, testLabel } from '../helpers/docker.ts';
 import { requireRoot } from '../helpers/root.ts';
 import { ensureSwarmCluster } from '../helpers/swarm-cluster.ts';
 
@@ -21,6 +21,7 @@ describe.skipIf(!runnable)('the nodes of a swarm', () => {
   let managerId: string;
   const label = testLabel();
   const services: Record<string, string> = {};
+  let databaseContainer = '';
 
   beforeAll(async () => {
     const cluster = ensureSwarmCluster(1);
@@ -47,6 +48,11 @@ describe.skipIf(!runnable)('the nodes of a swarm', () => {
     await start('south', agent, 'south');
     await start('stranger', 'agt_someone_else', 'north');
     await waitRunning(docker, Object.values(services));
+    // A project's database as the database routes make it on Swarm today: a container on the manager.
+    const dbLabels = databaseLabels(agent, 'south', { user: 'app', database: 'app', superuser: 'postgres' });
+    databaseContainer = (
+      await docker.createContainer({ Image: image, Cmd: ['true'], Labels: { ...dbLabels, ...label } })
+    ).id;
   }, 120_000);
 
   afterAll(async () => {
@@ -55,6 +61,7 @@ describe.skipIf(!runnable)('the nodes of a swarm', () => {
         .getService(id)
         .remove()
         .catch(() => {});
+    if (docker) await cleanupByLabel(docker, label['slipway.test']);
     t?.close();
   });
 
@@ -93,6 +100,19 @@ describe.skipIf(!runnable)('the nodes of a swarm', () => {
       ['south', 'app', 'dep_south', 'running'],
     ]);
     expect(mine.every((task) => /^slwnodes-(north|south)-\w+\.1$/.test(task.service))).toBe(true);
+  });
+
+  test("shows the agent's database container among the manager's tasks, and each task once", async () => {
+    const list = await nodes();
+    const manager = list.find((n) => n.id === managerId)!;
+    expect(manager.tasks.find((task) => task.id === databaseContainer)).toMatchObject({
+      project: 'south',
+      role: 'database',
+      release: null,
+      state: 'created',
+    });
+    const ids = list.flatMap((n) => n.tasks.map((task) => task.id));
+    expect(new Set(ids).size).toBe(ids.length);
   });
 
   test("a project-limited token sees the nodes but never another project's tasks", async () => {

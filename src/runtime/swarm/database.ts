@@ -5,10 +5,12 @@
  * named volume on that node, on the project's overlay network only. A database is found by its
  * recorded service id, never by labels alone; its container is whichever task runs now.
  */
+import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { ConflictError } from '../../errors.ts';
 import { ensureImage } from '../../databases/image.ts';
-import { findDatabaseVolume, serverStats } from '../../databases/inspect.ts';
+import { dumpFrom, restoreInto } from '../../databases/backup.ts';
+import { type FoundContainer, findDatabaseVolume, serverStats } from '../../databases/inspect.ts';
 import { ensureVolume, type ProvisionOptions, verifyLogin } from '../../databases/provision.ts';
 import { waitUntilReady } from '../../databases/readiness.ts';
 import { DATABASE_SUPERUSER, prepareRoles, superuserOf } from '../../databases/roles.ts';
@@ -104,8 +106,28 @@ export async function findSwarmDatabaseContainer(
   ref: SwarmDatabaseRef,
   project: string,
 ): Promise<string | null> {
+  return (await taskContainer(docker, ref, project))?.Id ?? null;
+}
+
+/** A pg_dump of the database, streamed, as dumpDatabase does on one engine (see databases/backup.ts). */
+export async function dumpSwarmDatabase(docker: Docker, ref: SwarmDatabaseRef, project: string): Promise<Readable> {
+  return dumpFrom(docker, await taskContainer(docker, ref, project), project);
+}
+
+/** Restores a custom-format dump as the app's role, as restoreDatabase does on one engine. */
+export async function restoreSwarmDatabase(
+  docker: Docker,
+  ref: SwarmDatabaseRef,
+  project: string,
+  dump: Readable,
+): Promise<void> {
+  return restoreInto(docker, await taskContainer(docker, ref, project), project, dump);
+}
+
+async function taskContainer(docker: Docker, ref: SwarmDatabaseRef, project: string): Promise<FoundContainer | null> {
   const service = await findService(docker, ref, project);
-  return service ? ((await runningTask(docker, service.ID))?.containerId ?? null) : null;
+  const task = service ? await runningTask(docker, service.ID) : null;
+  return task ? { Id: task.containerId, Image: task.imageId, State: 'running', Labels: task.labels } : null;
 }
 
 /**

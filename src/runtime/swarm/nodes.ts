@@ -2,15 +2,22 @@
 import type Docker from 'dockerode';
 import type { NodeTaskView, NodeView } from '../../nodes/view.ts';
 import { LABEL, labelFilter } from '../labels.ts';
+import { localTasks } from '../local-tasks.ts';
 import { nodeAddress } from './tasks.ts';
 
-/** Every node of the Swarm the engine manages, each with this agent's tasks that should run on it. */
+/**
+ * Every node of the Swarm the engine manages, each with this agent's tasks that should run on it;
+ * the manager's own node also with the agent's plain containers there (a project's database).
+ */
 export async function swarmNodes(docker: Docker, agentId: string): Promise<NodeView[]> {
-  const [nodes, tasksByNode] = await Promise.all([
+  const [nodes, tasksByNode, local, info] = await Promise.all([
     docker.listNodes() as Promise<SwarmNode[]>,
     agentTasksByNode(docker, agentId),
+    localTasks(docker, agentId, true),
+    docker.info() as Promise<{ Swarm?: { NodeID?: string } }>,
   ]);
-  return nodes.map((n) => nodeView(n, tasksByNode.get(n.ID) ?? []));
+  const here = info.Swarm?.NodeID;
+  return nodes.map((n) => nodeView(n, [...(tasksByNode.get(n.ID) ?? []), ...(n.ID === here ? local : [])]));
 }
 
 /**

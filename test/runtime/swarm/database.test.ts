@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { runCommand } from '../../../src/databases/exec.ts';
 import { databaseVolumeName } from '../../../src/databases/spec.ts';
@@ -11,9 +12,11 @@ import { networkLabels } from '../../../src/runtime/labels.ts';
 import { databaseServiceName } from '../../../src/runtime/swarm/database-spec.ts';
 import {
   dropSwarmDatabase,
+  dumpSwarmDatabase,
   findSwarmDatabaseContainer,
   inspectSwarmDatabase,
   provisionSwarmDatabase,
+  restoreSwarmDatabase,
   type SwarmDatabase,
 } from '../../../src/runtime/swarm/database.ts';
 import { cleanupByLabel, requireDocker, testLabel } from '../../helpers/docker.ts';
@@ -220,6 +223,40 @@ describe.skipIf(!runnable)('a database on Swarm', () => {
       ),
     ).rejects.toThrow(`it must run on the node of the agent's engine (${managerNode}), not abc123`);
     expect(await docker.listServices({ filters: { name: [databaseServiceName(beta)] } })).toEqual([]);
+  });
+
+  test("dumps and restores through the task's container on the manager", async () => {
+    const ref = { agentId, serviceId: db.serviceId };
+    const sql = (statement: string) =>
+      runCommand(
+        docker,
+        db.info.containerId!,
+        [
+          'psql',
+          '-X',
+          '-A',
+          '-t',
+          '-v',
+          'ON_ERROR_STOP=1',
+          '-h',
+          '127.0.0.1',
+          '-U',
+          'app',
+          '-d',
+          'app',
+          '-c',
+          statement,
+        ],
+        { env: [`PGPASSWORD=${password}`], user: 'postgres' },
+      );
+    expect((await sql("CREATE TABLE notes (body text); INSERT INTO notes VALUES ('kept')")).exitCode).toBe(0);
+    const chunks: Buffer[] = [];
+    for await (const chunk of await dumpSwarmDatabase(docker, ref, alpha)) chunks.push(chunk as Buffer);
+    const dump = Buffer.concat(chunks);
+    expect(dump.subarray(0, 5).toString()).toBe('PGDMP');
+    expect((await sql('DROP TABLE notes')).exitCode).toBe(0);
+    await restoreSwarmDatabase(docker, ref, alpha, Readable.from([dump]));
+    expect((await sql('SELECT body FROM notes')).stdout.trim()).toBe('kept');
   });
 
   test('dropping it removes the service and the volume', async () => {
