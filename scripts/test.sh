@@ -45,8 +45,16 @@ need ensure-pebble.sh "pebble or openssl" "ACME tests"
 need ensure-nginx.sh nginx "edge's differential tests"
 # The prebuilt-image tests pull from a real registry (test/helpers/registry.ts): Debian's docker-registry.
 need ensure-registry.sh docker-registry "prebuilt-image tests"
+# The swarm runtime's tests run on a real single-node swarm, its own dockerd in a network namespace
+# (test/runtime/swarm/; scripts/swarm-cluster.sh); the default engine never joins a swarm.
+if ! bash scripts/swarm-cluster.sh up 1; then
+  [[ "${CI:-}" == true ]] && { echo "test: no swarm, and CI=true forbids running without the swarm runtime tests" >&2; exit 1; }
+  echo "test: no swarm; the swarm runtime tests will fail" >&2
+fi
 # The console's browser tests drive Debian's chromium headless (test/console/browser.test.ts).
 need ensure-chromium.sh chromium "console's browser tests"
+# The swarm firewall is checked and applied in network namespaces with Debian's nft (test/install/swarm.test.ts).
+need ensure-nft.sh nft "swarm firewall tests"
 # The smoke test runs the compiled binary, so build it first.
 if [[ -f scripts/build.ts ]]; then
   "$bun" scripts/build.ts

@@ -29,6 +29,7 @@ import { sessionAuthenticator } from './api/session-cookie.ts';
 import { projectOverview } from './console/overview.ts';
 import { execRoutes } from './api/exec/routes.ts';
 import { llmsRoutes } from './api/docs/llms.ts';
+import { nodeRoutes } from './api/nodes/routes.ts';
 
 /** The Elysia app of the API, without listen(): tests call `.handle()` on it. */
 export function createApp(deps: Deps) {
@@ -83,7 +84,8 @@ export function createApp(deps: Deps) {
         .use(
           overviewRoutes({ overview: projectOverview(deps.db, deps.config.baseDomain, deps.config.httpListen.port) }),
         )
-        .use(execRoutes(deps)),
+        .use(execRoutes(deps))
+        .use(nodeRoutes(deps)),
     );
 
   assertEveryRouteHasAccess(app.routes);

@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { type Cidr, parseCidrList } from './edge/trusted-proxies.ts';
+import { parseRegistryAddress, type RegistryAddress } from './runtime/swarm/registry-address.ts';
 import { parseRetention, parseSchedule, type Retention, type Schedule } from './backups/schedule.ts';
 
 /** A host and port to listen on; `port` 0 asks the OS for a free one. */
@@ -80,6 +81,10 @@ export interface Config {
   execMaxSessions: number;
   /** The edge's HTTP/1.1 engine: its own (native) or node:http (node). */
   edgeEngine: 'native' | 'node';
+  /** Where app instances run: this host's Docker engine, or the Swarm cluster it manages. */
+  runtime: 'docker' | 'swarm';
+  /** The registry the Swarm's nodes pull release images from, or null (no cluster registry). */
+  swarmRegistry: RegistryAddress | null;
 }
 
 /** Base images of the generated Dockerfiles, one per detected stack. */
@@ -543,6 +548,24 @@ export const SETTINGS = [
     description:
       "The edge's HTTP/1.1 engine: native (its own, on Bun.listen, with pooled upstream connections) or node (node:http)",
     parse: parseEnum(['native', 'node'] as const),
+  }),
+  setting({
+    key: 'runtime',
+    env: 'SLIPWAY_RUNTIME',
+    flag: 'runtime',
+    default: 'docker',
+    description:
+      "Where app instances run: docker (containers on DOCKER_HOST's engine) or swarm (services on the Swarm cluster that engine manages)",
+    parse: parseEnum(['docker', 'swarm'] as const),
+  }),
+  setting({
+    key: 'swarmRegistry',
+    env: 'SLIPWAY_SWARM_REGISTRY',
+    flag: 'swarm-registry',
+    default: '',
+    description:
+      'On Swarm, the registry release images are pushed to and nodes pull from: host:port (HTTPS, else plain HTTP for an insecure registry), or with https:// or http://',
+    parse: parseRegistryAddress,
   }),
 ];
 

@@ -67,7 +67,11 @@ import { deadLetterService, type DeadLetterService } from './ops/dead-letter.ts'
 import { sessionRepo } from './db/sessions.ts';
 import { sessionService, type SessionService } from './sessions/service.ts';
 import { execService, type ExecService } from './exec/service.ts';
+import { createRuntime } from './runtime/choose.ts';
+import type { Runtime } from './runtime/runtime.ts';
+import { routeFollower, type RouteFollower } from './release/follow.ts';
 import { ExecSessions } from './exec/sessions.ts';
+import { nodeService, type NodeService } from './nodes/service.ts';
 
 /** Everything the app and the CLI need, built once. */
 export interface Deps {
@@ -124,6 +128,12 @@ export interface Deps {
   sessions: SessionService;
   /** Commands run in live instances over WebSockets. */
   exec: ExecService;
+  /** The nodes the apps run on and Slipway's tasks on them. */
+  nodes: NodeService;
+  /** Where app instances run (SLIPWAY_RUNTIME). */
+  runtime: Runtime;
+  /** Keeps the edge on the live instances' addresses when the runtime moves them; serve starts it. */
+  follower: RouteFollower;
   close(): void;
 }
 
@@ -178,6 +188,12 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     }),
   });
   const instances = instanceRepo(db);
+  const runtime = createRuntime(config.runtime, config.swarmRegistry, {
+    docker,
+    records: instances,
+    agentId: agent,
+    log,
+  });
   const activity = activityService(activityRepo(db));
   const env = envService({ db, env: envRepo(db), projects, activity, box });
   const registries = registryService({ db, repo: registryRepo(db), activity, box });
@@ -206,7 +222,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     agentId: agent,
     db,
     docker,
-    instances,
+    runtime,
     edge,
     log,
     deployments,
@@ -328,7 +344,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
   const teardown = projectTeardown({
     agentId: agent,
     docker,
-    instances,
+    runtime,
     edge,
     projects,
     projectService: projectsService,
@@ -371,7 +387,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     instances,
     lifecycle,
     env,
-    observe: observeService({ docker, instances, projects, lifecycle, env }),
+    observe: observeService({ docker, runtime, projects, lifecycle, env }),
     databases,
     volumes: volumesService,
     backups,
@@ -396,13 +412,16 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     sessions,
     exec: execService({
       docker,
-      instances,
+      runtime,
       projects,
       lifecycle,
       activity,
       sessions: new ExecSessions(config.execMaxSessions),
       idleTimeoutMs: config.execIdleTimeoutSeconds * 1000,
     }),
+    nodes: nodeService({ docker, agentId: agent, runtime: runtime.kind }),
+    runtime,
+    follower: routeFollower({ runtime, projects, lifecycle, edge, locks: releases.locks, log }),
     close: () => {
       edge.close();
       db.close();

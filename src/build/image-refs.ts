@@ -28,9 +28,16 @@ export function parseReference(ref: string): ParsedReference {
   return { name, tag, digest };
 }
 
-/** True for a reference to one of Slipway's release images (`slipway/<project>:…`), by any spelling. */
+/**
+ * True for a reference to one of Slipway's release images (`slipway/<project>:…`), by any spelling,
+ * in any registry: on Swarm they are also in the cluster registry (`10.77.0.1:5000/slipway/…`),
+ * which the manager's engine trusts and would pull from for a FROM.
+ */
 export function isReleaseImage(ref: string): boolean {
-  return parseReference(ref.toLowerCase()).name.startsWith(`${RELEASE_REPOSITORY}/`);
+  const name = parseReference(ref.toLowerCase()).name;
+  const [first, ...rest] = name.split('/');
+  const withoutHost = rest.length > 0 && /[.:]|^localhost$/.test(first ?? '') ? rest.join('/') : name;
+  return withoutHost.startsWith(`${RELEASE_REPOSITORY}/`);
 }
 
 /** True for a reference that can only be an image ID: `sha256:…` or 64 hex digits. */

@@ -6,7 +6,7 @@ import { applyPlan, readAgent, spawnRunner, StepError } from '../install/apply.t
 import { gatherFacts, groupExists, runningCompiled } from '../install/facts.ts';
 import { describeStep, installPlan, uninstallPlan, type Step } from '../install/plan.ts';
 import { DEFAULT_PATHS, UNIT_NAMES } from '../install/units.ts';
-import { FailedError } from './errors.ts';
+import { FailedError, UsageError } from './errors.ts';
 import { confirmByName, out, type Io } from './io.ts';
 
 /** Registers `install` and `uninstall`. */
@@ -16,28 +16,42 @@ export function registerInstall(cli: Command, io: Io): void {
     .description('Install this executable as systemd services: the API/worker and the edge on ports 80 and 443 (root)')
     .option('--dry-run', 'print every file it would write and every command it would run; change nothing')
     .option('--base-domain <domain>', 'projects answer at <project>.<domain> (written to /etc/slipway/slipway.env)')
-    .action(async (opts: { dryRun?: boolean; baseDomain?: string }) => {
-      const baseDomain =
-        opts.baseDomain === undefined ? null : loadConfig({ SLIPWAY_BASE_DOMAIN: opts.baseDomain }).baseDomain;
-      const facts = gatherFacts(DEFAULT_PATHS, io.execPath);
-      const steps = installPlan(facts, { baseDomain }, VERSION);
-      const problems = installProblems(io);
-      if (opts.dryRun) return printDryRun(io, 'install', problems, steps);
-      if (problems.length > 0) throw new FailedError(`Cannot install: ${problems[0]}`, problems.slice(1));
-      await apply(io, steps);
-      out(io, '');
-      out(io, `Slipway ${VERSION} is installed: the API on http://127.0.0.1:7070, the edge on port 80.`);
-      out(
-        io,
-        `The admin token is in ${DEFAULT_PATHS.dataDir}/admin-token; as root on this host the CLI uses it by itself (\`slipway status\`).`,
-      );
-      if (facts.systemdMissing) {
+    .option('--swarm', "only this node's Swarm settings: daemon-wide no-new-privileges and the firewall (every node)")
+    .option(
+      '--edge <addresses>',
+      "with --swarm: the edge's node, the only peer allowed to task ports (default: the managers)",
+    )
+    .option(
+      '--cluster <cidrs>',
+      "with --swarm: the cluster's nodes (addresses or CIDRs), the only peers allowed to Swarm's ports",
+    )
+    .action(
+      async (opts: { dryRun?: boolean; baseDomain?: string; swarm?: boolean; edge?: string; cluster?: string }) => {
+        if (opts.swarm) return (await import('./install-swarm.ts')).installSwarm(io, opts);
+        if (opts.edge !== undefined || opts.cluster !== undefined)
+          throw new UsageError('--edge and --cluster go with --swarm');
+        const baseDomain =
+          opts.baseDomain === undefined ? null : loadConfig({ SLIPWAY_BASE_DOMAIN: opts.baseDomain }).baseDomain;
+        const facts = gatherFacts(DEFAULT_PATHS, io.execPath);
+        const steps = installPlan(facts, { baseDomain }, VERSION);
+        const problems = installProblems(io);
+        if (opts.dryRun) return printDryRun(io, 'install', problems, steps);
+        if (problems.length > 0) throw new FailedError(`Cannot install: ${problems[0]}`, problems.slice(1));
+        await apply(io, steps);
+        out(io, '');
+        out(io, `Slipway ${VERSION} is installed: the API on http://127.0.0.1:7070, the edge on port 80.`);
         out(
           io,
-          `${facts.systemdMissing}, so nothing was started: when it is, run \`systemctl enable --now ${UNIT_NAMES.api} ${UNIT_NAMES.edge}\`.`,
+          `The admin token is in ${DEFAULT_PATHS.dataDir}/admin-token; as root on this host the CLI uses it by itself (\`slipway status\`).`,
         );
-      } else out(io, 'Check the host with: slipway doctor');
-    });
+        if (facts.systemdMissing) {
+          out(
+            io,
+            `${facts.systemdMissing}, so nothing was started: when it is, run \`systemctl enable --now ${UNIT_NAMES.api} ${UNIT_NAMES.edge}\`.`,
+          );
+        } else out(io, 'Check the host with: slipway doctor');
+      },
+    );
 
   cli
     .command('uninstall')

@@ -28,6 +28,7 @@ import { registerWebhooks } from './webhooks.ts';
 import { registerConsoleLink } from './console-link.ts';
 import { registerExec } from './exec.ts';
 import { registerMcp } from './mcp.ts';
+import { registerNodes } from './nodes.ts';
 
 /** Printed after the top-level help; the README's CLI section says the same. */
 export const HELP_FOOTER = `
@@ -75,6 +76,7 @@ export function buildProgram(io: Io): Command {
   registerWebhooks(cli, ctx);
   registerExec(cli, ctx);
   registerMcp(cli, ctx);
+  registerNodes(cli, ctx);
   registerDoctor(cli, io);
   registerInstall(cli, io);
   registerPrepareBuilds(cli, io);

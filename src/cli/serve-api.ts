@@ -35,6 +35,7 @@ export async function serveApi(config: Config): Promise<(() => Promise<void> | v
   // In-process, the edge applies a swap's routes the moment they are published, not at its next poll.
   const unsubscribeEdge = edge ? deps.edge.onRouteChange(() => edge.refresh()) : null;
   const reconcile = startReconciler(deps);
+  const stopFollowing = deps.follower.start();
   deps.domainChecker.start();
   // Orders the API domain's and default host names' certificates, renews the ones due.
   const certificates = startCertificateLoop(() => deps.certificates.pass(), deps.log);
@@ -65,6 +66,7 @@ export async function serveApi(config: Config): Promise<(() => Promise<void> | v
   return [
     () => deps.log.info('shutting down', { role: config.role }),
     () => clearInterval(reconcile),
+    () => stopFollowing(),
     () => stopBackups(),
     () => deps.domainChecker.stop(),
     () => certificates.stop(),

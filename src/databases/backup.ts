@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors.ts';
 import { runCommand, streamCommand } from './exec.ts';
-import { type DatabaseRef, findDatabaseContainer } from './inspect.ts';
+import { type DatabaseRef, type FoundContainer, findDatabaseContainer } from './inspect.ts';
 import { databaseIdentity } from './spec.ts';
 import { labelOf } from '../runtime/labels.ts';
 import { SUPERUSER_SESSION_ENV, superuserOf, type DatabaseRoles } from './roles.ts';
@@ -16,7 +16,12 @@ import { SUPERUSER_SESSION_ENV, superuserOf, type DatabaseRoles } from './roles.
  * Destroying the stream early (a client that went away) also stops pg_dump.
  */
 export async function dumpDatabase(docker: Docker, ref: DatabaseRef, project: string): Promise<Readable> {
-  const { id, ...roles } = await runningDatabase(docker, ref, project, 'dump');
+  return dumpFrom(docker, await findDatabaseContainer(docker, ref, project), project);
+}
+
+/** dumpDatabase from a database container already found (null: there is none), such as a Swarm task's. */
+export async function dumpFrom(docker: Docker, container: FoundContainer | null, project: string): Promise<Readable> {
+  const { id, ...roles } = runningDatabase(container, project, 'dump');
   // A name of our own making, to find pg_dump's session again if the reader goes away.
   const session = `slipway-dump-${randomUUID()}`;
   // As the superuser, which reads everything; pg_dump pins its own search path.
@@ -61,7 +66,17 @@ export async function restoreDatabase(
   project: string,
   dump: Readable,
 ): Promise<void> {
-  const { id, user, database } = await runningDatabase(docker, ref, project, 'restore');
+  return restoreInto(docker, await findDatabaseContainer(docker, ref, project), project, dump);
+}
+
+/** restoreDatabase into a database container already found (null: there is none), such as a Swarm task's. */
+export async function restoreInto(
+  docker: Docker,
+  container: FoundContainer | null,
+  project: string,
+  dump: Readable,
+): Promise<void> {
+  const { id, user, database } = runningDatabase(container, project, 'restore');
   const cmd = [
     'pg_restore',
     '--clean',
@@ -103,13 +118,11 @@ async function terminateSession(
   }).catch(() => {});
 }
 
-async function runningDatabase(
-  docker: Docker,
-  ref: DatabaseRef,
+function runningDatabase(
+  container: FoundContainer | null,
   project: string,
   action: string,
-): Promise<{ id: string } & DatabaseRoles> {
-  const container = await findDatabaseContainer(docker, ref, project);
+): { id: string } & DatabaseRoles {
   if (!container) throw new NotFoundError(`Project "${project}" has no database`);
   if (container.State !== 'running')
     throw new ConflictError(`Cannot ${action} the database of "${project}": it is not running`);

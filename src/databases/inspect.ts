@@ -106,7 +106,7 @@ export function databaseUrl(info: Pick<DatabaseInfo, 'user' | 'host' | 'port' | 
 }
 
 /** The server's version (e.g. `15.18 (Debian 15.18-0+deb12u1)`) and the database's size on disk. */
-async function serverStats(
+export async function serverStats(
   docker: Docker,
   containerId: string,
   superuser: string,

@@ -87,7 +87,7 @@ export async function provisionDatabase(
 }
 
 /** Creates the volume, or reuses this agent's existing one, which it returns (null for a new one). */
-async function ensureVolume(docker: Docker, spec: DatabaseSpec): Promise<Docker.VolumeInspectInfo | null> {
+export async function ensureVolume(docker: Docker, spec: DatabaseSpec): Promise<Docker.VolumeInspectInfo | null> {
   const name = databaseVolumeName(spec.project);
   const volume = await docker
     .getVolume(name)
@@ -147,7 +147,7 @@ function createContainer(docker: Docker, spec: DatabaseSpec, superuser: string):
 }
 
 /** Logs in over TCP with the password, exactly as the app will; a wrong password fails here. */
-async function verifyLogin(docker: Docker, containerId: string, spec: DatabaseSpec): Promise<void> {
+export async function verifyLogin(docker: Docker, containerId: string, spec: DatabaseSpec): Promise<void> {
   const { user, database } = databaseIdentity(spec.project);
   const result = await runCommand(
     docker,

@@ -1,11 +1,10 @@
 import type Docker from 'dockerode';
 import type { ActivityService, Actor } from '../activity/service.ts';
-import type { InstanceRepo } from '../db/instances.ts';
 import type { ProjectRepo } from '../db/projects.ts';
 import type { Lifecycle } from '../deployments/lifecycle.ts';
 import { AppError, ConflictError, NotFoundError } from '../errors.ts';
 import { findProject } from '../projects/find.ts';
-import { listInstances } from '../runtime/instances.ts';
+import type { Runtime } from '../runtime/runtime.ts';
 import { ExecBridge, type ExecSocket } from './bridge.ts';
 import { startExec, type ExecRequest } from './docker-exec.ts';
 import type { ExecSessions } from './sessions.ts';
@@ -27,7 +26,7 @@ export interface ExecPlan {
 /** Runs commands in a project's live instances over a WebSocket (see protocol.ts). */
 export function execService(d: {
   docker: Docker;
-  instances: InstanceRepo;
+  runtime: Runtime;
   projects: ProjectRepo;
   lifecycle: Lifecycle;
   activity: ActivityService;
@@ -44,8 +43,9 @@ export function execService(d: {
       const project = findProject(d.projects, name);
       const live = d.lifecycle.liveOf(project.id);
       const running = live
-        ? (await listInstances(d.docker, d.instances, project)).filter(
-            (i) => i.deploymentId === live.id && i.state === 'running',
+        ? (await d.runtime.list(project)).filter(
+            (i): i is typeof i & { containerId: string } =>
+              i.deploymentId === live.id && i.state === 'running' && i.containerId !== null,
           )
         : [];
       const picked = instance ? running.find((i) => i.instance === instance) : running[0];

@@ -67,7 +67,8 @@ export function parseImageReference(ref: string): ImageReference {
   }
   let path = pathParts.join('/');
   if (host === DOCKER_HUB && pathParts.length === 1) path = `library/${path}`;
-  if (host === DOCKER_HUB && pathParts[0] === RELEASE_REPOSITORY)
+  // In any registry: on Swarm, release images are in the cluster registry too.
+  if (pathParts[0] === RELEASE_REPOSITORY)
     throw new InvalidReference(`names one of Slipway's own release images (${RELEASE_REPOSITORY}/…)`);
   if (tag === null && digest === null) tag = 'latest';
   const canonical = `${host}/${path}${digest ? `@${digest}` : `:${tag}`}`;

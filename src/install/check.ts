@@ -1,6 +1,7 @@
 /** The doctor's vocabulary: a check's outcome, what the checks work from and what the probes found. */
 import type Docker from 'dockerode';
 import type { Config } from '../config.ts';
+import type { SwarmState } from '../runtime/describe.ts';
 
 /** The outcome of one check; a failing or warning one says how to fix it. */
 export interface Check {
@@ -22,7 +23,7 @@ export interface DoctorInput {
 
 /** What the probes of Docker, the agent's API and its edge found. */
 export interface Probes {
-  docker: { version: string; time: number; rootDir: string | null } | { error: string };
+  docker: { version: string; time: number; rootDir: string | null; swarm?: SwarmState } | { error: string };
   api: { version: string; status: string; dockerError: string | null; date: number | null } | { error: string };
   edge: { slipway: boolean; status: number } | { error: string };
 }

@@ -8,6 +8,7 @@ import { fail, ok, warn, type Check, type DoctorInput, type Probes } from './che
 import { edgeIsolationCheck } from './edge-checks.ts';
 import { clockCheck, dataDirCheck, diskChecks } from './host-checks.ts';
 import { dialHost, networkReason } from './ports.ts';
+import { describeRuntime, swarmStateOf } from '../runtime/describe.ts';
 
 const PROBE_MS = 3000;
 
@@ -20,14 +21,27 @@ export async function runDoctor(input: DoctorInput): Promise<Check[]> {
     ...(input.installed ? [edgeIsolationCheck(input)] : []),
     ...diskChecks(input, probes),
     clockCheck(input, probes),
+    runtimeCheck(input, probes),
   ];
 }
 
 async function probe(input: DoctorInput): Promise<Probes> {
   const { config } = input;
   const [docker, api, edge] = await Promise.all([
-    within(input.docker.info() as Promise<{ ServerVersion: string; SystemTime: string; DockerRootDir?: string }>).then(
-      (i) => ({ version: i.ServerVersion, time: Date.parse(i.SystemTime), rootDir: i.DockerRootDir ?? null }),
+    within(
+      input.docker.info() as Promise<{
+        ServerVersion: string;
+        SystemTime: string;
+        DockerRootDir?: string;
+        Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean; Nodes?: number };
+      }>,
+    ).then(
+      (i) => ({
+        version: i.ServerVersion,
+        time: Date.parse(i.SystemTime),
+        rootDir: i.DockerRootDir ?? null,
+        swarm: swarmStateOf(i),
+      }),
       (err: Error) => ({ error: networkReason(err) }),
     ),
     within(fetch(`http://${address(config.apiListen)}/v1/health`, { signal: AbortSignal.timeout(PROBE_MS) }))
@@ -138,4 +152,12 @@ function within<T>(promise: Promise<T>): Promise<T> {
     (_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${PROBE_MS / 1000} s`)), PROBE_MS)),
   );
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Which runtime runs app instances, why, and whether the engine can run it. */
+function runtimeCheck(input: DoctorInput, p: Probes): Check {
+  const kind = input.config.runtime;
+  if ('error' in p.docker) return warn('Runtime', `${kind}; the engine did not answer`, 'see the Docker engine check');
+  const r = describeRuntime(kind, p.docker.swarm ?? swarmStateOf({}));
+  return r.ok ? ok('Runtime', r.detail) : fail('Runtime', r.detail, r.fix!);
 }

@@ -1,9 +1,8 @@
 import type Docker from 'dockerode';
 import type { ProjectRepo, ProjectRow } from '../db/projects.ts';
 import type { Lifecycle } from '../deployments/lifecycle.ts';
-import type { InstanceRepo } from '../db/instances.ts';
 import type { EnvService } from '../env/service.ts';
-import { listInstances } from '../runtime/instances.ts';
+import type { Runtime } from '../runtime/runtime.ts';
 import { followLogs, recentLogs, type LogEntry, type LogSource } from './container-logs.ts';
 import { containerStats, type ContainerStats } from './container-stats.ts';
 import { findProject } from '../projects/find.ts';
@@ -14,21 +13,24 @@ const RESCAN_MS = 1000;
 /** Runtime logs and resource use of a project's live instances. */
 export function observeService(d: {
   docker: Docker;
-  instances: InstanceRepo;
+  runtime: Runtime;
   projects: ProjectRepo;
   lifecycle: Lifecycle;
   env: EnvService;
 }) {
   const project = (name: string): ProjectRow => findProject(d.projects, name);
 
-  /** The running instances of the live release. */
+  /** The running instances of the live release that run on the engine Slipway talks to. */
   async function liveSources(p: ProjectRow): Promise<LogSource[]> {
     const live = d.lifecycle.liveOf(p.id);
     if (!live) return [];
-    const instances = await listInstances(d.docker, d.instances, p);
-    return instances
-      .filter((i) => i.deploymentId === live.id && i.state === 'running')
-      .map((i) => ({ containerId: i.containerId, instance: i.instance }));
+    const instances = await d.runtime.list(p);
+    // Only instances whose container runs on the engine Slipway talks to can be read from it.
+    return instances.flatMap((i) =>
+      i.deploymentId === live.id && i.state === 'running' && i.containerId
+        ? [{ containerId: i.containerId, instance: i.instance }]
+        : [],
+    );
   }
 
   const masked = (p: ProjectRow) => {

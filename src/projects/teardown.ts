@@ -1,23 +1,22 @@
 import type Docker from 'dockerode';
 import type { Actor } from '../activity/service.ts';
 import type { EdgeRoutes } from '../release/edge-routes.ts';
-import type { InstanceRepo } from '../db/instances.ts';
 import type { ProjectRepo, ProjectRow } from '../db/projects.ts';
 import type { Lifecycle } from '../deployments/lifecycle.ts';
 import type { SourceStore } from '../deployments/sources.ts';
 import type { ProjectLocks } from '../release/locks.ts';
 import { ConflictError } from '../errors.ts';
-import { listInstances, removeInstances } from '../runtime/instances.ts';
 import { labelFilter } from '../runtime/labels.ts';
-import { networkName } from '../runtime/network.ts';
+import type { Runtime } from '../runtime/runtime.ts';
 import { findProject } from './find.ts';
 import type { ProjectService } from './service.ts';
 
 /** What deleting a project touches. */
 export interface TeardownDeps {
   agentId: string;
+  /** The manager's engine: images. */
   docker: Docker;
-  instances: InstanceRepo;
+  runtime: Runtime;
   edge: EdgeRoutes;
   projects: ProjectRepo;
   /** Deletes the row (cascading to deployments, env and logs) and records it. */
@@ -59,11 +58,9 @@ export function projectTeardown(d: TeardownDeps) {
     await d.locks.run(name, async () => {
       d.edge.removeRoute(name);
       await d.domains.removeProject(actor, name);
-      const instances = await listInstances(d.docker, d.instances, p);
-      await removeInstances(
-        d.docker,
-        d.instances,
-        instances.map((i) => i.containerId),
+      const instances = await d.runtime.list(p);
+      await d.runtime.remove(
+        instances.map((i) => i.id),
         5,
       );
       const images = await d.docker.listImages({
@@ -74,13 +71,11 @@ export function projectTeardown(d: TeardownDeps) {
           .getImage(image.Id)
           .remove({ force: true })
           .catch(() => {});
+        for (const tag of image.RepoTags ?? []) await d.runtime.forgetImage(name, tag, []);
       }
       if (d.database.has(p.id)) await d.database.drop(name);
       await d.volumes.drop(p);
-      await d.docker
-        .getNetwork(networkName(name))
-        .remove()
-        .catch(() => {});
+      await d.runtime.removeNetwork(name);
       d.projectService.remove(actor, name);
       await d.sources.removeProject(name);
     });

@@ -4,18 +4,13 @@ import type { Logger } from '../log.ts';
 import { labelFilter, labelOf } from '../runtime/labels.ts';
 
 /**
- * Removes the project's Slipway-built images that rollbacks no longer need: kept are the images
- * of the newest `keep` releases that went live, and of anything not yet finished. Only images
- * carrying Slipway's managed, agent and project labels are ever considered.
+ * The deployments whose images rollbacks still need (the newest `keep` that went live, and
+ * anything not yet finished) and their image tags; the cluster registry keeps the same ones.
  */
-export async function pruneImages(
-  docker: Docker,
-  agentId: string,
-  project: string,
+export function keptReleases(
   deployments: DeploymentRow[],
   keep: number,
-  log: Logger,
-): Promise<number> {
+): { keepIds: Set<string>; keepTags: Set<string> } {
   const released = deployments
     .filter((d) => d.status === 'live' || d.status === 'replaced')
     .sort((a, b) => b.number - a.number);
@@ -28,8 +23,27 @@ export async function pruneImages(
     deployments
       .filter((d) => keepIds.has(d.id))
       .map((d) => d.image_tag)
-      .filter(Boolean),
+      .filter((t): t is string => Boolean(t)),
   );
+  return { keepIds, keepTags };
+}
+
+/**
+ * Removes the project's Slipway-built images that rollbacks no longer need: kept are the images
+ * of the newest `keep` releases that went live, and of anything not yet finished. Only images
+ * carrying Slipway's managed, agent and project labels are ever considered.
+ */
+export async function pruneImages(
+  docker: Docker,
+  agentId: string,
+  project: string,
+  deployments: DeploymentRow[],
+  keep: number,
+  log: Logger,
+  /** Told each tag of a removed image and the tags kept (the runtime drops a cluster registry's copy). */
+  forget: (tag: string, kept: string[]) => Promise<void> = async () => {},
+): Promise<number> {
+  const { keepIds, keepTags } = keptReleases(deployments, keep);
   const images = await docker.listImages({
     filters: { label: labelFilter({ agent: agentId, project }) },
   });
@@ -43,6 +57,13 @@ export async function pruneImages(
     } catch (err) {
       // In use by a container, or shared with a kept image: leave it.
       log.debug('image kept', { image: image.Id, reason: (err as Error).message });
+    }
+    // Rollbacks no longer need it, even where the local copy lingers (an old task's container
+    // still holds it on Swarm): the cluster registry's copy goes now.
+    for (const tag of tags) {
+      await forget(tag, [...keepTags]).catch((err: unknown) =>
+        log.warn('release image kept in the cluster registry', { tag, error: String(err) }),
+      );
     }
   }
   return removed;

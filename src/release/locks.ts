@@ -5,6 +5,11 @@
 export class ProjectLocks {
   private readonly tails = new Map<string, Promise<void>>();
 
+  /** Whether an operation holds, or waits for, `project`'s lock now. */
+  held(project: string): boolean {
+    return this.tails.has(project);
+  }
+
   /** Runs `fn` once every earlier holder of `project`'s lock has finished. */
   async run<T>(project: string, fn: () => Promise<T>): Promise<T> {
     const previous = this.tails.get(project) ?? Promise.resolve();

@@ -1,6 +1,6 @@
 import type { ProjectRow } from '../db/projects.ts';
 import type { DeploymentRow } from '../db/deployments.ts';
-import { listInstances, removeInstances, unrecordedContainers, type ListedInstance } from '../runtime/instances.ts';
+import type { ListedInstance } from '../runtime/runtime.ts';
 import { rollOut } from './rollout.ts';
 import type { ReleaseDeps } from './service.ts';
 import type { ProjectLocks } from './locks.ts';
@@ -25,10 +25,8 @@ export function reconciler(d: ReleaseDeps, locks: ProjectLocks) {
     const current = instances.filter((i) => i.deploymentId === liveRow?.id);
     const strays = instances.filter((i) => i.deploymentId !== liveRow?.id || p.desired_state === 'stopped');
     if (strays.length > 0)
-      await removeInstances(
-        d.docker,
-        d.instances,
-        strays.map((i) => i.containerId),
+      await d.runtime.remove(
+        strays.map((i) => i.id),
         5,
       );
     if (!liveRow || p.desired_state === 'stopped') {
@@ -37,7 +35,8 @@ export function reconciler(d: ReleaseDeps, locks: ProjectLocks) {
       return;
     }
     const running = current.filter((i) => i.state === 'running' && i.target);
-    if (running.length < p.instances) {
+    // A runtime that heals replaces dead instances itself; a release is replaced only when it is gone.
+    if (d.runtime.heals ? current.length === 0 : running.length < p.instances) {
       d.logs.append(liveRow.id, `Reconciler: ${running.length} of ${p.instances} instances running; replacing them`);
       const { drained } = await rollOut(d, {
         project: p,
@@ -66,21 +65,13 @@ export function reconciler(d: ReleaseDeps, locks: ProjectLocks) {
             const p = d.projects.findByName(name);
             if (!p) return;
             const live = d.lifecycle.liveOf(p.id);
-            await reconcileProject(p, live, await listInstances(d.docker, d.instances, p));
+            await reconcileProject(p, live, await d.runtime.list(p));
           })
           .catch((err) => d.log.warn('reconcile failed', { project: name, error: String(err) }));
       }
       // App-labelled containers Slipway did not record (a crash between create and record, or
       // someone else's with our labels). Young ones may be a rollout's, about to be recorded.
-      const cutoff = Date.now() / 1000 - unrecordedGraceSeconds;
-      const orphans = (await unrecordedContainers(d.docker, d.instances, d.agentId)).filter((c) => c.Created < cutoff);
-      if (orphans.length > 0)
-        await removeInstances(
-          d.docker,
-          d.instances,
-          orphans.map((c) => c.Id),
-          5,
-        );
+      await d.runtime.removeUnrecorded(unrecordedGraceSeconds);
     },
   };
 }

@@ -3,18 +3,8 @@ import type { Db } from '../db/open.ts';
 import type { DeploymentRow } from '../db/deployments.ts';
 import type { ProjectRow } from '../db/projects.ts';
 import type { EdgeRoutes } from './edge-routes.ts';
-import type { InstanceRepo } from '../db/instances.ts';
 import type { Logger } from '../log.ts';
-import { ensureProjectNetwork } from '../runtime/network.ts';
-import {
-  listInstances,
-  removeInstances,
-  startInstance,
-  type Instance,
-  type InstanceSpec,
-  type ListedInstance,
-} from '../runtime/instances.ts';
-import { lastLogLines, waitHealthy } from '../runtime/health.ts';
+import type { Instance, ListedInstance, ReleaseSpec, Runtime } from '../runtime/runtime.ts';
 import { waitApplied, waitDrained } from './drain.ts';
 import { asFailure, HealthCheckStopped, StartFailed } from '../deployments/failures.ts';
 import { exclusiveVolumes } from '../volumes/spec.ts';
@@ -26,16 +16,17 @@ const EDGE_APPLY_TIMEOUT_MS = 5000;
 export interface RolloutDeps {
   agentId: string;
   db: Db;
+  /** The manager's engine: images. */
   docker: Docker;
-  /** The app containers Slipway started, by id. */
-  instances: InstanceRepo;
+  /** Where instances run. */
+  runtime: Runtime;
   edge: EdgeRoutes;
   log: Logger;
   drainTimeoutMs: number;
   /** The env an instance of `deployment` runs with (PORT is added on top). */
   envFor(project: ProjectRow, deployment: DeploymentRow): Record<string, string>;
   /** The project's volumes as mounts, created on first use; none when omitted. */
-  mountsFor?(project: ProjectRow): Promise<NonNullable<InstanceSpec['mounts']>>;
+  mountsFor?(project: ProjectRow): Promise<NonNullable<ReleaseSpec['mounts']>>;
 }
 
 /** One rollout: `count` new instances of `deployment` replace whatever the project runs now. */
@@ -62,10 +53,11 @@ export async function rollOut(d: RolloutDeps, r: Rollout): Promise<{ targets: st
   if (exclusiveVolumes(r.project)) return handOff(d, r, start);
   const fresh = await start();
   // Listed while the new instances warm up (nothing else changes the project's containers meanwhile).
-  const listing = listInstances(d.docker, d.instances, r.project);
+  const listing = d.runtime.list(r.project);
   listing.catch(() => {}); // awaited below unless the health gate fails first
   await healthGate(d, r, fresh);
-  const previous = (await listing).filter((i) => !fresh.some((f) => f.containerId === i.containerId));
+  // Not the new instances, nor any other of their group (a task the runtime restarted meanwhile).
+  const previous = (await listing).filter((i) => !fresh.some((f) => f.group === i.group));
   const { targets, version } = await switchTo(d, r, fresh);
   const drained = retire(d, r, version, previous);
   return { targets, drained };
@@ -73,45 +65,30 @@ export async function rollOut(d: RolloutDeps, r: Rollout): Promise<{ targets: st
 
 /** What starts the rollout's new instances; if one fails to start, none of them is left. */
 async function starter(d: RolloutDeps, r: Rollout): Promise<() => Promise<Instance[]>> {
-  const network = await ensureProjectNetwork(d.docker, r.project.name);
+  const network = await d.runtime.ensureNetwork(r.project.name);
   const port = r.project.port ?? r.deployment.exposed_port ?? 8080;
-  const image = r.deployment.image_id ?? r.deployment.image_tag!;
-  const env = d.envFor(r.project, r.deployment);
-  const mounts = (await d.mountsFor?.(r.project)) ?? [];
+  const spec: ReleaseSpec = {
+    agentId: d.agentId,
+    project: r.project.name,
+    projectId: r.project.id,
+    deploymentId: r.deployment.id,
+    number: r.deployment.number,
+    image: r.deployment.image_id ?? r.deployment.image_tag!,
+    imageTag: r.deployment.image_tag,
+    network,
+    port,
+    env: d.envFor(r.project, r.deployment),
+    memoryMb: r.project.memory_mb,
+    cpus: r.project.cpus,
+    mounts: (await d.mountsFor?.(r.project)) ?? [],
+  };
   return async () => {
     r.log(`Starting ${r.count} instance${r.count === 1 ? '' : 's'} of #${r.deployment.number} (port ${port})`);
-    const started = await Promise.allSettled(
-      Array.from({ length: r.count }, () =>
-        startInstance(d.docker, d.instances, {
-          agentId: d.agentId,
-          project: r.project.name,
-          projectId: r.project.id,
-          deploymentId: r.deployment.id,
-          number: r.deployment.number,
-          image,
-          network,
-          port,
-          env,
-          memoryMb: r.project.memory_mb,
-          cpus: r.project.cpus,
-          mounts,
-        }),
-      ),
-    );
-    const fresh = started
-      .filter((s): s is PromiseFulfilledResult<Instance> => s.status === 'fulfilled')
-      .map((s) => s.value);
-    const failedStart = started.find((s) => s.status === 'rejected') as PromiseRejectedResult | undefined;
-    if (failedStart) {
-      await removeInstances(
-        d.docker,
-        d.instances,
-        fresh.map((i) => i.containerId),
-        0,
-      );
-      throw new StartFailed((failedStart.reason as Error).message);
+    try {
+      return await d.runtime.start(spec, r.count);
+    } catch (err) {
+      throw new StartFailed((err as Error).message);
     }
-    return fresh;
   };
 }
 
@@ -147,7 +124,7 @@ async function handOff(
   r: Rollout,
   start: () => Promise<Instance[]>,
 ): Promise<{ targets: string[]; drained: Promise<void> }> {
-  const previous = await listInstances(d.docker, d.instances, r.project);
+  const previous = await d.runtime.list(r.project);
   const route = d.edge.route(r.project.name);
   if (previous.length > 0) {
     r.log("Stopping the running instance first: the project's volumes take one writer at a time");
@@ -158,14 +135,7 @@ async function handOff(
       targets: [],
     });
     await waitDrained(d.edge, version, targetsOf(previous), d.drainTimeoutMs);
-    await Promise.all(
-      previous.map((i) =>
-        d.docker
-          .getContainer(i.containerId)
-          .stop({ t: 10 })
-          .catch(() => {}),
-      ),
-    );
+    await d.runtime.stop(previous.map((i) => i.id));
   }
   let fresh: Instance[];
   try {
@@ -176,10 +146,8 @@ async function handOff(
     throw err;
   }
   const { targets } = await switchTo(d, r, fresh);
-  await removeInstances(
-    d.docker,
-    d.instances,
-    previous.map((i) => i.containerId),
+  await d.runtime.remove(
+    previous.map((i) => i.id),
     0,
   );
   return { targets, drained: Promise.resolve() };
@@ -188,28 +156,23 @@ async function handOff(
 /** Starts the instances a failed hand-off stopped and, once they answer, routes the edge back to them. */
 async function revive(d: RolloutDeps, r: Rollout, stopped: ListedInstance[], deploymentId: string | null) {
   r.log('Starting the previous instance again');
-  await Promise.all(
-    stopped.map((i) =>
-      d.docker
-        .getContainer(i.containerId)
-        .start()
-        .catch(() => {}),
-    ),
+  const back = await d.runtime.resume(
+    r.project,
+    stopped.map((i) => i.id),
   );
-  const ids = new Set(stopped.map((i) => i.containerId));
-  const back = (await listInstances(d.docker, d.instances, r.project)).filter((i) => ids.has(i.containerId));
   await Promise.all(
     back.map((i) =>
       i.target
-        ? waitHealthy(d.docker, {
-            containerId: i.containerId,
-            target: i.target,
-            path: r.project.health_check_path,
-            timeoutMs: r.project.deploy_timeout * 1000,
-            signal: new AbortController().signal,
-          }).catch((err) =>
-            d.log.warn('a revived instance is not healthy', { project: r.project.name, error: String(err) }),
-          )
+        ? d.runtime
+            .waitHealthy(i.id, {
+              target: i.target,
+              path: r.project.health_check_path,
+              timeoutMs: r.project.deploy_timeout * 1000,
+              signal: new AbortController().signal,
+            })
+            .catch((err) =>
+              d.log.warn('a revived instance is not healthy', { project: r.project.name, error: String(err) }),
+            )
         : null,
     ),
   );
@@ -230,19 +193,20 @@ async function healthGate(d: RolloutDeps, r: Rollout, fresh: Instance[]): Promis
   const siblings = new AbortController();
   const signal = AbortSignal.any([r.signal, siblings.signal]);
   const checks = fresh.map((instance) =>
-    waitHealthy(d.docker, {
-      containerId: instance.containerId,
-      target: instance.target,
-      path: r.project.health_check_path,
-      timeoutMs: r.project.deploy_timeout * 1000,
-      signal,
-    }).then(
-      () => null,
-      (err: unknown) => {
-        siblings.abort();
-        return { instance, failure: asFailure(err) };
-      },
-    ),
+    d.runtime
+      .waitHealthy(instance.id, {
+        target: instance.target,
+        path: r.project.health_check_path,
+        timeoutMs: r.project.deploy_timeout * 1000,
+        signal,
+      })
+      .then(
+        () => null,
+        (err: unknown) => {
+          siblings.abort();
+          return { instance, failure: asFailure(err) };
+        },
+      ),
   );
   const failures = (await Promise.all(checks)).filter((f) => f !== null);
   // The instance that failed first says why; its siblings only report that they were stopped.
@@ -252,16 +216,14 @@ async function healthGate(d: RolloutDeps, r: Rollout, fresh: Instance[]): Promis
     return;
   }
   if (!(first.failure instanceof HealthCheckStopped)) {
-    const lines = await lastLogLines(d.docker, first.instance.containerId);
+    const lines = await d.runtime.lastLogLines(first.instance.id);
     if (lines.length > 0) {
-      r.log(`Last log lines of ${first.instance.containerId.slice(0, 12)}:`);
+      r.log(`Last log lines of ${first.instance.id.slice(0, 12)}:`);
       for (const line of lines) r.log(`  ${line}`);
     }
   }
-  await removeInstances(
-    d.docker,
-    d.instances,
-    fresh.map((i) => i.containerId),
+  await d.runtime.remove(
+    fresh.map((i) => i.id),
     0,
   );
   throw first.failure;
@@ -272,16 +234,12 @@ async function retire(
   d: RolloutDeps,
   r: Rollout,
   version: number,
-  previous: { containerId: string; target: string | null }[],
+  previous: { id: string; target: string | null }[],
 ): Promise<void> {
   if (previous.length === 0) return;
   const targets = targetsOf(previous);
   const outcome = await waitDrained(d.edge, version, targets, d.drainTimeoutMs);
   if (outcome === 'timeout')
     d.log.warn('drain timed out; stopping old instances anyway', { project: r.project.name, targets });
-  await removeInstances(
-    d.docker,
-    d.instances,
-    previous.map((p) => p.containerId),
-  );
+  await d.runtime.remove(previous.map((p) => p.id));
 }

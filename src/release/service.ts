@@ -6,7 +6,6 @@ import type { DeploymentLogs } from '../deployments/logs.ts';
 import type { Releaser } from '../jobs/pipeline.ts';
 import { ConflictError } from '../errors.ts';
 import { nowIso } from '../ids.ts';
-import { listInstances, removeInstances } from '../runtime/instances.ts';
 import { ProjectLocks } from './locks.ts';
 import { rollOut, type RolloutDeps } from './rollout.ts';
 import { pruneImages } from './images.ts';
@@ -40,16 +39,12 @@ export function releaseService(d: ReleaseDeps) {
    * is left as it is.
    */
   const takeOffline = async (p: ProjectRow, deploymentId: string | null, opts: { unlessStopped?: boolean } = {}) => {
-    const instances = await listInstances(d.docker, d.instances, p);
+    const instances = await d.runtime.list(p);
     if (opts.unlessStopped && instances.length === 0) return;
     const version = d.edge.setRoute({ project: p.name, deployment_id: deploymentId, hostnames: [], targets: [] });
     const targets = instances.map((i) => i.target).filter((t): t is string => !!t);
     await waitDrained(d.edge, version, targets, d.drainTimeoutMs);
-    await removeInstances(
-      d.docker,
-      d.instances,
-      instances.map((i) => i.containerId),
-    );
+    await d.runtime.remove(instances.map((i) => i.id));
   };
 
   function live(p: ProjectRow, doing: string): DeploymentRow {
@@ -84,7 +79,9 @@ export function releaseService(d: ReleaseDeps) {
 
   async function prune(p: ProjectRow): Promise<void> {
     const all = d.deployments.list({ project_id: p.id, before: Number.MAX_SAFE_INTEGER, status: null, limit: 100_000 });
-    await pruneImages(d.docker, d.agentId, p.name, all, d.releaseRetention, d.log);
+    await pruneImages(d.docker, d.agentId, p.name, all, d.releaseRetention, d.log, (tag, kept) =>
+      d.runtime.forgetImage(p.name, tag, kept),
+    );
   }
 
   /** Rolls the live release onto `count` fresh instances (restart, scale, start). */

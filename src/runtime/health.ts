@@ -5,15 +5,11 @@ import {
   InstanceExited,
   InstanceOutOfMemory,
 } from '../deployments/failures.ts';
+import type { ReadyCheck } from './runtime.ts';
 
-/** How to decide an instance is ready. */
-export interface HealthCheck {
+/** How to decide a container is ready. */
+export interface HealthCheck extends ReadyCheck {
   containerId: string;
-  target: string;
-  path: string;
-  timeoutMs: number;
-  intervalMs?: number;
-  signal: AbortSignal;
 }
 
 /** The first pause between probes; each later one doubles, up to the check's interval. */
@@ -26,18 +22,33 @@ const FIRST_WAIT_MS = 10;
  * alongside the request: fails early when it exited or was OOM-killed, and after `timeoutMs`
  * with the last thing that went wrong.
  */
-export async function waitHealthy(docker: Docker, check: HealthCheck): Promise<void> {
+export function waitHealthy(docker: Docker, check: HealthCheck): Promise<void> {
+  return waitReady(check, () => containerState(docker, check.containerId));
+}
+
+/** What an instance's runtime says about it between probes. */
+export interface InstanceState {
+  running: boolean;
+  oomKilled: boolean;
+  exitCode: number;
+}
+
+/** The state of a container on one engine. */
+export async function containerState(docker: Docker, containerId: string): Promise<InstanceState> {
+  const { State } = await docker.getContainer(containerId).inspect();
+  return { running: State.Running && !State.Restarting, oomKilled: State.OOMKilled, exitCode: State.ExitCode };
+}
+
+/** The health gate of any runtime: probes the target, asking `state` whether the instance still runs. */
+export async function waitReady(check: ReadyCheck, state: () => Promise<InstanceState>): Promise<void> {
   const deadline = Date.now() + check.timeoutMs;
   const interval = check.intervalMs ?? 1000;
   let attempt = 0;
   while (true) {
     if (check.signal.aborted) throw new HealthCheckStopped();
-    const [state, probe] = await Promise.all([
-      docker.getContainer(check.containerId).inspect(),
-      probeOnce(check, interval),
-    ]).then(([info, answer]) => [info.State, answer] as const);
-    if (state.OOMKilled) throw new InstanceOutOfMemory();
-    if (!state.Running || state.Restarting) throw new InstanceExited(state.ExitCode);
+    const [now, probe] = await Promise.all([state(), probeOnce(check, interval)]);
+    if (now.oomKilled) throw new InstanceOutOfMemory();
+    if (!now.running) throw new InstanceExited(now.exitCode);
     if (probe === null) return;
     if (check.signal.aborted) throw new HealthCheckStopped();
     const wait = Math.min(interval, FIRST_WAIT_MS * 2 ** attempt++);
@@ -47,7 +58,7 @@ export async function waitHealthy(docker: Docker, check: HealthCheck): Promise<v
 }
 
 /** One GET of the health path: null when it answered 2xx or 3xx, else what went wrong. */
-async function probeOnce(check: HealthCheck, interval: number): Promise<string | null> {
+async function probeOnce(check: ReadyCheck, interval: number): Promise<string | null> {
   try {
     const res = await fetch(`http://${check.target}${check.path}`, {
       redirect: 'manual',
@@ -75,7 +86,7 @@ export async function lastLogLines(docker: Docker, containerId: string, lines = 
 }
 
 /** Strips Docker's 8-byte stream headers from a non-TTY log buffer. */
-function demux(buf: Buffer): string {
+export function demux(buf: Buffer): string {
   const out: Buffer[] = [];
   for (let i = 0; i + 8 <= buf.length; ) {
     const size = buf.readUInt32BE(i + 4);

@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import type { InstanceRepo } from '../db/instances.ts';
 import { appLabels, labelFilter } from './labels.ts';
+import type { Instance, ListedInstance, ReleaseSpec } from './runtime.ts';
 
 /** Capabilities app containers keep; everything else is dropped. These are what common images
  * need to drop root at start (chown their files, switch user) and to bind ports below 1024. */
@@ -10,28 +11,7 @@ export const KEPT_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', '
 export const PIDS_LIMIT = 512;
 
 /** What one app instance runs. */
-export interface InstanceSpec {
-  agentId: string;
-  project: string;
-  projectId: string;
-  deploymentId: string;
-  number: number;
-  image: string;
-  network: string;
-  port: number;
-  env: Record<string, string>;
-  memoryMb: number;
-  cpus: number;
-  /** The project's volumes, by Docker volume name and mount path. */
-  mounts?: { Type: 'volume'; Source: string; Target: string }[];
-}
-
-/** A started instance: its container and the loopback address the edge uses. */
-export interface Instance {
-  containerId: string;
-  name: string;
-  target: string;
-}
+export type InstanceSpec = ReleaseSpec;
 
 /**
  * Creates and starts one app container with Slipway's safe defaults: its port published only
@@ -80,7 +60,7 @@ export async function startInstance(docker: Docker, registry: InstanceRepo, spec
     await container.start();
     const target = loopbackTarget(await container.inspect());
     if (!target) throw new Error(`Container ${name} has no published port ${spec.port}`);
-    return { containerId: container.id, name, target };
+    return { id: container.id, group: container.id, name, target };
   } catch (err) {
     await removeInstances(docker, registry, [container.id], 0);
     throw err;
@@ -106,17 +86,6 @@ export async function removeInstances(
   );
 }
 
-/** A recorded app container as Docker reports it now; `missing` when Docker no longer has it. */
-export interface ListedInstance {
-  containerId: string;
-  /** The container name without Slipway's prefix: `<number>-<random>`. */
-  instance: string;
-  deploymentId: string;
-  project: string;
-  state: string;
-  target: string | null;
-}
-
 /** The recorded app containers of a project, each inspected by id. */
 export async function listInstances(
   docker: Docker,
@@ -135,7 +104,9 @@ export async function listInstances(
       // An id is never reused, so a container of another image is not the one recorded.
       const ours = info !== null && info.Image === row.image_id;
       return {
-        containerId: row.container_id,
+        id: row.container_id,
+        group: row.container_id,
+        containerId: ours ? row.container_id : null,
         instance: row.name.replace(/^slipway-.*?-(\d+-[0-9a-f]{8})$/, '$1'),
         deploymentId: row.deployment_id,
         project: project.name,

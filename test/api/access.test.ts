@@ -97,6 +97,7 @@ const EXPECTED: Record<string, { rule: AccessRule; body?: unknown }> = {
   'GET /v1/overview': { rule: { scope: 'read', project: 'filter' } },
   'GET /v1/projects/:name/exec': { rule: { scope: 'admin', project: 'param' } },
   'GET /llms.txt': { rule: 'public' },
+  'GET /v1/nodes': { rule: { scope: 'read', project: 'filter' } },
 };
 
 type Caller = 'none' | 'read' | 'deploy' | 'admin' | 'other-project';

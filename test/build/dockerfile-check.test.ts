@@ -51,6 +51,16 @@ const hostile: [string, string, string][] = [
     `FROM slipway/b@sha256:${'a'.repeat(64)}\n`,
     `Dockerfile refused at line 1: FROM slipway/b@sha256:${'a'.repeat(64)} ${RELEASE_FROM}`,
   ],
+  [
+    'FROM the cluster registry (Swarm)',
+    `FROM 10.77.0.1:5077/slipway/b@sha256:${'a'.repeat(64)}\n`,
+    `Dockerfile refused at line 1: FROM 10.77.0.1:5077/slipway/b@sha256:${'a'.repeat(64)} ${RELEASE_FROM}`,
+  ],
+  [
+    'FROM a named cluster registry',
+    'FROM registry.internal:443/slipway/b:1-abc\n',
+    `Dockerfile refused at line 1: FROM registry.internal:443/slipway/b:1-abc ${RELEASE_FROM}`,
+  ],
   ['FROM in lower case', 'from slipway/b:1\n', `Dockerfile refused at line 1: FROM slipway/b:1 ${RELEASE_FROM}`],
   ['FROM with an escape', 'FROM slip\\way/b:1\n', `Dockerfile refused at line 1: FROM slip\\way/b:1 ${RELEASE_FROM}`],
   ['FROM with quotes', 'FROM "slipway/b":1\n', `Dockerfile refused at line 1: FROM "slipway/b":1 ${RELEASE_FROM}`],
@@ -342,7 +352,8 @@ const allowed: [string, string, [string, string][]][] = [
   ['an ARG redeclared without a default', 'ARG V=22\nARG V\nFROM node:${V:-20}\n', [['FROM', 'node:20']]],
   ['FROM --platform', 'FROM --platform=$BUILDPLATFORM golang:1.24 AS b\n', [['FROM', 'golang:1.24']]],
   ['an image whose name merely contains slipway', 'FROM acme/slipway-tools:1\n', [['FROM', 'acme/slipway-tools:1']]],
-  ['a registry of its own', 'FROM registry.example.com/slipway/b:1\n', [['FROM', 'registry.example.com/slipway/b:1']]],
+  // Not slipway/… in it: on Swarm, every registry's slipway/ repositories are refused (cluster registry).
+  ['a registry of its own', 'FROM registry.example.com/team/b:1\n', [['FROM', 'registry.example.com/team/b:1']]],
   [
     'labels, ADD of local files and a remote fetch in RUN',
     'FROM alpine\nLABEL org.opencontainers.image.title="app" maintainer=me\nADD app.tar.gz /app\nRUN wget -O /x https://example.com/x\n',

@@ -88,6 +88,8 @@ describe('configuration', () => {
       execIdleTimeoutSeconds: 900,
       execMaxSessions: 4,
       edgeEngine: 'native',
+      runtime: 'docker',
+      swarmRegistry: null,
     });
   });
 

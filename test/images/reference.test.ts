@@ -19,8 +19,14 @@ describe('image references', () => {
     });
   }
 
-  test('a release image is refused by any spelling of Docker Hub', () => {
-    for (const ref of ['slipway/web:1-abc', 'docker.io/slipway/web:1', 'index.docker.io/slipway/web']) {
+  test('a release image is refused by any spelling of Docker Hub, and in any registry (the cluster registry)', () => {
+    for (const ref of [
+      'slipway/web:1-abc',
+      'docker.io/slipway/web:1',
+      'index.docker.io/slipway/web',
+      `10.77.0.1:5077/slipway/web@sha256:${'a'.repeat(64)}`,
+      'registry.example.com/slipway/web:1',
+    ]) {
       expect(() => parseImageReference(ref)).toThrow("names one of Slipway's own release images");
     }
   });

@@ -96,6 +96,8 @@ describe('the doctor', () => {
       ['Data directory', 'ok'],
       ['Disk space (data)', expect.any(String)],
       ['Clock', 'warn'],
+      // Which runtime cannot be told without the engine.
+      ['Runtime', 'warn'],
     ]);
   });
 
@@ -219,5 +221,43 @@ describe('the doctor', () => {
       detail: '10.0 s from the Docker engine (2026-01-02T03:04:05.000Z)',
       fix: 'synchronise the clocks: timedatectl set-ntp true (systemd-timesyncd), or install chrony',
     });
+  });
+});
+
+describe('the runtime check', () => {
+  const engine = (swarm: object) =>
+    ({
+      info: async () => ({ ServerVersion: '27.0.0', SystemTime: new Date(NOW).toISOString(), Swarm: swarm }),
+    }) as unknown as Docker;
+  const runtimeLine = async (env: Record<string, string>, swarm: object) =>
+    (await runDoctor(input(env, { docker: engine(swarm) }))).find((c) => c.name === 'Runtime');
+
+  test('says docker is the default, and whether the engine is in a swarm', async () => {
+    expect(await runtimeLine({}, { LocalNodeState: 'inactive' })).toEqual({
+      name: 'Runtime',
+      status: 'ok',
+      detail: 'docker, from SLIPWAY_RUNTIME=docker, the default; the engine is not in a swarm (inactive)',
+      fix: null,
+    });
+  });
+
+  test('passes swarm on a manager and names its node count', async () => {
+    const check = await runtimeLine(
+      { SLIPWAY_RUNTIME: 'swarm' },
+      { LocalNodeState: 'active', ControlAvailable: true, Nodes: 3 },
+    );
+    expect(check).toMatchObject({
+      status: 'ok',
+      detail: 'swarm, from SLIPWAY_RUNTIME=swarm; the engine is a swarm manager of 3 nodes',
+    });
+  });
+
+  test('fails swarm on an engine that is not a manager, with the fix', async () => {
+    for (const swarm of [{ LocalNodeState: 'inactive' }, { LocalNodeState: 'active', ControlAvailable: false }]) {
+      const check = await runtimeLine({ SLIPWAY_RUNTIME: 'swarm' }, swarm);
+      expect(check?.status).toBe('fail');
+      expect(check?.detail).toStartWith('swarm, from SLIPWAY_RUNTIME=swarm, but the engine is');
+      expect(check?.fix).toContain('SLIPWAY_RUNTIME=docker');
+    }
   });
 });

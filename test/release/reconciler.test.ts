@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { DeploymentRow } from '../../src/db/deployments.ts';
 import { startEdge, type RunningEdge } from '../../src/edge/runtime.ts';
-import { listInstances } from '../../src/runtime/instances.ts';
 import { appLabels } from '../../src/runtime/labels.ts';
 import { makeTestApp, TEST_ACTOR, type TestApp } from '../helpers/app.ts';
 import { FIXTURE_IMAGES, viaEdge } from '../helpers/agent.ts';
@@ -66,16 +65,16 @@ describe.skipIf(!hasDocker)('the reconciler', () => {
         .map((l) => l.line)
         .join('\n'),
     ).toBe('live');
-    const before = await listInstances(docker, t.deps.instances, t.deps.projects.get(P));
+    const before = await t.deps.runtime.list(t.deps.projects.get(P));
     expect(before.map((i) => i.state)).toEqual(['running', 'running']);
 
     const victim = before[0]!;
-    await docker.getContainer(victim.containerId).remove({ force: true });
+    await docker.getContainer(victim.containerId!).remove({ force: true });
     await t.deps.reconciler.run();
 
-    const after = await listInstances(docker, t.deps.instances, t.deps.projects.get(P));
+    const after = await t.deps.runtime.list(t.deps.projects.get(P));
     expect(after.filter((i) => i.state === 'running' && i.deploymentId === id)).toHaveLength(2);
-    expect(after.map((i) => i.containerId)).not.toContain(victim.containerId);
+    expect(after.map((i) => i.id)).not.toContain(victim.id);
     const route = t.deps.edge.route(P)!;
     expect(JSON.parse(route.targets).sort()).toEqual(after.map((i) => i.target).sort());
     expect(t.deps.lifecycle.liveOf(t.deps.projects.get(P).id)?.id).toBe(id);
@@ -104,7 +103,7 @@ describe.skipIf(!hasDocker)('the reconciler', () => {
       HostConfig: { PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } },
     });
     await impostor.start();
-    const listed = await listInstances(docker, t.deps.instances, p);
+    const listed = await t.deps.runtime.list(p);
     expect(listed.map((i) => i.containerId)).not.toContain(impostor.id);
     await t.deps.reconciler.run({ unrecordedGraceSeconds: 0 });
     await expect(impostor.inspect()).rejects.toMatchObject({ statusCode: 404 });

@@ -74,6 +74,10 @@ export function docsRoutes() {
             { name: 'Lifecycle', description: 'Stop, start, restart, scale and roll back the live release' },
             { name: 'Activity', description: 'The audit log' },
             { name: 'Registries', description: 'Credentials for pulling prebuilt images, per registry host' },
+            {
+              name: 'Nodes',
+              description: 'The machines the apps run on (one engine, or a Swarm) and the tasks on them',
+            },
           ],
           components: {
             securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API token, slw_…' } },
