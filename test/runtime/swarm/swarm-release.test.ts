@@ -211,7 +211,17 @@ describe.skipIf(!hasDocker)('the swarm runtime', () => {
   });
 
   test('replaces a task killed by hand, and the edge follows it to its new address', async () => {
-    expect((await agent.call('POST', `/v1/projects/${A}/scale`, { instances: 2 })).status).toBe(200);
+    const scaled = await agent.call('POST', `/v1/projects/${A}/scale`, { instances: 2 });
+    if (scaled.status !== 200)
+      console.log(
+        await scaled.text(),
+        agent
+          .output()
+          .split('\n')
+          .filter((l) => /"(warn|error)"/.test(l))
+          .join('\n'),
+      );
+    expect(scaled.status).toBe(200);
     const before = await taskTargets(A);
     expect(routeTargets(A)).toEqual(before);
     const [service] = await servicesOf(A);
