@@ -7,7 +7,7 @@
 import type { CertificateStore } from './certificates.ts';
 import type { ChallengeBook } from './challenges.ts';
 import { challengeAnswer, type EdgePage, type OwnAnswer, pageAnswer, redirectAnswer } from './pages.ts';
-import { normalizeHost, type RouteTable } from './route-table.ts';
+import { normalizeHost, type RouteEntry, type RouteTable } from './route-table.ts';
 import { UNROUTED } from './stats.ts';
 import type { Target, TargetRegistry } from './target.ts';
 import { checkRequest } from './visitor-request.ts';
@@ -23,6 +23,8 @@ export interface Forward {
   project: string;
   target: Target;
   headers: string[];
+  /** The project's route, for another target when this one refuses the connection; null for the API. */
+  route: RouteEntry | null;
 }
 
 /** The edge answers the request itself. */
@@ -63,7 +65,7 @@ export function dispatch(req: RequestLine, secure: boolean, s: DispatchState): F
   const name = normalizeHost(checked.host);
   if (s.api && name === s.api.domain) {
     // The API takes bearer tokens: never over plain HTTP on a public name.
-    if (secure) return { project: API_PROJECT, target: s.api.target, headers: [] };
+    if (secure) return { project: API_PROJECT, target: s.api.target, headers: [], route: null };
     return toHttps(name, path, method, s, API_PROJECT) ?? page(API_PROJECT, 'https_not_ready', method);
   }
   const host = s.table.hostEntry(name);
@@ -74,10 +76,25 @@ export function dispatch(req: RequestLine, secure: boolean, s: DispatchState): F
   const headers = secure && host?.hsts ? HSTS : [];
   const route = s.table.find(name);
   if (!route) return page(UNROUTED, 404, method);
-  const address = route.pick();
-  const target = address === undefined ? undefined : s.targets.find(address);
+  const target = pickTarget(route, s.targets);
   if (!target) return page(route.project, 503, method, headers);
-  return { project: route.project, target, headers };
+  return { project: route.project, target, headers, route };
+}
+
+/**
+ * The route's next target in round-robin order, passing over `avoid` and targets that just refused
+ * a connection; one of those when nothing else is left but them, undefined when nothing is left.
+ */
+export function pickTarget(route: RouteEntry, targets: TargetRegistry, avoid?: Target): Target | undefined {
+  let fallback: Target | undefined;
+  for (let i = 0; i < route.targets.length; i++) {
+    const address = route.pick();
+    const target = address === undefined ? undefined : targets.find(address);
+    if (target === undefined || target === avoid) continue;
+    if (target.reachable) return target;
+    fallback ??= target;
+  }
+  return fallback;
 }
 
 /** A redirect to the same host and path over HTTPS, or null while HTTPS cannot serve `name`. */

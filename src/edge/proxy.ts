@@ -276,6 +276,7 @@ export class EdgeProxy {
   private nativeHooks(secure: boolean) {
     const ctx: EngineContext = {
       pool: this.pool,
+      targets: this.targets,
       deadlines: this.deadlines,
       trusted: this.trusted,
       upstreamTimeoutMs: this.upstreamTimeoutMs,

@@ -9,10 +9,15 @@ export interface Exchange {
   cut(): void;
 }
 
+/** How long a target that refused a connection is passed over while others of its route answer. */
+export const UNREACHABLE_MS = 5000;
+
 /** One instance of an app: where requests go, and what is still open on it. */
 export class Target {
   /** A draining target gets no new exchanges; open ones may finish. */
   draining = false;
+  /** Until when (performance.now()) requests prefer other targets: a connection to this one just failed. */
+  private unreachableUntil = 0;
   private readonly open = new Set<Exchange>();
   private idleWaiters: (() => void)[] = [];
 
@@ -20,6 +25,19 @@ export class Target {
     readonly address: string,
     private readonly onIdle: (t: Target) => void = () => {},
   ) {}
+
+  /**
+   * Whether requests may go here: false for UNREACHABLE_MS after a connection to it failed (its
+   * node went down, its task died), like nginx's max_fails=1, until the runtime's follower drops it.
+   */
+  get reachable(): boolean {
+    return this.unreachableUntil === 0 || performance.now() >= this.unreachableUntil;
+  }
+
+  /** A connection to the target failed: pass it over for a while. */
+  markUnreachable(): void {
+    this.unreachableUntil = performance.now() + UNREACHABLE_MS;
+  }
 
   /** In-flight requests plus open WebSockets. */
   get inflight(): number {

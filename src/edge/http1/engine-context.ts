@@ -3,7 +3,8 @@
  * and the two sides an exchange talks to.
  */
 import type { Visitor } from '../forwarded.ts';
-import type { Target } from '../target.ts';
+import type { RouteEntry } from '../route-table.ts';
+import type { Target, TargetRegistry } from '../target.ts';
 import type { TrustedProxies } from '../trusted-proxies.ts';
 import type { Deadline, Deadlines } from './deadlines.ts';
 import type { Sink } from './outbound.ts';
@@ -15,11 +16,15 @@ export interface Forwarding {
   target: Target;
   /** The edge's own response headers (a raw list), replacing the upstream's of the same names. */
   headers: readonly string[];
+  /** The project's route, for another target when this one refuses the connection; null for the API. */
+  route: RouteEntry | null;
 }
 
 /** The edge's services, as one listener of the native engine uses them. */
 export interface EngineContext {
   pool: UpstreamPool;
+  /** The edge's targets, for another one of the route when a connection fails. */
+  targets: TargetRegistry;
   deadlines: Deadlines;
   trusted: TrustedProxies;
   upstreamTimeoutMs: number;

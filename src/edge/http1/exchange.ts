@@ -10,6 +10,7 @@
 import { WHOLE_BODY_LIMIT } from '../http-exchange.ts';
 import { forwardedLines, upstreamRequestHeaders, visitorResponseLines } from '../headers.ts';
 import { type EdgeStatus, pageAnswer } from '../pages.ts';
+import { pickTarget } from '../dispatch.ts';
 import type { Exchange as TargetExchange } from '../target.ts';
 import type { EngineContext, Forwarding, UpstreamDeadline, VisitorSide } from './engine-context.ts';
 import { RequestBody } from './request-body.ts';
@@ -25,6 +26,9 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 
 /** Where a response head and a small body are put together for their one write, when the sink copies. */
 const SCRATCH = Buffer.alloc(16 * 1024);
+
+/** Other targets a request tries when connecting to its target fails, before the visitor gets a 502. */
+const MAX_FAILOVERS = 2;
 
 /** Body bytes held for an upstream connection that is still opening, before the visitor is paused. */
 const HOLD_BYTES = 64 * 1024;
@@ -44,6 +48,7 @@ export class Exchange implements TargetExchange, UpstreamUser {
   private finished = false;
   private closeVisitor = false;
   private retried = false;
+  private failovers = 0;
   private readonly requestHead: string;
   private readonly started = performance.now();
 
@@ -77,10 +82,15 @@ export class Exchange implements TargetExchange, UpstreamUser {
   start(pending: Uint8Array): Uint8Array {
     if (this.head.expectContinue && !this.body.done) this.visitor.out.write(CONTINUE);
     const rest = this.requestBody(pending);
+    this.open();
+    return rest;
+  }
+
+  /** Sends the request on an idle connection to the target, or on a new one once it is open. */
+  private open(): void {
     const idle = this.ctx.pool.take(this.forward.target.address);
     if (idle) this.attach(idle);
     else this.ctx.pool.connect(this.forward.target.address, (conn) => this.connected(conn));
-    return rest;
   }
 
   /** Body bytes from the visitor; returns what follows the body. */
@@ -158,7 +168,7 @@ export class Exchange implements TargetExchange, UpstreamUser {
 
   private connected(conn: UpstreamConnection | Error): void {
     if (conn instanceof Error) {
-      this.fail(502, conn.message);
+      if (!this.failOver()) this.fail(502, conn.message);
       return;
     }
     if (this.finished) {
@@ -178,6 +188,26 @@ export class Exchange implements TargetExchange, UpstreamUser {
     this.heldBytes = 0;
     if (sent) this.visitor.resumeReading();
     else this.visitor.pauseReading();
+  }
+
+  /**
+   * The target refused the connection (its task died, its node went down): it is passed over for a
+   * while, and the request, of which it received nothing, goes to another target of the project.
+   * False when there is none to try.
+   */
+  private failOver(): boolean {
+    const failed = this.forward.target;
+    failed.markUnreachable();
+    const route = this.forward.route;
+    if (this.finished || route === null || this.failovers >= MAX_FAILOVERS) return false;
+    const next = pickTarget(route, this.ctx.targets, failed);
+    if (next === undefined || next.draining || !next.reachable) return false;
+    this.failovers += 1;
+    failed.leave(this);
+    this.forward.target = next;
+    next.enter(this);
+    this.open();
+    return true;
   }
 
   /** A reused connection the upstream had closed is retried once, for a request that can be sent again. */

@@ -12,6 +12,13 @@ import { Outbound } from './outbound.ts';
 /** Time an idle upstream connection is kept. */
 export const IDLE_MS = 4000;
 
+/**
+ * Time a new upstream connection may take to open. A target on a host that vanished (a node
+ * powered off) never answers the SYN; past this the request tries another target instead of
+ * waiting for the upstream timeout. Generous for a loaded host on the same network.
+ */
+export const CONNECT_TIMEOUT_MS = 3000;
+
 /** What uses a connection while it carries an exchange. */
 export interface UpstreamUser {
   upstreamData(chunk: Buffer): void;
@@ -99,19 +106,34 @@ export class UpstreamPool {
     return undefined;
   }
 
-  /** Opens a new connection to `address`; `ready` gets it once connected, or the error. */
-  connect(address: string, ready: (conn: UpstreamConnection | Error) => void): void {
+  /**
+   * Opens a new connection to `address`; `ready` gets it once connected, or the error, or a timeout
+   * error after `timeoutMs` (a connection that opens later is closed at once).
+   */
+  connect(address: string, ready: (conn: UpstreamConnection | Error) => void, timeoutMs = CONNECT_TIMEOUT_MS): void {
     const colon = address.lastIndexOf(':');
     const conn = new UpstreamConnection(address);
     this.opened += 1;
+    let settled = false;
+    const timer = setTimeout(() => {
+      settled = true;
+      ready(new Error(`Connecting to ${address} timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
     Bun.connect<UpstreamConnection>({
       hostname: address.slice(0, colon).replace(/^\[|\]$/g, ''),
       port: Number(address.slice(colon + 1)),
       data: conn,
       socket: HANDLERS,
     }).then(
-      () => ready(conn),
-      (err: Error) => ready(err),
+      (socket) => {
+        clearTimeout(timer);
+        if (settled) socket.terminate();
+        else ready(conn);
+      },
+      (err: Error) => {
+        clearTimeout(timer);
+        if (!settled) ready(err);
+      },
     );
   }
 

@@ -1,0 +1,89 @@
+import { afterEach, describe, expect, test } from 'bun:test';
+import { UpstreamPool } from '../../src/edge/http1/upstream-pool.ts';
+import { closeAll, startEdge, upstream } from './helpers.ts';
+
+afterEach(closeAll);
+
+/** A 127.0.0.1 address nothing listens on: bound once, then closed again (a task that died, a node that went down). */
+function closedPort(): string {
+  const listener = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
+  const address = `127.0.0.1:${listener.port}`;
+  listener.stop(true);
+  return address;
+}
+
+/** An upstream answering with its own name and the request body it got. */
+function named(name: string) {
+  let served = 0;
+  const up = upstream(async (req) => {
+    served += 1;
+    return new Response(`${name}:${await req.text()}`);
+  });
+  return { address: up.address, served: () => served };
+}
+
+// The native engine (the default) fails over; node's engine is the reference for framing only.
+const native = { engine: 'native' as const };
+
+describe('a target that refuses connections', () => {
+  test('every request is served by the project’s other instance, and the dead one is passed over after its first refusal', async () => {
+    const live = named('live');
+    const dead = closedPort();
+    const { get, edge } = startEdge([{ project: 'web', hostnames: [], targets: [dead, live.address] }], native);
+    for (let i = 0; i < 20; i++) {
+      const res = await get('web.localhost');
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe('live:');
+    }
+    expect(live.served()).toBe(20);
+    // One refused attempt on the dead target and one kept-alive connection to the live one; without
+    // passing over, round robin would try the dead target on every other request.
+    expect(edge.upstreamConnectionsOpened()).toBeLessThanOrEqual(3);
+    expect(edge.inflight(dead)).toBe(0);
+  });
+
+  test('a request with a body reaches the other instance whole, since the refusing one received nothing', async () => {
+    const live = named('live');
+    const { get } = startEdge([{ project: 'web', hostnames: [], targets: [closedPort(), live.address] }], native);
+    const body = 'x'.repeat(200_000);
+    const answers = await Promise.all(
+      [1, 2, 3, 4].map(() => get('web.localhost', '/upload', { method: 'POST', body }).then((r) => r.text())),
+    );
+    for (const text of answers) expect(text).toBe(`live:${body}`);
+  });
+
+  test('the visitor gets 502 when every instance refuses, after trying each once', async () => {
+    const warnings: object[] = [];
+    const log = { info() {}, error() {}, warn: (_m: string, f?: object) => void warnings.push(f ?? {}) };
+    const { get, edge } = startEdge([{ project: 'web', hostnames: [], targets: [closedPort(), closedPort()] }], {
+      ...native,
+      log,
+    });
+    const res = await get('web.localhost');
+    expect(res.status).toBe(502);
+    expect(edge.upstreamConnectionsOpened()).toBe(2);
+    expect(warnings).toContainEqual(expect.objectContaining({ project: 'web', status: 502 }));
+  });
+});
+
+describe('connecting to a target that never answers', () => {
+  test('gives up after the connect timeout instead of waiting for the upstream timeout', async () => {
+    // A SYN dropped on the way (a powered-off node): an iptables rule of this test's own, on an
+    // address and port nobody else uses, removed afterwards.
+    const address = '127.0.0.77';
+    const port = 40000 + Math.floor(Math.random() * 20000);
+    const rule = ['OUTPUT', '-d', address, '-p', 'tcp', '--dport', String(port), '-j', 'DROP'];
+    const added = Bun.spawnSync(['iptables', '-I', ...rule]);
+    expect(added.exitCode).toBe(0);
+    try {
+      const pool = new UpstreamPool();
+      const started = performance.now();
+      const result = await new Promise<unknown>((resolve) => pool.connect(`${address}:${port}`, resolve, 300));
+      expect(result).toBeInstanceOf(Error);
+      expect((result as Error).message).toContain('timed out after 300 ms');
+      expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+    } finally {
+      Bun.spawnSync(['iptables', '-D', ...rule]);
+    }
+  });
+});
