@@ -60,7 +60,7 @@ describe('agent URLs', () => {
 
 describe('usage errors exit with code 2', () => {
   const cases: [string[], string][] = [
-    [['nope'], "error: unknown command 'nope'\n(add --help for usage)\n"],
+    [['nope'], "error: unknown command 'nope'\n(Did you mean nodes?)\n(add --help for usage)\n"],
     [['projects', 'scale', 'web', '0'], 'slipway: <instances> must be a whole number from 1 to 20, not "0"\n'],
     [
       ['projects', 'create', 'Web'],
