@@ -285,7 +285,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
   const databaseRows = databaseRepo(db);
   const databases = databaseService({
     db,
-    docker,
+    runtime,
     agentId: agent,
     image: config.images.postgres,
     databases: databaseRows,
@@ -329,6 +329,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     db,
     dataDir: config.dataDir,
     docker,
+    databaseStore: runtime.databases,
     agentId: agent,
     projects,
     databases: databaseRows,

@@ -18,7 +18,7 @@ import type { VolumeRepo } from '../db/volumes.ts';
 import type { Lifecycle } from '../deployments/lifecycle.ts';
 import type { Logger } from '../log.ts';
 import { MIGRATIONS } from '../db/migrate.ts';
-import { dumpDatabase } from '../databases/backup.ts';
+import type { DatabaseStore } from '../databases/store.ts';
 import { readVolume } from '../volumes/archive.ts';
 import { VERSION } from '../version.ts';
 import { EncryptStream, type KeySource, newHeader } from './crypto.ts';
@@ -30,6 +30,8 @@ export interface BackupSources {
   db: Db;
   dataDir: string;
   docker: Docker;
+  /** Where projects' databases run (a container, or a Swarm service). */
+  databaseStore: DatabaseStore;
   agentId: string;
   projects: ProjectRepo;
   databases: DatabaseRepo;
@@ -99,7 +101,7 @@ async function gather(s: BackupSources, staging: string, log: (line: string) => 
     const database = s.databases.find(p.id);
     if (database) {
       const ref = { agentId: s.agentId, containerId: database.container_id, imageId: database.image_id };
-      await add(`databases/${p.name}.dump`, await dumpDatabase(s.docker, ref, p.name));
+      await add(`databases/${p.name}.dump`, await s.databaseStore.dump(ref, p.name));
       log(`backup: database of ${p.name}`);
     }
     const volumes = s.volumes.ofProject(p.id);

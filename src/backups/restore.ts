@@ -6,7 +6,6 @@
  * stored source, and the staging directory becomes the data directory. A damaged backup, or any
  * failure on the way, leaves the target as it was and removes what the restore had made.
  */
-import type Docker from 'dockerode';
 import { createReadStream, existsSync, mkdirSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -15,10 +14,6 @@ import type { Config } from '../config.ts';
 import { createDeps, type Deps } from '../deps.ts';
 import type { Actor } from '../activity/service.ts';
 import { randomToken } from '../ids.ts';
-import { provisionDatabase } from '../databases/provision.ts';
-import { restoreDatabase } from '../databases/backup.ts';
-import { dropDatabase } from '../databases/drop.ts';
-import { ensureProjectNetwork } from '../runtime/network.ts';
 import { cleanVolumeArchive } from '../volumes/clean-archive.ts';
 import { createDockerVolume, inspectDockerVolume, removeDockerVolume } from '../volumes/docker-volumes.ts';
 import { FILL_PREFIX, fillVolume } from '../volumes/archive.ts';
@@ -202,15 +197,14 @@ async function restoreProjectDatabase(
   if (!row) throw new Error(`The restored state has no database of "${project}"`);
   // The same password: the app's sealed DATABASE_URL stays right.
   const password = deps.box.open(row.password, `database:${projectId}`);
-  const network = await ensureProjectNetwork(deps.docker, project);
-  const docker: Docker = deps.docker;
-  const info = await provisionDatabase(
-    docker,
+  const store = deps.runtime.databases;
+  const network = await deps.runtime.ensureNetwork(project);
+  const { recordId, imageId } = await store.provision(
     { agentId: deps.agentId, project, image: deps.config.images.postgres, network, password },
     { timeoutMs: 120_000 },
   );
-  const ref = { agentId: deps.agentId, containerId: info.containerId, imageId: info.imageId };
-  made.push(() => dropDatabase(docker, ref, project));
-  deps.databaseRepo.setContainer(projectId, info.containerId!, info.imageId!);
-  await restoreDatabase(docker, ref, project, createReadStream(dump));
+  const ref = { agentId: deps.agentId, containerId: recordId, imageId };
+  made.push(() => store.drop(ref, project));
+  deps.databaseRepo.setContainer(projectId, recordId, imageId);
+  await store.restore(ref, project, createReadStream(dump));
 }

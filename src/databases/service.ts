@@ -1,4 +1,3 @@
-import type Docker from 'dockerode';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Db } from '../db/open.ts';
@@ -11,11 +10,8 @@ import type { DeploymentView } from '../deployments/view.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { MASK } from '../secrets/masker.ts';
 import { nowIso } from '../ids.ts';
-import { ensureProjectNetwork } from '../runtime/network.ts';
-import { provisionDatabase } from './provision.ts';
-import { databaseUrl, inspectDatabase } from './inspect.ts';
-import { dumpDatabase, restoreDatabase } from './backup.ts';
-import { dropDatabase } from './drop.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import { databaseUrl } from './inspect.ts';
 import { appIsSuperuser } from './roles.ts';
 import { DATABASE_PORT, databaseContainerName, databaseIdentity, type DatabaseInfo } from './spec.ts';
 import { findProject } from '../projects/find.ts';
@@ -50,7 +46,8 @@ export function superuserWarning(name: string, user: string): string {
 /** What the database service needs. */
 export interface DatabaseServiceDeps {
   db: Db;
-  docker: Docker;
+  /** Where the database runs, and the project's network it joins. */
+  runtime: Pick<Runtime, 'databases' | 'ensureNetwork'>;
   agentId: string;
   image: string;
   databases: DatabaseRepo;
@@ -84,7 +81,7 @@ export function databaseService(d: DatabaseServiceDeps) {
     const row = d.databases.find(p.id);
     if (!row) throw new NotFoundError(`Project "${name}" has no database`);
     let ref = refOf(row);
-    const info = await inspectDatabase(d.docker, ref, name);
+    const info = await d.runtime.databases.inspect(ref, name);
     // A database recorded before container ids were: found by its name once, by id from then on.
     if (row.container_id === null && info?.containerId && info.imageId) {
       d.databases.setContainer(p.id, info.containerId, info.imageId);
@@ -117,9 +114,8 @@ export function databaseService(d: DatabaseServiceDeps) {
       const p = project(name);
       if (d.databases.find(p.id)) throw new ConflictError(`Cannot create a database for "${name}": it already has one`);
       const password = randomBytes(24).toString('base64url');
-      const network = await ensureProjectNetwork(d.docker, name);
-      const info = await provisionDatabase(
-        d.docker,
+      const network = await d.runtime.ensureNetwork(name);
+      const { info, recordId, imageId } = await d.runtime.databases.provision(
         { agentId: d.agentId, project: name, image: d.image, network, password },
         { timeoutMs: PROVISION_TIMEOUT_MS },
       );
@@ -127,8 +123,8 @@ export function databaseService(d: DatabaseServiceDeps) {
         project_id: p.id,
         image: d.image,
         password: d.box.seal(password, context(p.id)),
-        container_id: info.containerId,
-        image_id: info.imageId,
+        container_id: recordId,
+        image_id: imageId,
         created_at: nowIso(),
       };
       d.db.transaction(() => {
@@ -155,14 +151,14 @@ export function databaseService(d: DatabaseServiceDeps) {
     async dump(actor: Actor, name: string): Promise<Readable> {
       const { ref } = await current(name);
       d.activity.record(actor, { action: 'database.dump', targetType: 'database', target: name, project: name });
-      return dumpDatabase(d.docker, ref, name);
+      return d.runtime.databases.dump(ref, name);
     },
 
     /** Restores a custom-format dump over the current data. */
     async restore(actor: Actor, name: string, dump: Readable): Promise<void> {
       const { ref } = await current(name);
       d.activity.record(actor, { action: 'database.restore', targetType: 'database', target: name, project: name });
-      await restoreDatabase(d.docker, ref, name, dump);
+      await d.runtime.databases.restore(ref, name, dump);
     },
 
     /** Drops container and volume (only with ?confirm=<name>), removes DATABASE_URL, rolls out. */
@@ -176,7 +172,7 @@ export function databaseService(d: DatabaseServiceDeps) {
           [{ path: '/confirm', message: `Expected "${name}"` }],
         );
       }
-      await dropDatabase(d.docker, refOf(row), name);
+      await d.runtime.databases.drop(refOf(row), name);
       d.db.transaction(() => {
         d.databases.remove(p.id);
         d.activity.record(actor, { action: 'database.delete', targetType: 'database', target: name, project: name });
@@ -189,7 +185,7 @@ export function databaseService(d: DatabaseServiceDeps) {
     has: (projectId: string) => d.databases.find(projectId) !== undefined,
 
     /** Drops a project's database as part of deleting the project. */
-    drop: (name: string) => dropDatabase(d.docker, refOf(d.databases.find(project(name).id)), name),
+    drop: (name: string) => d.runtime.databases.drop(refOf(d.databases.find(project(name).id)), name),
   };
 }
 

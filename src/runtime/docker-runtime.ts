@@ -1,3 +1,4 @@
+import { containerDatabases } from '../databases/store.ts';
 import type Docker from 'dockerode';
 import type { InstanceRepo } from '../db/instances.ts';
 import { containerState, lastLogLines, waitReady } from './health.ts';
@@ -12,6 +13,7 @@ import type { Instance, ListedInstance, Runtime } from './runtime.ts';
 export function dockerRuntime(docker: Docker, registry: InstanceRepo, agentId: string): Runtime {
   return {
     kind: 'docker',
+    databases: containerDatabases(docker),
     followIntervalMs: null,
     heals: false,
     ensureNetwork: (project) => ensureProjectNetwork(docker, project),

@@ -5,6 +5,8 @@
  * (SwarmRuntime). Which one runs is chosen once, in deps.ts, from SLIPWAY_RUNTIME.
  */
 
+import type { DatabaseStore } from '../databases/store.ts';
+
 /** The runtimes Slipway can drive. */
 export type RuntimeKind = 'docker' | 'swarm';
 
@@ -66,6 +68,8 @@ export interface ReadyCheck {
 /** Where app instances run. */
 export interface Runtime {
   readonly kind: RuntimeKind;
+  /** Where projects' databases run: containers on one engine, services pinned to a node on Swarm. */
+  readonly databases: DatabaseStore;
   /**
    * How often the live release's targets should be re-read and the edge updated, in ms, when the
    * runtime moves instances by itself (tasks rescheduled on another node); null when it never does.

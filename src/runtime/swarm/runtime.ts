@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import type { RuntimeDeps } from '../choose.ts';
+import { swarmDatabases } from './database-store.ts';
 import { demux, waitReady, type InstanceState } from '../health.ts';
 import { labelFilter } from '../labels.ts';
 import { networkName } from '../network.ts';
@@ -42,6 +43,7 @@ export function swarmRuntime(d: RuntimeDeps): Runtime {
 
   return {
     kind: 'swarm',
+    databases: swarmDatabases(docker),
     followIntervalMs: FOLLOW_INTERVAL_MS,
     heals: true,
     ensureNetwork(project) {
