@@ -229,9 +229,16 @@ describe.skipIf(!hasDocker)('Slipway on a three-node swarm', () => {
     expect(res.status).toBe(201);
     const { deployment } = (await res.json()) as { deployment: { id: string } };
     expect((await waitForStatus(agent, Q, deployment.id, ['live', 'failed'], 180_000)).status).toBe('live');
-    // The database runs on the manager (a container, or the one task of a service pinned there),
-    // on Q's overlay network only.
-    const [found, ...more] = await swarm.manager.listContainers({ filters: { name: [`^/slipway-${Q}-db`] } });
+    // The database is a one-replica service pinned to the manager; its task runs there, on Q's
+    // overlay network only.
+    const [service, ...others] = await swarm.manager.listServices({ filters: { name: [`slipway-${Q}-db`] } });
+    expect(others).toEqual([]);
+    expect(service!.Spec?.TaskTemplate?.Placement?.Constraints).toEqual([
+      `node.id==${(await swarm.manager.info()).Swarm.NodeID}`,
+    ]);
+    const [found, ...more] = await swarm.manager.listContainers({
+      filters: { label: [`com.docker.swarm.service.id=${service!.ID}`] },
+    });
     expect(more).toEqual([]);
     const db = await swarm.manager.getContainer(found!.Id).inspect();
     expect(Object.keys(db.NetworkSettings.Networks)).toEqual([`slipway-${Q}`]);
