@@ -1,16 +1,8 @@
 import { afterEach, describe, expect, test } from 'bun:test';
 import { UpstreamPool } from '../../src/edge/http1/upstream-pool.ts';
-import { closeAll, startEdge, upstream } from './helpers.ts';
+import { closeAll, closedPort, startEdge, upstream } from './helpers.ts';
 
 afterEach(closeAll);
-
-/** A 127.0.0.1 address nothing listens on: bound once, then closed again (a task that died, a node that went down). */
-function closedPort(): string {
-  const listener = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
-  const address = `127.0.0.1:${listener.port}`;
-  listener.stop(true);
-  return address;
-}
 
 /** An upstream answering with its own name and the request body it got. */
 function named(name: string) {

@@ -1,15 +1,7 @@
 import { afterEach, describe, expect, test } from 'bun:test';
-import { closeAll, rawUpstream, startEdge, upstream } from './helpers.ts';
+import { closeAll, closedPort, rawUpstream, startEdge, upstream } from './helpers.ts';
 
 afterEach(closeAll);
-
-/** A 127.0.0.1 address nothing listens on: bound once, then closed again. */
-function closedPort(): string {
-  const listener = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
-  const address = `127.0.0.1:${listener.port}`;
-  listener.stop(true);
-  return address;
-}
 
 describe('upstream failures', () => {
   test('answers 502 with a page when the target port is closed', async () => {

@@ -177,3 +177,11 @@ export function websocketHandshake(target = '/socket', host = 'web.localhost'): 
     '',
   ].join('\r\n');
 }
+
+/** A 127.0.0.1 address nothing listens on: bound once, then closed again. */
+export function closedPort(): string {
+  const listener = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
+  const address = `127.0.0.1:${listener.port}`;
+  listener.stop(true);
+  return address;
+}

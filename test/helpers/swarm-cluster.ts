@@ -67,3 +67,38 @@ function parseExports(text: string): Record<string, string> {
   }
   return env;
 }
+
+/**
+ * Removes what an agent left of `project` if a test failed half-way: services and networks on the
+ * manager, containers, images and volumes on every node.
+ */
+export async function removeSwarmLeftovers(swarm: SwarmCluster, project: string): Promise<void> {
+  const label = [`slipway.project=${project}`];
+  for (const s of await swarm.manager.listServices({ filters: { label } }))
+    await swarm.manager
+      .getService(s.ID)
+      .remove()
+      .catch(() => {});
+  for (const n of await swarm.manager.listNetworks({ filters: { label } }))
+    await swarm.manager
+      .getNetwork(n.Id)
+      .remove()
+      .catch(() => {});
+  for (const { docker } of swarm.nodes) {
+    for (const c of await docker.listContainers({ all: true, filters: { label } }).catch(() => []))
+      await docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => {});
+    for (const i of await docker.listImages({ filters: { label } }).catch(() => []))
+      await docker
+        .getImage(i.Id)
+        .remove({ force: true })
+        .catch(() => {});
+    for (const v of (await docker.listVolumes({ filters: { label } }).catch(() => ({ Volumes: [] }))).Volumes ?? [])
+      await docker
+        .getVolume(v.Name)
+        .remove()
+        .catch(() => {});
+  }
+}

@@ -11,7 +11,7 @@ import { retireAgent, startAgent, viaEdge, waitForStatus, type Agent } from '../
 import { tgzOf } from '../helpers/archives.ts';
 import { requireDocker } from '../helpers/docker.ts';
 import { constantLoad, fixtureTgz } from '../helpers/fixtures.ts';
-import { ensureSwarmCluster, type SwarmCluster, swarmScript } from '../helpers/swarm-cluster.ts';
+import { ensureSwarmCluster, removeSwarmLeftovers, type SwarmCluster, swarmScript } from '../helpers/swarm-cluster.ts';
 
 const P = `cl-${crypto.randomUUID().slice(0, 6)}`;
 const HOST = `${P}.localhost`;
@@ -50,41 +50,10 @@ afterAll(async () => {
   await retireAgent(agent, [P, Q]);
   // What the agent left, if a test failed half-way: services and networks on the manager,
   // containers and images on every node.
-  for (const project of [P, Q]) await removeLeftovers(project);
+  for (const project of [P, Q]) await removeSwarmLeftovers(swarm, project);
   // The revived worker is Ready again for the next file.
   if (killed.size > 0) swarmScript('up', '3');
 }, 120_000);
-
-async function removeLeftovers(project: string): Promise<void> {
-  const label = [`slipway.project=${project}`];
-  for (const s of await swarm.manager.listServices({ filters: { label } }))
-    await swarm.manager
-      .getService(s.ID)
-      .remove()
-      .catch(() => {});
-  for (const n of await swarm.manager.listNetworks({ filters: { label } }))
-    await swarm.manager
-      .getNetwork(n.Id)
-      .remove()
-      .catch(() => {});
-  for (const { docker } of swarm.nodes) {
-    for (const c of await docker.listContainers({ all: true, filters: { label } }).catch(() => []))
-      await docker
-        .getContainer(c.Id)
-        .remove({ force: true })
-        .catch(() => {});
-    for (const i of await docker.listImages({ filters: { label } }).catch(() => []))
-      await docker
-        .getImage(i.Id)
-        .remove({ force: true })
-        .catch(() => {});
-    for (const v of (await docker.listVolumes({ filters: { label } }).catch(() => ({ Volumes: [] }))).Volumes ?? [])
-      await docker
-        .getVolume(v.Name)
-        .remove()
-        .catch(() => {});
-  }
-}
 
 async function deploy(body: string): Promise<{ id: string; status: string; failure_reason: string | null }> {
   const res = await agent.call(

@@ -12,7 +12,7 @@ import { FIXTURE_IMAGES, retireAgent, startAgent, viaEdge, waitForStatus, type A
 import { tgzOf } from '../../helpers/archives.ts';
 import { requireDocker } from '../../helpers/docker.ts';
 import { constantLoad } from '../../helpers/fixtures.ts';
-import { ensureSwarmCluster, type SwarmCluster } from '../../helpers/swarm-cluster.ts';
+import { ensureSwarmCluster, removeSwarmLeftovers, type SwarmCluster } from '../../helpers/swarm-cluster.ts';
 import { engineOfNode } from './node-engines.ts';
 
 const A = `swa-${crypto.randomUUID().slice(0, 6)}`;
@@ -46,20 +46,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (!hasDocker) return;
   await retireAgent(agent, [A, B]);
-  // What the agent left on the swarm, if a test failed half-way.
-  for (const p of [A, B]) {
-    const label = [`slipway.project=${p}`];
-    for (const s of await swarm.manager.listServices({ filters: { label } }))
-      await swarm.manager
-        .getService(s.ID)
-        .remove()
-        .catch(() => {});
-    for (const n of await swarm.manager.listNetworks({ filters: { label } }))
-      await swarm.manager
-        .getNetwork(n.Id)
-        .remove()
-        .catch(() => {});
-  }
+  for (const p of [A, B]) await removeSwarmLeftovers(swarm, p);
 });
 
 async function deploy(
