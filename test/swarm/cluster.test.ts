@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type Docker from 'dockerode';
 import { retireAgent, startAgent, viaEdge, waitForStatus, type Agent } from '../helpers/agent.ts';
+import { runCommand } from '../../src/databases/exec.ts';
 import { tgzOf } from '../helpers/archives.ts';
 import { requireDocker } from '../helpers/docker.ts';
 import { constantLoad, fixtureTgz } from '../helpers/fixtures.ts';
@@ -224,12 +225,12 @@ describe.skipIf(!hasDocker)('Slipway on a three-node swarm', () => {
     const worker = tasks.find((t) => t.node !== 0)!;
     const reach = async (task: RunningTask, host: string) =>
       (
-        await run(swarm.nodes[task.node]!.docker, task.containerId, [
+        await runCommand(swarm.nodes[task.node]!.docker, task.containerId, [
           'sh',
           '-c',
           `nc -w 2 ${host} 5432 </dev/null; echo "exit $?"`,
         ])
-      ).trim();
+      ).stdout.trim();
     expect(await reach(worker, dbAddress)).toBe('exit 0');
     // From P's tasks on every node: neither the database's address nor its name leads anywhere.
     for (const t of await liveTasks(P)) {
@@ -322,21 +323,4 @@ async function registryTags(project: string): Promise<string[]> {
   const res = await fetch(`http://${swarm.registry}/v2/slipway/${project}/tags/list`);
   if (res.status === 404) return [];
   return (((await res.json()) as { tags: string[] | null }).tags ?? []).sort();
-}
-
-/** Runs `cmd` in a container and returns what it wrote to stdout. */
-async function run(docker: Docker, containerId: string, cmd: string[]): Promise<string> {
-  const exec = await docker.getContainer(containerId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-  const stream = await exec.start({ hijack: true, stdin: false });
-  const chunks: Buffer[] = [];
-  stream.on('data', (c: Buffer) => chunks.push(c));
-  await new Promise((resolve) => stream.on('end', resolve));
-  const raw = Buffer.concat(chunks);
-  let output = '';
-  for (let i = 0; i + 8 <= raw.length; ) {
-    const size = raw.readUInt32BE(i + 4);
-    if (raw[i] === 1) output += raw.subarray(i + 8, i + 8 + size).toString();
-    i += 8 + size;
-  }
-  return output;
 }

@@ -9,6 +9,7 @@ import { Database } from 'bun:sqlite';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { FIXTURE_IMAGES, retireAgent, startAgent, viaEdge, waitForStatus, type Agent } from '../../helpers/agent.ts';
+import { runCommand } from '../../../src/databases/exec.ts';
 import { tgzOf } from '../../helpers/archives.ts';
 import { requireDocker } from '../../helpers/docker.ts';
 import { constantLoad } from '../../helpers/fixtures.ts';
@@ -320,23 +321,5 @@ describe.skipIf(!hasDocker)('the swarm runtime', () => {
  */
 async function httpGet(docker: Docker, containerId: string, host: string): Promise<string> {
   const request = `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 "$0" 8080`;
-  return (await run(docker, containerId, ['sh', '-c', request, host])).output;
-}
-
-/** Runs a command in a container and returns its output and exit code. */
-async function run(docker: Docker, containerId: string, cmd: string[]): Promise<{ output: string; exitCode: number }> {
-  const exec = await docker.getContainer(containerId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
-  const stream = await exec.start({ hijack: true, stdin: false });
-  const chunks: Buffer[] = [];
-  stream.on('data', (c: Buffer) => chunks.push(c));
-  await new Promise((resolve) => stream.on('end', resolve));
-  const raw = Buffer.concat(chunks);
-  let output = '';
-  for (let i = 0; i + 8 <= raw.length; ) {
-    const size = raw.readUInt32BE(i + 4);
-    if (raw[i] === 1) output += raw.subarray(i + 8, i + 8 + size).toString();
-    i += 8 + size;
-  }
-  const { ExitCode } = await exec.inspect();
-  return { output, exitCode: ExitCode ?? -1 };
+  return (await runCommand(docker, containerId, ['sh', '-c', request, host])).stdout;
 }
