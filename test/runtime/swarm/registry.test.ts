@@ -95,7 +95,7 @@ describe.skipIf(!hasDocker)('the cluster registry on a real single-node swarm', 
       EndpointSpec: { Ports: [{ Protocol: 'tcp', TargetPort: 8080, PublishMode: 'host' }] },
     } as never);
     const port = await publishedPort(cluster, service.id as string);
-    const body = await fetch(`http://${cluster.nodes[0]!.address}:${port}/`).then((r) => r.text());
+    const body = await firstAnswer(`http://${cluster.nodes[0]!.address}:${port}/`);
     expect(body).toBe(`hello from ${alpha}\n`);
     const pulled = await cluster.manager.getImage(pushed.reference).inspect();
     expect(pulled.RepoDigests).toContain(pushed.reference);
@@ -219,4 +219,17 @@ async function publishedPort(cluster: SwarmCluster, serviceId: string): Promise<
     await Bun.sleep(200);
   }
   throw new Error('the service had no running task within 90 s');
+}
+
+/** The body of the first answer at `url`: a task reported running may not listen yet. */
+async function firstAnswer(url: string): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await fetch(url).then((r) => r.text());
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await Bun.sleep(100);
+    }
+  }
 }
