@@ -18,13 +18,16 @@ import type { RequestHead } from './request-head.ts';
 import { ResponseBody } from './response-body.ts';
 import { MAX_RESPONSE_HEAD_BYTES, parseResponseHead, type ResponseHead } from './response-head.ts';
 import type { UpstreamConnection, UpstreamUser } from './upstream-pool.ts';
-import { answerBytes, CONTINUE, upstreamHead, visitorHead } from './wire.ts';
+import { answerBytes, CONTINUE, upstreamHead, visitorHead, writeVisitorHead } from './wire.ts';
 import { HEAD_END } from './request-head.ts';
 
 /** Methods a request may be sent again for when a reused connection turned out closed (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
-/** Where a response head and a small body are put together for their one write, when the sink copies. */
+/**
+ * Where a request head, or a response head and a small body, are put together for their one write,
+ * when the sink copies (an upstream connection's always does).
+ */
 const SCRATCH = Buffer.alloc(16 * 1024);
 
 /** Other targets a request tries when connecting to its target fails, before the visitor gets a 502. */
@@ -182,8 +185,10 @@ export class Exchange implements TargetExchange, UpstreamUser {
     this.conn = conn;
     conn.user = this;
     let sent: boolean;
-    if (this.held.length === 0 && this.head.ascii) sent = conn.out!.writeAscii(this.requestHead);
-    else sent = conn.out!.write(Buffer.concat([Buffer.from(this.requestHead, 'latin1'), ...this.held]));
+    // Bytes, not the string: Bun's write of a JS string costs several times its write of a Buffer.
+    if (this.held.length === 0 && this.requestHead.length <= SCRATCH.length) {
+      sent = conn.out!.write(SCRATCH.subarray(0, SCRATCH.write(this.requestHead, 0, 'latin1')));
+    } else sent = conn.out!.write(Buffer.concat([Buffer.from(this.requestHead, 'latin1'), ...this.held]));
     this.held = [];
     this.heldBytes = 0;
     if (sent) this.visitor.resumeReading();
@@ -260,12 +265,12 @@ export class Exchange implements TargetExchange, UpstreamUser {
     const small = body.framing === 'length' && !body.done && body.left <= WHOLE_BODY_LIMIT;
     if (small && body.takeWhole(buf.length - start)) {
       // The whole body came with the head (the common case): head and body in one write.
-      this.sendHead(buf, start);
+      this.sendHead(buf, buf, start);
       this.complete();
       return;
     }
     if (small) this.whole = [];
-    else this.sendHead();
+    else this.sendHead(buf);
     if (start < buf.length) this.relay(buf.subarray(start));
     else if (body.done) this.complete();
   }
@@ -282,13 +287,13 @@ export class Exchange implements TargetExchange, UpstreamUser {
       if (body.done && this.whole.length === 0 && pieces.length === 1) {
         // The whole body came with the head (the common case): no copy.
         this.whole = null;
-        this.sendHead(pieces[0] as Buffer);
+        this.sendHead(null, pieces[0] as Buffer);
         this.complete();
         return;
       }
       for (const piece of pieces) this.whole.push(Buffer.from(piece));
       if (!body.done) return;
-      this.sendHead(Buffer.concat(this.whole));
+      this.sendHead(null, Buffer.concat(this.whole));
       this.whole = null;
       this.complete();
       return;
@@ -299,23 +304,50 @@ export class Exchange implements TargetExchange, UpstreamUser {
     if (body.done) this.complete();
   }
 
-  /** Writes the visitor's response head, with `body` from `from` on when it is at hand. */
-  private sendHead(body?: Buffer, from = 0): void {
+  /**
+   * Writes the visitor's response head, with `body` from `from` on when it is at hand; `src` holds
+   * the bytes the upstream's head was parsed from while they are at hand (they are copied, not
+   * made into strings, when they fit the scratch buffer with the body).
+   */
+  private sendHead(src: Buffer | null, body?: Buffer, from = 0): void {
     const { head, body: framing } = this.response!;
     if (!this.body.done) this.closeVisitor = true;
+    const out = this.visitor.out;
+    const length = body ? body.length - from : 0;
+    // One buffer for head and body: one write, one packet. A sink that copies what it cannot send
+    // at once leaves the scratch buffer free for the next response.
+    let n = -1;
+    if (src !== null && out.copies) {
+      n = writeVisitorHead(
+        SCRATCH,
+        SCRATCH.length - length,
+        src,
+        head,
+        this.forward.headers,
+        framing.framing,
+        this.closeVisitor,
+      );
+    }
+    if (n !== -1) {
+      body?.copy(SCRATCH, n, from);
+      out.write(SCRATCH.subarray(0, n + length));
+    } else out.write(this.headText(body, from));
+    this.answered = true;
+    this.stopDeadline();
+    this.ctx.record(this.forward.project, head.status, this.started);
+  }
+
+  /** The visitor's response head made as a string, with `body` from `from` on, in one buffer. */
+  private headText(body: Buffer | undefined, from: number): Buffer {
+    const { head, body: framing } = this.response!;
     const lines = visitorResponseLines(head.rawHeaders, head.names, this.forward.headers, head.connection);
     const text = visitorHead(head.status, head.reason, lines, framing.framing, this.closeVisitor);
-    // One buffer for head and body: one write, one packet.
     const size = text.length + (body ? body.length - from : 0);
-    // A sink that copies what it cannot send at once leaves the scratch buffer free for the next response.
     const bytes =
       this.visitor.out.copies && size <= SCRATCH.length ? SCRATCH.subarray(0, size) : Buffer.allocUnsafe(size);
     bytes.write(text, 0, 'latin1');
     body?.copy(bytes, text.length, from);
-    this.visitor.out.write(bytes);
-    this.answered = true;
-    this.stopDeadline();
-    this.ctx.record(this.forward.project, head.status, this.started);
+    return bytes;
   }
 
   /** The response is complete: the connection goes back to the pool if it is clean. */

@@ -4,8 +4,10 @@
  * one call together with whatever body is at hand.
  */
 import { STATUS_CODES } from 'node:http';
+import { keptForVisitor, ownLines, replacedBy } from '../headers.ts';
 import type { OwnAnswer } from '../pages.ts';
 import type { VisitorFraming } from './response-body.ts';
+import type { ResponseHead } from './response-head.ts';
 
 let dateSecond = 0;
 let dateValue = '';
@@ -55,6 +57,55 @@ export function visitorHead(
   if (!hasDate) head += `date: ${httpDate()}\r\n`;
   if (close) head += 'connection: close\r\n';
   return `${head}\r\n`;
+}
+
+/**
+ * Writes the visitor's response head into `out` from `src`, the bytes `head` was parsed from:
+ * the same bytes visitorHead would make, but the status line and every header line already in
+ * the form the edge writes (`Name: value`, HTTP/1.1) are copied as runs of bytes rather than
+ * made into strings. Returns the length written, or -1 when it might not fit in `room` bytes of `out`.
+ */
+export function writeVisitorHead(
+  out: Buffer,
+  room: number,
+  src: Buffer,
+  head: ResponseHead,
+  own: readonly string[],
+  framing: VisitorFraming,
+  close: boolean,
+): number {
+  const { names, rawHeaders: raw, starts } = head;
+  const extra = ownLines(own);
+  // Room for a rewritten status line, a space added to each header line, and the lines added at the end.
+  if (starts[starts.length - 1]! + 64 + names.length + extra.text.length + 96 > room) return -1;
+  let at = 0;
+  let run = 0; // the start of the run of source bytes not yet copied
+  if (head.minor !== 1 || head.reason === '') {
+    at = out.write(`HTTP/1.1 ${head.status} ${head.reason || STATUS_CODES[head.status] || ''}\r\n`, 0, 'latin1');
+    run = starts[0]!;
+  }
+  const replaced = replacedBy(own);
+  let hasDate = extra.hasDate;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    const from = starts[i]!;
+    const to = starts[i + 1]!;
+    const kept = keptForVisitor(name, replaced, head.connection);
+    const value = raw[2 * i + 1]!;
+    if (kept && name === 'date') hasDate = true;
+    // As sent: one space after the colon, no other whitespace around the value.
+    const asSent = to - from === name.length + value.length + 4 && src[from + name.length + 1] === 0x20;
+    if (kept && asSent) continue;
+    at += src.copy(out, at, run, from);
+    run = to;
+    if (kept) at += out.write(`${raw[2 * i]}: ${value}\r\n`, at, 'latin1');
+  }
+  at += src.copy(out, at, run, starts[starts.length - 1]!);
+  let tail = extra.text;
+  if (framing === 'chunked' || framing === 'rechunked') tail += 'transfer-encoding: chunked\r\n';
+  if (!hasDate) tail += `date: ${httpDate()}\r\n`;
+  if (close) tail += 'connection: close\r\n';
+  return at + out.write(`${tail}\r\n`, at, 'latin1');
 }
 
 /** One of the edge's own answers, whole, with `extra` headers (a raw list). */
