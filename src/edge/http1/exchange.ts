@@ -33,6 +33,8 @@ const SCRATCH = Buffer.alloc(16 * 1024);
 /** Other targets a request tries when connecting to its target fails, before the visitor gets a 502. */
 const MAX_FAILOVERS = 2;
 
+const NOTHING_HELD: readonly Uint8Array[] = Object.freeze([]);
+
 /** Body bytes held for an upstream connection that is still opening, before the visitor is paused. */
 const HOLD_BYTES = 64 * 1024;
 
@@ -41,7 +43,8 @@ export class Exchange implements TargetExchange, UpstreamUser {
   private readonly deadline: UpstreamDeadline;
   private conn: UpstreamConnection | undefined;
   private readonly body: RequestBody;
-  private held: Uint8Array[] = [];
+  /** Body bytes that came while the upstream connection was opening. */
+  private held: Uint8Array[] | null = null;
   private heldBytes = 0;
   private headBuf: Buffer | null = null;
   private response: { head: ResponseHead; body: ResponseBody } | undefined;
@@ -52,7 +55,9 @@ export class Exchange implements TargetExchange, UpstreamUser {
   private closeVisitor = false;
   private retried = false;
   private failovers = 0;
-  private readonly requestHead: string;
+  /** The head for the upstream as a string, or null for a plain HTTP/1.1 head: its lines as sent, then `identityLines`. */
+  private readonly requestHead: string | null;
+  private readonly identityLines: string = '';
   private readonly started = performance.now();
 
   constructor(
@@ -62,14 +67,17 @@ export class Exchange implements TargetExchange, UpstreamUser {
     private readonly ctx: EngineContext,
   ) {
     this.body = RequestBody.of(head);
-    this.requestHead = head.plain
-      ? `${head.method} ${head.url} HTTP/1.1\r\n${head.fields}${forwardedLines(visitor.identity, head.host, ctx.trusted)}\r\n`
-      : upstreamHead(
-          head.method,
-          head.url,
-          upstreamRequestHeaders(head.rawHeaders, visitor.identity, ctx.trusted),
-          head.framing.kind === 'chunked',
-        );
+    if (head.plain) {
+      this.identityLines = forwardedLines(visitor.identity, head.host, ctx.trusted);
+      // An HTTP/1.1 request line goes as sent; HTTP/1.0 gets an HTTP/1.1 one.
+      this.requestHead =
+        head.minor === 1
+          ? null
+          : `${head.method} ${head.url} HTTP/1.1\r\n${head.source.toString('latin1', head.fieldsAt, head.fieldsEnd)}${this.identityLines}\r\n`;
+    } else {
+      const headers = upstreamRequestHeaders(head.rawHeaders, visitor.identity, ctx.trusted);
+      this.requestHead = upstreamHead(head.method, head.url, headers, head.framing.kind === 'chunked');
+    }
     forward.target.enter(this);
     this.deadline = visitor.upstreamDeadline;
     this.deadline.holder = this;
@@ -108,7 +116,7 @@ export class Exchange implements TargetExchange, UpstreamUser {
     if (this.conn?.out) {
       if (!this.conn.out.write(body)) this.visitor.pauseReading();
     } else {
-      this.held.push(Buffer.from(body));
+      (this.held ??= []).push(Buffer.from(body));
       this.heldBytes += body.length;
       if (this.heldBytes > HOLD_BYTES) this.visitor.pauseReading();
     }
@@ -184,15 +192,38 @@ export class Exchange implements TargetExchange, UpstreamUser {
   private attach(conn: UpstreamConnection): void {
     this.conn = conn;
     conn.user = this;
-    let sent: boolean;
-    // Bytes, not the string: Bun's write of a JS string costs several times its write of a Buffer.
-    if (this.held.length === 0 && this.requestHead.length <= SCRATCH.length) {
-      sent = conn.out!.write(SCRATCH.subarray(0, SCRATCH.write(this.requestHead, 0, 'latin1')));
-    } else sent = conn.out!.write(Buffer.concat([Buffer.from(this.requestHead, 'latin1'), ...this.held]));
-    this.held = [];
+    const sent = conn.out!.write(this.upstreamHeadBytes());
+    this.held = null;
     this.heldBytes = 0;
     if (sent) this.visitor.resumeReading();
     else this.visitor.pauseReading();
+  }
+
+  /**
+   * The head for the upstream and the body bytes held while its connection opened, in one buffer:
+   * the scratch one when nothing is held (the sink copies what it cannot send at once). Bytes, not
+   * a string: Bun's write of a JS string costs several times its write of a Buffer.
+   */
+  private upstreamHeadBytes(): Uint8Array {
+    const held = this.held ?? NOTHING_HELD;
+    if (this.requestHead !== null) {
+      if (held.length === 0 && this.requestHead.length <= SCRATCH.length) {
+        return SCRATCH.subarray(0, SCRATCH.write(this.requestHead, 0, 'latin1'));
+      }
+      return Buffer.concat([Buffer.from(this.requestHead, 'latin1'), ...held]);
+    }
+    // The request line and header lines as sent, the identity lines, the blank line.
+    const { source, fieldsEnd } = this.head;
+    const size = fieldsEnd + this.identityLines.length + 2;
+    if (held.length > 0 || size > SCRATCH.length) {
+      const tail = Buffer.from(`${this.identityLines}\r\n`, 'latin1');
+      return Buffer.concat([source.subarray(0, fieldsEnd), tail, ...held]);
+    }
+    source.copy(SCRATCH, 0, 0, fieldsEnd);
+    SCRATCH.write(this.identityLines, fieldsEnd, 'latin1');
+    SCRATCH[size - 2] = 0x0d;
+    SCRATCH[size - 1] = 0x0a;
+    return SCRATCH.subarray(0, size);
   }
 
   /**
