@@ -55,6 +55,7 @@ export class Exchange implements TargetExchange, UpstreamUser {
   private closeVisitor = false;
   private retried = false;
   private failovers = 0;
+  targetSlot = -1;
   /** The head for the upstream as a string, or null for a plain HTTP/1.1 head: its lines as sent, then `identityLines`. */
   private readonly requestHead: string | null;
   private readonly identityLines: string = '';
