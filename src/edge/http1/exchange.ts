@@ -18,7 +18,7 @@ import type { RequestHead } from './request-head.ts';
 import { ResponseBody } from './response-body.ts';
 import { MAX_RESPONSE_HEAD_BYTES, parseResponseHead, type ResponseHead } from './response-head.ts';
 import type { UpstreamConnection, UpstreamUser } from './upstream-pool.ts';
-import { answerBytes, CONTINUE, upstreamHead, visitorHead, writeVisitorHead } from './wire.ts';
+import { answerBytes, CONTINUE, upstreamHead, visitorHead, visitorHeadBound, writeVisitorHead } from './wire.ts';
 import { HEAD_END } from './request-head.ts';
 
 /** Methods a request may be sent again for when a reused connection turned out closed (RFC 9110 §9.2.2). */
@@ -338,8 +338,8 @@ export class Exchange implements TargetExchange, UpstreamUser {
 
   /**
    * Writes the visitor's response head, with `body` from `from` on when it is at hand; `src` holds
-   * the bytes the upstream's head was parsed from while they are at hand (they are copied, not
-   * made into strings, when they fit the scratch buffer with the body).
+   * the bytes the upstream's head was parsed from while they are at hand (its lines are copied
+   * from them rather than made into strings).
    */
   private sendHead(src: Buffer | null, body?: Buffer, from = 0): void {
     const { head, body: framing } = this.response!;
@@ -347,22 +347,18 @@ export class Exchange implements TargetExchange, UpstreamUser {
     const out = this.visitor.out;
     const length = body ? body.length - from : 0;
     // One buffer for head and body: one write, one packet. A sink that copies what it cannot send
-    // at once leaves the scratch buffer free for the next response.
+    // at once leaves the scratch buffer free for the next response; one that keeps what it is
+    // given (node:tls) gets a buffer of its own.
     let n = -1;
-    if (src !== null && out.copies) {
-      n = writeVisitorHead(
-        SCRATCH,
-        SCRATCH.length - length,
-        src,
-        head,
-        this.forward.headers,
-        framing.framing,
-        this.closeVisitor,
-      );
+    let bytes = SCRATCH;
+    if (src !== null) {
+      const own = this.forward.headers;
+      if (!out.copies) bytes = Buffer.allocUnsafe(visitorHeadBound(head, own) + length);
+      n = writeVisitorHead(bytes, bytes.length - length, src, head, own, framing.framing, this.closeVisitor);
     }
     if (n !== -1) {
-      body?.copy(SCRATCH, n, from);
-      out.write(SCRATCH.subarray(0, n + length));
+      body?.copy(bytes, n, from);
+      out.write(bytes.subarray(0, n + length));
     } else out.write(this.headText(body, from));
     this.answered = true;
     this.stopDeadline();

@@ -76,8 +76,7 @@ export function writeVisitorHead(
 ): number {
   const { names, rawHeaders: raw, starts } = head;
   const extra = ownLines(own);
-  // Room for a rewritten status line, a space added to each header line, and the lines added at the end.
-  if (starts[starts.length - 1]! + 64 + names.length + extra.text.length + 96 > room) return -1;
+  if (visitorHeadBound(head, own) > room) return -1;
   let at = 0;
   let run = 0; // the start of the run of source bytes not yet copied
   if (head.minor !== 1 || head.reason === '') {
@@ -106,6 +105,14 @@ export function writeVisitorHead(
   if (!hasDate) tail += `date: ${httpDate()}\r\n`;
   if (close) tail += 'connection: close\r\n';
   return at + out.write(`${tail}\r\n`, at, 'latin1');
+}
+
+/**
+ * The most bytes writeVisitorHead may write for `head`: its own, a rewritten status line, a space
+ * added to each header line, and the lines the edge adds at the end.
+ */
+export function visitorHeadBound(head: ResponseHead, own: readonly string[]): number {
+  return head.starts[head.starts.length - 1]! + 64 + head.names.length + ownLines(own).text.length + 96;
 }
 
 /** One of the edge's own answers, whole, with `extra` headers (a raw list). */
