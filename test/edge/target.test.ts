@@ -47,7 +47,12 @@ test('cuts every open exchange once, even as each cut ends its exchange', () => 
   const target = new Target('a:1');
   const log: string[] = [];
   for (const name of ['a', 'b', 'c', 'd']) {
-    const e: Exchange = { cut: () => (log.push(name), target.leave(e)) };
+    const e: Exchange = {
+      cut: () => {
+        log.push(name);
+        target.leave(e);
+      },
+    };
     target.enter(e);
   }
   expect(target.cutAll()).toBe(4);

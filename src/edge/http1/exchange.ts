@@ -8,7 +8,6 @@
  * Nothing here makes a timer or a promise: the upstream timeout is a Deadline swept by the engine.
  */
 import { WHOLE_BODY_LIMIT } from '../http-exchange.ts';
-import { forwardedLines, upstreamRequestHeaders, visitorResponseLines } from '../headers.ts';
 import { type EdgeStatus, pageAnswer } from '../pages.ts';
 import { pickTarget } from '../dispatch.ts';
 import type { Exchange as TargetExchange } from '../target.ts';
@@ -18,22 +17,15 @@ import type { RequestHead } from './request-head.ts';
 import { ResponseBody } from './response-body.ts';
 import { MAX_RESPONSE_HEAD_BYTES, parseResponseHead, type ResponseHead } from './response-head.ts';
 import type { UpstreamConnection, UpstreamUser } from './upstream-pool.ts';
-import { answerBytes, CONTINUE, upstreamHead, visitorHead, visitorHeadBound, writeVisitorHead } from './wire.ts';
+import { answerBytes, CONTINUE } from './wire.ts';
+import { UpstreamRequestHead, visitorHeadBytes } from './head-bytes.ts';
 import { HEAD_END } from './request-head.ts';
 
 /** Methods a request may be sent again for when a reused connection turned out closed (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
-/**
- * Where a request head, or a response head and a small body, are put together for their one write,
- * when the sink copies (an upstream connection's always does).
- */
-const SCRATCH = Buffer.alloc(16 * 1024);
-
 /** Other targets a request tries when connecting to its target fails, before the visitor gets a 502. */
 const MAX_FAILOVERS = 2;
-
-const NOTHING_HELD: readonly Uint8Array[] = Object.freeze([]);
 
 /** Body bytes held for an upstream connection that is still opening, before the visitor is paused. */
 const HOLD_BYTES = 64 * 1024;
@@ -56,9 +48,7 @@ export class Exchange implements TargetExchange, UpstreamUser {
   private retried = false;
   private failovers = 0;
   targetSlot = -1;
-  /** The head for the upstream as a string, or null for a plain HTTP/1.1 head: its lines as sent, then `identityLines`. */
-  private readonly requestHead: string | null;
-  private readonly identityLines: string = '';
+  private readonly requestHead: UpstreamRequestHead;
   private readonly started = performance.now();
 
   constructor(
@@ -68,17 +58,7 @@ export class Exchange implements TargetExchange, UpstreamUser {
     private readonly ctx: EngineContext,
   ) {
     this.body = RequestBody.of(head);
-    if (head.plain) {
-      this.identityLines = forwardedLines(visitor.identity, head.host, ctx.trusted);
-      // An HTTP/1.1 request line goes as sent; HTTP/1.0 gets an HTTP/1.1 one.
-      this.requestHead =
-        head.minor === 1
-          ? null
-          : `${head.method} ${head.url} HTTP/1.1\r\n${head.source.toString('latin1', head.fieldsAt, head.fieldsEnd)}${this.identityLines}\r\n`;
-    } else {
-      const headers = upstreamRequestHeaders(head.rawHeaders, visitor.identity, ctx.trusted);
-      this.requestHead = upstreamHead(head.method, head.url, headers, head.framing.kind === 'chunked');
-    }
+    this.requestHead = new UpstreamRequestHead(head, visitor.identity, ctx.trusted);
     forward.target.enter(this);
     this.deadline = visitor.upstreamDeadline;
     this.deadline.holder = this;
@@ -193,38 +173,11 @@ export class Exchange implements TargetExchange, UpstreamUser {
   private attach(conn: UpstreamConnection): void {
     this.conn = conn;
     conn.user = this;
-    const sent = conn.out!.write(this.upstreamHeadBytes());
+    const sent = conn.out!.write(this.requestHead.bytes(this.held));
     this.held = null;
     this.heldBytes = 0;
     if (sent) this.visitor.resumeReading();
     else this.visitor.pauseReading();
-  }
-
-  /**
-   * The head for the upstream and the body bytes held while its connection opened, in one buffer:
-   * the scratch one when nothing is held (the sink copies what it cannot send at once). Bytes, not
-   * a string: Bun's write of a JS string costs several times its write of a Buffer.
-   */
-  private upstreamHeadBytes(): Uint8Array {
-    const held = this.held ?? NOTHING_HELD;
-    if (this.requestHead !== null) {
-      if (held.length === 0 && this.requestHead.length <= SCRATCH.length) {
-        return SCRATCH.subarray(0, SCRATCH.write(this.requestHead, 0, 'latin1'));
-      }
-      return Buffer.concat([Buffer.from(this.requestHead, 'latin1'), ...held]);
-    }
-    // The request line and header lines as sent, the identity lines, the blank line.
-    const { source, fieldsEnd } = this.head;
-    const size = fieldsEnd + this.identityLines.length + 2;
-    if (held.length > 0 || size > SCRATCH.length) {
-      const tail = Buffer.from(`${this.identityLines}\r\n`, 'latin1');
-      return Buffer.concat([source.subarray(0, fieldsEnd), tail, ...held]);
-    }
-    source.copy(SCRATCH, 0, 0, fieldsEnd);
-    SCRATCH.write(this.identityLines, fieldsEnd, 'latin1');
-    SCRATCH[size - 2] = 0x0d;
-    SCRATCH[size - 1] = 0x0a;
-    return SCRATCH.subarray(0, size);
   }
 
   /**
@@ -344,38 +297,11 @@ export class Exchange implements TargetExchange, UpstreamUser {
   private sendHead(src: Buffer | null, body?: Buffer, from = 0): void {
     const { head, body: framing } = this.response!;
     if (!this.body.done) this.closeVisitor = true;
-    const out = this.visitor.out;
-    const length = body ? body.length - from : 0;
-    // One buffer for head and body: one write, one packet. A sink that copies what it cannot send
-    // at once leaves the scratch buffer free for the next response; one that keeps what it is
-    // given (node:tls) gets a buffer of its own.
-    let n = -1;
-    let bytes = SCRATCH;
-    if (src !== null) {
-      const own = this.forward.headers;
-      if (!out.copies) bytes = Buffer.allocUnsafe(visitorHeadBound(head, own) + length);
-      n = writeVisitorHead(bytes, bytes.length - length, src, head, own, framing.framing, this.closeVisitor);
-    }
-    if (n !== -1) {
-      body?.copy(bytes, n, from);
-      out.write(bytes.subarray(0, n + length));
-    } else out.write(this.headText(body, from));
+    const parts = { head, own: this.forward.headers, framing: framing.framing, close: this.closeVisitor };
+    this.visitor.out.write(visitorHeadBytes(this.visitor.out, parts, src, body, from));
     this.answered = true;
     this.stopDeadline();
     this.ctx.record(this.forward.project, head.status, this.started);
-  }
-
-  /** The visitor's response head made as a string, with `body` from `from` on, in one buffer. */
-  private headText(body: Buffer | undefined, from: number): Buffer {
-    const { head, body: framing } = this.response!;
-    const lines = visitorResponseLines(head.rawHeaders, head.names, this.forward.headers, head.connection);
-    const text = visitorHead(head.status, head.reason, lines, framing.framing, this.closeVisitor);
-    const size = text.length + (body ? body.length - from : 0);
-    const bytes =
-      this.visitor.out.copies && size <= SCRATCH.length ? SCRATCH.subarray(0, size) : Buffer.allocUnsafe(size);
-    bytes.write(text, 0, 'latin1');
-    body?.copy(bytes, text.length, from);
-    return bytes;
   }
 
   /** The response is complete: the connection goes back to the pool if it is clean. */
