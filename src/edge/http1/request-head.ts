@@ -21,8 +21,9 @@ export interface RequestHead {
   /** The names of rawHeaders, lowercased: names[i] is rawHeaders[2 * i]'s. */
   names: string[];
   /**
-   * The bytes the head was parsed from (the head is its start). Bun hands each read in a buffer of
-   * its own, which it does not reuse (test/edge/http1/chunks.test.ts), so it may be kept.
+   * The bytes the head was parsed from (the head is its start). Bun.listen and node:tls hand each
+   * read in a buffer of its own and do not reuse it (test/edge/http1/chunks.test.ts), so it may be
+   * kept for the exchange: a request sent again after a reused connection closed is sent from it.
    */
   source: Buffer;
   /** The header lines as sent, each ending in CRLF, are source[fieldsAt, fieldsEnd) (empty when there are none). */
