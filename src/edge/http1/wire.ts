@@ -3,7 +3,7 @@
  * upstream's, rewritten once), and the edge's own answers. Each is one latin1 string, written in
  * one call together with whatever body is at hand.
  */
-import { STATUS_CODES } from 'node:http';
+import { STATUS_TEXTS } from '../status-texts.ts';
 import type { OwnAnswer } from '../pages.ts';
 import type { VisitorFraming } from './response-body.ts';
 
@@ -50,7 +50,7 @@ export function visitorHead(
   close: boolean,
 ): string {
   const { text, hasDate } = lines;
-  let head = `HTTP/1.1 ${status} ${reason || STATUS_CODES[status] || ''}\r\n${text}`;
+  let head = `HTTP/1.1 ${status} ${reason || STATUS_TEXTS[status] || ''}\r\n${text}`;
   if (framing === 'chunked' || framing === 'rechunked') head += 'transfer-encoding: chunked\r\n';
   if (!hasDate) head += `date: ${httpDate()}\r\n`;
   if (close) head += 'connection: close\r\n';
@@ -62,7 +62,7 @@ export function answerBytes(answer: OwnAnswer, extra: readonly string[], close: 
   const own: string[] = [];
   for (const name in answer.headers) own.push(name, answer.headers[name]!);
   const { text } = lines([...own, ...extra]);
-  const status = `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ''}\r\n`;
+  const status = `HTTP/1.1 ${answer.status} ${STATUS_TEXTS[answer.status] ?? ''}\r\n`;
   return `${status}${text}date: ${httpDate()}\r\n${close ? 'connection: close\r\n' : ''}\r\n${answer.body}`;
 }
 
