@@ -36,9 +36,17 @@ export function processIo(env: Env): Io {
   return {
     env,
     cwd: process.cwd(),
-    stdout: process.stdout,
-    stderr: process.stderr,
-    stdin: process.stdin,
+    // Getters: Bun builds each stream on first access, and an agent or edge that never writes
+    // through them (its logs go through console) should not hold them (stdin's alone is a reader).
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
+    get stdin() {
+      return process.stdin;
+    },
     execPath: process.execPath,
     now: () => Date.now(),
     onInterrupt(handler) {

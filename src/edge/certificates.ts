@@ -5,7 +5,8 @@
  * one. There is no default certificate: a name nothing covers (or a handshake without SNI) fails,
  * so one tenant's certificate is never shown for another's name.
  */
-import { createSecureContext, type SecureContext } from 'node:tls';
+import type { SecureContext } from 'node:tls';
+import { nodeTls } from './node-modules.ts';
 import type { EdgeCertificate } from './route-store.ts';
 
 /**
@@ -85,7 +86,7 @@ export class CertificateStore {
   /** The certificate's secure context, or null (with a warning) when its PEM cannot be loaded. */
   private load(name: string, certificate: EdgeCertificate): SecureContext | null {
     try {
-      return createSecureContext({ ...TLS_SETTINGS, cert: certificate.certPem, key: certificate.keyPem });
+      return nodeTls().createSecureContext({ ...TLS_SETTINGS, cert: certificate.certPem, key: certificate.keyPem });
     } catch (err) {
       this.warn('Skipping a certificate the edge cannot load', { hostname: name, error: (err as Error).message });
       return null;

@@ -7,9 +7,10 @@
  * open on its target until the response body has been handed over, so draining waits for
  * downloads and SSE streams, not just for response headers.
  */
-import { type Agent, type ClientRequest, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import type { Agent, ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Visitor } from './forwarded.ts';
 import { upstreamRequestHeaders, visitorResponseHeaders } from './headers.ts';
+import { nodeHttp } from './node-modules.ts';
 import { writeEdgePage } from './pages.ts';
 import type { Exchange, Target } from './target.ts';
 import type { TrustedProxies } from './trusted-proxies.ts';
@@ -68,7 +69,7 @@ class HttpExchange implements Exchange {
   start(): void {
     const { target, visitor, trusted, agent } = this.opts;
     const colon = target.address.lastIndexOf(':');
-    const upstream = request({
+    const upstream = nodeHttp().request({
       host: target.address.slice(0, colon),
       port: Number(target.address.slice(colon + 1)),
       method: this.req.method,

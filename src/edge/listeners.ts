@@ -10,12 +10,13 @@
  * so the head deadline covers the handshake too. That matters: Bun's tls.Server reports a handshake
  * timeout but leaves the socket open (measured with Bun 1.4.5).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import { type CertificateStore, TLS_SETTINGS } from './certificates.ts';
 import type { ConnectionGuard } from './connection-guard.ts';
 import { isWebSocketUpgrade } from './headers.ts';
+import { nodeHttp, nodeTls } from './node-modules.ts';
 
 /** What the edge does with what arrives on a listener. */
 export interface ListenerHandlers {
@@ -30,7 +31,7 @@ export interface ListenerHandlers {
 /** The node:http server with the edge's handlers and limits; it admits the connections it accepts when `admits`. */
 export function httpServer(guard: ConnectionGuard, idleMs: number, on: ListenerHandlers, admits: boolean): Server {
   // Only WebSocket upgrades leave the HTTP server; any other Upgrade (h2c) is plain HTTP to the edge.
-  const server = createServer({ shouldUpgradeCallback: isWebSocketUpgrade });
+  const server = nodeHttp().createServer({ shouldUpgradeCallback: isWebSocketUpgrade });
   server.keepAliveTimeout = idleMs;
   // Node's own request timeout (5 minutes) would cut long uploads and SSE streams.
   server.requestTimeout = 0;
@@ -66,7 +67,7 @@ export function tlsServer(
   onError: (err: Error) => void,
   headerTimeoutMs: number,
 ): TlsServer {
-  const server = createTlsServer({
+  const server = nodeTls().createServer({
     ...TLS_SETTINGS,
     ALPNProtocols: ['http/1.1'],
     handshakeTimeout: headerTimeoutMs,

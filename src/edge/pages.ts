@@ -3,7 +3,8 @@
  * explanation instead of a bare status line, and nothing about Slipway's internals. And the plain
  * ones: a challenge's body, a redirect to HTTPS.
  */
-import { STATUS_CODES, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
+import { STATUS_TEXTS } from './status-texts.ts';
 
 /** The statuses the edge produces on its own. */
 export type EdgeStatus = 400 | 404 | 502 | 503 | 504;
@@ -110,7 +111,7 @@ export function writeEdgePage(
 /** `answer` as raw HTTP/1.1 bytes, for a socket that left the HTTP server (a WebSocket upgrade). */
 export function rawAnswer(answer: OwnAnswer): string {
   const lines = Object.entries({ ...answer.headers, connection: 'close' }).map(([name, value]) => `${name}: ${value}`);
-  return `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\n${lines.join('\r\n')}\r\n\r\n${answer.body}`;
+  return `HTTP/1.1 ${answer.status} ${STATUS_TEXTS[answer.status]}\r\n${lines.join('\r\n')}\r\n\r\n${answer.body}`;
 }
 
 function render(status: number, title: string, text: string): string {

@@ -10,7 +10,7 @@
  * so a proxy on it cannot pass the visitor's request target on as sent; and it has no hook for a
  * connection before its first request, which the per-IP and header-time limits need.
  */
-import { Agent, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Agent, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Server as TlsServer } from 'node:tls';
 import { CertificateStore } from './certificates.ts';
@@ -25,6 +25,7 @@ import type { EngineContext } from './http1/engine-context.ts';
 import { NativeListener } from './http1/listener.ts';
 import { UpstreamPool } from './http1/upstream-pool.ts';
 import { bind, httpServer, type ListenerHandlers, tlsServer } from './listeners.ts';
+import { nodeHttp } from './node-modules.ts';
 import { pageAnswer, rawAnswer, writeAnswer } from './pages.ts';
 import type { Challenge, EdgeCertificate, HostEntry } from './route-store.ts';
 import { RouteTable, type Route } from './route-table.ts';
@@ -97,7 +98,8 @@ export class EdgeProxy {
   private readonly upstreamTimeoutMs: number;
   private readonly trusted: TrustedProxies;
   private readonly guard: ConnectionGuard;
-  private readonly agent = new Agent({ keepAlive: true });
+  /** The node engine's upstream connections; made by its first request. */
+  private agent: Agent | undefined;
   private server: Server | undefined;
   private native: NativeListener | undefined;
   private readonly pool = new UpstreamPool();
@@ -228,7 +230,7 @@ export class EdgeProxy {
     await this.guard.endAll(CLOSE_GRACE_MS);
     for (const server of servers) server.closeAllConnections();
     for (const native of natives) native.closeAll();
-    this.agent.destroy();
+    this.agent?.destroy();
     this.pool.close();
     this.deadlines.clear();
   }
@@ -328,7 +330,7 @@ export class EdgeProxy {
       target,
       visitor: this.visitor(req, secure),
       trusted: this.trusted,
-      agent: this.agent,
+      agent: (this.agent ??= new (nodeHttp().Agent)({ keepAlive: true })),
       timeoutMs: this.upstreamTimeoutMs,
       responseHeaders: headers,
       warn: (msg, fields) => this.log.warn(msg, { project, ...fields }),

@@ -30,7 +30,12 @@ export function startEdge(config: Config, log: Logger): RunningEdge {
     engine: config.edgeEngine,
     log,
   });
-  const store = new RouteStoreReader(routeStoreFile(config.dataDir));
+  // An edge of its own reads the store with Bun's SQLite (see RouteStoreReader); in role all the
+  // API's better-sqlite3 writes it in this very process.
+  const store = new RouteStoreReader(
+    routeStoreFile(config.dataDir),
+    config.role === 'edge' ? 'bun:sqlite' : 'better-sqlite3',
+  );
   const sync = new EdgeSync(store, edgeStateWriter(edgeStateFile(config.dataDir)), proxy, log);
   sync.start();
   const port = proxy.listen(config.httpListen.hostname, config.httpListen.port);

@@ -68,6 +68,25 @@ describe('the route store', () => {
     expect(r.head()).toEqual({ storeId: id, version: 5 });
   });
 
+  test("reads the same snapshot with Bun's SQLite, which an edge in a process of its own uses", () => {
+    const file = join(tempDir(), 'edge', 'routes.db');
+    const store = writer(file);
+    store.replaceAll({
+      routes: [web, api],
+      hosts: [{ hostname: 'shop.example.com', project: 'web', redirectToHttps: true, hsts: true }],
+      certificates: [
+        { hostname: 'shop.example.com', certPem: 'CERT', keyPem: 'KEY', notAfter: '2099-01-01T00:00:00.000Z' },
+      ],
+    });
+    const own = new RouteStoreReader(file, 'bun:sqlite');
+    opened.push(own);
+    const snapshot = own.snapshot();
+    expect(snapshot).toEqual(reader(file).snapshot()!);
+    expect(snapshot?.routes).toEqual([api, web]);
+    expect(snapshot?.hosts.map((h) => h.hsts)).toEqual([true]);
+    expect(own.head()).toEqual(store.head());
+  });
+
   test('carries host names, certificates and unexpired challenges; publishing all keeps the challenges', () => {
     const file = join(tempDir(), 'edge', 'routes.db');
     const store = writer(file);

@@ -1,10 +1,11 @@
 /**
  * The heads the native engine writes: the request it sends upstream, the visitor's response (the
- * upstream's, rewritten once), and the edge's own answers. Each is one latin1 string, written in
- * one call together with whatever body is at hand.
+ * upstream's, rewritten once), and the edge's own answers, as latin1 strings or, for the visitor's
+ * response, copied from the upstream's bytes (writeVisitorHead); each written in one call together
+ * with whatever body is at hand.
  */
-import { STATUS_CODES } from 'node:http';
 import { keptForVisitor, ownLines, replacedBy } from '../headers.ts';
+import { STATUS_TEXTS } from '../status-texts.ts';
 import type { OwnAnswer } from '../pages.ts';
 import type { VisitorFraming } from './response-body.ts';
 import type { ResponseHead } from './response-head.ts';
@@ -52,7 +53,7 @@ export function visitorHead(
   close: boolean,
 ): string {
   const { text, hasDate } = lines;
-  let head = `HTTP/1.1 ${status} ${reason || STATUS_CODES[status] || ''}\r\n${text}`;
+  let head = `HTTP/1.1 ${status} ${reason || STATUS_TEXTS[status] || ''}\r\n${text}`;
   if (framing === 'chunked' || framing === 'rechunked') head += 'transfer-encoding: chunked\r\n';
   if (!hasDate) head += `date: ${httpDate()}\r\n`;
   if (close) head += 'connection: close\r\n';
@@ -80,7 +81,7 @@ export function writeVisitorHead(
   let at = 0;
   let run = 0; // the start of the run of source bytes not yet copied
   if (head.minor !== 1 || head.reason === '') {
-    at = out.write(`HTTP/1.1 ${head.status} ${head.reason || STATUS_CODES[head.status] || ''}\r\n`, 0, 'latin1');
+    at = out.write(`HTTP/1.1 ${head.status} ${head.reason || STATUS_TEXTS[head.status] || ''}\r\n`, 0, 'latin1');
     run = starts[0]!;
   }
   const replaced = replacedBy(own);
@@ -120,7 +121,7 @@ export function answerBytes(answer: OwnAnswer, extra: readonly string[], close: 
   const own: string[] = [];
   for (const name in answer.headers) own.push(name, answer.headers[name]!);
   const { text } = lines([...own, ...extra]);
-  const status = `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ''}\r\n`;
+  const status = `HTTP/1.1 ${answer.status} ${STATUS_TEXTS[answer.status] ?? ''}\r\n`;
   return `${status}${text}date: ${httpDate()}\r\n${close ? 'connection: close\r\n' : ''}\r\n${answer.body}`;
 }
 
