@@ -16,13 +16,16 @@ import { checkRequest } from './visitor-request.ts';
 export const API_PROJECT = '(api)';
 
 /** Strict-Transport-Security as the edge sends it for host names that asked for it: one year. */
-const HSTS = ['strict-transport-security', 'max-age=31536000'];
+const HSTS: readonly string[] = ['strict-transport-security', 'max-age=31536000'];
+
+/** No response headers of the edge's own (one shared, frozen list rather than a new one per request). */
+const NONE: readonly string[] = Object.freeze([]);
 
 /** The request goes to `target`, and its response gets `headers` (a raw list) on top of the upstream's. */
 export interface Forward {
   project: string;
   target: Target;
-  headers: string[];
+  headers: readonly string[];
   /** The project's route, for another target when this one refuses the connection; null for the API. */
   route: RouteEntry | null;
 }
@@ -65,7 +68,7 @@ export function dispatch(req: RequestLine, secure: boolean, s: DispatchState): F
   const name = normalizeHost(checked.host);
   if (s.api && name === s.api.domain) {
     // The API takes bearer tokens: never over plain HTTP on a public name.
-    if (secure) return { project: API_PROJECT, target: s.api.target, headers: [], route: null };
+    if (secure) return { project: API_PROJECT, target: s.api.target, headers: NONE, route: null };
     return toHttps(name, path, method, s, API_PROJECT) ?? page(API_PROJECT, 'https_not_ready', method);
   }
   const host = s.table.hostEntry(name);
@@ -73,7 +76,7 @@ export function dispatch(req: RequestLine, secure: boolean, s: DispatchState): F
     const redirect = toHttps(name, path, method, s, host.project);
     if (redirect) return redirect;
   }
-  const headers = secure && host?.hsts ? HSTS : [];
+  const headers = secure && host?.hsts ? HSTS : NONE;
   const route = s.table.find(name);
   if (!route) return page(UNROUTED, 404, method);
   const target = pickTarget(route, s.targets);
@@ -104,7 +107,7 @@ function toHttps(name: string, path: string, method: string, s: DispatchState, p
   return { project, answer: redirectAnswer(`https://${name}${port}${path}`, method) };
 }
 
-function page(project: string, which: EdgePage, method: string, headers: string[] = []): Answer {
+function page(project: string, which: EdgePage, method: string, headers: readonly string[] = NONE): Answer {
   const answer = pageAnswer(which, method);
   for (let i = 0; i + 1 < headers.length; i += 2) answer.headers[headers[i]!] = headers[i + 1]!;
   return { project, answer };

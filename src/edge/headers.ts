@@ -112,20 +112,47 @@ export function visitorResponseLines(
   own: readonly string[],
   connection: readonly string[],
 ): { text: string; hasDate: boolean } {
-  let replaced: Set<string> | null = null;
-  if (own.length > 0) {
-    replaced = new Set<string>();
-    for (let i = 0; i < own.length; i += 2) replaced.add(own[i]!.toLowerCase());
-  }
+  const replaced = replacedBy(own);
   let text = '';
   let hasDate = false;
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
-    if (HOP_BY_HOP.has(name) || replaced?.has(name)) continue;
-    if (connection.length > 0 && connection.includes(name) && !END_TO_END.has(name)) continue;
+    if (!keptForVisitor(name, replaced, connection)) continue;
     if (name === 'date') hasDate = true;
     text += `${raw[2 * i]}: ${raw[2 * i + 1]}\r\n`;
   }
+  const extra = ownLines(own);
+  return { text: text + extra.text, hasDate: hasDate || extra.hasDate };
+}
+
+/** The lowercased names of the edge's `own` response headers (a raw list), or null when there are none. */
+export function replacedBy(own: readonly string[]): Set<string> | null {
+  if (own.length === 0) return null;
+  const replaced = new Set<string>();
+  for (let i = 0; i < own.length; i += 2) replaced.add(own[i]!.toLowerCase());
+  return replaced;
+}
+
+/**
+ * Whether an upstream response field named `name` (lowercase) reaches the visitor: not hop-by-hop,
+ * not one the edge's own headers replace, not named by the response's Connection `connection` tokens.
+ */
+export function keptForVisitor(
+  name: string,
+  replaced: ReadonlySet<string> | null,
+  connection: readonly string[],
+): boolean {
+  if (HOP_BY_HOP.has(name) || replaced?.has(name)) return false;
+  return connection.length === 0 || !connection.includes(name) || END_TO_END.has(name);
+}
+
+const NO_LINES = Object.freeze({ text: '', hasDate: false });
+
+/** The edge's `own` response headers (a raw list) as header lines, and whether a Date is among them. */
+export function ownLines(own: readonly string[]): { readonly text: string; readonly hasDate: boolean } {
+  if (own.length === 0) return NO_LINES;
+  let text = '';
+  let hasDate = false;
   for (let i = 0; i + 1 < own.length; i += 2) {
     if (own[i]!.toLowerCase() === 'date') hasDate = true;
     text += `${own[i]}: ${own[i + 1]}\r\n`;

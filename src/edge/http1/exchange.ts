@@ -8,7 +8,6 @@
  * Nothing here makes a timer or a promise: the upstream timeout is a Deadline swept by the engine.
  */
 import { WHOLE_BODY_LIMIT } from '../http-exchange.ts';
-import { forwardedLines, upstreamRequestHeaders, visitorResponseLines } from '../headers.ts';
 import { type EdgeStatus, pageAnswer } from '../pages.ts';
 import { pickTarget } from '../dispatch.ts';
 import type { Exchange as TargetExchange } from '../target.ts';
@@ -18,14 +17,12 @@ import type { RequestHead } from './request-head.ts';
 import { ResponseBody } from './response-body.ts';
 import { MAX_RESPONSE_HEAD_BYTES, parseResponseHead, type ResponseHead } from './response-head.ts';
 import type { UpstreamConnection, UpstreamUser } from './upstream-pool.ts';
-import { answerBytes, CONTINUE, upstreamHead, visitorHead } from './wire.ts';
+import { answerBytes, CONTINUE } from './wire.ts';
+import { UpstreamRequestHead, visitorHeadBytes } from './head-bytes.ts';
 import { HEAD_END } from './request-head.ts';
 
 /** Methods a request may be sent again for when a reused connection turned out closed (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
-
-/** Where a response head and a small body are put together for their one write, when the sink copies. */
-const SCRATCH = Buffer.alloc(16 * 1024);
 
 /** Other targets a request tries when connecting to its target fails, before the visitor gets a 502. */
 const MAX_FAILOVERS = 2;
@@ -38,7 +35,8 @@ export class Exchange implements TargetExchange, UpstreamUser {
   private readonly deadline: UpstreamDeadline;
   private conn: UpstreamConnection | undefined;
   private readonly body: RequestBody;
-  private held: Uint8Array[] = [];
+  /** Body bytes that came while the upstream connection was opening. */
+  private held: Uint8Array[] | null = null;
   private heldBytes = 0;
   private headBuf: Buffer | null = null;
   private response: { head: ResponseHead; body: ResponseBody } | undefined;
@@ -49,7 +47,8 @@ export class Exchange implements TargetExchange, UpstreamUser {
   private closeVisitor = false;
   private retried = false;
   private failovers = 0;
-  private readonly requestHead: string;
+  targetSlot = -1;
+  private readonly requestHead: UpstreamRequestHead;
   private readonly started = performance.now();
 
   constructor(
@@ -59,14 +58,7 @@ export class Exchange implements TargetExchange, UpstreamUser {
     private readonly ctx: EngineContext,
   ) {
     this.body = RequestBody.of(head);
-    this.requestHead = head.plain
-      ? `${head.method} ${head.url} HTTP/1.1\r\n${head.fields}${forwardedLines(visitor.identity, head.host, ctx.trusted)}\r\n`
-      : upstreamHead(
-          head.method,
-          head.url,
-          upstreamRequestHeaders(head.rawHeaders, visitor.identity, ctx.trusted),
-          head.framing.kind === 'chunked',
-        );
+    this.requestHead = new UpstreamRequestHead(head, visitor.identity, ctx.trusted);
     forward.target.enter(this);
     this.deadline = visitor.upstreamDeadline;
     this.deadline.holder = this;
@@ -105,7 +97,7 @@ export class Exchange implements TargetExchange, UpstreamUser {
     if (this.conn?.out) {
       if (!this.conn.out.write(body)) this.visitor.pauseReading();
     } else {
-      this.held.push(Buffer.from(body));
+      (this.held ??= []).push(Buffer.from(body));
       this.heldBytes += body.length;
       if (this.heldBytes > HOLD_BYTES) this.visitor.pauseReading();
     }
@@ -181,10 +173,8 @@ export class Exchange implements TargetExchange, UpstreamUser {
   private attach(conn: UpstreamConnection): void {
     this.conn = conn;
     conn.user = this;
-    let sent: boolean;
-    if (this.held.length === 0 && this.head.ascii) sent = conn.out!.writeAscii(this.requestHead);
-    else sent = conn.out!.write(Buffer.concat([Buffer.from(this.requestHead, 'latin1'), ...this.held]));
-    this.held = [];
+    const sent = conn.out!.write(this.requestHead.bytes(this.held));
+    this.held = null;
     this.heldBytes = 0;
     if (sent) this.visitor.resumeReading();
     else this.visitor.pauseReading();
@@ -260,12 +250,12 @@ export class Exchange implements TargetExchange, UpstreamUser {
     const small = body.framing === 'length' && !body.done && body.left <= WHOLE_BODY_LIMIT;
     if (small && body.takeWhole(buf.length - start)) {
       // The whole body came with the head (the common case): head and body in one write.
-      this.sendHead(buf, start);
+      this.sendHead(buf, buf, start);
       this.complete();
       return;
     }
     if (small) this.whole = [];
-    else this.sendHead();
+    else this.sendHead(buf);
     if (start < buf.length) this.relay(buf.subarray(start));
     else if (body.done) this.complete();
   }
@@ -282,13 +272,13 @@ export class Exchange implements TargetExchange, UpstreamUser {
       if (body.done && this.whole.length === 0 && pieces.length === 1) {
         // The whole body came with the head (the common case): no copy.
         this.whole = null;
-        this.sendHead(pieces[0] as Buffer);
+        this.sendHead(null, pieces[0] as Buffer);
         this.complete();
         return;
       }
       for (const piece of pieces) this.whole.push(Buffer.from(piece));
       if (!body.done) return;
-      this.sendHead(Buffer.concat(this.whole));
+      this.sendHead(null, Buffer.concat(this.whole));
       this.whole = null;
       this.complete();
       return;
@@ -299,20 +289,16 @@ export class Exchange implements TargetExchange, UpstreamUser {
     if (body.done) this.complete();
   }
 
-  /** Writes the visitor's response head, with `body` from `from` on when it is at hand. */
-  private sendHead(body?: Buffer, from = 0): void {
+  /**
+   * Writes the visitor's response head, with `body` from `from` on when it is at hand; `src` holds
+   * the bytes the upstream's head was parsed from while they are at hand (its lines are copied
+   * from them rather than made into strings).
+   */
+  private sendHead(src: Buffer | null, body?: Buffer, from = 0): void {
     const { head, body: framing } = this.response!;
     if (!this.body.done) this.closeVisitor = true;
-    const lines = visitorResponseLines(head.rawHeaders, head.names, this.forward.headers, head.connection);
-    const text = visitorHead(head.status, head.reason, lines, framing.framing, this.closeVisitor);
-    // One buffer for head and body: one write, one packet.
-    const size = text.length + (body ? body.length - from : 0);
-    // A sink that copies what it cannot send at once leaves the scratch buffer free for the next response.
-    const bytes =
-      this.visitor.out.copies && size <= SCRATCH.length ? SCRATCH.subarray(0, size) : Buffer.allocUnsafe(size);
-    bytes.write(text, 0, 'latin1');
-    body?.copy(bytes, text.length, from);
-    this.visitor.out.write(bytes);
+    const parts = { head, own: this.forward.headers, framing: framing.framing, close: this.closeVisitor };
+    this.visitor.out.write(visitorHeadBytes(this.visitor.out, parts, src, body, from));
     this.answered = true;
     this.stopDeadline();
     this.ctx.record(this.forward.project, head.status, this.started);

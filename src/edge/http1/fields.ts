@@ -26,13 +26,15 @@ export function isValueChar(c: number): boolean {
 /**
  * Parses the header lines of `head` from `from` to its end (the head without its final CRLF CRLF,
  * so each line but the last is followed by CRLF). Returns the raw list, or null when a line breaks
- * the grammar. `names` gets each name lowercased, once, for the lookups that follow.
+ * the grammar. `names` gets each name lowercased, once, for the lookups that follow; `starts`,
+ * when given, where each line starts and, last, where the last line's CRLF ends.
  */
-export function parseFields(head: string, from: number, names: string[] = []): string[] | null {
+export function parseFields(head: string, from: number, names: string[] = [], starts?: number[]): string[] | null {
   const raw: string[] = [];
   let at = from;
   const end = head.length;
   while (at < end) {
+    starts?.push(at);
     let eol = head.indexOf('\r\n', at);
     if (eol === -1) eol = end;
     const colon = fieldName(head, at, eol);
@@ -44,6 +46,7 @@ export function parseFields(head: string, from: number, names: string[] = []): s
     names.push(nameHadUpper ? lowercased(head, at, colon) : name);
     at = eol + 2;
   }
+  starts?.push(end + 2);
   return raw;
 }
 

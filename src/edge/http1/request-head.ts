@@ -20,15 +20,20 @@ export interface RequestHead {
   rawHeaders: string[];
   /** The names of rawHeaders, lowercased: names[i] is rawHeaders[2 * i]'s. */
   names: string[];
-  /** The header lines as sent, each ending in CRLF (empty when there are none). */
-  fields: string;
+  /**
+   * The bytes the head was parsed from (the head is its start). Bun.listen and node:tls hand each
+   * read in a buffer of its own and do not reuse it (test/edge/http1/chunks.test.ts), so it may be
+   * kept for the exchange: a request sent again after a reused connection closed is sent from it.
+   */
+  source: Buffer;
+  /** The header lines as sent, each ending in CRLF, are source[fieldsAt, fieldsEnd) (empty when there are none). */
+  fieldsAt: number;
+  fieldsEnd: number;
   /**
    * Whether no field is one the edge drops or rewrites on the way upstream (hop-by-hop, identity,
    * Expect), so `fields` can go upstream as it is, followed by the edge's identity headers.
    */
   plain: boolean;
-  /** Whether the head is all ASCII (no obs-text in a value), so it can be written as a string. */
-  ascii: boolean;
   /** The Host header's value (the head has at most one), or null. */
   host: string | null;
   framing: Exclude<Framing, { kind: 'invalid' }>;
@@ -46,7 +51,6 @@ export interface RefusedHead {
 }
 
 const METHOD = /^[A-Z]{1,20}$/;
-const NON_ASCII = /[^\x00-\x7f]/;
 
 /** The CRLF CRLF that ends a head (a Buffer: Buffer.indexOf is several times faster with one than with a string). */
 export const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
@@ -108,9 +112,10 @@ export function parseRequestHead(buf: Buffer, end: number): RequestHead | Refuse
     minor,
     rawHeaders,
     names,
-    fields: lineEnd === -1 ? '' : `${head.slice(lineEnd + 2)}\r\n`,
+    source: buf,
+    fieldsAt: lineEnd === -1 ? end - 2 : lineEnd + 2,
+    fieldsEnd: end - 2,
     plain,
-    ascii: !NON_ASCII.test(head),
     host,
     framing,
     close: minor === 0 || connection.includes('close'),

@@ -10,6 +10,8 @@ export const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
 
 /** A response head that passed. */
 export interface ResponseHead {
+  /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
+  minor: 0 | 1;
   status: number;
   /** The reason phrase as sent (possibly empty). */
   reason: string;
@@ -21,6 +23,11 @@ export interface ResponseHead {
   framing: Exclude<Framing, { kind: 'invalid' }>;
   /** Whether the upstream keeps the connection open after this response. */
   keepAlive: boolean;
+  /**
+   * Where each header line starts in the head's bytes, then where the last line's CRLF ends (the
+   * status line's CRLF when there are none): the bytes of line i are [starts[i], starts[i + 1]).
+   */
+  starts: number[];
 }
 
 /** Parses the head `buf[0, end)`, where `end` is the index after its CRLF CRLF; null when it is malformed. */
@@ -31,13 +38,16 @@ export function parseResponseHead(buf: Buffer, end: number): ResponseHead | null
   const line = statusLine(head, lineEnd === -1 ? head.length : lineEnd);
   if (!line) return null;
   const names: string[] = [];
-  const rawHeaders = lineEnd === -1 ? [] : parseFields(head, lineEnd + 2, names);
+  const starts: number[] = [];
+  const rawHeaders = lineEnd === -1 ? [] : parseFields(head, lineEnd + 2, names, starts);
   if (rawHeaders === null) return null;
+  if (lineEnd === -1) starts.push(head.length + 2);
   const framing = framingOf(rawHeaders, names);
   if (framing.kind === 'invalid') return null;
   const connection = tokensOf(rawHeaders, 'connection', names);
   const keepAlive = line.minor === 1 ? !connection.includes('close') : connection.includes('keep-alive');
-  return { status: line.status, reason: line.reason, rawHeaders, names, connection, framing, keepAlive };
+  const { minor, status, reason } = line;
+  return { minor, status, reason, rawHeaders, names, connection, framing, keepAlive, starts };
 }
 
 /**

@@ -1,11 +1,14 @@
 /**
  * The heads the native engine writes: the request it sends upstream, the visitor's response (the
- * upstream's, rewritten once), and the edge's own answers. Each is one latin1 string, written in
- * one call together with whatever body is at hand.
+ * upstream's, rewritten once), and the edge's own answers, as latin1 strings or, for the visitor's
+ * response, copied from the upstream's bytes (writeVisitorHead); each written in one call together
+ * with whatever body is at hand.
  */
+import { keptForVisitor, ownLines, replacedBy } from '../headers.ts';
 import { STATUS_TEXTS } from '../status-texts.ts';
 import type { OwnAnswer } from '../pages.ts';
 import type { VisitorFraming } from './response-body.ts';
+import type { ResponseHead } from './response-head.ts';
 
 let dateSecond = 0;
 let dateValue = '';
@@ -55,6 +58,62 @@ export function visitorHead(
   if (!hasDate) head += `date: ${httpDate()}\r\n`;
   if (close) head += 'connection: close\r\n';
   return `${head}\r\n`;
+}
+
+/**
+ * Writes the visitor's response head into `out` from `src`, the bytes `head` was parsed from:
+ * the same bytes visitorHead would make, but the status line and every header line already in
+ * the form the edge writes (`Name: value`, HTTP/1.1) are copied as runs of bytes rather than
+ * made into strings. Returns the length written, or -1 when it might not fit in `room` bytes of `out`.
+ */
+export function writeVisitorHead(
+  out: Buffer,
+  room: number,
+  src: Buffer,
+  head: ResponseHead,
+  own: readonly string[],
+  framing: VisitorFraming,
+  close: boolean,
+): number {
+  const { names, rawHeaders: raw, starts } = head;
+  const extra = ownLines(own);
+  if (visitorHeadBound(head, own) > room) return -1;
+  let at = 0;
+  let run = 0; // the start of the run of source bytes not yet copied
+  if (head.minor !== 1 || head.reason === '') {
+    at = out.write(`HTTP/1.1 ${head.status} ${head.reason || STATUS_TEXTS[head.status] || ''}\r\n`, 0, 'latin1');
+    run = starts[0]!;
+  }
+  const replaced = replacedBy(own);
+  let hasDate = extra.hasDate;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    const from = starts[i]!;
+    const to = starts[i + 1]!;
+    const kept = keptForVisitor(name, replaced, head.connection);
+    const value = raw[2 * i + 1]!;
+    if (kept && name === 'date') hasDate = true;
+    // As sent: one space after the colon, no other whitespace around the value.
+    const asSent = to - from === name.length + value.length + 4 && src[from + name.length + 1] === 0x20;
+    if (kept && asSent) continue;
+    at += src.copy(out, at, run, from);
+    run = to;
+    if (kept) at += out.write(`${raw[2 * i]}: ${value}\r\n`, at, 'latin1');
+  }
+  at += src.copy(out, at, run, starts[starts.length - 1]!);
+  let tail = extra.text;
+  if (framing === 'chunked' || framing === 'rechunked') tail += 'transfer-encoding: chunked\r\n';
+  if (!hasDate) tail += `date: ${httpDate()}\r\n`;
+  if (close) tail += 'connection: close\r\n';
+  return at + out.write(`${tail}\r\n`, at, 'latin1');
+}
+
+/**
+ * The most bytes writeVisitorHead may write for `head`: its own, a rewritten status line, a space
+ * added to each header line, and the lines the edge adds at the end.
+ */
+export function visitorHeadBound(head: ResponseHead, own: readonly string[]): number {
+  return head.starts[head.starts.length - 1]! + 64 + head.names.length + ownLines(own).text.length + 96;
 }
 
 /** One of the edge's own answers, whole, with `extra` headers (a raw list). */
