@@ -3,11 +3,13 @@ import { plainSettingFlags } from '../../src/cli/serve-entry.ts';
 
 describe('slipway serve without commander', () => {
   test('reads known setting flags given as --flag value or --flag=value', () => {
-    expect(plainSettingFlags(['--role', 'edge', '--data-dir=/var/lib/slipway', '--http-listen', '0.0.0.0:80'])).toEqual({
-      role: 'edge',
-      'data-dir': '/var/lib/slipway',
-      'http-listen': '0.0.0.0:80',
-    });
+    expect(plainSettingFlags(['--role', 'edge', '--data-dir=/var/lib/slipway', '--http-listen', '0.0.0.0:80'])).toEqual(
+      {
+        role: 'edge',
+        'data-dir': '/var/lib/slipway',
+        'http-listen': '0.0.0.0:80',
+      },
+    );
     expect(plainSettingFlags([])).toEqual({});
     expect(plainSettingFlags(['--base-domain='])).toEqual({ 'base-domain': '' });
   });
