@@ -11,7 +11,8 @@ import { gzipSync } from 'node:zlib';
 import type { Subprocess } from 'bun';
 
 export const ROOT = join(import.meta.dir, '..');
-export const BINARY = join(ROOT, 'dist', 'slipway');
+/** The binary the benchmarks run: dist/slipway, or SLIPWAY_BENCH_BINARY (an A/B against another build). */
+export const BINARY = process.env.SLIPWAY_BENCH_BINARY ?? join(ROOT, 'dist', 'slipway');
 
 /** Fixture base images, built by scripts/fixture-images.sh (no registry is reachable). */
 export const FIXTURE_IMAGES = {

@@ -82,16 +82,19 @@ async function build(
     projectDockerfile: project.dockerfile,
     images: d.images,
   });
+  // The Dockerfile in one append (one commit), before a build slot is waited for.
   log(
     plan.generatedDockerfile
-      ? `Detected a ${plan.stack} app; generated Dockerfile:`
+      ? [`Detected a ${plan.stack} app; generated Dockerfile:`, ...indented(plan.generatedDockerfile)].join('\n')
       : `Building with ${plan.dockerfilePath}`,
   );
-  if (plan.generatedDockerfile) for (const line of plan.generatedDockerfile.trimEnd().split('\n')) log(`  ${line}`);
   const tag = imageTag(row);
   const lease = await d.isolation.acquire();
-  log(describeSandbox(lease.sandbox));
-  if (lease.unlimitedBecause) log(`No process limit on this host: ${lease.unlimitedBecause}`);
+  log(
+    lease.unlimitedBecause
+      ? `${describeSandbox(lease.sandbox)}\nNo process limit on this host: ${lease.unlimitedBecause}`
+      : describeSandbox(lease.sandbox),
+  );
   const built = await buildLabelledImage(d.docker, {
     source: d.sources.absolute(row.source_path),
     plan,
@@ -112,6 +115,12 @@ async function build(
   });
   log(`Built ${tag} (${built.imageId.slice(0, 19)}) in ${(built.durationMs / 1000).toFixed(1)} s`);
 }
+
+const indented = (text: string) =>
+  text
+    .trimEnd()
+    .split('\n')
+    .map((line) => `  ${line}`);
 
 function abortFailure(signal: AbortSignal) {
   return (signal.reason as AbortReason) === 'canceled' ? new CanceledByRequest() : new Interrupted();

@@ -38,9 +38,50 @@ describe('the health gate', () => {
     );
     const healthy = performance.now();
     (app as ReturnType<typeof Bun.serve> | null)?.stop(true);
-    // Probes at about 0, 10, 30, 70 ms…: healthy at ~30 ms (a first wait of 100 ms made it 100).
+    // Probes every 5 ms at first: healthy at ~25 ms (a first wait of 100 ms made it 100).
     expect(healthy).toBeGreaterThanOrEqual(await listening);
     expect(healthy - started).toBeLessThan(90);
+  });
+
+  test('asks the engine for the container state at most every 50 ms while probing every 5 ms', async () => {
+    const port = freePort();
+    let app: ReturnType<typeof Bun.serve> | null = null;
+    void Bun.sleep(200).then(() => {
+      app = Bun.serve({ hostname: '127.0.0.1', port, fetch: () => new Response('ok') });
+    });
+    let inspects = 0;
+    let probes = 0;
+    const counting = Bun.serve({
+      hostname: '127.0.0.1',
+      port: 0,
+      fetch: (req) => {
+        probes++;
+        // What the app's port answers now: a refused connection becomes a 502 (not healthy either).
+        return fetch(`http://127.0.0.1:${port}${new URL(req.url).pathname}`).catch(
+          () => new Response('', { status: 502 }),
+        );
+      },
+    });
+    const started = performance.now();
+    await waitHealthy(
+      engine(() => {
+        inspects++;
+        return { Running: true };
+      }),
+      {
+        containerId: 'c1',
+        target: `127.0.0.1:${counting.port}`,
+        path: '/',
+        timeoutMs: 5000,
+        signal: new AbortController().signal,
+      },
+    );
+    const elapsed = performance.now() - started;
+    counting.stop(true);
+    (app as ReturnType<typeof Bun.serve> | null)?.stop(true);
+    expect(probes).toBeGreaterThan(elapsed / 50);
+    expect(inspects).toBeLessThanOrEqual(Math.ceil(elapsed / 50) + 1);
+    expect(inspects).toBeLessThan(probes);
   });
 
   test('fails at once when the container exited, whatever the probe got', async () => {
