@@ -10,7 +10,7 @@ import { planBuild } from '../build/plan.ts';
 import { buildLabelledImage } from '../build/labelled.ts';
 import type { BuildIsolation } from '../build/isolation.ts';
 import { describeSandbox } from '../build/sandbox.ts';
-import { deploymentLabels } from '../runtime/labels.ts';
+import { releaseImageLabels } from '../runtime/labels.ts';
 import { ensureProjectNetwork } from '../runtime/network.ts';
 import { randomToken } from '../ids.ts';
 import type { AbortReason, DeploymentRunner } from './worker.ts';
@@ -98,7 +98,7 @@ async function build(
   const built = await buildLabelledImage(d.docker, {
     source: d.sources.absolute(row.source_path),
     plan,
-    labels: deploymentLabels(d.agentId, row),
+    labels: releaseImageLabels(d.agentId, row.project),
     tag,
     memoryBytes: d.buildMemoryBytes,
     timeoutMs: d.buildTimeoutMs,
