@@ -170,13 +170,14 @@ export interface Agent {
 
 /**
  * Starts `dist/slipway serve` (role all) on random loopback ports with a fresh data directory;
- * resolves once it printed its API and edge addresses. Stopped (SIGTERM, then SIGKILL) at cleanup.
+ * resolves once it printed its API and edge addresses (`binary`: another build, for an A/B). Stopped
+ * (SIGTERM, then SIGKILL) at cleanup.
  * Warns when another agent's apps run on the same engine (see warnIfBusyEngine).
  */
-export async function startAgent(env: Record<string, string> = {}): Promise<Agent> {
+export async function startAgent(env: Record<string, string> = {}, binary = BINARY): Promise<Agent> {
   await warnIfBusyEngine();
   const dataDir = scratchDir('slipway-bench-data-');
-  const proc = Bun.spawn([BINARY, 'serve'], {
+  const proc = Bun.spawn([binary, 'serve'], {
     cwd: dataDir,
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
