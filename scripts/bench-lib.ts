@@ -11,7 +11,8 @@ import { gzipSync } from 'node:zlib';
 import type { Subprocess } from 'bun';
 
 export const ROOT = join(import.meta.dir, '..');
-export const BINARY = join(ROOT, 'dist', 'slipway');
+/** The binary the benchmarks run: dist/slipway, or SLIPWAY_BENCH_BINARY (an A/B against another build). */
+export const BINARY = process.env.SLIPWAY_BENCH_BINARY ?? join(ROOT, 'dist', 'slipway');
 
 /** Fixture base images, built by scripts/fixture-images.sh (no registry is reachable). */
 export const FIXTURE_IMAGES = {
@@ -169,13 +170,14 @@ export interface Agent {
 
 /**
  * Starts `dist/slipway serve` (role all) on random loopback ports with a fresh data directory;
- * resolves once it printed its API and edge addresses. Stopped (SIGTERM, then SIGKILL) at cleanup.
+ * resolves once it printed its API and edge addresses (`binary`: another build, for an A/B). Stopped
+ * (SIGTERM, then SIGKILL) at cleanup.
  * Warns when another agent's apps run on the same engine (see warnIfBusyEngine).
  */
-export async function startAgent(env: Record<string, string> = {}): Promise<Agent> {
+export async function startAgent(env: Record<string, string> = {}, binary = BINARY): Promise<Agent> {
   await warnIfBusyEngine();
   const dataDir = scratchDir('slipway-bench-data-');
-  const proc = Bun.spawn([BINARY, 'serve'], {
+  const proc = Bun.spawn([binary, 'serve'], {
     cwd: dataDir,
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',

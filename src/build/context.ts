@@ -16,8 +16,9 @@ import { Reclaimer } from '../archive/reclaim.ts';
  * Streams the stored source tar.gz as an (uncompressed) tar build context. Entries the
  * .dockerignore excludes are dropped with Docker's semantics (the Dockerfile and .dockerignore
  * themselves are kept: the engine needs them and drops them itself); a generated Dockerfile is
- * added at `plan.dockerfilePath`, a directory no upload may use; `labels` are appended to the
- * Dockerfile as one LABEL instruction (see withLabels).
+ * added at `plan.dockerfilePath`, a directory no upload may use; `labels` go into the Dockerfile
+ * as one LABEL instruction: appended to the user's (see withLabels), before the source is copied in
+ * a generated one (see withLabelsBeforeSource).
  */
 export function buildContext(sourceTarGz: string, plan: BuildPlan, labels: Record<string, string> = {}): Readable {
   const out = tarPack();
@@ -75,6 +76,23 @@ function leadingDirectives(dockerfile: string): string {
 }
 
 /**
+ * A generated Dockerfile with the LABEL instruction placed in its last stage just before the first
+ * step that copies the upload (`COPY . …`, or the build stage's output): the labels a release image
+ * carries are the same for every build of a project, so from a project's second build on the
+ * engine takes that step from its cache instead of running it (each step of the classic builder is
+ * a container created and committed). Where no such line is found, the labels are appended.
+ */
+export function withLabelsBeforeSource(dockerfile: string, labels: Record<string, string>): string {
+  const instruction = labelInstruction(labels);
+  if (!instruction) return dockerfile;
+  const lines = dockerfile.split('\n');
+  const lastFrom = lines.findLastIndex((l) => /^FROM\s/i.test(l));
+  const copy = lines.findIndex((l, i) => i > lastFrom && /^COPY\s+(\.\s|--from=)/i.test(l));
+  if (lastFrom < 0 || copy < 0) return withLabels(dockerfile, labels);
+  return [...lines.slice(0, copy), instruction.trim(), ...lines.slice(copy)].join('\n');
+}
+
+/**
  * The largest Dockerfile read into memory to append the labels to; a larger one passes through as
  * it is, and buildLabelledImage stamps the labels on in a step of its own.
  */
@@ -123,7 +141,7 @@ async function copyEntries(
   }
   if (generated) {
     if (plan.dockerignore === null) addFile(out, '.dockerignore', generatedDockerignore(null));
-    addFile(out, plan.dockerfilePath, withLabels(plan.generatedDockerfile!, labels));
+    addFile(out, plan.dockerfilePath, withLabelsBeforeSource(plan.generatedDockerfile!, labels));
   }
 }
 

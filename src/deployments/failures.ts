@@ -142,7 +142,11 @@ export class ImageLabelsForged extends BuildError {
 export class StartFailed extends DeploymentFailure {
   readonly outcome: Outcome = 'failed';
   override readonly name = 'StartFailed';
-  constructor(readonly detail: string) {
+  constructor(
+    readonly detail: string,
+    /** True when the engine could not be reached at all, rather than refusing the container. */
+    readonly engineUnreachable = false,
+  ) {
     super(`Cannot start the container: ${detail}`);
   }
 }

@@ -37,6 +37,8 @@ export class DeploymentLogs {
   private write(deploymentId: string, text: string, counted: boolean): void {
     const at = new Date().toISOString();
     const mask = this.mask(deploymentId);
+    const rows: LogRow[] = [];
+    let seq = this.next.get(deploymentId) ?? this.repo.lastSeq(deploymentId);
     for (const raw of text.replace(/\r?\n$/, '').split(/\r?\n/)) {
       // Masked before the cut, so a secret across the cut is still hidden.
       let line = mask(raw.replace(/\r/g, ''));
@@ -49,10 +51,12 @@ export class DeploymentLogs {
           line = `Log truncated: output past ${MAX_OUTPUT_CHARS / 1024 / 1024} MiB is not kept`;
         }
       }
-      const seq = (this.next.get(deploymentId) ?? this.repo.lastSeq(deploymentId)) + 1;
-      this.repo.append(deploymentId, seq, at, line);
-      this.next.set(deploymentId, seq);
+      rows.push({ seq: ++seq, at, line });
     }
+    // One commit for the whole text: each commit syncs the database to disk.
+    if (rows.length === 1) this.repo.append(deploymentId, rows[0]!.seq, at, rows[0]!.line);
+    else if (rows.length > 1) this.repo.appendAll(deploymentId, rows);
+    if (rows.length > 0) this.next.set(deploymentId, seq);
     this.wake(deploymentId);
   }
 

@@ -10,7 +10,7 @@ import { planBuild } from '../build/plan.ts';
 import { buildLabelledImage } from '../build/labelled.ts';
 import type { BuildIsolation } from '../build/isolation.ts';
 import { describeSandbox } from '../build/sandbox.ts';
-import { deploymentLabels } from '../runtime/labels.ts';
+import { releaseImageLabels } from '../runtime/labels.ts';
 import { ensureProjectNetwork } from '../runtime/network.ts';
 import { randomToken } from '../ids.ts';
 import type { AbortReason, DeploymentRunner } from './worker.ts';
@@ -82,20 +82,23 @@ async function build(
     projectDockerfile: project.dockerfile,
     images: d.images,
   });
+  // The Dockerfile in one append (one commit), before a build slot is waited for.
   log(
     plan.generatedDockerfile
-      ? `Detected a ${plan.stack} app; generated Dockerfile:`
+      ? [`Detected a ${plan.stack} app; generated Dockerfile:`, ...indented(plan.generatedDockerfile)].join('\n')
       : `Building with ${plan.dockerfilePath}`,
   );
-  if (plan.generatedDockerfile) for (const line of plan.generatedDockerfile.trimEnd().split('\n')) log(`  ${line}`);
   const tag = imageTag(row);
   const lease = await d.isolation.acquire();
-  log(describeSandbox(lease.sandbox));
-  if (lease.unlimitedBecause) log(`No process limit on this host: ${lease.unlimitedBecause}`);
+  log(
+    lease.unlimitedBecause
+      ? `${describeSandbox(lease.sandbox)}\nNo process limit on this host: ${lease.unlimitedBecause}`
+      : describeSandbox(lease.sandbox),
+  );
   const built = await buildLabelledImage(d.docker, {
     source: d.sources.absolute(row.source_path),
     plan,
-    labels: deploymentLabels(d.agentId, row),
+    labels: releaseImageLabels(d.agentId, row.project),
     tag,
     memoryBytes: d.buildMemoryBytes,
     timeoutMs: d.buildTimeoutMs,
@@ -112,6 +115,12 @@ async function build(
   });
   log(`Built ${tag} (${built.imageId.slice(0, 19)}) in ${(built.durationMs / 1000).toFixed(1)} s`);
 }
+
+const indented = (text: string) =>
+  text
+    .trimEnd()
+    .split('\n')
+    .map((line) => `  ${line}`);
 
 function abortFailure(signal: AbortSignal) {
   return (signal.reason as AbortReason) === 'canceled' ? new CanceledByRequest() : new Interrupted();

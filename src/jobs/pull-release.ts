@@ -13,7 +13,7 @@ import type { BuildIsolation } from '../build/isolation.ts';
 import { parseImageReference } from '../images/reference.ts';
 import { pullImage } from '../images/pull.ts';
 import type { PullAuth } from '../registries/service.ts';
-import { deploymentLabels } from '../runtime/labels.ts';
+import { releaseImageLabels } from '../runtime/labels.ts';
 
 /** What pulling a release needs. */
 export interface PullReleaseDeps {
@@ -50,7 +50,7 @@ export async function pullRelease(
   });
   const lease = await d.isolation.acquire();
   try {
-    const stamped = await stampImage(d.docker, pulled.imageId, deploymentLabels(d.agentId, row), {
+    const stamped = await stampImage(d.docker, pulled.imageId, releaseImageLabels(d.agentId, row.project), {
       tag,
       memoryBytes: d.buildMemoryBytes,
       timeoutMs: d.buildTimeoutMs,

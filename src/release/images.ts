@@ -31,7 +31,10 @@ export function keptReleases(
 /**
  * Removes the project's Slipway-built images that rollbacks no longer need: kept are the images
  * of the newest `keep` releases that went live, and of anything not yet finished. Only images
- * carrying Slipway's managed, agent and project labels are ever considered.
+ * carrying Slipway's managed, agent and project labels are ever considered. Deployments built
+ * from the same source share one image under several tags: each unneeded tag is removed on its
+ * own, and the engine deletes the image with its last tag. Returns how many tags (or untagged
+ * images) were removed.
  */
 export async function pruneImages(
   docker: Docker,
@@ -40,7 +43,7 @@ export async function pruneImages(
   deployments: DeploymentRow[],
   keep: number,
   log: Logger,
-  /** Told each tag of a removed image and the tags kept (the runtime drops a cluster registry's copy). */
+  /** Told each removed tag and the tags kept (the runtime drops a cluster registry's copy). */
   forget: (tag: string, kept: string[]) => Promise<void> = async () => {},
 ): Promise<number> {
   const { keepIds, keepTags } = keptReleases(deployments, keep);
@@ -49,18 +52,23 @@ export async function pruneImages(
   });
   let removed = 0;
   for (const image of images) {
-    const tags = image.RepoTags ?? [];
-    if (keepIds.has(labelOf(image.Labels, 'deployment') ?? '') || tags.some((t) => keepTags.has(t))) continue;
-    try {
-      await docker.getImage(image.Id).remove({ force: false });
-      removed++;
-    } catch (err) {
-      // In use by a container, or shared with a kept image: leave it.
-      log.debug('image kept', { image: image.Id, reason: (err as Error).message });
+    // Images built before release images were labelled per project carry their deployment's id.
+    if (keepIds.has(labelOf(image.Labels, 'deployment') ?? '')) continue;
+    const tags = (image.RepoTags ?? []).filter((t) => t !== '<none>:<none>');
+    const unneeded = tags.filter((t) => !keepTags.has(t));
+    if (tags.length > 0 && unneeded.length === 0) continue;
+    for (const ref of tags.length === 0 ? [image.Id] : unneeded) {
+      try {
+        await docker.getImage(ref).remove({ force: false });
+        removed++;
+      } catch (err) {
+        // In use by a container, or shared with a kept image: leave it.
+        log.debug('image kept', { image: ref, reason: (err as Error).message });
+      }
     }
     // Rollbacks no longer need it, even where the local copy lingers (an old task's container
     // still holds it on Swarm): the cluster registry's copy goes now.
-    for (const tag of tags) {
+    for (const tag of unneeded) {
       await forget(tag, [...keepTags]).catch((err: unknown) =>
         log.warn('release image kept in the cluster registry', { tag, error: String(err) }),
       );

@@ -8,6 +8,7 @@ import type { Instance, ListedInstance, ReleaseSpec, Runtime } from '../runtime/
 import { waitApplied, waitDrained } from './drain.ts';
 import { asFailure, HealthCheckStopped, StartFailed } from '../deployments/failures.ts';
 import { exclusiveVolumes } from '../volumes/spec.ts';
+import { engineUnreachable } from '../runtime/docker.ts';
 
 /** How long a swap waits for the edge to confirm it applied the new routes. */
 const EDGE_APPLY_TIMEOUT_MS = 5000;
@@ -87,7 +88,7 @@ async function starter(d: RolloutDeps, r: Rollout): Promise<() => Promise<Instan
     try {
       return await d.runtime.start(spec, r.count);
     } catch (err) {
-      throw new StartFailed((err as Error).message);
+      throw new StartFailed((err as Error).message, engineUnreachable(err));
     }
   };
 }

@@ -10,6 +10,7 @@ import { ProjectLocks } from './locks.ts';
 import { rollOut, type RolloutDeps } from './rollout.ts';
 import { pruneImages } from './images.ts';
 import { waitDrained } from './drain.ts';
+import { lifecycleError } from './lifecycle-errors.ts';
 import { findProject } from '../projects/find.ts';
 import { checkQuota } from '../projects/quota.ts';
 import { quotaOf } from '../projects/service.ts';
@@ -93,6 +94,8 @@ export function releaseService(d: ReleaseDeps) {
       count,
       signal: new AbortController().signal,
       log: logTo(row.id),
+    }).catch((err: unknown) => {
+      throw lifecycleError(why, p.name, err);
     });
     await drained;
     d.logs.append(

@@ -62,6 +62,15 @@ export function dockerStatusCache(docker: Docker, maxAgeMs = 1000): () => Promis
   };
 }
 
+/** Socket errors that mean the engine was not reached at all (no answer, so no HTTP status). */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
+
+/** True when a Docker call failed because the engine could not be reached, not because it refused. */
+export function engineUnreachable(err: unknown): boolean {
+  const { statusCode, code } = (err ?? {}) as { statusCode?: number; code?: string };
+  return statusCode === undefined && typeof code === 'string' && UNREACHABLE.has(code);
+}
+
 /** Whether the engine has an image by id or reference. */
 export function imageExists(docker: Docker, ref: string): Promise<boolean> {
   return docker

@@ -12,15 +12,26 @@ export interface HealthCheck extends ReadyCheck {
   containerId: string;
 }
 
-/** The first pause between probes; each later one doubles, up to the check's interval. */
-const FIRST_WAIT_MS = 10;
+/**
+ * Probes are this far apart for the first QUICK_FOR_MS after the container started, as a person
+ * polling by hand would: most apps start listening within that time, and a probe of a port nothing
+ * listens on yet costs a refused connection. After that the pause doubles from QUICK_MS up to the
+ * check's interval.
+ */
+const QUICK_MS = 5;
+const QUICK_FOR_MS = 250;
+/**
+ * The instance's state is asked at most this often: a probe every QUICK_MS need not cost the engine
+ * an inspect each time. The first probe always asks.
+ */
+const STATE_EVERY_MS = 50;
 
 /**
  * Polls `GET http://<target><path>` (from Slipway itself: no curl needed in the image) until
- * it answers 2xx or 3xx: after 10, 20, 40 … ms, doubling up to `intervalMs` (1 s), so an app that
- * listens within milliseconds goes live within milliseconds. Each probe inspects the container
- * alongside the request: fails early when it exited or was OOM-killed, and after `timeoutMs`
- * with the last thing that went wrong.
+ * it answers 2xx or 3xx: every 5 ms for the first 250 ms, then doubling up to `intervalMs` (1 s),
+ * so an app that listens within milliseconds goes live within milliseconds. Alongside the probes
+ * the container is inspected (at most every 50 ms): fails early when it exited or was OOM-killed,
+ * and after `timeoutMs` with the last thing that went wrong.
  */
 export function waitHealthy(docker: Docker, check: HealthCheck): Promise<void> {
   return waitReady(check, () => containerState(docker, check.containerId));
@@ -41,20 +52,38 @@ export async function containerState(docker: Docker, containerId: string): Promi
 
 /** The health gate of any runtime: probes the target, asking `state` whether the instance still runs. */
 export async function waitReady(check: ReadyCheck, state: () => Promise<InstanceState>): Promise<void> {
-  const deadline = Date.now() + check.timeoutMs;
+  const started = Date.now();
+  const deadline = started + check.timeoutMs;
   const interval = check.intervalMs ?? 1000;
+  const current = recentState(state);
   let attempt = 0;
   while (true) {
     if (check.signal.aborted) throw new HealthCheckStopped();
-    const [now, probe] = await Promise.all([state(), probeOnce(check, interval)]);
+    const [now, probe] = await Promise.all([current(), probeOnce(check, interval)]);
     if (now.oomKilled) throw new InstanceOutOfMemory();
     if (!now.running) throw new InstanceExited(now.exitCode);
     if (probe === null) return;
     if (check.signal.aborted) throw new HealthCheckStopped();
-    const wait = Math.min(interval, FIRST_WAIT_MS * 2 ** attempt++);
+    const wait = Date.now() - started < QUICK_FOR_MS ? QUICK_MS : Math.min(interval, QUICK_MS * 2 ** ++attempt);
     if (Date.now() + wait > deadline) throw new HealthCheckTimedOut(check.path, check.timeoutMs, probe);
     await Bun.sleep(wait);
   }
+}
+
+/** `state`, asked again only once the last answer is STATE_EVERY_MS old (or failed). */
+function recentState(state: () => Promise<InstanceState>): () => Promise<InstanceState> {
+  let last: { at: number; answer: Promise<InstanceState> } | null = null;
+  return () => {
+    if (last === null || Date.now() - last.at >= STATE_EVERY_MS) {
+      const answer = state();
+      const entry = { at: Date.now(), answer };
+      last = entry;
+      answer.catch(() => {
+        if (last === entry) last = null; // a failed inspect is not reused
+      });
+    }
+    return last.answer;
+  };
 }
 
 /** One GET of the health path: null when it answered 2xx or 3xx, else what went wrong. */

@@ -27,7 +27,7 @@ export const LABEL_PREFIX = 'slipway.';
 /** What a container (or the build network) is for. */
 export type Role = 'app' | 'database' | 'build' | 'volume' | 'helper';
 
-/** The labels of a deployment's image and of its app containers (plus `role`). */
+/** The labels of a deployment's app containers (plus `role`). */
 export function deploymentLabels(agentId: string, d: { project: string; id: string; number: number }) {
   return {
     [LABEL.managed]: 'true',
@@ -36,6 +36,16 @@ export function deploymentLabels(agentId: string, d: { project: string; id: stri
     [LABEL.deployment]: d.id,
     [LABEL.number]: String(d.number),
   };
+}
+
+/**
+ * The labels of a release image: the same for every build of a project, so the build step that
+ * adds them is taken from the engine's cache after the first (see build/context.ts). Which
+ * deployment an image belongs to is recorded in SQLite (deployments.image_tag, image_id) and in its
+ * tag, `slipway/<project>:<number>-<random>`; its containers carry the deployment's labels.
+ */
+export function releaseImageLabels(agentId: string, project: string) {
+  return { [LABEL.managed]: 'true', [LABEL.agent]: agentId, [LABEL.project]: project };
 }
 
 /** The labels of an app container. */

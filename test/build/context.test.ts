@@ -18,7 +18,7 @@ async function contextOf(
 }
 
 describe('buildContext', () => {
-  test("appends all labels as one LABEL instruction to the user's Dockerfile and a generated one", async () => {
+  test("appends all labels as one LABEL instruction to the user's Dockerfile, and puts it before the source in a generated one", async () => {
     const labels = { 'slipway.managed': 'true', 'slipway.project': 'web' };
     const own = await contextOf({ Dockerfile: 'FROM scratch\nCOPY . /\n', 'a.txt': 'a' }, null, labels);
     expect(own.get('Dockerfile')).toBe(
@@ -26,7 +26,11 @@ describe('buildContext', () => {
     );
     const generated = await contextOf({ 'index.html': 'hi' }, null, labels);
     const dockerfile = [...generated.entries()].find(([k]) => k.endsWith('Dockerfile'))![1];
-    expect(dockerfile.trimEnd().split('\n').at(-1)).toBe('LABEL slipway.managed="true" slipway.project="web"');
+    expect(dockerfile.split('\n').slice(0, 3)).toEqual([
+      `FROM ${FIXTURE_IMAGES.static}`,
+      'LABEL slipway.managed="true" slipway.project="web"',
+      'COPY . /www',
+    ]);
     expect((await contextOf({ Dockerfile: 'FROM scratch\n' })).get('Dockerfile')).toBe('FROM scratch\n');
   });
 

@@ -1,5 +1,12 @@
 import { afterAll, describe, expect, test } from 'bun:test';
-import { withLabels } from '../../src/build/context.ts';
+import { withLabels, withLabelsBeforeSource } from '../../src/build/context.ts';
+import {
+  bunDockerfile,
+  goDockerfile,
+  nodeDockerfile,
+  pythonDockerfile,
+  staticDockerfile,
+} from '../../src/build/dockerfiles.ts';
 import { dockerClient, requireDocker } from '../helpers/docker.ts';
 import { buildHarness } from './harness.ts';
 import { checkDockerfile } from '../../src/build/dockerfile-check.ts';
@@ -41,6 +48,48 @@ describe('withLabels', () => {
   });
 });
 
+describe('withLabelsBeforeSource', () => {
+  const LABEL = 'LABEL slipway.managed="true" slipway.project="web"';
+  /** The instructions of the last stage, from its FROM on. */
+  const lastStage = (dockerfile: string) => {
+    const lines = dockerfile.split('\n');
+    return lines.slice(lines.findLastIndex((l) => l.startsWith('FROM ')));
+  };
+
+  test.each([
+    ['static', staticDockerfile('base'), 'COPY . /www'],
+    ['node', nodeDockerfile('base', 'npm-ci', ['node', 'server.js']), 'COPY . .'],
+    ['node without dependencies', nodeDockerfile('base', null, ['node', 'server.js']), 'COPY . .'],
+    ['bun', bunDockerfile('base', ['bun.lock'], ['bun', 'run', 'start']), 'COPY . .'],
+    ['python (requirements.txt)', pythonDockerfile('base', 'requirements.txt', ['python', 'app.py']), 'COPY . .'],
+    ['python (pyproject.toml)', pythonDockerfile('base', 'pyproject.toml', ['python', 'app.py']), 'COPY . .'],
+    ['go', goDockerfile('build', 'run', true), 'COPY --from=build /out/app /app'],
+  ])(
+    'puts the labels of a generated %s Dockerfile in its last stage, just before the source comes in',
+    (_, dockerfile, copy) => {
+      const labelled = withLabelsBeforeSource(dockerfile, labels);
+      const stage = lastStage(labelled);
+      expect(stage.indexOf(LABEL)).toBeGreaterThan(0);
+      expect(stage[stage.indexOf(LABEL) + 1]).toBe(copy);
+      // Nothing else changes: without the label line it is the generated Dockerfile.
+      expect(labelled.split('\n').filter((l) => l !== LABEL)).toEqual(dockerfile.split('\n'));
+    },
+  );
+
+  test('keeps the install steps before the labels, so their cache does not depend on the project', () => {
+    const labelled = withLabelsBeforeSource(nodeDockerfile('base', 'npm-ci', ['node', 'server.js']), labels).split(
+      '\n',
+    );
+    expect(labelled.indexOf(LABEL)).toBeGreaterThan(labelled.indexOf('RUN npm ci --omit=dev'));
+  });
+
+  test('appends the labels when no line copies the source', () => {
+    expect(withLabelsBeforeSource('FROM scratch\nCMD ["a"]\n', labels)).toBe(
+      withLabels('FROM scratch\nCMD ["a"]\n', labels),
+    );
+  });
+});
+
 describe.skipIf(!(await requireDocker()))('images built the way production builds them', () => {
   const harness = buildHarness(docker);
   afterAll(() => harness.cleanup());
@@ -59,6 +108,22 @@ describe.skipIf(!(await requireDocker()))('images built the way production build
     expect(await labelsOf(run.result!.imageId)).toMatchObject(harness.labels);
     const { url } = await harness.serve(run.result!.imageId, 8080);
     expect(await (await fetch(url)).text()).toBe('continued');
+  }, 60_000);
+
+  test("a generated build takes its labels from the engine's cache from the project's second build on", async () => {
+    const first = await harness.build({ 'index.html': 'first' });
+    const second = await harness.build({ 'index.html': 'second' });
+    for (const run of [first, second]) {
+      expect(run.error).toBeUndefined();
+      expect(await labelsOf(run.result!.imageId)).toMatchObject(harness.labels);
+    }
+    const afterLabel = (lines: string[]) => lines[lines.findIndex((l) => / : LABEL /.test(l)) + 1];
+    expect(afterLabel(first.lines)).not.toContain('Using cache');
+    expect(afterLabel(second.lines)).toContain('Using cache');
+    // The upload still makes its own image.
+    expect(second.result!.imageId).not.toBe(first.result!.imageId);
+    const { url } = await harness.serve(second.result!.imageId, 8080);
+    expect(await (await fetch(url)).text()).toBe('second');
   }, 60_000);
 
   // The planner refuses Dockerfiles it cannot read whole to check them (test/build/plan.test.ts);

@@ -62,11 +62,15 @@ describe.skipIf(!(await requireDocker()))('the layer cache of generated Node bui
     // A zip carries other mtimes than the first upload's tar.gz: the cache must not depend on them.
     const warm = await harness.build(withUnique(npmApp('v2')), { images, format: 'zip' });
     expect(warm.error).toBeUndefined();
+    // The labels, the same for every build of the project, come after the install and before the code.
     expect(cachedSteps(warm)).toEqual([
       'WORKDIR /app',
       'ENV NODE_ENV=production',
       'COPY package.json package-lock.json ./',
       'RUN npm ci --omit=dev',
+      `LABEL ${Object.entries(harness.labels)
+        .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+        .join(' ')}`,
     ]);
     expect(warm.lines.join('\n')).not.toMatch(/added \d+ packages/);
     // The same image layers up to the installed node_modules; only the code's layer is new.

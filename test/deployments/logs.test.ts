@@ -13,6 +13,24 @@ const queue = (): string => queueDeployment(t.deps, 'web').id;
 const stored = (id: string) => t.deps.logs.read(id, 0, 1_000_000).map((r) => r.line);
 
 describe('a deployment log', () => {
+  test('stores a text of several lines as one row per line, numbered in order, after the lines before it', () => {
+    const id = queue();
+    t.deps.logs.append(id, 'first');
+    t.deps.logs.append(id, 'Detected a static app:\n  FROM x\r\n  COPY . /www\n');
+    t.deps.logs.append(id, 'last');
+    const rows = t.deps.logs.read(id, 0, 100);
+    expect(rows.map((r) => r.line).slice(-5)).toEqual([
+      'first',
+      'Detected a static app:',
+      '  FROM x',
+      '  COPY . /www',
+      'last',
+    ]);
+    const seqs = rows.map((r) => r.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => seqs[0]! + i));
+    expect(new Set(rows.slice(-4, -1).map((r) => r.at)).size).toBe(1);
+  });
+
   test('cuts a long line at 16 KiB', () => {
     const id = queue();
     t.deps.logs.appendOutput(id, 'q'.repeat(100_000));

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { retireAgent, startAgent, viaEdge, waitForStatus, type Agent } from '../helpers/agent.ts';
 import { dockerClient, requireDocker } from '../helpers/docker.ts';
 import { tgzOf, zipOf } from '../helpers/archives.ts';
+import { LABEL_KEYS } from '../../src/runtime/labels.ts';
 
 /** A project name of its own, so runs sharing one engine never touch each other's containers. */
 const P = `site-${crypto.randomUUID().slice(0, 6)}`;
@@ -42,13 +43,26 @@ describe.skipIf(!hasDocker)('deploying a static site', () => {
     expect(await res.text()).toBe('<h1>version one</h1>');
   });
 
-  test('the image carries the slipway labels', async () => {
+  test("the image carries the project's slipway labels, its container the deployment's", async () => {
     const image = await dockerClient().getImage(firstTag).inspect();
     expect(image.RepoTags).toEqual([firstTag]);
-    expect(image.Config.Labels).toMatchObject({
+    const ours = (labels: Record<string, string> | undefined) =>
+      Object.fromEntries(Object.entries(labels ?? {}).filter(([k]) => LABEL_KEYS.has(k)));
+    expect(ours(image.Config.Labels)).toEqual({
+      'slipway.managed': 'true',
+      'slipway.agent': expect.stringMatching(/^agt_/),
+      'slipway.project': P,
+    });
+    const [container] = await dockerClient().listContainers({
+      filters: { label: [`slipway.project=${P}`, 'slipway.role=app'] },
+    });
+    expect(container!.ImageID).toBe(image.Id);
+    expect(ours(container!.Labels)).toMatchObject({
       'slipway.managed': 'true',
       'slipway.project': P,
       'slipway.number': '1',
+      'slipway.deployment': expect.stringMatching(/^dep_/),
+      'slipway.role': 'app',
     });
   });
 

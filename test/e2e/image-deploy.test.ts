@@ -3,6 +3,7 @@ import { retireAgent, startAgent, viaEdge, waitForStatus, type Agent } from '../
 import { cleanupByLabel, dockerClient, requireDocker, testLabel } from '../helpers/docker.ts';
 import { tgzOf } from '../helpers/archives.ts';
 import { buildTestImage, startRegistry, type TestRegistry } from '../helpers/registry.ts';
+import { LABEL_KEYS } from '../../src/runtime/labels.ts';
 
 /** Projects of their own, so runs sharing one engine never touch each other's containers. */
 const P = `img-${crypto.randomUUID().slice(0, 6)}`;
@@ -155,10 +156,14 @@ describe.skipIf(!hasDocker)('deploying a prebuilt image from a private registry'
   test('the pulled image carries the release labels and the registry name is left in no tag', async () => {
     const image = await docker.getImage(live.image.tag).inspect();
     expect(image.RepoTags).toEqual([live.image.tag]);
-    expect(image.Config.Labels).toMatchObject({
+    // A release image carries the project's labels; its containers carry the deployment's.
+    const slipwayLabels = Object.fromEntries(
+      Object.entries(image.Config.Labels ?? {}).filter(([k]) => LABEL_KEYS.has(k)),
+    );
+    expect(slipwayLabels).toEqual({
       'slipway.managed': 'true',
+      'slipway.agent': expect.stringMatching(/^agt_/),
       'slipway.project': P,
-      'slipway.deployment': live.id,
     });
     const all = await docker.listImages();
     expect(

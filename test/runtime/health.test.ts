@@ -38,9 +38,45 @@ describe('the health gate', () => {
     );
     const healthy = performance.now();
     (app as ReturnType<typeof Bun.serve> | null)?.stop(true);
-    // Probes at about 0, 10, 30, 70 ms…: healthy at ~30 ms (a first wait of 100 ms made it 100).
+    // Probes every 5 ms at first: healthy at ~25 ms (a first wait of 100 ms made it 100).
     expect(healthy).toBeGreaterThanOrEqual(await listening);
     expect(healthy - started).toBeLessThan(90);
+  });
+
+  test('asks the engine for the container state at most every 50 ms while probing every 5 ms', async () => {
+    let probes = 0;
+    let inspects = 0;
+    const started = performance.now();
+    // Unhealthy for its first 200 ms, then healthy.
+    const app = Bun.serve({
+      hostname: '127.0.0.1',
+      port: 0,
+      fetch: () => {
+        probes++;
+        return new Response('', { status: performance.now() - started < 200 ? 503 : 200 });
+      },
+    });
+    try {
+      await waitHealthy(
+        engine(() => {
+          inspects++;
+          return { Running: true };
+        }),
+        {
+          containerId: 'c1',
+          target: `127.0.0.1:${app.port}`,
+          path: '/',
+          timeoutMs: 5000,
+          signal: new AbortController().signal,
+        },
+      );
+    } finally {
+      app.stop(true);
+    }
+    const elapsed = performance.now() - started;
+    expect(inspects).toBeLessThanOrEqual(Math.ceil(elapsed / 50) + 1);
+    // Asking the engine alongside every probe would make these equal.
+    expect(probes).toBeGreaterThan(inspects * 2);
   });
 
   test('fails at once when the container exited, whatever the probe got', async () => {

@@ -7,7 +7,8 @@ import { AUTH_ERRORS, errors } from '../schemas.ts';
 import { Rollback } from '../deployments/schema.ts';
 import { Project, ProjectParams } from './schema.ts';
 
-const SWAP = 'New instances must pass their health check before traffic moves; the old ones drain, then stop.';
+const SWAP =
+  'New instances must pass their health check before traffic moves; the old ones drain, then stop. If they cannot start or never turn healthy, the answer is 409 and the running instances stay as they were.';
 
 /** POST /v1/projects/{name}/stop, start, restart, scale and rollback. */
 export function lifecycleRoutes(d: {
@@ -19,7 +20,9 @@ export function lifecycleRoutes(d: {
     await op;
     return d.projects.get(name);
   };
-  const common = { params: ProjectParams, response: { 200: Project, ...errors(404, 409, 422, ...AUTH_ERRORS) } };
+  // 409: new instances the engine refused or that never turned healthy (the live ones keep running);
+  // 503: the engine out of reach.
+  const common = { params: ProjectParams, response: { 200: Project, ...errors(404, 409, 422, 503, ...AUTH_ERRORS) } };
   return new Elysia({ prefix: '/projects/:name' })
     .use(accessPlugin)
     .post('/stop', ({ actor, params }) => view(params.name, d.releases.stop(actor, params.name)), {
