@@ -27,3 +27,25 @@ describe('a CLI start', () => {
     expect(heavy).toEqual([]);
   });
 });
+
+describe('a serve start', () => {
+  const MAIN = resolve(import.meta.dir, '../../src/main.ts');
+
+  test('builds only the serve command, whose help still lists its options', async () => {
+    const { buildProgram } = await import(PROGRAM);
+    const { processIo } = await import('../../src/cli/io.ts');
+    expect(buildProgram(processIo(process.env), 'serve').commands.map((c: { name(): string }) => c.name())).toEqual([
+      'serve',
+    ]);
+    const help = Bun.spawnSync([process.execPath, MAIN, 'serve', '--help'], { stderr: 'pipe' });
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout.toString()).toContain('--data-dir');
+    expect(help.stdout.toString()).toContain('--role');
+  });
+
+  test('still refuses an unknown option with a usage error', () => {
+    const run = Bun.spawnSync([process.execPath, MAIN, 'serve', '--no-such-option'], { stderr: 'pipe' });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr.toString()).toContain("unknown option '--no-such-option'");
+  });
+});
