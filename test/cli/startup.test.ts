@@ -49,3 +49,19 @@ describe('a serve start', () => {
     expect(run.stderr.toString()).toContain("unknown option '--no-such-option'");
   });
 });
+
+describe('the agent start', () => {
+  test('loads the libraries it only needs for uploads, builds, backups and custom domains on their first use', () => {
+    const modules = ['../../src/cli/serve-api.ts', '../../src/deps.ts', '../../src/app.ts'];
+    const script = `
+      for (const m of ${JSON.stringify(modules.map((m) => resolve(import.meta.dir, m)))}) await import(m);
+      console.log(JSON.stringify(Object.keys(require.cache)));`;
+    const run = Bun.spawnSync([process.execPath, '-e', script], { stderr: 'pipe' });
+    expect(run.stderr.toString()).toBe('');
+    const loaded = JSON.parse(run.stdout.toString()) as string[];
+    expect(loaded.some((m) => m.endsWith('/src/deps.ts'))).toBe(true);
+    expect(loaded.filter((m) => /node_modules\/(tldts|tldts-core|tar-stream|yauzl|dockerfile-ast)\//.test(m))).toEqual(
+      [],
+    );
+  });
+});
