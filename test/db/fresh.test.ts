@@ -65,4 +65,24 @@ describe('the fresh database image', () => {
     expect(readFileSync(file, 'utf8')).toBe('not to be replaced');
     expect(readdirSync(dir)).toEqual(['slipway.db']);
   });
+
+  test('is renamed into place on a filesystem without hard links, and still never over an existing database', () => {
+    const noLinks = () => {
+      throw Object.assign(new Error('link: operation not permitted'), { code: 'EPERM' });
+    };
+    const dir = mkdtempSync(join(scratch, 'no-links-'));
+    expect(installImage(join(dir, 'slipway.db'), gzipped, noLinks)).toBe(true);
+    expect(readFileSync(join(dir, 'slipway.db')).equals(image)).toBe(true);
+    expect(installImage(join(dir, 'slipway.db'), gzipped, noLinks)).toBe(false);
+    expect(readdirSync(dir)).toEqual(['slipway.db']);
+  });
+
+  test('leaves no temporary file behind when linking fails for another reason', () => {
+    const dir = mkdtempSync(join(scratch, 'io-error-'));
+    const failing = () => {
+      throw Object.assign(new Error('link: input/output error'), { code: 'EIO' });
+    };
+    expect(() => installImage(join(dir, 'slipway.db'), gzipped, failing)).toThrow('input/output error');
+    expect(readdirSync(dir)).toEqual([]);
+  });
 });
