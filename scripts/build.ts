@@ -15,6 +15,7 @@ import { join, relative } from 'node:path';
 import type { BunPlugin } from 'bun';
 import { buildClient } from '../src/console/assets.ts';
 import { lazyRequires } from './lazy-requires.ts';
+import { freshImagePlugin } from './fresh-image.ts';
 
 const ROOT = join(import.meta.dir, '..');
 /** Where the executable is written; the smoke test and the benchmark read it from here. */
@@ -27,7 +28,7 @@ async function build(): Promise<{ ok: true } | { ok: false; log: string[] }> {
   mkdirSync(join(ROOT, 'dist'), { recursive: true });
   const consoleAssets = await prebuiltConsole();
   const result = await Bun.build({
-    plugins: [consoleAssets, lazyRequires],
+    plugins: [consoleAssets, lazyRequires, freshImagePlugin()],
     entrypoints: [ENTRY],
     target: 'bun',
     compile: {

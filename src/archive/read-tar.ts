@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { extract as tarExtract, type Header } from 'tar-stream';
+import type { Header } from 'tar-stream';
+import { tarStream } from '../lazy-libraries.ts';
 import type { EntryType, RawEntry } from './entry.ts';
 
 const TYPES: Record<string, EntryType> = {
@@ -17,7 +18,7 @@ const TYPES: Record<string, EntryType> = {
 /** Reads a tar (optionally gzip-compressed) stream entry by entry, without touching the disk. */
 export async function* readTar(source: Readable, gzip: boolean): AsyncGenerator<RawEntry> {
   // latin1 keeps the raw bytes of ustar names, so invalid UTF-8 can be detected, not replaced.
-  const extract = tarExtract({ filenameEncoding: 'latin1' } as never);
+  const extract = tarStream().extract({ filenameEncoding: 'latin1' } as never);
   const input = gzip ? source.pipe(createGunzip()) : source;
   source.on('error', (err) => extract.destroy(err));
   if (gzip) input.on('error', (err) => extract.destroy(err));

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import yauzl, { type Entry, type ZipFile } from 'yauzl';
+import type { Entry, ZipFile } from 'yauzl';
+import { yauzl } from '../lazy-libraries.ts';
 import { ArchiveError, type RawEntry } from './entry.ts';
 
 const S_IFMT = 0o170000;
@@ -23,7 +24,7 @@ export async function* readZip(
   checkDeclared: (name: string, compressed: number, uncompressed: number) => void,
 ): AsyncGenerator<RawEntry> {
   const zip = await new Promise<ZipFile>((resolve, reject) =>
-    yauzl.open(
+    yauzl().open(
       path,
       { lazyEntries: true, decodeStrings: false, validateEntrySizes: true, autoClose: false },
       (err, z) => (err ? reject(err) : resolve(z!)),

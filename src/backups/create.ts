@@ -10,7 +10,7 @@ import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync } 
 import { dirname, join } from 'node:path';
 import { PassThrough, type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { pack as tarPack } from 'tar-stream';
+import { tarStream } from '../lazy-libraries.ts';
 import type { Db } from '../db/open.ts';
 import type { ProjectRepo } from '../db/projects.ts';
 import type { DatabaseRepo } from '../db/databases.ts';
@@ -144,7 +144,7 @@ export async function makeBackup(
     projects,
     parts,
   };
-  const tar = tarPack();
+  const tar = tarStream().pack();
   const sealed = new EncryptStream(opts.key, header);
   const hash = createHash('sha256');
   let bytes = 0;

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { extract } from 'tar-stream';
+import { tarStream } from '../lazy-libraries.ts';
 import { BackupDamagedError, DecryptStream, type KeySource } from './crypto.ts';
 import { type BackupManifest, PART_PATH, restoredPath } from './manifest.ts';
 
@@ -23,7 +23,7 @@ export async function unpackBackup(
   wanted: (part: string) => boolean = () => true,
 ): Promise<BackupManifest> {
   const decrypt = new DecryptStream(key);
-  const entries = extract();
+  const entries = tarStream().extract();
   const feeding = pipeline(source, decrypt, entries).catch((err) => {
     entries.destroy(err);
     throw err;

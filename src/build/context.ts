@@ -8,7 +8,8 @@ import { createReadStream } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { extract, pack as tarPack, type Header, type Pack } from 'tar-stream';
+import type { Header, Pack } from 'tar-stream';
+import { tarStream } from '../lazy-libraries.ts';
 import { GENERATED_DIR, type BuildPlan } from './plan.ts';
 import { Reclaimer } from '../archive/reclaim.ts';
 
@@ -21,7 +22,7 @@ import { Reclaimer } from '../archive/reclaim.ts';
  * a generated one (see withLabelsBeforeSource).
  */
 export function buildContext(sourceTarGz: string, plan: BuildPlan, labels: Record<string, string> = {}): Readable {
-  const out = tarPack();
+  const out = tarStream().pack();
   copyEntries(sourceTarGz, plan, out, labels).then(
     () => out.finalize(),
     (err: Error) => out.destroy(err),
@@ -109,7 +110,7 @@ async function copyEntries(
   const reclaim = new Reclaimer();
   const file = createReadStream(sourceTarGz);
   const gunzip = createGunzip();
-  const entries = extract();
+  const entries = tarStream().extract();
   file.on('error', (err) => entries.destroy(err));
   gunzip.on('error', (err) => entries.destroy(err));
   file.pipe(gunzip).pipe(entries as unknown as Writable);

@@ -12,7 +12,8 @@
  * needs an earlier release of its project (it has the source), and refusing them all needs no
  * notion of which project is building, so no bug in that notion can open a hole.
  */
-import { DockerfileParser, type Flag, type Instruction, type Property } from 'dockerfile-ast';
+import type { Flag, Instruction, Property } from 'dockerfile-ast';
+import { dockerfileAst } from '../lazy-libraries.ts';
 import { DockerfileRefused } from '../deployments/failures.ts';
 import { bareWord, expandWord, UnreadableWord } from './dockerfile-words.ts';
 import { isImageId, isReleaseImage } from './image-refs.ts';
@@ -50,7 +51,7 @@ interface Scope {
 /** Checks `text` (the Dockerfile at `path`); throws DockerfileRefused naming the line and the rule. */
 export function checkDockerfile(text: string, path: string): CheckedDockerfile {
   const body = text.replace(/^\uFEFF/, ''); // the engine skips a byte order mark
-  const dockerfile = DockerfileParser.parse(body);
+  const dockerfile = dockerfileAst().DockerfileParser.parse(body);
   const scope: Scope = {
     source: new SourceText(body, dockerfile.getEscapeCharacter()),
     escape: dockerfile.getEscapeCharacter(),

@@ -9,7 +9,7 @@
  */
 import type Docker from 'dockerode';
 import { Readable } from 'node:stream';
-import { pack } from 'tar-stream';
+import { tarStream } from '../lazy-libraries.ts';
 import { buildImage, type BuildOptions, type BuiltImage } from './builder.ts';
 import { buildContext, labelInstruction } from './context.ts';
 import type { BuildPlan } from './plan.ts';
@@ -72,7 +72,7 @@ function labelCheck(actual: Record<string, string>, labels: Record<string, strin
 
 /** A context of one Dockerfile: `FROM <tag>` and the LABEL instruction. */
 function stampContext(tag: string, labels: Record<string, string>): Readable {
-  const out = pack();
+  const out = tarStream().pack();
   out.entry({ name: 'Dockerfile', mode: 0o644 }, `FROM ${tag}${labelInstruction(labels)}`);
   out.finalize();
   return Readable.from(out);

@@ -8,7 +8,7 @@ import { reportFailure } from './report.ts';
 /** Parses `argv` (the user's arguments, without the executable) and runs the command; resolves the exit code. */
 export async function run(argv: string[], io: Io): Promise<number> {
   try {
-    await buildProgram(io).parseAsync(argv, { from: 'user' });
+    await buildProgram(io, argv[0]).parseAsync(argv, { from: 'user' });
     return EXIT.ok;
   } catch (err) {
     return report(err, io);

@@ -6,7 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
-import { extract } from 'tar-stream';
+import { tarStream } from '../lazy-libraries.ts';
 
 /** Files of the newer source that the older lacks, files it dropped, and files whose content changed. */
 export interface SourceDiff {
@@ -35,7 +35,7 @@ export async function diffSources(fromPath: string, toPath: string): Promise<Sou
 /** Every file and link of a tar.gz, by path, with a digest of what it holds. */
 async function digestEntries(path: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  const tar = extract();
+  const tar = tarStream().extract();
   tar.on('entry', (header, stream, next) => {
     if (header.type === 'directory') {
       stream.resume();

@@ -4,7 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
-import { getDomain } from 'tldts';
+import { tldts } from '../lazy-libraries.ts';
 import { ValidationError } from '../errors.ts';
 
 /** The longest host name DNS can carry. */
@@ -88,7 +88,7 @@ function upperFirst(text: string): string {
  */
 export function registeredDomain(hostname: string): string {
   const name = hostname.startsWith('*.') ? hostname.slice(2) : hostname;
-  return getDomain(name, { allowPrivateDomains: true }) ?? name.split('.').slice(-2).join('.');
+  return tldts().getDomain(name, { allowPrivateDomains: true }) ?? name.split('.').slice(-2).join('.');
 }
 
 /**

@@ -2,7 +2,8 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { pack as tarPack, type Pack } from 'tar-stream';
+import type { Pack } from 'tar-stream';
+import { tarStream } from '../lazy-libraries.ts';
 import { ArchiveError, type RawEntry } from '../archive/entry.ts';
 import { EntryIndex } from '../archive/index-of-entries.ts';
 import { DEFAULT_LIMITS } from '../archive/limits.ts';
@@ -39,7 +40,7 @@ export async function cleanVolumeArchive(opts: {
   prefix: string;
   limits: VolumeArchiveLimits;
 }): Promise<CleanedArchive> {
-  const pack = tarPack();
+  const pack = tarStream().pack();
   const written = pipeline(pack, createWriteStream(opts.output, { mode: 0o600 }));
   written.catch(() => {}); // observed below
   const state = { entries: 0, bytes: 0, index: new EntryIndex({ foldCase: false }), files: new Set<string>() };

@@ -6,7 +6,7 @@
  */
 import type Docker from 'dockerode';
 import type { Readable } from 'node:stream';
-import { pack } from 'tar-stream';
+import { tarStream } from '../lazy-libraries.ts';
 import { helperLabels, LABEL } from '../runtime/labels.ts';
 import { randomToken } from '../ids.ts';
 
@@ -36,7 +36,7 @@ async function importOnce(docker: Docker): Promise<void> {
       () => false,
     );
   if (present) return;
-  const rootfs = pack();
+  const rootfs = tarStream().pack();
   rootfs.entry({ name: 'README', mode: 0o444 }, 'Slipway volume helper: created to copy a volume, never started.\n');
   rootfs.finalize();
   const [repo, tag] = HELPER_IMAGE.split(':') as [string, string];

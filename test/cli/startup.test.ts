@@ -27,3 +27,41 @@ describe('a CLI start', () => {
     expect(heavy).toEqual([]);
   });
 });
+
+describe('a serve start', () => {
+  const MAIN = resolve(import.meta.dir, '../../src/main.ts');
+
+  test('builds only the serve command, whose help still lists its options', async () => {
+    const { buildProgram } = await import(PROGRAM);
+    const { processIo } = await import('../../src/cli/io.ts');
+    expect(buildProgram(processIo(process.env), 'serve').commands.map((c: { name(): string }) => c.name())).toEqual([
+      'serve',
+    ]);
+    const help = Bun.spawnSync([process.execPath, MAIN, 'serve', '--help'], { stderr: 'pipe' });
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout.toString()).toContain('--data-dir');
+    expect(help.stdout.toString()).toContain('--role');
+  });
+
+  test('still refuses an unknown option with a usage error', () => {
+    const run = Bun.spawnSync([process.execPath, MAIN, 'serve', '--no-such-option'], { stderr: 'pipe' });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr.toString()).toContain("unknown option '--no-such-option'");
+  });
+});
+
+describe('the agent start', () => {
+  test('loads the libraries it only needs for uploads, builds, backups and custom domains on their first use', () => {
+    const modules = ['../../src/cli/serve-api.ts', '../../src/deps.ts', '../../src/app.ts'];
+    const script = `
+      for (const m of ${JSON.stringify(modules.map((m) => resolve(import.meta.dir, m)))}) await import(m);
+      console.log(JSON.stringify(Object.keys(require.cache)));`;
+    const run = Bun.spawnSync([process.execPath, '-e', script], { stderr: 'pipe' });
+    expect(run.stderr.toString()).toBe('');
+    const loaded = JSON.parse(run.stdout.toString()) as string[];
+    expect(loaded.some((m) => m.endsWith('/src/deps.ts'))).toBe(true);
+    expect(loaded.filter((m) => /node_modules\/(tldts|tldts-core|tar-stream|yauzl|dockerfile-ast)\//.test(m))).toEqual(
+      [],
+    );
+  });
+});
