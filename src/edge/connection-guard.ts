@@ -15,6 +15,7 @@
  */
 import { plainIp } from './headers.ts';
 import { type Deadline, Deadlines, tickFor } from './http1/deadlines.ts';
+import { SlotList } from './slot-list.ts';
 import { ipBytes } from './trusted-proxies.ts';
 
 /** Most connections one client (an IPv4 address or an IPv6 /64) may hold open on the edge. */
@@ -48,6 +49,9 @@ export interface ConnectionLimits {
 /** What the guard tracks for one connection; its deadline destroys the connection. */
 class Tracked implements Deadline {
   due = 0;
+  deadlineSlot = -1;
+  /** Its index among the guard's open connections, -1 once closed. */
+  openSlot = -1;
   /** Requests on the connection that are being answered. */
   busy = 0;
 
@@ -68,8 +72,8 @@ const WARN_EVERY_MS = 60_000;
 export class ConnectionGuard {
   private readonly perClient = new Map<string, number>();
   private readonly tracked = new WeakMap<Socket, Tracked>();
-  /** Every admitted connection until it closes, WebSockets included. */
-  private readonly open = new Set<Socket>();
+  /** Every admitted connection until it closes, WebSockets included (not a Set: see slot-list.ts). */
+  private readonly open = new SlotList<'openSlot', Tracked>('openSlot');
   private refusedSinceWarning = 0;
   private lastWarning = 0;
   /** Head deadlines, swept by one timer rather than a timer per request. */
@@ -92,10 +96,10 @@ export class ConnectionGuard {
     if (client !== null) this.perClient.set(client, open + 1);
     const tracked = new Tracked(socket, client);
     this.tracked.set(socket, tracked);
-    this.open.add(socket);
+    this.open.add(tracked);
     this.deadlines.add(tracked, this.limits.headerTimeoutMs);
     socket.once('close', () => {
-      this.open.delete(socket);
+      this.open.remove(tracked);
       this.deadlines.remove(tracked);
       if (client === null) return;
       const left = (this.perClient.get(client) ?? 1) - 1;
@@ -132,8 +136,8 @@ export class ConnectionGuard {
    * has just finished may still sit in a TLS socket's buffer, which destroying would lose.
    */
   async endAll(graceMs: number): Promise<void> {
-    const closing = [...this.open].map(
-      (socket) =>
+    const closing = this.open.snapshot().map(
+      ({ socket }) =>
         new Promise<void>((resolve) => {
           if (socket.destroyed) return resolve();
           socket.once('close', () => resolve());
@@ -143,7 +147,7 @@ export class ConnectionGuard {
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([Promise.all(closing), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
     clearTimeout(timer);
-    for (const socket of this.open) socket.destroy();
+    for (const { socket } of this.open.snapshot()) socket.destroy();
   }
 
   /** Connections open per client right now, for tests and diagnostics. */

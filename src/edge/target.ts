@@ -4,6 +4,8 @@
  * drained before its container stops, as kamal-proxy's target.go does with its inflight map.
  */
 
+import { SlotList } from './slot-list.ts';
+
 /** One HTTP request or WebSocket holding a target busy; `cut` ends it abruptly. */
 export interface Exchange {
   cut(): void;
@@ -21,12 +23,11 @@ export class Target {
   /** Until when (performance.now()) requests prefer other targets: a connection to this one just failed. */
   private unreachableUntil = 0;
   /**
-   * The open exchanges, unordered: each knows its slot, and one that ends is replaced by the last.
-   * Not a Set: JSC's Set keeps the exchanges deleted from it reachable from its storage until it is
-   * rehashed, so a minor collection kept every recent request's objects alive and the edge ran a
-   * full collection every few hundred milliseconds under load.
+   * The open exchanges. Not a Set: JSC's Set keeps the exchanges deleted from it reachable from its
+   * storage until it is rehashed, so a minor collection kept every recent request's objects alive
+   * and the edge ran a full collection every few hundred milliseconds under load (slot-list.ts).
    */
-  private readonly open: Exchange[] = [];
+  private readonly open = new SlotList<'targetSlot', Exchange>('targetSlot');
   private idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -49,7 +50,7 @@ export class Target {
 
   /** In-flight requests plus open WebSockets. */
   get inflight(): number {
-    return this.open.length;
+    return this.open.size;
   }
 
   /** Registers an exchange; the returned function ends it and may be called any number of times. */
@@ -60,21 +61,12 @@ export class Target {
 
   /** Registers an exchange without making a function for its end (the native engine's hot path). */
   enter(exchange: Exchange): void {
-    exchange.targetSlot = this.open.length;
-    this.open.push(exchange);
+    this.open.add(exchange);
   }
 
   /** Ends an exchange; may be called any number of times. */
   leave(exchange: Exchange): void {
-    const slot = exchange.targetSlot ?? -1;
-    if (slot < 0 || this.open[slot] !== exchange) return;
-    const last = this.open.pop()!;
-    if (last !== exchange) {
-      this.open[slot] = last;
-      last.targetSlot = slot;
-    }
-    exchange.targetSlot = -1;
-    if (this.open.length > 0) return;
+    if (!this.open.remove(exchange) || this.open.size > 0) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const wake of waiters) wake();
@@ -83,13 +75,13 @@ export class Target {
 
   /** Resolves once no exchange is open. */
   whenIdle(): Promise<void> {
-    if (this.open.length === 0) return Promise.resolve();
+    if (this.open.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** Cuts every open exchange; returns how many there were. */
   cutAll(): number {
-    const open = [...this.open];
+    const open = this.open.snapshot();
     // Each cut ends its exchange, which removes it from `open`; iterate over a copy.
     for (const exchange of open) exchange.cut();
     return open.length;

@@ -1,22 +1,24 @@
 /**
- * Deadlines without a timer per request: entries sit in a set with the time they are due, and one
- * timer, running only while there are entries, sweeps the set every `tickMs`. A deadline thus
+ * Deadlines without a timer per request: entries sit in a list with the time they are due, and one
+ * timer, running only while there are entries, sweeps the list every `tickMs`. A deadline thus
  * fires up to one tick late, which is why the tick is a fraction of the shortest timeout in use.
- * Removing one only marks it (due = Infinity); the sweep drops it from the set, so a connection
- * whose deadline is re-armed for each request costs the set nothing per request.
+ * Removing one only marks it (due = Infinity); the sweep drops it from the list, so a connection
+ * whose deadline is re-armed for each request costs the list nothing per request. The list is a
+ * SlotList rather than a Set, which would keep the deadlines of closed connections reachable.
  */
+import { SlotList } from '../slot-list.ts';
 
 /** Something that must happen at `due` (a performance.now() time) unless removed first. */
 export interface Deadline {
   due: number;
-  /** Whether it sits in a set of deadlines (set and cleared by Deadlines). */
-  queued?: boolean;
+  /** Where it sits in a list of deadlines (set and cleared by Deadlines): -1 or absent while in none. */
+  deadlineSlot?: number;
   expire(): void;
 }
 
 /** A set of deadlines swept by one timer. */
 export class Deadlines {
-  private readonly entries = new Set<Deadline>();
+  private readonly entries = new SlotList<'deadlineSlot', Deadline>('deadlineSlot');
   private timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly tickMs: number) {}
@@ -24,8 +26,7 @@ export class Deadlines {
   /** Starts (or moves) `deadline`, due `ms` from now. */
   add(deadline: Deadline, ms: number): void {
     deadline.due = performance.now() + ms;
-    if (deadline.queued) return;
-    deadline.queued = true;
+    if (this.entries.has(deadline)) return;
     this.entries.add(deadline);
     this.timer ??= setInterval(() => this.sweep(), this.tickMs);
   }
@@ -37,7 +38,6 @@ export class Deadlines {
 
   /** Stops the timer; entries are dropped without expiring. */
   clear(): void {
-    for (const entry of this.entries) entry.queued = false;
     this.entries.clear();
     clearInterval(this.timer);
     this.timer = undefined;
@@ -45,12 +45,16 @@ export class Deadlines {
 
   private sweep(): void {
     const now = performance.now();
-    for (const entry of this.entries) {
+    let expired: Deadline[] | undefined;
+    // Backwards: removing the entry at i moves the last one, already seen, into its place.
+    for (let i = this.entries.size - 1; i >= 0; i--) {
+      const entry = this.entries.at(i);
       if (entry.due > now && entry.due !== Number.POSITIVE_INFINITY) continue;
-      this.entries.delete(entry);
-      entry.queued = false;
-      if (entry.due <= now) entry.expire();
+      this.entries.remove(entry);
+      if (entry.due <= now) (expired ??= []).push(entry);
     }
+    // Expired after the sweep: what an expiry does (closing a socket) may add or remove deadlines.
+    if (expired) for (const entry of expired) entry.expire();
     if (this.entries.size === 0) {
       clearInterval(this.timer);
       this.timer = undefined;

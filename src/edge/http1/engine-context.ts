@@ -49,7 +49,7 @@ export interface VisitorSide {
 /** The deadline of a connection's current exchange: it expires whichever exchange holds it. */
 export class UpstreamDeadline implements Deadline {
   due = 0;
-  queued = false;
+  deadlineSlot = -1;
   holder: { expire(): void } | null = null;
 
   expire(): void {

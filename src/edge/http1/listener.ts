@@ -9,13 +9,15 @@
 import type { Socket, SocketHandler, TCPSocketListener } from 'bun';
 import type { TLSSocket } from 'node:tls';
 import type { ConnectionGuard } from '../connection-guard.ts';
+import { SlotList } from '../slot-list.ts';
 import { Outbound, type Sink } from './outbound.ts';
 import { type ConnectionHooks, VisitorConnection } from './visitor-connection.ts';
 
 /** A listening socket of the native engine and its open connections. */
 export class NativeListener {
   private listener: TCPSocketListener<VisitorConnection> | undefined;
-  private readonly connections = new Set<VisitorConnection>();
+  /** Open connections, in a SlotList: a Set would keep closed ones reachable (slot-list.ts). */
+  private readonly connections = new SlotList<'listenerSlot', VisitorConnection>('listenerSlot');
 
   constructor(
     private readonly hooks: ConnectionHooks,
@@ -41,7 +43,7 @@ export class NativeListener {
   stopAccepting(): void {
     this.listener?.stop(false);
     this.listener = undefined;
-    for (const conn of this.connections) if (conn.idle) conn.end();
+    for (const conn of this.connections.snapshot()) if (conn.idle) conn.end();
   }
 
   /** Serves a node:tls connection whose handshake is done (the HTTPS listener). */
@@ -60,14 +62,14 @@ export class NativeListener {
     socket.on('drain', () => sink.onDrained?.());
     socket.on('error', () => {});
     socket.once('close', () => {
-      this.connections.delete(conn);
+      this.connections.remove(conn);
       conn.closed();
     });
   }
 
   /** Closes every connection at once. */
   closeAll(): void {
-    for (const conn of this.connections) conn.destroy();
+    for (const conn of this.connections.snapshot()) conn.destroy();
   }
 
   private handlers(): SocketHandler<VisitorConnection> {
@@ -82,7 +84,7 @@ export class NativeListener {
       drain: (socket) => (socket.data.out as Outbound).drain(),
       end: (socket) => socket.data.ended(),
       close: (socket) => {
-        this.connections.delete(socket.data);
+        this.connections.remove(socket.data);
         socket.data.closed();
       },
       error: () => {},

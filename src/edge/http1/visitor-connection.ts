@@ -40,6 +40,8 @@ export class VisitorConnection implements VisitorSide {
   readonly identity: Visitor;
   readonly upstreamDeadline = new UpstreamDeadline();
   destroyed = false;
+  /** Its index among its listener's open connections (listener.ts), -1 while in none. */
+  listenerSlot = -1;
   private pending: Buffer | null = null;
   private exchange: Exchange | null = null;
   private tunnel: Tunnel | null = null;

@@ -1,6 +1,6 @@
 /**
  * The native engine's swept deadlines: a removal only marks the deadline, so these pin down that
- * a removed one never fires, that one added again fires at its new time, and that the set lets
+ * a removed one never fires, that one added again fires at its new time, and that the list lets
  * go of what was removed.
  */
 import { expect, test } from 'bun:test';
@@ -25,7 +25,7 @@ test('a removed deadline does not fire, and fires once when added again', async 
   deadlines.remove(d);
   await settle(60);
   expect(d.fired).toBe(0);
-  expect(d.queued).toBe(false);
+  expect(d.deadlineSlot).toBe(-1);
   deadlines.add(d, 20);
   deadlines.remove(d);
   deadlines.add(d, 20);
@@ -43,5 +43,5 @@ test('a deadline re-armed before it is due moves to its new time', async () => {
   await settle(60);
   expect(d.fired).toBe(0);
   deadlines.clear();
-  expect(d.queued).toBe(false);
+  expect(d.deadlineSlot).toBe(-1);
 });
