@@ -1,0 +1,64 @@
+/**
+ * What every request to the API meets first, without Elysia: a request id, its caller resolved
+ * from the bearer token (or the console's cookie), and a hit on its rate limit. The Elysia gate
+ * (gate.ts) and the fast lane (fast-lane/lane.ts) both admit requests through this one function,
+ * so the two paths cannot count, authenticate or label a request differently.
+ */
+import type { TokenService } from '../tokens/service.ts';
+import { initRequestState, type RequestState } from './request-state.ts';
+import type { RateDecision, RateLimiter } from './rate-limiter.ts';
+
+/** Limits per minute; the keys are a valid token's id, else the client IP. */
+export interface RateLimits {
+  perToken: number;
+  perIp: number;
+}
+
+/** A request's state and its rate-limit decision, made once per request. */
+export interface Admission {
+  state: RequestState;
+  decision: RateDecision;
+}
+
+/** Admits one request; `findClientIp` is asked only when the per-IP limit or the activity log needs it. */
+export type Admit = (request: Request, findClientIp: () => string | undefined) => Admission;
+
+/** Authenticates the console's session cookie, for a request without an Authorization header. */
+export type CookieAuth = (request: Request, state: RequestState) => void;
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+/** The admission of the API's requests: one token service, one set of limits, one limiter. */
+export function admission(
+  tokens: TokenService,
+  limits: RateLimits,
+  limiter: RateLimiter,
+  cookieAuth?: CookieAuth,
+): Admit {
+  return (request, findClientIp) => {
+    const state = initRequestState(request, findClientIp);
+    const authorization = request.headers.get('authorization');
+    if (authorization === null) {
+      cookieAuth?.(request, state);
+    } else {
+      const bearer = BEARER.exec(authorization)?.[1];
+      const result = bearer ? tokens.authenticate(bearer) : 'malformed';
+      if (typeof result === 'string') state.authFailure = result;
+      else state.principal = result;
+    }
+    const decision = state.principal
+      ? limiter.hit(`tok:${state.principal.id}`, limits.perToken)
+      : limiter.hit(`ip:${state.clientIp}`, limits.perIp);
+    return { state, decision };
+  };
+}
+
+/** Writes the headers every API response carries (its request id, its rate-limit state) into `headers`. */
+export function writeGateHeaders(headers: Record<string, string>, requestId: string, d: RateDecision): void {
+  headers['x-request-id'] = requestId;
+  headers['x-ratelimit-limit'] = String(d.limit);
+  headers['x-ratelimit-remaining'] = String(d.remaining);
+  headers['x-ratelimit-reset'] = String(d.resetSeconds);
+  headers['ratelimit-policy'] = `${d.limit};w=60`;
+  headers.ratelimit = `limit=${d.limit}, remaining=${d.remaining}, reset=${d.resetSeconds}`;
+}

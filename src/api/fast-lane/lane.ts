@@ -1,0 +1,76 @@
+/**
+ * The fast lane: hot authenticated GET reads answered straight from Bun's router, without Elysia's
+ * per-request context (which costs more than the rest of such a request). Each route it answers is
+ * an Elysia route, whose access rule, handler and schemas it takes from the route itself
+ * (contract.ts); the request is admitted by the same function as Elysia's gate (admission.ts), and
+ * errors become the same envelopes (errors.ts). What the lane does not reproduce (another method,
+ * HEAD included, or path parameters its schema refuses, which Elysia answers with a 422) it hands
+ * to Elysia untouched, before admitting it, so no request is counted twice.
+ */
+import type { AnyElysia } from 'elysia';
+import type { BunRequest, Server } from 'bun';
+import type { Logger } from '../../log.ts';
+import { AppError, RateLimitedError } from '../../errors.ts';
+import { writeGateHeaders, type Admit } from '../admission.ts';
+import { authorize } from '../access.ts';
+import { clientIp } from '../client-ip.ts';
+import { appErrorResponse, unexpectedErrorResponse } from '../errors.ts';
+import { routeContract, type RouteContract } from './contract.ts';
+
+/** What the lane needs besides the app: the gate's admission and the error log. */
+export interface LaneDeps {
+  admit: Admit;
+  log: Logger;
+}
+
+type Handler = (request: BunRequest, server: Server<unknown>) => Response | Promise<Response>;
+
+/**
+ * Puts the lane in front of `app` for `GET paths`: Elysia's Bun adapter hands `config.serve.routes`
+ * to Bun.serve's router when the app listens; `app.handle()` (the tests) never sees them.
+ */
+export function installFastLane(app: AnyElysia, paths: readonly string[], deps: LaneDeps): void {
+  const routes = fastLaneRoutes(app, paths, deps);
+  app.config.serve = { ...app.config.serve, routes } as typeof app.config.serve;
+}
+
+/** Bun.serve `routes` answering `GET paths` of `app`; anything else goes to `app.fetch`. */
+export function fastLaneRoutes(
+  app: AnyElysia,
+  paths: readonly string[],
+  deps: LaneDeps,
+): Record<string, { GET: Handler }> {
+  const routes: Record<string, { GET: Handler }> = {};
+  for (const path of paths) routes[path] = { GET: fastRead(routeContract(app, path), app, deps) };
+  return routes;
+}
+
+/** Thrown when a handler's answer is off its route's 200 schema; Elysia reports it as a VALIDATION error. */
+class OffSchemaError extends Error {}
+
+/** The content type Elysia gives a JSON body. */
+const JSON_TYPE = 'application/json;charset=utf-8';
+
+function fastRead(contract: RouteContract, app: AnyElysia, { admit, log }: LaneDeps): Handler {
+  const { rule, handler, params, response } = contract;
+  return (request, server) => {
+    // Bun serves HEAD through a GET route; Elysia answers it (no body, a Content-Length).
+    if (request.method !== 'GET' || (params && !params.Check(request.params))) return app.fetch(request);
+    const { state, decision } = admit(request, () => clientIp(server.requestIP(request)?.address, request.headers));
+    const headers: Record<string, string> = { 'content-type': JSON_TYPE };
+    writeGateHeaders(headers, state.requestId, decision);
+    try {
+      if (!decision.allowed) throw new RateLimitedError(decision.resetSeconds);
+      const principal = authorize(rule, request, request.params, undefined);
+      const body = handler({ params: request.params, principal, request });
+      if (!response.Check(body)) throw new OffSchemaError(`The response of GET ${contract.path} is off its schema`);
+      return new Response(JSON.stringify(body), { headers });
+    } catch (error) {
+      delete headers['content-type'];
+      if (error instanceof AppError) return appErrorResponse(error, state.requestId, headers);
+      const code = error instanceof OffSchemaError ? 'VALIDATION' : 'UNKNOWN';
+      const at = { requestId: state.requestId, method: 'GET', path: new URL(request.url).pathname, code };
+      return unexpectedErrorResponse(log, error, at, headers);
+    }
+  };
+}
