@@ -8,17 +8,13 @@
 import { getResponseSchemaValidator, getSchemaValidator, type AnyElysia } from 'elysia';
 import type { Principal } from '../../tokens/service.ts';
 import { ACCESS_EXTENSION, type AccessRule } from '../access.ts';
+import type { Checker } from './bodies.ts';
 
 /** The part of Elysia's context a fast read's handler may use. */
 export interface FastContext {
   params: Record<string, string>;
   principal: Principal | null;
   request: Request;
-}
-
-/** A compiled schema check. */
-interface Checker {
-  Check(value: unknown): boolean;
 }
 
 /** A GET route as the lane answers it. */

@@ -16,6 +16,7 @@ import { authorize } from '../access.ts';
 import { clientIp } from '../client-ip.ts';
 import { appErrorResponse, unexpectedErrorResponse } from '../errors.ts';
 import { routeContract, type RouteContract } from './contract.ts';
+import { bodySerializer, OffSchemaError } from './bodies.ts';
 
 /** What the lane needs besides the app: the gate's admission and the error log. */
 export interface LaneDeps {
@@ -45,14 +46,12 @@ export function fastLaneRoutes(
   return routes;
 }
 
-/** Thrown when a handler's answer is off its route's 200 schema; Elysia reports it as a VALIDATION error. */
-class OffSchemaError extends Error {}
-
 /** The content type Elysia gives a JSON body. */
 const JSON_TYPE = 'application/json;charset=utf-8';
 
 function fastRead(contract: RouteContract, app: AnyElysia, { admit, log }: LaneDeps): Handler {
-  const { rule, handler, params, response } = contract;
+  const { rule, handler, params } = contract;
+  const serialize = bodySerializer(contract.path, contract.response);
   return (request, server) => {
     // Bun serves HEAD through a GET route; Elysia answers it (no body, a Content-Length).
     if (request.method !== 'GET' || (params && !params.Check(request.params))) return app.fetch(request);
@@ -62,9 +61,8 @@ function fastRead(contract: RouteContract, app: AnyElysia, { admit, log }: LaneD
     try {
       if (!decision.allowed) throw new RateLimitedError(decision.resetSeconds);
       const principal = authorize(rule, request, request.params, undefined);
-      const body = handler({ params: request.params, principal, request });
-      if (!response.Check(body)) throw new OffSchemaError(`The response of GET ${contract.path} is off its schema`);
-      return new Response(JSON.stringify(body), { headers });
+      const body = serialize(handler({ params: request.params, principal, request }));
+      return new Response(body, { headers });
     } catch (error) {
       delete headers['content-type'];
       if (error instanceof AppError) return appErrorResponse(error, state.requestId, headers);
