@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3/linux-x64';
 import { migrate } from './migrate.ts';
+import { countWrites } from './write-count.ts';
 
 /** The SQLite handle type used across the repositories. */
 export type Db = Database.Database;
@@ -10,6 +11,8 @@ export type Db = Database.Database;
  */
 export function openDatabase(file: string): Db {
   const db = new Database(file);
+  // Before anything prepares a statement: the read caches rely on every write being counted.
+  countWrites(db);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
