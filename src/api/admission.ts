@@ -46,8 +46,9 @@ export function admission(
       if (typeof result === 'string') state.authFailure = result;
       else state.principal = result;
     }
+    // A token is counted under its id (tok_…, which no client address can be), without building a key.
     const decision = state.principal
-      ? limiter.hit(`tok:${state.principal.id}`, limits.perToken)
+      ? limiter.hit(state.principal.id, limits.perToken)
       : limiter.hit(`ip:${state.clientIp}`, limits.perIp);
     return { state, decision };
   };

@@ -54,14 +54,15 @@ function fastRead(contract: RouteContract, app: AnyElysia, { admit, log }: LaneD
   const serialize = bodySerializer(contract.path, contract.response);
   return (request, server) => {
     // Bun serves HEAD through a GET route; Elysia answers it (no body, a Content-Length).
-    if (request.method !== 'GET' || (params && !params.Check(request.params))) return app.fetch(request);
+    const values = request.params;
+    if (request.method !== 'GET' || (params && !params.Check(values))) return app.fetch(request);
     const { state, decision } = admit(request, () => clientIp(server.requestIP(request)?.address, request.headers));
     const headers: Record<string, string> = { 'content-type': JSON_TYPE };
     writeGateHeaders(headers, state.requestId, decision);
     try {
       if (!decision.allowed) throw new RateLimitedError(decision.resetSeconds);
-      const principal = authorize(rule, request, request.params, undefined);
-      const body = serialize(handler({ params: request.params, principal, request }));
+      const principal = authorize(rule, request, values, undefined);
+      const body = serialize(handler({ params: values, principal, request }));
       return new Response(body, { headers });
     } catch (error) {
       delete headers['content-type'];
