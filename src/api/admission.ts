@@ -56,10 +56,36 @@ export function admission(
 
 /** Writes the headers every API response carries (its request id, its rate-limit state) into `headers`. */
 export function writeGateHeaders(headers: Record<string, string>, requestId: string, d: RateDecision): void {
-  headers['x-request-id'] = requestId;
-  headers['x-ratelimit-limit'] = String(d.limit);
-  headers['x-ratelimit-remaining'] = String(d.remaining);
-  headers['x-ratelimit-reset'] = String(d.resetSeconds);
-  headers['ratelimit-policy'] = `${d.limit};w=60`;
-  headers.ratelimit = `limit=${d.limit}, remaining=${d.remaining}, reset=${d.resetSeconds}`;
+  const changing = changingGateHeaders(requestId, d);
+  for (let i = 0; i < changing.length; i += 2) headers[changing[i]!] = changing[i + 1]!;
+  for (const [name, value] of limitHeaders(d.limit)) headers[name] = value;
+}
+
+/** The gate's headers that change from one request to the next, as name, value, name, value… */
+export function changingGateHeaders(requestId: string, d: RateDecision): string[] {
+  return [
+    'x-request-id',
+    requestId,
+    'x-ratelimit-remaining',
+    String(d.remaining),
+    'x-ratelimit-reset',
+    String(d.resetSeconds),
+    'ratelimit',
+    `limit=${d.limit}, remaining=${d.remaining}, reset=${d.resetSeconds}`,
+  ];
+}
+
+const byLimit = new Map<number, readonly (readonly [string, string])[]>();
+
+/** The gate's headers that depend only on the limit, made once per limit. */
+export function limitHeaders(limit: number): readonly (readonly [string, string])[] {
+  let headers = byLimit.get(limit);
+  if (!headers) {
+    headers = [
+      ['x-ratelimit-limit', String(limit)],
+      ['ratelimit-policy', `${limit};w=60`],
+    ];
+    byLimit.set(limit, headers);
+  }
+  return headers;
 }

@@ -50,8 +50,7 @@ export function initRequestState(
   findClientIp: () => string | undefined = NO_CLIENT_IP,
 ): RequestState {
   const incoming = request.headers.get('x-request-id');
-  const requestId =
-    incoming && SANE_REQUEST_ID.test(incoming) ? incoming : newRequestId();
+  const requestId = incoming && SANE_REQUEST_ID.test(incoming) ? incoming : newRequestId();
   const state = new State(requestId, findClientIp);
   states.set(request, state);
   return state;

@@ -17,6 +17,8 @@ import { clientIp } from '../client-ip.ts';
 import { appErrorResponse, unexpectedErrorResponse } from '../errors.ts';
 import { routeContract, type RouteContract } from './contract.ts';
 import { bodySerializer, OffSchemaError } from './bodies.ts';
+import { jsonHeaders } from './headers.ts';
+import type { RateDecision } from '../rate-limiter.ts';
 
 /** What the lane needs besides the app: the gate's admission and the error log. */
 export interface LaneDeps {
@@ -46,9 +48,6 @@ export function fastLaneRoutes(
   return routes;
 }
 
-/** The content type Elysia gives a JSON body. */
-const JSON_TYPE = 'application/json;charset=utf-8';
-
 function fastRead(contract: RouteContract, app: AnyElysia, { admit, log }: LaneDeps): Handler {
   const { rule, handler, params } = contract;
   const serialize = bodySerializer(contract.path, contract.response);
@@ -57,19 +56,23 @@ function fastRead(contract: RouteContract, app: AnyElysia, { admit, log }: LaneD
     const values = request.params;
     if (request.method !== 'GET' || (params && !params.Check(values))) return app.fetch(request);
     const { state, decision } = admit(request, () => clientIp(server.requestIP(request)?.address, request.headers));
-    const headers: Record<string, string> = { 'content-type': JSON_TYPE };
-    writeGateHeaders(headers, state.requestId, decision);
     try {
       if (!decision.allowed) throw new RateLimitedError(decision.resetSeconds);
       const principal = authorize(rule, request, values, undefined);
       const body = serialize(handler({ params: values, principal, request }));
-      return new Response(body, { headers });
+      return new Response(body, { headers: jsonHeaders(state.requestId, decision) });
     } catch (error) {
-      delete headers['content-type'];
-      if (error instanceof AppError) return appErrorResponse(error, state.requestId, headers);
-      const code = error instanceof OffSchemaError ? 'VALIDATION' : 'UNKNOWN';
-      const at = { requestId: state.requestId, method: 'GET', path: new URL(request.url).pathname, code };
-      return unexpectedErrorResponse(log, error, at, headers);
+      return refusal(error, request, { requestId: state.requestId, decision, log });
     }
   };
+}
+
+/** The envelope of an error thrown while answering, with the gate's headers, as Elysia's error mapper makes it. */
+function refusal(error: unknown, request: Request, at: { requestId: string; decision: RateDecision; log: Logger }) {
+  const headers: Record<string, string> = {};
+  writeGateHeaders(headers, at.requestId, at.decision);
+  if (error instanceof AppError) return appErrorResponse(error, at.requestId, headers);
+  const code = error instanceof OffSchemaError ? 'VALIDATION' : 'UNKNOWN';
+  const where = { requestId: at.requestId, method: 'GET', path: new URL(request.url).pathname, code };
+  return unexpectedErrorResponse(at.log, error, where, headers);
 }
