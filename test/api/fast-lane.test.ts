@@ -15,7 +15,7 @@ interface Case {
   name: string;
   path: string;
   method?: string;
-  /** A token name from `tokens`, or a literal Authorization header value with `raw:`. */
+  /** A token name from `tokens`, `cookie` for the console's session cookie, or a literal Authorization header value with `raw:`. */
   auth?: string;
   headers?: Record<string, string>;
   /** Whether the lane answers the request itself (else it hands it to Elysia). */
@@ -63,7 +63,8 @@ const tokens: Record<string, string> = {};
 
 function authHeaders(c: Case): Record<string, string> {
   const headers: Record<string, string> = { ...c.headers };
-  if (c.auth?.startsWith('raw:')) headers.authorization = c.auth.slice(4);
+  if (c.auth === 'cookie') headers.cookie = tokens.cookie!;
+  else if (c.auth?.startsWith('raw:')) headers.authorization = c.auth.slice(4);
   else if (c.auth) headers.authorization = `Bearer ${tokens[c.auth]}`;
   return headers;
 }
@@ -97,6 +98,8 @@ beforeAll(() => {
   tokens.expired = expired.token;
   tokens.unknown = `slw_${'a'.repeat(38)}`;
   deployment = queueDeployment(t.deps, 'web').id;
+  const session = t.deps.sessions.signIn(TEST_ACTOR, { token: tokens.webOnly! });
+  tokens.cookie = `slipway_session=${session.secret}`;
   withLane = listen(createApp(t.deps), true);
   withoutLane = listen(createApp(t.deps), false);
   handled = createApp(t.deps);
@@ -167,7 +170,23 @@ const CASES: Case[] = [
   },
   { name: 'DELETE without a token', path: '/v1/projects/web', method: 'DELETE', lane: false, status: 401 },
   { name: 'POST (no such route)', path: '/v1/projects/web', method: 'POST', auth: 'admin', lane: false, status: 405 },
+  { name: "the console's session cookie", path: '/v1/projects/web', auth: 'cookie', lane: true, status: 200 },
+  {
+    name: "the console's cookie, another project",
+    path: '/v1/projects/other',
+    auth: 'cookie',
+    lane: true,
+    status: 403,
+  },
+  {
+    name: 'an unknown session cookie',
+    path: '/v1/projects/web',
+    headers: { cookie: 'slipway_session=nope' },
+    lane: true,
+    status: 401,
+  },
   { name: 'an admin token', path: '/v1/me', auth: 'admin', lane: true, status: 200 },
+  { name: "the console's session cookie", path: '/v1/me', auth: 'cookie', lane: true, status: 200 },
   { name: 'a limited token', path: '/v1/me', auth: 'webOnly', lane: true, status: 200 },
   { name: 'no token', path: '/v1/me', lane: true, status: 401 },
   { name: 'a revoked token', path: '/v1/me', auth: 'revoked', lane: true, status: 401 },
