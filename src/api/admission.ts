@@ -5,7 +5,7 @@
  * so the two paths cannot count, authenticate or label a request differently.
  */
 import type { TokenService } from '../tokens/service.ts';
-import { initRequestState, type RequestState } from './request-state.ts';
+import { initRequestState, requestState, type RequestState } from './request-state.ts';
 import type { RateDecision, RateLimiter } from './rate-limiter.ts';
 
 /** Limits per minute; the keys are a valid token's id, else the client IP. */
@@ -52,6 +52,24 @@ export function admission(
       : limiter.hit(`ip:${state.clientIp}`, limits.perIp);
     return { state, decision };
   };
+}
+
+/**
+ * Admits `request`; when admission itself refuses it (the console cookie on a cross-site change),
+ * labels `headers` with the request id first, so that the refusal carries it like every answer.
+ */
+export function admitOrLabel(
+  admit: Admit,
+  request: Request,
+  headers: Record<string, string>,
+  findClientIp: () => string | undefined,
+): Admission {
+  try {
+    return admit(request, findClientIp);
+  } catch (error) {
+    headers['x-request-id'] = requestState(request).requestId;
+    throw error;
+  }
 }
 
 /** Writes the headers every API response carries (its request id, its rate-limit state) into `headers`. */

@@ -2,7 +2,7 @@ import { Elysia } from 'elysia';
 import { RateLimitedError, UnsupportedMediaTypeError } from '../errors.ts';
 import { jsonTooLarge, readJsonBody } from './json-body.ts';
 import { clientIp } from './client-ip.ts';
-import { writeGateHeaders, type Admit } from './admission.ts';
+import { admitOrLabel, writeGateHeaders, type Admit } from './admission.ts';
 
 /** The largest JSON body any route takes. */
 const MAX_JSON_BYTES = 1024 * 1024;
@@ -18,7 +18,9 @@ export const RAW_BODY = Object.freeze({ raw: true });
 export function gatePlugin(admit: Admit, rawBodyPaths: readonly RegExp[] = []) {
   return new Elysia({ name: 'slipway/gate' })
     .onRequest(({ request, server, set }) => {
-      const { state, decision } = admit(request, () => clientIp(server?.requestIP(request)?.address, request.headers));
+      const { state, decision } = admitOrLabel(admit, request, set.headers as Record<string, string>, () =>
+        clientIp(server?.requestIP(request)?.address, request.headers),
+      );
       writeGateHeaders(set.headers as Record<string, string>, state.requestId, decision);
       if (!decision.allowed) throw new RateLimitedError(decision.resetSeconds);
     })

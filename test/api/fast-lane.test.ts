@@ -8,6 +8,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { createApp, FAST_READS, type App } from '../../src/app.ts';
 import { routeContract } from '../../src/api/fast-lane/contract.ts';
+import { fastLaneRoutes } from '../../src/api/fast-lane/lane.ts';
+import { initRequestState } from '../../src/api/request-state.ts';
+import { ForbiddenError } from '../../src/errors.ts';
 import { makeTestApp, TEST_ACTOR, type TestApp } from '../helpers/app.ts';
 import { queueDeployment } from '../helpers/deployments.ts';
 
@@ -292,5 +295,19 @@ describe('the lane', () => {
     expect(() => routeContract(handled, '/v1/projects')).toThrow('GET /v1/projects has a query schema');
     expect(() => routeContract(handled, '/v1/health')).toThrow('is public');
     expect(() => routeContract(handled, '/v1/nothing/:here')).toThrow('no route GET /v1/nothing/:here');
+  });
+
+  test('labels a refusal made while admitting the request with its request id, as Elysia does', async () => {
+    const refuse = (request: Request) => {
+      initRequestState(request);
+      throw new ForbiddenError('Refused while admitting');
+    };
+    const routes = fastLaneRoutes(handled, ['/v1/projects/:name'], { admit: refuse, log: t.deps.log });
+    const request = Object.assign(new Request(`${withLane.url}/v1/projects/web`), { params: { name: 'web' } });
+    const res = await routes['/v1/projects/:name']!.GET(request as never, {} as never);
+    expect(res.status).toBe(403);
+    const body = (await res.json()) as { error: { message: string; request_id: string } };
+    expect(body.error.message).toBe('Refused while admitting');
+    expect(res.headers.get('x-request-id')).toBe(body.error.request_id);
   });
 });

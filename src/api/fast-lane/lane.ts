@@ -11,7 +11,8 @@ import type { AnyElysia } from 'elysia';
 import type { BunRequest, Server } from 'bun';
 import type { Logger } from '../../log.ts';
 import { AppError, RateLimitedError } from '../../errors.ts';
-import { writeGateHeaders, type Admit } from '../admission.ts';
+import { admitOrLabel, writeGateHeaders, type Admit } from '../admission.ts';
+import { requestState } from '../request-state.ts';
 import { authorize } from '../access.ts';
 import { clientIp } from '../client-ip.ts';
 import { appErrorResponse, unexpectedErrorResponse } from '../errors.ts';
@@ -55,24 +56,28 @@ function fastRead(contract: RouteContract, app: AnyElysia, { admit, log }: LaneD
     // Bun serves HEAD through a GET route; Elysia answers it (no body, a Content-Length).
     const values = request.params;
     if (request.method !== 'GET' || (params && !params.Check(values))) return app.fetch(request);
-    const { state, decision } = admit(request, () => clientIp(server.requestIP(request)?.address, request.headers));
+    const headers: Record<string, string> = {};
+    let decision: RateDecision | undefined;
     try {
+      const findClientIp = () => clientIp(server.requestIP(request)?.address, request.headers);
+      const admitted = admitOrLabel(admit, request, headers, findClientIp);
+      decision = admitted.decision;
       if (!decision.allowed) throw new RateLimitedError(decision.resetSeconds);
       const principal = authorize(rule, request, values, undefined);
       const body = serialize(handler({ params: values, principal, request }));
-      return new Response(body, { headers: jsonHeaders(state.requestId, decision) });
+      return new Response(body, { headers: jsonHeaders(admitted.state.requestId, decision) });
     } catch (error) {
-      return refusal(error, request, { requestId: state.requestId, decision, log });
+      if (decision) writeGateHeaders(headers, requestState(request).requestId, decision);
+      return refusal(error, request, headers, log);
     }
   };
 }
 
 /** The envelope of an error thrown while answering, with the gate's headers, as Elysia's error mapper makes it. */
-function refusal(error: unknown, request: Request, at: { requestId: string; decision: RateDecision; log: Logger }) {
-  const headers: Record<string, string> = {};
-  writeGateHeaders(headers, at.requestId, at.decision);
-  if (error instanceof AppError) return appErrorResponse(error, at.requestId, headers);
+function refusal(error: unknown, request: Request, headers: Record<string, string>, log: Logger): Response {
+  const { requestId } = requestState(request);
+  if (error instanceof AppError) return appErrorResponse(error, requestId, headers);
   const code = error instanceof OffSchemaError ? 'VALIDATION' : 'UNKNOWN';
-  const where = { requestId: at.requestId, method: 'GET', path: new URL(request.url).pathname, code };
-  return unexpectedErrorResponse(at.log, error, where, headers);
+  const where = { requestId, method: 'GET', path: new URL(request.url).pathname, code };
+  return unexpectedErrorResponse(log, error, where, headers);
 }
