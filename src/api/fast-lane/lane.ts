@@ -38,15 +38,39 @@ export function installFastLane(app: AnyElysia, paths: readonly string[], deps: 
   app.config.serve = { ...app.config.serve, routes } as typeof app.config.serve;
 }
 
-/** Bun.serve `routes` answering `GET paths` of `app`; anything else goes to `app.fetch`. */
+/**
+ * Bun.serve `routes` answering `GET paths` of `app`; anything else goes to `app.fetch`. Elysia's
+ * routes that a lane path's parameters would swallow (`…/deployments/compare` next to
+ * `…/deployments/:id`) are routed to Elysia by name, as static routes win in Bun's router too.
+ */
 export function fastLaneRoutes(
   app: AnyElysia,
   paths: readonly string[],
   deps: LaneDeps,
-): Record<string, { GET: Handler }> {
-  const routes: Record<string, { GET: Handler }> = {};
-  for (const path of paths) routes[path] = { GET: fastRead(routeContract(app, path), app, deps) };
+): Record<string, { GET: Handler } | Handler> {
+  const routes: Record<string, { GET: Handler } | Handler> = {};
+  const toElysia: Handler = (request) => app.fetch(request);
+  for (const path of paths) {
+    routes[path] = { GET: fastRead(routeContract(app, path), app, deps) };
+    for (const other of moreSpecific(app, path)) routes[other] ??= toElysia;
+  }
   return routes;
+}
+
+/** The paths of `app`'s routes that have a literal segment where `path` has a parameter, and match it elsewhere. */
+function moreSpecific(app: AnyElysia, path: string): string[] {
+  const mine = path.split('/');
+  const specific = (theirs: string[]) => {
+    let literalForParam = false;
+    for (const [i, segment] of mine.entries()) {
+      const other = theirs[i]!;
+      if (segment.startsWith(':')) literalForParam ||= !other.startsWith(':');
+      else if (other !== segment) return false;
+    }
+    return literalForParam;
+  };
+  const paths = app.routes.map((r) => r.path).filter((p) => p.split('/').length === mine.length);
+  return [...new Set(paths.filter((p) => specific(p.split('/'))))];
 }
 
 function fastRead(contract: RouteContract, app: AnyElysia, { admit, log }: LaneDeps): Handler {
