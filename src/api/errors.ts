@@ -37,9 +37,7 @@ const LOCATION: Record<string, string> = {
 export function errorPlugin(log: Logger, allowedMethods: (path: string) => string[]) {
   return new Elysia({ name: 'slipway/errors' }).onError({ as: 'global' }, ({ code, error, request, path }) => {
     const { requestId } = requestState(request);
-    if (error instanceof AppError) {
-      return errorResponse(error.code, error.message, requestId, error.issues, error.headers);
-    }
+    if (error instanceof AppError) return appErrorResponse(error, requestId);
     if (code === 'VALIDATION' && error instanceof ElysiaValidationError && error.type !== 'response') {
       const where = LOCATION[error.type] ?? error.type;
       return errorResponse('validation_error', `Invalid ${where}`, requestId, validationIssues(error, request.url));
@@ -65,19 +63,32 @@ export function errorPlugin(log: Logger, allowedMethods: (path: string) => strin
       }
       return errorResponse('not_found', `No route for ${request.method} ${path}`, requestId);
     }
-    log.error('unexpected error', {
-      request_id: requestId,
-      method: request.method,
-      path,
-      code: String(code),
-      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
-    });
-    return errorResponse(
-      'internal_error',
-      `Internal error: quote request id ${requestId} when reporting it`,
-      requestId,
-    );
+    return unexpectedErrorResponse(log, error, { requestId, method: request.method, path, code: String(code) });
   });
+}
+
+/** The envelope of an AppError, with its own headers (WWW-Authenticate, Retry-After…). */
+export function appErrorResponse(error: AppError, requestId: string, headers?: Record<string, string>): Response {
+  const all = headers ? { ...headers, ...error.headers } : error.headers;
+  return errorResponse(error.code, error.message, requestId, error.issues, all);
+}
+
+/** Logs an unexpected error with the request id and answers an opaque internal_error. */
+export function unexpectedErrorResponse(
+  log: Logger,
+  error: unknown,
+  at: { requestId: string; method: string; path: string; code: string },
+  headers?: Record<string, string>,
+): Response {
+  log.error('unexpected error', {
+    request_id: at.requestId,
+    method: at.method,
+    path: at.path,
+    code: at.code,
+    error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+  });
+  const message = `Internal error: quote request id ${at.requestId} when reporting it`;
+  return errorResponse('internal_error', message, at.requestId, undefined, headers);
 }
 
 function validationIssues(error: ElysiaValidationError, url: string): ErrorIssue[] {

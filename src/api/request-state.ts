@@ -1,5 +1,6 @@
 import type { Principal, AuthFailure } from '../tokens/service.ts';
 import type { Actor } from '../activity/service.ts';
+import { newRequestId } from '../ids.ts';
 
 /** What Slipway learns about a request before routing: its id, its client and its caller. */
 export interface RequestState {
@@ -49,8 +50,7 @@ export function initRequestState(
   findClientIp: () => string | undefined = NO_CLIENT_IP,
 ): RequestState {
   const incoming = request.headers.get('x-request-id');
-  const requestId =
-    incoming && SANE_REQUEST_ID.test(incoming) ? incoming : `req_${crypto.randomUUID().replaceAll('-', '')}`;
+  const requestId = incoming && SANE_REQUEST_ID.test(incoming) ? incoming : newRequestId();
   const state = new State(requestId, findClientIp);
   states.set(request, state);
   return state;

@@ -3,6 +3,7 @@ import Database from 'better-sqlite3/linux-x64';
 import { migrate } from './migrate.ts';
 import { installImage } from './fresh.ts';
 import { freshImage } from './fresh-image.ts';
+import { countWrites } from './write-count.ts';
 
 /** The SQLite handle type used across the repositories. */
 export type Db = Database.Database;
@@ -16,6 +17,8 @@ export function openDatabase(file: string): Db {
   const image = file === ':memory:' ? null : freshImage();
   if (image && !existsSync(file)) installImage(file, image);
   const db = new Database(file);
+  // Before anything prepares a statement: the read caches rely on every write being counted.
+  countWrites(db);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');

@@ -1,4 +1,5 @@
 import type { Db } from './open.ts';
+import { writeCounter } from './write-count.ts';
 
 /** Keys held at most, so that a flood of distinct keys cannot grow the cache without bound. */
 const DEFAULT_MAX_KEYS = 1000;
@@ -7,15 +8,16 @@ const DEFAULT_MAX_KEYS = 1000;
 const DATA_VERSION_TTL_MS = 1;
 
 /**
- * A stamp that moves whenever the database changes: SQLite's `total_changes()` counts this
- * connection's writes, and `PRAGMA data_version` moves when another connection (another process:
- * `slipway tokens create --local`, a second agent role) commits. `total_changes()` is read on every
- * call (about 1 µs). `data_version` costs about 6 µs, since it opens a read transaction (two `fcntl`
- * locks under WAL), which was a quarter of an authenticated GET's time when each lookup read it, so
- * it is read at most once a millisecond: a commit by another process is seen by every lookup that
- * starts a millisecond after it returned. One counter serves every cache over the same database.
+ * A stamp that moves whenever the database changes: the writes made through this connection
+ * (write-count.ts, counted in JavaScript; SQLite's `total_changes()`, a native call per lookup, on
+ * a connection that does not count them) plus the changes of `PRAGMA data_version`, which moves when
+ * another connection (another process: `slipway tokens create --local`, a second agent role)
+ * commits. Both only grow, so their sum moves whenever either does. `data_version` costs about 6 µs,
+ * since it opens a read transaction (two `fcntl` locks under WAL), so it is read at most once a
+ * millisecond: a commit by another process is seen by every lookup that starts a millisecond after
+ * it returned. One counter serves every cache over the same database.
  */
-export function changeCounter(db: Db): () => string {
+export function changeCounter(db: Db): () => number {
   let counter = counters.get(db);
   if (!counter) {
     counter = newChangeCounter(db);
@@ -24,20 +26,24 @@ export function changeCounter(db: Db): () => string {
   return counter;
 }
 
-const counters = new WeakMap<Db, () => string>();
+const counters = new WeakMap<Db, () => number>();
 
-function newChangeCounter(db: Db): () => string {
-  const totalChanges = db.prepare('SELECT total_changes()').pluck();
+function newChangeCounter(db: Db): () => number {
+  const counted = writeCounter(db);
+  const totalChanges = counted ? null : db.prepare('SELECT total_changes()').pluck();
   const dataVersion = db.prepare('PRAGMA data_version').pluck();
-  let version = 0;
+  let version: unknown;
+  let otherCommits = 0;
   let readAt = Number.NEGATIVE_INFINITY;
   return () => {
     const now = performance.now();
     if (now - readAt >= DATA_VERSION_TTL_MS) {
-      version = dataVersion.get() as number;
+      const read = dataVersion.get();
+      if (read !== version) otherCommits++;
+      version = read;
       readAt = now;
     }
-    return `${totalChanges.get() as number}:${version}`;
+    return (counted ? counted.writes : (totalChanges!.get() as number)) + otherCommits;
   };
 }
 
@@ -49,10 +55,10 @@ function newChangeCounter(db: Db): () => string {
  */
 export class ReadCache<V> {
   private readonly entries = new Map<string, V>();
-  private stamp = '';
+  private stamp = Number.NaN;
 
   constructor(
-    private readonly changes: () => string,
+    private readonly changes: () => number,
     private readonly maxKeys = DEFAULT_MAX_KEYS,
   ) {}
 

@@ -6,6 +6,7 @@ import { changeCounter, ReadCache } from '../db/read-cache.ts';
 import type { ActivityService, Actor } from '../activity/service.ts';
 import { ConflictError } from '../errors.ts';
 import { newId, nowIso } from '../ids.ts';
+import { deepFreeze } from '../frozen.ts';
 import { findProject } from './find.ts';
 import { checkQuota, checkQuotaFits, DEFAULT_QUOTA, type Quota } from './quota.ts';
 import { checkInstancesWithVolumes, checkVolumes, sameVolumes } from '../volumes/spec.ts';
@@ -73,6 +74,16 @@ export function projectService(
   // Rows read for GET, kept while the database is unchanged; `view` copies what it shows, never mutates.
   const readable = new ReadCache<ProjectRow>(changeCounter(db));
   const cachedRepo = { findByName: (name: string) => readable.get(name, () => repo.findByName(name)) };
+  // The view of a cached row, deeply frozen and reused while the row and its volumes' size are the
+  // same: the API's fast lane serialises and checks a body it has seen before only once.
+  const views = new WeakMap<ProjectRow, ProjectView>();
+  const cachedView = (row: ProjectRow): ProjectView => {
+    const known = views.get(row);
+    if (known && known.volumes_size_bytes === volumesSize(row.id)) return known;
+    const fresh = deepFreeze(view(row));
+    views.set(row, fresh);
+    return fresh;
+  };
 
   return {
     /** Creates a project; 409 when the name is taken. */
@@ -109,7 +120,7 @@ export function projectService(
     },
 
     /** One project by name; 404 when there is none. */
-    get: (name: string): ProjectView => view(findProject(cachedRepo, name)),
+    get: (name: string): ProjectView => cachedView(findProject(cachedRepo, name)),
 
     /** Projects ordered by name, optionally by name prefix, limited to `only` when the caller is. */
     list(q: { prefix?: string; cursor?: string; limit: number; only: string[] | null }): Page<ProjectView> {

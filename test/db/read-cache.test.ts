@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3/linux-x64';
 import { openDatabase } from '../../src/db/open.ts';
 import { changeCounter, ReadCache } from '../../src/db/read-cache.ts';
 
@@ -103,6 +104,48 @@ describe('ReadCache', () => {
       agent.close();
       cli.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a value read inside a transaction that is then rolled back is not kept', () => {
+    const { get, reads } = cacheOverThings();
+    expect(get('a')).toBe(2);
+    expect(() =>
+      db.transaction(() => {
+        db.prepare("UPDATE things SET value = 9 WHERE name = 'a'").run();
+        expect(get('a')).toBe(9);
+        throw new Error('rolled back');
+      })(),
+    ).toThrow('rolled back');
+    expect(get('a')).toBe(2);
+    expect(reads()).toBe(3);
+  });
+
+  test('counts a write made by a statement with RETURNING, by exec and by a pragma', () => {
+    const { get, reads } = cacheOverThings();
+    get('a');
+    db.prepare("UPDATE things SET value = 4 WHERE name = 'a' RETURNING value").get();
+    expect(get('a')).toBe(4);
+    db.exec("UPDATE things SET value = 5 WHERE name = 'a'");
+    expect(get('a')).toBe(5);
+    db.pragma('user_version = 1');
+    get('a');
+    get('a');
+    expect(reads()).toBe(4);
+  });
+
+  test('on a connection that does not count its writes, asks SQLite for its changes instead', () => {
+    const plain = new Database(':memory:');
+    try {
+      plain.exec('CREATE TABLE things (name TEXT PRIMARY KEY, value INTEGER)');
+      plain.prepare("INSERT INTO things VALUES ('a', 1)").run();
+      const value = plain.prepare('SELECT value FROM things WHERE name = ?').pluck();
+      const cache = new ReadCache<number>(changeCounter(plain));
+      expect(cache.get('a', () => value.get('a') as number)).toBe(1);
+      plain.prepare("UPDATE things SET value = 2 WHERE name = 'a'").run();
+      expect(cache.get('a', () => value.get('a') as number)).toBe(2);
+    } finally {
+      plain.close();
     }
   });
 });

@@ -1,0 +1,109 @@
+/**
+ * What every request to the API meets first, without Elysia: a request id, its caller resolved
+ * from the bearer token (or the console's cookie), and a hit on its rate limit. The Elysia gate
+ * (gate.ts) and the fast lane (fast-lane/lane.ts) both admit requests through this one function,
+ * so the two paths cannot count, authenticate or label a request differently.
+ */
+import type { TokenService } from '../tokens/service.ts';
+import { initRequestState, requestState, type RequestState } from './request-state.ts';
+import type { RateDecision, RateLimiter } from './rate-limiter.ts';
+
+/** Limits per minute; the keys are a valid token's id, else the client IP. */
+export interface RateLimits {
+  perToken: number;
+  perIp: number;
+}
+
+/** A request's state and its rate-limit decision, made once per request. */
+export interface Admission {
+  state: RequestState;
+  decision: RateDecision;
+}
+
+/** Admits one request; `findClientIp` is asked only when the per-IP limit or the activity log needs it. */
+export type Admit = (request: Request, findClientIp: () => string | undefined) => Admission;
+
+/** Authenticates the console's session cookie, for a request without an Authorization header. */
+export type CookieAuth = (request: Request, state: RequestState) => void;
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+/** The admission of the API's requests: one token service, one set of limits, one limiter. */
+export function admission(
+  tokens: TokenService,
+  limits: RateLimits,
+  limiter: RateLimiter,
+  cookieAuth?: CookieAuth,
+): Admit {
+  return (request, findClientIp) => {
+    const state = initRequestState(request, findClientIp);
+    const authorization = request.headers.get('authorization');
+    if (authorization === null) {
+      cookieAuth?.(request, state);
+    } else {
+      const bearer = BEARER.exec(authorization)?.[1];
+      const result = bearer ? tokens.authenticate(bearer) : 'malformed';
+      if (typeof result === 'string') state.authFailure = result;
+      else state.principal = result;
+    }
+    // A token is counted under its id (tok_…, which no client address can be), without building a key.
+    const decision = state.principal
+      ? limiter.hit(state.principal.id, limits.perToken)
+      : limiter.hit(`ip:${state.clientIp}`, limits.perIp);
+    return { state, decision };
+  };
+}
+
+/**
+ * Admits `request`; when admission itself refuses it (the console cookie on a cross-site change),
+ * labels `headers` with the request id first, so that the refusal carries it like every answer.
+ */
+export function admitOrLabel(
+  admit: Admit,
+  request: Request,
+  headers: Record<string, string>,
+  findClientIp: () => string | undefined,
+): Admission {
+  try {
+    return admit(request, findClientIp);
+  } catch (error) {
+    headers['x-request-id'] = requestState(request).requestId;
+    throw error;
+  }
+}
+
+/** Writes the headers every API response carries (its request id, its rate-limit state) into `headers`. */
+export function writeGateHeaders(headers: Record<string, string>, requestId: string, d: RateDecision): void {
+  const changing = changingGateHeaders(requestId, d);
+  for (let i = 0; i < changing.length; i += 2) headers[changing[i]!] = changing[i + 1]!;
+  for (const [name, value] of limitHeaders(d.limit)) headers[name] = value;
+}
+
+/** The gate's headers that change from one request to the next, as name, value, name, value… */
+export function changingGateHeaders(requestId: string, d: RateDecision): string[] {
+  return [
+    'x-request-id',
+    requestId,
+    'x-ratelimit-remaining',
+    String(d.remaining),
+    'x-ratelimit-reset',
+    String(d.resetSeconds),
+    'ratelimit',
+    `limit=${d.limit}, remaining=${d.remaining}, reset=${d.resetSeconds}`,
+  ];
+}
+
+const byLimit = new Map<number, readonly (readonly [string, string])[]>();
+
+/** The gate's headers that depend only on the limit, made once per limit. */
+export function limitHeaders(limit: number): readonly (readonly [string, string])[] {
+  let headers = byLimit.get(limit);
+  if (!headers) {
+    headers = [
+      ['x-ratelimit-limit', String(limit)],
+      ['ratelimit-policy', `${limit};w=60`],
+    ];
+    byLimit.set(limit, headers);
+  }
+  return headers;
+}

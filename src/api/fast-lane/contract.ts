@@ -1,0 +1,71 @@
+/**
+ * What the fast lane needs to answer a route exactly as Elysia does, read from the Elysia route
+ * itself: its access rule, its handler, and validators compiled from its own params and 200
+ * schemas. A route with anything else the lane does not reproduce (a query, header, cookie or body
+ * schema, a hook of its own) is refused when the app is built, so the lane cannot drift from a
+ * route that grows one: it has to be taught about it first.
+ */
+import { getResponseSchemaValidator, getSchemaValidator, type AnyElysia } from 'elysia';
+import type { Principal } from '../../tokens/service.ts';
+import { ACCESS_EXTENSION, type AccessRule } from '../access.ts';
+import type { Checker } from './bodies.ts';
+
+/** The part of Elysia's context a fast read's handler may use. */
+export interface FastContext {
+  params: Record<string, string>;
+  principal: Principal | null;
+  request: Request;
+}
+
+/** A GET route as the lane answers it. */
+export interface RouteContract {
+  path: string;
+  rule: Exclude<AccessRule, 'public'>;
+  handler: (context: FastContext) => unknown;
+  /** Checks the path parameters as decoded from the URL; null for a route without any. */
+  params: Checker | null;
+  /** Checks the 200 body, as Elysia's response validation does. */
+  response: Checker;
+}
+
+/** Hooks every API route has (the gate, body parsing, the access macro, the error mapper), and how many. */
+const EXPECTED_HOOKS: Record<string, number> = {
+  request: 1,
+  parse: 1,
+  transform: 1,
+  beforeHandle: 1,
+  afterHandle: 0,
+  mapResponse: 0,
+  afterResponse: 0,
+  trace: 0,
+  error: 1,
+};
+const UNSUPPORTED_SCHEMAS = ['query', 'headers', 'cookie', 'body'] as const;
+
+interface ElysiaRoute {
+  method: string;
+  path: string;
+  handler: unknown;
+  hooks: Record<string, unknown>;
+}
+
+/** The contract of `GET path` in `app`; throws when the lane cannot answer it exactly as Elysia does. */
+export function routeContract(app: AnyElysia, path: string): RouteContract {
+  const route = (app.routes as ElysiaRoute[]).find((r) => r.method === 'GET' && r.path === path);
+  if (!route) throw new Error(`Fast lane: no route GET ${path}`);
+  const fail = (why: string) => new Error(`Fast lane: GET ${path} ${why}; answer it through Elysia or teach the lane`);
+  for (const [hook, count] of Object.entries(EXPECTED_HOOKS)) {
+    const have = (route.hooks[hook] as unknown[] | undefined)?.length ?? 0;
+    if (have !== count) throw fail(`has ${have} ${hook} hook(s), the lane reproduces ${count}`);
+  }
+  for (const schema of UNSUPPORTED_SCHEMAS) if (route.hooks[schema]) throw fail(`has a ${schema} schema`);
+  const rule = (route.hooks.detail as Record<string, unknown> | undefined)?.[ACCESS_EXTENSION] as AccessRule;
+  if (!rule || rule === 'public' || rule.elevated) throw fail('is public or has an elevated rule');
+  const response = getResponseSchemaValidator(route.hooks.response as never, {
+    modules: undefined as never,
+    normalize: false,
+  })?.[200];
+  if (!response) throw fail('has no 200 response schema');
+  const params = route.hooks.params ? getSchemaValidator(route.hooks.params as never, {}) : null;
+  return { path, rule, handler: route.handler as RouteContract['handler'], params: params ?? null, response };
+}

@@ -1,0 +1,107 @@
+/**
+ * The fast lane: hot authenticated GET reads answered straight from Bun's router, without Elysia's
+ * per-request context (which costs more than the rest of such a request). Each route it answers is
+ * an Elysia route, whose access rule, handler and schemas it takes from the route itself
+ * (contract.ts); the request is admitted by the same function as Elysia's gate (admission.ts), and
+ * errors become the same envelopes (errors.ts). What the lane does not reproduce (another method,
+ * HEAD included, or path parameters its schema refuses, which Elysia answers with a 422) it hands
+ * to Elysia untouched, before admitting it, so no request is counted twice.
+ */
+import type { AnyElysia } from 'elysia';
+import type { BunRequest, Server } from 'bun';
+import type { Logger } from '../../log.ts';
+import { AppError, RateLimitedError } from '../../errors.ts';
+import { admitOrLabel, writeGateHeaders, type Admit } from '../admission.ts';
+import { requestState } from '../request-state.ts';
+import { authorize } from '../access.ts';
+import { clientIp } from '../client-ip.ts';
+import { appErrorResponse, unexpectedErrorResponse } from '../errors.ts';
+import { routeContract, type RouteContract } from './contract.ts';
+import { bodySerializer, OffSchemaError } from './bodies.ts';
+import { jsonHeaders } from './headers.ts';
+import type { RateDecision } from '../rate-limiter.ts';
+
+/** What the lane needs besides the app: the gate's admission and the error log. */
+export interface LaneDeps {
+  admit: Admit;
+  log: Logger;
+}
+
+type Handler = (request: BunRequest, server: Server<unknown>) => Response | Promise<Response>;
+
+/**
+ * Puts the lane in front of `app` for `GET paths`: Elysia's Bun adapter hands `config.serve.routes`
+ * to Bun.serve's router when the app listens; `app.handle()` (the tests) never sees them.
+ */
+export function installFastLane(app: AnyElysia, paths: readonly string[], deps: LaneDeps): void {
+  const routes = fastLaneRoutes(app, paths, deps);
+  app.config.serve = { ...app.config.serve, routes } as typeof app.config.serve;
+}
+
+/**
+ * Bun.serve `routes` answering `GET paths` of `app`; anything else goes to `app.fetch`. Elysia's
+ * routes that a lane path's parameters would swallow (`…/deployments/compare` next to
+ * `…/deployments/:id`) are routed to Elysia by name, as static routes win in Bun's router too.
+ */
+export function fastLaneRoutes(
+  app: AnyElysia,
+  paths: readonly string[],
+  deps: LaneDeps,
+): Record<string, { GET: Handler } | Handler> {
+  const routes: Record<string, { GET: Handler } | Handler> = {};
+  const toElysia: Handler = (request) => app.fetch(request);
+  for (const path of paths) {
+    routes[path] = { GET: fastRead(routeContract(app, path), app, deps) };
+    for (const other of moreSpecific(app, path)) routes[other] ??= toElysia;
+  }
+  return routes;
+}
+
+/** The paths of `app`'s routes that have a literal segment where `path` has a parameter, and match it elsewhere. */
+function moreSpecific(app: AnyElysia, path: string): string[] {
+  const mine = path.split('/');
+  const specific = (theirs: string[]) => {
+    let literalForParam = false;
+    for (const [i, segment] of mine.entries()) {
+      const other = theirs[i]!;
+      if (segment.startsWith(':')) literalForParam ||= !other.startsWith(':');
+      else if (other !== segment) return false;
+    }
+    return literalForParam;
+  };
+  const paths = app.routes.map((r) => r.path).filter((p) => p.split('/').length === mine.length);
+  return [...new Set(paths.filter((p) => specific(p.split('/'))))];
+}
+
+function fastRead(contract: RouteContract, app: AnyElysia, { admit, log }: LaneDeps): Handler {
+  const { rule, handler, params } = contract;
+  const serialize = bodySerializer(contract.path, contract.response);
+  return (request, server) => {
+    // Bun serves HEAD through a GET route; Elysia answers it (no body, a Content-Length).
+    const values = request.params;
+    if (request.method !== 'GET' || (params && !params.Check(values))) return app.fetch(request);
+    const headers: Record<string, string> = {};
+    let decision: RateDecision | undefined;
+    try {
+      const findClientIp = () => clientIp(server.requestIP(request)?.address, request.headers);
+      const admitted = admitOrLabel(admit, request, headers, findClientIp);
+      decision = admitted.decision;
+      if (!decision.allowed) throw new RateLimitedError(decision.resetSeconds);
+      const principal = authorize(rule, request, values, undefined);
+      const body = serialize(handler({ params: values, principal, request }));
+      return new Response(body, { headers: jsonHeaders(admitted.state.requestId, decision) });
+    } catch (error) {
+      if (decision) writeGateHeaders(headers, requestState(request).requestId, decision);
+      return refusal(error, request, headers, log);
+    }
+  };
+}
+
+/** The envelope of an error thrown while answering, with the gate's headers, as Elysia's error mapper makes it. */
+function refusal(error: unknown, request: Request, headers: Record<string, string>, log: Logger): Response {
+  const { requestId } = requestState(request);
+  if (error instanceof AppError) return appErrorResponse(error, requestId, headers);
+  const code = error instanceof OffSchemaError ? 'VALIDATION' : 'UNKNOWN';
+  const where = { requestId, method: 'GET', path: new URL(request.url).pathname, code };
+  return unexpectedErrorResponse(log, error, where, headers);
+}
