@@ -88,10 +88,15 @@ describe.skipIf(!hasDocker)('the cluster registry on a real single-node swarm', 
     expect(local.RepoTags).toEqual([`slipway/${alpha}:${tag}`]);
     // Without the image on the node, the task can only start by pulling it from the registry.
     await cluster.manager.getImage(local.Id).remove({ force: true });
+    // Pinned to the manager (node 0), whose address is asked below: the swarm may have more nodes
+    // when the three-node cluster test ran first in the same run.
     const service = await cluster.manager.createService({
       Name: `${alpha}-svc`,
       Labels: label,
-      TaskTemplate: { ContainerSpec: { Image: pushed.reference, Env: ['PORT=8080'] } },
+      TaskTemplate: {
+        ContainerSpec: { Image: pushed.reference, Env: ['PORT=8080'] },
+        Placement: { Constraints: ['node.role == manager'] },
+      },
       EndpointSpec: { Ports: [{ Protocol: 'tcp', TargetPort: 8080, PublishMode: 'host' }] },
     } as never);
     const port = await publishedPort(cluster, service.id as string);
