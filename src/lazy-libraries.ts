@@ -6,7 +6,15 @@
  * certificate ordered, tar-stream when a build context, backup or volume is packed, yauzl when a zip
  * is uploaded, dockerfile-ast when a Dockerfile is checked. test/cli/startup.test.ts keeps them out
  * of a start.
+ *
+ * The edge's own: node:http is the `node` engine's (and its upstream Agent's), node:tls the HTTPS
+ * listener's and the certificates'; the native engine serving plain HTTP needs neither, and each
+ * costs an idle edge megabytes when imported at start. An edge process of its own reads the route
+ * store with Bun's SQLite, so better-sqlite3 loads only where a store is opened with it.
  */
+import type BetterSqlite from 'better-sqlite3';
+import type * as Http from 'node:http';
+import type * as Tls from 'node:tls';
 
 /** The public suffix list's lookups. */
 export const tldts = (): typeof import('tldts') => require('tldts');
@@ -19,3 +27,15 @@ export const yauzl = (): typeof import('yauzl') => require('yauzl');
 
 /** The Dockerfile parser. */
 export const dockerfileAst = (): typeof import('dockerfile-ast') => require('dockerfile-ast');
+
+/** node:http. */
+export const nodeHttp = (): typeof Http => require('node:http');
+
+/** node:tls. */
+export const nodeTls = (): typeof Tls => require('node:tls');
+
+/** better-sqlite3, through its platform entry (the one the executable embeds). */
+export const betterSqlite = (): typeof BetterSqlite => require('better-sqlite3/linux-x64');
+
+/** Bun's built-in SQLite. */
+export const bunSqlite = (): typeof import('bun:sqlite') => require('bun:sqlite');

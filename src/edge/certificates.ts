@@ -6,7 +6,7 @@
  * so one tenant's certificate is never shown for another's name.
  */
 import type { SecureContext } from 'node:tls';
-import { nodeTls } from './node-modules.ts';
+import { nodeTls } from '../lazy-libraries.ts';
 import type { EdgeCertificate } from './route-store.ts';
 
 /**

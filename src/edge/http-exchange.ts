@@ -10,7 +10,7 @@
 import type { Agent, ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Visitor } from './forwarded.ts';
 import { upstreamRequestHeaders, visitorResponseHeaders } from './headers.ts';
-import { nodeHttp } from './node-modules.ts';
+import { nodeHttp } from '../lazy-libraries.ts';
 import { writeEdgePage } from './pages.ts';
 import type { Exchange, Target } from './target.ts';
 import type { TrustedProxies } from './trusted-proxies.ts';

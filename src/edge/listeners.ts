@@ -16,7 +16,7 @@ import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import { type CertificateStore, TLS_SETTINGS } from './certificates.ts';
 import type { ConnectionGuard } from './connection-guard.ts';
 import { isWebSocketUpgrade } from './headers.ts';
-import { nodeHttp, nodeTls } from './node-modules.ts';
+import { nodeHttp, nodeTls } from '../lazy-libraries.ts';
 
 /** What the edge does with what arrives on a listener. */
 export interface ListenerHandlers {

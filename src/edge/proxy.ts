@@ -25,7 +25,7 @@ import type { EngineContext } from './http1/engine-context.ts';
 import { NativeListener } from './http1/listener.ts';
 import { UpstreamPool } from './http1/upstream-pool.ts';
 import { bind, httpServer, type ListenerHandlers, tlsServer } from './listeners.ts';
-import { nodeHttp } from './node-modules.ts';
+import { nodeHttp } from '../lazy-libraries.ts';
 import { pageAnswer, rawAnswer, writeAnswer } from './pages.ts';
 import type { Challenge, EdgeCertificate, HostEntry } from './route-store.ts';
 import { RouteTable, type Route } from './route-table.ts';

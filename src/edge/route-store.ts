@@ -11,10 +11,10 @@
  * middle of a commit, the journal it leaves is "hot" and only a writer may roll it back, so reads
  * fail until the API opens the store again; the edge keeps serving the routes it last applied.
  */
-import type BetterSqlite from 'better-sqlite3';
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Route } from './route-table.ts';
+import { betterSqlite, bunSqlite } from '../lazy-libraries.ts';
 
 /** Which store, and which version of its table: what the edge reports it applied. */
 export interface StoreHead {
@@ -282,7 +282,7 @@ function openReader(file: string, library: 'better-sqlite3' | 'bun:sqlite') {
   // Neither waits for a lock: better-sqlite3 is told so, Bun's SQLite has no busy timeout by default.
   const db: ReadConnection =
     library === 'bun:sqlite'
-      ? new (require('bun:sqlite') as typeof import('bun:sqlite')).Database(file, { readonly: true })
+      ? new (bunSqlite().Database)(file, { readonly: true })
       : new (betterSqlite())(file, { readonly: true, fileMustExist: true, timeout: 0 });
   const version = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
   if (version === 0 || version > ROUTE_STORE_SCHEMA) {
@@ -378,7 +378,6 @@ function fromRow(row: RouteRow): Route {
   };
 }
 
-/** The device and inode of `file`, or null when it does not exist. */
 /** What the reader uses of a connection, the same in better-sqlite3 and Bun's SQLite. */
 interface ReadConnection {
   prepare(sql: string): { get(...params: string[]): unknown; all(...params: string[]): unknown[] };
@@ -386,11 +385,7 @@ interface ReadConnection {
   close(): void;
 }
 
-/** better-sqlite3, loaded by the first store opened with it. */
-function betterSqlite(): typeof BetterSqlite {
-  return require('better-sqlite3/linux-x64') as typeof BetterSqlite;
-}
-
+/** The device and inode of `file`, or null when it does not exist. */
 function fileIdentity(file: string): string | null {
   try {
     const s = statSync(file);
