@@ -2,8 +2,8 @@
  * What the fast lane needs to answer a route exactly as Elysia does, read from the Elysia route
  * itself: its access rule, its handler, and validators compiled from its own params and 200
  * schemas. A route with anything else the lane does not reproduce (a query, header, cookie or body
- * schema, a hook of its own) is refused when the app is built, so the lane cannot drift from a
- * route that grows one: it has to be taught about it first.
+ * schema, a hook of its own, no access rule or an elevated one) is refused when the app is built,
+ * so the lane cannot drift from a route that grows one: it has to be taught about it first.
  */
 import { getSchemaValidator, type AnyElysia } from 'elysia';
 import { Kind } from '@sinclair/typebox';
@@ -21,7 +21,8 @@ export interface FastContext {
 /** A GET route as the lane answers it. */
 export interface RouteContract {
   path: string;
-  rule: Exclude<AccessRule, 'public'>;
+  rule: AccessRule;
+  /** The route's handler; its answer may be a promise (health waits for the engine's status). */
   handler: (context: FastContext) => unknown;
   /** Checks the path parameters as decoded from the URL; null for a route without any. */
   params: Checker | null;
@@ -61,7 +62,7 @@ export function routeContract(app: AnyElysia, path: string): RouteContract {
   }
   for (const schema of UNSUPPORTED_SCHEMAS) if (route.hooks[schema]) throw fail(`has a ${schema} schema`);
   const rule = (route.hooks.detail as Record<string, unknown> | undefined)?.[ACCESS_EXTENSION] as AccessRule;
-  if (!rule || rule === 'public' || rule.elevated) throw fail('is public or has an elevated rule');
+  if (!rule || (rule !== 'public' && rule.elevated)) throw fail('has no access rule or an elevated one');
   const schema = okSchema(route.hooks.response);
   if (!schema) throw fail('has no 200 response schema');
   // Elysia's default options, which are those its own response validation compiles a 200 schema with.
