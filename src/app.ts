@@ -96,7 +96,7 @@ export function createApp(deps: Deps) {
 }
 
 /** The hot GET reads Bun's router answers without Elysia's per-request context (src/api/fast-lane). */
-export const FAST_READS = ['/v1/projects/:name', '/v1/me', '/v1/projects/:name/deployments/:id'];
+export const FAST_READS = ['/v1/projects/:name', '/v1/me', '/v1/projects/:name/deployments/:id', '/v1/health'];
 
 /** The API app's type. */
 export type App = ReturnType<typeof createApp>;

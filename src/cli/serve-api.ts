@@ -1,19 +1,18 @@
 /** `slipway serve --role api` and `--role all`: the API and the deploy worker, with the edge in-process for `all`. */
 import { formatListen, type Config } from '../config.ts';
-import { createDeps, type Deps } from '../deps.ts';
+import { createDeps } from '../deps.ts';
 import { createApp } from '../app.ts';
 import { startEdge } from '../edge/runtime.ts';
-import { startCertificateLoop } from '../certificates/loop.ts';
 import { recoverInterrupted } from '../jobs/recovery.ts';
 import { adminTokenPath, ensureAdminToken } from '../tokens/bootstrap.ts';
 import { VERSION } from '../version.ts';
-import { startBackupSchedule } from '../backups/scheduler.ts';
+import { startBackground } from './serve-background.ts';
 
 /**
  * Starts the API and the worker: publishes the whole route table to the route store first (the
  * edge may have missed a change, or, on the first start after an upgrade, the store does not exist
- * yet and the edge waits for it), recovers interrupted deployments, then listens. Returns what
- * stops them.
+ * yet and the edge waits for it), recovers interrupted deployments, then listens; the housekeeping
+ * (serve-background.ts) starts shortly after. Returns what stops them.
  */
 export async function serveApi(config: Config): Promise<(() => Promise<void> | void)[]> {
   const deps = createDeps(config);
@@ -34,17 +33,7 @@ export async function serveApi(config: Config): Promise<(() => Promise<void> | v
   const edge = config.role === 'all' ? startEdge({ ...config, apiListen }, deps.log) : null;
   // In-process, the edge applies a swap's routes the moment they are published, not at its next poll.
   const unsubscribeEdge = edge ? deps.edge.onRouteChange(() => edge.refresh()) : null;
-  const reconcile = startReconciler(deps);
-  const stopFollowing = deps.follower.start();
-  deps.domainChecker.start();
-  // Orders the API domain's and default host names' certificates, renews the ones due.
-  const certificates = startCertificateLoop(() => deps.certificates.pass(), deps.log);
-  // After listening, so health checks answer meanwhile; before the worker, which builds.
-  await prepareBuilds(deps);
-  deps.worker.start();
-  deps.backups.recover();
-  deps.webhookWorker.start();
-  const stopBackups = startBackupSchedule(deps.backups, config.backupSchedule, deps.log);
+  const stopBackground = startBackground(deps);
   const api = formatListen(apiListen);
   deps.log.info('slipway started', {
     version: VERSION,
@@ -65,45 +54,10 @@ export async function serveApi(config: Config): Promise<(() => Promise<void> | v
     );
   return [
     () => deps.log.info('shutting down', { role: config.role }),
-    () => clearInterval(reconcile),
-    () => stopFollowing(),
-    () => stopBackups(),
-    () => deps.domainChecker.stop(),
-    () => certificates.stop(),
-    () => deps.worker.stop(),
-    () => deps.webhookWorker.stop(),
+    () => stopBackground(),
     () => app.stop(),
     () => unsubscribeEdge?.(),
     async () => edge?.stop(),
     () => deps.close(),
   ];
-}
-
-/**
- * Sets up build isolation when running as root (the systemd install runs `slipway prepare-builds`
- * as root before starting the agent as its own user instead), then says whether builds can run:
- * a build is refused while the isolation is not in place, so that is a warning, not a stop.
- */
-async function prepareBuilds(deps: Deps): Promise<void> {
-  try {
-    if (process.getuid?.() === 0) await deps.buildIsolation.prepare();
-    const inPlace = await deps.buildIsolation.check();
-    if (inPlace.unlimitedBecause)
-      deps.log.warn('builds run without a process limit', { reason: inPlace.unlimitedBecause });
-  } catch (err) {
-    deps.log.warn('builds are refused until build isolation is in place', { error: (err as Error).message });
-    console.warn(`Builds are refused until build isolation is in place: ${(err as Error).message}`);
-  }
-}
-
-function startReconciler(deps: Deps): ReturnType<typeof setInterval> {
-  let running = false;
-  const pass = async () => {
-    if (running) return;
-    running = true;
-    await deps.reconciler.run().catch((err) => deps.log.warn('reconcile pass failed', { error: String(err) }));
-    running = false;
-  };
-  void pass();
-  return setInterval(() => void pass(), deps.config.reconcileIntervalSeconds * 1000);
 }

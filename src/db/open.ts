@@ -4,6 +4,7 @@ import { migrate } from './migrate.ts';
 import { installImage } from './fresh.ts';
 import { freshImage } from './fresh-image.ts';
 import { countWrites } from './write-count.ts';
+import { prepareLazily } from './lazy-statements.ts';
 
 /** The SQLite handle type used across the repositories. */
 export type Db = Database.Database;
@@ -19,6 +20,7 @@ export function openDatabase(file: string): Db {
   const db = new Database(file);
   // Before anything prepares a statement: the read caches rely on every write being counted.
   countWrites(db);
+  prepareLazily(db);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');

@@ -2,10 +2,11 @@
  * What the fast lane needs to answer a route exactly as Elysia does, read from the Elysia route
  * itself: its access rule, its handler, and validators compiled from its own params and 200
  * schemas. A route with anything else the lane does not reproduce (a query, header, cookie or body
- * schema, a hook of its own) is refused when the app is built, so the lane cannot drift from a
- * route that grows one: it has to be taught about it first.
+ * schema, a hook of its own, no access rule or an elevated one) is refused when the app is built,
+ * so the lane cannot drift from a route that grows one: it has to be taught about it first.
  */
-import { getResponseSchemaValidator, getSchemaValidator, type AnyElysia } from 'elysia';
+import { getSchemaValidator, type AnyElysia } from 'elysia';
+import { Kind } from '@sinclair/typebox';
 import type { Principal } from '../../tokens/service.ts';
 import { ACCESS_EXTENSION, type AccessRule } from '../access.ts';
 import type { Checker } from './bodies.ts';
@@ -20,7 +21,8 @@ export interface FastContext {
 /** A GET route as the lane answers it. */
 export interface RouteContract {
   path: string;
-  rule: Exclude<AccessRule, 'public'>;
+  rule: AccessRule;
+  /** The route's handler; its answer may be a promise (health waits for the engine's status). */
   handler: (context: FastContext) => unknown;
   /** Checks the path parameters as decoded from the URL; null for a route without any. */
   params: Checker | null;
@@ -60,12 +62,29 @@ export function routeContract(app: AnyElysia, path: string): RouteContract {
   }
   for (const schema of UNSUPPORTED_SCHEMAS) if (route.hooks[schema]) throw fail(`has a ${schema} schema`);
   const rule = (route.hooks.detail as Record<string, unknown> | undefined)?.[ACCESS_EXTENSION] as AccessRule;
-  if (!rule || rule === 'public' || rule.elevated) throw fail('is public or has an elevated rule');
-  const response = getResponseSchemaValidator(route.hooks.response as never, {
-    modules: undefined as never,
-    normalize: false,
-  })?.[200];
-  if (!response) throw fail('has no 200 response schema');
-  const params = route.hooks.params ? getSchemaValidator(route.hooks.params as never, {}) : null;
-  return { path, rule, handler: route.handler as RouteContract['handler'], params: params ?? null, response };
+  if (!rule || (rule !== 'public' && rule.elevated)) throw fail('has no access rule or an elevated one');
+  const schema = okSchema(route.hooks.response);
+  if (!schema) throw fail('has no 200 response schema');
+  // Elysia's default options, which are those its own response validation compiles a 200 schema with.
+  const response = compiledOnUse(() => getSchemaValidator(schema as never, {})!);
+  const paramsSchema = route.hooks.params;
+  const params = paramsSchema ? compiledOnUse(() => getSchemaValidator(paramsSchema as never, {})!) : null;
+  return { path, rule, handler: route.handler as RouteContract['handler'], params, response };
+}
+
+/** The 200 schema of a route's `response` hook: the schema itself, or its entry for 200. */
+function okSchema(response: unknown): object | undefined {
+  if (typeof response !== 'object' || response === null) return undefined;
+  if (Kind in response) return response;
+  return (response as Record<number, object | undefined>)[200];
+}
+
+/**
+ * A checker compiled by its first check. Compiling a TypeBox checker generates and evaluates code
+ * (a few ms each); the lane's are needed by the first request, not by the app's construction,
+ * which is on the path from `serve` to its first answer.
+ */
+function compiledOnUse(compile: () => Checker): Checker {
+  let checker: Checker | undefined;
+  return { Check: (value) => (checker ??= compile()).Check(value) };
 }

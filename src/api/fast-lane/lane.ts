@@ -1,6 +1,7 @@
 /**
- * The fast lane: hot authenticated GET reads answered straight from Bun's router, without Elysia's
- * per-request context (which costs more than the rest of such a request). Each route it answers is
+ * The fast lane: hot GET reads (and the health check, which is what a start waits for) answered
+ * straight from Bun's router, without Elysia's per-request context (which costs more than the rest
+ * of such a request) nor, for the first request after a start, the compilation of Elysia's handler. Each route it answers is
  * an Elysia route, whose access rule, handler and schemas it takes from the route itself
  * (contract.ts); the request is admitted by the same function as Elysia's gate (admission.ts), and
  * errors become the same envelopes (errors.ts). What the lane does not reproduce (another method,
@@ -88,13 +89,28 @@ function fastRead(contract: RouteContract, app: AnyElysia, { admit, log }: LaneD
       decision = admitted.decision;
       if (!decision.allowed) throw new RateLimitedError(decision.resetSeconds);
       const principal = authorize(rule, request, values, undefined);
-      const body = serialize(handler({ params: values, principal, request }));
-      return new Response(body, { headers: jsonHeaders(admitted.state.requestId, decision) });
+      const answer = handler({ params: values, principal, request });
+      const respond = (body: unknown) =>
+        new Response(serialize(body), { headers: jsonHeaders(admitted.state.requestId, decision!) });
+      if (!(answer instanceof Promise)) return respond(answer);
+      const refuse = (error: unknown) => refused(error, request, headers, decision, log);
+      return answer.then(respond).catch(refuse);
     } catch (error) {
-      if (decision) writeGateHeaders(headers, requestState(request).requestId, decision);
-      return refusal(error, request, headers, log);
+      return refused(error, request, headers, decision, log);
     }
   };
+}
+
+/** The envelope of an error thrown while answering, labelled with the gate's headers once a decision was made. */
+function refused(
+  error: unknown,
+  request: Request,
+  headers: Record<string, string>,
+  decision: RateDecision | undefined,
+  log: Logger,
+): Response {
+  if (decision) writeGateHeaders(headers, requestState(request).requestId, decision);
+  return refusal(error, request, headers, log);
 }
 
 /** The envelope of an error thrown while answering, with the gate's headers, as Elysia's error mapper makes it. */
