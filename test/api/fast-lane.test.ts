@@ -69,8 +69,25 @@ function listen(app: App, lane: boolean): Served {
 async function shape(res: Response, skip: readonly string[]) {
   const id = res.headers.get('x-request-id');
   const text = await res.text();
-  const headers = Object.fromEntries([...res.headers].filter(([k]) => !skip.includes(k)));
+  const headers = Object.fromEntries(
+    [...res.headers].filter(([k]) => !skip.includes(k)).map(([k, v]) => [k, withoutReset(k, v)]),
+  );
   return { status: res.status, body: id ? text.replaceAll(id, '<id>') : text, headers };
+}
+
+/**
+ * `value` with the seconds to the rate window's end checked (0–60) and replaced by `<reset>`: the
+ * apps compared keep limiters whose windows began moments apart, so a second's boundary between two
+ * answers may make them differ by one.
+ */
+function withoutReset(name: string, value: string): string {
+  const inWindow = (seconds: string) => {
+    expect(Number(seconds)).toBeWithin(0, 61);
+    return '<reset>';
+  };
+  if (name === 'x-ratelimit-reset' || name === 'retry-after') return inWindow(value);
+  if (name === 'ratelimit') return value.replace(/reset=(\d+)/, (_, seconds: string) => `reset=${inWindow(seconds)}`);
+  return value;
 }
 
 const tokens: Record<string, string> = {};
