@@ -8,6 +8,7 @@ import { recoverInterrupted } from '../jobs/recovery.ts';
 import { adminTokenPath, ensureAdminToken } from '../tokens/bootstrap.ts';
 import { VERSION } from '../version.ts';
 import { startBackupSchedule } from '../backups/scheduler.ts';
+import { startMemoryTrim } from '../ops/memory-trim.ts';
 
 /**
  * Starts the API and the worker: publishes the whole route table to the route store first (the
@@ -63,8 +64,11 @@ export async function serveApi(config: Config): Promise<(() => Promise<void> | v
     console.log(
       `Data directory ${config.dataDir}; the first admin token is in ${adminTokenPath(config.dataDir)} if it was not moved`,
     );
+  // Once the start is done, memory it needed and the idle agent does not is given back.
+  const stopTrim = startMemoryTrim(deps.log);
   return [
     () => deps.log.info('shutting down', { role: config.role }),
+    () => stopTrim(),
     () => clearInterval(reconcile),
     () => stopFollowing(),
     () => stopBackups(),
