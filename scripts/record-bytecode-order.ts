@@ -2,9 +2,9 @@
 /**
  * Records the bytecode layout profiles `bun scripts/build.ts` lays the executable out by
  * (`bytecodeOrder`, Bun's profile-guided layout for `--bytecode`): runs dist/slipway as an edge of
- * its own and as the whole agent, each on a scratch data directory and loopback ports, with
- * BUN_BYTECODE_ORDER_OUT set, sends each a few requests, stops it and keeps the profile it wrote on
- * exit. Functions are matched by a hash of their syntax, so a profile keeps applying as the code
+ * its own, as the whole agent and as the CLI (`slipway status` against that agent), on a scratch
+ * data directory and loopback ports, with BUN_BYTECODE_ORDER_OUT set, sends each a few requests,
+ * stops it and keeps the profile it wrote on exit. Functions are matched by a hash of their syntax, so a profile keeps applying as the code
  * changes (changed functions are placed after the recorded ones); re-record after large changes
  * with `bun scripts/build.ts && bun scripts/record-bytecode-order.ts && bun scripts/build.ts`.
  */
@@ -18,6 +18,7 @@ const OUTFILE = join(ROOT, 'dist', 'slipway');
 const BYTECODE_ORDER_FILES = {
   edge: join(ROOT, 'scripts', 'bytecode-order', 'edge.order'),
   serve: join(ROOT, 'scripts', 'bytecode-order', 'serve.order'),
+  cli: join(ROOT, 'scripts', 'bytecode-order', 'cli.order'),
 };
 
 const scratch = mkdtempSync(join(tmpdir(), 'slipway-order-'));
@@ -69,6 +70,7 @@ const api = `http://127.0.0.1:${freePort()}`;
 const http = `http://127.0.0.1:${freePort()}`;
 const listen = (url: string) => url.slice('http://'.length);
 
+const cliProfile = join(scratch, 'cli.order');
 const serveProfile = await record(
   'serve',
   ['serve', '--data-dir', dataDir, '--api-listen', listen(api), '--http-listen', listen(http)],
@@ -80,6 +82,15 @@ const serveProfile = await record(
     for (const path of ['/v1/me', '/v1/projects', '/v1/projects/web', '/v1/projects/web/deployments'])
       await (await fetch(`${api}${path}`, { headers })).arrayBuffer();
     await (await fetch(http, { headers: { host: 'web.localhost' } })).arrayBuffer();
+    // The CLI against this agent: `status` builds the command tree and calls the API.
+    const cli = Bun.spawnSync([OUTFILE, 'status'], {
+      cwd: scratch,
+      env: { ...process.env, SLIPWAY_URL: api, SLIPWAY_TOKEN: token, BUN_BYTECODE_ORDER_OUT: cliProfile },
+      stdout: 'ignore',
+      stderr: 'pipe',
+    });
+    if (cli.exitCode !== 0 || !existsSync(cliProfile))
+      throw new Error(`slipway status: exit ${cli.exitCode}\n${cli.stderr}`);
   },
 );
 // The edge reads the route store the agent above wrote, as it does when installed.
@@ -95,5 +106,6 @@ const edgeProfile = await record(
 mkdirSync(join(ROOT, 'scripts', 'bytecode-order'), { recursive: true });
 copyFileSync(edgeProfile, BYTECODE_ORDER_FILES.edge);
 copyFileSync(serveProfile, BYTECODE_ORDER_FILES.serve);
+copyFileSync(cliProfile, BYTECODE_ORDER_FILES.cli);
 rmSync(scratch, { recursive: true, force: true });
 console.log(`record-bytecode-order: wrote ${Object.values(BYTECODE_ORDER_FILES).join(', ')}; build again to use them`);
