@@ -37,10 +37,28 @@ export interface TrimSample {
   rssBytes: number;
 }
 
-/** Whether a check should trim: the process was idle over the interval and has grown since the last trim. */
-export function shouldTrim(policy: TrimPolicy, sample: TrimSample, baselineBytes: number): boolean {
-  const idle = sample.cpuMicros / 1000 <= sample.intervalMs * policy.idleCpuShare;
-  return idle && sample.rssBytes - baselineBytes >= policy.growthBytes;
+/**
+ * What the trimmer knows since its last trim: the resident set of its first idle check after it
+ * (the trim's effect plus what the idle process mapped back), and whether any check since saw it busy.
+ */
+export interface TrimState {
+  baselineBytes: number | null;
+  busy: boolean;
+}
+
+/**
+ * What a check does: `busy` notes load; after a trim, the first idle check takes the `baseline`,
+ * unless the process was busy meanwhile (then it trims: that load's memory is not the idle
+ * level); later idle checks `trim` once the process has grown by `growthBytes` since the baseline.
+ */
+export function decide(
+  policy: TrimPolicy,
+  sample: TrimSample,
+  state: TrimState,
+): 'busy' | 'baseline' | 'trim' | 'wait' {
+  if (sample.cpuMicros / 1000 > sample.intervalMs * policy.idleCpuShare) return 'busy';
+  if (state.baselineBytes === null) return state.busy ? 'trim' : 'baseline';
+  return sample.rssBytes - state.baselineBytes >= policy.growthBytes ? 'trim' : 'wait';
 }
 
 /** Trims now. */
@@ -62,21 +80,22 @@ export function trimMemory(log?: Logger): void {
 
 /** Starts trimming by `policy`; returns what stops it. The timers never keep the process alive. */
 export function startMemoryTrim(log: Logger, policy: TrimPolicy = DEFAULT_TRIM_POLICY): () => void {
-  // The resident set the check after a trim found: the trim's own effect and what the idle
-  // process maps back right after it are the baseline that growth is measured from.
-  let baseline: number | null = null;
+  const state: TrimState = { baselineBytes: null, busy: false };
   let lastCpu = cpuMicros();
   let lastAt = performance.now();
   const trim = () => {
     trimMemory(log);
-    baseline = null;
+    state.baselineBytes = null;
+    state.busy = false;
   };
   const check = () => {
     const [cpu, at] = [cpuMicros(), performance.now()];
     const sample = { cpuMicros: cpu - lastCpu, intervalMs: at - lastAt, rssBytes: process.memoryUsage.rss() };
     [lastCpu, lastAt] = [cpu, at];
-    if (baseline === null) baseline = sample.rssBytes;
-    else if (shouldTrim(policy, sample, baseline)) trim();
+    const next = decide(policy, sample, state);
+    if (next === 'busy') state.busy = true;
+    else if (next === 'baseline') state.baselineBytes = sample.rssBytes;
+    else if (next === 'trim') trim();
   };
   const first = setTimeout(trim, policy.firstAfterMs);
   const interval = setInterval(check, policy.checkEveryMs);

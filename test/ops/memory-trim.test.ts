@@ -1,26 +1,53 @@
 import { describe, expect, test } from 'bun:test';
 import { createLogger } from '../../src/log.ts';
-import { DEFAULT_TRIM_POLICY, shouldTrim, startMemoryTrim, type TrimPolicy } from '../../src/ops/memory-trim.ts';
+import {
+  DEFAULT_TRIM_POLICY,
+  decide,
+  startMemoryTrim,
+  type TrimPolicy,
+  type TrimSample,
+  type TrimState,
+} from '../../src/ops/memory-trim.ts';
 
 const MiB = 1024 * 1024;
 
-describe('whether an idle check trims', () => {
+describe('what an idle check does', () => {
   const policy = DEFAULT_TRIM_POLICY;
-  const cases: [string, { cpuMicros: number; intervalMs: number; rssBytes: number }, boolean][] = [
-    ['idle and grown by the threshold', { cpuMicros: 100_000, intervalMs: 30_000, rssBytes: 64 * MiB }, true],
+  const idle = { cpuMicros: 100_000, intervalMs: 30_000 };
+  const known = { baselineBytes: 60 * MiB, busy: false };
+  const cases: [string, TrimSample, TrimState, ReturnType<typeof decide>][] = [
+    ['notes load over 2 % of a core', { cpuMicros: 600_001, intervalMs: 30_000, rssBytes: 90 * MiB }, known, 'busy'],
     [
-      'idle at the CPU limit (2 % of the interval)',
-      { cpuMicros: 600_000, intervalMs: 30_000, rssBytes: 70 * MiB },
-      true,
+      'notes load right after a trim',
+      { cpuMicros: 29_000_000, intervalMs: 30_000, rssBytes: 90 * MiB },
+      { baselineBytes: null, busy: false },
+      'busy',
     ],
-    ['busy: just over the CPU limit', { cpuMicros: 600_001, intervalMs: 30_000, rssBytes: 70 * MiB }, false],
-    ['busy under load', { cpuMicros: 29_000_000, intervalMs: 30_000, rssBytes: 90 * MiB }, false],
-    ['idle but grown less than the threshold', { cpuMicros: 0, intervalMs: 30_000, rssBytes: 64 * MiB - 1 }, false],
-    ['idle and smaller than after the last trim', { cpuMicros: 0, intervalMs: 30_000, rssBytes: 50 * MiB }, false],
+    [
+      'takes the baseline at the first idle check after a trim',
+      { ...idle, rssBytes: 57 * MiB },
+      { baselineBytes: null, busy: false },
+      'baseline',
+    ],
+    [
+      'trims when load came between the trim and the first idle check',
+      { ...idle, rssBytes: 67 * MiB },
+      { baselineBytes: null, busy: true },
+      'trim',
+    ],
+    ['trims once grown by the threshold since the baseline', { ...idle, rssBytes: 64 * MiB }, known, 'trim'],
+    [
+      'trims at the CPU limit itself (2 % of the interval)',
+      { cpuMicros: 600_000, intervalMs: 30_000, rssBytes: 70 * MiB },
+      known,
+      'trim',
+    ],
+    ['waits while grown less than the threshold', { ...idle, rssBytes: 64 * MiB - 1 }, known, 'wait'],
+    ['waits while smaller than the baseline', { ...idle, rssBytes: 50 * MiB }, known, 'wait'],
   ];
-  for (const [name, sample, expected] of cases)
-    test(`${expected ? 'trims' : 'does not trim'} when ${name}`, () => {
-      expect(shouldTrim(policy, sample, 60 * MiB)).toBe(expected);
+  for (const [name, sample, state, expected] of cases)
+    test(name, () => {
+      expect(decide(policy, sample, state)).toBe(expected);
     });
 });
 
@@ -53,9 +80,9 @@ describe('the trimmer', () => {
       { firstAfterMs: 10, checkEveryMs: 60, idleCpuShare: 1, growthBytes: 8 * MiB },
       0,
       async () => {
-        await Bun.sleep(150); // the first trim, then a check that takes the baseline
+        await Bun.sleep(250); // the first trim, then a check that takes the baseline
         for (let i = 0; i < 4; i++) kept.push(new Uint8Array(8 * MiB).fill(1)); // 32 MiB, written: resident
-        await Bun.sleep(200);
+        await Bun.sleep(300);
       },
     );
     expect(kept).toHaveLength(4);
@@ -74,6 +101,24 @@ describe('the trimmer', () => {
       },
     );
     expect(trims).toHaveLength(1);
+  });
+
+  test('trims again at the first idle check after load', async () => {
+    let share = 0; // busy: no CPU allowed
+    const policy = {
+      firstAfterMs: 10,
+      checkEveryMs: 60,
+      get idleCpuShare() {
+        return share;
+      },
+      growthBytes: 512 * MiB,
+    };
+    const trims = await trimsDuring(policy, 0, async () => {
+      await Bun.sleep(250); // the first trim, then busy checks
+      share = 1; // idle from now on
+      await Bun.sleep(250);
+    });
+    expect(trims).toHaveLength(2);
   });
 
   test('stops before its first trim when stopped', async () => {
