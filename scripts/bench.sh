@@ -2,7 +2,7 @@
 # Benchmarks of the compiled binary (`npm run bench`); not part of the test suite. Installs wrk
 # with apt when it is missing, builds dist/slipway when it is missing, then runs
 # scripts/bench-api.ts: start-up time, idle RSS, and authenticated API throughput next to a bare
-# Bun.serve, ending with a markdown table for the README. Takes about 45 s.
+# Bun.serve, ending with a markdown table for the README. Takes about 80 s (35 s of it idle).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

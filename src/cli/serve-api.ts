@@ -6,6 +6,7 @@ import { startEdge } from '../edge/runtime.ts';
 import { recoverInterrupted } from '../jobs/recovery.ts';
 import { adminTokenPath, ensureAdminToken } from '../tokens/bootstrap.ts';
 import { VERSION } from '../version.ts';
+import { startMemoryTrim } from '../ops/memory-trim.ts';
 import { startBackground } from './serve-background.ts';
 
 /**
@@ -52,8 +53,11 @@ export async function serveApi(config: Config): Promise<(() => Promise<void> | v
     console.log(
       `Data directory ${config.dataDir}; the first admin token is in ${adminTokenPath(config.dataDir)} if it was not moved`,
     );
+  // Once the start is done, memory it needed and the idle agent does not is given back.
+  const stopTrim = startMemoryTrim(deps.log);
   return [
     () => deps.log.info('shutting down', { role: config.role }),
+    () => stopTrim(),
     () => stopBackground(),
     () => app.stop(),
     () => unsubscribeEdge?.(),

@@ -7,6 +7,7 @@
 import { formatListen, type Config } from '../config.ts';
 import { startEdge } from '../edge/runtime.ts';
 import { createLogger } from '../log.ts';
+import { startMemoryTrim } from '../ops/memory-trim.ts';
 import { VERSION } from '../version.ts';
 
 /** Starts the edge; returns what stops it. */
@@ -17,5 +18,6 @@ export function serveEdge(config: Config): (() => Promise<void> | void)[] {
   const https = config.httpsListen && formatListen({ hostname: config.httpsListen.hostname, port: edge.httpsPort! });
   log.info('slipway edge started', { version: VERSION, http, ...(https ? { https } : {}) });
   console.log(`Slipway ${VERSION}: edge listening on http://${http}${https ? ` and https://${https}` : ''}`);
-  return [() => edge.stop()];
+  const stopTrim = startMemoryTrim(log);
+  return [stopTrim, () => edge.stop()];
 }

@@ -1,0 +1,134 @@
+import { describe, expect, test } from 'bun:test';
+import { createLogger } from '../../src/log.ts';
+import {
+  DEFAULT_TRIM_POLICY,
+  decide,
+  startMemoryTrim,
+  type TrimPolicy,
+  type TrimSample,
+  type TrimState,
+} from '../../src/ops/memory-trim.ts';
+
+const MiB = 1024 * 1024;
+
+describe('what an idle check does', () => {
+  const policy = DEFAULT_TRIM_POLICY;
+  const idle = { cpuMicros: 100_000, intervalMs: 30_000 };
+  const known = { baselineBytes: 60 * MiB, busy: false };
+  const cases: [string, TrimSample, TrimState, ReturnType<typeof decide>][] = [
+    ['notes load over 2 % of a core', { cpuMicros: 600_001, intervalMs: 30_000, rssBytes: 90 * MiB }, known, 'busy'],
+    [
+      'notes load right after a trim',
+      { cpuMicros: 29_000_000, intervalMs: 30_000, rssBytes: 90 * MiB },
+      { baselineBytes: null, busy: false },
+      'busy',
+    ],
+    [
+      'takes the baseline at the first idle check after a trim',
+      { ...idle, rssBytes: 57 * MiB },
+      { baselineBytes: null, busy: false },
+      'baseline',
+    ],
+    [
+      'trims when load came between the trim and the first idle check',
+      { ...idle, rssBytes: 67 * MiB },
+      { baselineBytes: null, busy: true },
+      'trim',
+    ],
+    ['trims once grown by the threshold since the baseline', { ...idle, rssBytes: 64 * MiB }, known, 'trim'],
+    [
+      'trims at the CPU limit itself (2 % of the interval)',
+      { cpuMicros: 600_000, intervalMs: 30_000, rssBytes: 70 * MiB },
+      known,
+      'trim',
+    ],
+    ['waits while grown less than the threshold', { ...idle, rssBytes: 64 * MiB - 1 }, known, 'wait'],
+    ['waits while smaller than the baseline', { ...idle, rssBytes: 50 * MiB }, known, 'wait'],
+  ];
+  for (const [name, sample, state, expected] of cases)
+    test(name, () => {
+      expect(decide(policy, sample, state)).toBe(expected);
+    });
+});
+
+describe('the trimmer', () => {
+  /** Runs a trimmer with `policy` for `ms`, calling `during` meanwhile; returns the trims it logged. */
+  async function trimsDuring(policy: TrimPolicy, ms: number, during: () => Promise<void> = () => Bun.sleep(ms)) {
+    const lines: string[] = [];
+    const stop = startMemoryTrim(
+      createLogger('debug', (l) => lines.push(l)),
+      policy,
+    );
+    await during();
+    stop();
+    return lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'memory trimmed');
+  }
+
+  test('trims once the start is done, then not again while nothing grows', async () => {
+    const trims = await trimsDuring(
+      { firstAfterMs: 20, checkEveryMs: 40, idleCpuShare: 1, growthBytes: 512 * MiB },
+      300,
+    );
+    expect(trims).toHaveLength(1);
+    expect(trims[0].rss_after_mib).toBeGreaterThan(0);
+    expect(trims[0].rss_after_mib).toBeLessThanOrEqual(trims[0].rss_before_mib);
+  });
+
+  test('trims again after the process grew and went idle', async () => {
+    const kept: Uint8Array[] = [];
+    const trims = await trimsDuring(
+      { firstAfterMs: 10, checkEveryMs: 60, idleCpuShare: 1, growthBytes: 8 * MiB },
+      0,
+      async () => {
+        await Bun.sleep(250); // the first trim, then a check that takes the baseline
+        for (let i = 0; i < 4; i++) kept.push(new Uint8Array(8 * MiB).fill(1)); // 32 MiB, written: resident
+        await Bun.sleep(300);
+      },
+    );
+    expect(kept).toHaveLength(4);
+    expect(trims.length).toBeGreaterThanOrEqual(2);
+  });
+
+  test('does not trim again while the process is busy', async () => {
+    const trims = await trimsDuring(
+      { firstAfterMs: 10, checkEveryMs: 60, idleCpuShare: 0, growthBytes: 0 },
+      0,
+      async () => {
+        await Bun.sleep(30);
+        // Busy: the CPU limit is 0, so every check sees more than it allows.
+        const until = performance.now() + 250;
+        while (performance.now() < until) await Bun.sleep(0);
+      },
+    );
+    expect(trims).toHaveLength(1);
+  });
+
+  test('trims again at the first idle check after load', async () => {
+    let share = 0; // busy: no CPU allowed
+    const policy = {
+      firstAfterMs: 10,
+      checkEveryMs: 60,
+      get idleCpuShare() {
+        return share;
+      },
+      growthBytes: 512 * MiB,
+    };
+    const trims = await trimsDuring(policy, 0, async () => {
+      await Bun.sleep(250); // the first trim, then busy checks
+      share = 1; // idle from now on
+      await Bun.sleep(250);
+    });
+    expect(trims).toHaveLength(2);
+  });
+
+  test('stops before its first trim when stopped', async () => {
+    const lines: string[] = [];
+    const stop = startMemoryTrim(
+      createLogger('debug', (l) => lines.push(l)),
+      { ...DEFAULT_TRIM_POLICY, firstAfterMs: 50 },
+    );
+    stop();
+    await Bun.sleep(120);
+    expect(lines).toEqual([]);
+  });
+});
