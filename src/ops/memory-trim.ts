@@ -1,14 +1,16 @@
 /**
  * Gives memory back when the process is idle: once its start is done, and again after an idle
  * spell that follows growth (a burst of requests, a deploy). A trim is a full garbage collection,
- * JavaScriptCore's footprint shrink (it drops compiled code and returns the heap's free pages to
- * the system; a forced collection alone frees the objects but keeps their pages) and the release of
- * the code pages the process no longer runs (executable-pages.ts). Each costs some 20–50 ms of CPU
- * and the first requests after it re-JIT and map back their code, so it runs only when the process
- * has been nearly idle for a whole check interval.
+ * then JavaScriptCore's footprint shrink (it drops compiled code and returns the heap's free pages
+ * to the system; a forced collection alone frees the objects but keeps their pages). Each costs some
+ * 10–50 ms of CPU and the first requests after it compile their code again, so it runs only when
+ * the process has been nearly idle for a whole check interval.
+ *
+ * The executable's own pages (Bun's code, the embedded bytecode) are left mapped: unmapping them
+ * lowers the RSS figure, but they stay in the page cache and count against the service's memory
+ * all the same, so it would give nothing back.
  */
 import type { Logger } from '../log.ts';
-import { releaseExecutablePages } from './executable-pages.ts';
 
 /** When the trimmer looks, and what counts as idle and as growth. */
 export interface TrimPolicy {
@@ -68,12 +70,10 @@ export function trimMemory(log?: Logger): void {
   Bun.gc(true);
   // Asks JavaScriptCore to shrink at its next idle moment (right after this turn of the event loop).
   Bun.shrink();
-  const codeKiB = releaseExecutablePages();
   const after = process.memoryUsage.rss();
   log?.debug('memory trimmed', {
     rss_before_mib: Math.round(before / 104857.6) / 10,
     rss_after_mib: Math.round(after / 104857.6) / 10,
-    code_released_mib: codeKiB === null ? null : Math.round(codeKiB / 102.4) / 10,
     ms: Math.round(performance.now() - started),
   });
 }
