@@ -20,6 +20,7 @@ import type { UpstreamConnection, UpstreamUser } from './upstream-pool.ts';
 import { answerBytes, CONTINUE } from './wire.ts';
 import { UpstreamRequestHead, visitorHeadBytes } from './head-bytes.ts';
 import { HEAD_END } from './request-head.ts';
+import { crlfCrlf } from './bytes.ts';
 
 /** Methods a request may be sent again for when a reused connection turned out closed (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -49,7 +50,7 @@ export class Exchange implements TargetExchange, UpstreamUser {
   private failovers = 0;
   targetSlot = -1;
   private readonly requestHead: UpstreamRequestHead;
-  private readonly started = performance.now();
+  private readonly started: number;
 
   constructor(
     private readonly visitor: VisitorSide,
@@ -62,7 +63,8 @@ export class Exchange implements TargetExchange, UpstreamUser {
     forward.target.enter(this);
     this.deadline = visitor.upstreamDeadline;
     this.deadline.holder = this;
-    ctx.deadlines.add(this.deadline, ctx.upstreamTimeoutMs);
+    this.started = performance.now();
+    ctx.deadlines.add(this.deadline, ctx.upstreamTimeoutMs, this.started);
   }
 
   /** Whether the visitor's bytes still belong to this request's body. */
@@ -214,7 +216,7 @@ export class Exchange implements TargetExchange, UpstreamUser {
   private readHead(chunk: Buffer): void {
     let buf = this.headBuf ? Buffer.concat([this.headBuf, chunk]) : chunk;
     for (;;) {
-      const end = buf.indexOf(HEAD_END);
+      const end = crlfCrlf(buf, HEAD_END);
       if (end === -1) {
         if (buf.length > MAX_RESPONSE_HEAD_BYTES) {
           this.fail(502, 'Upstream response head too large');
