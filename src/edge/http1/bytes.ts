@@ -23,20 +23,3 @@ export function writeLatin1(out: Uint8Array, at: number, text: string): number {
   for (let i = 0; i < n; i++) out[at + i] = text.charCodeAt(i);
   return n;
 }
-
-/** Buffers up to this many bytes are searched for the end of a head by a loop. */
-const SHORT_SEARCH = 256;
-
-/**
- * The index of the first CRLF CRLF in `buf` (where a head ends), or -1: a loop for a short buffer
- * (a request head, a small response), Buffer.indexOf, a native call, for a longer one.
- */
-export function crlfCrlf(buf: Uint8Array, needle: Buffer): number {
-  const n = buf.length;
-  if (n > SHORT_SEARCH) return (buf as Buffer).indexOf(needle);
-  for (let i = 0; i + 3 < n; i++) {
-    if (buf[i + 3] !== 0x0a) continue;
-    if (buf[i] === 0x0d && buf[i + 1] === 0x0a && buf[i + 2] === 0x0d) return i;
-  }
-  return -1;
-}

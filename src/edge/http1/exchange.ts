@@ -20,7 +20,6 @@ import type { UpstreamConnection, UpstreamUser } from './upstream-pool.ts';
 import { answerBytes, CONTINUE } from './wire.ts';
 import { UpstreamRequestHead, visitorHeadBytes } from './head-bytes.ts';
 import { HEAD_END } from './request-head.ts';
-import { crlfCrlf } from './bytes.ts';
 
 /** Methods a request may be sent again for when a reused connection turned out closed (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -216,7 +215,7 @@ export class Exchange implements TargetExchange, UpstreamUser {
   private readHead(chunk: Buffer): void {
     let buf = this.headBuf ? Buffer.concat([this.headBuf, chunk]) : chunk;
     for (;;) {
-      const end = crlfCrlf(buf, HEAD_END);
+      const end = buf.indexOf(HEAD_END);
       if (end === -1) {
         if (buf.length > MAX_RESPONSE_HEAD_BYTES) {
           this.fail(502, 'Upstream response head too large');

@@ -5,7 +5,6 @@
  * the edge answers before closing the connection: 431 for a head that is too large, else 400.
  */
 import { NOT_FORWARDED_UPSTREAM } from '../headers.ts';
-import { crlfCrlf } from './bytes.ts';
 import { type Framing, framingOf, parseFields, sameChars, tokensOf } from './fields.ts';
 
 /** Most bytes of a request head (node:http's default max header size). */
@@ -60,7 +59,7 @@ export const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
  * CRLF CRLF that never comes).
  */
 export function headEnd(buf: Buffer): number | RefusedHead {
-  const end = crlfCrlf(buf, HEAD_END);
+  const end = buf.indexOf(HEAD_END);
   if (end !== -1) return end + 4 > MAX_HEAD_BYTES ? { refused: 431 } : end + 4;
   if (buf.length > MAX_HEAD_BYTES) return { refused: 431 };
   const lf = buf.indexOf(0x0a);
