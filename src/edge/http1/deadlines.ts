@@ -23,9 +23,9 @@ export class Deadlines {
 
   constructor(private readonly tickMs: number) {}
 
-  /** Starts (or moves) `deadline`, due `ms` from now. */
-  add(deadline: Deadline, ms: number): void {
-    deadline.due = performance.now() + ms;
+  /** Starts (or moves) `deadline`, due `ms` from `now` (performance.now(), when the caller has just read it). */
+  add(deadline: Deadline, ms: number, now = performance.now()): void {
+    deadline.due = now + ms;
     if (this.entries.has(deadline)) return;
     this.entries.add(deadline);
     this.timer ??= setInterval(() => this.sweep(), this.tickMs);

@@ -49,7 +49,7 @@ export class Exchange implements TargetExchange, UpstreamUser {
   private failovers = 0;
   targetSlot = -1;
   private readonly requestHead: UpstreamRequestHead;
-  private readonly started = performance.now();
+  private readonly started: number;
 
   constructor(
     private readonly visitor: VisitorSide,
@@ -62,7 +62,8 @@ export class Exchange implements TargetExchange, UpstreamUser {
     forward.target.enter(this);
     this.deadline = visitor.upstreamDeadline;
     this.deadline.holder = this;
-    ctx.deadlines.add(this.deadline, ctx.upstreamTimeoutMs);
+    this.started = performance.now();
+    ctx.deadlines.add(this.deadline, ctx.upstreamTimeoutMs, this.started);
   }
 
   /** Whether the visitor's bytes still belong to this request's body. */

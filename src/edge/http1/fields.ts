@@ -27,7 +27,9 @@ export function isValueChar(c: number): boolean {
  * Parses the header lines of `head` from `from` to its end (the head without its final CRLF CRLF,
  * so each line but the last is followed by CRLF). Returns the raw list, or null when a line breaks
  * the grammar. `names` gets each name lowercased, once, for the lookups that follow; `starts`,
- * when given, where each line starts and, last, where the last line's CRLF ends.
+ * when given, where each line starts and, last, where the last line's CRLF ends. A common name
+ * sent in lowercase or capitalised (`content-length`, `Content-Length`) is taken from a table
+ * rather than made anew, and each line is read in one pass (its end found as its value is checked).
  */
 export function parseFields(head: string, from: number, names: string[] = [], starts?: number[]): string[] | null {
   const raw: string[] = [];
@@ -35,37 +37,74 @@ export function parseFields(head: string, from: number, names: string[] = [], st
   const end = head.length;
   while (at < end) {
     starts?.push(at);
-    let eol = head.indexOf('\r\n', at);
-    if (eol === -1) eol = end;
-    const colon = fieldName(head, at, eol);
+    const colon = fieldName(head, at);
     if (colon === -1) return null;
-    const value = fieldValue(head, colon + 1, eol);
-    if (value === null) return null;
-    const name = head.slice(at, colon);
-    raw.push(name, value);
-    names.push(nameHadUpper ? lowercased(head, at, colon) : name);
+    const eol = fieldValue(head, colon + 1, end);
+    if (eol === -1) return null;
+    pushName(head, at, colon, raw, names);
+    raw.push(valueStart < valueEnd ? head.slice(valueStart, valueEnd) : '');
     at = eol + 2;
   }
   starts?.push(end + 2);
   return raw;
 }
 
-/** Whether the name fieldName last read had an uppercase letter. */
-let nameHadUpper = false;
-
-/** The index of the colon ending a field name that starts at `at`, or -1. */
-function fieldName(head: string, at: number, eol: number): number {
-  let i = at;
-  let upper = false;
-  for (let c = head.charCodeAt(i); i < eol && isTokenChar(c); c = head.charCodeAt(++i))
-    upper ||= c >= 0x41 && c <= 0x5a;
-  nameHadUpper = upper;
-  return i > at && i < eol && head.charCodeAt(i) === 0x3a ? i : -1;
+/** Adds the name `head[from, to)` (as fieldName last read it) to `raw` as sent and to `names` lowercased. */
+function pushName(head: string, from: number, to: number, raw: string[], names: string[]): void {
+  const known = nameHadUpper ? knownName(head, from, to) : knownLowercase(head, from, to);
+  if (known === -1) {
+    const name = head.slice(from, to);
+    raw.push(name);
+    names.push(nameHadUpper ? name.toLowerCase() : name);
+    return;
+  }
+  const lower = KNOWN[known]!;
+  const capitalised = CAPITALISED[known]!;
+  if (!nameHadUpper) raw.push(lower);
+  else raw.push(sameChars(head, from, capitalised) ? capitalised : head.slice(from, to));
+  names.push(lower);
 }
 
-/** Common field names, lowercase, by length: a capitalised one is matched rather than lowercased anew. */
-const COMMON: string[][] = [];
-for (const name of [
+/** Whether the name fieldName last read had an uppercase letter. */
+let nameHadUpper = false;
+/** Where the value fieldValue last read starts and ends, without surrounding whitespace. */
+let valueStart = 0;
+let valueEnd = 0;
+
+/** The index of the colon ending a field name that starts at `at`, or -1. */
+function fieldName(head: string, at: number): number {
+  let i = at;
+  let upper = false;
+  for (let c = head.charCodeAt(i); isTokenChar(c); c = head.charCodeAt(++i)) upper ||= c >= 0x41 && c <= 0x5a;
+  nameHadUpper = upper;
+  return i > at && head.charCodeAt(i) === 0x3a ? i : -1;
+}
+
+/**
+ * Reads the value from `from`: its characters up to the CRLF ending its line (or `end`) must all be
+ * value characters (a bare CR or LF is not one). Returns where the line ends (its CR, or `end`), or
+ * -1; sets valueStart and valueEnd.
+ */
+function fieldValue(head: string, from: number, end: number): number {
+  let first = -1;
+  let last = -1;
+  let i = from;
+  for (; i < end; i++) {
+    const c = head.charCodeAt(i);
+    if (!isValueChar(c)) break;
+    if (c !== 0x20 && c !== 0x09) {
+      if (first === -1) first = i;
+      last = i;
+    }
+  }
+  if (i < end && (head.charCodeAt(i) !== 0x0d || head.charCodeAt(i + 1) !== 0x0a)) return -1;
+  valueStart = first === -1 ? from : first;
+  valueEnd = first === -1 ? from : last + 1;
+  return i;
+}
+
+/** Common field names, lowercase; CAPITALISED holds each as usually sent (`Content-Length`). */
+const KNOWN = [
   'host',
   'date',
   'server',
@@ -93,15 +132,28 @@ for (const name of [
   'expires',
   'accept-ranges',
   'x-powered-by',
-]) {
-  (COMMON[name.length] ??= []).push(name);
+];
+const CAPITALISED = KNOWN.map((name) =>
+  name.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase()),
+);
+CAPITALISED[KNOWN.indexOf('etag')] = 'ETag';
+
+/** Indexes into KNOWN by name length. */
+const BY_LENGTH: number[][] = [];
+for (let i = 0; i < KNOWN.length; i++) (BY_LENGTH[KNOWN[i]!.length] ??= []).push(i);
+
+/** The index in KNOWN of the name `head[from, to)`, whatever the case of its letters, or -1. */
+function knownName(head: string, from: number, to: number): number {
+  const candidates = BY_LENGTH[to - from];
+  if (candidates) for (const k of candidates) if (sameLetters(head, from, KNOWN[k]!)) return k;
+  return -1;
 }
 
-/** The name `head[from, to)` lowercased: a common name as its constant, any other made by toLowerCase. */
-function lowercased(head: string, from: number, to: number): string {
-  const candidates = COMMON[to - from];
-  if (candidates) for (const candidate of candidates) if (sameLetters(head, from, candidate)) return candidate;
-  return head.slice(from, to).toLowerCase();
+/** The index in KNOWN of the lowercase name `head[from, to)`, or -1. */
+function knownLowercase(head: string, from: number, to: number): number {
+  const candidates = BY_LENGTH[to - from];
+  if (candidates) for (const k of candidates) if (sameChars(head, from, KNOWN[k]!)) return k;
+  return -1;
 }
 
 /** Whether the token at `head[from]` equals lowercase `lower` but for the case of its ASCII letters. */
@@ -113,18 +165,10 @@ function sameLetters(head: string, from: number, lower: string): boolean {
   return true;
 }
 
-/** The value between `from` and `eol` without surrounding whitespace, or null when it holds a forbidden character. */
-function fieldValue(head: string, from: number, eol: number): string | null {
-  let start = from;
-  let stop = eol;
-  for (let i = from; i < eol; i++) if (!isValueChar(head.charCodeAt(i))) return null;
-  while (start < stop && isBlank(head.charCodeAt(start))) start++;
-  while (stop > start && isBlank(head.charCodeAt(stop - 1))) stop--;
-  return head.slice(start, stop);
-}
-
-function isBlank(c: number): boolean {
-  return c === 0x20 || c === 0x09;
+/** Whether `head` holds exactly `text` at `from`. */
+export function sameChars(head: string, from: number, text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (head.charCodeAt(from + i) !== text.charCodeAt(i)) return false;
+  return true;
 }
 
 /** Whether a bare CR or LF occurs in `head` (every CR must be followed by LF, every LF preceded by CR). */
@@ -194,6 +238,16 @@ export function framingOf(raw: readonly string[], names?: readonly string[]): Fr
     return { kind: 'chunked' };
   }
   if (length === undefined) return NO_BODY;
-  if (!/^\d{1,15}$/.test(length)) return { kind: 'invalid' };
+  if (!digits(length, 15)) return { kind: 'invalid' };
   return { kind: 'length', length: Number(length) };
+}
+
+/** Whether `s` is 1 to `most` ASCII digits. */
+function digits(s: string, most: number): boolean {
+  if (s.length === 0 || s.length > most) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
 }

@@ -13,6 +13,7 @@ import type { RequestHead } from './request-head.ts';
 import type { VisitorFraming } from './response-body.ts';
 import type { ResponseHead } from './response-head.ts';
 import { upstreamHead, visitorHead, visitorHeadBound, writeVisitorHead } from './wire.ts';
+import { copyInto, writeLatin1 } from './bytes.ts';
 
 /**
  * Where a head and a small body are put together for their one write when the sink copies what it
@@ -50,7 +51,7 @@ export class UpstreamRequestHead {
     const { text } = this;
     if (text !== null) {
       if (body.length === 0 && text.length <= SCRATCH.length) {
-        return SCRATCH.subarray(0, SCRATCH.write(text, 0, 'latin1'));
+        return SCRATCH.subarray(0, writeLatin1(SCRATCH, 0, text));
       }
       return Buffer.concat([Buffer.from(text, 'latin1'), ...body]);
     }
@@ -61,8 +62,8 @@ export class UpstreamRequestHead {
       const tail = Buffer.from(`${this.identityLines}\r\n`, 'latin1');
       return Buffer.concat([source.subarray(0, fieldsEnd), tail, ...body]);
     }
-    source.copy(SCRATCH, 0, 0, fieldsEnd);
-    SCRATCH.write(this.identityLines, fieldsEnd, 'latin1');
+    copyInto(SCRATCH, 0, source, 0, fieldsEnd);
+    writeLatin1(SCRATCH, fieldsEnd, this.identityLines);
     SCRATCH[size - 2] = 0x0d;
     SCRATCH[size - 1] = 0x0a;
     return SCRATCH.subarray(0, size);
@@ -103,8 +104,8 @@ export function visitorHeadBytes(out: Sink, parts: VisitorHeadParts, src: Buffer
     );
     n = text.length;
     bytes = out.copies && n + length <= SCRATCH.length ? SCRATCH : Buffer.allocUnsafe(n + length);
-    bytes.write(text, 0, 'latin1');
+    writeLatin1(bytes, 0, text);
   }
-  body?.copy(bytes, n, from);
+  if (body) copyInto(bytes, n, body, from, body.length);
   return bytes.subarray(0, n + length);
 }

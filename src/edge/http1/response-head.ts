@@ -3,7 +3,7 @@
  * is a tenant's code, and a response the edge cannot frame unambiguously must not reach a visitor
  * or leave a pooled connection in an unknown state. Such a response is a 502.
  */
-import { type Framing, framingOf, isValueChar, parseFields, tokensOf } from './fields.ts';
+import { type Framing, framingOf, isValueChar, parseFields, sameChars, tokensOf } from './fields.ts';
 
 /** Most bytes of a response head the edge reads. */
 export const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
@@ -67,5 +67,7 @@ function statusLine(head: string, end: number): { minor: 0 | 1; status: number; 
   if (end === 12) return { minor, status, reason: '' };
   if (head.charCodeAt(12) !== 0x20) return null;
   for (let i = 13; i < end; i++) if (!isValueChar(head.charCodeAt(i))) return null;
-  return { minor, status, reason: head.slice(13, end) };
+  // The usual reason is taken as the constant rather than made anew.
+  const reason = end === 15 && sameChars(head, 13, 'OK') ? 'OK' : head.slice(13, end);
+  return { minor, status, reason };
 }

@@ -6,6 +6,7 @@
  */
 import { keptForVisitor, ownLines, replacedBy } from '../headers.ts';
 import { STATUS_TEXTS } from '../status-texts.ts';
+import { copyInto, writeLatin1 } from './bytes.ts';
 import type { OwnAnswer } from '../pages.ts';
 import type { VisitorFraming } from './response-body.ts';
 import type { ResponseHead } from './response-head.ts';
@@ -81,7 +82,7 @@ export function writeVisitorHead(
   let at = 0;
   let run = 0; // the start of the run of source bytes not yet copied
   if (head.minor !== 1 || head.reason === '') {
-    at = out.write(`HTTP/1.1 ${head.status} ${head.reason || STATUS_TEXTS[head.status] || ''}\r\n`, 0, 'latin1');
+    at = writeLatin1(out, 0, `HTTP/1.1 ${head.status} ${head.reason || STATUS_TEXTS[head.status] || ''}\r\n`);
     run = starts[0]!;
   }
   const replaced = replacedBy(own);
@@ -96,16 +97,16 @@ export function writeVisitorHead(
     // As sent: one space after the colon, no other whitespace around the value.
     const asSent = to - from === name.length + value.length + 4 && src[from + name.length + 1] === 0x20;
     if (kept && asSent) continue;
-    at += src.copy(out, at, run, from);
+    at += copyInto(out, at, src, run, from);
     run = to;
-    if (kept) at += out.write(`${raw[2 * i]}: ${value}\r\n`, at, 'latin1');
+    if (kept) at += writeLatin1(out, at, `${raw[2 * i]}: ${value}\r\n`);
   }
-  at += src.copy(out, at, run, starts[starts.length - 1]!);
+  at += copyInto(out, at, src, run, starts[starts.length - 1]!);
   let tail = extra.text;
   if (framing === 'chunked' || framing === 'rechunked') tail += 'transfer-encoding: chunked\r\n';
   if (!hasDate) tail += `date: ${httpDate()}\r\n`;
   if (close) tail += 'connection: close\r\n';
-  return at + out.write(`${tail}\r\n`, at, 'latin1');
+  return at + writeLatin1(out, at, `${tail}\r\n`);
 }
 
 /**
