@@ -107,8 +107,9 @@ describe('replacing a certificate', () => {
     for (const agent of agents) agent.destroy();
 
     expect(failures).toEqual([]);
-    expect(served.keptAlive).toBeGreaterThan(100);
-    expect(served.fresh).toBeGreaterThan(20);
+    // Load ran all along (a quiet machine serves hundreds; a loaded one under a hundred).
+    expect(served.keptAlive).toBeGreaterThan(20);
+    expect(served.fresh).toBeGreaterThan(5);
     // The kept-alive connections lived through every swap: one each, from start to end.
     expect(sockets.map((s) => s.size)).toEqual([1, 1, 1, 1]);
     // New connections saw each certificate in its turn.
