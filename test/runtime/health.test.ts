@@ -113,4 +113,77 @@ describe('the health gate', () => {
       app.stop(true);
     }
   });
+
+  test('takes the state read right after the start as its first answer: an app that answers at once costs no inspect', async () => {
+    let inspects = 0;
+    const app = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response('ok') });
+    try {
+      await waitHealthy(
+        engine(() => {
+          inspects++;
+          return { Running: true };
+        }),
+        {
+          containerId: 'c1',
+          target: `127.0.0.1:${app.port}`,
+          path: '/',
+          timeoutMs: 5000,
+          signal: new AbortController().signal,
+          known: { running: true, oomKilled: false, exitCode: 0 },
+        },
+      );
+    } finally {
+      app.stop(true);
+    }
+    expect(inspects).toBe(0);
+  });
+
+  test('asks the engine again once the known state is 50 ms old', async () => {
+    let inspects = 0;
+    const started = performance.now();
+    const app = Bun.serve({
+      hostname: '127.0.0.1',
+      port: 0,
+      fetch: () => new Response('', { status: performance.now() - started < 120 ? 503 : 200 }),
+    });
+    try {
+      await waitHealthy(
+        engine(() => {
+          inspects++;
+          return { Running: true };
+        }),
+        {
+          containerId: 'c1',
+          target: `127.0.0.1:${app.port}`,
+          path: '/',
+          timeoutMs: 5000,
+          signal: new AbortController().signal,
+          known: { running: true, oomKilled: false, exitCode: 0 },
+        },
+      );
+    } finally {
+      app.stop(true);
+    }
+    expect(inspects).toBeGreaterThanOrEqual(1);
+  });
+
+  test('fails at once on a known state of an exited container, without asking the engine', async () => {
+    let inspects = 0;
+    const check = waitHealthy(
+      engine(() => {
+        inspects++;
+        return { Running: true };
+      }),
+      {
+        containerId: 'c1',
+        target: `127.0.0.1:${freePort()}`,
+        path: '/',
+        timeoutMs: 5000,
+        signal: new AbortController().signal,
+        known: { running: false, oomKilled: false, exitCode: 7 },
+      },
+    );
+    await expect(check).rejects.toMatchObject({ exitCode: 7 });
+    expect(inspects).toBe(0);
+  });
 });
