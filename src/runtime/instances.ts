@@ -18,7 +18,7 @@ export type InstanceSpec = ReleaseSpec;
  * Creates and starts one app container with Slipway's safe defaults: its port published only
  * on 127.0.0.1 (random host port), no new privileges, a short capability list, pid, memory and
  * CPU limits, rotated json-file logs, restart unless stopped, on the project's own network. The
- * container is recorded in `registry` as it starts, so it is Slipway's by id, not by label.
+ * container is recorded in `registry` as soon as it exists, so it is Slipway's by id, not by label.
  */
 export async function startInstance(docker: Docker, registry: InstanceRepo, spec: InstanceSpec): Promise<Instance> {
   const name = `slipway-${spec.project}-${spec.number}-${crypto.randomUUID().slice(0, 8)}`;
@@ -50,10 +50,6 @@ export async function startInstance(docker: Docker, registry: InstanceRepo, spec
   try {
     // An image given by id is the one the container runs; a tag is resolved by the engine.
     const imageId = spec.image.startsWith('sha256:') ? spec.image : (await container.inspect()).Image;
-    // Recorded while the engine starts it, so the record's disk sync overlaps the start; a crash in
-    // between leaves a labelled container Slipway never recorded, which removeUnrecorded takes away.
-    const starting = container.start();
-    starting.catch(() => {}); // awaited below, after the record
     registry.record({
       container_id: container.id,
       name,
@@ -62,7 +58,7 @@ export async function startInstance(docker: Docker, registry: InstanceRepo, spec
       image_id: imageId,
       created_at: new Date().toISOString(),
     });
-    await starting;
+    await container.start();
     const info = await container.inspect();
     const target = loopbackTarget(info);
     if (!target) throw new Error(`Container ${name} has no published port ${spec.port}`);
