@@ -262,11 +262,12 @@ EOF
 }
 
 # The fixture images of the default engine, plus $SLIPWAY_SWARM_IMAGES (space-separated), loaded
-# into node $1 unless it already has them with the same id.
+# into node $1 unless it already has them with the same id. Images built from a fixture inherit its
+# label, so the name is what tells a fixture (slipway-fixture/*) from an app's build.
 ensure_images() {
   local i=$1 image want have
   local -a missing=()
-  for image in $(docker image ls --filter label=slipway.fixture=true --format '{{.Repository}}:{{.Tag}}') ${SLIPWAY_SWARM_IMAGES:-}; do
+  for image in $(docker image ls --filter label=slipway.fixture=true --filter 'reference=slipway-fixture/*' --format '{{.Repository}}:{{.Tag}}') ${SLIPWAY_SWARM_IMAGES:-}; do
     want=$(docker image inspect --format '{{.Id}}' "$image" 2>/dev/null) || continue
     have=$(nd "$i" image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
     [[ $want == "$have" ]] || missing+=("$image")

@@ -21,8 +21,9 @@ export interface AcmeAccountDeps {
 /**
  * The agent's ACME account: one ECDSA P-256 key, made on first use and kept sealed in the meta
  * table, and the account URL the CA gave it (kept per directory). The first order in a process
- * registers the key with the CA (agreeing to its terms), which for a known key returns the existing
- * account: a CA that forgot the account (a test CA restarted) gets it back without operator work.
+ * finds the key's account (updating its contact when an email is set); a key the CA does not know
+ * yet, or no longer (a test CA restarted), is registered, agreeing to its terms, without operator
+ * work.
  */
 export function acmeAccount(d: AcmeAccountDeps) {
   let client: Promise<acme.Client> | null = null;
@@ -54,10 +55,15 @@ async function connect(d: AcmeAccountDeps): Promise<acme.Client> {
     backoffMax: d.polling.maxMs,
     backoffAttempts: d.polling.attempts,
   });
-  await client.createAccount({
-    termsOfServiceAgreed: true,
-    ...(d.email ? { contact: [`mailto:${d.email}`] } : {}),
-  });
+  const contact = d.email ? { contact: [`mailto:${d.email}`] } : {};
+  // The key's account is looked up first: registering a known key again sends the CA an account
+  // update that changes nothing, which a strict CA (Pebble) refuses.
+  const found = await client.createAccount({ onlyReturnExisting: true }).then(
+    () => true,
+    () => false,
+  );
+  if (!found) await client.createAccount({ termsOfServiceAgreed: true, ...contact });
+  else if (d.email) await client.updateAccount(contact);
   setMeta(d.db, urlKey(d.directoryUrl), client.getAccountUrl());
   return client;
 }

@@ -56,7 +56,7 @@ export async function waitReady(check: ReadyCheck, state: () => Promise<Instance
   const deadline = started + check.timeoutMs;
   const interval = check.intervalMs ?? 1000;
   const current = recentState(state, check.known);
-  let attempt = 0;
+  let slowProbes = 0;
   while (true) {
     if (check.signal.aborted) throw new HealthCheckStopped();
     const [now, probe] = await Promise.all([current(), probeOnce(check, interval)]);
@@ -64,17 +64,30 @@ export async function waitReady(check: ReadyCheck, state: () => Promise<Instance
     if (!now.running) throw new InstanceExited(now.exitCode);
     if (probe === null) return;
     if (check.signal.aborted) throw new HealthCheckStopped();
-    const wait = Date.now() - started < QUICK_FOR_MS ? QUICK_MS : Math.min(interval, QUICK_MS * 2 ** ++attempt);
+    const elapsed = Date.now() - started;
+    if (elapsed >= QUICK_FOR_MS) slowProbes++;
+    const wait = probeWait(elapsed, slowProbes, interval);
     if (Date.now() + wait > deadline) throw new HealthCheckTimedOut(check.path, check.timeoutMs, probe);
     await Bun.sleep(wait);
   }
 }
 
 /**
+ * The pause after a failed probe, `elapsedMs` after the gate started: QUICK_MS within QUICK_FOR_MS,
+ * then QUICK_MS doubled for each of the `slowProbes` failed since (counting this one), up to `interval`.
+ */
+export function probeWait(elapsedMs: number, slowProbes: number, interval: number): number {
+  return elapsedMs < QUICK_FOR_MS ? QUICK_MS : Math.min(interval, QUICK_MS * 2 ** slowProbes);
+}
+
+/**
  * `state`, asked again only once the last answer is STATE_EVERY_MS old (or failed); `known`, read
  * just before the gate began, counts as the first answer.
  */
-function recentState(state: () => Promise<InstanceState>, known?: InstanceState): () => Promise<InstanceState> {
+export function recentState(
+  state: () => Promise<InstanceState>,
+  known?: InstanceState,
+): () => Promise<InstanceState> {
   let last: { at: number; answer: Promise<InstanceState> } | null =
     known === undefined ? null : { at: Date.now(), answer: Promise.resolve(known) };
   return () => {

@@ -11,6 +11,11 @@ import { join } from 'node:path';
 import type { DomainRow } from '../../src/db/domains.ts';
 import { domainRepo } from '../../src/db/domains.ts';
 import { certificateRepo } from '../../src/db/certificates.ts';
+import { acmeAccount } from '../../src/certificates/acme-account.ts';
+import { loadAcme } from '../../src/certificates/acme-http.ts';
+import { getMeta } from '../../src/db/meta.ts';
+import { loadMasterKey } from '../../src/secrets/master-key.ts';
+import { SecretBox } from '../../src/secrets/secret-box.ts';
 import { routeStoreFile } from '../../src/edge/layout.ts';
 import { RouteStoreReader, type RouteSnapshot } from '../../src/edge/route-store.ts';
 import { startEdge, type RunningEdge } from '../../src/edge/runtime.ts';
@@ -39,6 +44,11 @@ export interface CertificateAgent extends TestApp {
   addDomain(project: string, hostname: string, status?: DomainRow['status']): DomainRow;
   /** The route store as the edge reads it. */
   snapshot(): RouteSnapshot;
+  /**
+   * Deactivates the agent's valid authorizations for `hostname` at the CA, so that its next order
+   * is validated again rather than served from an earlier validation (as a CA may do for weeks).
+   */
+  forgetValidations(hostname: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -101,6 +111,7 @@ export function certificateAgent(
       return row;
     },
     snapshot: () => reader.snapshot()!,
+    forgetValidations: (hostname) => forgetValidations(app, hostname),
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -109,6 +120,40 @@ export function certificateAgent(
       app.close();
     },
   };
+}
+
+// Walks the account's orders (Pebble lists them at the account's `orders` URL) and deactivates
+// every valid authorization for `hostname`. The client is given the account's URL: registering the
+// key again would send Pebble an account update it refuses as empty.
+async function forgetValidations(app: TestApp, hostname: string): Promise<void> {
+  const { config, db } = app.deps;
+  const directoryUrl = config.acmeDirectory!;
+  const box = new SecretBox(
+    loadMasterKey({
+      envKey: config.masterKey,
+      credentialsDirectory: config.credentialsDirectory,
+      dataDir: config.dataDir,
+    }),
+  );
+  const accountUrl = acmeAccount({ db, box, directoryUrl, email: null, polling: FAST.polling }).url();
+  const sealedKey = getMeta(db, 'acme_account_key');
+  if (!accountUrl || !sealedKey) throw new Error('The agent has no ACME account yet');
+  const { Client } = await loadAcme();
+  const client = new Client({ directoryUrl, accountUrl, accountKey: box.open(sealedKey, 'acme:account-key') });
+  // POST-as-GET (a null payload) through acme-client's request signer, which it does not export.
+  const { api } = client as unknown as { api: { apiRequest(url: string): Promise<{ data: unknown }> } };
+  const { orders } = (await api.apiRequest(accountUrl)).data as { orders?: string };
+  if (!orders) throw new Error('The CA lists no orders for the account');
+  let deactivated = 0;
+  for (const url of ((await api.apiRequest(orders)).data as { orders: string[] }).orders) {
+    const order = await client.getOrder({ url } as Parameters<typeof client.getOrder>[0]);
+    for (const authz of await client.getAuthorizations(order)) {
+      if (authz.status !== 'valid' || authz.identifier.value !== hostname) continue;
+      await client.deactivateAuthorization(authz);
+      deactivated++;
+    }
+  }
+  if (deactivated === 0) throw new Error(`The CA holds no valid authorization for ${hostname}`);
 }
 
 /** Whether `chainPem` (leaf first) chains up to the root in `rootPem` (root, then intermediate). */

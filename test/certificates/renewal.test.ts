@@ -47,6 +47,7 @@ describe('renewal', () => {
     agent = acme.agent();
     await agent.deps.certificates.issue(agent.addDomain('web', 'keep.example.test'));
     const first = agent.certificates.find('keep.example.test')!;
+    await agent.forgetValidations('keep.example.test');
     await acme.servers.caDns.addA('keep.example.test', ['127.0.0.2']);
     try {
       toRenewal(agent, 'keep.example.test');
@@ -126,6 +127,7 @@ describe('renewal', () => {
   test('POST …/certificate/renew answers 409 with the CA words when the order fails', async () => {
     agent = acme.agent();
     await agent.deps.certificates.issue(agent.addDomain('web', 'fails.example.test'));
+    await agent.forgetValidations('fails.example.test');
     await acme.servers.caDns.addA('fails.example.test', ['127.0.0.2']);
     try {
       const res = await agent.req('POST', '/v1/projects/web/domains/fails.example.test/certificate/renew');
@@ -196,6 +198,7 @@ describe('renewal', () => {
     agent = acme.agent();
     await agent.deps.certificates.issue(agent.addDomain('web', 'again.example.test'));
     const path = '/v1/projects/web/domains/again.example.test/certificate/renew';
+    await agent.forgetValidations('again.example.test');
     await acme.servers.caDns.addA('again.example.test', ['127.0.0.2']);
     try {
       expect((await agent.req('POST', path)).status).toBe(409);

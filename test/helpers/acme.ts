@@ -238,7 +238,9 @@ function launch(dir: string, tls: { certFile: string; keyFile: string }, ports: 
     }),
   );
   // No random sleep before validating, no nonce refused for show, and a fresh authorization per
-  // order, so that every order really asks the CA to validate.
+  // order as far as Pebble allows: it still reuses an account's valid authorization for 1 order in
+  // 100 at 0 % (it compares rand.Intn(100) > percent), so a test that needs a name validated again
+  // deactivates the earlier authorization (CertificateAgent.forgetValidations).
   spawn('pebble', ['pebble', '-config', config, '-dnsserver', `127.0.0.1:${ports.caDns}`, '-strict=false'], {
     PEBBLE_VA_NOSLEEP: '1',
     PEBBLE_WFE_NONCEREJECT: '0',
