@@ -84,10 +84,7 @@ export function probeWait(elapsedMs: number, slowProbes: number, interval: numbe
  * `state`, asked again only once the last answer is STATE_EVERY_MS old (or failed); `known`, read
  * just before the gate began, counts as the first answer.
  */
-export function recentState(
-  state: () => Promise<InstanceState>,
-  known?: InstanceState,
-): () => Promise<InstanceState> {
+export function recentState(state: () => Promise<InstanceState>, known?: InstanceState): () => Promise<InstanceState> {
   let last: { at: number; answer: Promise<InstanceState> } | null =
     known === undefined ? null : { at: Date.now(), answer: Promise.resolve(known) };
   return () => {
