@@ -12,6 +12,9 @@
  * Each run uses a fresh index.html, so no build is a pure cache hit; the variants take turns,
  * 5 runs each; prints every run, the medians and the ratios, then a markdown table for the
  * README. Takes about 1 minute.
+ *
+ * A/B in one sitting: SLIPWAY_BENCH_BINARY_B=<path> starts a second agent on that binary and adds
+ * its first deployment and redeploy as variants of their own, taking turns with the others.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,9 +38,11 @@ import {
 } from './bench-lib.ts';
 
 const RUNS = 5;
+/** Another build to measure next to BINARY in the same run (A/B), if any. */
+const BINARY_B = process.env.SLIPWAY_BENCH_BINARY_B;
 const POLL_MS = 5;
 const STATUS_POLL_MS = 10;
-const LIMIT_SECONDS = 170;
+const LIMIT_SECONDS = process.env.SLIPWAY_BENCH_BINARY_B ? 280 : 170;
 /** Upload to first 200, Slipway over by hand (issue 16). */
 const GOAL = 1.15;
 const BASE_IMAGE = FIXTURE_IMAGES.SLIPWAY_IMAGE_STATIC;
@@ -138,26 +143,37 @@ async function main(): Promise<void> {
   await viaSlipway(agent, redeployProject, `warm-up ${runId}`);
   const projects = [redeployProject];
 
-  const results: Record<'first' | 'redeploy' | 'hand', Phases[]> = { first: [], redeploy: [], hand: [] };
-  const variants = {
-    first: async (i: number) => {
-      const project = `bench-live-${runId}-${i}`;
-      projects.push(project);
-      cleanupProjectOnExit(project);
-      await agent.json('POST', '/v1/projects', { name: project }, 201);
-      return viaSlipway(agent, project, `first ${runId} ${i}`);
-    },
+  const first = (on: Agent, suffix: string) => async (i: number) => {
+    const project = `bench-live-${runId}${suffix}-${i}`;
+    projects.push(project);
+    cleanupProjectOnExit(project);
+    await on.json('POST', '/v1/projects', { name: project }, 201);
+    return viaSlipway(on, project, `first ${runId}${suffix} ${i}`);
+  };
+  const variants: Record<string, (i: number) => Promise<Phases>> = {
+    first: first(agent, ''),
     redeploy: (i: number) => viaSlipway(agent, redeployProject, `redeploy ${runId} ${i}`),
     hand: (i: number) => byHand(scratch, `${HAND_REPO(runId)}:${i}`, label, `hand ${runId} ${i}`),
   };
-  const names = Object.keys(variants) as (keyof typeof variants)[];
+  if (BINARY_B) {
+    const agentB = await startAgent({}, BINARY_B);
+    const redeployB = `bench-live-${runId}-b`;
+    cleanupProjectOnExit(redeployB);
+    projects.push(redeployB);
+    await agentB.json('POST', '/v1/projects', { name: redeployB }, 201);
+    await viaSlipway(agentB, redeployB, `warm-up ${runId} b`);
+    variants['first B'] = first(agentB, '-b');
+    variants['redeploy B'] = (i: number) => viaSlipway(agentB, redeployB, `redeploy ${runId} b ${i}`);
+  }
+  const results: Record<string, Phases[]> = Object.fromEntries(Object.keys(variants).map((v) => [v, []]));
+  const names = Object.keys(variants);
   for (let i = 1; i <= RUNS; i++) {
     // Rotate the order so that no variant always runs right after the same other one.
     const order = names.map((_, k) => names[(k + i) % names.length]!);
     const line: string[] = [];
     for (const v of order) {
-      const r = await variants[v](i);
-      results[v].push(r);
+      const r = await variants[v]!(i);
+      results[v]!.push(r);
       line.push(
         `${v} ${fmt(r.total, 0)} ms (${Object.entries(r.phases)
           .map(([k, ms]) => `${k} ${fmt(ms, 0)}`)
@@ -167,17 +183,19 @@ async function main(): Promise<void> {
     console.log(`run ${i}: ${line.join('; ')}`);
   }
 
-  const med = (v: keyof typeof results) => median(results[v].map((r) => r.total));
-  const medPhase = (v: keyof typeof results, phase: string) => median(results[v].map((r) => r.phases[phase]!));
+  const med = (v: keyof typeof results) => median(results[v]!.map((r) => r.total));
+  const medPhase = (v: keyof typeof results, phase: string) => median(results[v]!.map((r) => r.phases[phase]!));
   const hand = med('hand');
-  const labels = {
+  const labels: Record<string, string> = {
     first: 'Slipway, first deployment of a new project (upload → live → first 200 via the edge)',
     redeploy: 'Slipway, redeploy of a live project (upload → live → first 200 via the edge)',
     hand: `By hand: \`docker build\` + \`docker run -d -p 127.0.0.1::8080\` + first 200`,
+    'first B': `B (${BINARY_B}), first deployment of a new project`,
+    'redeploy B': `B (${BINARY_B}), redeploy of a live project`,
   };
   console.log();
   for (const v of names) {
-    const phases = Object.keys(results[v][0]!.phases)
+    const phases = Object.keys(results[v]![0]!.phases)
       .map((p) => `${p} ${fmt(medPhase(v, p), 0)} ms`)
       .join(', ');
     const goal = v === 'hand' ? '' : ` (goal ≤ ${GOAL}×: ${med(v) / hand <= GOAL ? 'meets' : 'misses'})`;
@@ -187,22 +205,22 @@ async function main(): Promise<void> {
 
   console.log(
     `
-| Static site (one index.html) to first 200, ${machine()} | ${results.hand.map((_, i) => `run ${i + 1}`).join(' | ')} | median | vs by hand |
-|---|${results.hand.map(() => '---:').join('|')}|---:|---:|
+| Static site (one index.html) to first 200, ${machine()} | ${results.hand!.map((_, i) => `run ${i + 1}`).join(' | ')} | median | vs by hand |
+|---|${results.hand!.map(() => '---:').join('|')}|---:|---:|
 ${names
   .map(
     (v) =>
-      `| ${labels[v]} | ${results[v].map((r) => `${fmt(r.total, 0)} ms`).join(' | ')} | ${fmt(med(v), 0)} ms | ${fmt(med(v) / hand, 2)}× |`,
+      `| ${labels[v]} | ${results[v]!.map((r) => `${fmt(r.total, 0)} ms`).join(' | ')} | ${fmt(med(v), 0)} ms | ${fmt(med(v) / hand, 2)}× |`,
   )
   .join('\n')}
 
-Median phases: Slipway first deployment ${Object.keys(results.first[0]!.phases)
+Median phases: Slipway first deployment ${Object.keys(results.first![0]!.phases)
       .map((p) => `${p} ${fmt(medPhase('first', p), 0)} ms`)
       .join(', ')}; ` +
-      `redeploy ${Object.keys(results.redeploy[0]!.phases)
+      `redeploy ${Object.keys(results.redeploy![0]!.phases)
         .map((p) => `${p} ${fmt(medPhase('redeploy', p), 0)} ms`)
         .join(', ')}; ` +
-      `by hand ${Object.keys(results.hand[0]!.phases)
+      `by hand ${Object.keys(results.hand![0]!.phases)
         .map((p) => `${p} ${fmt(medPhase('hand', p), 0)} ms`)
         .join(', ')}. ` +
       `Same base image (${BASE_IMAGE}) and generated Dockerfile, classic builder, a fresh index.html every run; status polled every ${STATUS_POLL_MS} ms, HTTP every ${POLL_MS} ms.

@@ -11,6 +11,7 @@ import { deploymentLogRepo } from './db/deployment-logs.ts';
 import { edgeRepo } from './db/edge.ts';
 import { envRepo } from './db/env.ts';
 import { databaseRepo } from './db/databases.ts';
+import { relaxedCommits } from './db/relaxed.ts';
 import { instanceRepo, type InstanceRepo } from './db/instances.ts';
 import { agentId } from './db/meta.ts';
 import { edgeStateFile, routeStoreFile } from './edge/layout.ts';
@@ -217,7 +218,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     volumeSizes.projectTotal(id, (projectId) => volumes.ofProject(projectId).map((v) => v.docker_name)),
   );
 
-  const releasing = releaseEnv(env, deployments);
+  const releasing = releaseEnv(env, deployments, relaxedCommits(db));
   const releaseDeps = {
     agentId: agent,
     db,

@@ -1,4 +1,5 @@
 import type { Db } from './open.ts';
+import { relaxedCommits } from './relaxed.ts';
 
 /** One persisted log line. */
 export interface LogRow {
@@ -7,8 +8,13 @@ export interface LogRow {
   line: string;
 }
 
-/** Statements on deployment_logs, prepared once. */
+/**
+ * Statements on deployment_logs, prepared once. Appends are relaxed commits (relaxed.ts): a log line
+ * is not synced to disk on its own but by the deployment's next synced commit (its status changes),
+ * so a build's hundreds of output lines cost no disk sync each.
+ */
 export function deploymentLogRepo(db: Db) {
+  const relaxed = relaxedCommits(db);
   const insert = db.prepare('INSERT INTO deployment_logs (deployment_id, seq, at, line) VALUES (?, ?, ?, ?)');
   const after = db.prepare(
     'SELECT seq, at, line FROM deployment_logs WHERE deployment_id = ? AND seq > ? ORDER BY seq LIMIT ?',
@@ -19,10 +25,10 @@ export function deploymentLogRepo(db: Db) {
   });
   return {
     append: (deploymentId: string, seq: number, at: string, line: string) =>
-      void insert.run(deploymentId, seq, at, line),
-    /** Several lines in one transaction: one commit (and one sync of the log) for all of them. */
+      void relaxed(() => insert.run(deploymentId, seq, at, line)),
+    /** Several lines in one transaction: one commit for all of them. */
     appendAll: (deploymentId: string, rows: { seq: number; at: string; line: string }[]) =>
-      void appendAll(deploymentId, rows),
+      void relaxed(() => appendAll(deploymentId, rows)),
     /** Lines with a sequence number above `seq`, oldest first. */
     after: (deploymentId: string, seq: number, limit: number) => after.all(deploymentId, seq, limit) as LogRow[],
     lastSeq: (deploymentId: string) => (last.get(deploymentId) as { seq: number }).seq,

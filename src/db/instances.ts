@@ -1,4 +1,5 @@
 import type { Db } from './open.ts';
+import { relaxedCommits } from './relaxed.ts';
 
 /** A row of the instances table: an app container Slipway created. */
 export interface InstanceRow {
@@ -10,8 +11,15 @@ export interface InstanceRow {
   created_at: string;
 }
 
-/** Statements on the instances table, prepared once. */
+/**
+ * Statements on the instances table, prepared once. A record is a relaxed commit (relaxed.ts): it
+ * is made on the deploy path between creating a container and starting it, and synced by the
+ * release's next synced commit; should the machine go down before that, the container is one
+ * Slipway did not record, which removeUnrecorded takes away by its labels, as after a crash
+ * between the create and the record.
+ */
 export function instanceRepo(db: Db) {
+  const relaxed = relaxedCommits(db);
   const insert = db.prepare(
     `INSERT INTO instances (container_id, name, project_id, deployment_id, image_id, created_at)
      VALUES (@container_id, @name, @project_id, @deployment_id, @image_id, @created_at)`,
@@ -20,7 +28,7 @@ export function instanceRepo(db: Db) {
   const ofProject = db.prepare('SELECT * FROM instances WHERE project_id = ? ORDER BY created_at, container_id');
   const all = db.prepare('SELECT container_id FROM instances');
   return {
-    record: (row: InstanceRow) => void insert.run(row),
+    record: (row: InstanceRow) => void relaxed(() => insert.run(row)),
     forget: (containerId: string) => void remove.run(containerId),
     ofProject: (projectId: string) => ofProject.all(projectId) as InstanceRow[],
     /** Every recorded container id, of every project. */

@@ -113,9 +113,12 @@ export function deploymentLifecycle(d: LifecycleDeps) {
     /** The worker's claim: queued → building, committed before any side effect. */
     claim: (id: string): boolean => transition(id, 'building', { started_at: nowIso() }, ['queued']),
 
-    /** building → deploying, once the image exists; false when it was canceled meanwhile. */
-    startDeploying(id: string): boolean {
-      const moved = transition(id, 'deploying', {}, ['building']);
+    /**
+     * building → deploying, once the image exists, with `patch` (what the build found) in the same
+     * commit; false when it was canceled meanwhile.
+     */
+    startDeploying(id: string, patch: Patch = {}): boolean {
+      const moved = transition(id, 'deploying', patch, ['building']);
       if (moved) d.logs.wake(id);
       return moved;
     },

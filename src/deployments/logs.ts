@@ -53,7 +53,7 @@ export class DeploymentLogs {
       }
       rows.push({ seq: ++seq, at, line });
     }
-    // One commit for the whole text: each commit syncs the database to disk.
+    // One commit for the whole text (a relaxed one: synced by the deployment's next status change).
     if (rows.length === 1) this.repo.append(deploymentId, rows[0]!.seq, at, rows[0]!.line);
     else if (rows.length > 1) this.repo.appendAll(deploymentId, rows);
     if (rows.length > 0) this.next.set(deploymentId, seq);

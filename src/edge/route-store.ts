@@ -11,7 +11,7 @@
  * middle of a commit, the journal it leaves is "hot" and only a writer may roll it back, so reads
  * fail until the API opens the store again; the edge keeps serving the routes it last applied.
  */
-import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Route } from './route-table.ts';
 import { betterSqlite, bunSqlite } from '../lazy-libraries.ts';
@@ -172,10 +172,15 @@ export function routeStore(file: string): RouteStore {
 
 function openWriter(file: string) {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  const db = new (betterSqlite())(file);
+  const db = openIntact(file);
   chmodSync(file, FILE_MODE);
   db.pragma('journal_mode = DELETE');
-  db.pragma('synchronous = FULL');
+  // No disk syncs: a change is on every release's switch, and four syncs cost it milliseconds (tens
+  // on a busy disk). The store holds nothing of its own: the API republishes it whole from
+  // slipway.db at every start (publishAll). The journal still makes each change atomic when the
+  // API dies mid-commit; only a machine going down can leave the file damaged, and then it is made
+  // anew at the next start (openIntact).
+  db.pragma('synchronous = OFF');
   db.pragma('busy_timeout = 5000');
   // Keys in the clear live here: a deleted certificate's key is overwritten, not left in free pages.
   db.pragma('secure_delete = ON');
@@ -225,6 +230,25 @@ function openWriter(file: string) {
       return (bump.get() as { version: number }).version;
     }),
   };
+}
+
+/**
+ * Opens the store's file for writing; one that is damaged (a power cut during a change, with syncs
+ * off) is deleted with its journal and created anew, under a new store id.
+ */
+function openIntact(file: string): InstanceType<ReturnType<typeof betterSqlite>> {
+  const db = new (betterSqlite())(file);
+  let intact = false;
+  try {
+    intact = db.pragma('quick_check', { simple: true }) === 'ok';
+  } catch {
+    // SQLITE_CORRUPT or SQLITE_NOTADB: not a database any more.
+  }
+  if (intact) return db;
+  db.close();
+  rmSync(file, { force: true });
+  rmSync(`${file}-journal`, { force: true });
+  return new (betterSqlite())(file);
 }
 
 /**

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import type { BaseImages } from '../config.ts';
-import type { DeploymentRepo, DeploymentRow } from '../db/deployments.ts';
+import type { DeploymentPatch, DeploymentRepo, DeploymentRow } from '../db/deployments.ts';
 import type { ProjectRepo } from '../db/projects.ts';
 import type { DeploymentLogs } from '../deployments/logs.ts';
 import type { SourceStore } from '../deployments/sources.ts';
@@ -54,13 +54,18 @@ export function deploymentPipeline(d: PipelineDeps): DeploymentRunner {
     const log = (line: string) => d.logs.append(row.id, line);
     try {
       // A new project's network is made while the image builds or pulls rather than after (the
-      // release makes sure of it again and reports any failure).
+      // release takes it as known, or asks again and reports the failure when this one failed).
       const network = ensureProjectNetwork(d.docker, row.project).catch(() => {});
+      let built: DeploymentPatch = {};
       if (!row.image_tag && row.image_ref) await pullRelease({ ...d, ...d.pulls }, row, imageTag(row), signal, log);
-      else if (!row.image_tag) await build(d, row, signal, log);
+      else if (!row.image_tag) built = await build(d, row, signal, log);
       await network;
-      if (signal.aborted) throw abortFailure(signal);
-      if (!d.lifecycle.startDeploying(row.id)) return; // canceled meanwhile
+      // The image is recorded with the move to deploying, in one commit; on its own when that move is off.
+      if (signal.aborted || !d.lifecycle.startDeploying(row.id, built)) {
+        if (built.image_id) d.deployments.update(row.id, built);
+        if (signal.aborted) throw abortFailure(signal);
+        return; // canceled meanwhile
+      }
       await d.release(d.deployments.findAny(row.id)!, signal, log);
     } catch (err) {
       // Once aborted, the abort is the reason, whatever the step it stopped threw.
@@ -69,12 +74,13 @@ export function deploymentPipeline(d: PipelineDeps): DeploymentRunner {
   };
 }
 
+/** Builds the deployment's image; returns what to record of it. */
 async function build(
   d: PipelineDeps,
   row: DeploymentRow,
   signal: AbortSignal,
   log: (l: string) => void,
-): Promise<void> {
+): Promise<DeploymentPatch> {
   if (!row.source_path) throw new BuildError('The source of this deployment is no longer kept');
   const project = d.projects.findByName(row.project);
   if (!project) throw new BuildError(`Project "${row.project}" no longer exists`);
@@ -106,14 +112,14 @@ async function build(
     signal,
     onLine: (line) => d.logs.appendOutput(row.id, line),
   }).finally(() => lease.release());
-  d.deployments.update(row.id, {
+  log(`Built ${tag} (${built.imageId.slice(0, 19)}) in ${(built.durationMs / 1000).toFixed(1)} s`);
+  return {
     stack: plan.stack,
     image_id: built.imageId,
     image_tag: tag,
     exposed_port: built.exposedPort,
     build_duration_ms: built.durationMs,
-  });
-  log(`Built ${tag} (${built.imageId.slice(0, 19)}) in ${(built.durationMs / 1000).toFixed(1)} s`);
+  };
 }
 
 const indented = (text: string) =>

@@ -8,14 +8,23 @@ import { diffEnv, type EnvChange } from '../env/diff.ts';
  * later env change reaches visitors only through a new release. A rollback brings its release's
  * env back as the project's env.
  */
-export function releaseEnv(env: EnvService, deployments: DeploymentRepo) {
+export function releaseEnv(
+  env: EnvService,
+  deployments: DeploymentRepo,
+  /**
+   * Runs the snapshot's commit, made on the deploy path just before the first instance is created:
+   * as a relaxed one (db/relaxed.ts) it is synced by the deployment's move to live, or its end.
+   */
+  commit: (write: () => void) => void = (write) => write(),
+) {
   return {
     /** The env of `deployment`'s instances (PORT is added by the runtime). */
     envFor(project: { id: string }, deployment: Pick<DeploymentRow, 'id' | 'env_snapshot'>): Record<string, string> {
       if (deployment.env_snapshot) return env.openSnapshot(project.id, deployment.env_snapshot);
       const values = env.values(project.id);
       deployment.env_snapshot = env.sealSnapshot(project.id, values);
-      deployments.update(deployment.id, { env_snapshot: deployment.env_snapshot });
+      const sealed = deployment.env_snapshot;
+      commit(() => deployments.update(deployment.id, { env_snapshot: sealed }));
       return values;
     },
 

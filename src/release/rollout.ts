@@ -9,6 +9,7 @@ import { waitApplied, waitDrained } from './drain.ts';
 import { asFailure, HealthCheckStopped, StartFailed } from '../deployments/failures.ts';
 import { exclusiveVolumes } from '../volumes/spec.ts';
 import { engineUnreachable } from '../runtime/docker.ts';
+import { relaxedCommits } from '../db/relaxed.ts';
 
 /** How long a swap waits for the edge to confirm it applied the new routes. */
 const EDGE_APPLY_TIMEOUT_MS = 5000;
@@ -66,7 +67,7 @@ export async function rollOut(d: RolloutDeps, r: Rollout): Promise<{ targets: st
 
 /** What starts the rollout's new instances; if one fails to start, none of them is left. */
 async function starter(d: RolloutDeps, r: Rollout): Promise<() => Promise<Instance[]>> {
-  const network = await d.runtime.ensureNetwork(r.project.name);
+  const [network, mounts] = await Promise.all([d.runtime.ensureNetwork(r.project.name), d.mountsFor?.(r.project)]);
   const port = r.project.port ?? r.deployment.exposed_port ?? 8080;
   const spec: ReleaseSpec = {
     agentId: d.agentId,
@@ -81,7 +82,7 @@ async function starter(d: RolloutDeps, r: Rollout): Promise<() => Promise<Instan
     env: d.envFor(r.project, r.deployment),
     memoryMb: r.project.memory_mb,
     cpus: r.project.cpus,
-    mounts: (await d.mountsFor?.(r.project)) ?? [],
+    mounts: mounts ?? [],
   };
   return async () => {
     r.log(`Starting ${r.count} instance${r.count === 1 ? '' : 's'} of #${r.deployment.number} (port ${port})`);
@@ -100,7 +101,11 @@ async function switchTo(
   fresh: Instance[],
 ): Promise<{ targets: string[]; version: number }> {
   const targets = fresh.map((i) => i.target);
-  const version = d.edge.setRoute({ project: r.project.name, deployment_id: r.deployment.id, hostnames: [], targets });
+  // A relaxed commit: the route's record in slipway.db is synced by the commit that records the
+  // switch just after (onSwitch), or by the lifecycle operation's own record that follows.
+  const version = relaxedCommits(d.db)(() =>
+    d.edge.setRoute({ project: r.project.name, deployment_id: r.deployment.id, hostnames: [], targets }),
+  );
   // "Live" means visitors reach the new instances: wait for the edge to apply the new table.
   if (!(await waitApplied(d.edge, version, EDGE_APPLY_TIMEOUT_MS))) {
     d.log.warn('the edge did not confirm the new routes in time; is it running?', { project: r.project.name, version });
@@ -200,6 +205,7 @@ async function healthGate(d: RolloutDeps, r: Rollout, fresh: Instance[]): Promis
         path: r.project.health_check_path,
         timeoutMs: r.project.deploy_timeout * 1000,
         signal,
+        known: instance.started,
       })
       .then(
         () => null,

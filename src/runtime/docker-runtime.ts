@@ -3,7 +3,7 @@ import type Docker from 'dockerode';
 import type { InstanceRepo } from '../db/instances.ts';
 import { containerState, lastLogLines, waitReady } from './health.ts';
 import { listInstances, removeInstances, startInstance, unrecordedContainers } from './instances.ts';
-import { ensureProjectNetwork, networkName } from './network.ts';
+import { ensureProjectNetwork, removeProjectNetwork } from './network.ts';
 import type { Instance, ListedInstance, Runtime } from './runtime.ts';
 
 /**
@@ -17,11 +17,7 @@ export function dockerRuntime(docker: Docker, registry: InstanceRepo, agentId: s
     followIntervalMs: null,
     heals: false,
     ensureNetwork: (project) => ensureProjectNetwork(docker, project),
-    removeNetwork: (project) =>
-      docker
-        .getNetwork(networkName(project))
-        .remove()
-        .catch(() => {}),
+    removeNetwork: (project) => removeProjectNetwork(docker, project),
     async start(spec, count) {
       const started = await Promise.allSettled(
         Array.from({ length: count }, () => startInstance(docker, registry, spec)),

@@ -5,7 +5,9 @@ import {
   InstanceExited,
   InstanceOutOfMemory,
 } from '../deployments/failures.ts';
-import type { ReadyCheck } from './runtime.ts';
+import type { InstanceState, ReadyCheck } from './runtime.ts';
+
+export type { InstanceState } from './runtime.ts';
 
 /** How to decide a container is ready. */
 export interface HealthCheck extends ReadyCheck {
@@ -31,22 +33,20 @@ const STATE_EVERY_MS = 50;
  * it answers 2xx or 3xx: every 5 ms for the first 250 ms, then doubling up to `intervalMs` (1 s),
  * so an app that listens within milliseconds goes live within milliseconds. Alongside the probes
  * the container is inspected (at most every 50 ms): fails early when it exited or was OOM-killed,
- * and after `timeoutMs` with the last thing that went wrong.
+ * and after `timeoutMs` with the last thing that went wrong. A state the runtime read right after the
+ * start (`check.known`) stands for the first inspect.
  */
 export function waitHealthy(docker: Docker, check: HealthCheck): Promise<void> {
   return waitReady(check, () => containerState(docker, check.containerId));
 }
 
-/** What an instance's runtime says about it between probes. */
-export interface InstanceState {
-  running: boolean;
-  oomKilled: boolean;
-  exitCode: number;
-}
-
 /** The state of a container on one engine. */
 export async function containerState(docker: Docker, containerId: string): Promise<InstanceState> {
-  const { State } = await docker.getContainer(containerId).inspect();
+  return stateOf(await docker.getContainer(containerId).inspect());
+}
+
+/** The state an inspected container is in. */
+export function stateOf({ State }: Pick<Docker.ContainerInspectInfo, 'State'>): InstanceState {
   return { running: State.Running && !State.Restarting, oomKilled: State.OOMKilled, exitCode: State.ExitCode };
 }
 
@@ -55,7 +55,7 @@ export async function waitReady(check: ReadyCheck, state: () => Promise<Instance
   const started = Date.now();
   const deadline = started + check.timeoutMs;
   const interval = check.intervalMs ?? 1000;
-  const current = recentState(state);
+  const current = recentState(state, check.known);
   let slowProbes = 0;
   while (true) {
     if (check.signal.aborted) throw new HealthCheckStopped();
@@ -80,9 +80,13 @@ export function probeWait(elapsedMs: number, slowProbes: number, interval: numbe
   return elapsedMs < QUICK_FOR_MS ? QUICK_MS : Math.min(interval, QUICK_MS * 2 ** slowProbes);
 }
 
-/** `state`, asked again only once the last answer is STATE_EVERY_MS old (or failed). */
-export function recentState(state: () => Promise<InstanceState>): () => Promise<InstanceState> {
-  let last: { at: number; answer: Promise<InstanceState> } | null = null;
+/**
+ * `state`, asked again only once the last answer is STATE_EVERY_MS old (or failed); `known`, read
+ * just before the gate began, counts as the first answer.
+ */
+export function recentState(state: () => Promise<InstanceState>, known?: InstanceState): () => Promise<InstanceState> {
+  let last: { at: number; answer: Promise<InstanceState> } | null =
+    known === undefined ? null : { at: Date.now(), answer: Promise.resolve(known) };
   return () => {
     if (last === null || Date.now() - last.at >= STATE_EVERY_MS) {
       const answer = state();

@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import type { InstanceRepo } from '../db/instances.ts';
 import { appLabels, labelFilter } from './labels.ts';
+import { stateOf } from './health.ts';
 import type { Instance, ListedInstance, ReleaseSpec } from './runtime.ts';
 
 /** Capabilities app containers keep; everything else is dropped. These are what common images
@@ -58,9 +59,10 @@ export async function startInstance(docker: Docker, registry: InstanceRepo, spec
       created_at: new Date().toISOString(),
     });
     await container.start();
-    const target = loopbackTarget(await container.inspect());
+    const info = await container.inspect();
+    const target = loopbackTarget(info);
     if (!target) throw new Error(`Container ${name} has no published port ${spec.port}`);
-    return { id: container.id, group: container.id, name, target };
+    return { id: container.id, group: container.id, name, target, started: stateOf(info) };
   } catch (err) {
     await removeInstances(docker, registry, [container.id], 0);
     throw err;

@@ -31,6 +31,13 @@ export interface ReleaseSpec {
   mounts?: { Type: 'volume'; Source: string; Target: string }[];
 }
 
+/** What an instance's runtime says about it between health probes. */
+export interface InstanceState {
+  running: boolean;
+  oomKilled: boolean;
+  exitCode: number;
+}
+
 /** A started instance: its id for the runtime and the `host:port` the edge sends traffic to. */
 export interface Instance {
   id: string;
@@ -38,6 +45,8 @@ export interface Instance {
   group: string;
   name: string;
   target: string;
+  /** Its state as the runtime read it right after starting it, when it did (see ReadyCheck.known). */
+  started?: InstanceState;
 }
 
 /** A recorded instance as the runtime reports it now; state `missing` when it is gone. */
@@ -63,6 +72,8 @@ export interface ReadyCheck {
   timeoutMs: number;
   intervalMs?: number;
   signal: AbortSignal;
+  /** The instance's state read a moment ago (right after its start): the first probe need not ask again. */
+  known?: InstanceState;
 }
 
 /** Where app instances run. */

@@ -87,3 +87,30 @@ describe('the deployment history', () => {
     expect(t.deps.deploymentRepo.findAny(oldest.id)?.status).toBe('live');
   });
 });
+
+describe('log durability', () => {
+  test('appends a line with a relaxed commit and leaves the connection synced for status changes', () => {
+    const id = queue();
+    const db = t.deps.db;
+    const levels: unknown[] = [];
+    const pragma = db.pragma.bind(db);
+    db.pragma = ((source: string, options?: { simple?: boolean }) => {
+      if (source.startsWith('synchronous =')) levels.push(source);
+      return pragma(source, options);
+    }) as typeof db.pragma;
+    try {
+      t.deps.logs.append(id, 'one line');
+      t.deps.logs.appendOutput(id, 'two\nlines');
+    } finally {
+      db.pragma = pragma;
+    }
+    expect(levels).toEqual([
+      'synchronous = NORMAL',
+      'synchronous = FULL',
+      'synchronous = NORMAL',
+      'synchronous = FULL',
+    ]);
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(stored(id).slice(-3)).toEqual(['one line', 'two', 'lines']);
+  });
+});

@@ -178,6 +178,35 @@ describe('the route store', () => {
     expect(after).toMatchObject({ version: 1, routes: [api] });
   });
 
+  test('a file a power cut left damaged is made anew by the API, under a new id, and read again by the edge', () => {
+    const file = join(tempDir(), 'routes.db');
+    const first = writer(file);
+    for (let i = 0; i < 50; i++) first.put({ ...web, project: `p${i}`, hostnames: [`h${i}.example.com`] });
+    const before = first.head();
+    first.close();
+    // A page of the routes table overwritten with garbage, as a write the disk never finished.
+    const bytes = readFileSync(file);
+    const pageSize = bytes.readUInt16BE(16);
+    randomBytes(pageSize).copy(bytes, pageSize * 2);
+    writeFileSync(file, bytes);
+    const damaged = new Database(file, { readonly: true });
+    expect(damaged.pragma('quick_check', { simple: true })).not.toBe('ok');
+    damaged.close();
+
+    const second = writer(file);
+    expect(second.head().storeId).not.toBe(before.storeId);
+    second.replaceAll({ routes: [api], hosts: [], certificates: [] });
+    expect(reader(file).snapshot()).toMatchObject({ version: 1, routes: [api] });
+  });
+
+  test('a file that is no database at all is made anew too', () => {
+    const file = join(tempDir(), 'routes.db');
+    writeFileSync(file, randomBytes(4096));
+    const store = writer(file);
+    store.put(web);
+    expect(reader(file).snapshot()).toMatchObject({ version: 1, routes: [web] });
+  });
+
   test('from a newer Slipway is refused by both sides', () => {
     const file = join(tempDir(), 'routes.db');
     writer(file).put(web);

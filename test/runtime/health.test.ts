@@ -142,4 +142,72 @@ describe('the health gate', () => {
       app.stop(true);
     }
   });
+
+  test('takes the state read right after the start as its first answer: an app that answers at once costs no inspect', async () => {
+    let inspects = 0;
+    const app = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response('ok') });
+    try {
+      await waitHealthy(
+        engine(() => {
+          inspects++;
+          return { Running: true };
+        }),
+        {
+          containerId: 'c1',
+          target: `127.0.0.1:${app.port}`,
+          path: '/',
+          timeoutMs: 5000,
+          signal: new AbortController().signal,
+          known: { running: true, oomKilled: false, exitCode: 0 },
+        },
+      );
+    } finally {
+      app.stop(true);
+    }
+    expect(inspects).toBe(0);
+  });
+
+  test('takes a known state as the first answer for 50 ms, then asks', async () => {
+    let asked = 0;
+    const at = (ms: number) => setSystemTime(new Date(1_800_000_000_000 + ms));
+    try {
+      at(0);
+      const current = recentState(
+        async () => {
+          asked++;
+          return { running: true, oomKilled: false, exitCode: 0 };
+        },
+        { running: true, oomKilled: false, exitCode: 0 },
+      );
+      await current();
+      at(49);
+      await current();
+      expect(asked).toBe(0);
+      at(50);
+      await current();
+      expect(asked).toBe(1);
+    } finally {
+      setSystemTime();
+    }
+  });
+
+  test('fails at once on a known state of an exited container, without asking the engine', async () => {
+    let inspects = 0;
+    const check = waitHealthy(
+      engine(() => {
+        inspects++;
+        return { Running: true };
+      }),
+      {
+        containerId: 'c1',
+        target: `127.0.0.1:${freePort()}`,
+        path: '/',
+        timeoutMs: 5000,
+        signal: new AbortController().signal,
+        known: { running: false, oomKilled: false, exitCode: 7 },
+      },
+    );
+    await expect(check).rejects.toMatchObject({ exitCode: 7 });
+    expect(inspects).toBe(0);
+  });
 });
