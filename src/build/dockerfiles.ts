@@ -3,6 +3,10 @@
  * before copying the rest of the source, so a deploy that only changes code reuses the cached
  * install layer. Every app listens on $PORT: 8080 by default, overridden by the runtime.
  *
+ * The image's settings (ENV, EXPOSE, CMD) come before the source is copied in: each is a build
+ * step of its own (a container created and committed by the classic builder), and there the engine
+ * takes them from its cache, so a deploy that changes only code runs the source copy alone.
+ *
  * Inputs are already checked (see manifests.ts); values are embedded with JSON.stringify in
  * exec-form instructions, never spliced into shell text.
  */
@@ -24,7 +28,7 @@ export function staticDockerfile(image: string): string {
   // httpd as PID 1 ignores SIGTERM, so sh stays PID 1 and exits on TERM; the container still
   // lives exactly as long as the foreground httpd.
   const serve = `trap 'exit 0' TERM INT; httpd -f -p "$PORT" -h /www & wait $!`;
-  return lines([`FROM ${image}`, 'COPY . /www', ...PORT_DEFAULTS, cmd(['sh', '-c', serve])]);
+  return lines([`FROM ${image}`, ...PORT_DEFAULTS, cmd(['sh', '-c', serve]), 'COPY . /www']);
 }
 
 /** A Node app; `installer` null skips the install (a package.json without dependencies). */
@@ -38,11 +42,11 @@ export function nodeDockerfile(image: string, installer: NodeInstaller | null, c
     'WORKDIR /app',
     'ENV NODE_ENV=production',
     ...install,
-    'COPY . .',
     // What npm would add for a start script, so `next start` and friends resolve without npm.
     'ENV PATH=/app/node_modules/.bin:$PATH',
     ...PORT_DEFAULTS,
     cmd(command),
+    'COPY . .',
   ]);
 }
 
@@ -53,9 +57,9 @@ export function bunDockerfile(image: string, lockfiles: string[], command: strin
     'WORKDIR /app',
     'ENV NODE_ENV=production',
     ...installSteps(['package.json', ...lockfiles], 'bun install --frozen-lockfile --production'),
-    'COPY . .',
     ...PORT_DEFAULTS,
     cmd(command),
+    'COPY . .',
   ]);
 }
 
@@ -66,17 +70,20 @@ export function pythonDockerfile(
   command: string[],
 ): string {
   // `pip install .` builds the project itself, so it needs the whole source: no early layer.
-  const install =
+  const early =
     manifest === 'requirements.txt'
-      ? [...installSteps(['requirements.txt'], 'pip install --no-cache-dir -r requirements.txt'), 'COPY . .']
-      : ['COPY . .', 'RUN pip install --no-cache-dir .'];
+      ? installSteps(['requirements.txt'], 'pip install --no-cache-dir -r requirements.txt')
+      : [];
+  const late = manifest === 'requirements.txt' ? [] : ['RUN pip install --no-cache-dir .'];
   return lines([
     `FROM ${image}`,
     'WORKDIR /app',
     'ENV PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1',
-    ...install,
+    ...early,
     ...PORT_DEFAULTS,
     cmd(command),
+    'COPY . .',
+    ...late,
   ]);
 }
 
@@ -90,9 +97,9 @@ export function goDockerfile(buildImage: string, runtimeImage: string, hasGoSum:
     'RUN CGO_ENABLED=0 go build -o /out/app .',
     '',
     `FROM ${runtimeImage}`,
-    'COPY --from=build /out/app /app',
     ...PORT_DEFAULTS,
     cmd(['/app']),
+    'COPY --from=build /out/app /app',
   ]);
 }
 

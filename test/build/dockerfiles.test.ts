@@ -20,11 +20,11 @@ function nodeFile(install: string[]): string {
     'WORKDIR /app',
     'ENV NODE_ENV=production',
     ...install,
-    'COPY . .',
     'ENV PATH=/app/node_modules/.bin:$PATH',
     'ENV PORT=8080',
     'EXPOSE 8080',
     'CMD ["sh","-c","exec node server.js"]',
+    'COPY . .',
     '',
   ].join('\n');
 }
@@ -65,10 +65,10 @@ describe('generated Dockerfiles of the other stacks', () => {
     expect(await dockerfileOf({ 'index.html': '' })).toBe(
       [
         'FROM busybox:1.37',
-        'COPY . /www',
         'ENV PORT=8080',
         'EXPOSE 8080',
         `CMD ["sh","-c","trap 'exit 0' TERM INT; httpd -f -p \\"$PORT\\" -h /www & wait $!"]`,
+        'COPY . /www',
         '',
       ].join('\n'),
     );
@@ -83,10 +83,10 @@ describe('generated Dockerfiles of the other stacks', () => {
         'ENV NODE_ENV=production',
         'COPY package.json bun.lock bun.lockb ./',
         'RUN bun install --frozen-lockfile --production',
-        'COPY . .',
         'ENV PORT=8080',
         'EXPOSE 8080',
         'CMD ["bun","run","start"]',
+        'COPY . .',
         '',
       ].join('\n'),
     );
@@ -100,10 +100,10 @@ describe('generated Dockerfiles of the other stacks', () => {
         'ENV PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1',
         'COPY requirements.txt ./',
         'RUN pip install --no-cache-dir -r requirements.txt',
-        'COPY . .',
         'ENV PORT=8080',
         'EXPOSE 8080',
         'CMD ["python","app.py"]',
+        'COPY . .',
         '',
       ].join('\n'),
     );
@@ -111,8 +111,8 @@ describe('generated Dockerfiles of the other stacks', () => {
 
   test('python: pyproject.toml installs the project itself', async () => {
     const file = await dockerfileOf({ 'pyproject.toml': '', Procfile: 'web: uvicorn main:app --port $PORT' });
-    expect(file).toContain('COPY . .\nRUN pip install --no-cache-dir .\nENV PORT=8080\n');
-    expect(file).toEndWith('CMD ["sh","-c","exec uvicorn main:app --port $PORT"]\n');
+    expect(file).toContain('ENV PORT=8080\nEXPOSE 8080\nCMD ["sh","-c","exec uvicorn main:app --port $PORT"]\n');
+    expect(file).toEndWith('COPY . .\nRUN pip install --no-cache-dir .\n');
   });
 
   test('go: a static binary built in one stage and shipped alone', async () => {
@@ -126,10 +126,10 @@ describe('generated Dockerfiles of the other stacks', () => {
         'RUN CGO_ENABLED=0 go build -o /out/app .',
         '',
         'FROM alpine:3.21',
-        'COPY --from=build /out/app /app',
         'ENV PORT=8080',
         'EXPOSE 8080',
         'CMD ["/app"]',
+        'COPY --from=build /out/app /app',
         '',
       ].join('\n'),
     );

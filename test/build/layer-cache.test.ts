@@ -62,12 +62,17 @@ describe.skipIf(!(await requireDocker()))('the layer cache of generated Node bui
     // A zip carries other mtimes than the first upload's tar.gz: the cache must not depend on them.
     const warm = await harness.build(withUnique(npmApp('v2')), { images, format: 'zip' });
     expect(warm.error).toBeUndefined();
-    // The labels, the same for every build of the project, come after the install and before the code.
+    // The image's settings and the labels, the same for every build of the project, come after the
+    // install and before the code: only the code's copy runs again.
     expect(cachedSteps(warm)).toEqual([
       'WORKDIR /app',
       'ENV NODE_ENV=production',
       'COPY package.json package-lock.json ./',
       'RUN npm ci --omit=dev',
+      'ENV PATH=/app/node_modules/.bin:$PATH',
+      'ENV PORT=8080',
+      'EXPOSE 8080',
+      'CMD ["sh","-c","exec node server.js"]',
       `LABEL ${Object.entries(harness.labels)
         .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
         .join(' ')}`,
