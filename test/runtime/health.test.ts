@@ -1,12 +1,17 @@
 import { describe, expect, setSystemTime, test } from 'bun:test';
 import type Docker from 'dockerode';
 import { HealthCheckTimedOut, InstanceExited } from '../../src/deployments/failures.ts';
-import { probeWait, recentState, waitHealthy } from '../../src/runtime/health.ts';
+import { type HealthCheck, probeWait, recentState, waitHealthy } from '../../src/runtime/health.ts';
 
 /** A container whose inspect reports `state()`; the probes' timing does not depend on Docker itself. */
 function engine(state: () => { Running: boolean; ExitCode?: number }): Docker {
   const inspect = async () => ({ State: { OOMKilled: false, Restarting: false, ExitCode: 0, ...state() } });
   return { getContainer: () => ({ inspect }) } as unknown as Docker;
+}
+
+/** The gate's check of `target` (container c1, path /, 5 s), with `overrides`. */
+function healthCheck(target: string, overrides: Partial<HealthCheck> = {}): HealthCheck {
+  return { containerId: 'c1', target, path: '/', timeoutMs: 5000, signal: new AbortController().signal, ...overrides };
 }
 
 /** A free loopback port: listen on 0, note the port, close. */
@@ -35,13 +40,7 @@ describe('the health gate', () => {
     });
     await waitHealthy(
       engine(() => ({ Running: true })),
-      {
-        containerId: 'c1',
-        target: `127.0.0.1:${port}`,
-        path: '/',
-        timeoutMs: 5000,
-        signal: new AbortController().signal,
-      },
+      healthCheck(`127.0.0.1:${port}`),
     );
     const healthy = performance.now();
     (app as ReturnType<typeof Bun.serve> | null)?.stop(true);
@@ -93,13 +92,7 @@ describe('the health gate', () => {
           inspects++;
           return { Running: true };
         }),
-        {
-          containerId: 'c1',
-          target: `127.0.0.1:${app.port}`,
-          path: '/',
-          timeoutMs: 5000,
-          signal: new AbortController().signal,
-        },
+        healthCheck(`127.0.0.1:${app.port}`),
       );
     } finally {
       app.stop(true);
@@ -111,13 +104,7 @@ describe('the health gate', () => {
   test('fails at once when the container exited, whatever the probe got', async () => {
     const check = waitHealthy(
       engine(() => ({ Running: false, ExitCode: 3 })),
-      {
-        containerId: 'c1',
-        target: `127.0.0.1:${freePort()}`,
-        path: '/',
-        timeoutMs: 5000,
-        signal: new AbortController().signal,
-      },
+      healthCheck(`127.0.0.1:${freePort()}`),
     );
     await expect(check).rejects.toBeInstanceOf(InstanceExited);
   });
@@ -127,13 +114,7 @@ describe('the health gate', () => {
     try {
       const check = waitHealthy(
         engine(() => ({ Running: true })),
-        {
-          containerId: 'c1',
-          target: `127.0.0.1:${app.port}`,
-          path: '/health',
-          timeoutMs: 300,
-          signal: new AbortController().signal,
-        },
+        healthCheck(`127.0.0.1:${app.port}`, { path: '/health', timeoutMs: 300 }),
       );
       const err = await check.catch((e: unknown) => e);
       expect(err).toBeInstanceOf(HealthCheckTimedOut);
@@ -152,14 +133,7 @@ describe('the health gate', () => {
           inspects++;
           return { Running: true };
         }),
-        {
-          containerId: 'c1',
-          target: `127.0.0.1:${app.port}`,
-          path: '/',
-          timeoutMs: 5000,
-          signal: new AbortController().signal,
-          known: { running: true, oomKilled: false, exitCode: 0 },
-        },
+        healthCheck(`127.0.0.1:${app.port}`, { known: { running: true, oomKilled: false, exitCode: 0 } }),
       );
     } finally {
       app.stop(true);
@@ -198,14 +172,7 @@ describe('the health gate', () => {
         inspects++;
         return { Running: true };
       }),
-      {
-        containerId: 'c1',
-        target: `127.0.0.1:${freePort()}`,
-        path: '/',
-        timeoutMs: 5000,
-        signal: new AbortController().signal,
-        known: { running: false, oomKilled: false, exitCode: 7 },
-      },
+      healthCheck(`127.0.0.1:${freePort()}`, { known: { running: false, oomKilled: false, exitCode: 7 } }),
     );
     await expect(check).rejects.toMatchObject({ exitCode: 7 });
     expect(inspects).toBe(0);
