@@ -12,8 +12,8 @@ import type { BunRequest, Server } from 'bun';
 import type { Logger } from '../../log.ts';
 import { AppError, RateLimitedError } from '../../errors.ts';
 import { admitOrLabel, writeGateHeaders, type Admit } from '../admission.ts';
-import { requestState } from '../request-state.ts';
-import { authorize } from '../access.ts';
+import { unboundRequestState } from '../request-state.ts';
+import { authorizeState } from '../access.ts';
 import { clientIp } from '../client-ip.ts';
 import { appErrorResponse, unexpectedErrorResponse } from '../errors.ts';
 import { routeContract, type RouteContract } from './contract.ts';
@@ -80,26 +80,30 @@ function fastRead(contract: RouteContract, app: AnyElysia, { admit, log }: LaneD
     // Bun serves HEAD through a GET route; Elysia answers it (no body, a Content-Length).
     const values = request.params;
     if (request.method !== 'GET' || (params && !params.Check(values))) return app.fetch(request);
+    const state = unboundRequestState(request, () => clientIp(server.requestIP(request)?.address, request.headers));
     const headers: Record<string, string> = {};
     let decision: RateDecision | undefined;
     try {
-      const findClientIp = () => clientIp(server.requestIP(request)?.address, request.headers);
-      const admitted = admitOrLabel(admit, request, headers, findClientIp);
-      decision = admitted.decision;
+      decision = admitOrLabel(admit, request, state, headers);
       if (!decision.allowed) throw new RateLimitedError(decision.resetSeconds);
-      const principal = authorize(rule, request, values, undefined);
-      const body = serialize(handler({ params: values, principal, request }));
-      return new Response(body, { headers: jsonHeaders(admitted.state.requestId, decision) });
+      const principal = authorizeState(rule, state, values, undefined);
+      const body = serialize(handler({ params: values, principal }));
+      return new Response(body, { headers: jsonHeaders(state.requestId, decision) });
     } catch (error) {
-      if (decision) writeGateHeaders(headers, requestState(request).requestId, decision);
-      return refusal(error, request, headers, log);
+      if (decision) writeGateHeaders(headers, state.requestId, decision);
+      return refusal(error, request, state.requestId, headers, log);
     }
   };
 }
 
 /** The envelope of an error thrown while answering, with the gate's headers, as Elysia's error mapper makes it. */
-function refusal(error: unknown, request: Request, headers: Record<string, string>, log: Logger): Response {
-  const { requestId } = requestState(request);
+function refusal(
+  error: unknown,
+  request: Request,
+  requestId: string,
+  headers: Record<string, string>,
+  log: Logger,
+): Response {
   if (error instanceof AppError) return appErrorResponse(error, requestId, headers);
   const code = error instanceof OffSchemaError ? 'VALIDATION' : 'UNKNOWN';
   const where = { requestId, method: 'GET', path: new URL(request.url).pathname, code };
