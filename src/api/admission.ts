@@ -96,7 +96,7 @@ export function admitOrLabel(
 export function writeGateHeaders(headers: Record<string, string>, requestId: string, d: RateDecision): void {
   const changing = changingGateHeaders(requestId, d);
   for (let i = 0; i < changing.length; i += 2) headers[changing[i]!] = changing[i + 1]!;
-  for (const [name, value] of limitHeaders(d.limit)) headers[name] = value;
+  for (const [name, value] of windowHeaders(d.limit, d.resetSeconds)) headers[name] = value;
 }
 
 /** The gate's headers that change from one request to the next, as name, value, name, value… */
@@ -106,24 +106,33 @@ export function changingGateHeaders(requestId: string, d: RateDecision): string[
     requestId,
     'x-ratelimit-remaining',
     String(d.remaining),
-    'x-ratelimit-reset',
-    String(d.resetSeconds),
     'ratelimit',
     `limit=${d.limit}, remaining=${d.remaining}, reset=${d.resetSeconds}`,
   ];
 }
 
-const byLimit = new Map<number, readonly (readonly [string, string])[]>();
+/** Header lists by limit, then by seconds to the window's reset (1–60). */
+const byLimit = new Map<number, (readonly (readonly [string, string])[])[]>();
 
-/** The gate's headers that depend only on the limit, made once per limit. */
-export function limitHeaders(limit: number): readonly (readonly [string, string])[] {
-  let headers = byLimit.get(limit);
+/**
+ * The gate's headers that depend only on the limit and the seconds left in its window, the same
+ * for every request of that second: made once per pair, and the same array each time, so that a
+ * caller may keep what it derives from it.
+ */
+export function windowHeaders(limit: number, resetSeconds: number): readonly (readonly [string, string])[] {
+  let byReset = byLimit.get(limit);
+  if (!byReset) {
+    byReset = [];
+    byLimit.set(limit, byReset);
+  }
+  let headers = byReset[resetSeconds];
   if (!headers) {
     headers = [
       ['x-ratelimit-limit', String(limit)],
       ['ratelimit-policy', `${limit};w=60`],
+      ['x-ratelimit-reset', String(resetSeconds)],
     ];
-    byLimit.set(limit, headers);
+    byReset[resetSeconds] = headers;
   }
   return headers;
 }

@@ -18,7 +18,7 @@ import { clientIp } from '../client-ip.ts';
 import { appErrorResponse, unexpectedErrorResponse } from '../errors.ts';
 import { routeContract, type RouteContract } from './contract.ts';
 import { bodySerializer, OffSchemaError } from './bodies.ts';
-import { jsonHeaders } from './headers.ts';
+import { jsonResponse } from './headers.ts';
 import type { RateDecision } from '../rate-limiter.ts';
 
 /** What the lane needs besides the app: the gate's admission and the error log. */
@@ -88,7 +88,7 @@ function fastRead(contract: RouteContract, app: AnyElysia, { admit, log }: LaneD
       if (!decision.allowed) throw new RateLimitedError(decision.resetSeconds);
       const principal = authorizeState(rule, state, values, undefined);
       const body = serialize(handler({ params: values, principal }));
-      return new Response(body, { headers: jsonHeaders(state.requestId, decision) });
+      return jsonResponse(body, state.requestId, decision);
     } catch (error) {
       if (decision) writeGateHeaders(headers, state.requestId, decision);
       return refusal(error, request, state.requestId, headers, log);
