@@ -11,7 +11,7 @@ import type { AnyElysia } from 'elysia';
 import type { BunRequest, Server } from 'bun';
 import type { Logger } from '../../log.ts';
 import { AppError, RateLimitedError } from '../../errors.ts';
-import { admitOrLabel, writeGateHeaders, type Admit } from '../admission.ts';
+import { writeGateHeaders, type Admit } from '../admission.ts';
 import { unboundRequestState } from '../request-state.ts';
 import { authorizeState } from '../access.ts';
 import { clientIp } from '../client-ip.ts';
@@ -81,15 +81,16 @@ function fastRead(contract: RouteContract, app: AnyElysia, { admit, log }: LaneD
     const values = request.params;
     if (request.method !== 'GET' || (params && !params.Check(values))) return app.fetch(request);
     const state = unboundRequestState(request, () => clientIp(server.requestIP(request)?.address, request.headers));
-    const headers: Record<string, string> = {};
     let decision: RateDecision | undefined;
     try {
-      decision = admitOrLabel(admit, request, state, headers);
+      decision = admit(request, state);
       if (!decision.allowed) throw new RateLimitedError(decision.resetSeconds);
       const principal = authorizeState(rule, state, values, undefined);
       const body = serialize(handler({ params: values, principal }));
       return jsonResponse(body, state.requestId, decision);
     } catch (error) {
+      // A refusal made while admitting (the console cookie on a cross-site change) has no decision yet.
+      const headers: Record<string, string> = { 'x-request-id': state.requestId };
       if (decision) writeGateHeaders(headers, state.requestId, decision);
       return refusal(error, request, state.requestId, headers, log);
     }
