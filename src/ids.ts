@@ -35,18 +35,23 @@ function encode(value: bigint, length: number): string {
   return out;
 }
 
-/** Random bytes for request ids, drawn from the system's CSPRNG 4 KiB at a time. */
+/** Random bytes for request ids, drawn from the system's CSPRNG 4 KiB at a time, and their hex digits. */
 const requestIdPool = Buffer.alloc(4096);
-let requestIdOffset = requestIdPool.length;
+let requestIdHex = '';
+let requestIdOffset = 0;
 
-/** `req_` + 32 hex digits (128 random bits), as fast as a request needs it: one native call per id. */
+/**
+ * `req_` + 32 hex digits (128 random bits), as fast as a request needs it: the pool is turned into
+ * hex once per 256 ids, and each id is a slice of that, without a native call.
+ */
 export function newRequestId(): string {
-  if (requestIdOffset === requestIdPool.length) {
+  if (requestIdOffset === requestIdHex.length) {
     crypto.getRandomValues(requestIdPool);
+    requestIdHex = requestIdPool.toString('hex');
     requestIdOffset = 0;
   }
-  requestIdOffset += 16;
-  return `req_${requestIdPool.toString('hex', requestIdOffset - 16, requestIdOffset)}`;
+  requestIdOffset += 32;
+  return `req_${requestIdHex.slice(requestIdOffset - 32, requestIdOffset)}`;
 }
 
 /** The current time as an ISO 8601 UTC string, the one timestamp format of the API. */

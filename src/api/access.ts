@@ -2,7 +2,7 @@ import { Elysia } from 'elysia';
 import { ForbiddenError, UnauthorizedError } from '../errors.ts';
 import { scopeIncludes, type Principal, type Scope, type AuthFailure } from '../tokens/service.ts';
 import type { Actor } from '../activity/service.ts';
-import { actorOf, requestState } from './request-state.ts';
+import { actorOf, requestState, type RequestState } from './request-state.ts';
 
 /**
  * Who may call a route, declared on the route itself as `access: …`:
@@ -40,8 +40,19 @@ export function authorize(
   body: unknown,
   query: Record<string, unknown> = {},
 ): Principal | null {
-  if (rule === 'public') return requestState(request).principal;
-  const { principal, authFailure } = requestState(request);
+  return authorizeState(rule, requestState(request), params, body, query);
+}
+
+/** authorize() for a request whose state is at hand (the fast lane's, which is not stored). */
+export function authorizeState(
+  rule: AccessRule,
+  state: RequestState,
+  params: Record<string, string | undefined> | undefined,
+  body: unknown,
+  query: Record<string, unknown> = {},
+): Principal | null {
+  const { principal, authFailure } = state;
+  if (rule === 'public') return principal;
   if (!principal) {
     throw new UnauthorizedError(
       authFailure ? FAILURE_MESSAGES[authFailure] : 'Authentication required: send Authorization: Bearer <token>',

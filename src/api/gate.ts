@@ -3,6 +3,7 @@ import { RateLimitedError, UnsupportedMediaTypeError } from '../errors.ts';
 import { jsonTooLarge, readJsonBody } from './json-body.ts';
 import { clientIp } from './client-ip.ts';
 import { admitOrLabel, writeGateHeaders, type Admit } from './admission.ts';
+import { initRequestState } from './request-state.ts';
 
 /** The largest JSON body any route takes. */
 const MAX_JSON_BYTES = 1024 * 1024;
@@ -11,17 +12,18 @@ const MAX_JSON_BYTES = 1024 * 1024;
 export const RAW_BODY = Object.freeze({ raw: true });
 
 /**
- * The first thing every request meets, before routing and body parsing: `admit` gives it a
- * request id, resolves its bearer token to a principal (or a reason for refusal, which the access
- * macro reports on protected routes), and counts it against its rate limit.
+ * The first thing every request meets, before routing and body parsing: it gets a request id
+ * (stored for Elysia's later hooks, see requestState), and `admit` resolves its bearer token to a
+ * principal (or a reason for refusal, which the access macro reports on protected routes) and
+ * counts it against its rate limit.
  */
 export function gatePlugin(admit: Admit, rawBodyPaths: readonly RegExp[] = []) {
   return new Elysia({ name: 'slipway/gate' })
     .onRequest(({ request, server, set }) => {
-      const { state, decision } = admitOrLabel(admit, request, set.headers as Record<string, string>, () =>
-        clientIp(server?.requestIP(request)?.address, request.headers),
-      );
-      writeGateHeaders(set.headers as Record<string, string>, state.requestId, decision);
+      const headers = set.headers as Record<string, string>;
+      const state = initRequestState(request, () => clientIp(server?.requestIP(request)?.address, request.headers));
+      const decision = admitOrLabel(admit, request, state, headers);
+      writeGateHeaders(headers, state.requestId, decision);
       if (!decision.allowed) throw new RateLimitedError(decision.resetSeconds);
     })
     .onParse({ as: 'global' }, ({ request, path, contentType }) => {

@@ -49,11 +49,21 @@ export function initRequestState(
   request: Request,
   findClientIp: () => string | undefined = NO_CLIENT_IP,
 ): RequestState {
-  const incoming = request.headers.get('x-request-id');
-  const requestId = incoming && SANE_REQUEST_ID.test(incoming) ? incoming : newRequestId();
-  const state = new State(requestId, findClientIp);
+  const state = unboundRequestState(request, findClientIp);
   states.set(request, state);
   return state;
+}
+
+/**
+ * The state of a request without storing it where requestState() finds it: for the fast lane,
+ * which hands its state to everything that needs it. Storing a state per request in the WeakMap
+ * costs an authenticated read about 3 µs of its ~50 (the garbage collector sweeps the entries of
+ * requests long answered).
+ */
+export function unboundRequestState(request: Request, findClientIp: () => string | undefined): RequestState {
+  const incoming = request.headers.get('x-request-id');
+  const requestId = incoming && SANE_REQUEST_ID.test(incoming) ? incoming : newRequestId();
+  return new State(requestId, findClientIp);
 }
 
 /** The state of a request, made on demand for requests that never went through onRequest. */

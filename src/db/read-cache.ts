@@ -62,12 +62,15 @@ export class ReadCache<V> {
     private readonly maxKeys = DEFAULT_MAX_KEYS,
   ) {}
 
-  /** The value for `key`: cached while nothing was written, else `load()`ed (and cached when found). */
-  get(key: string, load: () => V | undefined): V | undefined {
+  /**
+   * The value for `key`: cached while nothing was written, else `load(key)`ed (and cached when
+   * found). `load` is given the key so that it need not be a closure made per lookup.
+   */
+  get(key: string, load: (key: string) => V | undefined): V | undefined {
     this.refresh();
     const hit = this.entries.get(key);
     if (hit !== undefined) return hit;
-    const value = load();
+    const value = load(key);
     // A load that wrote something moved the counter: keep nothing read against the old state.
     if (value === undefined || this.changes() !== this.stamp) return value;
     if (this.entries.size >= this.maxKeys) this.entries.delete(this.entries.keys().next().value as string);

@@ -73,7 +73,8 @@ export function projectService(
   const require = (name: string): ProjectRow => findProject(repo, name);
   // Rows read for GET, kept while the database is unchanged; `view` copies what it shows, never mutates.
   const readable = new ReadCache<ProjectRow>(changeCounter(db));
-  const cachedRepo = { findByName: (name: string) => readable.get(name, () => repo.findByName(name)) };
+  const load = (name: string) => repo.findByName(name);
+  const cachedRepo = { findByName: (name: string) => readable.get(name, load) };
   // The view of a cached row, deeply frozen and reused while the row and its volumes' size are the
   // same: the API's fast lane serialises and checks a body it has seen before only once.
   const views = new WeakMap<ProjectRow, ProjectView>();

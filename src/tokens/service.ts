@@ -96,6 +96,12 @@ export function tokenService(db: Db, repo: TokenRepo, activity: ActivityService)
     return { row, expiresAt: row.expires_at ? Date.parse(row.expires_at) : null, principal: Object.freeze(principal) };
   };
 
+  const load = (token: string): Presented | undefined => {
+    if (!isWellFormed(token)) return undefined;
+    const row = repo.findByHash(hashToken(token));
+    return row && present(row);
+  };
+
   function touch(row: TokenRow, now: number): void {
     const previous = lastTouched.get(row.id) ?? (row.last_used_at ? Date.parse(row.last_used_at) : 0);
     if (now - previous < TOUCH_INTERVAL_MS) return;
@@ -139,17 +145,8 @@ export function tokenService(db: Db, repo: TokenRepo, activity: ActivityService)
       // Keyed by the presented secret, so that a token seen before skips the checksum and the
       // SHA-256 (a fifth of an authenticated GET). Only tokens found in the database are kept, and
       // only in this process's memory, which already holds every request's Authorization header.
-      let malformed = false;
-      const found = presented.get(token, () => {
-        if (!isWellFormed(token)) {
-          malformed = true;
-          return undefined;
-        }
-        const row = repo.findByHash(hashToken(token));
-        return row && present(row);
-      });
-      if (malformed) return 'malformed';
-      if (!found) return 'unknown';
+      const found = presented.get(token, load);
+      if (!found) return isWellFormed(token) ? 'unknown' : 'malformed';
       if (found.row.revoked_at) return 'revoked';
       if (found.expiresAt !== null && found.expiresAt <= now) return 'expired';
       touch(found.row, now);

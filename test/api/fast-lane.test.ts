@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { createApp, FAST_READS, type App } from '../../src/app.ts';
 import { routeContract } from '../../src/api/fast-lane/contract.ts';
 import { fastLaneRoutes } from '../../src/api/fast-lane/lane.ts';
-import { initRequestState } from '../../src/api/request-state.ts';
 import { ForbiddenError } from '../../src/errors.ts';
 import { makeTestApp, TEST_ACTOR, type TestApp } from '../helpers/app.ts';
 import { queueDeployment } from '../helpers/deployments.ts';
@@ -344,8 +343,7 @@ describe('the lane', () => {
   });
 
   test('labels a refusal made while admitting the request with its request id, as Elysia does', async () => {
-    const refuse = (request: Request) => {
-      initRequestState(request);
+    const refuse = () => {
       throw new ForbiddenError('Refused while admitting');
     };
     const routes = fastLaneRoutes(handled, ['/v1/projects/:name'], { admit: refuse, log: t.deps.log });

@@ -11,11 +11,14 @@ import type { Principal } from '../../tokens/service.ts';
 import { ACCESS_EXTENSION, type AccessRule } from '../access.ts';
 import type { Checker } from './bodies.ts';
 
-/** The part of Elysia's context a fast read's handler may use. */
+/**
+ * The part of Elysia's context a fast read's handler may use. Not the request: the lane does not
+ * store its request state where requestState() would find it (request-state.ts), so a handler
+ * that reads the request fails loudly in the differential test instead of seeing another id.
+ */
 export interface FastContext {
   params: Record<string, string>;
   principal: Principal | null;
-  request: Request;
 }
 
 /** A GET route as the lane answers it. */

@@ -12,14 +12,14 @@ import type { AnyElysia } from 'elysia';
 import type { BunRequest, Server } from 'bun';
 import type { Logger } from '../../log.ts';
 import { AppError, RateLimitedError } from '../../errors.ts';
-import { admitOrLabel, writeGateHeaders, type Admit } from '../admission.ts';
-import { requestState } from '../request-state.ts';
-import { authorize } from '../access.ts';
+import { writeGateHeaders, type Admit } from '../admission.ts';
+import { unboundRequestState } from '../request-state.ts';
+import { authorizeState } from '../access.ts';
 import { clientIp } from '../client-ip.ts';
 import { appErrorResponse, unexpectedErrorResponse } from '../errors.ts';
 import { routeContract, type RouteContract } from './contract.ts';
 import { bodySerializer, OffSchemaError } from './bodies.ts';
-import { jsonHeaders } from './headers.ts';
+import { jsonResponse } from './headers.ts';
 import type { RateDecision } from '../rate-limiter.ts';
 
 /** What the lane needs besides the app: the gate's admission and the error log. */
@@ -81,22 +81,19 @@ function fastRead(contract: RouteContract, app: AnyElysia, { admit, log }: LaneD
     // Bun serves HEAD through a GET route; Elysia answers it (no body, a Content-Length).
     const values = request.params;
     if (request.method !== 'GET' || (params && !params.Check(values))) return app.fetch(request);
-    const headers: Record<string, string> = {};
+    const state = unboundRequestState(request, () => clientIp(server.requestIP(request)?.address, request.headers));
     let decision: RateDecision | undefined;
     try {
-      const findClientIp = () => clientIp(server.requestIP(request)?.address, request.headers);
-      const admitted = admitOrLabel(admit, request, headers, findClientIp);
-      decision = admitted.decision;
+      decision = admit(request, state);
       if (!decision.allowed) throw new RateLimitedError(decision.resetSeconds);
-      const principal = authorize(rule, request, values, undefined);
-      const answer = handler({ params: values, principal, request });
-      const respond = (body: unknown) =>
-        new Response(serialize(body), { headers: jsonHeaders(admitted.state.requestId, decision!) });
+      const principal = authorizeState(rule, state, values, undefined);
+      const answer = handler({ params: values, principal });
+      const allowed = decision;
+      const respond = (body: unknown) => jsonResponse(serialize(body), state.requestId, allowed);
       if (!(answer instanceof Promise)) return respond(answer);
-      const refuse = (error: unknown) => refused(error, request, headers, decision, log);
-      return answer.then(respond).catch(refuse);
+      return answer.then(respond).catch((error: unknown) => refused(error, request, state.requestId, allowed, log));
     } catch (error) {
-      return refused(error, request, headers, decision, log);
+      return refused(error, request, state.requestId, decision, log);
     }
   };
 }
@@ -105,17 +102,24 @@ function fastRead(contract: RouteContract, app: AnyElysia, { admit, log }: LaneD
 function refused(
   error: unknown,
   request: Request,
-  headers: Record<string, string>,
+  requestId: string,
   decision: RateDecision | undefined,
   log: Logger,
 ): Response {
-  if (decision) writeGateHeaders(headers, requestState(request).requestId, decision);
-  return refusal(error, request, headers, log);
+  // A refusal made while admitting (the console cookie on a cross-site change) has no decision yet.
+  const headers: Record<string, string> = { 'x-request-id': requestId };
+  if (decision) writeGateHeaders(headers, requestId, decision);
+  return refusal(error, request, requestId, headers, log);
 }
 
 /** The envelope of an error thrown while answering, with the gate's headers, as Elysia's error mapper makes it. */
-function refusal(error: unknown, request: Request, headers: Record<string, string>, log: Logger): Response {
-  const { requestId } = requestState(request);
+function refusal(
+  error: unknown,
+  request: Request,
+  requestId: string,
+  headers: Record<string, string>,
+  log: Logger,
+): Response {
   if (error instanceof AppError) return appErrorResponse(error, requestId, headers);
   const code = error instanceof OffSchemaError ? 'VALIDATION' : 'UNKNOWN';
   const where = { requestId, method: 'GET', path: new URL(request.url).pathname, code };
