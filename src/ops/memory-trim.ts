@@ -87,6 +87,8 @@ export function startMemoryTrim(log: Logger, policy: TrimPolicy = DEFAULT_TRIM_P
     trimMemory(log);
     state.baselineBytes = null;
     state.busy = false;
+    // The trim's own CPU is not load: the next check measures from here.
+    [lastCpu, lastAt] = [cpuMicros(), performance.now()];
   };
   const check = () => {
     const [cpu, at] = [cpuMicros(), performance.now()];
