@@ -78,8 +78,15 @@ export function trimMemory(log?: Logger): void {
   });
 }
 
-/** Starts trimming by `policy`; returns what stops it. The timers never keep the process alive. */
-export function startMemoryTrim(log: Logger, policy: TrimPolicy = DEFAULT_TRIM_POLICY): () => void {
+/**
+ * Starts trimming by `policy`; returns what stops it. The timers never keep the process alive.
+ * `cpuMicros` reads the CPU time the process has used (a test may make the process look idle).
+ */
+export function startMemoryTrim(
+  log: Logger,
+  policy: TrimPolicy = DEFAULT_TRIM_POLICY,
+  cpuMicros: () => number = processCpuMicros,
+): () => void {
   const state: TrimState = { baselineBytes: null, busy: false };
   let lastCpu = cpuMicros();
   let lastAt = performance.now();
@@ -109,7 +116,7 @@ export function startMemoryTrim(log: Logger, policy: TrimPolicy = DEFAULT_TRIM_P
   };
 }
 
-function cpuMicros(): number {
+function processCpuMicros(): number {
   const { user, system } = process.cpuUsage();
   return user + system;
 }
