@@ -247,6 +247,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     logs,
     sources,
     docker,
+    runtime,
     images: config.images,
     buildTimeoutMs: config.buildTimeoutSeconds * 1000,
     buildMemoryBytes: config.buildMemoryMb * 1024 * 1024,

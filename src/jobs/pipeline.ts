@@ -11,13 +11,21 @@ import { buildLabelledImage } from '../build/labelled.ts';
 import type { BuildIsolation } from '../build/isolation.ts';
 import { describeSandbox } from '../build/sandbox.ts';
 import { releaseImageLabels } from '../runtime/labels.ts';
-import { ensureProjectNetwork } from '../runtime/network.ts';
+import type { Runtime } from '../runtime/runtime.ts';
 import { randomToken } from '../ids.ts';
 import type { AbortReason, DeploymentRunner } from './worker.ts';
 import { pullRelease, type PullReleaseDeps } from './pull-release.ts';
 
-/** Moves a built deployment to live (run, health-check, switch traffic); throws to fail it. */
-export type Releaser = (row: DeploymentRow, signal: AbortSignal, log: (line: string) => void) => Promise<void>;
+/**
+ * Moves a built deployment to live (run, health-check, switch traffic); throws to fail it.
+ * `network` is the project's network when the pipeline already ensured it.
+ */
+export type Releaser = (
+  row: DeploymentRow,
+  signal: AbortSignal,
+  log: (line: string) => void,
+  network?: string,
+) => Promise<void>;
 
 /** What the pipeline needs. */
 export interface PipelineDeps {
@@ -28,6 +36,8 @@ export interface PipelineDeps {
   logs: DeploymentLogs;
   sources: SourceStore;
   docker: Docker;
+  /** Ensures the project's network while the image is made. */
+  runtime: Pick<Runtime, 'ensureNetwork'>;
   images: BaseImages;
   buildTimeoutMs: number;
   buildMemoryBytes: number;
@@ -53,20 +63,20 @@ export function deploymentPipeline(d: PipelineDeps): DeploymentRunner {
   return async (row, signal) => {
     const log = (line: string) => d.logs.append(row.id, line);
     try {
-      // A new project's network is made while the image builds or pulls rather than after (the
-      // release takes it as known, or asks again and reports the failure when this one failed).
-      const network = ensureProjectNetwork(d.docker, row.project).catch(() => {});
+      // A new project's network is made while the image builds or pulls rather than after; the
+      // release is handed it, or asks again and reports the failure when this try failed.
+      const network = d.runtime.ensureNetwork(row.project).catch(() => undefined);
       let built: DeploymentPatch = {};
       if (!row.image_tag && row.image_ref) await pullRelease({ ...d, ...d.pulls }, row, imageTag(row), signal, log);
       else if (!row.image_tag) built = await build(d, row, signal, log);
-      await network;
+      const ensured = await network;
       // The image is recorded with the move to deploying, in one commit; on its own when that move is off.
       if (signal.aborted || !d.lifecycle.startDeploying(row.id, built)) {
         if (built.image_id) d.deployments.update(row.id, built);
         if (signal.aborted) throw abortFailure(signal);
         return; // canceled meanwhile
       }
-      await d.release(d.deployments.findAny(row.id)!, signal, log);
+      await d.release(d.deployments.findAny(row.id)!, signal, log, ensured);
     } catch (err) {
       // Once aborted, the abort is the reason, whatever the step it stopped threw.
       d.lifecycle.end(row.id, signal.aborted ? abortFailure(signal) : asFailure(err));

@@ -36,6 +36,8 @@ export interface Rollout {
   project: ProjectRow;
   deployment: DeploymentRow;
   count: number;
+  /** The project's network, when the caller ensured it already. */
+  network?: string;
   signal: AbortSignal;
   log: (line: string) => void;
   /** Records the switch (statuses), in one transaction, once the edge routes to the new instances. */
@@ -67,7 +69,10 @@ export async function rollOut(d: RolloutDeps, r: Rollout): Promise<{ targets: st
 
 /** What starts the rollout's new instances; if one fails to start, none of them is left. */
 async function starter(d: RolloutDeps, r: Rollout): Promise<() => Promise<Instance[]>> {
-  const [network, mounts] = await Promise.all([d.runtime.ensureNetwork(r.project.name), d.mountsFor?.(r.project)]);
+  const [network, mounts] = await Promise.all([
+    r.network ?? d.runtime.ensureNetwork(r.project.name),
+    d.mountsFor?.(r.project),
+  ]);
   const port = r.project.port ?? r.deployment.exposed_port ?? 8080;
   const spec: ReleaseSpec = {
     agentId: d.agentId,

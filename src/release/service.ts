@@ -57,13 +57,14 @@ export function releaseService(d: ReleaseDeps) {
   const logTo = (id: string) => (line: string) => d.logs.append(id, line);
 
   /** The pipeline's last step: health-gated swap to a built deployment. */
-  const release: Releaser = (row, signal, log) =>
+  const release: Releaser = (row, signal, log, network) =>
     locks.run(row.project, async () => {
       const p = project(row.project);
       const { drained } = await rollOut(d, {
         project: p,
         deployment: row,
         count: p.instances,
+        network,
         signal,
         log,
         onSwitch: () =>

@@ -4,6 +4,10 @@ import type { Releaser } from '../../src/jobs/pipeline.ts';
 import { HealthCheckTimedOut } from '../../src/deployments/failures.ts';
 import { makeTestApp, TEST_ACTOR, type TestApp } from '../helpers/app.ts';
 import { PREBUILT, queueDeployment } from '../helpers/deployments.ts';
+import { requireDocker } from '../helpers/docker.ts';
+import { networkName } from '../../src/runtime/network.ts';
+
+const hasDocker = await requireDocker();
 
 /**
  * The worker through the real pipeline and SQLite, with the release step (Docker) replaced by a
@@ -12,10 +16,12 @@ import { PREBUILT, queueDeployment } from '../helpers/deployments.ts';
 function harness(concurrency: number) {
   const releasing = new Map<string, { go(): void; fail(err: Error): void }>();
   const started: string[] = [];
+  const networks = new Map<string, string | undefined>();
   // `go` does what a real release does once its instances are healthy: it goes live.
-  const release: Releaser = (row, signal) =>
+  const release: Releaser = (row, signal, _log, network) =>
     new Promise<void>((resolve, reject) => {
       started.push(row.id);
+      networks.set(row.id, network);
       const go = () => {
         t.deps.lifecycle.goLive(row);
         resolve();
@@ -26,7 +32,7 @@ function harness(concurrency: number) {
   const t = makeTestApp({ SLIPWAY_BUILD_CONCURRENCY: String(concurrency) }, { release });
   for (const name of ['a', 'b', 'c']) t.deps.projects.create(TEST_ACTOR, { name });
   t.deps.worker.start();
-  return { t, started, releasing };
+  return { t, started, releasing, networks };
 }
 
 const queue = (t: TestApp, project: string): DeploymentRow =>
@@ -43,7 +49,7 @@ async function until(check: () => boolean, what: string): Promise<void> {
 const statusOf = (t: TestApp, id: string) => t.deps.deploymentRepo.findAny(id)!.status;
 
 describe('the deploy worker', () => {
-  const { t, started, releasing } = harness(2);
+  const { t, started, releasing, networks } = harness(2);
   afterAll(async () => {
     await t.deps.worker.stop();
     t.close();
@@ -67,6 +73,17 @@ describe('the deploy worker', () => {
     expect(t.deps.deploymentRepo.findAny(second.id)!.failure_reason).toBe(
       'The app did not answer GET / with 2xx or 3xx within 5 s (last: HTTP 500)',
     );
+  });
+
+  test.skipIf(!hasDocker)('hands the release the project network it made while the image was made', async () => {
+    const row = queue(t, 'a');
+    t.deps.worker.kick();
+    await until(() => started.includes(row.id), 'the release');
+    expect(networks.get(row.id)).toBe(networkName('a'));
+    const made = await t.deps.docker.getNetwork(networkName('a')).inspect();
+    expect(made.Labels).toMatchObject({ 'slipway.managed': 'true', 'slipway.project': 'a' });
+    releasing.get(row.id)!.go();
+    await until(() => t.deps.worker.active === 0, 'the worker to go idle');
   });
 
   test('runs at most SLIPWAY_BUILD_CONCURRENCY deployments at once, over all projects', async () => {

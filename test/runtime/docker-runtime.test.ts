@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import type Docker from 'dockerode';
 import { dockerRuntime } from '../../src/runtime/docker-runtime.ts';
-import { ensureProjectNetwork, networkName } from '../../src/runtime/network.ts';
+import { networkName } from '../../src/runtime/network.ts';
 import { dockerClient, requireDocker } from '../helpers/docker.ts';
 import { makeTestApp, TEST_ACTOR } from '../helpers/app.ts';
 
@@ -38,19 +38,18 @@ afterAll(async () => {
 });
 
 describe.skipIf(!hasDocker)('the Docker runtime', () => {
-  test("takes the project network a deployment's build just ensured as known once, then asks the engine again", async () => {
+  test('ensures the project network: made labelled once, then found and kept', async () => {
     const { docker, lists } = countingClient();
     const runtime = dockerRuntime(docker, t.deps.instances, 'agt_test');
-    expect(await ensureProjectNetwork(docker, P)).toBe(networkName(P)); // the build's
-    expect(lists()).toBe(1);
-    expect((await docker.getNetwork(networkName(P)).inspect()).Labels).toMatchObject({ 'slipway.project': P });
-    expect(await runtime.ensureNetwork(P)).toBe(networkName(P)); // the release's, moments later
-    expect(lists()).toBe(1);
-    expect(await runtime.ensureNetwork(P)).toBe(networkName(P)); // anyone else
-    expect(lists()).toBe(2);
+    expect(await runtime.ensureNetwork(P)).toBe(networkName(P));
+    const made = await docker.getNetwork(networkName(P)).inspect();
+    expect(made.Labels).toMatchObject({ 'slipway.managed': 'true', 'slipway.project': P });
+    expect(await runtime.ensureNetwork(P)).toBe(networkName(P));
+    expect((await docker.getNetwork(networkName(P)).inspect()).Id).toBe(made.Id);
+    expect(lists()).toBe(2); // each call asks the engine; the pipeline hands its answer on instead
   });
 
-  test('makes the network again after removing it, though it was just ensured', async () => {
+  test('makes the network again after removing it', async () => {
     const { docker } = countingClient();
     const runtime = dockerRuntime(docker, t.deps.instances, 'agt_test');
     await runtime.ensureNetwork(P);
