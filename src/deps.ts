@@ -15,7 +15,7 @@ import { relaxedCommits } from './db/relaxed.ts';
 import { instanceRepo, type InstanceRepo } from './db/instances.ts';
 import { agentId } from './db/meta.ts';
 import { edgeStateFile, routeStoreFile } from './edge/layout.ts';
-import { routeStore } from './edge/route-store.ts';
+import { routeStore } from './edge/route-store-writer.ts';
 import { edgeRoutes, type EdgeRoutes } from './release/edge-routes.ts';
 import { activityService, type ActivityService } from './activity/service.ts';
 import { tokenService, type TokenService } from './tokens/service.ts';

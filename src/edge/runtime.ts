@@ -3,7 +3,7 @@ import type { Logger } from '../log.ts';
 import { edgeStateWriter } from './edge-state.ts';
 import { edgeStateFile, routeStoreFile } from './layout.ts';
 import { EdgeProxy } from './proxy.ts';
-import { RouteStoreReader } from './route-store.ts';
+import { RouteStoreReader } from './route-store-reader.ts';
 import { EdgeSync } from './sync.ts';
 
 /** A running edge: the proxy listening on SLIPWAY_HTTP_LISTEN (and SLIPWAY_HTTPS_LISTEN), fed from the route store. */

@@ -1,7 +1,8 @@
 import type { Logger } from '../log.ts';
 import type { Draining, EdgeState } from './edge-state.ts';
 import type { EdgeProxy } from './proxy.ts';
-import { isBusy, type RouteSnapshot, type RouteStoreReader, type StoreHead } from './route-store.ts';
+import type { RouteSnapshot, StoreHead } from './route-store.ts';
+import { isBusy, type RouteStoreReader } from './route-store-reader.ts';
 
 /** How often the edge looks for a new route table. */
 const POLL_MS = 100;

@@ -2,7 +2,8 @@ import type { EdgeRepo, EdgeRouteRow } from '../db/edge.ts';
 import type { Db } from '../db/open.ts';
 import { readEdgeState, type Draining } from '../edge/edge-state.ts';
 import type { Route } from '../edge/route-table.ts';
-import type { Challenge, EdgeCertificate, HostEntry, RouteStore, StoreContents } from '../edge/route-store.ts';
+import type { Challenge, EdgeCertificate, HostEntry, StoreContents } from '../edge/route-store.ts';
+import type { RouteStore } from '../edge/route-store-writer.ts';
 import type { EdgeStatsSnapshot } from '../edge/stats.ts';
 
 /** A project's route as the release code sets it. */

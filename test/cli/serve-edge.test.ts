@@ -33,7 +33,8 @@ function filesUnder(dir: string): string[] {
 describe('slipway serve --role edge', () => {
   test('starts from a module that cannot reach slipway.db, the master key or the admin token', () => {
     const edge = importClosure('cli/serve-edge.ts');
-    expect(edge.has('edge/route-store.ts')).toBe(true); // the walk does follow imports
+    expect(edge.has('edge/route-store-reader.ts')).toBe(true); // the walk does follow imports
+    expect(edge.has('edge/route-store-writer.ts')).toBe(false); // the edge only reads routes
     const reachable = [...edge].filter(
       (m) => m === 'deps.ts' || m.startsWith('db/') || m.startsWith('secrets/') || m.startsWith('tokens/'),
     );

@@ -6,7 +6,7 @@
  */
 import { edgeStateWriter } from '../../src/edge/edge-state.ts';
 import { edgeStateFile, routeStoreFile } from '../../src/edge/layout.ts';
-import { RouteStoreReader } from '../../src/edge/route-store.ts';
+import { RouteStoreReader } from '../../src/edge/route-store-reader.ts';
 
 /** A running responder. */
 export interface ChallengeResponder {

@@ -12,7 +12,7 @@ import { noCertificateBecause, type CertificateIssuer } from '../../src/domains/
 import { dnsLookup, dnsTxtLookup } from '../../src/domains/resolve.ts';
 import { domainVerifier, type Verifier } from '../../src/domains/verify.ts';
 import { routeStoreFile } from '../../src/edge/layout.ts';
-import { RouteStoreReader } from '../../src/edge/route-store.ts';
+import { RouteStoreReader } from '../../src/edge/route-store-reader.ts';
 import { createLogger } from '../../src/log.ts';
 import { makeTestApp, TEST_ACTOR, type TestApp } from '../helpers/app.ts';
 import { startTestDns, type TestDns } from './dns-server.ts';

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'bun:test';
 import { routeStoreFile } from '../../src/edge/layout.ts';
-import { RouteStoreReader } from '../../src/edge/route-store.ts';
+import { RouteStoreReader } from '../../src/edge/route-store-reader.ts';
 import { errorOf, makeTestApp, TEST_ACTOR, type TestApp } from '../helpers/app.ts';
 import { startTestDns, type TestDns } from './dns-server.ts';
 

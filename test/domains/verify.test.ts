@@ -3,7 +3,7 @@
  * self-check, a real HTTP listener on the edge's port answering from the route store.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { RouteStoreReader } from '../../src/edge/route-store.ts';
+import { RouteStoreReader } from '../../src/edge/route-store-reader.ts';
 import { routeStoreFile } from '../../src/edge/layout.ts';
 import { selfCheckAllowed } from '../../src/domains/addresses.ts';
 import { dnsLookup, dnsTxtLookup } from '../../src/domains/resolve.ts';

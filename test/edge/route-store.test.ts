@@ -4,7 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ROUTE_STORE_SCHEMA, RouteStoreReader, routeStore, type RouteStore } from '../../src/edge/route-store.ts';
+import { ROUTE_STORE_SCHEMA } from '../../src/edge/route-store.ts';
+import { RouteStoreReader } from '../../src/edge/route-store-reader.ts';
+import { routeStore, type RouteStore } from '../../src/edge/route-store-writer.ts';
 import { asUser, canSwitchUsers, TEST_UIDS } from '../helpers/users.ts';
 
 const READER = `${import.meta.dir}/fixtures/store-reader.ts`;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { routeStoreFile } from '../../src/edge/layout.ts';
-import { routeStore } from '../../src/edge/route-store.ts';
+import { routeStore } from '../../src/edge/route-store-writer.ts';
 import { startEdge } from '../../src/edge/runtime.ts';
 import { createLogger } from '../../src/log.ts';
 import { closeAll, onCleanup, upstream } from './helpers.ts';

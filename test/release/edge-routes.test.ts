@@ -8,7 +8,8 @@ import { migrate } from '../../src/db/migrate.ts';
 import { openDatabase, type Db } from '../../src/db/open.ts';
 import { edgeStateWriter } from '../../src/edge/edge-state.ts';
 import { edgeStateFile, routeStoreFile } from '../../src/edge/layout.ts';
-import { RouteStoreReader, routeStore, type RouteStore } from '../../src/edge/route-store.ts';
+import { RouteStoreReader } from '../../src/edge/route-store-reader.ts';
+import { routeStore, type RouteStore } from '../../src/edge/route-store-writer.ts';
 import { edgeRoutes } from '../../src/release/edge-routes.ts';
 import { waitApplied, waitDrained } from '../../src/release/drain.ts';
 
