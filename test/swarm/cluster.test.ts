@@ -45,10 +45,13 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  if (!hasDocker) return;
+  // Only what beforeAll got to: a failed set-up is its own failure, not a second one here.
+  if (!swarm) return;
   for (const node of killed) swarmScript('start-node', String(node));
-  await agent.call('DELETE', `/v1/projects/${Q}?confirm=${Q}`).catch(() => {});
-  await retireAgent(agent, [P, Q]);
+  if (agent) {
+    await agent.call('DELETE', `/v1/projects/${Q}?confirm=${Q}`).catch(() => {});
+    await retireAgent(agent, [P, Q]);
+  }
   // What the agent left, if a test failed half-way: services and networks on the manager,
   // containers and images on every node.
   for (const project of [P, Q]) await removeSwarmLeftovers(swarm, project);

@@ -51,7 +51,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (!hasDocker) return;
+  // Only what beforeAll got to: a failed set-up is its own failure, not a second one here.
+  if (!runtime) return;
   for (const s of await docker.listServices({ filters: { label: [`slipway.project=${P}`] } }))
     await docker
       .getService(s.ID)

@@ -45,9 +45,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (!hasDocker) return;
-  await retireAgent(agent, [A, B]);
-  for (const p of [A, B]) await removeSwarmLeftovers(swarm, p);
+  // Only what beforeAll got to: a failed set-up is its own failure, not a second one here.
+  if (agent) await retireAgent(agent, [A, B]);
+  if (swarm) for (const p of [A, B]) await removeSwarmLeftovers(swarm, p);
 });
 
 async function deploy(
