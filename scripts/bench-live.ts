@@ -19,6 +19,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { staticDockerfile } from '../src/build/dockerfiles.ts';
+import { deploymentPhases } from './bench-phases.ts';
 import {
   cleanupProjectOnExit,
   docker,
@@ -76,11 +77,14 @@ interface Phases {
   total: number;
   /** phase name → ms */
   phases: Record<string, number>;
+  /** Slipway's own phases, from the deployment log (bench-phases.ts). */
+  inside?: Record<string, number>;
 }
 
 /** Slipway: upload → 202 → live → first 200 with the page through the edge. */
 async function viaSlipway(agent: Agent, project: string, marker: string): Promise<Phases> {
   const body = tgz({ 'index.html': page(marker) });
+  const wall0 = performance.timeOrigin + performance.now();
   const t0 = performance.now();
   const res = await agent.call('POST', `/v1/projects/${project}/deployments`, body, {
     'content-type': 'application/gzip',
@@ -95,7 +99,11 @@ async function viaSlipway(agent: Agent, project: string, marker: string): Promis
   const t2 = performance.now();
   await firstOk(`http://127.0.0.1:${agent.edgePort}/`, marker, `${project}.localhost`);
   const t3 = performance.now();
-  return { total: t3 - t0, phases: { 'upload → 202': t1 - t0, '202 → live': t2 - t1, 'live → first 200': t3 - t2 } };
+  return {
+    total: t3 - t0,
+    phases: { 'upload → 202': t1 - t0, '202 → live': t2 - t1, 'live → first 200': t3 - t2 },
+    inside: deploymentPhases(agent.dataDir, id, wall0),
+  };
 }
 
 /** By hand: docker build, docker run, docker port, poll. */
@@ -200,6 +208,12 @@ async function main(): Promise<void> {
       .join(', ');
     const goal = v === 'hand' ? '' : ` (goal ≤ ${GOAL}×: ${med(v) / hand <= GOAL ? 'meets' : 'misses'})`;
     console.log(`${labels[v]}: median ${fmt(med(v), 0)} ms (${phases}); ${fmt(med(v) / hand, 2)}× by hand${goal}`);
+  }
+  for (const v of names.filter((n) => results[n]![0]!.inside)) {
+    const inside = Object.keys(results[v]![0]!.inside!)
+      .map((p) => `${p} ${fmt(median(results[v]!.map((r) => r.inside![p]!)), 0)}`)
+      .join(', ');
+    console.log(`  ${v}, from its deployment log (medians, ms): ${inside}`);
   }
   await warnIfBusyEngine(projects, 'at the end of the run');
 
