@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { type Cidr, parseCidrList } from './edge/trusted-proxies.ts';
 import { parseRegistryAddress, type RegistryAddress } from './runtime/swarm/registry-address.ts';
 import { parseRetention, parseSchedule, type Retention, type Schedule } from './backups/schedule.ts';
+import { type Ipv4Range, PROJECT_SUBNET_PREFIX, parseIpv4Range } from './runtime/subnets.ts';
 
 /** A host and port to listen on; `port` 0 asks the OS for a free one. */
 export interface ListenAddress {
@@ -85,6 +86,8 @@ export interface Config {
   runtime: 'docker' | 'swarm';
   /** The registry the Swarm's nodes pull release images from, or null (no cluster registry). */
   swarmRegistry: RegistryAddress | null;
+  /** The range project networks take their /24s from; null leaves the subnet to the engine. */
+  projectSubnets: Ipv4Range | null;
 }
 
 /** Base images of the generated Dockerfiles, one per detected stack. */
@@ -567,6 +570,15 @@ export const SETTINGS = [
       'On Swarm, the registry release images are pushed to and nodes pull from: host:port (HTTPS, else plain HTTP for an insecure registry), or with https:// or http://',
     parse: parseRegistryAddress,
   }),
+  setting({
+    key: 'projectSubnets',
+    env: 'SLIPWAY_PROJECT_SUBNETS',
+    flag: 'project-subnets',
+    default: '172.16.0.0/12',
+    description:
+      "The IPv4 range each project's network takes a /24 of, skipping the engine's networks and this host's routes; docker leaves the subnet to the engine's own pools (about 30 networks by default)",
+    parse: parseProjectSubnets,
+  }),
 ];
 
 /** Public defaults of the base images; each has its own env var (SLIPWAY_IMAGE_NODE, …). */
@@ -719,6 +731,15 @@ function parseDecimalIn(min: number, max: number) {
     if (!/^\d+(\.\d+)?$/.test(raw) || n < min || n > max) throw new Error(`expected a number from ${min} to ${max}`);
     return n;
   };
+}
+
+function parseProjectSubnets(raw: string): Ipv4Range | null {
+  if (raw === 'docker') return null;
+  const range = parseIpv4Range(raw);
+  if (!range || range.prefix > PROJECT_SUBNET_PREFIX) {
+    throw new Error(`expected an IPv4 range of /${PROJECT_SUBNET_PREFIX} or larger, such as 172.16.0.0/12, or docker`);
+  }
+  return range;
 }
 
 function parseBoolean(raw: string): boolean {

@@ -194,6 +194,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     records: instances,
     agentId: agent,
     log,
+    projectSubnets: config.projectSubnets,
   });
   const activity = activityService(activityRepo(db));
   const env = envService({ db, env: envRepo(db), projects, activity, box });

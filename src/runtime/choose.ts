@@ -5,6 +5,7 @@ import { dockerRuntime } from './docker-runtime.ts';
 import type { ReleaseSpec, Runtime, RuntimeKind } from './runtime.ts';
 import { swarmRuntime } from './swarm/runtime.ts';
 import type { RegistryAddress } from './swarm/registry-address.ts';
+import type { Ipv4Range } from './subnets.ts';
 import { pushReleaseImage, releaseRepository, removeReleaseImage } from './swarm/registry.ts';
 import { registryClient } from './swarm/registry-client.ts';
 
@@ -25,6 +26,8 @@ export interface RuntimeDeps {
   unpublishImage?: (project: string, imageTag: string, kept: string[]) => Promise<void>;
   /** Whether overlay networks are encrypted; by default, when the kernel has ESP (IPsec). */
   encryptOverlay?: boolean;
+  /** Where a Docker runtime's project networks take their subnets (Swarm's overlays use Swarm's pool). */
+  projectSubnets?: Ipv4Range | null;
 }
 
 /**
@@ -33,7 +36,7 @@ export interface RuntimeDeps {
  * and its tasks pull it by digest.
  */
 export function createRuntime(kind: RuntimeKind, clusterRegistry: RegistryAddress | null, d: RuntimeDeps): Runtime {
-  if (kind === 'docker') return dockerRuntime(d.docker, d.records, d.agentId);
+  if (kind === 'docker') return dockerRuntime(d.docker, d.records, d.agentId, d.projectSubnets ?? null);
   if (!clusterRegistry) return swarmRuntime(d);
   return swarmRuntime({
     ...d,

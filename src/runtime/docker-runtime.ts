@@ -5,18 +5,31 @@ import { containerState, lastLogLines, waitReady } from './health.ts';
 import { listInstances, removeInstances, startInstance, unrecordedContainers } from './instances.ts';
 import { ensureProjectNetwork, removeProjectNetwork } from './network.ts';
 import type { Instance, ListedInstance, Runtime } from './runtime.ts';
+import type { Ipv4Range } from './subnets.ts';
 
 /**
  * The runtime of one Docker engine: each instance is a container on it, published on 127.0.0.1,
  * recorded by container id in the instances table.
  */
-export function dockerRuntime(docker: Docker, registry: InstanceRepo, agentId: string): Runtime {
+export function dockerRuntime(
+  docker: Docker,
+  registry: InstanceRepo,
+  agentId: string,
+  subnets: Ipv4Range | null = null,
+): Runtime {
+  // One network made at a time, so that two deployments starting together do not pick one subnet.
+  let making: Promise<unknown> = Promise.resolve();
+  const ensureNetwork = (project: string) => {
+    const made = making.then(() => ensureProjectNetwork(docker, project, subnets));
+    making = made.catch(() => {});
+    return made;
+  };
   return {
     kind: 'docker',
     databases: containerDatabases(docker),
     followIntervalMs: null,
     heals: false,
-    ensureNetwork: (project) => ensureProjectNetwork(docker, project),
+    ensureNetwork,
     removeNetwork: (project) => removeProjectNetwork(docker, project),
     async start(spec, count) {
       const started = await Promise.allSettled(

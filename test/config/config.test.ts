@@ -90,6 +90,7 @@ describe('configuration', () => {
       edgeEngine: 'native',
       runtime: 'docker',
       swarmRegistry: null,
+      projectSubnets: { base: 0xac100000, prefix: 12 },
     });
   });
 
@@ -160,6 +161,19 @@ describe('configuration', () => {
       'SLIPWAY_BUILD_PIDS_LIMIT="8": expected a whole number from 16 to 4194304',
       'SLIPWAY_BUILD_ALLOW_PRIVATE="yes": expected true or false',
     ]);
+  });
+
+  test('project networks take /24s of 172.16.0.0/12 unless told another range, or docker to leave it to the engine', () => {
+    expect(loadConfig({ SLIPWAY_PROJECT_SUBNETS: '10.77.0.0/16' }).projectSubnets).toEqual({
+      base: (10 * 256 + 77) * 65536,
+      prefix: 16,
+    });
+    expect(loadConfig({}, { 'project-subnets': 'docker' }).projectSubnets).toBeNull();
+    for (const bad of ['10.77.0.0/25', '10.300.0.0/16', 'fd00::/64', 'auto']) {
+      expect(() => loadConfig({ SLIPWAY_PROJECT_SUBNETS: bad })).toThrow(
+        `SLIPWAY_PROJECT_SUBNETS="${bad}": expected an IPv4 range of /24 or larger, such as 172.16.0.0/12, or docker`,
+      );
+    }
   });
 
   test('HTTPS is off unless an address is given', () => {

@@ -63,6 +63,18 @@ export async function cleanupByLabel(docker: Docker, id: string): Promise<void> 
   await Promise.all((volumes ?? []).map((v) => ignoreGone(docker.getVolume(v.Name).remove())));
 }
 
+/**
+ * Removes the networks the pipeline made for these projects of a test's throwaway state: they
+ * carry the project's label, not the test's, and would otherwise outlive the test.
+ */
+export async function removeProjectNetworks(docker: Docker, projects: string[]): Promise<void> {
+  const networks = await docker.listNetworks({ filters: { label: ['slipway.project'] } });
+  const ours = networks.filter((n) =>
+    projects.some((p) => n.Name === `slipway-${p}` && n.Labels?.['slipway.project'] === p),
+  );
+  await Promise.all(ours.map((n) => ignoreGone(docker.getNetwork(n.Id).remove())));
+}
+
 // A wedged engine can accept the connection and never answer, so the ping gets its own deadline.
 async function pingWithin(ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;

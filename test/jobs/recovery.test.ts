@@ -12,7 +12,7 @@ import { createLogger } from '../../src/log.ts';
 import { TEST_ACTOR } from '../helpers/app.ts';
 import { PREBUILT, queueDeployment } from '../helpers/deployments.ts';
 import { removeDataDir } from '../helpers/agent.ts';
-import { cleanupByLabel, dockerClient, requireDocker, testLabel } from '../helpers/docker.ts';
+import { cleanupByLabel, removeProjectNetworks, dockerClient, requireDocker, testLabel } from '../helpers/docker.ts';
 
 const docker = dockerClient();
 const label = testLabel();
@@ -38,6 +38,7 @@ function advance(deps: Deps, row: DeploymentRow, status: DeploymentStatus): void
 
 afterAll(async () => {
   await cleanupByLabel(docker, label['slipway.test']);
+  await removeProjectNetworks(docker, ['queued', 'building', 'deploying', 'live']);
   removeDataDir(dir);
 });
 

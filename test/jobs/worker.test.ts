@@ -4,7 +4,7 @@ import type { Releaser } from '../../src/jobs/pipeline.ts';
 import { HealthCheckTimedOut } from '../../src/deployments/failures.ts';
 import { makeTestApp, TEST_ACTOR, type TestApp } from '../helpers/app.ts';
 import { PREBUILT, queueDeployment } from '../helpers/deployments.ts';
-import { requireDocker } from '../helpers/docker.ts';
+import { dockerClient, removeProjectNetworks, requireDocker } from '../helpers/docker.ts';
 import { networkName } from '../../src/runtime/network.ts';
 
 const hasDocker = await requireDocker();
@@ -53,6 +53,7 @@ describe('the deploy worker', () => {
   afterAll(async () => {
     await t.deps.worker.stop();
     t.close();
+    if (hasDocker) await removeProjectNetworks(dockerClient(), ['a', 'b', 'c']);
   });
 
   test('runs one deployment per project at a time, the next once the first has ended', async () => {
@@ -136,6 +137,7 @@ describe('SLIPWAY_BUILD_CONCURRENCY=1', () => {
   afterAll(async () => {
     await t.deps.worker.stop();
     t.close();
+    if (hasDocker) await removeProjectNetworks(dockerClient(), ['a', 'b', 'c']);
   });
 
   test('runs deployments of different projects one after another', async () => {

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import type Docker from 'dockerode';
 import { dockerRuntime } from '../../src/runtime/docker-runtime.ts';
 import { networkName } from '../../src/runtime/network.ts';
+import { overlaps, parseIpv4Range } from '../../src/runtime/subnets.ts';
 import { dockerClient, requireDocker } from '../helpers/docker.ts';
 import { makeTestApp, TEST_ACTOR } from '../helpers/app.ts';
 
@@ -47,6 +48,29 @@ describe.skipIf(!hasDocker)('the Docker runtime', () => {
     expect(await runtime.ensureNetwork(P)).toBe(networkName(P));
     expect((await docker.getNetwork(networkName(P)).inspect()).Id).toBe(made.Id);
     expect(lists()).toBe(2); // each call asks the engine; the pipeline hands its answer on instead
+  });
+
+  test('gives each project network a /24 of the pool that no other network of the engine overlaps, eight of them made at once', async () => {
+    const pool = parseIpv4Range('172.16.0.0/12')!;
+    const runtime = dockerRuntime(dockerClient(), t.deps.instances, 'agt_test', pool);
+    const projects = Array.from({ length: 8 }, (_, i) => `${P}-n${i}`);
+    try {
+      await Promise.all(projects.map((p) => runtime.ensureNetwork(p)));
+      const networks = await dockerClient().listNetworks();
+      const subnetOf = (n: (typeof networks)[number]) => parseIpv4Range(n.IPAM?.Config?.[0]?.Subnet ?? '');
+      const ours = networks.filter((n) => projects.includes(n.Labels?.['slipway.project'] ?? ''));
+      expect(ours).toHaveLength(8);
+      const others = networks.filter((n) => !ours.includes(n)).flatMap((n) => subnetOf(n) ?? []);
+      const mine = ours.map((n) => subnetOf(n)!);
+      for (const [i, subnet] of mine.entries()) {
+        expect(subnet.prefix).toBe(24);
+        expect(overlaps(subnet, pool)).toBe(true);
+        expect(others.filter((o) => overlaps(o, subnet))).toEqual([]);
+        expect(mine.filter((m, j) => j !== i && overlaps(m, subnet))).toEqual([]);
+      }
+    } finally {
+      await Promise.all(projects.map((p) => runtime.removeNetwork(p)));
+    }
   });
 
   test('makes the network again after removing it', async () => {
