@@ -101,14 +101,12 @@ export function writeGateHeaders(headers: Record<string, string>, requestId: str
 
 /** The gate's headers that change from one request to the next, as name, value, name, value… */
 export function changingGateHeaders(requestId: string, d: RateDecision): string[] {
-  return [
-    'x-request-id',
-    requestId,
-    'x-ratelimit-remaining',
-    String(d.remaining),
-    'ratelimit',
-    `limit=${d.limit}, remaining=${d.remaining}, reset=${d.resetSeconds}`,
-  ];
+  return ['x-request-id', requestId, 'x-ratelimit-remaining', String(d.remaining), 'ratelimit', rateLimitField(d)];
+}
+
+/** The value of the `RateLimit` header (IETF draft's form) for decision `d`. */
+export function rateLimitField(d: RateDecision): string {
+  return `limit=${d.limit}, remaining=${d.remaining}, reset=${d.resetSeconds}`;
 }
 
 /** Header lists by limit, then by seconds to the window's reset (1–60). */
