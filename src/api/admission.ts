@@ -36,18 +36,20 @@ export function admission(
 ): Admit {
   return (request, state) => {
     const authorization = request.headers.get('authorization');
+    // One clock read for the token's expiry and the rate window.
+    const now = Date.now();
     if (authorization === null) {
       cookieAuth?.(request, state);
     } else {
       const bearer = bearerToken(authorization);
-      const result = bearer ? tokens.authenticate(bearer) : 'malformed';
+      const result = bearer ? tokens.authenticate(bearer, now) : 'malformed';
       if (typeof result === 'string') state.authFailure = result;
       else state.principal = result;
     }
     // A token is counted under its id (tok_…, which no client address can be), without building a key.
     return state.principal
-      ? limiter.hit(state.principal.id, limits.perToken)
-      : limiter.hit(`ip:${state.clientIp}`, limits.perIp);
+      ? limiter.hit(state.principal.id, limits.perToken, now)
+      : limiter.hit(`ip:${state.clientIp}`, limits.perIp, now);
   };
 }
 
