@@ -36,18 +36,20 @@ export function admission(
 ): Admit {
   return (request, state) => {
     const authorization = request.headers.get('authorization');
+    // One clock read for the token's expiry and the rate window.
+    const now = Date.now();
     if (authorization === null) {
       cookieAuth?.(request, state);
     } else {
       const bearer = bearerToken(authorization);
-      const result = bearer ? tokens.authenticate(bearer) : 'malformed';
+      const result = bearer ? tokens.authenticate(bearer, now) : 'malformed';
       if (typeof result === 'string') state.authFailure = result;
       else state.principal = result;
     }
     // A token is counted under its id (tok_…, which no client address can be), without building a key.
     return state.principal
-      ? limiter.hit(state.principal.id, limits.perToken)
-      : limiter.hit(`ip:${state.clientIp}`, limits.perIp);
+      ? limiter.hit(state.principal.id, limits.perToken, now)
+      : limiter.hit(`ip:${state.clientIp}`, limits.perIp, now);
   };
 }
 
@@ -101,14 +103,12 @@ export function writeGateHeaders(headers: Record<string, string>, requestId: str
 
 /** The gate's headers that change from one request to the next, as name, value, name, value… */
 export function changingGateHeaders(requestId: string, d: RateDecision): string[] {
-  return [
-    'x-request-id',
-    requestId,
-    'x-ratelimit-remaining',
-    String(d.remaining),
-    'ratelimit',
-    `limit=${d.limit}, remaining=${d.remaining}, reset=${d.resetSeconds}`,
-  ];
+  return ['x-request-id', requestId, 'x-ratelimit-remaining', String(d.remaining), 'ratelimit', rateLimitField(d)];
+}
+
+/** The value of the `RateLimit` header (IETF draft's form) for decision `d`. */
+export function rateLimitField(d: RateDecision): string {
+  return `limit=${d.limit}, remaining=${d.remaining}, reset=${d.resetSeconds}`;
 }
 
 /** Header lists by limit, then by seconds to the window's reset (1–60). */

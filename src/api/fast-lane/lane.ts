@@ -88,10 +88,11 @@ function fastRead(contract: RouteContract, app: AnyElysia, { admit, log }: LaneD
       if (!decision.allowed) throw new RateLimitedError(decision.resetSeconds);
       const principal = authorizeState(rule, state, values, undefined);
       const answer = handler({ params: values, principal });
+      if (!(answer instanceof Promise)) return jsonResponse(serialize(answer), state.requestId, decision);
       const allowed = decision;
-      const respond = (body: unknown) => jsonResponse(serialize(body), state.requestId, allowed);
-      if (!(answer instanceof Promise)) return respond(answer);
-      return answer.then(respond).catch((error: unknown) => refused(error, request, state.requestId, allowed, log));
+      return answer
+        .then((body: unknown) => jsonResponse(serialize(body), state.requestId, allowed))
+        .catch((error: unknown) => refused(error, request, state.requestId, allowed, log));
     } catch (error) {
       return refused(error, request, state.requestId, decision, log);
     }
