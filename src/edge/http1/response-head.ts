@@ -1,36 +1,48 @@
 /**
- * An upstream's response head, parsed as strictly as a visitor's request (fields.ts): an upstream
- * is a tenant's code, and a response the edge cannot frame unambiguously must not reach a visitor
- * or leave a pooled connection in an unknown state. Such a response is a 502.
- *
- * The head is read once, on its bytes (response-lines.ts): every byte is checked against the same
- * grammar, but only what the edge acts on is made into strings (the framing and Connection
- * fields). The names and values of the other fields stay in the bytes until someone asks for them
- * (rawHeaders, names); the visitor's head is copied from the bytes (wire.ts). Parsing made a
- * string of every name and value of every response, which cost more than the rest of an
- * exchange's JavaScript together.
+ * An upstream's response head, parsed as strictly as a visitor's request (head-lines.ts): an
+ * upstream is a tenant's code, and a response the edge cannot frame unambiguously must not reach a
+ * visitor or leave a pooled connection in an unknown state. Such a response is a 502. The head is
+ * read on its bytes; only what the edge acts on (framing, Connection) is made into strings, and
+ * the visitor's head is copied from the bytes (wire.ts).
  */
-import type { Framing } from './fields.ts';
-import { LineKind, type Lines, scanLines, statusOf } from './response-lines.ts';
+import { HOP_BY_HOP } from '../headers.ts';
+import {
+  type BodyFraming,
+  fieldStrings,
+  framingOf,
+  kindTable,
+  LineKind,
+  type Lines,
+  scanLines,
+  tokensOfKind,
+  VALUE,
+} from './head-lines.ts';
 
 /** Most bytes of a response head the edge reads. */
 export const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
 
+/** The fields of a response the edge acts on: the framing, Connection and Date are read, other hop-by-hop ones dropped. */
+const KINDS = kindTable([
+  ['connection', LineKind.Connection],
+  ['transfer-encoding', LineKind.TransferEncoding],
+  ['content-length', LineKind.ContentLength],
+  ['date', LineKind.Date],
+  ...[...HOP_BY_HOP].map((name): [string, LineKind] => [name, LineKind.Dropped]),
+]);
+
 /** A response head that passed. */
 export class ResponseHead {
-  /** The raw list and lowercased names, once asked for. */
-  private raw: string[] | null = null;
-  private lower: string[] | null = null;
+  private strings: { raw: string[]; names: string[] } | null = null;
 
   constructor(
-    /** The bytes the head was parsed from; the head is [0, end). */
+    /** The bytes the head was parsed from. */
     private readonly src: Buffer,
     /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
     readonly minor: 0 | 1,
     readonly status: number,
     /** The reason phrase as sent (possibly empty). */
     readonly reason: string,
-    /** The header lines as scanned (response-lines.ts). */
+    /** The header lines as scanned. */
     readonly lines: Lines,
     /** The tokens of its Connection fields, lowercased. */
     readonly connection: string[],
@@ -47,111 +59,64 @@ export class ResponseHead {
     return this.lines.starts;
   }
 
-  /** The fields as a raw list (name as sent, value without surrounding whitespace). */
+  /** The fields as a raw list (names as sent, values without surrounding whitespace), made when first asked for. */
   get rawHeaders(): string[] {
-    if (this.raw === null) this.strings();
-    return this.raw!;
+    this.strings ??= fieldStrings(this.src, this.lines);
+    return this.strings.raw;
   }
 
   /** The names of rawHeaders, lowercased: names[i] is rawHeaders[2 * i]'s. */
   get names(): string[] {
-    if (this.lower === null) this.strings();
-    return this.lower!;
-  }
-
-  private strings(): void {
-    const { src, lines } = this;
-    const raw: string[] = [];
-    const lower: string[] = [];
-    for (let i = 0; i < lines.count; i++) {
-      const name = src.toString('latin1', lines.starts[i]!, lines.colon[i]!);
-      raw.push(name, src.toString('latin1', lines.valueStart[i]!, lines.valueEnd[i]!));
-      lower.push(name.toLowerCase());
-    }
-    this.raw = raw;
-    this.lower = lower;
+    this.strings ??= fieldStrings(this.src, this.lines);
+    return this.strings.names;
   }
 }
 
 /** Parses the head `buf[0, end)`, where `end` is the index after its CRLF CRLF; null when it is malformed. */
 export function parseResponseHead(buf: Buffer, end: number): ResponseHead | null {
-  const status = statusOf(buf, end);
-  if (status === null) return null;
-  const lines = scanLines(buf, status.lineEnd + 2, end - 2);
+  const line = statusLine(buf, end);
+  if (line === null) return null;
+  const lines = scanLines(buf, line.lineEnd + 2, end - 2, KINDS);
   if (lines === null) return null;
   const framing = framingOf(buf, lines);
   if (framing === null) return null;
-  const connection = connectionTokens(buf, lines);
-  const keepAlive = status.minor === 1 ? !connection.includes('close') : connection.includes('keep-alive');
-  return new ResponseHead(buf, status.minor, status.status, status.reason, lines, connection, framing, keepAlive);
+  const connection = tokensOfKind(buf, lines, LineKind.Connection);
+  const keepAlive = line.minor === 1 ? !connection.includes('close') : connection.includes('keep-alive');
+  return new ResponseHead(buf, line.minor, line.status, line.reason, lines, connection, framing, keepAlive);
 }
-
-type BodyFraming = Exclude<Framing, { kind: 'invalid' }>;
-
-const NO_BODY: BodyFraming = Object.freeze({ kind: 'none' });
-const CHUNKED: BodyFraming = Object.freeze({ kind: 'chunked' });
 
 /**
- * The framing the fields announce (RFC 9112 §6), as fields.ts's framingOf reads it: chunked when
- * the last transfer coding is chunked and no other is; a single Content-Length of 1 to 15 digits;
- * null (malformed) for both at once, two Content-Length lines, or another last coding.
+ * The status line at the start of a head ending at `end`: `HTTP/1.0` or `HTTP/1.1`, a space, three
+ * digits (the first not 0) and, after a space, a reason of visible characters, obs-text, spaces
+ * and tabs; or null. `lineEnd` is where its CRLF is.
  */
-function framingOf(buf: Buffer, lines: Lines): BodyFraming | null {
-  let length = -1;
-  let codings: string[] | undefined;
-  for (let i = 0; i < lines.count; i++) {
-    const kind = lines.kind[i]!;
-    if (kind === LineKind.ContentLength) {
-      if (length !== -1) return null;
-      length = digitsAt(buf, lines.valueStart[i]!, lines.valueEnd[i]!);
-      if (length === -1) return null;
-    } else if (kind === LineKind.TransferEncoding) {
-      codings ??= [];
-      const value = buf.toString('latin1', lines.valueStart[i]!, lines.valueEnd[i]!);
-      for (const t of value.split(',')) codings.push(t.trim().toLowerCase());
-    }
-  }
-  if (codings !== undefined) {
-    if (length !== -1 || codings.indexOf('chunked') !== codings.length - 1) return null;
-    return CHUNKED;
-  }
-  return length === -1 ? NO_BODY : { kind: 'length', length };
-}
-
-/** The number `buf[from, to)` spells in 1 to 15 ASCII digits, or -1. */
-function digitsAt(buf: Buffer, from: number, to: number): number {
-  if (to <= from || to - from > 15) return -1;
-  let n = 0;
-  for (let i = from; i < to; i++) {
+function statusLine(
+  buf: Buffer,
+  end: number,
+): { minor: 0 | 1; status: number; reason: string; lineEnd: number } | null {
+  let lineEnd = 0;
+  while (lineEnd < end && (buf[lineEnd] !== 0x0d || buf[lineEnd + 1] !== 0x0a)) lineEnd++;
+  if (lineEnd >= end || lineEnd < 12 || !startsWithHttp1(buf) || buf[8] !== 0x20) return null;
+  const minor = buf[7]! - 0x30;
+  if (minor !== 0 && minor !== 1) return null;
+  let status = 0;
+  for (let i = 9; i < 12; i++) {
     const digit = buf[i]! - 0x30;
-    if (digit < 0 || digit > 9) return -1;
-    n = n * 10 + digit;
+    if (digit < 0 || digit > 9 || (i === 9 && digit === 0)) return null;
+    status = status * 10 + digit;
   }
-  return n;
+  if (lineEnd === 12) return { minor, status, reason: '', lineEnd };
+  if (buf[12] !== 0x20) return null;
+  for (let i = 13; i < lineEnd; i++) if (VALUE[buf[i]!] !== 1) return null;
+  // The usual reason is taken as the constant rather than made anew.
+  const reason = lineEnd === 15 && buf[13] === 0x4f && buf[14] === 0x4b ? 'OK' : buf.toString('latin1', 13, lineEnd);
+  return { minor, status, reason, lineEnd };
 }
 
-/** The lowercased comma-separated tokens of the Connection lines (a lone `keep-alive` or `close` made no string). */
-function connectionTokens(buf: Buffer, lines: Lines): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < lines.count; i++) {
-    if (lines.kind[i] !== LineKind.Connection) continue;
-    const from = lines.valueStart[i]!;
-    const to = lines.valueEnd[i]!;
-    if (sameLetters(buf, from, to, 'keep-alive')) out.push('keep-alive');
-    else if (sameLetters(buf, from, to, 'close')) out.push('close');
-    else {
-      for (const t of buf.toString('latin1', from, to).split(',')) {
-        const token = t.trim().toLowerCase();
-        if (token !== '') out.push(token);
-      }
-    }
-  }
-  return out;
-}
+const HTTP1 = Buffer.from('HTTP/1.', 'latin1');
 
-/** Whether `buf[from, to)` is `lower` (lowercase letters and hyphens) whatever the case of its letters. */
-export function sameLetters(buf: Uint8Array, from: number, to: number, lower: string): boolean {
-  if (to - from !== lower.length) return false;
-  for (let i = 0; i < lower.length; i++) if ((buf[from + i]! | 0x20) !== lower.charCodeAt(i)) return false;
+/** Whether `buf` starts with `HTTP/1.`. */
+function startsWithHttp1(buf: Buffer): boolean {
+  for (let i = 0; i < HTTP1.length; i++) if (buf[i] !== HTTP1[i]) return false;
   return true;
 }

@@ -10,7 +10,7 @@ import { copyInto, writeLatin1 } from './bytes.ts';
 import type { OwnAnswer } from '../pages.ts';
 import type { VisitorFraming } from './response-body.ts';
 import type { ResponseHead } from './response-head.ts';
-import { LineKind } from './response-lines.ts';
+import { LineKind } from './head-lines.ts';
 
 let dateSecond = 0;
 let dateValue = '';
