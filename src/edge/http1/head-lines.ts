@@ -106,7 +106,7 @@ export function sameLetters(buf: Uint8Array, from: number, to: number, lower: st
 }
 
 /** The value of line `i` as a string. */
-export function valueOf(buf: Buffer, lines: Lines, i: number): string {
+export function lineValue(buf: Buffer, lines: Lines, i: number): string {
   return buf.toString('latin1', lines.valueStart[i]!, lines.valueEnd[i]!);
 }
 
@@ -116,7 +116,7 @@ export function fieldStrings(buf: Buffer, lines: Lines): { raw: string[]; names:
   const names: string[] = [];
   for (let i = 0; i < lines.count; i++) {
     const name = buf.toString('latin1', lines.starts[i]!, lines.colon[i]!);
-    raw.push(name, valueOf(buf, lines, i));
+    raw.push(name, lineValue(buf, lines, i));
     names.push(name.toLowerCase());
   }
   return { raw, names };
@@ -144,7 +144,7 @@ export function framingOf(buf: Buffer, lines: Lines): BodyFraming | null {
       if (length === -1) return null;
     } else if (kind === LineKind.TransferEncoding) {
       codings ??= [];
-      for (const t of valueOf(buf, lines, i).split(',')) codings.push(t.trim().toLowerCase());
+      for (const t of lineValue(buf, lines, i).split(',')) codings.push(t.trim().toLowerCase());
     }
   }
   if (codings !== undefined) {
@@ -176,7 +176,7 @@ export function tokensOfKind(buf: Buffer, lines: Lines, kind: LineKind): string[
     if (sameLetters(buf, from, to, 'keep-alive')) out.push('keep-alive');
     else if (sameLetters(buf, from, to, 'close')) out.push('close');
     else {
-      for (const t of valueOf(buf, lines, i).split(',')) {
+      for (const t of lineValue(buf, lines, i).split(',')) {
         const token = t.trim().toLowerCase();
         if (token !== '') out.push(token);
       }

@@ -14,7 +14,7 @@ import {
   type Lines,
   scanLines,
   tokensOfKind,
-  valueOf,
+  lineValue,
 } from './head-lines.ts';
 
 /** Most bytes of a request head (node:http's default max header size). */
@@ -146,7 +146,7 @@ export function parseRequestHead(buf: Buffer, end: number): RequestHead | Refuse
     } else if (kind !== LineKind.Other && kind !== LineKind.ContentLength) plain = false;
   }
   if (hosts > 1 || (line.minor === 1 && hosts === 0)) return BAD;
-  const host = hostLine === -1 ? null : valueOf(buf, lines, hostLine);
+  const host = hostLine === -1 ? null : lineValue(buf, lines, hostLine);
   const { method, url, minor, lineEnd } = line;
   return new RequestHead(method, url, minor, buf, lines, lineEnd + 2, end - 2, plain, host, framing);
 }
