@@ -126,8 +126,12 @@ const KINDS = kindTable([
 
 const BAD: RefusedHead = Object.freeze({ refused: 400 });
 
-/** Parses the head `buf[0, end)` (end as headEnd returned it), on its bytes. */
-export function parseRequestHead(buf: Buffer, end: number): RequestHead | RefusedHead {
+/**
+ * Parses the head `buf[0, end)` (end as headEnd returned it), on its bytes. `lastHost` is the Host
+ * of the connection's previous request: when this one's is the same, that string is used again,
+ * whose hash the route lookups have already computed.
+ */
+export function parseRequestHead(buf: Buffer, end: number, lastHost: string | null = null): RequestHead | RefusedHead {
   const line = requestLine(buf, end);
   if (line === null) return BAD;
   const lines = scanLines(buf, line.lineEnd + 2, end - 2, KINDS);
@@ -146,9 +150,16 @@ export function parseRequestHead(buf: Buffer, end: number): RequestHead | Refuse
     } else if (kind !== LineKind.Other && kind !== LineKind.ContentLength) plain = false;
   }
   if (hosts > 1 || (line.minor === 1 && hosts === 0)) return BAD;
-  const host = hostLine === -1 ? null : lineValue(buf, lines, hostLine);
+  const host = hostLine === -1 ? null : hostOf(buf, lines, hostLine, lastHost);
   const { method, url, minor, lineEnd } = line;
   return new RequestHead(method, url, minor, buf, lines, lineEnd + 2, end - 2, plain, host, framing);
+}
+
+/** The value of the Host line `i`: `last` when its bytes spell it. */
+function hostOf(buf: Buffer, lines: Lines, i: number, last: string | null): string {
+  const from = lines.valueStart[i]!;
+  if (last !== null && lines.valueEnd[i]! - from === last.length && sameBytes(buf, from, last)) return last;
+  return lineValue(buf, lines, i);
 }
 
 /**

@@ -25,6 +25,15 @@ function httpDate(): string {
   return dateValue;
 }
 
+let dateLine = { value: '', bytes: Buffer.alloc(0) };
+
+/** The Date line and the blank line ending a head, as bytes, made once per second. */
+function lastDateLine(): Buffer {
+  const value = httpDate();
+  if (dateLine.value !== value) dateLine = { value, bytes: Buffer.from(`date: ${value}\r\n\r\n`, 'latin1') };
+  return dateLine.bytes;
+}
+
 /** Appends a raw list as header lines; notes whether it has a Date. */
 function lines(raw: readonly string[]): { text: string; hasDate: boolean } {
   let text = '';
@@ -115,8 +124,10 @@ export function writeVisitorHead(
     out[at++] = 0x0a;
   }
   at += copyInto(out, at, src, run, starts[starts.length - 1]!);
+  const chunked = framing === 'chunked' || framing === 'rechunked';
+  if (extra.text === '' && !chunked && !hasDate && !close) return at + lastDateLine().copy(out, at);
   let tail = extra.text;
-  if (framing === 'chunked' || framing === 'rechunked') tail += 'transfer-encoding: chunked\r\n';
+  if (chunked) tail += 'transfer-encoding: chunked\r\n';
   if (!hasDate) tail += `date: ${httpDate()}\r\n`;
   if (close) tail += 'connection: close\r\n';
   return at + writeLatin1(out, at, `${tail}\r\n`);
