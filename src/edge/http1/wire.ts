@@ -115,22 +115,47 @@ export function writeVisitorHead(
     if (kept && asSent) continue;
     at += copyInto(out, at, src, run, from);
     run = to;
-    if (!kept) continue;
-    at += copyInto(out, at, src, from, colon);
-    out[at++] = 0x3a;
-    out[at++] = 0x20;
-    at += copyInto(out, at, src, valueStart, valueEnd);
-    out[at++] = 0x0d;
-    out[at++] = 0x0a;
+    if (kept) at += writeLine(out, at, src, colon - from, from, valueStart, valueEnd);
   }
   at += copyInto(out, at, src, run, starts[starts.length - 1]!);
+  return at + writeTail(out, at, extra.text, framing, hasDate, close);
+}
+
+/** Writes the line `Name: value` CRLF from the name's `nameLength` bytes at `from` and the value's; returns its length. */
+function writeLine(
+  out: Buffer,
+  at: number,
+  src: Buffer,
+  nameLength: number,
+  from: number,
+  valueStart: number,
+  valueEnd: number,
+): number {
+  let n = copyInto(out, at, src, from, from + nameLength);
+  out[at + n++] = 0x3a;
+  out[at + n++] = 0x20;
+  n += copyInto(out, at + n, src, valueStart, valueEnd);
+  out[at + n++] = 0x0d;
+  out[at + n++] = 0x0a;
+  return n;
+}
+
+/** Writes the lines the edge adds after the upstream's (`own` ones, framing, Date, Connection) and the blank line. */
+function writeTail(
+  out: Buffer,
+  at: number,
+  own: string,
+  framing: VisitorFraming,
+  hasDate: boolean,
+  close: boolean,
+): number {
   const chunked = framing === 'chunked' || framing === 'rechunked';
-  if (extra.text === '' && !chunked && !hasDate && !close) return at + lastDateLine().copy(out, at);
-  let tail = extra.text;
+  if (own === '' && !chunked && !hasDate && !close) return lastDateLine().copy(out, at);
+  let tail = own;
   if (chunked) tail += 'transfer-encoding: chunked\r\n';
   if (!hasDate) tail += `date: ${httpDate()}\r\n`;
   if (close) tail += 'connection: close\r\n';
-  return at + writeLatin1(out, at, `${tail}\r\n`);
+  return writeLatin1(out, at, `${tail}\r\n`);
 }
 
 /** Whether a field of `kind` may reach the visitor at all: hop-by-hop fields never do. */
