@@ -10,7 +10,7 @@ import { challengeAnswer, type EdgePage, type OwnAnswer, pageAnswer, redirectAns
 import { normalizeHost, type RouteEntry, type RouteTable } from './route-table.ts';
 import { UNROUTED } from './stats.ts';
 import type { Target, TargetRegistry } from './target.ts';
-import { checkRequest } from './visitor-request.ts';
+import { checkHost, checkRequest } from './visitor-request.ts';
 
 /** The label the API's requests are counted under; no project can have it, since names are DNS labels. */
 export const API_PROJECT = '(api)';
@@ -55,13 +55,19 @@ export interface RequestLine {
   rawHeaders: string[];
   /** rawHeaders' names lowercased, when the parser made them. */
   names?: readonly string[];
+  /**
+   * The Host, when a strict parser (the native engine's) already refused a second one, an HTTP/1.1
+   * request without one and broken body framing; dispatch then reads no other field.
+   */
+  checkedHost?: string | null;
 }
 
 /** Where `req`, which came in over HTTPS when `secure`, goes. */
 export function dispatch(req: RequestLine, secure: boolean, s: DispatchState): Forward | Answer {
   const method = req.method ?? 'GET';
   const path = req.url ?? '';
-  const checked = checkRequest(req.rawHeaders, path, req.names);
+  const checked =
+    req.checkedHost === undefined ? checkRequest(req.rawHeaders, path, req.names) : checkHost(req.checkedHost, path);
   if (!checked.ok) return page(UNROUTED, 400, method);
   const challenge = s.challenges.answer(method, path);
   if (challenge !== undefined) return { project: UNROUTED, answer: challengeAnswer(challenge, method) };

@@ -9,7 +9,7 @@ import { forwardedHeaders, IDENTITY_HEADERS, type Visitor } from './forwarded.ts
 import type { TrustedProxies } from './trusted-proxies.ts';
 
 /** Headers that only make sense on a single connection, stripped in both directions. */
-const HOP_BY_HOP = new Set([
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',

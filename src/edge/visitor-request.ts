@@ -31,16 +31,26 @@ export function checkRequest(rawHeaders: readonly string[], target: string, name
       host = rawHeaders[i + 1]!;
     } else if (name === 'transfer-encoding') lastCodings = rawHeaders[i + 1]!;
   }
-  if (hosts === 0) return { ok: false, problem: 'no Host header' };
   if (hosts > 1) return { ok: false, problem: 'more than one Host header' };
-  if (!validHost(host!)) return { ok: false, problem: 'an invalid Host header' };
-  // Origin form only: an absolute URI could name another authority than Host, and "#" ends a URI.
-  if (!target.startsWith('/') || target.includes('#')) return { ok: false, problem: 'an invalid request target' };
+  const checked = checkHost(host ?? null, target);
+  if (!checked.ok) return checked;
   // The last coding of the last Transfer-Encoding line must be chunked.
   if (lastCodings !== undefined && lastCodings.split(',').at(-1)!.trim().toLowerCase() !== 'chunked') {
     return { ok: false, problem: 'a body without chunked framing' };
   }
-  return { ok: true, host: host! };
+  return checked;
+}
+
+/**
+ * Checks the one Host header (null when there is none) and the request target of a request whose
+ * other fields passed: a strict parser's, or checkRequest's.
+ */
+export function checkHost(host: string | null, target: string): RequestCheck {
+  if (host === null) return { ok: false, problem: 'no Host header' };
+  if (!validHost(host)) return { ok: false, problem: 'an invalid Host header' };
+  // Origin form only: an absolute URI could name another authority than Host, and "#" ends a URI.
+  if (!target.startsWith('/') || target.includes('#')) return { ok: false, problem: 'an invalid request target' };
+  return { ok: true, host };
 }
 
 /** Host header values seen lately and whether each is valid; cleared when it grows past HOSTS_KEPT. */

@@ -3,7 +3,9 @@
  * mode read it: every line ends in CRLF (a bare CR or LF is refused), a name is a token followed
  * at once by a colon (no space before it), a value holds visible characters, obs-text, spaces and
  * tabs only, and a line that starts with whitespace (obs-fold) is refused. Names and values are
- * kept as sent (latin1), in order, as node:http's raw lists are.
+ * kept as sent (latin1), in order, as node:http's raw lists are. The engine reads heads on their
+ * bytes (head-lines.ts); this string parser is the reference that reader is tested against
+ * (test/edge/http1/head-lines.test.ts), and the chunked reader uses its character classes.
  */
 
 /** tchar of RFC 9110 §5.6.2, by char code. */

@@ -43,6 +43,8 @@ export class VisitorConnection implements VisitorSide {
   /** Its index among its listener's open connections (listener.ts), -1 while in none. */
   listenerSlot = -1;
   private pending: Buffer | null = null;
+  /** The Host of the last request, for the parser to use again (parseRequestHead). */
+  private lastHost: string | null = null;
   private exchange: Exchange | null = null;
   private tunnel: Tunnel | null = null;
   private ending = false;
@@ -162,11 +164,12 @@ export class VisitorConnection implements VisitorSide {
     while (!this.exchange && !this.ending && !this.tunnel && buf.length > 0) {
       const end = headEnd(buf as Buffer);
       if (end === -1) break;
-      const head = typeof end === 'number' ? parseRequestHead(buf as Buffer, end) : end;
+      const head = typeof end === 'number' ? parseRequestHead(buf as Buffer, end, this.lastHost) : end;
       if ('refused' in head) {
         this.refuse(head.refused);
         break;
       }
+      this.lastHost = head.host;
       this.hooks.guard.requestStarted(this.guardKey);
       buf = this.handle(head, end === buf.length ? EMPTY : buf.subarray(end as number));
     }
