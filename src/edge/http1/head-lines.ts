@@ -1,6 +1,6 @@
 /**
- * The header lines of a head, read on its bytes in one pass with the grammar fields.ts applies to
- * strings (RFC 9112 §5; llhttp's strict mode): every line ends in CRLF, a name is one or more
+ * The header lines of a head, read on its bytes in one pass with the grammar of RFC 9112 §5 as
+ * llhttp's strict mode reads it (tested against a string parser of it, test/edge/http1/reference-fields.ts): every line ends in CRLF, a name is one or more
  * token characters followed at once by a colon, a value holds visible characters, obs-text, spaces
  * and tabs only (so a bare CR or LF, or a line that starts with whitespace, is refused). Each line
  * is kept as positions in the bytes, with the kind of field the edge acts on; no string is made
@@ -129,7 +129,7 @@ const NO_BODY: BodyFraming = Object.freeze({ kind: 'none' });
 const CHUNKED: BodyFraming = Object.freeze({ kind: 'chunked' });
 
 /**
- * The framing the fields announce (RFC 9112 §6), as fields.ts's framingOf reads it: chunked when
+ * The framing the fields announce (RFC 9112 §6), as the reference parser's framingOf reads it: chunked when
  * the last transfer coding is chunked and no other is; a single Content-Length of 1 to 15 digits;
  * null (malformed) for both at once, two Content-Length lines, or another last coding.
  */

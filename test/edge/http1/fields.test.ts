@@ -5,7 +5,7 @@
  * what the references accept and read it the same way, so speed never loosens framing.
  */
 import { describe, expect, test } from 'bun:test';
-import { parseFields } from '../../../src/edge/http1/fields.ts';
+import { parseFields } from './reference-fields.ts';
 import { headEnd, parseRequestHead } from '../../../src/edge/http1/request-head.ts';
 
 /** A deterministic generator (mulberry32), so a failure names a case that can be replayed. */

@@ -5,7 +5,7 @@
  * names, values, line starts, framing and Connection tokens.
  */
 import { describe, expect, test } from 'bun:test';
-import { framingOf, parseFields, tokensOf } from '../../../src/edge/http1/fields.ts';
+import { framingOf, parseFields, tokensOf } from './reference-fields.ts';
 import * as lines from '../../../src/edge/http1/head-lines.ts';
 
 const { LineKind } = lines;
