@@ -4,8 +4,9 @@
  * reads it): every line ends in CRLF, a name is one or more token characters followed at once by a
  * colon, a value holds visible characters, obs-text, spaces and tabs only (so a bare CR or LF, or
  * a line that starts with whitespace, is refused). Each line is kept as positions in the bytes,
- * with the kind of field the edge acts on; no string is made unless asked for (fieldStrings). Making a string of every name and value of every head cost
- * more than the rest of an exchange's JavaScript together.
+ * with the kind of field the edge acts on; no string is made unless asked for (fieldStrings).
+ * Making a string of every name and value of every head cost more than the rest of an exchange's
+ * JavaScript together.
  */
 import type { Framing } from './fields.ts';
 
