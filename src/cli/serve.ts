@@ -16,18 +16,21 @@ export async function serve(
   flags: Record<string, string | undefined>,
 ): Promise<void> {
   const config = loadConfig(env, flags);
-  const stops =
+  const { stops, failed } =
     config.role === 'edge'
-      ? (await import('./serve-edge.ts')).serveEdge(config)
+      ? { stops: (await import('./serve-edge.ts')).serveEdge(config), failed: undefined }
       : await (await import('./serve-api.ts')).serveApi(config);
-  await new Promise<void>((resolve) => {
-    const stop = async () => {
+  await new Promise<void>((resolve, reject) => {
+    const stop = async (err?: unknown) => {
       const hard = setTimeout(resolve, SHUTDOWN_GRACE_MS * 2);
       for (const s of stops) await s();
       clearTimeout(hard);
-      resolve();
+      if (err === undefined) resolve();
+      else reject(err);
     };
     process.once('SIGTERM', () => void stop());
     process.once('SIGINT', () => void stop());
+    // The API app could not be built after listening (src/api/early.ts): stop, and report why.
+    failed?.catch((err: unknown) => void stop(err));
   });
 }
