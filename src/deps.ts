@@ -21,7 +21,7 @@ import { activityService, type ActivityService } from './activity/service.ts';
 import { tokenService, type TokenService } from './tokens/service.ts';
 import { projectService, type ProjectService } from './projects/service.ts';
 import { projectTeardown, type ProjectTeardown } from './projects/teardown.ts';
-import { createDockerClient, dockerStatusCache, imageExists, type DockerStatus } from './runtime/docker.ts';
+import { createDockerClient, dockerStatusCache, engineVersion, imageExists, type DockerStatus } from './runtime/docker.ts';
 import { createLogger, type Logger } from './log.ts';
 import { DeploymentLogs } from './deployments/logs.ts';
 import { SourceStore } from './deployments/sources.ts';
@@ -380,7 +380,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     docker,
     log,
     startedAt: Date.now(),
-    dockerStatus: dockerStatusCache(docker),
+    dockerStatus: dockerStatusCache(engineVersion(config)),
     activity,
     tokens: tokenSvc,
     projects: projectsService,
