@@ -74,7 +74,11 @@ describe("the engine's version as health asks it", () => {
     const engine = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response('no', { status: 500 }) });
     try {
       const status = await pingDocker(engineVersion({ dockerHost: `tcp://127.0.0.1:${engine.port}` }));
-      expect(status).toEqual({ ok: false, version: null, error: `the engine at 127.0.0.1:${engine.port} answered 500` });
+      expect(status).toEqual({
+        ok: false,
+        version: null,
+        error: `the engine at 127.0.0.1:${engine.port} answered 500`,
+      });
     } finally {
       engine.stop(true);
     }
