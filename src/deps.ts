@@ -153,6 +153,8 @@ export interface DepsOptions {
   certificates?: CertificateTuning;
   /** The webhook worker's timings, clock and name resolution. */
   webhooks?: WebhookTuning;
+  /** The engine status /v1/health reports, when `serve` started its first ping before wiring the rest. */
+  dockerStatus?: () => Promise<DockerStatus>;
 }
 
 /**
@@ -381,7 +383,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     docker,
     log,
     startedAt: Date.now(),
-    dockerStatus: dockerStatusCache(engineVersion(config)),
+    dockerStatus: options.dockerStatus ?? dockerStatusCache(engineVersion(config)),
     activity,
     tokens: tokenSvc,
     projects: projectsService,

@@ -1,6 +1,7 @@
 /** `slipway serve --role api` and `--role all`: the API and the deploy worker, with the edge in-process for `all`. */
 import { formatListen, type Config } from '../config.ts';
 import { createDeps } from '../deps.ts';
+import type { DockerStatus } from '../runtime/docker.ts';
 import { apiAdmission } from '../api/shell.ts';
 import { listenApi } from '../api/early.ts';
 import { startEdge } from '../edge/runtime.ts';
@@ -22,10 +23,8 @@ export interface Started {
  * yet and the edge waits for it), recovers interrupted deployments, then listens; the whole API app
  * is built on its first request or with the housekeeping (serve-background.ts), shortly after.
  */
-export async function serveApi(config: Config): Promise<Started> {
-  const deps = createDeps(config);
-  // The first engine ping runs while the rest starts, so the first /v1/health answer need not wait for it.
-  void deps.dockerStatus();
+export async function serveApi(config: Config, dockerStatus: () => Promise<DockerStatus>): Promise<Started> {
+  const deps = createDeps(config, { dockerStatus });
   deps.edge.publishAll();
   const tokenFile = ensureAdminToken(config.dataDir, deps.tokens);
   await recoverInterrupted(deps.lifecycle, deps.docker, deps.log);
