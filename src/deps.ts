@@ -22,7 +22,7 @@ import { tokenService, type TokenService } from './tokens/service.ts';
 import { projectService, type ProjectService } from './projects/service.ts';
 import { projectTeardown, type ProjectTeardown } from './projects/teardown.ts';
 import { createDockerClient, dockerStatusCache, imageExists, type DockerStatus } from './runtime/docker.ts';
-import { engineVersion } from './runtime/docker.ts';
+import { engineVersion, lazyDockerClient } from './runtime/docker.ts';
 import { createLogger, type Logger } from './log.ts';
 import { DeploymentLogs } from './deployments/logs.ts';
 import { SourceStore } from './deployments/sources.ts';
@@ -166,7 +166,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
   const databaseFile = options.databaseFile ?? join(config.dataDir, 'slipway.db');
   if (databaseFile !== ':memory:') mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const db = openDatabase(databaseFile);
-  const docker = options.docker ?? createDockerClient(config);
+  const docker = options.docker ?? lazyDockerClient(() => createDockerClient(config));
   const log = options.log ?? createLogger(config.logLevel);
   const agent = agentId(db);
   const projects = projectRepo(db);

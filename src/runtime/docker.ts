@@ -18,6 +18,27 @@ export function createDockerClient(config: Pick<Config, 'dockerHost'>): Docker {
   });
 }
 
+/**
+ * A Docker client made by its first use: the agent hands it to its services when it is wired, but
+ * nothing on the way to its first health answer calls the engine through it (health asks with
+ * engineVersion), so dockerode's evaluation and the client's setup (~5 ms of CPU) happen after
+ * that, at the first deploy, reconcile pass or recovery that needs the engine. Every property read,
+ * write and method call goes to the client `create` made (methods are called on it, not on this).
+ */
+export function lazyDockerClient(create: () => Docker): Docker {
+  let client: Docker | undefined;
+  const real = () => (client ??= create());
+  return new Proxy({} as Docker, {
+    get(_, key) {
+      const value = Reflect.get(real(), key);
+      return typeof value === 'function' ? value.bind(real()) : value;
+    },
+    set: (_, key, value) => Reflect.set(real(), key, value),
+    has: (_, key) => Reflect.has(real(), key),
+    getPrototypeOf: () => Reflect.getPrototypeOf(real()),
+  });
+}
+
 /** What a Docker ping found. */
 export interface DockerStatus {
   ok: boolean;

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import type Docker from 'dockerode';
-import { dockerStatusCache, engineVersion, pingDocker } from '../../src/runtime/docker.ts';
+import { dockerStatusCache, engineVersion, lazyDockerClient, pingDocker } from '../../src/runtime/docker.ts';
 import { dockerClient, requireDocker } from '../helpers/docker.ts';
 
 /** An engine stand-in that counts version calls; each answers after `delayMs` with the call's number. */
@@ -96,5 +96,30 @@ describe("the engine's version as health asks it", () => {
     } finally {
       engine.stop(true);
     }
+  });
+});
+
+describe('the Docker client the agent is wired with', () => {
+  test('is made by its first use, once, and answers as the client it made', async () => {
+    if (!(await requireDocker())) throw new Error('these tests need a Docker engine');
+    let made = 0;
+    const lazy = lazyDockerClient(() => {
+      made++;
+      return dockerClient();
+    });
+    expect(made).toBe(0);
+    const [version, containers] = await Promise.all([lazy.version(), lazy.listContainers({ limit: 1 })]);
+    expect(made).toBe(1);
+    expect(version.Version).toBe((await dockerClient().version()).Version);
+    expect(Array.isArray(containers)).toBe(true);
+    // Objects it hands out work on their own (a container's methods call the client's modem).
+    expect(typeof lazy.modem.demuxStream).toBe('function');
+    expect(
+      await lazy
+        .getImage('slipway-no-such-image:never')
+        .inspect()
+        .catch((err) => err.statusCode),
+    ).toBe(404);
+    expect(made).toBe(1);
   });
 });
