@@ -1,10 +1,7 @@
-import { Elysia } from 'elysia';
 import type { Deps } from './deps.ts';
-import { ACCESS_EXTENSION, accessPlugin } from './api/access.ts';
-import { errorPlugin } from './api/errors.ts';
-import { gatePlugin } from './api/gate.ts';
-import { RateLimiter } from './api/rate-limiter.ts';
-import { admission } from './api/admission.ts';
+import { ACCESS_EXTENSION } from './api/access.ts';
+import type { Admit } from './api/admission.ts';
+import { apiAdmission, apiShell } from './api/shell.ts';
 import { installFastLane } from './api/fast-lane/lane.ts';
 import { activityRoutes } from './api/activity/routes.ts';
 import { docsRoutes, DOC_PLUGIN_ROUTES } from './api/docs/routes.ts';
@@ -27,37 +24,22 @@ import { webhookRoutes } from './api/webhooks/routes.ts';
 import { opsRoutes } from './api/ops/routes.ts';
 import { sessionRoutes } from './api/sessions/routes.ts';
 import { consoleRoutes, overviewRoutes } from './api/console/routes.ts';
-import { sessionAuthenticator } from './api/session-cookie.ts';
 import { projectOverview } from './console/overview.ts';
 import { execRoutes } from './api/exec/routes.ts';
 import { llmsRoutes } from './api/docs/llms.ts';
 import { nodeRoutes } from './api/nodes/routes.ts';
 
-/** The Elysia app of the API, without listen(): tests call `.handle()` on it. */
-export function createApp(deps: Deps) {
+/**
+ * The Elysia app of the API, without listen(): tests call `.handle()` on it. `admit` is the
+ * admission its requests go through; serve passes the one its health-only app already uses
+ * (src/api/early.ts), so that both count against the same limits.
+ */
+export function createApp(deps: Deps, admit: Admit = apiAdmission(deps)) {
   let matchers: { method: string; pattern: RegExp }[] = [];
   const allowedMethods = (path: string) =>
     [...new Set(matchers.filter((m) => m.pattern.test(path)).map((m) => m.method))].sort();
 
-  // normalize: false, so a request with a field the schema does not know (a typo) is a 422, not silently
-  // dropped. Responses are built field by field from explicit views, never from rows.
-  // encodeSchema: false, so responses are checked by the compiled validator instead of TypeBox's
-  // interpreted Encode (a third of a GET's time): the only transforms in the response schemas are
-  // t.Integer's, whose encode is the identity, and the check still rejects a response off its schema.
-  // systemRouter: false, so that listen() serves every request through app.fetch, exactly as
-  // app.handle() does in tests, instead of also registering each route with Bun's own router (about
-  // 2 µs per route at start, 36 ms in all, for no measured gain per request). The exception is the
-  // fast lane's few hot reads (FAST_READS), which Bun's router answers without Elysia's context.
-  const admit = admission(
-    deps.tokens,
-    { perToken: deps.config.rateLimitToken, perIp: deps.config.rateLimitIp },
-    new RateLimiter(),
-    sessionAuthenticator(deps.sessions),
-  );
-  const app = new Elysia({ normalize: false, encodeSchema: false, systemRouter: false })
-    .use(gatePlugin(admit, [...UPLOAD_PATHS, ...RESTORE_PATHS, ...VOLUME_RESTORE_PATHS]))
-    .use(errorPlugin(deps.log, allowedMethods))
-    .use(accessPlugin)
+  const app = apiShell(deps, admit, allowedMethods, [...UPLOAD_PATHS, ...RESTORE_PATHS, ...VOLUME_RESTORE_PATHS])
     .use(docsRoutes())
     .use(metricsRoutes(deps))
     .use(consoleRoutes())

@@ -22,6 +22,7 @@ import { tokenService, type TokenService } from './tokens/service.ts';
 import { projectService, type ProjectService } from './projects/service.ts';
 import { projectTeardown, type ProjectTeardown } from './projects/teardown.ts';
 import { createDockerClient, dockerStatusCache, imageExists, type DockerStatus } from './runtime/docker.ts';
+import { engineVersion, lazyDockerClient } from './runtime/docker.ts';
 import { createLogger, type Logger } from './log.ts';
 import { DeploymentLogs } from './deployments/logs.ts';
 import { SourceStore } from './deployments/sources.ts';
@@ -152,6 +153,8 @@ export interface DepsOptions {
   certificates?: CertificateTuning;
   /** The webhook worker's timings, clock and name resolution. */
   webhooks?: WebhookTuning;
+  /** The engine status /v1/health reports, when `serve` started its first ping before wiring the rest. */
+  dockerStatus?: () => Promise<DockerStatus>;
 }
 
 /**
@@ -163,7 +166,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
   const databaseFile = options.databaseFile ?? join(config.dataDir, 'slipway.db');
   if (databaseFile !== ':memory:') mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const db = openDatabase(databaseFile);
-  const docker = options.docker ?? createDockerClient(config);
+  const docker = options.docker ?? lazyDockerClient(() => createDockerClient(config));
   const log = options.log ?? createLogger(config.logLevel);
   const agent = agentId(db);
   const projects = projectRepo(db);
@@ -382,7 +385,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     docker,
     log,
     startedAt: Date.now(),
-    dockerStatus: dockerStatusCache(docker),
+    dockerStatus: options.dockerStatus ?? dockerStatusCache(engineVersion(config)),
     activity,
     tokens: tokenSvc,
     projects: projectsService,

@@ -1,4 +1,5 @@
-import { loadConfig } from '../config.ts';
+import { loadConfig, type Config } from '../config.ts';
+import type { Started } from './serve-api.ts';
 
 /** How long in-flight requests get to finish after SIGTERM before the server is closed hard. */
 const SHUTDOWN_GRACE_MS = 5000;
@@ -16,18 +17,34 @@ export async function serve(
   flags: Record<string, string | undefined>,
 ): Promise<void> {
   const config = loadConfig(env, flags);
-  const stops =
-    config.role === 'edge'
-      ? (await import('./serve-edge.ts')).serveEdge(config)
-      : await (await import('./serve-api.ts')).serveApi(config);
-  await new Promise<void>((resolve) => {
-    const stop = async () => {
+  const { stops, failed }: Started = config.role === 'edge' ? await serveEdgeOnly(config) : await serveAgent(config);
+  await new Promise<void>((resolve, reject) => {
+    const stop = async (err?: unknown) => {
       const hard = setTimeout(resolve, SHUTDOWN_GRACE_MS * 2);
       for (const s of stops) await s();
       clearTimeout(hard);
-      resolve();
+      if (err === undefined) resolve();
+      else reject(err);
     };
     process.once('SIGTERM', () => void stop());
     process.once('SIGINT', () => void stop());
+    // The API app could not be built after listening (src/api/early.ts): stop, and report why.
+    failed?.catch((err: unknown) => void stop(err));
   });
+}
+
+/** Imports the edge's own modules only (serve-edge.ts); starts it. */
+function serveEdgeOnly(config: Config): Promise<Started> {
+  return import('./serve-edge.ts').then(({ serveEdge }) => ({ stops: serveEdge(config) }));
+}
+
+/**
+ * Starts the agent. Its health reports the engine, so the first engine ping starts before the
+ * agent's modules load: the first health answer does not wait for it.
+ */
+async function serveAgent(config: Config): Promise<Started> {
+  const { dockerStatusCache, engineVersion } = await import('../runtime/docker.ts');
+  const dockerStatus = dockerStatusCache(engineVersion(config));
+  void dockerStatus();
+  return (await import('./serve-api.ts')).serveApi(config, dockerStatus);
 }

@@ -18,6 +18,27 @@ export function createDockerClient(config: Pick<Config, 'dockerHost'>): Docker {
   });
 }
 
+/**
+ * A Docker client made by its first use: the agent hands it to its services when it is wired, but
+ * nothing on the way to its first health answer calls the engine through it (health asks with
+ * engineVersion), so dockerode's evaluation and the client's setup (~5 ms of CPU) happen after
+ * that, at the first deploy, reconcile pass or recovery that needs the engine. Every property read,
+ * write and method call goes to the client `create` made (methods are called on it, not on this).
+ */
+export function lazyDockerClient(create: () => Docker): Docker {
+  let client: Docker | undefined;
+  const real = () => (client ??= create());
+  return new Proxy({} as Docker, {
+    get(_, key) {
+      const value = Reflect.get(real(), key);
+      return typeof value === 'function' ? value.bind(real()) : value;
+    },
+    set: (_, key, value) => Reflect.set(real(), key, value),
+    has: (_, key) => Reflect.has(real(), key),
+    getPrototypeOf: () => Reflect.getPrototypeOf(real()),
+  });
+}
+
 /** What a Docker ping found. */
 export interface DockerStatus {
   ok: boolean;
@@ -25,8 +46,37 @@ export interface DockerStatus {
   error: string | null;
 }
 
+/** What a ping asks: the engine's version (a dockerode client, or engineVersion's plain request). */
+export interface VersionSource {
+  version(): Promise<unknown>;
+}
+
+/**
+ * The engine's `GET /version` with Bun's own HTTP client, at the address the Docker client uses
+ * (the socket, or `DOCKER_HOST`'s tcp/http/https address). /v1/health needs only this, and
+ * dockerode's request path (node:http's client and docker-modem's setup, ~12 ms of CPU on its first
+ * call) stood between `serve` and its first health answer. Errors name the address, as node's do.
+ */
+export function engineVersion(config: Pick<Config, 'dockerHost'>): VersionSource {
+  const url = config.dockerHost ? new URL(config.dockerHost) : new URL('unix:///var/run/docker.sock');
+  const socket = url.protocol === 'unix:' ? url.pathname : null;
+  const scheme = url.protocol === 'https:' ? 'https' : 'http';
+  const port = url.port || (scheme === 'https' ? '2376' : '2375');
+  const endpoint = socket ? 'http://localhost/version' : `${scheme}://${url.hostname}:${port}/version`;
+  const address = socket ?? `${url.hostname}:${port}`;
+  return {
+    version: async () => {
+      const res = await fetch(endpoint, socket ? { unix: socket } : {}).catch((err: unknown) => {
+        throw new Error(`connect ${(err as { code?: string }).code ?? 'failed'} ${address}`);
+      });
+      if (!res.ok) throw new Error(`the engine at ${address} answered ${res.status}`);
+      return res.json();
+    },
+  };
+}
+
 /** Asks the engine for its version, giving up after `timeoutMs`; never throws. */
-export async function pingDocker(docker: Docker, timeoutMs = 2000): Promise<DockerStatus> {
+export async function pingDocker(docker: VersionSource, timeoutMs = 2000): Promise<DockerStatus> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
@@ -47,7 +97,7 @@ export async function pingDocker(docker: Docker, timeoutMs = 2000): Promise<Dock
  * agent call the engine once per request; and `serve` starts the first ping as soon as its clients
  * exist, so that its first health answer does not wait for the engine (a ping took 20-60 ms here).
  */
-export function dockerStatusCache(docker: Docker, maxAgeMs = 1000): () => Promise<DockerStatus> {
+export function dockerStatusCache(docker: VersionSource, maxAgeMs = 1000): () => Promise<DockerStatus> {
   let current: Promise<DockerStatus> | null = null;
   /** When the current result stops being reused; infinite while its ping is in flight. */
   let freshUntil = 0;

@@ -48,12 +48,15 @@ afterAll(async () => {
 });
 
 /** Polls health every millisecond until its first 200; returns its body and what was answered before it. */
-async function firstHealth(): Promise<{ body: Record<string, unknown>; earlier: number[] }> {
+async function firstHealth(): Promise<{ body: Record<string, unknown>; remaining: number; earlier: number[] }> {
   const earlier: number[] = [];
   const deadline = Date.now() + 60_000;
   for (;;) {
     const res = await fetch(`${api}/v1/health`).catch(() => null);
-    if (res?.status === 200) return { body: (await res.json()) as Record<string, unknown>, earlier };
+    if (res?.status === 200) {
+      const remaining = Number(res.headers.get('x-ratelimit-remaining'));
+      return { body: (await res.json()) as Record<string, unknown>, remaining, earlier };
+    }
     if (res) earlier.push(res.status);
     if (proc.exitCode !== null || Date.now() > deadline)
       throw new Error(`serve did not answer (exit ${proc.exitCode})`);
@@ -63,7 +66,7 @@ async function firstHealth(): Promise<{ body: Record<string, unknown>; earlier: 
 
 describe('serve from an empty data directory', () => {
   test('answers its first health 200 only when every route answers, and nothing else before it', async () => {
-    const { body, earlier } = await firstHealth();
+    const { body, remaining, earlier } = await firstHealth();
     const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
     const auth = { authorization: `Bearer ${token}` };
     const [me, projects, created, unknown, anonymous] = await Promise.all([
@@ -89,8 +92,18 @@ describe('serve from an empty data directory', () => {
     expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('not_found');
     expect(anonymous.status).toBe(401);
     expect(((await anonymous.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
+    // Health answers before the whole app is built (src/api/early.ts); both count against one limiter.
+    expect(Number(anonymous.headers.get('x-ratelimit-remaining'))).toBe(remaining - 1);
     // The project written through the API is there for the next read.
-    const again = await fetch(`${api}/v1/projects/first`, { headers: auth });
+    const [again, head, spec] = await Promise.all([
+      fetch(`${api}/v1/projects/first`, { headers: auth }),
+      fetch(`${api}/v1/health`, { method: 'HEAD' }),
+      fetch(`${api}/v1/openapi.json`),
+    ]);
     expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ name: 'first' });
+    expect(head.status).toBe(200);
+    expect(spec.status).toBe(200);
+    expect(Object.keys(((await spec.json()) as { paths: object }).paths)).toContain('/v1/projects/{name}');
   });
 });

@@ -28,7 +28,8 @@ export interface LaneDeps {
   log: Logger;
 }
 
-type Handler = (request: BunRequest, server: Server<unknown>) => Response | Promise<Response>;
+/** A Bun route handler. */
+export type Handler = (request: BunRequest, server: Server<unknown>) => Response | Promise<Response>;
 
 /**
  * Puts the lane in front of `app` for `GET paths`: Elysia's Bun adapter hands `config.serve.routes`
@@ -40,7 +41,8 @@ export function installFastLane(app: AnyElysia, paths: readonly string[], deps: 
 }
 
 /**
- * Bun.serve `routes` answering `GET paths` of `app`; anything else goes to `app.fetch`. Elysia's
+ * Bun.serve `routes` answering `GET paths` of `app`; anything else goes to `toElysia`, by default
+ * `app.fetch` (the health-only app of src/api/early.ts hands it to the whole app instead). Elysia's
  * routes that a lane path's parameters would swallow (`…/deployments/compare` next to
  * `…/deployments/:id`) are routed to Elysia by name, as static routes win in Bun's router too.
  */
@@ -48,11 +50,11 @@ export function fastLaneRoutes(
   app: AnyElysia,
   paths: readonly string[],
   deps: LaneDeps,
+  toElysia: Handler = (request) => app.fetch(request),
 ): Record<string, { GET: Handler } | Handler> {
   const routes: Record<string, { GET: Handler } | Handler> = {};
-  const toElysia: Handler = (request) => app.fetch(request);
   for (const path of paths) {
-    routes[path] = { GET: fastRead(routeContract(app, path), app, deps) };
+    routes[path] = { GET: fastRead(routeContract(app, path), toElysia, deps) };
     for (const other of moreSpecific(app, path)) routes[other] ??= toElysia;
   }
   return routes;
@@ -74,13 +76,13 @@ function moreSpecific(app: AnyElysia, path: string): string[] {
   return [...new Set(paths.filter((p) => specific(p.split('/'))))];
 }
 
-function fastRead(contract: RouteContract, app: AnyElysia, { admit, log }: LaneDeps): Handler {
+function fastRead(contract: RouteContract, toElysia: Handler, { admit, log }: LaneDeps): Handler {
   const { rule, handler, params } = contract;
   const serialize = bodySerializer(contract.path, contract.response);
   return (request, server) => {
     // Bun serves HEAD through a GET route; Elysia answers it (no body, a Content-Length).
     const values = request.params;
-    if (request.method !== 'GET' || (params && !params.Check(values))) return app.fetch(request);
+    if (request.method !== 'GET' || (params && !params.Check(values))) return toElysia(request, server);
     const state = unboundRequestState(request, () => clientIp(server.requestIP(request)?.address, request.headers));
     let decision: RateDecision | undefined;
     try {
