@@ -34,6 +34,12 @@ const IDLE_MS = 35_000;
 /** Issue 16's goals, printed next to each figure. */
 const GOAL = { startupMs: 100, rssMiB: 60, edgeRssMiB: 40, ratio: 0.5, cliMs: 40 };
 const WRK = { threads: 2, connections: 50, seconds: 10, warmupSeconds: 2 };
+/**
+ * For the throughput runs, wrk runs on CPU 1 and the server under load (every thread of it) on
+ * CPU 0, as in bench-edge.sh: unpinned, the two fight over both cores and the bare hello's figure
+ * swung from 61k to 83k requests/s between runs. PIN=0 turns it off.
+ */
+const PIN = process.env.PIN !== '0' && cpus().length >= 2 && Bun.which('taskset') !== null;
 const PROJECT = 'web';
 /**
  * The brief's limit; src/config.ts currently caps --rate-limit-token at 1,000,000 per minute,
@@ -162,7 +168,7 @@ interface WrkResult {
 async function wrk(url: string, headers: string[], seconds: number): Promise<WrkResult> {
   const args = ['wrk', '--latency', `-t${WRK.threads}`, `-c${WRK.connections}`, `-d${seconds}s`];
   for (const h of headers) args.push('-H', h);
-  const proc = Bun.spawn([...args, url], { stdout: 'pipe', stderr: 'pipe' });
+  const proc = Bun.spawn([...(PIN ? ['taskset', '-c', '1'] : []), ...args, url], { stdout: 'pipe', stderr: 'pipe' });
   const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
   if ((await proc.exited) !== 0) throw new Error(`wrk failed:\n${out}${err}`);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
@@ -176,8 +182,16 @@ async function wrk(url: string, headers: string[], seconds: number): Promise<Wrk
   return { rps: Number(rps[1]), p99Ms: toMs(p99[1]!) };
 }
 
-/** A warm-up run (JIT, connection setup), then the measured run. */
-async function load(url: string, headers: string[] = []): Promise<WrkResult> {
+/** Moves every thread of process `pid` to CPU 0 (see PIN). */
+function pinToCpu0(pid: number): void {
+  if (!PIN) return;
+  const run = Bun.spawnSync(['taskset', '-a', '-p', '-c', '0', String(pid)], { stdout: 'ignore', stderr: 'pipe' });
+  if (run.exitCode !== 0) throw new Error(`taskset failed for ${pid}: ${run.stderr.toString()}`);
+}
+
+/** A warm-up run (JIT, connection setup), then the measured run, the server `pid` pinned first. */
+async function load(pid: number, url: string, headers: string[] = []): Promise<WrkResult> {
+  pinToCpu0(pid);
   await wrk(url, headers, WRK.warmupSeconds);
   return wrk(url, headers, WRK.seconds);
 }
@@ -272,7 +286,7 @@ async function main(): Promise<void> {
   const target = `${slipway.url}/v1/projects/${PROJECT}`;
   const check = await fetch(target, { headers: { authorization: `Bearer ${token}` } });
   if (check.status !== 200) throw new Error(`GET ${target} answered ${check.status}: ${await check.text()}`);
-  const api = await load(target, [auth]);
+  const api = await load(slipway.proc.pid, target, [auth]);
   const loadedRssMiB = await settledRssMiB(slipway.proc.pid);
   // (d) the CLI, against this agent
   const help = timeCli(['--help']);
@@ -293,7 +307,7 @@ async function main(): Promise<void> {
   const hello = spawn([BUN, helloFile, helloUrl.split(':').at(-1)!], scratch);
   await firstOk(`${helloUrl}/`, hello, performance.now());
   const helloRssMiB = await settledRssMiB(hello.pid);
-  const base = await load(`${helloUrl}/`);
+  const base = await load(hello.pid, `${helloUrl}/`);
   await stop(hello);
   console.log(
     `    bare Bun.serve hello world: ${fmt(base.rps, 0)} requests/s, p99 ${fmt(base.p99Ms, 2)} ms; idle RSS ${fmt(helloRssMiB)} MiB`,
@@ -316,7 +330,7 @@ async function main(): Promise<void> {
     `(e) idle RSS of dist/slipway serve --role edge: ${fmt(edgeRssMiB)} MiB ${vsGoal(edgeRssMiB, GOAL.edgeRssMiB, 'MiB')}`,
   );
 
-  const wrkSetup = `wrk ${WRK.threads} threads, ${WRK.connections} connections, ${WRK.seconds} s after a ${WRK.warmupSeconds} s warm-up`;
+  const wrkSetup = `wrk ${WRK.threads} threads, ${WRK.connections} connections, ${WRK.seconds} s after a ${WRK.warmupSeconds} s warm-up${PIN ? '; wrk on CPU 1, server on CPU 0' : ''}`;
   console.log(`
 | ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, bun ${Bun.version} | \`dist/slipway serve\` | bare \`Bun.serve\` |
 |---|---|---|
