@@ -1,64 +1,33 @@
 import type Docker from 'dockerode';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Config } from './config.ts';
-import { openDatabase, type Db } from './db/open.ts';
-import { tokenRepo } from './db/tokens.ts';
-import { projectRepo } from './db/projects.ts';
-import { activityRepo } from './db/activity.ts';
-import { deploymentRepo, type DeploymentRepo } from './db/deployments.ts';
-import { deploymentLogRepo } from './db/deployment-logs.ts';
-import { edgeRepo } from './db/edge.ts';
-import { envRepo } from './db/env.ts';
-import { databaseRepo } from './db/databases.ts';
-import { relaxedCommits } from './db/relaxed.ts';
-import { instanceRepo, type InstanceRepo } from './db/instances.ts';
-import { agentId } from './db/meta.ts';
-import { edgeStateFile, routeStoreFile } from './edge/layout.ts';
-import { routeStore } from './edge/route-store-writer.ts';
-import { edgeRoutes, type EdgeRoutes } from './release/edge-routes.ts';
-import { activityService, type ActivityService } from './activity/service.ts';
+import type { Db } from './db/open.ts';
+import type { DeploymentRepo } from './db/deployments.ts';
+import type { InstanceRepo } from './db/instances.ts';
+import type { EdgeRoutes } from './release/edge-routes.ts';
+import type { ActivityService } from './activity/service.ts';
 import { tokenService, type TokenService } from './tokens/service.ts';
-import { projectService, type ProjectService } from './projects/service.ts';
+import type { ProjectService } from './projects/service.ts';
 import { projectTeardown, type ProjectTeardown } from './projects/teardown.ts';
-import { createDockerClient, dockerStatusCache, imageExists, type DockerStatus } from './runtime/docker.ts';
-import { engineVersion, lazyDockerClient } from './runtime/docker.ts';
-import { createLogger, type Logger } from './log.ts';
-import { DeploymentLogs } from './deployments/logs.ts';
-import { SourceStore } from './deployments/sources.ts';
-import { deploymentLifecycle, type Lifecycle } from './deployments/lifecycle.ts';
-import { deploymentService, type DeploymentService } from './deployments/service.ts';
-import { DEFAULT_LIMITS } from './archive/limits.ts';
-import { DeployWorker } from './jobs/worker.ts';
-import { deploymentPipeline, type Releaser } from './jobs/pipeline.ts';
-import { BuildIsolation, isolationSettings } from './build/isolation.ts';
-import { releaseService, type ReleaseService } from './release/service.ts';
-import { releaseEnv } from './release/release-env.ts';
+import { dockerStatusCache, engineVersion, type DockerStatus } from './runtime/docker.ts';
+import type { Logger } from './log.ts';
+import type { DeploymentLogs } from './deployments/logs.ts';
+import type { Lifecycle } from './deployments/lifecycle.ts';
+import type { DeploymentService } from './deployments/service.ts';
+import type { DeployWorker } from './jobs/worker.ts';
+import type { Releaser } from './jobs/pipeline.ts';
+import type { BuildIsolation } from './build/isolation.ts';
+import type { ReleaseService } from './release/service.ts';
 import { reconciler } from './release/reconciler.ts';
-import { envService, type EnvService } from './env/service.ts';
-import { deploymentMasker } from './env/deployment-masker.ts';
-import { SecretBox } from './secrets/secret-box.ts';
-import { loadMasterKey } from './secrets/master-key.ts';
+import type { EnvService } from './env/service.ts';
 import { observeService, type ObserveService } from './observe/service.ts';
 import type { EdgeStatsSnapshot } from './edge/stats.ts';
-import { databaseService, type DatabaseService } from './databases/service.ts';
-import { volumeRepo } from './db/volumes.ts';
-import { VolumeSizes } from './volumes/sizes.ts';
-import { VolumeQuotaProbe } from './volumes/quota.ts';
-import { volumeMounts } from './volumes/mounts.ts';
-import { volumeService, type VolumeService } from './volumes/service.ts';
-import { backupRepo } from './db/backups.ts';
-import { backupService, type BackupService } from './backups/service.ts';
-import { domainRepo } from './db/domains.ts';
-import { certificateRepo } from './db/certificates.ts';
-import { hostEntries } from './domains/hosts.ts';
-import { createDomains } from './domains/setup.ts';
+import type { DatabaseService } from './databases/service.ts';
+import type { VolumeService } from './volumes/service.ts';
+import type { BackupService } from './backups/service.ts';
 import type { DomainService } from './domains/service.ts';
 import type { DomainChecker } from './domains/checker.ts';
-import { publishedCertificates } from './certificates/certificate-store.ts';
-import { certificateService, type CertificateService, type CertificateTuning } from './certificates/service.ts';
-import { registryRepo } from './db/registries.ts';
-import { registryService, type RegistryService } from './registries/service.ts';
+import type { CertificateService, CertificateTuning } from './certificates/service.ts';
+import type { RegistryService } from './registries/service.ts';
 import { compareDeployments, type DeploymentComparison } from './deployments/compare.ts';
 import { createWebhooks, type WebhookTuning } from './webhooks/setup.ts';
 import type { WebhookService } from './webhooks/service.ts';
@@ -69,11 +38,14 @@ import { deadLetterService, type DeadLetterService } from './ops/dead-letter.ts'
 import { sessionRepo } from './db/sessions.ts';
 import { sessionService, type SessionService } from './sessions/service.ts';
 import { execService, type ExecService } from './exec/service.ts';
-import { createRuntime } from './runtime/choose.ts';
 import type { Runtime } from './runtime/runtime.ts';
 import { routeFollower, type RouteFollower } from './release/follow.ts';
 import { ExecSessions } from './exec/sessions.ts';
 import { nodeService, type NodeService } from './nodes/service.ts';
+import { coreParts, type Core } from './wiring/core.ts';
+import { shippingParts, type Shipping } from './wiring/shipping.ts';
+import { dataParts } from './wiring/data.ts';
+import { domainParts } from './wiring/domains.ts';
 
 /** Everything the app and the CLI need, built once. */
 export interface Deps {
@@ -159,264 +131,112 @@ export interface DepsOptions {
 
 /**
  * The one place real clients (database, Docker) are built and the services wired together, each
- * made after everything it needs: repositories, then env and logs, the lifecycle, releases, the
- * pipeline and its worker, the services that queue work, and project teardown last.
+ * made after everything it needs, in stages (src/wiring/): the database, engine client and route
+ * table; projects, releases and the pipeline; data; domains; and project teardown last.
  */
 export function createDeps(config: Config, options: DepsOptions = {}): Deps {
-  const databaseFile = options.databaseFile ?? join(config.dataDir, 'slipway.db');
-  if (databaseFile !== ':memory:') mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const db = openDatabase(databaseFile);
-  const docker = options.docker ?? lazyDockerClient(() => createDockerClient(config));
-  const log = options.log ?? createLogger(config.logLevel);
-  const agent = agentId(db);
-  const projects = projectRepo(db);
-  const tokens = tokenRepo(db);
-  const deployments = deploymentRepo(db);
-  const domainRows = domainRepo(db);
-  const masterKey = loadMasterKey({
-    envKey: config.masterKey,
-    credentialsDirectory: config.credentialsDirectory,
-    dataDir: config.dataDir,
-  });
-  const box = new SecretBox(masterKey);
-  const certificateRows = certificateRepo(db);
-  const edge = edgeRoutes({
-    db,
-    repo: edgeRepo(db),
-    store: routeStore(routeStoreFile(config.dataDir)),
-    stateFile: edgeStateFile(config.dataDir),
-    // What the edge serves besides routes: domains' host names, and certificates with their keys unsealed.
-    published: () => ({
-      hosts: hostEntries(domainRows, { baseDomain: config.baseDomain, apiDomain: config.apiDomain }),
-      certificates: publishedCertificates(certificateRows, box, log),
-    }),
-  });
-  const instances = instanceRepo(db);
-  const runtime = createRuntime(config.runtime, config.swarmRegistry, {
-    docker,
-    records: instances,
-    agentId: agent,
-    log,
-    projectSubnets: config.projectSubnets,
-  });
-  const activity = activityService(activityRepo(db));
-  const env = envService({ db, env: envRepo(db), projects, activity, box });
-  const registries = registryService({ db, repo: registryRepo(db), activity, box });
-  const logs = new DeploymentLogs(deploymentLogRepo(db), deploymentMasker(env, deployments));
-  const lifecycle = deploymentLifecycle({ db, deployments, logs, log });
-  const sources = new SourceStore(config.dataDir, {
-    ...DEFAULT_LIMITS,
-    maxEntries: config.maxArchiveEntries,
-    maxTotalBytes: config.maxExpandedBytes,
-  });
-  const volumes = volumeRepo(db);
-  const volumeSizes = new VolumeSizes(docker, log);
-  const mounts = volumeMounts({
-    docker,
-    agentId: agent,
-    repo: volumes,
-    quota: new VolumeQuotaProbe(docker, agent),
-    log,
-  });
-  const projectsService = projectService(db, projects, activity, config.baseDomain, tokens, (id) =>
-    volumeSizes.projectTotal(id, (projectId) => volumes.ofProject(projectId).map((v) => v.docker_name)),
-  );
-
-  const releasing = releaseEnv(env, deployments, relaxedCommits(db));
-  const releaseDeps = {
-    agentId: agent,
-    db,
-    docker,
-    runtime,
-    edge,
-    log,
-    deployments,
-    lifecycle,
-    projects,
-    activity,
-    logs,
-    drainTimeoutMs: config.drainTimeoutSeconds * 1000,
-    releaseRetention: config.releaseRetention,
-    envFor: releasing.envFor,
-    restoreEnv: releasing.restore,
-    mountsFor: mounts.mountsFor,
-  };
-  const releases = releaseService(releaseDeps);
-  const buildIsolation = options.buildIsolation ?? new BuildIsolation(docker, isolationSettings(config));
-  const pipeline = deploymentPipeline({
-    agentId: agent,
-    deployments,
-    lifecycle,
-    projects,
-    logs,
-    sources,
-    docker,
-    runtime,
-    images: config.images,
-    buildTimeoutMs: config.buildTimeoutSeconds * 1000,
-    buildMemoryBytes: config.buildMemoryMb * 1024 * 1024,
-    isolation: buildIsolation,
-    release: options.release ?? releases.release,
-    pulls: {
-      pullMaxBytes: config.pullMaxBytes,
-      pullTimeoutMs: config.pullTimeoutSeconds * 1000,
-      authFor: registries.authFor,
-    },
-  });
-  const worker = new DeployWorker({
-    deployments,
-    lifecycle,
-    logs,
-    log,
-    concurrency: config.buildConcurrency,
-    runner: pipeline,
-  });
-  const deploymentsService = deploymentService({
-    db,
-    deployments,
-    lifecycle,
-    projects,
-    activity,
-    logs,
-    sources,
-    log,
-    maxUploadBytes: config.maxUploadBytes,
-    sourceRetention: config.sourceRetention,
-    deploymentRetention: config.deploymentRetention,
-    worker,
-    imageExists: (ref) => imageExists(docker, ref),
-    changesOfRestore: releasing.changesOfRestore,
-    registries,
-  });
-  const databaseRows = databaseRepo(db);
-  const databases = databaseService({
-    db,
-    runtime,
-    agentId: agent,
-    image: config.images.postgres,
-    databases: databaseRows,
-    projects,
-    activity,
-    env,
-    box,
-    redeploy: (actor, name) => deploymentsService.redeploy(actor, name, 'env'),
-  });
-  const volumesService = volumeService({
-    db,
-    docker,
-    agentId: agent,
-    repo: volumes,
-    projects,
-    activity,
-    mounts,
-    sizes: volumeSizes,
-    releases,
-    log,
-    tmpDir: () => sources.tmpDir(),
-    maxUploadBytes: config.maxUploadBytes,
-    maxRestoreBytes: config.maxExpandedBytes,
-  });
-  const certificates = certificateService({ config, db, box, edge, activity, log, ...options.certificates });
-  const domains = createDomains({
-    config,
-    db,
-    repo: domainRows,
-    projects,
-    certificates: certificateRows,
-    activity,
-    edge,
-    log,
-    // The certificate service is both: it orders certificates for verified domains and removes a deleted one's.
-    issuer: certificates,
-    certificateRemover: certificates,
-  });
-  const backups = backupService({
-    config,
-    db,
-    dataDir: config.dataDir,
-    docker,
-    databaseStore: runtime.databases,
-    agentId: agent,
-    projects,
-    databases: databaseRows,
-    volumes,
-    lifecycle,
-    log,
-    repo: backupRepo(db),
-    activity,
-    key: config.backupPassphrase
-      ? { kind: 'passphrase', passphrase: config.backupPassphrase }
-      : { kind: 'master-key', key: masterKey },
-  });
+  const core = coreParts(config, options);
+  const shipping = shippingParts(config, options, core);
+  const data = dataParts(config, core, shipping);
+  const { certificates, domains } = domainParts(config, options, core);
+  const { db, docker, log, agent, repos, edge, runtime, lifecycle, activity } = core;
   const teardown = projectTeardown({
     agentId: agent,
     docker,
     runtime,
     edge,
-    projects,
-    projectService: projectsService,
+    projects: repos.projects,
+    projectService: shipping.projects,
     lifecycle,
-    sources,
-    locks: releases.locks,
-    database: databases,
-    volumes: volumesService,
+    sources: core.sources,
+    locks: shipping.releases.locks,
+    database: data.databases,
+    volumes: data.volumes,
     domains: domains.service,
-    cancelRunning: (id) => worker.cancel(id),
+    cancelRunning: (id) => shipping.worker.cancel(id),
   });
-  const webhooks = createWebhooks({ config, db, projects, activity, box, log, tuning: options.webhooks });
+  const webhooks = createWebhooks({
+    config,
+    db,
+    projects: repos.projects,
+    activity,
+    box: core.box,
+    log,
+    tuning: options.webhooks,
+  });
   const deadLetter = deadLetterService({
     repo: deadLetterRepo(db),
     webhookRows: webhooks.repo,
-    domains: domainRows,
-    deployments: deploymentsService,
+    domains: repos.domains,
+    deployments: shipping.deployments,
     webhooks: webhooks.service,
-    backups,
+    backups: data.backups,
     certificates,
   });
-  const tokenSvc = tokenService(db, tokens, activity);
+  const tokens = tokenService(db, repos.tokens, activity);
   const sessions = sessionService(
     db,
-    { repo: sessionRepo(db), tokenRepo: tokens, tokens: tokenSvc, activity },
+    { repo: sessionRepo(db), tokenRepo: repos.tokens, tokens, activity },
     { sessionSeconds: config.consoleSessionSeconds },
   );
   return {
-    config,
-    db,
-    docker,
-    log,
-    startedAt: Date.now(),
-    dockerStatus: options.dockerStatus ?? dockerStatusCache(engineVersion(config)),
-    activity,
-    tokens: tokenSvc,
-    projects: projectsService,
+    ...clientsOf(config, options, core),
+    ...servicesOf(config, core, shipping),
+    ...data,
     teardown,
-    deploymentRepo: deployments,
-    instances,
-    lifecycle,
-    env,
-    observe: observeService({ docker, runtime, projects, lifecycle, env }),
-    databases,
-    volumes: volumesService,
-    backups,
+    tokens,
+    sessions,
+    certificates,
     domains: domains.service,
     domainChecker: domains.checker,
-    edgeStats: () => edge.stats(),
-    logs,
-    worker,
-    buildIsolation,
-    edge,
-    releases,
-    reconciler: reconciler(releaseDeps, releases.locks),
-    deployments: deploymentsService,
-    certificates,
-    registries,
-    compareDeployments: (project, from, to) =>
-      compareDeployments({ deployments, projects, sources, openSnapshot: env.openSnapshot }, project, from, to),
     webhooks: webhooks.service,
     webhookWorker: webhooks.worker,
     events: webhooks.bus,
     deadLetter,
-    sessions,
+  };
+}
+
+/** The clients and repositories the app reads directly. */
+function clientsOf(config: Config, options: DepsOptions, core: Core) {
+  const { db, edge } = core;
+  return {
+    config,
+    db,
+    docker: core.docker,
+    log: core.log,
+    startedAt: Date.now(),
+    dockerStatus: options.dockerStatus ?? dockerStatusCache(engineVersion(config)),
+    edgeStats: () => edge.stats(),
+    deploymentRepo: core.repos.deployments,
+    instances: core.repos.instances,
+    runtime: core.runtime,
+    edge,
+    close: () => {
+      edge.close();
+      db.close();
+    },
+  };
+}
+
+/** The services of projects, deployments and live instances. */
+function servicesOf(config: Config, core: Core, shipping: Shipping) {
+  const { docker, runtime, lifecycle, env, activity, repos } = core;
+  const { projects, deployments, sources } = { ...repos, sources: core.sources };
+  return {
+    activity,
+    projects: shipping.projects,
+    lifecycle,
+    env,
+    registries: core.registries,
+    logs: core.logs,
+    worker: shipping.worker,
+    buildIsolation: shipping.buildIsolation,
+    releases: shipping.releases,
+    deployments: shipping.deployments,
+    reconciler: reconciler(shipping.releaseDeps, shipping.releases.locks),
+    observe: observeService({ docker, runtime, projects, lifecycle, env }),
+    compareDeployments: (project: string, from: string, to: string) =>
+      compareDeployments({ deployments, projects, sources, openSnapshot: env.openSnapshot }, project, from, to),
     exec: execService({
       docker,
       runtime,
@@ -426,12 +246,14 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
       sessions: new ExecSessions(config.execMaxSessions),
       idleTimeoutMs: config.execIdleTimeoutSeconds * 1000,
     }),
-    nodes: nodeService({ docker, agentId: agent, runtime: runtime.kind }),
-    runtime,
-    follower: routeFollower({ runtime, projects, lifecycle, edge, locks: releases.locks, log }),
-    close: () => {
-      edge.close();
-      db.close();
-    },
+    nodes: nodeService({ docker, agentId: core.agent, runtime: runtime.kind }),
+    follower: routeFollower({
+      runtime,
+      projects,
+      lifecycle,
+      edge: core.edge,
+      locks: shipping.releases.locks,
+      log: core.log,
+    }),
   };
 }
