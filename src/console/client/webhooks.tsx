@@ -1,5 +1,5 @@
 /** Webhooks (admin): list, add (the signing secret shown once), remove, and each one's recent deliveries. */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, listAll, seg } from './api.ts';
 import type { Delivery, Me, Webhook } from './types.ts';
 import { ago, ErrorNote, Section, Status, useAction, useLoad } from './ui.tsx';
@@ -148,6 +148,12 @@ function Deliveries({ webhook }: { webhook: string }) {
   const path = `/v1/webhooks/${seg(webhook)}/deliveries`;
   const { data, error, reload } = useLoad(() => api<{ data: Delivery[] }>('GET', `${path}?limit=20`), [webhook]);
   const action = useAction();
+  // While a delivery is still being tried, refresh the list every few seconds.
+  useEffect(() => {
+    if (!data?.data.some((d) => d.status === 'pending')) return;
+    const timer = setInterval(reload, 3000);
+    return () => clearInterval(timer);
+  }, [data, reload]);
   const redeliver = (d: Delivery) =>
     action.run(async () => {
       await api('POST', `${path}/${seg(d.id)}/redeliver`);
