@@ -1,6 +1,16 @@
 import type Docker from 'dockerode';
 import type { Config } from '../config.ts';
 
+/** Where the engine listens: its unix socket, or DOCKER_HOST's host and port (2376 for https, else 2375). */
+type EngineAddress = { socket: string } | { socket: null; protocol: 'http' | 'https'; host: string; port: number };
+
+function engineAddress(config: Pick<Config, 'dockerHost'>): EngineAddress {
+  const url = new URL(config.dockerHost || 'unix:///var/run/docker.sock');
+  if (url.protocol === 'unix:') return { socket: url.pathname };
+  const protocol = url.protocol === 'https:' ? 'https' : 'http';
+  return { socket: null, protocol, host: url.hostname, port: Number(url.port || (protocol === 'https' ? 2376 : 2375)) };
+}
+
 /**
  * The one place a Docker client is made; everything else receives it. dockerode (and ssh2 under
  * it) is loaded here, on first use, not when the module is imported: a CLI command that never
@@ -8,14 +18,9 @@ import type { Config } from '../config.ts';
  */
 export function createDockerClient(config: Pick<Config, 'dockerHost'>): Docker {
   const Docker = require('dockerode') as typeof import('dockerode');
-  if (!config.dockerHost) return new Docker({ socketPath: '/var/run/docker.sock' });
-  const url = new URL(config.dockerHost);
-  if (url.protocol === 'unix:') return new Docker({ socketPath: url.pathname });
-  return new Docker({
-    host: url.hostname,
-    port: Number(url.port || (url.protocol === 'https:' ? 2376 : 2375)),
-    protocol: url.protocol === 'https:' ? 'https' : 'http',
-  });
+  const at = engineAddress(config);
+  if (at.socket !== null) return new Docker({ socketPath: at.socket });
+  return new Docker({ host: at.host, port: at.port, protocol: at.protocol });
 }
 
 /**
@@ -58,12 +63,10 @@ export interface VersionSource {
  * call) stood between `serve` and its first health answer. Errors name the address, as node's do.
  */
 export function engineVersion(config: Pick<Config, 'dockerHost'>): VersionSource {
-  const url = config.dockerHost ? new URL(config.dockerHost) : new URL('unix:///var/run/docker.sock');
-  const socket = url.protocol === 'unix:' ? url.pathname : null;
-  const scheme = url.protocol === 'https:' ? 'https' : 'http';
-  const port = url.port || (scheme === 'https' ? '2376' : '2375');
-  const endpoint = socket ? 'http://localhost/version' : `${scheme}://${url.hostname}:${port}/version`;
-  const address = socket ?? `${url.hostname}:${port}`;
+  const at = engineAddress(config);
+  const socket = at.socket;
+  const endpoint = at.socket !== null ? 'http://localhost/version' : `${at.protocol}://${at.host}:${at.port}/version`;
+  const address = at.socket ?? `${at.host}:${at.port}`;
   return {
     version: async () => {
       const res = await fetch(endpoint, socket ? { unix: socket } : {}).catch((err: unknown) => {
