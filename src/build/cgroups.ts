@@ -8,8 +8,16 @@
  * This works with the engine's cgroupfs driver, cgroup v1 or v2. With the systemd driver the parent
  * has to be a systemd slice whose limit only systemd sets (TasksMax); that is not supported here,
  * and the reason says so.
+ *
+ * Telling that a build reached the limit: on v2 the slot's pids.events counts every failed fork
+ * below it. On v1 a failure is counted only in the cgroup of the process that forked, the step
+ * container's, which vanishes with the container: a fork bomb that ends its step at once would
+ * leave no trace. So on v1 each build gets a cgroup of its own below its slot (the engine makes it
+ * with the first step container), whose pids.peak keeps the highest count of the whole build, and
+ * the agent removes it when the build ends (the slots are handed to the agent's user for that).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProcessLimit } from './sandbox.ts';
 
@@ -17,6 +25,12 @@ import type { ProcessLimit } from './sandbox.ts';
 export interface CgroupHost {
   driver: string;
   version: string;
+}
+
+/** The user (and group) the agent runs as, when that is not root. */
+export interface CgroupOwner {
+  uid: number;
+  gid: number;
 }
 
 /** Where the slots live, or why they cannot. */
@@ -48,8 +62,12 @@ export class PidsSlots {
     return { ok: true, slots: new PidsSlots(host.version, opts.root, opts.parent, opts.count, opts.limit) };
   }
 
-  /** Makes the slots with their pids.max; needs root. Safe to repeat. */
-  prepare(): void {
+  /**
+   * Makes the slots with their pids.max; needs root. Safe to repeat. On v1 the slots are made in
+   * every hierarchy the engine will use and given to `owner`, so that an agent that is not root can
+   * remove the build cgroups the engine makes below them; any a stopped agent left are removed.
+   */
+  prepare(owner: CgroupOwner | null = null): void {
     if (this.version === '2') {
       // pids.max exists in a cgroup only when its parent delegates the pids controller to it.
       enablePids(this.root);
@@ -59,6 +77,13 @@ export class PidsSlots {
     for (let n = 0; n < this.count; n++) {
       mkdirSync(this.dir(n), { recursive: true });
       writeFileSync(join(this.dir(n), 'pids.max'), String(this.limit));
+    }
+    if (this.version === '1') {
+      for (const slot of this.slotsInEveryHierarchy()) {
+        mkdirSync(slot, { recursive: true });
+        if (owner) chownSync(slot, owner.uid, owner.gid);
+        for (const build of readdirIfAny(slot)) removeBuild(join(slot, build));
+      }
     }
   }
 
@@ -76,16 +101,27 @@ export class PidsSlots {
     return null;
   }
 
-  /** Slot `n` as a ProcessLimit whose `reached` counts from now. */
+  /** Slot `n` as a ProcessLimit for one build, whose `reached` counts from now. */
   limitFor(n: number): ProcessLimit {
-    const dir = this.dir(n);
-    const baseline = this.failedForks(dir);
+    if (this.version === '2') {
+      const dir = this.dir(n);
+      const baseline = maxEvents(dir);
+      return {
+        cgroupParent: `/${this.parent}/${n}`,
+        limit: this.limit,
+        reached: () => maxEvents(dir) > baseline,
+        release() {},
+      };
+    }
+    const build = `build-${randomBytes(6).toString('hex')}`;
+    const dir = join(this.dir(n), build);
     return {
-      cgroupParent: `/${this.parent}/${n}`,
+      cgroupParent: `/${this.parent}/${n}/${build}`,
       limit: this.limit,
-      reached: () => {
-        for (const [cgroup, count] of this.failedForks(dir)) if (count > (baseline.get(cgroup) ?? 0)) return true;
-        return false;
+      // Kernels before 6.1 have no pids.peak: there the step containers' own counts are all there is.
+      reached: () => peakOf(dir) >= this.limit || readdirIfAny(dir).some((step) => maxEvents(join(dir, step)) > 0),
+      release: () => {
+        for (const slot of this.slotsInEveryHierarchy(n)) removeBuild(join(slot, build));
       },
     };
   }
@@ -108,20 +144,25 @@ export class PidsSlots {
       : join(this.root, 'pids', this.parent, String(n));
   }
 
-  // Failed forks per cgroup: the slot's own count and, on v1 (where a failure is counted only in
-  // the cgroup of the process that forked), each step container's below it.
-  private failedForks(dir: string): Map<string, number> {
-    const counts = new Map<string, number>([[dir, maxEvents(dir)]]);
-    if (this.version === '1') {
-      for (const entry of readdirIfAny(dir)) counts.set(join(dir, entry), maxEvents(join(dir, entry)));
-    }
-    return counts;
+  /** The slot cgroups (all, or slot `only`) in each v1 hierarchy: the engine makes a build's cgroup in all of them. */
+  private slotsInEveryHierarchy(only?: number): string[] {
+    const slots = only === undefined ? Array.from({ length: this.count }, (_, n) => n) : [only];
+    return readdirIfAny(this.root).flatMap((h) => slots.map((n) => join(this.root, h, this.parent, String(n))));
   }
 }
 
 function enablePids(cgroup: string): void {
   const control = join(cgroup, 'cgroup.subtree_control');
   if (!readFileSync(control, 'utf8').split(/\s+/).includes('pids')) writeFileSync(control, '+pids');
+}
+
+/** The highest number of processes a cgroup has had at once, 0 when it has no pids.peak (or is gone). */
+function peakOf(cgroup: string): number {
+  try {
+    return Number(readFileSync(join(cgroup, 'pids.peak'), 'utf8'));
+  } catch {
+    return 0;
+  }
 }
 
 /** The `max` count of a cgroup's pids.events, 0 when it has none (or is gone). */
@@ -148,5 +189,14 @@ function removeEmpty(dir: string): void {
     rmdirSync(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+/** Removes a build's cgroup; one still busy or not ours to remove is left for the next `prepare`. */
+function removeBuild(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // ENOENT: the engine never made it (no RUN step); EBUSY, EACCES: prepare sweeps it later
   }
 }

@@ -20,8 +20,10 @@ export interface ProcessLimit {
   /** The cgroup the engine creates the step containers under (the build API's `cgroupparent`). */
   cgroupParent: string;
   limit: number;
-  /** True once a fork under the cgroup has failed on the limit since the sandbox was handed out. */
+  /** True once the build's processes have reached the limit since the sandbox was handed out. */
   reached(): boolean;
+  /** Removes what the limit made for this build, once the build has ended. */
+  release(): void;
 }
 
 /** One line for the build log saying how the build is confined. */

@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, test } from 'bun:test';
 import type Docker from 'dockerode';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PidsSlots } from '../../src/build/cgroups.ts';
@@ -105,27 +105,49 @@ describe('the process-limit cgroups', () => {
     });
   });
 
-  test('on cgroup v1: one pids cgroup per slot, whose step containers’ failed forks count', () => {
+  test('on cgroup v1: one pids cgroup per slot, and one per build below it whose peak (or failed forks) count', () => {
     const dir = join(root, 'v1');
     mkdirSync(join(dir, 'pids'), { recursive: true });
+    mkdirSync(join(dir, 'memory'), { recursive: true });
     const support = PidsSlots.for({ driver: 'cgroupfs', version: '1' }, options(dir));
     if (!support.ok) throw new Error(support.reason);
     expect(support.slots.problem()).toBe(`the process-limit cgroup ${join(dir, 'pids/sb/0/pids.max')} does not exist`);
     support.slots.prepare();
     expect(support.slots.problem()).toBeNull();
     expect(readFileSync(join(dir, 'pids/sb/1/pids.max'), 'utf8')).toBe('100');
+    expect(existsSync(join(dir, 'memory/sb/1'))).toBe(true);
 
-    // A step container of an earlier build had failed forks; they do not count for this one.
-    mkdirSync(join(dir, 'pids/sb/0/old'));
-    writeFileSync(join(dir, 'pids/sb/0/old/pids.events'), 'max 5\n');
+    // Each build has a cgroup of its own, so an earlier build's count cannot reach it.
     const limit = support.slots.limitFor(0);
-    expect(limit).toMatchObject({ cgroupParent: '/sb/0', limit: 100 });
+    const other = support.slots.limitFor(0);
+    expect(limit).toMatchObject({ limit: 100 });
+    expect(limit.cgroupParent).toMatch(/^\/sb\/0\/build-[0-9a-f]{12}$/);
+    expect(other.cgroupParent).not.toBe(limit.cgroupParent);
+    const build = (h: string, l = limit) => join(dir, h, l.cgroupParent);
+    expect(limit.reached()).toBe(false); // the engine makes the build's cgroup with its first step
+    mkdirSync(build('pids', other), { recursive: true });
+    writeFileSync(join(build('pids', other), 'pids.peak'), '100');
+    mkdirSync(join(build('pids'), 'step'), { recursive: true });
+    writeFileSync(join(build('pids'), 'pids.peak'), '99');
+    writeFileSync(join(build('pids'), 'step/pids.events'), 'max 0\n');
     expect(limit.reached()).toBe(false);
-    mkdirSync(join(dir, 'pids/sb/0/step'));
-    writeFileSync(join(dir, 'pids/sb/0/step/pids.events'), 'max 0\n');
-    expect(limit.reached()).toBe(false);
-    writeFileSync(join(dir, 'pids/sb/0/step/pids.events'), 'max 3\n');
+    writeFileSync(join(build('pids'), 'pids.peak'), '100');
     expect(limit.reached()).toBe(true);
+    // A kernel without pids.peak: a step container's failed forks.
+    rmSync(join(build('pids', other), 'pids.peak'));
+    mkdirSync(join(build('pids', other), 'step'));
+    expect(other.reached()).toBe(false);
+    writeFileSync(join(build('pids', other), 'step/pids.events'), 'max 3\n');
+    expect(other.reached()).toBe(true);
+
+    // Released, the build's (empty) cgroups go from every hierarchy; a busy one stays for prepare.
+    mkdirSync(build('memory'), { recursive: true });
+    rmSync(build('pids'), { recursive: true });
+    mkdirSync(build('pids'));
+    limit.release();
+    expect([existsSync(build('pids')), existsSync(build('memory'))]).toEqual([false, false]);
+    other.release();
+    expect(existsSync(build('pids', other))).toBe(true);
 
     writeFileSync(join(dir, 'pids/sb/1/pids.max'), 'max');
     expect(support.slots.problem()).toBe(`${join(dir, 'pids/sb/1/pids.max')} is max, not 100`);
@@ -255,12 +277,13 @@ describe('a build is refused while the isolation is not in place', () => {
     if (slots.ok) slots.slots.prepare();
     const a = await isolation.acquire();
     const b = await isolation.acquire();
-    expect([a.sandbox.processes!.cgroupParent, b.sandbox.processes!.cgroupParent]).toEqual([
+    const slot = (parent: string) => parent.split('/').slice(0, 3).join('/');
+    expect([slot(a.sandbox.processes!.cgroupParent), slot(b.sandbox.processes!.cgroupParent)]).toEqual([
       '/slipway-build/0',
       '/slipway-build/1',
     ]);
     let third: string | null = null;
-    const waiting = isolation.acquire().then((c) => (third = c.sandbox.processes!.cgroupParent));
+    const waiting = isolation.acquire().then((c) => (third = slot(c.sandbox.processes!.cgroupParent)));
     await Bun.sleep(20);
     expect(third).toBeNull();
     b.release();

@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server, Subprocess } from 'bun';
@@ -268,7 +268,7 @@ describe.skipIf(!canRun)('build isolation', () => {
         settings.cgroupRoot,
         'pids',
         settings.cgroupParent,
-        lease.sandbox.processes!.cgroupParent.split('/').at(-1)!,
+        lease.sandbox.processes!.cgroupParent.split('/')[2]!,
         'pids.peak',
       );
       if (cgroupVersion() === '1' && existsSync(peak)) expect(Number(readFileSync(peak, 'utf8'))).toBe(limit);
@@ -289,6 +289,64 @@ describe.skipIf(!canRun)('build isolation', () => {
       expect(out).toContain(`-A ${settings.chainPrefix}-OUT -d ${ns}/32 -p udp -m udp --dport 53 -j RETURN`);
     }
   });
+
+  test('a step that fails at once when its fork is refused is still stopped at the process limit', async () => {
+    // The shell exits (code 2) on the first refused fork, so the step container is gone long
+    // before the next look at the limit: the build's own count has to outlive its containers.
+    for (let round = 0; round < 3; round++) {
+      const lease = await isolation.acquire();
+      try {
+        const run = await harness.build(
+          { Dockerfile: `FROM slipway-fixture/static:latest\nRUN echo ${randomUUID()}; while :; do sleep 30 & done\n` },
+          { sandbox: lease.sandbox, timeoutMs: 60_000 },
+        );
+        expect(run.error).toBeInstanceOf(BuildProcessLimit);
+        expect(run.elapsedMs).toBeLessThan(20_000);
+      } finally {
+        lease.release();
+      }
+    }
+  }, 90_000);
+
+  test('a build’s own cgroup is removed from every hierarchy once its sandbox is released', async () => {
+    const lease = await isolation.acquire();
+    const parent = lease.sandbox.processes!.cgroupParent;
+    const made = () => readdirSync(settings.cgroupRoot).filter((h) => existsSync(join(settings.cgroupRoot, h, parent)));
+    try {
+      const run = await harness.build(
+        { Dockerfile: `FROM slipway-fixture/static:latest\nRUN echo ${randomUUID()}\n` },
+        { sandbox: lease.sandbox, timeoutMs: 60_000 },
+      );
+      expect(run.error).toBeUndefined();
+      if (cgroupVersion() === '1') expect(made()).toContain('pids');
+    } finally {
+      lease.release();
+    }
+    expect(made()).toEqual([]);
+  }, 60_000);
+
+  test.skipIf(cgroupVersion() !== '1')(
+    'prepare hands the slots to the agent’s user, who can then remove a build’s cgroup, and sweeps any left',
+    () => {
+      const parent = `slipway-owner-${id}`;
+      const support = PidsSlots.for({ driver: 'cgroupfs', version: '1' }, { ...slotOptions(), parent });
+      if (!support.ok) throw new Error(support.reason);
+      const nobody = { uid: 65534, gid: 65534 };
+      try {
+        support.slots.prepare(nobody);
+        const slot = (h: string) => join(settings.cgroupRoot, h, parent, '0');
+        for (const h of ['pids', 'memory']) expect(statSync(slot(h)).uid).toBe(nobody.uid);
+        // As the engine would: made by root, below the slot.
+        for (const name of ['build-a', 'build-b']) mkdirSync(join(slot('memory'), name));
+        sh('setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'rmdir', join(slot('memory'), 'build-a'));
+        expect(existsSync(join(slot('memory'), 'build-a'))).toBe(false);
+        support.slots.prepare(nobody);
+        expect(readdirSync(slot('memory')).filter((e) => e.startsWith('build-'))).toEqual([]);
+      } finally {
+        support.slots.remove();
+      }
+    },
+  );
 
   /** Every task (process or thread) on the host, from /proc/loadavg's "running/total". */
   function hostTasks(): number {
