@@ -38,6 +38,7 @@ export function startBackground(deps: Deps, delayMs = BACKGROUND_DELAY_MS): Stop
     deps.webhookWorker.start();
     stops.push(
       () => deps.worker.stop(),
+      () => deps.releases.retirements.settled(),
       () => deps.webhookWorker.stop(),
       startBackupSchedule(deps.backups, deps.config.backupSchedule, deps.log),
     );

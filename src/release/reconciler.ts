@@ -23,7 +23,10 @@ export function reconciler(d: ReleaseDeps, locks: ProjectLocks) {
   ): Promise<void> {
     if (d.lifecycle.runningOf(p.id)) return; // a deployment in flight owns this project's containers for now
     const current = instances.filter((i) => i.deploymentId === liveRow?.id);
-    const strays = instances.filter((i) => i.deploymentId !== liveRow?.id || p.desired_state === 'stopped');
+    // An earlier release's old instances drain on their own (retirements.ts).
+    const strays = instances.filter(
+      (i) => (i.deploymentId !== liveRow?.id || p.desired_state === 'stopped') && !d.retirements.has(i.id),
+    );
     if (strays.length > 0)
       await d.runtime.remove(
         strays.map((i) => i.id),

@@ -10,6 +10,7 @@ import { asFailure, HealthCheckStopped, StartFailed } from '../deployments/failu
 import { exclusiveVolumes } from '../volumes/spec.ts';
 import { engineUnreachable } from '../runtime/docker.ts';
 import { relaxedCommits } from '../db/relaxed.ts';
+import type { Retirements } from './retirements.ts';
 
 /** How long a swap waits for the edge to confirm it applied the new routes. */
 const EDGE_APPLY_TIMEOUT_MS = 5000;
@@ -25,6 +26,8 @@ export interface RolloutDeps {
   edge: EdgeRoutes;
   log: Logger;
   drainTimeoutMs: number;
+  /** Old instances still draining after an earlier release: no rollout retires them again. */
+  retirements: Retirements;
   /** The env an instance of `deployment` runs with (PORT is added on top). */
   envFor(project: ProjectRow, deployment: DeploymentRow): Record<string, string>;
   /** The project's volumes as mounts, created on first use; none when omitted. */
@@ -50,9 +53,9 @@ export interface Rollout {
  * finish their in-flight requests (up to the drain timeout) before stopping them. If anything
  * fails before the switch, the new instances are removed and the old ones never notice.
  * A project whose volumes take one writer at a time gets a hand-off instead (see handOff).
- * Resolves once traffic has switched; `drained` settles when the old instances are gone.
+ * Resolves once traffic has switched; `drained` settles when the old instances (`retiring`) are gone.
  */
-export async function rollOut(d: RolloutDeps, r: Rollout): Promise<{ targets: string[]; drained: Promise<void> }> {
+export async function rollOut(d: RolloutDeps, r: Rollout): Promise<RolledOut> {
   const start = await starter(d, r);
   if (exclusiveVolumes(r.project)) return handOff(d, r, start);
   const fresh = await start();
@@ -60,11 +63,21 @@ export async function rollOut(d: RolloutDeps, r: Rollout): Promise<{ targets: st
   const listing = d.runtime.list(r.project);
   listing.catch(() => {}); // awaited below unless the health gate fails first
   await healthGate(d, r, fresh);
-  // Not the new instances, nor any other of their group (a task the runtime restarted meanwhile).
-  const previous = (await listing).filter((i) => !fresh.some((f) => f.group === i.group));
+  // Not the new instances, nor any other of their group (a task the runtime restarted meanwhile),
+  // nor an earlier release's old instances, which drain on their own.
+  const previous = (await listing).filter((i) => !fresh.some((f) => f.group === i.group) && !d.retirements.has(i.id));
   const { targets, version } = await switchTo(d, r, fresh);
   const drained = retire(d, r, version, previous);
-  return { targets, drained };
+  return { targets, drained, retiring: previous.map((i) => i.id) };
+}
+
+/** A rollout whose traffic has switched. */
+export interface RolledOut {
+  targets: string[];
+  /** Settles once the old instances have drained and are removed. */
+  drained: Promise<void>;
+  /** The old instances' ids. */
+  retiring: string[];
 }
 
 /** What starts the rollout's new instances; if one fails to start, none of them is left. */
@@ -130,11 +143,7 @@ async function switchTo(
  * get the edge's 503 meanwhile. If the new instances fail to start or to pass their health check,
  * the old ones are started again and routed to, as if nothing had happened.
  */
-async function handOff(
-  d: RolloutDeps,
-  r: Rollout,
-  start: () => Promise<Instance[]>,
-): Promise<{ targets: string[]; drained: Promise<void> }> {
+async function handOff(d: RolloutDeps, r: Rollout, start: () => Promise<Instance[]>): Promise<RolledOut> {
   const previous = await d.runtime.list(r.project);
   const route = d.edge.route(r.project.name);
   if (previous.length > 0) {
@@ -161,7 +170,7 @@ async function handOff(
     previous.map((i) => i.id),
     0,
   );
-  return { targets, drained: Promise.resolve() };
+  return { targets, drained: Promise.resolve(), retiring: [] };
 }
 
 /** Starts the instances a failed hand-off stopped and, once they answer, routes the edge back to them. */

@@ -60,7 +60,7 @@ export function releaseService(d: ReleaseDeps) {
   const release: Releaser = (row, signal, log, network) =>
     locks.run(row.project, async () => {
       const p = project(row.project);
-      const { drained } = await rollOut(d, {
+      const { drained, retiring } = await rollOut(d, {
         project: p,
         deployment: row,
         count: p.instances,
@@ -74,9 +74,14 @@ export function releaseService(d: ReleaseDeps) {
               d.projects.update({ ...p, desired_state: 'running', updated_at: nowIso() });
           }),
       });
-      // Still under the project's lock: nothing else touches its containers until the old ones are gone.
-      await drained;
-      await prune(p).catch((err) => d.log.warn('image pruning failed', { project: p.name, error: String(err) }));
+      // The project is free once traffic has moved: its old instances drain and go in the background.
+      d.retirements.add(
+        retiring,
+        drained.then(() =>
+          prune(p).catch((err) => d.log.warn('image pruning failed', { project: p.name, error: String(err) })),
+        ),
+        (err) => d.log.warn('removing the old instances failed', { project: p.name, error: String(err) }),
+      );
     });
 
   async function prune(p: ProjectRow): Promise<void> {
@@ -179,6 +184,8 @@ export function releaseService(d: ReleaseDeps) {
       }),
 
     locks,
+    /** Old instances draining in the background; a graceful shutdown waits for them. */
+    retirements: d.retirements,
   };
 }
 

@@ -18,6 +18,7 @@ import { VolumeSizes } from '../volumes/sizes.ts';
 import { VolumeQuotaProbe } from '../volumes/quota.ts';
 import { volumeMounts } from '../volumes/mounts.ts';
 import type { Core } from './core.ts';
+import { Retirements } from '../release/retirements.ts';
 
 /** What shippingParts builds. */
 export type Shipping = ReturnType<typeof shippingParts>;
@@ -50,6 +51,7 @@ export function shippingParts(config: Config, options: DepsOptions, core: Core) 
     activity: core.activity,
     logs: core.logs,
     drainTimeoutMs: config.drainTimeoutSeconds * 1000,
+    retirements: new Retirements(),
     releaseRetention: config.releaseRetention,
     envFor: releasing.envFor,
     restoreEnv: releasing.restore,
