@@ -39,6 +39,8 @@ export interface BuiltImage {
   durationMs: number;
   /** The image's labels, as the engine reports them. */
   labels: Record<string, string>;
+  /** The images the build's earlier stages ended with: the build cache its next build starts from. */
+  stageImageIds: string[];
 }
 
 /**
@@ -85,6 +87,7 @@ export async function buildImage(docker: Docker, context: Readable, opts: BuildO
     exposedPort: firstExposedPort(image.Config?.ExposedPorts, progress.exposed),
     durationMs: Date.now() - started,
     labels: image.Config?.Labels ?? {},
+    stageImageIds: progress.stageImages.filter((id) => id !== image.Id),
   };
 }
 

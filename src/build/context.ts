@@ -12,6 +12,7 @@ import type { Header, Pack } from 'tar-stream';
 import { tarStream } from '../lazy-libraries.ts';
 import { GENERATED_DIR, type BuildPlan } from './plan.ts';
 import { Reclaimer } from '../archive/reclaim.ts';
+import { withStageLabels } from './stage-labels.ts';
 
 /**
  * Streams the stored source tar.gz as an (uncompressed) tar build context. Entries the
@@ -129,7 +130,8 @@ async function copyEntries(
         entry.header.type === 'file' &&
         (entry.header.size ?? 0) <= MAX_DOCKERFILE_BYTES
       ) {
-        addFile(out, name, withLabels(await readAll(entry as unknown as Readable), labels), entry.header);
+        const text = await readAll(entry as unknown as Readable);
+        addFile(out, name, withLabels(withStageLabels(text, labelInstruction(labels).trim()), labels), entry.header);
       } else if (keep(name)) {
         await copyEntry(entry.header, entry as unknown as Readable, out);
         reclaim.add(entry.header.size ?? 0);
@@ -142,7 +144,8 @@ async function copyEntries(
   }
   if (generated) {
     if (plan.dockerignore === null) addFile(out, '.dockerignore', generatedDockerignore(null));
-    addFile(out, plan.dockerfilePath, withLabelsBeforeSource(plan.generatedDockerfile!, labels));
+    const staged = withStageLabels(plan.generatedDockerfile!, labelInstruction(labels).trim());
+    addFile(out, plan.dockerfilePath, withLabelsBeforeSource(staged, labels));
   }
 }
 

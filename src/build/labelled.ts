@@ -54,6 +54,7 @@ export async function buildLabelledImage(docker: Docker, b: LabelledBuild): Prom
     exposedPort: built.exposedPort,
     durationMs: built.durationMs + stamped.durationMs,
     labels: stamped.labels,
+    stageImageIds: built.stageImageIds,
   };
 }
 

@@ -86,6 +86,8 @@ const BUILT = /^Successfully built ([0-9a-f]{12,64})$/;
 export class BuildProgress {
   step: StepRef | null = null;
   imageId: string | null = null;
+  /** The image each finished stage ended with (the engine's aux messages), the last stage's last. */
+  readonly stageImages: string[] = [];
   error: string | null = null;
   /** Build containers announced (`Running in`) and not yet reported removed. */
   readonly containers = new Set<string>();
@@ -106,7 +108,10 @@ export class BuildProgress {
     if (typeof msg.status === 'string' && msg.progress === undefined) {
       this.emit(msg.id ? `${msg.id}: ${msg.status}` : msg.status);
     }
-    if (typeof msg.aux?.ID === 'string') this.imageId = msg.aux.ID;
+    if (typeof msg.aux?.ID === 'string') {
+      this.imageId = msg.aux.ID;
+      this.stageImages.push(msg.aux.ID);
+    }
     if (msg.error !== undefined || msg.errorDetail !== undefined) {
       this.flush();
       this.error = msg.errorDetail?.message || msg.error || 'unknown error';

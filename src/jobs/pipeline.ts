@@ -5,8 +5,10 @@ import type { ProjectRepo } from '../db/projects.ts';
 import type { DeploymentLogs } from '../deployments/logs.ts';
 import type { SourceStore } from '../deployments/sources.ts';
 import type { Lifecycle } from '../deployments/lifecycle.ts';
+import type { Logger } from '../log.ts';
 import { asFailure, BuildError, CanceledByRequest, Interrupted } from '../deployments/failures.ts';
 import { planBuild } from '../build/plan.ts';
+import { collectBuildCache } from '../build/build-cache.ts';
 import { buildLabelledImage } from '../build/labelled.ts';
 import type { BuildIsolation } from '../build/isolation.ts';
 import { describeSandbox } from '../build/sandbox.ts';
@@ -36,6 +38,8 @@ export interface PipelineDeps {
   logs: DeploymentLogs;
   sources: SourceStore;
   docker: Docker;
+  /** The agent's own log (not a deployment's). */
+  log: Logger;
   /** Ensures the project's network while the image is made. */
   runtime: Pick<Runtime, 'ensureNetwork'>;
   images: BaseImages;
@@ -111,10 +115,11 @@ async function build(
       ? `${describeSandbox(lease.sandbox)}\nNo process limit on this host: ${lease.unlimitedBecause}`
       : describeSandbox(lease.sandbox),
   );
+  const labels = releaseImageLabels(d.agentId, row.project);
   const built = await buildLabelledImage(d.docker, {
     source: d.sources.absolute(row.source_path),
     plan,
-    labels: releaseImageLabels(d.agentId, row.project),
+    labels,
     tag,
     memoryBytes: d.buildMemoryBytes,
     timeoutMs: d.buildTimeoutMs,
@@ -123,6 +128,7 @@ async function build(
     onLine: (line) => d.logs.appendOutput(row.id, line),
   }).finally(() => lease.release());
   log(`Built ${tag} (${built.imageId.slice(0, 19)}) in ${(built.durationMs / 1000).toFixed(1)} s`);
+  await collectBuildCache(d.docker, labels, built.stageImageIds, d.log);
   return {
     stack: plan.stack,
     image_id: built.imageId,

@@ -98,6 +98,7 @@ function deployWorker(
     logs,
     sources: core.sources,
     docker: core.docker,
+    log,
     runtime: core.runtime,
     images: config.images,
     buildTimeoutMs: config.buildTimeoutSeconds * 1000,

@@ -50,9 +50,18 @@ export function buildHarness(docker: Docker) {
       images?: BaseImages;
       /** Replaces the planner (tests of the builder's own guarantees). */
       plan?: (source: TestSource) => BuildPlan;
+      /** Labels on top of the file's own (e.g. `slipway.project`). */
+      extraLabels?: Record<string, string>;
     } = {},
   ): Promise<BuildRun> {
-    const { projectDockerfile = null, plan: makePlan, format, images = FIXTURE_IMAGES, ...overrides } = opts;
+    const {
+      projectDockerfile = null,
+      plan: makePlan,
+      format,
+      images = FIXTURE_IMAGES,
+      extraLabels,
+      ...overrides
+    } = opts;
     const source = await sources.make(tree, projectDockerfile, format);
     const plan = makePlan ? makePlan(source) : planBuild(source, { projectDockerfile, images });
     const lines: string[] = [];
@@ -62,7 +71,7 @@ export function buildHarness(docker: Docker) {
       run.result = await buildLabelledImage(docker, {
         source: source.tgz,
         plan,
-        labels,
+        labels: { ...labels, ...extraLabels },
         tag: `slipway-test/${labels['slipway.test']}:${n++}`,
         memoryBytes: 256 * MiB,
         timeoutMs: 120_000,
