@@ -31,6 +31,7 @@ function recordingDeps(isolationCheck: () => Promise<object> = async () => ({}))
       },
     },
     worker: { start: record('worker.start'), stop: record('worker.stop', Promise.resolve()) },
+    releases: { retirements: { settled: record('retirements.settled', Promise.resolve()) } },
     backups: { recover: record('backups.recover') },
     webhookWorker: { start: record('webhookWorker.start'), stop: record('webhookWorker.stop', Promise.resolve()) },
   };
@@ -59,6 +60,8 @@ describe('the housekeeping of serve', () => {
       'webhookWorker.start',
     ]);
     await stop();
+    // Old instances still draining are waited for once the worker has stopped.
+    expect(calls.indexOf('retirements.settled')).toBeGreaterThan(calls.indexOf('worker.stop'));
     expect(calls).toContain('worker.stop');
     expect(calls).toContain('follower.stop');
     expect(calls).toContain('domainChecker.stop');
