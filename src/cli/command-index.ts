@@ -1,8 +1,9 @@
 /**
- * The top-level commands as the root's help lists them, and the register function (command-groups.ts)
- * that adds each. Computed from the whole tree (program.ts), so it cannot disagree with it; the
- * executable carries it precomputed (scripts/build.ts replaces this module with its result), so
- * `slipway --help` builds 32 one-line commands instead of the whole tree.
+ * The top-level commands as the root's help lists them, the register function (command-groups.ts)
+ * that adds each, and the root's help as an 80-column terminal or a pipe gets it. Computed from the
+ * whole tree (program.ts), so it cannot disagree with it; the executable carries it precomputed
+ * (scripts/build.ts replaces this module with its result), so `slipway --help` builds 32 one-line
+ * commands instead of the whole tree, and at that width prints the text instead of formatting it.
  */
 import type { Command } from 'commander';
 import type { Io } from './io.ts';
@@ -21,16 +22,25 @@ export interface CommandEntry {
   group: string | null;
 }
 
-let cached: Promise<CommandEntry[]> | undefined;
+/** The index: the top-level commands, and the text commander's Help formats for the root at one width. */
+export interface CommandIndex {
+  commands: CommandEntry[];
+  rootHelp: { width: number; text: string };
+}
+
+/** The width of the precomputed root help: commander's when the output is not a terminal. */
+const ROOT_HELP_WIDTH = 80;
+
+let cached: Promise<CommandIndex> | undefined;
 
 /** The index; from source it is computed once per process. */
-export function commandIndex(): Promise<CommandEntry[]> {
+export function commandIndex(): Promise<CommandIndex> {
   cached ??= computeIndex();
   return cached;
 }
 
 /** Builds each group on its own and then the whole tree, and lists the whole tree's top-level commands. */
-export async function computeIndex(): Promise<CommandEntry[]> {
+export async function computeIndex(): Promise<CommandIndex> {
   const [{ buildProgram }, { GROUPS }, { createRoot }, { createCtx }] = await Promise.all([
     import('./program.ts'),
     import('./command-groups.ts'),
@@ -47,8 +57,9 @@ export async function computeIndex(): Promise<CommandEntry[]> {
   }
   const whole = buildProgram(io);
   const help = whole.createHelp();
+  help.prepareContext({ helpWidth: ROOT_HELP_WIDTH });
   const visible = new Set<Command>(help.visibleCommands(whole));
-  return whole.commands.map((cmd) => ({
+  const commands = whole.commands.map((cmd) => ({
     name: cmd.name(),
     aliases: cmd.aliases(),
     hidden: !visible.has(cmd),
@@ -57,6 +68,7 @@ export async function computeIndex(): Promise<CommandEntry[]> {
     description: help.subcommandDescription(cmd),
     group: groupOf.get(cmd.name()) ?? null,
   }));
+  return { commands, rootHelp: { width: ROOT_HELP_WIDTH, text: help.formatHelp(whole, help) } };
 }
 
 /** The text of the module that replaces this one in the executable: the index, computed now. */

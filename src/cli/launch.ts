@@ -5,9 +5,9 @@
  * top-level commands, made from the index (command-index.ts), whose help, usage errors and
  * suggestions are the whole tree's; `slipway help …` and the rest get the whole tree (program.ts).
  */
-import type { Command } from 'commander';
+import { type Command, Help } from 'commander';
 import { GROUPS } from './command-groups.ts';
-import { commandIndex, type CommandEntry } from './command-index.ts';
+import { commandIndex, type CommandIndex } from './command-index.ts';
 import type { Io } from './io.ts';
 import { createRoot } from './root.ts';
 
@@ -19,7 +19,7 @@ export async function programFor(io: Io, argv: string[]): Promise<Command> {
   const first = argv[0];
   if (first !== 'help') {
     const index = await commandIndex();
-    const entry = index.find((e) => first !== undefined && (e.name === first || e.aliases.includes(first)));
+    const entry = index.commands.find((e) => first !== undefined && (e.name === first || e.aliases.includes(first)));
     if (entry === undefined) return standIns(io, index);
     const load = entry.group === null ? undefined : GROUPS[entry.group];
     if (load) {
@@ -37,14 +37,24 @@ export async function wholeTree(io: Io, first?: string): Promise<Command> {
   return (await import('./program.ts')).buildProgram(io, first);
 }
 
-/** The root with a stand-in for each top-level command: its name, aliases, term and description. */
-function standIns(io: Io, index: CommandEntry[]): Command {
+/**
+ * The root with a stand-in for each top-level command: its name, aliases, term and description. At the
+ * index's width its help is the index's text, which is what commander would format (test/cli/launch.test.ts).
+ */
+function standIns(io: Io, index: CommandIndex): Command {
   const terms = new Map<Command, string>();
-  const cli = createRoot(io).configureHelp({ subcommandTerm: (cmd) => terms.get(cmd) ?? cmd.name() });
+  const { rootHelp } = index;
+  const cli: Command = createRoot(io).configureHelp({
+    subcommandTerm: (cmd) => terms.get(cmd) ?? cmd.name(),
+    formatHelp(cmd, helper) {
+      if (cmd === cli && helper.helpWidth === rootHelp.width) return rootHelp.text;
+      return Help.prototype.formatHelp.call(helper, cmd, helper);
+    },
+  });
   cli.hook('preSubcommand', () => {
     throw new WholeTreeNeeded('A stand-in was dispatched to');
   });
-  for (const entry of index) {
+  for (const entry of index.commands) {
     const cmd = cli.command(entry.name, { hidden: entry.hidden }).aliases(entry.aliases).description(entry.description);
     if (entry.helpGroup) cmd.helpGroup(entry.helpGroup);
     terms.set(cmd, entry.term);
