@@ -8,7 +8,7 @@
  *   (c) requests/s and p99 latency of an authenticated GET /v1/projects/{name} with wrk, next to
  *       a bare Bun.serve hello world measured the same way in the same run;
  *   (d) `slipway --help` and `slipway status` (against the running agent): wall time and the
- *       binary's own CPU time (user + system), median of 9 runs;
+ *       binary's own CPU time (user + system), median of 21 runs;
  *   (e) idle RSS of `dist/slipway serve --role edge`, after the same idle spell.
  * Prints each figure with its unit next to its goal (issue 16), then a markdown table for the README.
  * The goals are ratios or budgets for a quiet machine: on a busy one, compare within one run.
@@ -23,7 +23,7 @@ const ROOT = join(import.meta.dir, '..');
 const BINARY = join(ROOT, 'dist', 'slipway');
 const BUN = join(ROOT, 'node_modules', '.bin', 'bun');
 const STARTUP_RUNS = 5;
-const CLI_RUNS = 9;
+const CLI_RUNS = 21;
 /**
  * How long the agent and the edge idle before their RSS is read: their periodic passes (the
  * reconciler's every 30 s, the route store's poll, the worker's) run at least once, and the

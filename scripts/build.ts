@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { BunPlugin } from 'bun';
 import { buildClient } from '../src/console/assets.ts';
+import { precomputedIndexModule } from '../src/cli/command-index.ts';
 import { lazyRequires } from './lazy-requires.ts';
 import { freshImagePlugin } from './fresh-image.ts';
 
@@ -37,7 +38,7 @@ async function build(): Promise<{ ok: true } | { ok: false; log: string[] }> {
   mkdirSync(join(ROOT, 'dist'), { recursive: true });
   const consoleAssets = await prebuiltConsole();
   const result = await Bun.build({
-    plugins: [consoleAssets, lazyRequires, freshImagePlugin()],
+    plugins: [consoleAssets, await precomputedCommandIndex(), lazyRequires, freshImagePlugin()],
     entrypoints: [ENTRY],
     target: 'bun',
     compile: {
@@ -85,6 +86,20 @@ async function prebuiltConsole(): Promise<BunPlugin> {
     name: 'slipway-console-assets',
     setup(b) {
       b.onLoad({ filter: /src\/console\/assets\.ts$/ }, () => ({ contents, loader: 'js' }));
+    },
+  };
+}
+
+/**
+ * The CLI's index of top-level commands (src/cli/command-index.ts), computed now from the whole
+ * command tree: `slipway --help` then builds one-line stand-ins instead of every command.
+ */
+async function precomputedCommandIndex(): Promise<BunPlugin> {
+  const contents = await precomputedIndexModule();
+  return {
+    name: 'slipway-command-index',
+    setup(b) {
+      b.onLoad({ filter: /src\/cli\/command-index\.ts$/ }, () => ({ contents, loader: 'js' }));
     },
   };
 }

@@ -14,6 +14,12 @@
  * makes Elysia's `compile` helper compile on the first check instead; nothing else changes (its
  * callers use only `Check`, `Decode` and `Error`).
  *
+ * commander imports `node:child_process` for executable subcommands (Slipway has none) and
+ * `node:util` for `stripVTControlCharacters`, which it calls on help text to measure and strip
+ * escape sequences; loading the two is about 3 ms of every CLI start's ~25. The rewrites load
+ * `node:child_process` on a spawn and `node:util` only for text holding an ESC or CSI byte, where
+ * every sequence it removes starts (text without one comes back unchanged, as from node:util).
+ *
  * The text rewritten is checked: when an upgrade changes it, the build fails instead of silently
  * doing the work eagerly again.
  */
@@ -57,21 +63,34 @@ export const REWRITES: Rewrite[] = [
       '  try {',
     ].join('\n'),
   },
+  {
+    file: /node_modules\/commander\/lib\/command\.js$/,
+    from: "import childProcess from 'node:child_process';",
+    to: "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };",
+  },
+  ...['command', 'help'].map((name) => ({
+    file: new RegExp(`node_modules/commander/lib/${name}\\.js$`),
+    from: "import { stripVTControlCharacters } from 'node:util';",
+    to: "const stripVTControlCharacters = (str) => /[\\u001b\\u009b]/.test(str) ? require('node:util').stripVTControlCharacters(str) : str;",
+  })),
 ];
 
-/** Rewrites each file of REWRITES; fails the build when its text is not there. */
+/** Rewrites each file of REWRITES (every rewrite of a file at once); fails the build when a text is not there. */
 export const lazyRequires: BunPlugin = {
   name: 'slipway-lazy-requires',
   setup(build) {
-    for (const rewrite of REWRITES) {
-      build.onLoad({ filter: rewrite.file }, ({ path }) => {
-        const text = readFileSync(path, 'utf8');
-        if (!text.includes(rewrite.from))
-          throw new Error(
-            `lazy-requires: ${path} no longer contains ${JSON.stringify(rewrite.from)}; update scripts/lazy-requires.ts`,
-          );
-        return { contents: text.replace(rewrite.from, rewrite.to), loader: 'js' };
-      });
-    }
+    for (const rewrite of REWRITES) build.onLoad({ filter: rewrite.file }, ({ path }) => rewritten(path));
   },
 };
+
+function rewritten(path: string): { contents: string; loader: 'js' } {
+  let text = readFileSync(path, 'utf8');
+  for (const rewrite of REWRITES.filter((r) => r.file.test(path))) {
+    if (!text.includes(rewrite.from))
+      throw new Error(
+        `lazy-requires: ${path} no longer contains ${JSON.stringify(rewrite.from)}; update scripts/lazy-requires.ts`,
+      );
+    text = text.replace(rewrite.from, rewrite.to);
+  }
+  return { contents: text, loader: 'js' };
+}

@@ -2,13 +2,18 @@
 import { CommanderError } from 'commander';
 import { EXIT } from './errors.ts';
 import type { Io } from './io.ts';
-import { buildProgram } from './program.ts';
+import { programFor, WholeTreeNeeded, wholeTree } from './launch.ts';
 import { reportFailure } from './report.ts';
 
 /** Parses `argv` (the user's arguments, without the executable) and runs the command; resolves the exit code. */
 export async function run(argv: string[], io: Io): Promise<number> {
   try {
-    await buildProgram(io, argv[0]).parseAsync(argv, { from: 'user' });
+    try {
+      await (await programFor(io, argv)).parseAsync(argv, { from: 'user' });
+    } catch (err) {
+      if (!(err instanceof WholeTreeNeeded)) throw err;
+      await (await wholeTree(io)).parseAsync(argv, { from: 'user' });
+    }
     return EXIT.ok;
   } catch (err) {
     return report(err, io);

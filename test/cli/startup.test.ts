@@ -28,6 +28,51 @@ describe('a CLI start', () => {
   });
 });
 
+describe('a CLI start from the executable', () => {
+  const LAUNCH = resolve(import.meta.dir, '../../src/cli/launch.ts');
+  const IO = resolve(import.meta.dir, '../../src/cli/io.ts');
+
+  /** The src/cli modules loaded by building the tree for `argv`, with the index precomputed as the build does. */
+  async function cliModulesFor(argv: string[]): Promise<string[]> {
+    const { precomputedIndexModule } = await import('../../src/cli/command-index.ts');
+    const script = `
+      Bun.plugin({ name: 'index', setup(b) {
+        b.onLoad({ filter: /src\\/cli\\/command-index\\.ts$/ }, () => ({ contents: process.env.INDEX_MODULE, loader: 'js' }));
+      } });
+      const { programFor } = await import(${JSON.stringify(LAUNCH)});
+      const { processIo } = await import(${JSON.stringify(IO)});
+      await programFor(processIo(process.env), ${JSON.stringify(argv)});
+      console.log(JSON.stringify(Object.keys(require.cache)));`;
+    const run = Bun.spawnSync([process.execPath, '-e', script], {
+      env: { ...process.env, INDEX_MODULE: await precomputedIndexModule() },
+      stderr: 'pipe',
+    });
+    expect(run.stderr.toString()).toBe('');
+    const loaded = JSON.parse(run.stdout.toString()) as string[];
+    return loaded.flatMap((m) => /\/src\/cli\/([^/]+)\.ts$/.exec(m)?.[1] ?? []).sort();
+  }
+
+  test('loads no command for --help, from the precomputed index', async () => {
+    expect(await cliModulesFor(['--help'])).toEqual([
+      'command-groups',
+      'command-index',
+      'errors',
+      'io',
+      'launch',
+      'root',
+    ]);
+  });
+
+  test('loads the command it runs and what that command imports, not the others', async () => {
+    const loaded = await cliModulesFor(['status']);
+    expect(loaded).toContain('status');
+    expect(loaded).not.toContain('program');
+    expect(loaded.filter((m) => ['deploy', 'projects', 'tokens', 'webhooks', 'install', 'backup'].includes(m))).toEqual(
+      [],
+    );
+  });
+});
+
 describe('a serve start', () => {
   const MAIN = resolve(import.meta.dir, '../../src/main.ts');
 

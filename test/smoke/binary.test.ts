@@ -159,6 +159,18 @@ describe('the compiled binary, alone in an empty directory', () => {
     expect(result).toEqual({ exitCode: 0, stdout: `${pkg.version}\n`, stderr: '' });
   });
 
+  test('--help, no arguments and a mistyped command print what the CLI run from source prints', async () => {
+    // The executable lists the top-level commands from an index computed at build time (src/cli/command-index.ts).
+    for (const args of [['--help'], [], ['stauts']]) {
+      const fromSource = Bun.spawnSync([process.execPath, join(ROOT, 'src', 'main.ts'), ...args], { cwd: workDir });
+      const result = await run(args);
+      expect(result.stdout).toBe(fromSource.stdout.toString());
+      expect(result.stderr).toBe(fromSource.stderr.toString());
+      expect(result.exitCode).toBe(fromSource.exitCode);
+    }
+    expect((await run(['--help'])).stdout).toContain('status [options]');
+  });
+
   describe('serve on a fresh data directory', () => {
     let server: { running: Running; url: string };
     let adminToken = '';
