@@ -65,10 +65,13 @@ function exchangeOn(port: number, requests: string[], done: (got: string) => boo
   });
 }
 
+/** The pool and framing here are the native engine's, whichever engine the other edge tests run on. */
+const NATIVE = { engine: 'native' as const };
+
 describe('the upstream pool', () => {
   test('opens no more upstream connections than there are concurrent visitors, past 64 too', async () => {
     const app = upstream(() => new Response('ok'));
-    const { port, edge } = startEdge(ROUTE(app.address));
+    const { port, edge } = startEdge(ROUTE(app.address), NATIVE);
     const burst = () =>
       Promise.all(
         Array.from({ length: 100 }, () =>
@@ -82,7 +85,7 @@ describe('the upstream pool', () => {
 
   test('reuses one upstream connection for sequential requests', async () => {
     const app = scriptedUpstream(() => 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
-    const { port } = startEdge(ROUTE(app.address));
+    const { port } = startEdge(ROUTE(app.address), NATIVE);
     const got = await exchangeOn(port, [GET, GET, GET], (g) => g.split('HTTP/1.1 200').length === 4);
     expect(got.split('\r\n\r\nok').length).toBe(4);
     expect(app.seen).toEqual({ connections: 1, requests: 3 });
@@ -112,7 +115,7 @@ describe('the upstream pool', () => {
 
   test('retries a GET once on a new connection when its pooled connection is dropped unanswered', async () => {
     const app = droppingUpstream();
-    const { get } = startEdge(ROUTE(app.address));
+    const { get } = startEdge(ROUTE(app.address), NATIVE);
     expect((await get('web.localhost')).status).toBe(200);
     const second = await get('web.localhost');
     expect([second.status, await second.text()]).toEqual([200, 'ok']);
@@ -121,7 +124,7 @@ describe('the upstream pool', () => {
 
   test('does not send a POST again when its pooled connection is dropped unanswered', async () => {
     const app = droppingUpstream();
-    const { get } = startEdge(ROUTE(app.address));
+    const { get } = startEdge(ROUTE(app.address), NATIVE);
     expect((await get('web.localhost')).status).toBe(200);
     const post = await get('web.localhost', '/', { method: 'POST', body: 'once' });
     expect(post.status).toBe(502);
@@ -135,7 +138,7 @@ describe('response framing on the native engine', () => {
     const app = scriptedUpstream(
       () => `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n${body}`,
     );
-    const { port } = startEdge(ROUTE(app.address));
+    const { port } = startEdge(ROUTE(app.address), NATIVE);
     const got = await exchangeOn(port, [GET], (g) => g.endsWith('\r\n\r\n') && g.includes('X-Checksum'));
     const res = parseRaw(got);
     expect(res.headers.get('transfer-encoding')).toEqual(['chunked']);
@@ -144,7 +147,7 @@ describe('response framing on the native engine', () => {
 
   test('decodes a chunked response for an HTTP/1.0 visitor and closes', async () => {
     const app = scriptedUpstream(() => 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n');
-    const { port } = startEdge(ROUTE(app.address));
+    const { port } = startEdge(ROUTE(app.address), NATIVE);
     const res = parseRaw(await rawHttp(port, 'GET / HTTP/1.0\r\nHost: web.localhost\r\n\r\n'));
     expect(res.headers.get('transfer-encoding')).toBeUndefined();
     expect(res.headers.get('connection')).toEqual(['close']);
@@ -156,7 +159,7 @@ describe('response framing on the native engine', () => {
       () => 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close',
       (s) => setTimeout(() => s.end(), 10),
     );
-    const { port } = startEdge(ROUTE(app.address));
+    const { port } = startEdge(ROUTE(app.address), NATIVE);
     const got = await exchangeOn(port, [GET, GET], (g) => g.split('0\r\n\r\n').length === 3);
     const first = parseRaw(got);
     expect(first.headers.get('transfer-encoding')).toEqual(['chunked']);
@@ -169,7 +172,7 @@ describe('response framing on the native engine', () => {
       if (head.startsWith('HEAD')) return 'HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n';
       return n === 2 ? 'HTTP/1.1 204 No Content\r\n\r\n' : 'HTTP/1.1 304 Not Modified\r\nETag: "v"\r\n\r\n';
     });
-    const { port } = startEdge(ROUTE(app.address));
+    const { port } = startEdge(ROUTE(app.address), NATIVE);
     const head = 'HEAD / HTTP/1.1\r\nHost: web.localhost\r\n\r\n';
     const got = await exchangeOn(
       port,
@@ -184,7 +187,7 @@ describe('response framing on the native engine', () => {
   test('never passes bytes an upstream sends after a body, and drops that connection', async () => {
     const smuggled = 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nevil!';
     const app = scriptedUpstream(() => `HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok${smuggled}`);
-    const { port } = startEdge(ROUTE(app.address));
+    const { port } = startEdge(ROUTE(app.address), NATIVE);
     const got = await exchangeOn(port, [GET, GET], (g) => g.split('\r\n\r\nok').length === 3);
     expect(got).not.toContain('evil');
     expect(app.seen.connections).toBe(2);
@@ -194,7 +197,7 @@ describe('response framing on the native engine', () => {
     const app = scriptedUpstream(
       () => 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nhello',
     );
-    const { get } = startEdge(ROUTE(app.address));
+    const { get } = startEdge(ROUTE(app.address), NATIVE);
     expect((await get('web.localhost')).status).toBe(502);
   });
 });
