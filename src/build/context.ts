@@ -144,7 +144,7 @@ async function copyEntries(
   }
   if (generated) {
     if (plan.dockerignore === null) addFile(out, '.dockerignore', generatedDockerignore(null));
-    const staged = withStageLabels(plan.generatedDockerfile!, labelInstruction(labels).trim());
+    const staged = withStageLabels(plan.generatedDockerfile!, labelInstruction(labels).trim(), true);
     addFile(out, plan.dockerfilePath, withLabelsBeforeSource(staged, labels));
   }
 }

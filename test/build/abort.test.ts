@@ -49,7 +49,7 @@ describe.skipIf(!(await requireDocker()))('stopping a build', () => {
     });
     const stoppedIn = Date.now() - abortedAt;
     expect(run.error).toBeInstanceOf(BuildError);
-    expect(run.error!.message).toBe('Build canceled at step 3/5');
+    expect(run.error!.message).toBe('Build canceled at step 4/6');
     expect((run.error as BuildError).canceled).toBe(true);
     expect(stoppedIn).toBeLessThan(5000);
     console.log(`cancel: build threw ${stoppedIn} ms after the abort`);
@@ -59,7 +59,7 @@ describe.skipIf(!(await requireDocker()))('stopping a build', () => {
   test('a timeout ends the build and leaves no container', async () => {
     const run = await harness.build(sleeper(), { timeoutMs: 3000 });
     expect(run.error).toBeInstanceOf(BuildError);
-    expect(run.error!.message).toBe('Build timed out after 3 s at step 3/5');
+    expect(run.error!.message).toBe('Build timed out after 3 s at step 4/6');
     expect((run.error as BuildError).canceled).toBe(false);
     expect(run.elapsedMs).toBeLessThan(8000);
     console.log(`timeout: 3000 ms limit, build threw after ${run.elapsedMs} ms`);
@@ -82,7 +82,7 @@ describe.skipIf(!(await requireDocker()))('stopping a build', () => {
       { memoryBytes: 32 * MiB },
     );
     expect(run.error).toBeInstanceOf(BuildError);
-    expect(run.error!.message).toBe('Build ran out of memory (limit 32 MiB) at step 2/3');
+    expect(run.error!.message).toBe('Build ran out of memory (limit 32 MiB) at step 3/4');
     console.log(`oom: build failed after ${run.elapsedMs} ms`);
   }, 60_000);
 });

@@ -1,13 +1,13 @@
 /**
  * The build cache collector on the real engine: after a project's build, the build stages its
- * earlier builds left untagged are removed, its latest ones stay (and with them the layers the next
+ * earlier builds left untagged (and a failed build's last good step) are removed, its latest ones stay (and with them the layers the next
  * build takes from the cache), and nothing of another project or without Slipway's labels is touched.
  */
 import { afterAll, describe, expect, test } from 'bun:test';
 import { collectBuildCache } from '../../src/build/build-cache.ts';
 import { createLogger } from '../../src/log.ts';
 import { dockerClient, requireDocker } from '../helpers/docker.ts';
-import { buildHarness, type BuildRun } from './harness.ts';
+import { buildHarness, type BuildRun, stepImage } from './harness.ts';
 
 const docker = dockerClient();
 const log = createLogger('error', () => {});
@@ -68,5 +68,24 @@ describe.skipIf(!(await requireDocker()))('the build cache collector', () => {
     expect(third.lines.slice(deps + 1, deps + 3)).toContain(' ---> Using cache');
     expect(await collectBuildCache(docker, project('a'), third.result!.stageImageIds, log)).toBe(1);
     expect(await exists(second)).toBe(false);
+  }, 120_000);
+
+  test('removes what a failed build left at the project’s next successful build', async () => {
+    const failing = await harness.build(
+      {
+        Dockerfile: `FROM slipway-fixture/static:latest\nRUN echo ${salt} > /kept\nRUN exit 1\n`,
+      },
+      { extraLabels: { 'slipway.project': 'c' } },
+    );
+    expect(failing.error).toBeDefined();
+    const left = stepImage(failing.lines, 3);
+    expect((await docker.getImage(left!).inspect()).Config.Labels).toMatchObject(project('c'));
+    const next = await harness.build(
+      { Dockerfile: 'FROM slipway-fixture/static:latest\nRUN true\n' },
+      { extraLabels: { 'slipway.project': 'c' } },
+    );
+    expect(next.error).toBeUndefined();
+    expect(await collectBuildCache(docker, project('c'), next.result!.stageImageIds, log)).toBe(1);
+    expect(await exists(left!)).toBe(false);
   }, 120_000);
 });

@@ -68,20 +68,20 @@ describe.skipIf(!(await requireDocker()))('buildImage on the engine', () => {
     expect(run.error).toBeUndefined();
     expect(run.plan.stack).toBe('dockerfile');
     expect(run.result!.exposedPort).toBe(9000);
-    expect(run.lines).toContain('Step 1/4 : FROM slipway-fixture/static:latest');
+    expect(run.lines).toContain('Step 1/5 : FROM slipway-fixture/static:latest');
     const image = await docker.getImage(run.result!.imageId).inspect();
     expect(image.Config.Labels).toMatchObject(harness.labels);
     console.log(`own Dockerfile built in ${run.result!.durationMs} ms`);
   }, 60_000);
 
-  // The engine counts the one LABEL step appended for the labels.
+  // The engine counts the LABEL steps added for the labels: after the FROM and at the end.
   test('names the step whose RUN failed, and leaves no container behind', async () => {
     const run = await harness.build({
       Dockerfile: 'FROM slipway-fixture/static:latest\nRUN echo about to fail && exit 3\nCMD ["true"]\n',
     });
     expect(run.error).toBeInstanceOf(BuildError);
     expect(run.error!.message).toBe(
-      "Dockerfile step 2/4 failed: The command '/bin/sh -c echo about to fail && exit 3' returned a non-zero code: 3",
+      "Dockerfile step 3/5 failed: The command '/bin/sh -c echo about to fail && exit 3' returned a non-zero code: 3",
     );
     expect((run.error as BuildError).canceled).toBe(false);
     expect(run.lines).toContain('about to fail');
@@ -98,6 +98,6 @@ describe.skipIf(!(await requireDocker()))('buildImage on the engine', () => {
 
   test('reports a COPY of a file the context lacks', async () => {
     const run = await harness.build({ Dockerfile: 'FROM slipway-fixture/static:latest\nCOPY missing.txt /www/\n' });
-    expect(run.error!.message).toStartWith('Dockerfile step 2/3 failed: COPY failed: file not found in build context');
+    expect(run.error!.message).toStartWith('Dockerfile step 3/4 failed: COPY failed: file not found in build context');
   }, 60_000);
 });

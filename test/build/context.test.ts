@@ -18,11 +18,11 @@ async function contextOf(
 }
 
 describe('buildContext', () => {
-  test("appends all labels as one LABEL instruction to the user's Dockerfile, and puts it before the source in a generated one", async () => {
+  test("puts all labels as one LABEL instruction after the user's FROM and at its end, and before the source in a generated one", async () => {
     const labels = { 'slipway.managed': 'true', 'slipway.project': 'web' };
     const own = await contextOf({ Dockerfile: 'FROM scratch\nCOPY . /\n', 'a.txt': 'a' }, null, labels);
     expect(own.get('Dockerfile')).toBe(
-      'FROM scratch\nCOPY . /\n\nLABEL slipway.managed="true" slipway.project="web"\n',
+      'FROM scratch\nLABEL slipway.managed="true" slipway.project="web"\nCOPY . /\n\nLABEL slipway.managed="true" slipway.project="web"\n',
     );
     const generated = await contextOf({ 'index.html': 'hi' }, null, labels);
     const dockerfile = [...generated.entries()].find(([k]) => k.endsWith('Dockerfile'))![1];

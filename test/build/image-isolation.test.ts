@@ -36,7 +36,7 @@ describe.skipIf(!(await requireDocker()))("a build reaching another project's im
 
   beforeAll(async () => {
     // Project B's release: its source (the secret) is in the image and in the untagged image of
-    // its COPY step, which carries no label at all.
+    // its COPY step (step 3, after the LABEL every stage starts with).
     const run = await harness.build(
       {
         Dockerfile: 'FROM slipway-fixture/static:latest\nCOPY secret.txt /secret.txt\nRUN true\n',
@@ -46,7 +46,7 @@ describe.skipIf(!(await requireDocker()))("a build reaching another project's im
     );
     expect(run.error).toBeUndefined();
     bImage = run.result!.imageId;
-    bStep = (await engine.getImage(stepImage(run.lines, 2)!).inspect()).Id;
+    bStep = (await engine.getImage(stepImage(run.lines, 3)!).inspect()).Id;
   }, 60_000);
 
   afterAll(async () => {
@@ -114,7 +114,7 @@ describe.skipIf(!(await requireDocker()))("a build reaching another project's im
     expect(builds).toBe(0);
   }, 60_000);
 
-  test("the unlabelled image of a step of B's build, named by ID prefix, is refused", async () => {
+  test("the untagged image of a step of B's build, named by ID prefix, is refused", async () => {
     const prefix = await shortestPrefix(bStep);
     const attack = {
       Dockerfile: `FROM slipway-fixture/static:latest\nCOPY --from=${prefix} /secret.txt /s\nRUN echo ${randomUUID()} && cat /s\n`,

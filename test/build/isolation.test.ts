@@ -261,7 +261,7 @@ describe.skipIf(!canRun)('build isolation', () => {
         { sandbox: lease.sandbox, timeoutMs: 60_000 },
       );
       expect(run.error).toBeInstanceOf(BuildProcessLimit);
-      expect(run.error!.message).toBe(`Build stopped: it reached the limit of ${limit} processes at step 2/3`);
+      expect(run.error!.message).toBe(`Build stopped: it reached the limit of ${limit} processes at step 3/4`);
       expect(run.elapsedMs).toBeLessThan(20_000);
       // The kernel's own account: the slot's processes peaked at the limit, never above.
       const peak = join(
