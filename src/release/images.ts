@@ -47,15 +47,24 @@ export async function pruneImages(
   forget: (tag: string, kept: string[]) => Promise<void> = async () => {},
 ): Promise<number> {
   const { keepIds, keepTags } = keptReleases(deployments, keep);
+  // A build that has just tagged its image may not have recorded the tag yet (this runs while the
+  // project's next deployment builds): its number's tags stay too.
+  const building = deployments
+    .filter((d) => keepIds.has(d.id) && !d.image_tag)
+    .map((d) => `slipway/${project}:${d.number}-`);
+  const kept = (tag: string) => keepTags.has(tag) || building.some((prefix) => tag.startsWith(prefix));
   const images = await docker.listImages({
     filters: { label: labelFilter({ agent: agentId, project }) },
   });
   let removed = 0;
   for (const image of images) {
     // Images built before release images were labelled per project carry their deployment's id.
-    if (keepIds.has(labelOf(image.Labels, 'deployment') ?? '')) continue;
+    const deployment = labelOf(image.Labels, 'deployment');
+    if (keepIds.has(deployment ?? '')) continue;
     const tags = (image.RepoTags ?? []).filter((t) => t !== '<none>:<none>');
-    const unneeded = tags.filter((t) => !keepTags.has(t));
+    // Untagged images of the project are its build cache (build-cache.ts), unless they are such an old release.
+    if (tags.length === 0 && deployment === undefined) continue;
+    const unneeded = tags.filter((t) => !kept(t));
     if (tags.length > 0 && unneeded.length === 0) continue;
     for (const ref of tags.length === 0 ? [image.Id] : unneeded) {
       try {

@@ -14,14 +14,14 @@ const project = `prune-${label['slipway.test'].slice(2, 10)}`;
 const quiet = createLogger('error', () => {});
 
 /** A release image of `project` built by `by` (a LABEL step on the static fixture), tagged `tags`. */
-async function releaseImage(tags: string[], by = agent): Promise<string> {
+async function releaseImage(tags: string[], by = agent, extra = ''): Promise<string> {
   const labels = { ...releaseImageLabels(by, project), ...label };
   const context = pack();
   const pairs = Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
   // Each image is its own: the first tag goes into its config.
   context.entry(
     { name: 'Dockerfile' },
-    `FROM slipway-fixture/static:latest\nLABEL ${pairs.join(' ')}\nENV BUILT_AS=${tags[0]}\n`,
+    `FROM slipway-fixture/static:latest\nLABEL ${pairs.join(' ')}\n${extra}ENV BUILT_AS=${tags[0]}\n`,
   );
   context.finalize();
   const [first, ...rest] = tags;
@@ -67,6 +67,25 @@ describe.skipIf(!(await requireDocker()))('release image pruning', () => {
     expect(await pruneImages(docker, agent, project, kept1, 1, quiet)).toBe(1);
     expect(await tagsOf(shared)).toBeNull();
     expect(await tagsOf(other)).toEqual([three]);
+  }, 60_000);
+
+  test('keeps the tag of a deployment still building, whose tag is not recorded yet, and the untagged build cache', async () => {
+    const fresh = `slipway/${project}:12-uvwxyzabcd`;
+    const freshId = await releaseImage([fresh]);
+    // A build stage: labelled like the project's images, never tagged.
+    const stage = await releaseImage([`stage-${label['slipway.test']}:1`]);
+    // Another image takes the tag over and goes: the first is left untagged, with no child.
+    await releaseImage([`stage-${label['slipway.test']}:1`], agent, 'ENV OTHER=1\n');
+    await docker.getImage(`stage-${label['slipway.test']}:1`).remove();
+    expect(await tagsOf(stage)).toEqual([]);
+    const rows = [row(11, 'live', `slipway/${project}:11-abcdefghij`), { ...row(12, 'building', ''), image_tag: null }];
+    await pruneImages(docker, agent, project, rows, 1, quiet);
+    expect(await tagsOf(freshId)).toEqual([fresh]);
+    expect(await tagsOf(stage)).toEqual([]);
+    // Once deployment 12 ended without going live (and a later one is kept), its image goes.
+    const later = [...rows.slice(0, 1), row(12, 'failed', fresh), row(13, 'live', `slipway/${project}:13-abcdefghij`)];
+    await pruneImages(docker, agent, project, later, 1, quiet);
+    expect(await tagsOf(freshId)).toBeNull();
   }, 60_000);
 
   test("never touches another agent's images of a project with the same name", async () => {
