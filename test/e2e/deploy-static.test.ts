@@ -138,6 +138,35 @@ describe.skipIf(!hasDocker)('deploying a static site', () => {
     expect(info.HostConfig.Binds ?? []).toEqual([]);
   });
 
+  test('a multi-stage build keeps only its latest build stage, which the next deploy builds from', async () => {
+    const dockerfile = [
+      'FROM slipway-fixture/static:latest AS build',
+      `RUN echo deps-${P} > /deps`,
+      'COPY index.html /src/',
+      'RUN cat /deps /src/index.html > /out.html',
+      'FROM slipway-fixture/static:latest',
+      'COPY --from=build /out.html /www/index.html',
+      '',
+    ].join('\n');
+    const staged = async (html: string) => {
+      const files = [
+        { name: 'Dockerfile', body: dockerfile },
+        { name: 'index.html', body: html },
+      ];
+      const dep = await deploy(tgzOf(files), 'application/gzip');
+      expect((await waitForStatus(agent, P, dep.id, ['live', 'failed'])).status).toBe('live');
+      return dep.id;
+    };
+    await staged('one');
+    const second = await staged('two');
+    const log = (await (await agent.call('GET', `/v1/projects/${P}/deployments/${second}/logs`)).text()).split('\n');
+    const deps = log.findIndex((l) => l.includes(`: RUN echo deps-${P}`));
+    expect(log.slice(deps + 1, deps + 3).join('\n')).toContain('Using cache');
+    const left = await dockerClient().listImages({ filters: { dangling: ['true'], label: [`slipway.project=${P}`] } });
+    expect(left).toHaveLength(1);
+    expect(await (await viaEdge(agent.edgePort!, `${P}.localhost`)).text()).toBe(`deps-${P}\ntwo`);
+  });
+
   test('deleting the project removes its containers, images and route', async () => {
     expect((await agent.call('DELETE', `/v1/projects/${P}`)).status).toBe(204);
     const docker = dockerClient();
