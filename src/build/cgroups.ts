@@ -12,12 +12,14 @@
  * Telling that a build reached the limit: on v2 the slot's pids.events counts every failed fork
  * below it. On v1 a failure is counted only in the cgroup of the process that forked, the step
  * container's, which vanishes with the container: a fork bomb that ends its step at once would
- * leave no trace. So on v1 each build gets a cgroup of its own below its slot (the engine makes it
- * with the first step container), whose pids.peak keeps the highest count of the whole build, and
- * the agent removes it when the build ends (the slots are handed to the agent's user for that).
+ * leave no trace. So on v1 a build runs in a cgroup below its slot, `b<k>` (the engine makes it
+ * with the first step container), whose pids.peak keeps the highest count of every build it held.
+ * The next build of the slot reuses it while its peak is below the limit, so that peak reaching the
+ * limit is news; one that reached it is retired and the next `b<k>` is taken. The agent (often
+ * not root, and without write access to the cgroup tree) never has to remove anything: the
+ * cgroups grow only with builds that reached the limit, and `prepare` removes the empty ones.
  */
-import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProcessLimit } from './sandbox.ts';
 
@@ -25,12 +27,6 @@ import type { ProcessLimit } from './sandbox.ts';
 export interface CgroupHost {
   driver: string;
   version: string;
-}
-
-/** The user (and group) the agent runs as, when that is not root. */
-export interface CgroupOwner {
-  uid: number;
-  gid: number;
 }
 
 /** Where the slots live, or why they cannot. */
@@ -63,11 +59,10 @@ export class PidsSlots {
   }
 
   /**
-   * Makes the slots with their pids.max; needs root. Safe to repeat. On v1 the slots are made in
-   * every hierarchy the engine will use and given to `owner`, so that an agent that is not root can
-   * remove the build cgroups the engine makes below them; any a stopped agent left are removed.
+   * Makes the slots with their pids.max; needs root. Safe to repeat. On v1 it also removes the
+   * empty build cgroups below the slots, in every hierarchy the engine made them in.
    */
-  prepare(owner: CgroupOwner | null = null): void {
+  prepare(): void {
     if (this.version === '2') {
       // pids.max exists in a cgroup only when its parent delegates the pids controller to it.
       enablePids(this.root);
@@ -80,9 +75,7 @@ export class PidsSlots {
     }
     if (this.version === '1') {
       for (const slot of this.slotsInEveryHierarchy()) {
-        mkdirSync(slot, { recursive: true });
-        if (owner) chownSync(slot, owner.uid, owner.gid);
-        for (const build of readdirIfAny(slot)) removeBuild(join(slot, build));
+        for (const build of readdirIfAny(slot)) removeUnlessBusy(join(slot, build));
       }
     }
   }
@@ -101,29 +94,29 @@ export class PidsSlots {
     return null;
   }
 
-  /** Slot `n` as a ProcessLimit for one build, whose `reached` counts from now. */
+  /** Slot `n` as a ProcessLimit for one build, whose `reached` tells of that build alone. */
   limitFor(n: number): ProcessLimit {
     if (this.version === '2') {
       const dir = this.dir(n);
       const baseline = maxEvents(dir);
-      return {
-        cgroupParent: `/${this.parent}/${n}`,
-        limit: this.limit,
-        reached: () => maxEvents(dir) > baseline,
-        release() {},
-      };
+      return { cgroupParent: `/${this.parent}/${n}`, limit: this.limit, reached: () => maxEvents(dir) > baseline };
     }
-    const build = `build-${randomBytes(6).toString('hex')}`;
+    const build = this.buildCgroup(n);
     const dir = join(this.dir(n), build);
     return {
       cgroupParent: `/${this.parent}/${n}/${build}`,
       limit: this.limit,
       // Kernels before 6.1 have no pids.peak: there the step containers' own counts are all there is.
       reached: () => peakOf(dir) >= this.limit || readdirIfAny(dir).some((step) => maxEvents(join(dir, step)) > 0),
-      release: () => {
-        for (const slot of this.slotsInEveryHierarchy(n)) removeBuild(join(slot, build));
-      },
     };
+  }
+
+  /** The first `b<k>` below slot `n` whose peak is below the limit, or the next one, which the engine makes. */
+  private buildCgroup(n: number): string {
+    for (let k = 0; ; k++) {
+      const name = `b${k}`;
+      if (peakOf(join(this.dir(n), name)) < this.limit) return name;
+    }
   }
 
   /**
@@ -133,7 +126,11 @@ export class PidsSlots {
   remove(): void {
     const hierarchies = this.version === '2' ? [this.root] : readdirSync(this.root).map((c) => join(this.root, c));
     for (const hierarchy of hierarchies) {
-      for (let n = 0; n < this.count; n++) removeEmpty(join(hierarchy, this.parent, String(n)));
+      for (let n = 0; n < this.count; n++) {
+        const slot = join(hierarchy, this.parent, String(n));
+        for (const build of this.version === '1' ? readdirIfAny(slot) : []) removeEmpty(join(slot, build));
+        removeEmpty(slot);
+      }
       removeEmpty(join(hierarchy, this.parent));
     }
   }
@@ -144,10 +141,11 @@ export class PidsSlots {
       : join(this.root, 'pids', this.parent, String(n));
   }
 
-  /** The slot cgroups (all, or slot `only`) in each v1 hierarchy: the engine makes a build's cgroup in all of them. */
-  private slotsInEveryHierarchy(only?: number): string[] {
-    const slots = only === undefined ? Array.from({ length: this.count }, (_, n) => n) : [only];
-    return readdirIfAny(this.root).flatMap((h) => slots.map((n) => join(this.root, h, this.parent, String(n))));
+  /** The slot cgroups in each v1 hierarchy: the engine makes a build's cgroup in all of them. */
+  private slotsInEveryHierarchy(): string[] {
+    return readdirIfAny(this.root).flatMap((h) =>
+      Array.from({ length: this.count }, (_, n) => join(this.root, h, this.parent, String(n))),
+    );
   }
 }
 
@@ -192,11 +190,11 @@ function removeEmpty(dir: string): void {
   }
 }
 
-/** Removes a build's cgroup; one still busy or not ours to remove is left for the next `prepare`. */
-function removeBuild(dir: string): void {
+/** Removes an empty build cgroup; one a build still uses (or not empty) stays. */
+function removeUnlessBusy(dir: string): void {
   try {
     rmdirSync(dir);
   } catch {
-    // ENOENT: the engine never made it (no RUN step); EBUSY, EACCES: prepare sweeps it later
+    // EBUSY, ENOTEMPTY: a build runs in it
   }
 }

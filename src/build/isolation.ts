@@ -15,7 +15,7 @@ import { dirname } from 'node:path';
 import type { Config } from '../config.ts';
 import { BuildIsolationUnavailable } from '../deployments/failures.ts';
 import { BUILD_NETWORK, type BuildNetworkNames, buildNetworkProblem, ensureBuildNetwork } from './build-network.ts';
-import { type CgroupOwner, PidsSlots } from './cgroups.ts';
+import { PidsSlots } from './cgroups.ts';
 import { applyFirewall, type FirewallSpec, nameserversOf } from './firewall.ts';
 import type { BuildSandbox } from './sandbox.ts';
 
@@ -79,11 +79,8 @@ export class BuildIsolation {
     this.free = Array.from({ length: s.slots }, (_, n) => s.slots - 1 - n);
   }
 
-  /**
-   * Sets up the network, the firewall and the process-limit cgroups; needs root. `agent` is the
-   * user the agent will run as, when not root. Returns what it did.
-   */
-  async prepare(agent: CgroupOwner | null = null): Promise<string[]> {
+  /** Sets up the network, the firewall and the process-limit cgroups; needs root. Returns what it did. */
+  async prepare(): Promise<string[]> {
     const done: string[] = [];
     await ensureBuildNetwork(this.docker, this.s.names);
     done.push(`build network ${this.s.names.network} (bridge ${this.s.names.bridge})`);
@@ -99,7 +96,7 @@ export class BuildIsolation {
     );
     const support = PidsSlots.for(await this.cgroupHost(), this.slotOptions());
     if (support.ok) {
-      support.slots.prepare(agent);
+      support.slots.prepare();
       done.push(`${this.s.slots} process-limit cgroups /${this.s.cgroupParent}/<n> of ${this.s.pidsLimit} processes`);
     } else {
       done.push(`no process limit: ${support.reason}`);
@@ -131,14 +128,12 @@ export class BuildIsolation {
     const { slots, unlimitedBecause } = await this.check();
     const slot = this.free.pop() ?? (await new Promise<number>((resolve) => this.waiting.push(resolve)));
     let released = false;
-    const sandbox = { network: this.s.names.network, cpus: this.s.cpus, processes: slots?.limitFor(slot) ?? null };
     return {
-      sandbox,
+      sandbox: { network: this.s.names.network, cpus: this.s.cpus, processes: slots?.limitFor(slot) ?? null },
       unlimitedBecause,
       release: () => {
         if (released) return;
         released = true;
-        sandbox.processes?.release();
         const next = this.waiting.shift();
         if (next) next(slot);
         else this.free.push(slot);

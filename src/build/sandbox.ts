@@ -22,8 +22,6 @@ export interface ProcessLimit {
   limit: number;
   /** True once the build's processes have reached the limit since the sandbox was handed out. */
   reached(): boolean;
-  /** Removes what the limit made for this build, once the build has ended. */
-  release(): void;
 }
 
 /** One line for the build log saying how the build is confined. */

@@ -24,21 +24,10 @@ export function registerPrepareBuilds(cli: Command, io: Io): void {
     const isolation = new BuildIsolation(createDockerClient(config), isolationSettings(config));
     let done: string[];
     try {
-      done = await isolation.prepare(await serviceUser());
+      done = await isolation.prepare();
     } catch (err) {
       throw new FailedError(`Cannot set up build isolation: ${(err as Error).message}`);
     }
     out(io, done.map((line) => `ready  ${line}`).join('\n'));
   });
-}
-
-/** The installed agent's user, which removes its builds' cgroups; null when there is none (the agent runs as root). */
-async function serviceUser(): Promise<{ uid: number; gid: number } | null> {
-  const [{ accountIds }, { SERVICE_USER }] = await Promise.all([
-    import('../install/facts.ts'),
-    import('../install/units.ts'),
-  ]);
-  const uid = accountIds('/etc/passwd').get(SERVICE_USER);
-  const gid = accountIds('/etc/group').get(SERVICE_USER);
-  return uid === undefined || gid === undefined ? null : { uid, gid };
 }

@@ -105,7 +105,7 @@ describe('the process-limit cgroups', () => {
     });
   });
 
-  test('on cgroup v1: one pids cgroup per slot, and one per build below it whose peak (or failed forks) count', () => {
+  test('on cgroup v1: one pids cgroup per slot, and below it build cgroups reused until one reached the limit', () => {
     const dir = join(root, 'v1');
     mkdirSync(join(dir, 'pids'), { recursive: true });
     mkdirSync(join(dir, 'memory'), { recursive: true });
@@ -115,39 +115,38 @@ describe('the process-limit cgroups', () => {
     support.slots.prepare();
     expect(support.slots.problem()).toBeNull();
     expect(readFileSync(join(dir, 'pids/sb/1/pids.max'), 'utf8')).toBe('100');
-    expect(existsSync(join(dir, 'memory/sb/1'))).toBe(true);
 
-    // Each build has a cgroup of its own, so an earlier build's count cannot reach it.
+    const build = (name: string) => join(dir, 'pids/sb/0', name);
     const limit = support.slots.limitFor(0);
-    const other = support.slots.limitFor(0);
-    expect(limit).toMatchObject({ limit: 100 });
-    expect(limit.cgroupParent).toMatch(/^\/sb\/0\/build-[0-9a-f]{12}$/);
-    expect(other.cgroupParent).not.toBe(limit.cgroupParent);
-    const build = (h: string, l = limit) => join(dir, h, l.cgroupParent);
+    expect(limit).toMatchObject({ cgroupParent: '/sb/0/b0', limit: 100 });
     expect(limit.reached()).toBe(false); // the engine makes the build's cgroup with its first step
-    mkdirSync(build('pids', other), { recursive: true });
-    writeFileSync(join(build('pids', other), 'pids.peak'), '100');
-    mkdirSync(join(build('pids'), 'step'), { recursive: true });
-    writeFileSync(join(build('pids'), 'pids.peak'), '99');
-    writeFileSync(join(build('pids'), 'step/pids.events'), 'max 0\n');
+    mkdirSync(join(build('b0'), 'step'), { recursive: true });
+    writeFileSync(join(build('b0'), 'pids.peak'), '99');
+    writeFileSync(join(build('b0'), 'step/pids.events'), 'max 0\n');
     expect(limit.reached()).toBe(false);
-    writeFileSync(join(build('pids'), 'pids.peak'), '100');
+    expect(support.slots.limitFor(0).cgroupParent).toBe('/sb/0/b0'); // a peak below the limit: reused
+    writeFileSync(join(build('b0'), 'pids.peak'), '100');
     expect(limit.reached()).toBe(true);
-    // A kernel without pids.peak: a step container's failed forks.
-    rmSync(join(build('pids', other), 'pids.peak'));
-    mkdirSync(join(build('pids', other), 'step'));
-    expect(other.reached()).toBe(false);
-    writeFileSync(join(build('pids', other), 'step/pids.events'), 'max 3\n');
-    expect(other.reached()).toBe(true);
 
-    // Released, the build's (empty) cgroups go from every hierarchy; a busy one stays for prepare.
-    mkdirSync(build('memory'), { recursive: true });
-    rmSync(build('pids'), { recursive: true });
-    mkdirSync(build('pids'));
-    limit.release();
-    expect([existsSync(build('pids')), existsSync(build('memory'))]).toEqual([false, false]);
-    other.release();
-    expect(existsSync(build('pids', other))).toBe(true);
+    // b0 reached the limit: the next build takes b1, where only its own count matters.
+    const next = support.slots.limitFor(0);
+    expect(next.cgroupParent).toBe('/sb/0/b1');
+    mkdirSync(join(build('b1'), 'step'), { recursive: true });
+    expect(next.reached()).toBe(false);
+    // A kernel without pids.peak: a step container's failed forks.
+    writeFileSync(join(build('b1'), 'step/pids.events'), 'max 3\n');
+    expect(next.reached()).toBe(true);
+
+    // prepare removes the build cgroups that are empty, in every hierarchy; a busy one stays.
+    mkdirSync(join(dir, 'memory/sb/0/b0'), { recursive: true });
+    rmSync(build('b0'), { recursive: true });
+    mkdirSync(build('b0'));
+    support.slots.prepare();
+    expect([existsSync(build('b0')), existsSync(join(dir, 'memory/sb/0/b0')), existsSync(build('b1'))]).toEqual([
+      false,
+      false,
+      true,
+    ]);
 
     writeFileSync(join(dir, 'pids/sb/1/pids.max'), 'max');
     expect(support.slots.problem()).toBe(`${join(dir, 'pids/sb/1/pids.max')} is max, not 100`);

@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server, Subprocess } from 'bun';
@@ -308,44 +308,37 @@ describe.skipIf(!canRun)('build isolation', () => {
     }
   }, 90_000);
 
-  test('a build’s own cgroup is removed from every hierarchy once its sandbox is released', async () => {
-    const lease = await isolation.acquire();
-    const parent = lease.sandbox.processes!.cgroupParent;
-    const made = () => readdirSync(settings.cgroupRoot).filter((h) => existsSync(join(settings.cgroupRoot, h, parent)));
-    try {
-      const run = await harness.build(
-        { Dockerfile: `FROM slipway-fixture/static:latest\nRUN echo ${randomUUID()}\n` },
-        { sandbox: lease.sandbox, timeoutMs: 60_000 },
-      );
-      expect(run.error).toBeUndefined();
-      if (cgroupVersion() === '1') expect(made()).toContain('pids');
-    } finally {
-      lease.release();
-    }
-    expect(made()).toEqual([]);
-  }, 60_000);
-
   test.skipIf(cgroupVersion() !== '1')(
-    'prepare hands the slots to the agent’s user, who can then remove a build’s cgroup, and sweeps any left',
-    () => {
-      const parent = `slipway-owner-${id}`;
-      const support = PidsSlots.for({ driver: 'cgroupfs', version: '1' }, { ...slotOptions(), parent });
-      if (!support.ok) throw new Error(support.reason);
-      const nobody = { uid: 65534, gid: 65534 };
-      try {
-        support.slots.prepare(nobody);
-        const slot = (h: string) => join(settings.cgroupRoot, h, parent, '0');
-        for (const h of ['pids', 'memory']) expect(statSync(slot(h)).uid).toBe(nobody.uid);
-        // As the engine would: made by root, below the slot.
-        for (const name of ['build-a', 'build-b']) mkdirSync(join(slot('memory'), name));
-        sh('setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'rmdir', join(slot('memory'), 'build-a'));
-        expect(existsSync(join(slot('memory'), 'build-a'))).toBe(false);
-        support.slots.prepare(nobody);
-        expect(readdirSync(slot('memory')).filter((e) => e.startsWith('build-'))).toEqual([]);
-      } finally {
-        support.slots.remove();
-      }
+    'a slot’s next build reuses its build cgroup until a build reached the limit there, and prepare removes the empty ones',
+    async () => {
+      const build = async (line: string) => {
+        const lease = await isolation.acquire();
+        try {
+          const run = await harness.build(
+            { Dockerfile: `FROM slipway-fixture/static:latest\nRUN echo ${randomUUID()}; ${line}\n` },
+            { sandbox: lease.sandbox, timeoutMs: 60_000 },
+          );
+          return { parent: lease.sandbox.processes!.cgroupParent, error: run.error };
+        } finally {
+          lease.release();
+        }
+      };
+      const first = await build('true');
+      expect(first.error).toBeUndefined();
+      const second = await build('while :; do sleep 30 & done');
+      expect(second).toEqual({ parent: first.parent, error: expect.any(BuildProcessLimit) });
+      const third = await build('true');
+      expect(third.error).toBeUndefined();
+      expect(third.parent).not.toBe(first.parent);
+      expect(third.parent.split('/').slice(0, 3)).toEqual(first.parent.split('/').slice(0, 3));
+
+      const made = (parent: string) =>
+        readdirSync(settings.cgroupRoot).filter((h) => existsSync(join(settings.cgroupRoot, h, parent)));
+      expect(made(first.parent)).toContain('pids');
+      await isolation.prepare();
+      expect([...made(first.parent), ...made(third.parent)]).toEqual([]);
     },
+    120_000,
   );
 
   /** Every task (process or thread) on the host, from /proc/loadavg's "running/total". */
