@@ -18,8 +18,9 @@ import { ResponseBody } from './response-body.ts';
 import { MAX_RESPONSE_HEAD_BYTES, parseResponseHead, type ResponseHead } from './response-head.ts';
 import type { UpstreamConnection, UpstreamUser } from './upstream-pool.ts';
 import { answerBytes, CONTINUE } from './wire.ts';
-import { UpstreamRequestHead, visitorHeadBytes } from './head-bytes.ts';
+import { UpstreamRequestHead, type VisitorHeadParts, visitorHeadBytes, visitorHeadWithRoom } from './head-bytes.ts';
 import { HEAD_END } from './request-head.ts';
+import { WholeBody } from './whole-body.ts';
 
 /** Methods a request may be sent again for when a reused connection turned out closed (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -41,7 +42,7 @@ export class Exchange implements TargetExchange, UpstreamUser {
   private headBuf: Buffer | null = null;
   private response: { head: ResponseHead; body: ResponseBody } | undefined;
   /** The body of a small response while it is read whole. */
-  private whole: Buffer[] | null = null;
+  private whole: WholeBody | null = null;
   private answered = false;
   private finished = false;
   private closeVisitor = false;
@@ -96,7 +97,8 @@ export class Exchange implements TargetExchange, UpstreamUser {
     }
     if (body.length === 0) return rest;
     if (this.conn?.out) {
-      if (!this.conn.out.write(body)) this.visitor.pauseReading();
+      // The visitor's reads are buffers of their own (test/edge/http1/chunks.test.ts): handed over.
+      if (!this.conn.out.write(body, true)) this.visitor.pauseReading();
     } else {
       (this.held ??= []).push(Buffer.from(body));
       this.heldBytes += body.length;
@@ -255,7 +257,7 @@ export class Exchange implements TargetExchange, UpstreamUser {
       this.complete();
       return;
     }
-    if (small) this.whole = [];
+    if (small) this.whole = this.wholeBody(buf, body.left);
     else this.sendHead(buf);
     if (start < buf.length) this.relay(buf.subarray(start));
     else if (body.done) this.complete();
@@ -270,22 +272,13 @@ export class Exchange implements TargetExchange, UpstreamUser {
       return;
     }
     if (this.whole) {
-      if (body.done && this.whole.length === 0 && pieces.length === 1) {
-        // The whole body came with the head (the common case): no copy.
-        this.whole = null;
-        this.sendHead(null, pieces[0] as Buffer);
-        this.complete();
-        return;
-      }
-      for (const piece of pieces) this.whole.push(Buffer.from(piece));
-      if (!body.done) return;
-      this.sendHead(null, Buffer.concat(this.whole));
-      this.whole = null;
-      this.complete();
+      for (const piece of pieces) this.whole.add(piece);
+      if (body.done) this.sendWhole();
       return;
     }
+    // The upstream's reads are buffers of their own, and so is what the framing made: handed over.
     let flowing = true;
-    for (const piece of pieces) flowing = this.visitor.out.write(piece) && flowing;
+    for (const piece of pieces) flowing = this.visitor.out.write(piece, true) && flowing;
     if (!flowing) this.conn?.pause();
     if (body.done) this.complete();
   }
@@ -296,13 +289,45 @@ export class Exchange implements TargetExchange, UpstreamUser {
    * from them rather than made into strings).
    */
   private sendHead(src: Buffer | null, body?: Buffer, from = 0): void {
-    const { head, body: framing } = this.response!;
+    this.visitor.out.write(visitorHeadBytes(this.visitor.out, this.headParts(), src, body, from));
+    this.headSent();
+  }
+
+  /** What the visitor's response head is made of; a request body not read to its end closes the connection. */
+  private headParts(): VisitorHeadParts {
+    const { head, body } = this.response!;
     if (!this.body.done) this.closeVisitor = true;
-    const parts = { head, own: this.forward.headers, framing: framing.framing, close: this.closeVisitor };
-    this.visitor.out.write(visitorHeadBytes(this.visitor.out, parts, src, body, from));
+    return { head, own: this.forward.headers, framing: body.framing, close: this.closeVisitor };
+  }
+
+  private headSent(): void {
     this.answered = true;
     this.stopDeadline();
-    this.ctx.record(this.forward.project, head.status, this.started);
+    this.ctx.record(this.forward.project, this.response!.head.status, this.started);
+  }
+
+  /**
+   * Where a small body of `length` bytes is read whole: after the visitor's head, written from
+   * `src` now, when the request's body is done (the head cannot change until the response is
+   * complete); else on its own, the head written once the body is complete.
+   */
+  private wholeBody(src: Buffer, length: number): WholeBody {
+    if (!this.body.done) return WholeBody.bare(length);
+    const [bytes, headLength] = visitorHeadWithRoom(this.headParts(), src, length);
+    return new WholeBody(bytes, headLength);
+  }
+
+  /** The small body is complete: it goes out with the head in one write, and the response is complete. */
+  private sendWhole(): void {
+    const whole = this.whole!;
+    this.whole = null;
+    if (whole.headLength === 0) this.sendHead(null, whole.body);
+    else {
+      // A buffer made for this write: the socket keeps what it cannot send yet without a copy.
+      this.visitor.out.write(whole.filled, true);
+      this.headSent();
+    }
+    this.complete();
   }
 
   /** The response is complete: the connection goes back to the pool if it is clean. */
