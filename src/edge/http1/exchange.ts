@@ -20,7 +20,7 @@ import type { UpstreamConnection, UpstreamUser } from './upstream-pool.ts';
 import { answerBytes, CONTINUE } from './wire.ts';
 import { UpstreamRequestHead, type VisitorHeadParts, visitorHeadBytes, visitorHeadWithRoom } from './head-bytes.ts';
 import { HEAD_END } from './request-head.ts';
-import { WholeBody } from './whole-body.ts';
+import { JOIN_LIMIT, WholeBody } from './whole-body.ts';
 
 /** Methods a request may be sent again for when a reused connection turned out closed (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -43,6 +43,8 @@ export class Exchange implements TargetExchange, UpstreamUser {
   private response: { head: ResponseHead; body: ResponseBody } | undefined;
   /** The body of a small response while it is read whole. */
   private whole: WholeBody | null = null;
+  /** The bytes the response head was parsed from, while a body kept as its reads is read whole. */
+  private headSource: Buffer | null = null;
   private answered = false;
   private finished = false;
   private closeVisitor = false;
@@ -307,21 +309,32 @@ export class Exchange implements TargetExchange, UpstreamUser {
   }
 
   /**
-   * Where a small body of `length` bytes is read whole: after the visitor's head, written from
-   * `src` now, when the request's body is done (the head cannot change until the response is
-   * complete); else on its own, the head written once the body is complete.
+   * Where a small body of `length` bytes is read whole (whole-body.ts): a larger one as its reads,
+   * the head written from `src` once it is complete; a shorter one after the visitor's head,
+   * written from `src` now, when the request's body is done (the head cannot change until the
+   * response is complete), else on its own.
    */
   private wholeBody(src: Buffer, length: number): WholeBody {
+    if (length > JOIN_LIMIT) {
+      this.headSource = src;
+      return WholeBody.kept();
+    }
     if (!this.body.done) return WholeBody.bare(length);
     const [bytes, headLength] = visitorHeadWithRoom(this.headParts(), src, length);
-    return new WholeBody(bytes, headLength);
+    return WholeBody.joined(bytes, headLength);
   }
 
-  /** The small body is complete: it goes out with the head in one write, and the response is complete. */
+  /** The small body is complete: it goes out after the head, and the response is complete. */
   private sendWhole(): void {
     const whole = this.whole!;
     this.whole = null;
-    if (whole.headLength === 0) this.sendHead(null, whole.body);
+    if (whole.pieces) {
+      const src = this.headSource;
+      this.headSource = null;
+      this.sendHead(src);
+      // The upstream's reads, handed over: the socket keeps what it cannot send yet without a copy.
+      for (const piece of whole.pieces) this.visitor.out.write(piece, true);
+    } else if (whole.headLength === 0) this.sendHead(null, whole.body);
     else {
       // A buffer made for this write: the socket keeps what it cannot send yet without a copy.
       this.visitor.out.write(whole.filled, true);
