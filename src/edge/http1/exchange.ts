@@ -18,9 +18,9 @@ import { ResponseBody } from './response-body.ts';
 import { MAX_RESPONSE_HEAD_BYTES, parseResponseHead, type ResponseHead } from './response-head.ts';
 import type { UpstreamConnection, UpstreamUser } from './upstream-pool.ts';
 import { answerBytes, CONTINUE } from './wire.ts';
-import { UpstreamRequestHead, type VisitorHeadParts, visitorHeadBytes, visitorHeadWithRoom } from './head-bytes.ts';
+import { UpstreamRequestHead, type VisitorHeadParts, visitorHeadBytes } from './head-bytes.ts';
 import { HEAD_END } from './request-head.ts';
-import { JOIN_LIMIT, WholeBody } from './whole-body.ts';
+import { type HeadWriter, WholeBody } from './whole-body.ts';
 
 /** Methods a request may be sent again for when a reused connection turned out closed (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -32,7 +32,7 @@ const MAX_FAILOVERS = 2;
 const HOLD_BYTES = 64 * 1024;
 
 /** The state of one proxied request. */
-export class Exchange implements TargetExchange, UpstreamUser {
+export class Exchange implements TargetExchange, UpstreamUser, HeadWriter {
   private readonly deadline: UpstreamDeadline;
   private conn: UpstreamConnection | undefined;
   private readonly body: RequestBody;
@@ -43,8 +43,6 @@ export class Exchange implements TargetExchange, UpstreamUser {
   private response: { head: ResponseHead; body: ResponseBody } | undefined;
   /** The body of a small response while it is read whole. */
   private whole: WholeBody | null = null;
-  /** The bytes the response head was parsed from, while a body kept as its reads is read whole. */
-  private headSource: Buffer | null = null;
   private answered = false;
   private finished = false;
   private closeVisitor = false;
@@ -259,7 +257,7 @@ export class Exchange implements TargetExchange, UpstreamUser {
       this.complete();
       return;
     }
-    if (small) this.whole = this.wholeBody(buf, body.left);
+    if (small) this.whole = WholeBody.of(body.left, buf, this.body.done ? this.headParts() : null);
     else this.sendHead(buf);
     if (start < buf.length) this.relay(buf.subarray(start));
     else if (body.done) this.complete();
@@ -275,7 +273,11 @@ export class Exchange implements TargetExchange, UpstreamUser {
     }
     if (this.whole) {
       for (const piece of pieces) this.whole.add(piece);
-      if (body.done) this.sendWhole();
+      if (!body.done) return;
+      const whole = this.whole;
+      this.whole = null;
+      whole.send(this.visitor.out, this);
+      this.complete();
       return;
     }
     // The upstream's reads are buffers of their own, and so is what the framing made: handed over.
@@ -290,7 +292,7 @@ export class Exchange implements TargetExchange, UpstreamUser {
    * the bytes the upstream's head was parsed from while they are at hand (its lines are copied
    * from them rather than made into strings).
    */
-  private sendHead(src: Buffer | null, body?: Buffer, from = 0): void {
+  sendHead(src: Buffer | null, body?: Buffer, from = 0): void {
     this.visitor.out.write(visitorHeadBytes(this.visitor.out, this.headParts(), src, body, from));
     this.headSent();
   }
@@ -302,45 +304,11 @@ export class Exchange implements TargetExchange, UpstreamUser {
     return { head, own: this.forward.headers, framing: body.framing, close: this.closeVisitor };
   }
 
-  private headSent(): void {
+  /** A head went out: the visitor is answered, the upstream deadline stops, the status is counted. */
+  headSent(): void {
     this.answered = true;
     this.stopDeadline();
     this.ctx.record(this.forward.project, this.response!.head.status, this.started);
-  }
-
-  /**
-   * Where a small body of `length` bytes is read whole (whole-body.ts): a larger one as its reads,
-   * the head written from `src` once it is complete; a shorter one after the visitor's head,
-   * written from `src` now, when the request's body is done (the head cannot change until the
-   * response is complete), else on its own.
-   */
-  private wholeBody(src: Buffer, length: number): WholeBody {
-    if (length > JOIN_LIMIT) {
-      this.headSource = src;
-      return WholeBody.kept();
-    }
-    if (!this.body.done) return WholeBody.bare(length);
-    const [bytes, headLength] = visitorHeadWithRoom(this.headParts(), src, length);
-    return WholeBody.joined(bytes, headLength);
-  }
-
-  /** The small body is complete: it goes out after the head, and the response is complete. */
-  private sendWhole(): void {
-    const whole = this.whole!;
-    this.whole = null;
-    if (whole.pieces) {
-      const src = this.headSource;
-      this.headSource = null;
-      this.sendHead(src);
-      // The upstream's reads, handed over: the socket keeps what it cannot send yet without a copy.
-      for (const piece of whole.pieces) this.visitor.out.write(piece, true);
-    } else if (whole.headLength === 0) this.sendHead(null, whole.body);
-    else {
-      // A buffer made for this write: the socket keeps what it cannot send yet without a copy.
-      this.visitor.out.write(whole.filled, true);
-      this.headSent();
-    }
-    this.complete();
   }
 
   /** The response is complete: the connection goes back to the pool if it is clean. */
