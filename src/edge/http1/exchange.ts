@@ -290,11 +290,17 @@ export class Exchange implements TargetExchange, UpstreamUser, HeadWriter {
   /**
    * Writes the visitor's response head, with `body` from `from` on when it is at hand; `src` holds
    * the bytes the upstream's head was parsed from while they are at hand (its lines are copied
-   * from them rather than made into strings).
+   * from them rather than made into strings). It runs for nearly every response, so it does what
+   * headParts and headSent do itself rather than through them.
    */
   sendHead(src: Buffer | null, body?: Buffer, from = 0): void {
-    this.visitor.out.write(visitorHeadBytes(this.visitor.out, this.headParts(), src, body, from));
-    this.headSent();
+    const { head, body: framing } = this.response!;
+    if (!this.body.done) this.closeVisitor = true;
+    const parts = { head, own: this.forward.headers, framing: framing.framing, close: this.closeVisitor };
+    this.visitor.out.write(visitorHeadBytes(this.visitor.out, parts, src, body, from));
+    this.answered = true;
+    this.stopDeadline();
+    this.ctx.record(this.forward.project, head.status, this.started);
   }
 
   /** What the visitor's response head is made of; a request body not read to its end closes the connection. */

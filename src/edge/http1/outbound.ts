@@ -47,7 +47,7 @@ export class Outbound implements Sink {
   }
 
   /** Sends `data`; true when it all went out now, false when some waits for `drain` (see Sink). */
-  write(data: string | Uint8Array, owned = false): boolean {
+  write(data: string | Uint8Array, owned?: boolean): boolean {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
     if (bytes.length === 0) return this.queue.length === 0;
     if (this.queue.length > 0) {
