@@ -18,8 +18,9 @@ import { ResponseBody } from './response-body.ts';
 import { MAX_RESPONSE_HEAD_BYTES, parseResponseHead, type ResponseHead } from './response-head.ts';
 import type { UpstreamConnection, UpstreamUser } from './upstream-pool.ts';
 import { answerBytes, CONTINUE } from './wire.ts';
-import { UpstreamRequestHead, visitorHeadBytes } from './head-bytes.ts';
+import { UpstreamRequestHead, type VisitorHeadParts, visitorHeadBytes } from './head-bytes.ts';
 import { HEAD_END } from './request-head.ts';
+import { type HeadWriter, WholeBody } from './whole-body.ts';
 
 /** Methods a request may be sent again for when a reused connection turned out closed (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -31,7 +32,7 @@ const MAX_FAILOVERS = 2;
 const HOLD_BYTES = 64 * 1024;
 
 /** The state of one proxied request. */
-export class Exchange implements TargetExchange, UpstreamUser {
+export class Exchange implements TargetExchange, UpstreamUser, HeadWriter {
   private readonly deadline: UpstreamDeadline;
   private conn: UpstreamConnection | undefined;
   private readonly body: RequestBody;
@@ -41,7 +42,7 @@ export class Exchange implements TargetExchange, UpstreamUser {
   private headBuf: Buffer | null = null;
   private response: { head: ResponseHead; body: ResponseBody } | undefined;
   /** The body of a small response while it is read whole. */
-  private whole: Buffer[] | null = null;
+  private whole: WholeBody | null = null;
   private answered = false;
   private finished = false;
   private closeVisitor = false;
@@ -96,7 +97,8 @@ export class Exchange implements TargetExchange, UpstreamUser {
     }
     if (body.length === 0) return rest;
     if (this.conn?.out) {
-      if (!this.conn.out.write(body)) this.visitor.pauseReading();
+      // The visitor's reads are buffers of their own (test/edge/http1/chunks.test.ts): handed over.
+      if (!this.conn.out.write(body, true)) this.visitor.pauseReading();
     } else {
       (this.held ??= []).push(Buffer.from(body));
       this.heldBytes += body.length;
@@ -255,7 +257,7 @@ export class Exchange implements TargetExchange, UpstreamUser {
       this.complete();
       return;
     }
-    if (small) this.whole = [];
+    if (small) this.whole = WholeBody.of(body.left, buf, this.body.done ? this.headParts() : null);
     else this.sendHead(buf);
     if (start < buf.length) this.relay(buf.subarray(start));
     else if (body.done) this.complete();
@@ -270,22 +272,17 @@ export class Exchange implements TargetExchange, UpstreamUser {
       return;
     }
     if (this.whole) {
-      if (body.done && this.whole.length === 0 && pieces.length === 1) {
-        // The whole body came with the head (the common case): no copy.
-        this.whole = null;
-        this.sendHead(null, pieces[0] as Buffer);
-        this.complete();
-        return;
-      }
-      for (const piece of pieces) this.whole.push(Buffer.from(piece));
+      for (const piece of pieces) this.whole.add(piece);
       if (!body.done) return;
-      this.sendHead(null, Buffer.concat(this.whole));
+      const whole = this.whole;
       this.whole = null;
+      whole.send(this.visitor.out, this);
       this.complete();
       return;
     }
+    // The upstream's reads are buffers of their own, and so is what the framing made: handed over.
     let flowing = true;
-    for (const piece of pieces) flowing = this.visitor.out.write(piece) && flowing;
+    for (const piece of pieces) flowing = this.visitor.out.write(piece, true) && flowing;
     if (!flowing) this.conn?.pause();
     if (body.done) this.complete();
   }
@@ -293,9 +290,10 @@ export class Exchange implements TargetExchange, UpstreamUser {
   /**
    * Writes the visitor's response head, with `body` from `from` on when it is at hand; `src` holds
    * the bytes the upstream's head was parsed from while they are at hand (its lines are copied
-   * from them rather than made into strings).
+   * from them rather than made into strings). It runs for nearly every response, so it does what
+   * headParts and headSent do itself rather than through them.
    */
-  private sendHead(src: Buffer | null, body?: Buffer, from = 0): void {
+  sendHead(src: Buffer | null, body?: Buffer, from = 0): void {
     const { head, body: framing } = this.response!;
     if (!this.body.done) this.closeVisitor = true;
     const parts = { head, own: this.forward.headers, framing: framing.framing, close: this.closeVisitor };
@@ -303,6 +301,20 @@ export class Exchange implements TargetExchange, UpstreamUser {
     this.answered = true;
     this.stopDeadline();
     this.ctx.record(this.forward.project, head.status, this.started);
+  }
+
+  /** What the visitor's response head is made of; a request body not read to its end closes the connection. */
+  private headParts(): VisitorHeadParts {
+    const { head, body } = this.response!;
+    if (!this.body.done) this.closeVisitor = true;
+    return { head, own: this.forward.headers, framing: body.framing, close: this.closeVisitor };
+  }
+
+  /** A head went out: the visitor is answered, the upstream deadline stops, the status is counted. */
+  headSent(): void {
+    this.answered = true;
+    this.stopDeadline();
+    this.ctx.record(this.forward.project, this.response!.head.status, this.started);
   }
 
   /** The response is complete: the connection goes back to the pool if it is clean. */

@@ -107,17 +107,32 @@ export function visitorHeadBytes(out: Sink, parts: VisitorHeadParts, src: Buffer
     n = writeVisitorHead(bytes, bytes.length - length, src, head, own, framing, close);
   }
   if (n === -1) {
-    const text = visitorHead(
-      head.status,
-      head.reason,
-      visitorResponseLines(head.rawHeaders, head.names, own, head.connection),
-      framing,
-      close,
-    );
+    const text = visitorHeadText(parts);
     n = text.length;
     bytes = out.copies && n + length <= SCRATCH.length ? SCRATCH : Buffer.allocUnsafe(n + length);
     writeLatin1(bytes, 0, text);
   }
   if (body) copyInto(bytes, n, body, from, body.length);
   return bytes.subarray(0, n + length);
+}
+
+/**
+ * The visitor's response head at the start of a new buffer with `room` bytes after it, for a body
+ * read whole into it (whole-body.ts); `src` as for visitorHeadBytes. Returns the buffer and the
+ * head's length.
+ */
+export function visitorHeadWithRoom(parts: VisitorHeadParts, src: Buffer, room: number): [Buffer, number] {
+  const { head, own, framing, close } = parts;
+  const bytes = Buffer.allocUnsafe(visitorHeadBound(head, own) + room);
+  const n = writeVisitorHead(bytes, bytes.length - room, src, head, own, framing, close);
+  if (n !== -1) return [bytes, n];
+  const text = visitorHeadText(parts);
+  const made = Buffer.allocUnsafe(text.length + room);
+  return [made, writeLatin1(made, 0, text)];
+}
+
+/** The visitor's response head made as a string, for heads whose lines are not copied from bytes. */
+function visitorHeadText({ head, own, framing, close }: VisitorHeadParts): string {
+  const lines = visitorResponseLines(head.rawHeaders, head.names, own, head.connection);
+  return visitorHead(head.status, head.reason, lines, framing, close);
 }

@@ -1,15 +1,20 @@
 /**
  * Writing to a Bun socket, whose write() takes what the kernel accepts now and returns how much
- * that was. What is left is queued (copied, since the caller may reuse its buffer) and sent on
- * `drain`; write() says whether everything left at once, so a caller that got false stops reading
- * its source until `onDrained` runs. The queue thus holds at most one read's worth per direction.
+ * that was. What is left is queued (copied, since the caller may reuse its buffer, unless the
+ * caller hands the bytes over) and sent on `drain`; write() says whether everything left at once,
+ * so a caller that got false stops reading its source until `onDrained` runs. The queue thus holds
+ * at most one read's worth per direction.
  */
 import type { Socket } from 'bun';
 
 /** The write side of a visitor's connection: a Bun socket's Outbound, or a node:tls socket's. */
 export interface Sink {
-  /** Sends `data` (a string as latin1); false when some of it waits, until `onDrained` runs. */
-  write(data: string | Uint8Array): boolean;
+  /**
+   * Sends `data` (a string as latin1); false when some of it waits, until `onDrained` runs.
+   * `owned`: the caller hands the bytes over and never changes them, so what waits need not be
+   * copied (a read's own chunk, a buffer made for this write).
+   */
+  write(data: string | Uint8Array, owned?: boolean): boolean;
   /** Ends the connection once everything written has gone out. */
   end(): void;
   onDrained: (() => void) | undefined;
@@ -41,18 +46,19 @@ export class Outbound implements Sink {
     return this.queue.length > 0;
   }
 
-  /** Sends `data`; true when it all went out now, false when some waits for `drain`. */
-  write(data: string | Uint8Array): boolean {
+  /** Sends `data`; true when it all went out now, false when some waits for `drain` (see Sink). */
+  write(data: string | Uint8Array, owned?: boolean): boolean {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
     if (bytes.length === 0) return this.queue.length === 0;
     if (this.queue.length > 0) {
-      this.queue.push(Buffer.from(bytes));
+      this.queue.push(owned ? bytes : Buffer.from(bytes));
       return false;
     }
     const sent = this.socket.write(bytes);
     if (sent === bytes.length) return true;
     if (sent < 0) return false;
-    this.queue.push(Buffer.from(bytes.subarray(sent)));
+    const rest = bytes.subarray(sent);
+    this.queue.push(owned ? rest : Buffer.from(rest));
     return false;
   }
 

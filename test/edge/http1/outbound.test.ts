@@ -47,3 +47,16 @@ test('keeps its own copy of what waits, so the caller may reuse its buffer at on
   expect(fake.got).toBe('HTTP/1.1 200 OKxx');
   expect(out.copies).toBe(true);
 });
+
+test('queues bytes handed over as they are, sends them whole and in order on drain', () => {
+  const fake = socket(5);
+  const out = new Outbound(fake as unknown as Socket<unknown>);
+  const given = Buffer.from('HTTP/1.1 200 OK\r\n\r\nbody', 'latin1');
+  expect(out.write(given, true)).toBe(false);
+  expect(out.write(Buffer.from('tail', 'latin1'), true)).toBe(false);
+  // Handed over: what waits is the caller's buffer itself, not a copy of it.
+  given.fill(0x7a, 10);
+  fake.room = 1000;
+  out.drain();
+  expect(fake.got).toBe('HTTP/1.1 2zzzzzzzzzzzzztail');
+});
