@@ -64,12 +64,15 @@ export class StoreWatch {
   }
 }
 
-/** The device and inode of directory `path`, or null when it is missing or not a directory. */
+/**
+ * The device and inode of directory `path`, or null when it is missing or not a directory. A
+ * missing one is not an exception: an edge started before the API looks every few seconds.
+ */
 function directoryIdentity(path: string): string | null {
   try {
-    const s = statSync(path);
-    return s.isDirectory() ? `${s.dev}:${s.ino}` : null;
+    const s = statSync(path, { throwIfNoEntry: false });
+    return s?.isDirectory() ? `${s.dev}:${s.ino}` : null;
   } catch {
-    return null;
+    return null; // a component of the path is not a directory, or cannot be searched
   }
 }
