@@ -7,7 +7,7 @@
 import { formatListen, type Config } from '../config.ts';
 import { startEdge } from '../edge/runtime.ts';
 import { createLogger } from '../log.ts';
-import { startMemoryTrim } from '../ops/memory-trim.ts';
+import { EDGE_TRIM_POLICY, startMemoryTrim } from '../ops/memory-trim.ts';
 import { VERSION } from '../version.ts';
 
 /** Starts the edge; returns what stops it. */
@@ -18,6 +18,6 @@ export function serveEdge(config: Config): (() => Promise<void> | void)[] {
   const https = config.httpsListen && formatListen({ hostname: config.httpsListen.hostname, port: edge.httpsPort! });
   log.info('slipway edge started', { version: VERSION, http, ...(https ? { https } : {}) });
   console.log(`Slipway ${VERSION}: edge listening on http://${http}${https ? ` and https://${https}` : ''}`);
-  const stopTrim = startMemoryTrim(log);
+  const stopTrim = startMemoryTrim(log, EDGE_TRIM_POLICY);
   return [stopTrim, () => edge.stop()];
 }

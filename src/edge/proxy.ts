@@ -235,9 +235,17 @@ export class EdgeProxy {
     this.deadlines.clear();
   }
 
-  /** Counters for metrics: requests by project and status class, and a latency histogram per project. */
+  /**
+   * Counters for metrics: requests by project and status class, and a latency histogram per
+   * project. The same object until a request is counted (see EdgeStats.snapshot).
+   */
   stats(): EdgeStatsSnapshot {
     return this.counters.snapshot();
+  }
+
+  /** Calls `listener` at the first request counted after stats() was read. */
+  onStatsChange(listener: () => void): void {
+    this.counters.onChange(listener);
   }
 
   private idleMs(): number {

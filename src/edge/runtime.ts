@@ -12,14 +12,14 @@ export interface RunningEdge {
   port: number;
   /** The HTTPS listener's port, or null when SLIPWAY_HTTPS_LISTEN is off. */
   httpsPort: number | null;
-  /** Reads the route store now rather than at the next poll (the API calls it in role all). */
+  /** Reads the route store now rather than when its change is seen (the API calls it in role all). */
   refresh(): void;
   stop(): Promise<void>;
 }
 
 /**
- * Starts the edge: applies the stored routes and certificates first, then listens, then keeps
- * polling. Of the data directory it opens only the route store (read-only) and its own state file.
+ * Starts the edge: applies the stored routes and certificates first, then listens, then follows
+ * the store (src/edge/sync.ts). Of the data directory it opens only the route store (read-only) and its own state file.
  */
 export function startEdge(config: Config, log: Logger): RunningEdge {
   const proxy = new EdgeProxy({

@@ -46,6 +46,9 @@ export class EdgeStats {
   private readonly projects = new Map<string, ProjectCounters>();
   /** The (project, status class) pairs in the order they were first counted. */
   private readonly seen: [string, number][] = [];
+  /** The snapshot of the counters as they stand, until the next request is counted. */
+  private current: EdgeStatsSnapshot | null = null;
+  private changed: (() => void) | null = null;
 
   /** Counts one answered request for `project`; `ms` is the time until its response headers. */
   record(project: string, status: number, ms: number): void {
@@ -67,10 +70,30 @@ export class EdgeStats {
     p.perBucket[i]! += 1;
     p.count += 1;
     p.sumMs += ms;
+    if (this.current !== null) {
+      this.current = null;
+      this.changed?.();
+    }
   }
 
-  /** A copy of every counter, safe to serialise. */
+  /**
+   * Calls `listener` at the first request counted after a snapshot was taken, so that the
+   * counters are reported when they changed instead of on a timer that would wake an idle edge.
+   */
+  onChange(listener: () => void): void {
+    this.changed = listener;
+  }
+
+  /**
+   * A copy of every counter, safe to serialise. The same object is returned until a request is
+   * counted, which also tells the caller that nothing changed; it must not be modified.
+   */
   snapshot(): EdgeStatsSnapshot {
+    this.current ??= this.take();
+    return this.current;
+  }
+
+  private take(): EdgeStatsSnapshot {
     const requests = this.seen.map(([project, c]) => ({
       project,
       statusClass: `${c}xx`,

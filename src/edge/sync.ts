@@ -2,11 +2,23 @@ import type { Logger } from '../log.ts';
 import type { Draining, EdgeState } from './edge-state.ts';
 import type { EdgeProxy } from './proxy.ts';
 import type { RouteSnapshot, StoreHead } from './route-store.ts';
+import type { EdgeStatsSnapshot } from './stats.ts';
 import { isBusy, type RouteStoreReader } from './route-store-reader.ts';
+import { StoreWatch } from './store-watch.ts';
 
-/** How often the edge looks for a new route table. */
+/**
+ * How often the edge looks for a new route table when it cannot watch the store, and reports
+ * while old targets drain (the API waits for them to reach zero in-flight requests).
+ */
 const POLL_MS = 100;
-/** How often the edge reports its request counters when nothing else changed. */
+/** How often it looks anyway while it watches the store: a lost or missed watch event costs this much delay. */
+const FALLBACK_MS = 5000;
+/** How soon it reads again after finding the store locked by a commit (the commit's last event came already). */
+const BUSY_RETRY_MS = 10;
+/**
+ * How often at most the edge reports its request counters when nothing else changed; it reports
+ * them only when a request was counted since.
+ */
 const STATS_EVERY_MS = 2000;
 
 /**
@@ -17,13 +29,20 @@ const STATS_EVERY_MS = 2000;
  * so the API can restart freely. When the store cannot be read, the proxy keeps what it last applied.
  */
 export class EdgeSync {
-  private timer: ReturnType<typeof setInterval> | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  /** When the pending timer fires (epoch ms). */
+  private timerAt = 0;
+  private running = false;
+  /** Whether the store's directory is watched, so that a change is seen without polling for it. */
+  private watched = false;
+  private readonly watch: StoreWatch;
   private applied: StoreHead | null = null;
   private routed = new Set<string>();
   private draining = new Set<string>();
   private lastReport = '';
+  private lastStats: EdgeStatsSnapshot | null = null;
   private lastReportAt = 0;
-  /** The last error of each half of a poll, so that a lasting failure is logged once. */
+  /** The last error of each half of a pass, so that a lasting failure is logged once. */
   private readonly failing = new Map<string, string>();
 
   constructor(
@@ -31,24 +50,53 @@ export class EdgeSync {
     private readonly writeState: (state: EdgeState) => void,
     private readonly proxy: EdgeProxy,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.watch = new StoreWatch(store.file, () => this.later(0));
+  }
 
-  /** Applies the current table now, then polls. */
+  /**
+   * Applies the current table now, then follows the store: at each change it sees, and every
+   * FALLBACK_MS. Between changes an idle edge runs nothing else, but for reporting what drains
+   * while something does and its counters after requests.
+   */
   start(): void {
+    this.running = true;
+    this.proxy.onStatsChange(() => this.later(STATS_EVERY_MS));
     this.tick();
-    this.timer ??= setInterval(() => this.tick(), POLL_MS);
   }
 
-  /** Stops polling. */
+  /** Stops following the store. */
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.watch.close();
   }
 
-  /** One poll: apply a new table if there is one, then report what still drains. */
+  /**
+   * One pass: apply a new table if there is one, then report what still drains. Once started,
+   * it also moves the watch where it belongs (first, so that no change after this read goes
+   * unseen) and sets when the next pass runs.
+   */
   tick(): void {
-    this.attempt('cannot read the route store; serving the routes applied last', () => this.pull());
+    if (this.running) this.watched = this.watch.arm();
+    const readable = this.attempt('cannot read the route store; serving the routes applied last', () => this.pull());
     this.attempt('cannot write the edge state', () => this.report());
+    const polled = !this.watched || this.draining.size > 0;
+    this.later(readable === 'busy' ? BUSY_RETRY_MS : polled ? POLL_MS : FALLBACK_MS);
+  }
+
+  /** Once started, makes the next pass run within `ms`, unless one is due sooner already. */
+  private later(ms: number): void {
+    if (!this.running) return;
+    const at = Date.now() + ms;
+    if (this.timer && this.timerAt <= at) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.tick();
+    }, ms);
   }
 
   private pull(): void {
@@ -75,22 +123,33 @@ export class EdgeSync {
       else this.draining.delete(target);
     }
     const report = JSON.stringify([this.applied, draining]);
-    if (report === this.lastReport && Date.now() - this.lastReportAt < STATS_EVERY_MS) return;
-    this.writeState({ applied: this.applied, draining, stats: this.proxy.stats(), at: new Date().toISOString() });
+    const stats = this.proxy.stats(); // the same object while no request was counted
+    if (report === this.lastReport) {
+      if (stats === this.lastStats) return;
+      const wait = this.lastReportAt + STATS_EVERY_MS - Date.now();
+      if (wait > 0) {
+        this.later(wait); // counters alone are reported at most every STATS_EVERY_MS
+        return;
+      }
+    }
+    this.writeState({ applied: this.applied, draining, stats, at: new Date().toISOString() });
     this.lastReport = report;
+    this.lastStats = stats;
     this.lastReportAt = Date.now();
   }
 
-  /** Runs one half of a poll; a failure is logged once until it changes, a busy store not at all. */
-  private attempt(what: string, step: () => void): void {
+  /** Runs one half of a pass; a failure is logged once until it changes, a busy store not at all. */
+  private attempt(what: string, step: () => void): 'done' | 'busy' | 'failed' {
     try {
       step();
       this.failing.delete(what);
+      return 'done';
     } catch (err) {
-      if (isBusy(err)) return; // the API is committing; the next poll reads its result
+      if (isBusy(err)) return 'busy'; // the API is committing; a pass right after it reads its result
       const error = String(err);
       if (this.failing.get(what) !== error) this.log.warn(what, { error });
       this.failing.set(what, error);
+      return 'failed';
     }
   }
 }

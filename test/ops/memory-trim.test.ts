@@ -131,6 +131,27 @@ describe('the trimmer', () => {
     expect(trims).toHaveLength(2);
   });
 
+  test('without a trim for the start, takes the baseline at its first idle check and trims only after growth', async () => {
+    const lines: string[] = [];
+    const trims = () => lines.filter((l) => JSON.parse(l).msg === 'memory trimmed').length;
+    const stop = startMemoryTrim(
+      createLogger('debug', (l) => lines.push(l)),
+      { firstAfterMs: null, checkEveryMs: 60, idleCpuShare: 1, growthBytes: 8 * MiB },
+      () => 0,
+    );
+    const kept: Uint8Array[] = [];
+    try {
+      await Bun.sleep(200); // idle checks: the first takes the baseline, nothing grew since
+      expect(trims()).toBe(0);
+      for (let i = 0; i < 4; i++) kept.push(new Uint8Array(8 * MiB).fill(1)); // 32 MiB, written: resident
+      await Bun.sleep(300);
+    } finally {
+      stop();
+    }
+    expect(kept).toHaveLength(4);
+    expect(trims()).toBeGreaterThanOrEqual(1);
+  });
+
   test('stops before its first trim when stopped', async () => {
     const lines: string[] = [];
     const stop = startMemoryTrim(
