@@ -77,7 +77,7 @@ describe.skipIf(!hasDocker)('slipway deploy against a running agent', () => {
     const r = await slipway(['deploy', dir, '--project', 'cli-broken', '--follow', '--yes']);
     expect(r.code).toBe(1);
     expect(r.stderr.split('\n').at(-2)).toBe(
-      "slipway: Deployment #1 of cli-broken failed: Dockerfile step 2/3 failed: The command '/bin/sh -c exit 3' returned a non-zero code: 3",
+      "slipway: Deployment #1 of cli-broken failed: Dockerfile step 3/4 failed: The command '/bin/sh -c exit 3' returned a non-zero code: 3",
     );
   });
 
@@ -92,7 +92,7 @@ describe.skipIf(!hasDocker)('slipway deploy against a running agent', () => {
     expect(status.stdout).toMatch(/\ncli-broken\s+cli-broken\.localhost\s+running\s+1\s+#1 failed /);
     const show = await slipway(['deployments', 'show', '1', '--project', 'cli-broken']);
     expect(show.stdout).toContain(
-      "\nreason:     Dockerfile step 2/3 failed: The command '/bin/sh -c exit 3' returned a non-zero code: 3\n",
+      "\nreason:     Dockerfile step 3/4 failed: The command '/bin/sh -c exit 3' returned a non-zero code: 3\n",
     );
   });
 
