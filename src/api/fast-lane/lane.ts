@@ -17,7 +17,7 @@ import { type RequestLike, unboundRequestState } from '../request-state.ts';
 import { peerAddress } from '../hop-peers.ts';
 import { authorizeState } from '../access.ts';
 import { clientIp } from '../client-ip.ts';
-import { appErrorResponse, unexpectedErrorResponse } from '../errors.ts';
+import { type AnswerParts, appErrorParts, partsResponse, unexpectedErrorParts } from '../errors.ts';
 import { routeContract, type RouteContract } from './contract.ts';
 import { bodySerializer, OffSchemaError } from './bodies.ts';
 import { jsonResponse } from './headers.ts';
@@ -40,7 +40,7 @@ export interface LaneJson {
 }
 
 /** What the lane made of a request it took: a 200 of JSON, or an error's envelope as Elysia's mapper makes it. */
-export type LaneAnswer = LaneJson | Response;
+export type LaneAnswer = LaneJson | AnswerParts;
 
 /**
  * Answers one request for a lane route, given its decoded path parameters and a way to its client's
@@ -70,8 +70,17 @@ export function laneReads(app: AnyElysia, paths: readonly string[], deps: LaneDe
  * to Bun.serve's router when the app listens; `app.handle()` (the tests) never sees them.
  */
 export function installFastLane(app: AnyElysia, paths: readonly string[], deps: LaneDeps): void {
-  const routes = fastLaneRoutes(app, paths, deps);
+  const lane = laneReads(app, paths, deps);
+  installed.set(app, lane);
+  const routes = laneRoutes(lane, (request) => app.fetch(request));
   app.config.serve = { ...app.config.serve, routes } as typeof app.config.serve;
+}
+
+const installed = new WeakMap<AnyElysia, LaneReads>();
+
+/** The reads installFastLane put in front of `app` (the API's front answers them too), or undefined. */
+export function installedLane(app: AnyElysia): LaneReads | undefined {
+  return installed.get(app);
 }
 
 /**
@@ -86,8 +95,11 @@ export function fastLaneRoutes(
   deps: LaneDeps,
   toElysia: Handler = (request) => app.fetch(request),
 ): Record<string, { GET: Handler } | Handler> {
+  return laneRoutes(laneReads(app, paths, deps), toElysia);
+}
+
+function laneRoutes({ reads, handOn }: LaneReads, toElysia: Handler): Record<string, { GET: Handler } | Handler> {
   const routes: Record<string, { GET: Handler } | Handler> = {};
-  const { reads, handOn } = laneReads(app, paths, deps);
   for (const { path, read } of reads) routes[path] = { GET: bunHandler(read, toElysia) };
   for (const other of handOn) routes[other] ??= toElysia;
   return routes;
@@ -120,7 +132,7 @@ function bunHandler(read: LaneRead, toElysia: Handler): Handler {
 
 /** A lane answer as a Response. */
 export function asResponse(answer: LaneAnswer): Response {
-  return answer instanceof Response ? answer : jsonResponse(answer.json, answer.requestId, answer.decision);
+  return 'json' in answer ? jsonResponse(answer.json, answer.requestId, answer.decision) : partsResponse(answer);
 }
 
 function fastRead(contract: RouteContract, { admit, log }: LaneDeps): LaneRead {
@@ -155,7 +167,7 @@ function refused(
   requestId: string,
   decision: RateDecision | undefined,
   log: Logger,
-): Response {
+): AnswerParts {
   // A refusal made while admitting (the console cookie on a cross-site change) has no decision yet.
   const headers: Record<string, string> = { 'x-request-id': requestId };
   if (decision) writeGateHeaders(headers, requestId, decision);
@@ -169,9 +181,9 @@ function refusal(
   requestId: string,
   headers: Record<string, string>,
   log: Logger,
-): Response {
-  if (error instanceof AppError) return appErrorResponse(error, requestId, headers);
+): AnswerParts {
+  if (error instanceof AppError) return appErrorParts(error, requestId, headers);
   const code = error instanceof OffSchemaError ? 'VALIDATION' : 'UNKNOWN';
   const where = { requestId, method: 'GET', path: new URL(request.url).pathname, code };
-  return unexpectedErrorResponse(log, error, where, headers);
+  return unexpectedErrorParts(log, error, where, headers);
 }
