@@ -142,6 +142,6 @@ export class FrontConnection implements HopVisitor {
   }
 }
 
-function bytesOf(answer: LaneAnswer): Buffer {
+function bytesOf(answer: LaneAnswer): Uint8Array {
   return 'json' in answer ? jsonBytes(answer) : partsBytes(answer);
 }
