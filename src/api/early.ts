@@ -47,6 +47,8 @@ export interface ApiListener {
   failed: Promise<never>;
   /** Stops listening; requests in flight finish. */
   stop(): Promise<void>;
+  /** How many requests the front answered itself; 0 without one (engine `serve`). */
+  frontAnswered(): number;
 }
 
 /** Listens at once with the health-only app; the whole app comes from `build` on first need or after `buildAfterMs`. */
@@ -123,6 +125,7 @@ export function listenApi(
     port,
     app,
     failed,
+    frontAnswered: () => front?.answered ?? 0,
     stop: async () => {
       clearTimeout(timer);
       front?.stop();

@@ -21,6 +21,8 @@ export class ApiFront implements FrontLane {
   private listener: TCPSocketListener<FrontConnection> | undefined;
   private readonly connections = new SlotList<'frontSlot', FrontConnection>('frontSlot');
   private match: (target: string) => TargetMatch | null;
+  /** How many requests the front answered itself (the rest were handed to Bun.serve). */
+  answered = 0;
 
   constructor(
     readonly internal: Internal,
@@ -60,7 +62,9 @@ export class ApiFront implements FrontLane {
     if (match === null) return undefined;
     const request = headRequest(head);
     if (request === null) return undefined;
-    return match.read(request, match.params, peer);
+    const answer = match.read(request, match.params, peer);
+    if (answer !== undefined) this.answered++;
+    return answer;
   }
 
   private handlers(): SocketHandler<FrontConnection> {
