@@ -70,14 +70,27 @@ function okStart(limit: number, resetSeconds: number): string {
  */
 const SCRATCH = Buffer.allocUnsafe(64 * 1024);
 
+/** The last JSON body written and its UTF-8 bytes: a read answered again and again has the same body (bodies.ts). */
+let lastJson = '';
+let lastJsonBytes = Buffer.alloc(0);
+
 /** A 200 of JSON as bytes (headers.ts's jsonResponse, as Bun.serve writes it), valid until the next answer. */
 export function jsonBytes(answer: LaneJson): Uint8Array {
   const { decision: d, json } = answer;
+  if (json !== lastJson) {
+    lastJson = json;
+    lastJsonBytes = Buffer.from(json, 'utf8');
+  }
+  const body = lastJsonBytes;
   const head =
     `${okStart(d.limit, d.resetSeconds)}x-request-id: ${answer.requestId}\r\n` +
     `x-ratelimit-remaining: ${d.remaining}\r\nratelimit: ${rateLimitField(d)}\r\n${date()}` +
-    `Content-Length: ${Buffer.byteLength(json)}\r\n\r\n`;
-  return inScratch(head + json);
+    `Content-Length: ${body.length}\r\n\r\n`;
+  // The head is ASCII (a request id is checked to be, request-state.ts): one byte per character.
+  if (head.length + body.length > SCRATCH.length) return Buffer.concat([Buffer.from(head, 'latin1'), body]);
+  const n = SCRATCH.write(head, 0, 'latin1');
+  body.copy(SCRATCH, n);
+  return SCRATCH.subarray(0, n + body.length);
 }
 
 /** `text` as UTF-8, in SCRATCH when it fits. */

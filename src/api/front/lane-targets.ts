@@ -31,19 +31,35 @@ function pattern(path: string, read: LaneRead | null): Pattern {
   };
 }
 
-/** Matches request targets to the reads of `lane`. */
+/** Targets remembered at most: the same few are asked for again and again (a CLI, a dashboard's poll). */
+const REMEMBERED = 256;
+
+/**
+ * Matches request targets to the reads of `lane`. The last targets' matches are remembered, their
+ * parameters frozen, since a read does not change them.
+ */
 export function targetMatcher(lane: LaneReads): (target: string) => TargetMatch | null {
   // Routes a read's parameter would swallow come first: a target matching one is not the lane's.
   const patterns = [...lane.handOn.map((p) => pattern(p, null)), ...lane.reads.map((r) => pattern(r.path, r.read))];
-  return (target) => {
+  const remembered = new Map<string, TargetMatch | null>();
+  const match = (target: string): TargetMatch | null => {
     if (target.charCodeAt(0) !== 0x2f) return null;
     const q = target.indexOf('?');
     const parts = (q === -1 ? target : target.slice(0, q)).split('/');
     for (const p of patterns) {
       const params = matchSegments(p, parts);
-      if (params) return p.read ? { read: p.read, params } : null;
+      if (params) return p.read ? { read: p.read, params: Object.freeze(params) } : null;
     }
     return null;
+  };
+  return (target) => {
+    let found = remembered.get(target);
+    if (found === undefined) {
+      found = match(target);
+      if (remembered.size >= REMEMBERED) remembered.clear();
+      remembered.set(target, found);
+    }
+    return found;
   };
 }
 
