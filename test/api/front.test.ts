@@ -6,6 +6,7 @@
  */
 import { Database } from 'bun:sqlite';
 import { beforeAll, describe, expect, test } from 'bun:test';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { TEST_ACTOR } from '../helpers/app.ts';
 import { tgzOf } from '../helpers/archives.ts';
@@ -140,5 +141,36 @@ describe('a revoked token at the front', () => {
     // The database's change stamp is read at most once a millisecond (src/db/read-cache.ts).
     await Bun.sleep(2);
     expect((await read(minted.token)).status).toBe(401);
+  });
+});
+
+describe('a client that does not read its answers', () => {
+  test('gets no more answered until it reads, then every one in order', async () => {
+    const n = 20_000;
+    const read = head('GET /v1/projects/web HTTP/1.1', H, `Authorization: Bearer ${pair.t.adminToken}`);
+    const before = pair.native.frontAnswered();
+    const socket = connect({ host: '127.0.0.1', port: pair.native.port });
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.pause();
+    socket.write(read.repeat(n));
+    // ~15 MB of answers: more than the socket buffers hold, so the front must stop answering.
+    let last = -1;
+    while (pair.native.frontAnswered() !== last) {
+      last = pair.native.frontAnswered();
+      await Bun.sleep(50);
+    }
+    expect(last - before).toBeLessThan(n);
+    let statuses = 0;
+    let tail = '';
+    socket.on('data', (chunk: Buffer) => {
+      const text = tail + chunk.toString('latin1');
+      statuses += text.split('HTTP/1.1 200 OK\r\n').length - 1;
+      tail = text.slice(-16);
+    });
+    socket.resume();
+    while (statuses < n) await Bun.sleep(20);
+    socket.destroy();
+    expect(statuses).toBe(n);
+    expect(pair.native.frontAnswered() - before).toBe(n);
   });
 });

@@ -9,7 +9,7 @@
  */
 import type { Socket } from 'bun';
 import { Outbound } from '../../edge/http1/outbound.ts';
-import { headEnd, parseRequestHead, type RequestHead } from '../../edge/http1/request-head.ts';
+import { headEnd, MAX_HEAD_BYTES, parseRequestHead, type RequestHead } from '../../edge/http1/request-head.ts';
 import type { LaneAnswer } from '../fast-lane/lane.ts';
 import { jsonBytes, partsBytes } from './answer-bytes.ts';
 import { Hop, type HopVisitor, type Internal } from './hop.ts';
@@ -43,6 +43,7 @@ export class FrontConnection implements HopVisitor {
     private readonly lane: FrontLane,
   ) {
     this.out = new Outbound(socket as Socket<unknown>);
+    this.out.onDrained = () => this.carryOn();
   }
 
   get remoteAddress(): string | undefined {
@@ -62,14 +63,14 @@ export class FrontConnection implements HopVisitor {
     if (this.ended) return;
     const buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
     this.pending = null;
-    if (this.waiting) this.pending = buf;
+    if (this.waiting || this.out.blocked) this.hold(buf);
     else this.read(buf);
   }
 
   /** The client sent FIN. */
   peerEnded(): void {
     if (this.hop) this.hop.visitorEnd();
-    else if (!this.waiting) this.end();
+    else if (!this.waiting && !this.out.blocked) this.end();
     else this.ended = true;
   }
 
@@ -117,7 +118,31 @@ export class FrontConnection implements HopVisitor {
       }
       this.out.write(bytesOf(answer));
       buf = rest;
+      // A client that does not read its answers gets no more until it has: nothing piles up here.
+      if (this.out.blocked && buf.length > 0) {
+        this.hold(buf);
+        return;
+      }
     }
+  }
+
+  /**
+   * Keeps `buf` for when the current answer is ready and sent; past a head's worth, stops reading
+   * the socket until then, so a client cannot make the front hold more than that.
+   */
+  private hold(buf: Buffer): void {
+    this.pending = buf;
+    if (buf.length > MAX_HEAD_BYTES) this.socket.pause();
+  }
+
+  /** The answer is ready and sent: reads on, from what was held. */
+  private carryOn(): void {
+    if (this.hop || this.waiting || this.destroyed) return;
+    this.socket.resume();
+    const held = this.pending;
+    this.pending = null;
+    if (held) this.read(held);
+    if (this.ended && this.idle) this.end();
   }
 
   private waitFor(answer: Promise<LaneAnswer>, rest: Buffer): void {
@@ -126,11 +151,8 @@ export class FrontConnection implements HopVisitor {
     void answer.then((settled) => {
       this.waiting = false;
       if (this.destroyed) return;
-      this.out.write(bytesOf(settled));
-      const held = this.pending;
-      this.pending = null;
-      if (held) this.read(held);
-      if (this.ended && this.idle) this.end();
+      // When the socket could not take it all, the Outbound's drain carries on.
+      if (this.out.write(bytesOf(settled))) this.carryOn();
     });
   }
 
