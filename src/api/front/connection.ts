@@ -50,6 +50,9 @@ export class FrontConnection implements HopVisitor {
     return this.socket.remoteAddress;
   }
 
+  /** The client's address, asked of the socket only when a read needs it. */
+  private readonly peer = () => this.socket.remoteAddress;
+
   /** Whether the connection waits for a request: nothing held, nothing being answered, not handed over. */
   get idle(): boolean {
     return this.hop === null && !this.waiting && this.pending === null;
@@ -106,7 +109,7 @@ export class FrontConnection implements HopVisitor {
         return;
       }
       const head = typeof end === 'number' ? parseRequestHead(buf, end) : end;
-      const answer = 'refused' in head ? undefined : this.lane.answer(head, () => this.socket.remoteAddress);
+      const answer = 'refused' in head ? undefined : this.lane.answer(head, this.peer);
       if (answer === undefined) {
         this.handOver(buf);
         return;

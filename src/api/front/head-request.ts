@@ -8,7 +8,10 @@ import { lineValue, sameLetters } from '../../edge/http1/head-lines.ts';
 import type { RequestHead } from '../../edge/http1/request-head.ts';
 import type { RequestLike } from '../request-state.ts';
 
-/** Every field a lane read may look at (admission, the session cookie and its CSRF rule, the client's address). */
+/**
+ * Every field a lane read may look at (admission, the session cookie and its CSRF rule, the client's
+ * address); asking for another one throws.
+ */
 const READ = [
   'authorization',
   'cookie',
@@ -22,15 +25,21 @@ const READ = [
   'x-request-id',
   'x-slipway-csrf',
 ];
-const BY_LENGTH: string[][] = [];
-for (const name of READ) (BY_LENGTH[name.length] ??= []).push(name);
+/** Indexes into READ, by name length then candidate. */
+const BY_LENGTH: number[][] = [];
+for (const [i, name] of READ.entries()) (BY_LENGTH[name.length] ??= []).push(i);
+const INDEX = new Map(READ.map((name, i) => [name, i]));
 
 /** The fields of a head that a lane read may look at, as Headers.get would give them. */
 class HeadFields {
-  constructor(private readonly values: Map<string, string>) {}
+  /** The value of each of READ's fields, by its index there; undefined when absent. */
+  constructor(private readonly values: (string | undefined)[]) {}
 
   get(name: string): string | null {
-    return this.values.get(name.toLowerCase()) ?? null;
+    const i = INDEX.get(name) ?? INDEX.get(name.toLowerCase());
+    // Fails loudly (the differential test) rather than answer as if a field were absent.
+    if (i === undefined) throw new Error(`The API front does not read the ${name} field; add it to READ`);
+    return this.values[i] ?? null;
   }
 }
 
@@ -52,16 +61,16 @@ export class HeadRequest implements RequestLike {
 /** `head` as a HeadRequest, or null when it carries a field the lane reads more than once. */
 export function headRequest(head: RequestHead): HeadRequest | null {
   const { source, lines } = head;
-  const values = new Map<string, string>();
+  const values: (string | undefined)[] = new Array(READ.length);
   for (let i = 0; i < lines.count; i++) {
     const from = lines.starts[i]!;
     const to = lines.colon[i]!;
     const candidates = BY_LENGTH[to - from];
     if (candidates === undefined) continue;
-    for (const name of candidates) {
-      if (!sameLetters(source, from, to, name)) continue;
-      if (values.has(name)) return null;
-      values.set(name, lineValue(source, lines, i));
+    for (const k of candidates) {
+      if (!sameLetters(source, from, to, READ[k]!)) continue;
+      if (values[k] !== undefined) return null;
+      values[k] = lineValue(source, lines, i);
     }
   }
   return new HeadRequest(head, new HeadFields(values));
