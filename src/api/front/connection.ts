@@ -32,6 +32,8 @@ export class FrontConnection implements HopVisitor {
   /** Its index among its front's open connections (slot-list.ts), -1 while in none. */
   frontSlot = -1;
   private pending: Buffer | null = null;
+  /** The Host of the last request, whose string the parser uses again when it is the same. */
+  private lastHost: string | null = null;
   /** An answer that is not ready yet (the health check waits for the engine's status). */
   private waiting = false;
   private hop: Hop | null = null;
@@ -108,7 +110,8 @@ export class FrontConnection implements HopVisitor {
         this.pending = buf;
         return;
       }
-      const head = typeof end === 'number' ? parseRequestHead(buf, end) : end;
+      const head = typeof end === 'number' ? parseRequestHead(buf, end, this.lastHost) : end;
+      if (!('refused' in head)) this.lastHost = head.host;
       const answer = 'refused' in head ? undefined : this.lane.answer(head, this.peer);
       if (answer === undefined) {
         this.handOver(buf);
