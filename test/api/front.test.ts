@@ -11,6 +11,10 @@ import { join } from 'node:path';
 import { TEST_ACTOR } from '../helpers/app.ts';
 import { tgzOf } from '../helpers/archives.ts';
 import { queueDeployment } from '../helpers/deployments.ts';
+import type { AnyElysia } from 'elysia';
+import { createApp } from '../../src/app.ts';
+import { listenApi } from '../../src/api/early.ts';
+import { apiAdmission } from '../../src/api/shell.ts';
 import { frontPair, head, rawExchange } from './front-helpers.ts';
 
 const pair = frontPair({ SLIPWAY_MAX_UPLOAD_BYTES: '65536', SLIPWAY_RATE_LIMIT_IP: '1000' });
@@ -172,5 +176,29 @@ describe('a client that does not read its answers', () => {
     socket.destroy();
     expect(statuses).toBe(n);
     expect(pair.native.frontAnswered() - before).toBe(n);
+  });
+});
+
+describe('stopping the front', () => {
+  test('closes its idle connections and the handed-over ones, and accepts no more', async () => {
+    const { t } = pair;
+    const admit = apiAdmission(t.deps);
+    const options = { hostname: '127.0.0.1', port: 0, maxRequestBodySize: 1024 * 1024, engine: 'native' as const };
+    const listener = listenApi(t.deps, admit, options, async () => createApp(t.deps, admit) as AnyElysia, 60_000);
+    await listener.app();
+    const open = (path: string) =>
+      new Promise<{ closed: Promise<void> }>((resolve) => {
+        const socket = connect({ host: '127.0.0.1', port: listener.port });
+        const closed = new Promise<void>((done) => socket.on('close', () => done()));
+        socket.on('error', () => {});
+        socket.once('data', () => resolve({ closed }));
+        socket.write(head(`GET ${path} HTTP/1.1`, H, `Authorization: Bearer ${t.adminToken}`));
+      });
+    // One connection the front answered, one it handed over to Bun.serve.
+    const [answered, handedOver] = await Promise.all([open('/v1/projects/web'), open('/v1/projects')]);
+    await listener.stop();
+    await Promise.all([answered.closed, handedOver.closed]);
+    const refused = await fetch(`http://127.0.0.1:${listener.port}/v1/health`).catch(() => null);
+    expect(refused).toBeNull();
   });
 });
