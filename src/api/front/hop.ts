@@ -77,10 +77,12 @@ export class Hop {
     this.out?.end();
   }
 
-  /** The visitor's connection closed: the internal one closes at once. */
+  /**
+   * The visitor's connection closed: the internal one closes at once. Its registration goes with
+   * it (internalClosed), not before: a request Bun.serve is still answering keeps its client.
+   */
   visitorClosed(): void {
     this.closed = true;
-    this.unregister?.();
     this.socket?.terminate();
   }
 
