@@ -6,8 +6,8 @@
  *       /v1/health, median of 5 runs;
  *   (b) idle RSS of the running binary after IDLE_MS of idleness (VmRSS from /proc);
  *   (c) requests/s and p99 latency of an authenticated GET /v1/projects/{name} with wrk, with the
- *       default API engine and with the API's front (--api-engine native), next to a bare
- *       Bun.serve hello world measured the same way in the same run;
+ *       default API engine (the API's front) and with Bun.serve on the port (--api-engine serve),
+ *       next to a bare Bun.serve hello world measured the same way in the same run;
  *   (d) `slipway --help` and `slipway status` (against the running agent): wall time and the
  *       binary's own CPU time (user + system), median of 9 runs;
  *   (e) idle RSS of `dist/slipway serve --role edge`, after the same idle spell.
@@ -321,10 +321,10 @@ async function main(): Promise<void> {
       `${fmt(api.rps, 0)} requests/s, p99 ${fmt(api.p99Ms, 2)} ms; RSS after load ${fmt(loadedRssMiB)} MiB`,
   );
 
-  // the same read with the API's front on the port (SLIPWAY_API_ENGINE=native, src/api/front)
-  const front = await measureRead(['--api-engine', 'native']);
+  // the same read with Bun.serve itself on the port (SLIPWAY_API_ENGINE=serve; the default is the front, src/api/front)
+  const served = await measureRead(['--api-engine', 'serve']);
   console.log(
-    `    the same with --api-engine native (the API's front): ${fmt(front.rps, 0)} requests/s, p99 ${fmt(front.p99Ms, 2)} ms`,
+    `    the same with --api-engine serve (Bun.serve on the port): ${fmt(served.rps, 0)} requests/s, p99 ${fmt(served.p99Ms, 2)} ms`,
   );
 
   // the baseline: a bare Bun.serve, same wrk settings
@@ -346,9 +346,9 @@ async function main(): Promise<void> {
   console.log(
     `    ratio slipway / bare Bun.serve: ${fmt(ratio * 100)} % of the requests/s ${vsGoal(ratio, GOAL.ratio, '×', true)}, ${fmt(api.p99Ms / base.p99Ms, 2)} × the p99 latency`,
   );
-  const frontRatio = front.rps / base.rps;
+  const servedRatio = served.rps / base.rps;
   console.log(
-    `    ratio slipway --api-engine native / bare Bun.serve: ${fmt(frontRatio * 100)} % of the requests/s ${vsGoal(frontRatio, GOAL.ratio, '×', true)}, ${fmt(front.p99Ms / base.p99Ms, 2)} × the p99 latency`,
+    `    ratio slipway --api-engine serve / bare Bun.serve: ${fmt(servedRatio * 100)} % of the requests/s, ${fmt(served.p99Ms / base.p99Ms, 2)} × the p99 latency`,
   );
   for (const [name, t] of [
     ['slipway --help', help],

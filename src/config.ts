@@ -585,9 +585,9 @@ export const SETTINGS = [
     key: 'apiEngine',
     env: 'SLIPWAY_API_ENGINE',
     flag: 'api-engine',
-    default: 'serve',
+    default: 'native',
     description:
-      "What listens on the API's port: serve (Bun.serve) or native (a front on Bun.listen that answers the hot authenticated reads from the request's bytes and hands every other request to Bun.serve)",
+      "What listens on the API's port: native (a front on Bun.listen that answers the hot authenticated reads from the request's bytes and hands every other request to Bun.serve) or serve (Bun.serve itself)",
     parse: parseEnum(['serve', 'native'] as const),
   }),
 ];

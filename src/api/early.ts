@@ -34,7 +34,7 @@ export interface ApiListenOptions {
   port: number;
   maxRequestBodySize: number;
   /** Bun.serve on the port itself, or the front on it and Bun.serve on a loopback port behind it (src/api/front). */
-  engine?: 'serve' | 'native';
+  engine: 'serve' | 'native';
 }
 
 /** The API's listening server and its whole app. */

@@ -1,5 +1,5 @@
 /**
- * The API's front (SLIPWAY_API_ENGINE=native): the API's port is a Bun.listen listener that answers
+ * The API's front (SLIPWAY_API_ENGINE=native, the default): the API's port is a Bun.listen listener that answers
  * the fast lane's reads straight from the request head's bytes (connection.ts), and hands every
  * other connection over, from its first other request on, to the whole API on Bun.serve, which
  * listens on a loopback port of its own (hop.ts). Bun.serve's Request and Response layer (a
