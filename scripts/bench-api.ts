@@ -5,8 +5,9 @@
  *   (a) time from spawning `dist/slipway serve` on an empty data directory to its first 200 from
  *       /v1/health, median of 5 runs;
  *   (b) idle RSS of the running binary after IDLE_MS of idleness (VmRSS from /proc);
- *   (c) requests/s and p99 latency of an authenticated GET /v1/projects/{name} with wrk, next to
- *       a bare Bun.serve hello world measured the same way in the same run;
+ *   (c) requests/s and p99 latency of an authenticated GET /v1/projects/{name} with wrk, with the
+ *       default API engine (the API's front) and with Bun.serve on the port (--api-engine serve),
+ *       next to a bare Bun.serve hello world measured the same way in the same run;
  *   (d) `slipway --help` and `slipway status` (against the running agent): wall time and the
  *       binary's own CPU time (user + system), median of 21 runs;
  *   (e) idle RSS of `dist/slipway serve --role edge`, after the same idle spell.
@@ -209,10 +210,12 @@ async function startEdgeOnly(): Promise<Proc> {
 }
 
 /** Starts slipway with the per-token limit out of the way; the first accepted --rate-limit-token wins. */
-async function startForLoad(): Promise<{ proc: Proc; url: string; dataDir: string; rateLimit: string }> {
+async function startForLoad(
+  extra: string[] = [],
+): Promise<{ proc: Proc; url: string; dataDir: string; rateLimit: string }> {
   for (const rateLimit of RATE_LIMITS) {
     try {
-      return { ...(await startSlipway(['--rate-limit-token', rateLimit])), rateLimit };
+      return { ...(await startSlipway(['--rate-limit-token', rateLimit, ...extra])), rateLimit };
     } catch (err) {
       console.error(
         `note: serve refused --rate-limit-token ${rateLimit}: ${(err as Error).message.split('\n').slice(1).join(' ').trim()}`,
@@ -220,6 +223,27 @@ async function startForLoad(): Promise<{ proc: Proc; url: string; dataDir: strin
     }
   }
   throw new Error('serve refused every --rate-limit-token tried');
+}
+
+/** (c) on a new agent started with `extra` flags: creates the project, checks the read, loads it. */
+async function measureRead(extra: string[]): Promise<WrkResult> {
+  const agent = await startForLoad(extra);
+  try {
+    const token = readFileSync(join(agent.dataDir, 'admin-token'), 'utf8').trim();
+    const created = await fetch(`${agent.url}/v1/projects`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: PROJECT }),
+    });
+    if (created.status !== 201)
+      throw new Error(`POST /v1/projects answered ${created.status}: ${await created.text()}`);
+    const target = `${agent.url}/v1/projects/${PROJECT}`;
+    const check = await fetch(target, { headers: { authorization: `Bearer ${token}` } });
+    if (check.status !== 200) throw new Error(`GET ${target} answered ${check.status}: ${await check.text()}`);
+    return await load(agent.proc.pid, target, [`Authorization: Bearer ${token}`]);
+  } finally {
+    await stop(agent.proc);
+  }
 }
 
 /** Runs the binary with `args` CLI_RUNS times; medians of its wall time and its own CPU time (ms). */
@@ -297,6 +321,12 @@ async function main(): Promise<void> {
       `${fmt(api.rps, 0)} requests/s, p99 ${fmt(api.p99Ms, 2)} ms; RSS after load ${fmt(loadedRssMiB)} MiB`,
   );
 
+  // the same read with Bun.serve itself on the port (SLIPWAY_API_ENGINE=serve; the default is the front, src/api/front)
+  const served = await measureRead(['--api-engine', 'serve']);
+  console.log(
+    `    the same with --api-engine serve (Bun.serve on the port): ${fmt(served.rps, 0)} requests/s, p99 ${fmt(served.p99Ms, 2)} ms`,
+  );
+
   // the baseline: a bare Bun.serve, same wrk settings
   const helloFile = join(scratch, 'hello.ts');
   writeFileSync(
@@ -315,6 +345,10 @@ async function main(): Promise<void> {
   const ratio = api.rps / base.rps;
   console.log(
     `    ratio slipway / bare Bun.serve: ${fmt(ratio * 100)} % of the requests/s ${vsGoal(ratio, GOAL.ratio, '×', true)}, ${fmt(api.p99Ms / base.p99Ms, 2)} × the p99 latency`,
+  );
+  const servedRatio = served.rps / base.rps;
+  console.log(
+    `    ratio slipway --api-engine serve / bare Bun.serve: ${fmt(servedRatio * 100)} % of the requests/s, ${fmt(served.p99Ms / base.p99Ms, 2)} × the p99 latency`,
   );
   for (const [name, t] of [
     ['slipway --help', help],

@@ -88,6 +88,8 @@ export interface Config {
   swarmRegistry: RegistryAddress | null;
   /** The range project networks take their /24s from; null leaves the subnet to the engine. */
   projectSubnets: Ipv4Range | null;
+  /** What listens on the API's port: Bun.serve itself, or the front that answers hot reads from bytes (src/api/front). */
+  apiEngine: 'serve' | 'native';
 }
 
 /** Base images of the generated Dockerfiles, one per detected stack. */
@@ -578,6 +580,15 @@ export const SETTINGS = [
     description:
       "The IPv4 range each project's network takes a /24 of, skipping the engine's networks and this host's routes; docker leaves the subnet to the engine's own pools (about 30 networks by default)",
     parse: parseProjectSubnets,
+  }),
+  setting({
+    key: 'apiEngine',
+    env: 'SLIPWAY_API_ENGINE',
+    flag: 'api-engine',
+    default: 'native',
+    description:
+      "What listens on the API's port: native (a front on Bun.listen that answers the hot authenticated reads from the request's bytes and hands every other request to Bun.serve) or serve (Bun.serve itself)",
+    parse: parseEnum(['serve', 'native'] as const),
   }),
 ];
 

@@ -6,7 +6,7 @@
  * label a request differently.
  */
 import type { TokenService } from '../tokens/service.ts';
-import type { RequestState } from './request-state.ts';
+import type { RequestLike, RequestState } from './request-state.ts';
 import type { RateDecision, RateLimiter } from './rate-limiter.ts';
 
 /** Limits per minute; the keys are a valid token's id, else the client IP. */
@@ -20,10 +20,10 @@ export interface RateLimits {
  * its caller into `state` and counts it against its rate limit. The client address is asked only
  * when the per-IP limit or the activity log needs it.
  */
-export type Admit = (request: Request, state: RequestState) => RateDecision;
+export type Admit = (request: RequestLike, state: RequestState) => RateDecision;
 
 /** Authenticates the console's session cookie, for a request without an Authorization header. */
-export type CookieAuth = (request: Request, state: RequestState) => void;
+export type CookieAuth = (request: RequestLike, state: RequestState) => void;
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 

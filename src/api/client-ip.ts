@@ -15,7 +15,7 @@
 import { isIP } from 'node:net';
 
 /** The client's address: the forwarded one when the peer is this host's loopback, else the peer. */
-export function clientIp(peer: string | undefined, headers: Headers): string | undefined {
+export function clientIp(peer: string | undefined, headers: { get(name: string): string | null }): string | undefined {
   if (!peer || !isLoopback(peer)) return peer;
   const forwarded = headers.get('x-real-ip')?.trim() ?? headers.get('x-forwarded-for')?.split(',').at(-1)?.trim();
   return forwarded && isIP(forwarded) ? forwarded : peer;

@@ -16,7 +16,8 @@ import type { DockerStatus } from '../runtime/docker.ts';
 import type { Admit } from './admission.ts';
 import { apiShell, type ShellDeps } from './shell.ts';
 import { healthRoutes } from './health/routes.ts';
-import { fastLaneRoutes, type Handler } from './fast-lane/lane.ts';
+import { fastLaneRoutes, type Handler, installedLane, type LaneDeps, laneReads } from './fast-lane/lane.ts';
+import { ApiFront } from './front/front.ts';
 import { errorResponse } from './errors.ts';
 import { newRequestId } from '../ids.ts';
 
@@ -32,6 +33,8 @@ export interface ApiListenOptions {
   hostname: string;
   port: number;
   maxRequestBodySize: number;
+  /** Bun.serve on the port itself, or the front on it and Bun.serve on a loopback port behind it (src/api/front). */
+  engine: 'serve' | 'native';
 }
 
 /** The API's listening server and its whole app. */
@@ -44,6 +47,8 @@ export interface ApiListener {
   failed: Promise<never>;
   /** Stops listening; requests in flight finish. */
   stop(): Promise<void>;
+  /** How many requests the front answered itself; 0 without one (engine `serve`). */
+  frontAnswered(): number;
 }
 
 /** Listens at once with the health-only app; the whole app comes from `build` on first need or after `buildAfterMs`. */
@@ -80,9 +85,11 @@ export function listenApi(
       },
     );
   const health = apiShell(deps, admit, () => [], []).group('/v1', (v1) => v1.use(healthRoutes(deps)));
+  const native = options.engine === 'native';
   const serveOptions = {
-    hostname: options.hostname,
-    port: options.port,
+    // Behind the front, Bun.serve listens where only this host can reach it; the front pipes to it.
+    hostname: native ? '127.0.0.1' : options.hostname,
+    port: native ? 0 : options.port,
     maxRequestBodySize: options.maxRequestBodySize,
     // Elysia's listen() defaults, kept: the same behaviour as when it listened itself.
     reusePort: true,
@@ -95,21 +102,39 @@ export function listenApi(
     fetch: untilBuilt,
   } as Parameters<typeof Bun.serve>[0];
   const server = Bun.serve(serveOptions) as Server<unknown>;
+  const front = native ? frontOf(server, health, { admit, log: deps.log }) : null;
+  let port = server.port!;
+  if (front) {
+    try {
+      port = front.listen(options.hostname, options.port);
+    } catch (err) {
+      void server.stop(true);
+      throw err;
+    }
+  }
   const switchTo = (built: AnyElysia): AnyElysia => {
     // What a route's context calls `server` (the exec route's WebSocket upgrade) is the app's.
     built.server = server as never;
     const routes = (built.config.serve as { routes?: Record<string, unknown> } | undefined)?.routes ?? {};
     server.reload({ ...serveOptions, routes, fetch: built.fetch } as typeof serveOptions);
+    front?.use(installedLane(built) ?? { reads: [], handOn: [] });
     return built;
   };
   const timer = setTimeout(() => void app().catch(() => {}), buildAfterMs);
   return {
-    port: server.port!,
+    port,
     app,
     failed,
+    frontAnswered: () => front?.answered ?? 0,
     stop: async () => {
       clearTimeout(timer);
+      front?.stop();
       await server.stop();
     },
   };
+}
+
+/** The front before `server`, answering the health-only app's one read until the whole app is built. */
+function frontOf(server: Server<unknown>, health: AnyElysia, deps: LaneDeps): ApiFront {
+  return new ApiFront({ port: server.port!, server }, laneReads(health, ['/v1/health'], deps));
 }

@@ -12,11 +12,36 @@ export function errorResponse(
   issues?: ErrorIssue[],
   headers: Record<string, string> = {},
 ): Response {
+  return partsResponse(errorParts(code, message, requestId, issues, headers));
+}
+
+/** An answer before it becomes a Response: the API's front writes these as bytes itself (src/api/front). */
+export interface AnswerParts {
+  status: number;
+  /** In the order they are written. */
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** The envelope of an error as its parts (errorResponse). */
+export function errorParts(
+  code: ErrorCode,
+  message: string,
+  requestId: string,
+  issues?: ErrorIssue[],
+  headers: Record<string, string> = {},
+): AnswerParts {
   const body = { error: { code, message, request_id: requestId, ...(issues ? { issues } : {}) } };
-  return new Response(JSON.stringify(body), {
+  return {
     status: ERROR_STATUS[code],
     headers: { 'content-type': 'application/json', ...headers },
-  });
+    body: JSON.stringify(body),
+  };
+}
+
+/** `parts` as a Response. */
+export function partsResponse(parts: AnswerParts): Response {
+  return new Response(parts.body, { status: parts.status, headers: parts.headers });
 }
 
 const LOCATION: Record<string, string> = {
@@ -69,8 +94,13 @@ export function errorPlugin(log: Logger, allowedMethods: (path: string) => strin
 
 /** The envelope of an AppError, with its own headers (WWW-Authenticate, Retry-After…). */
 export function appErrorResponse(error: AppError, requestId: string, headers?: Record<string, string>): Response {
+  return partsResponse(appErrorParts(error, requestId, headers));
+}
+
+/** appErrorResponse's answer as its parts. */
+export function appErrorParts(error: AppError, requestId: string, headers?: Record<string, string>): AnswerParts {
   const all = headers ? { ...headers, ...error.headers } : error.headers;
-  return errorResponse(error.code, error.message, requestId, error.issues, all);
+  return errorParts(error.code, error.message, requestId, error.issues, all);
 }
 
 /** Logs an unexpected error with the request id and answers an opaque internal_error. */
@@ -80,6 +110,16 @@ export function unexpectedErrorResponse(
   at: { requestId: string; method: string; path: string; code: string },
   headers?: Record<string, string>,
 ): Response {
+  return partsResponse(unexpectedErrorParts(log, error, at, headers));
+}
+
+/** unexpectedErrorResponse's answer as its parts (the error is logged). */
+export function unexpectedErrorParts(
+  log: Logger,
+  error: unknown,
+  at: { requestId: string; method: string; path: string; code: string },
+  headers?: Record<string, string>,
+): AnswerParts {
   log.error('unexpected error', {
     request_id: at.requestId,
     method: at.method,
@@ -88,7 +128,7 @@ export function unexpectedErrorResponse(
     error: error instanceof Error ? (error.stack ?? error.message) : String(error),
   });
   const message = `Internal error: quote request id ${at.requestId} when reporting it`;
-  return errorResponse('internal_error', message, at.requestId, undefined, headers);
+  return errorParts('internal_error', message, at.requestId, undefined, headers);
 }
 
 function validationIssues(error: ElysiaValidationError, url: string): ErrorIssue[] {

@@ -2,6 +2,7 @@ import { Elysia } from 'elysia';
 import { RateLimitedError, UnsupportedMediaTypeError } from '../errors.ts';
 import { jsonTooLarge, readJsonBody } from './json-body.ts';
 import { clientIp } from './client-ip.ts';
+import { peerAddress } from './hop-peers.ts';
 import { admitOrLabel, writeGateHeaders, type Admit } from './admission.ts';
 import { initRequestState } from './request-state.ts';
 
@@ -21,7 +22,7 @@ export function gatePlugin(admit: Admit, rawBodyPaths: readonly RegExp[] = []) {
   return new Elysia({ name: 'slipway/gate' })
     .onRequest(({ request, server, set }) => {
       const headers = set.headers as Record<string, string>;
-      const state = initRequestState(request, () => clientIp(server?.requestIP(request)?.address, request.headers));
+      const state = initRequestState(request, () => clientIp(peerAddress(server, request), request.headers));
       const decision = admitOrLabel(admit, request, state, headers);
       writeGateHeaders(headers, state.requestId, decision);
       if (!decision.allowed) throw new RateLimitedError(decision.resetSeconds);

@@ -10,7 +10,7 @@
  */
 import { ForbiddenError } from '../errors.ts';
 import type { SessionService } from '../sessions/service.ts';
-import type { RequestState } from './request-state.ts';
+import type { RequestLike, RequestState } from './request-state.ts';
 
 /** The cookie's name over plain HTTP (the API listener on loopback, an SSH tunnel). */
 export const SESSION_COOKIE = 'slipway_session';
@@ -24,10 +24,10 @@ export const SECURE_SESSION_COOKIE = '__Host-slipway_session';
 export const CSRF_HEADER = 'x-slipway-csrf';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-const sessionIds = new WeakMap<Request, string>();
+const sessionIds = new WeakMap<RequestLike, string>();
 
 /** The value of one cookie of a request, or undefined. */
-export function readCookie(request: Request, name: string): string | undefined {
+export function readCookie(request: RequestLike, name: string): string | undefined {
   const header = request.headers.get('cookie');
   if (!header) return undefined;
   for (const part of header.split(';')) {
@@ -38,7 +38,7 @@ export function readCookie(request: Request, name: string): string | undefined {
 }
 
 /** True when the request came over HTTPS, directly or through the edge (SLIPWAY_API_DOMAIN). */
-export function isHttps(request: Request): boolean {
+export function isHttps(request: RequestLike): boolean {
   return request.url.startsWith('https:') || request.headers.get('x-forwarded-proto') === 'https';
 }
 
@@ -59,7 +59,7 @@ export function clearedCookie(secure: boolean): string {
 }
 
 /** Throws 403 unless the request is same-origin and carries the CSRF header. */
-export function assertSameOrigin(request: Request): void {
+export function assertSameOrigin(request: RequestLike): void {
   const site = request.headers.get('sec-fetch-site');
   const origin = request.headers.get('origin');
   const host = request.headers.get('x-forwarded-host') ?? request.headers.get('host') ?? new URL(request.url).host;
@@ -88,7 +88,7 @@ export function sessionOf(request: Request): string | undefined {
 
 /** The gate's cookie authenticator: sets the principal of a valid session, refusing cross-site changes. */
 export function sessionAuthenticator(sessions: SessionService) {
-  return (request: Request, state: RequestState): void => {
+  return (request: RequestLike, state: RequestState): void => {
     const secret = readCookie(request, cookieName(isHttps(request)));
     if (!secret) return;
     const result = sessions.authenticate(secret);

@@ -38,6 +38,7 @@ export async function serveApi(config: Config, dockerStatus: () => Promise<Docke
       port: config.apiListen.port,
       // Slipway enforces the upload limit itself, with its own 413 envelope; Bun's cap is a backstop.
       maxRequestBodySize: config.maxUploadBytes * 2 + 1024 * 1024,
+      engine: config.apiEngine,
     },
     async () => (await import('../app.ts')).createApp(deps, admit),
     BACKGROUND_DELAY_MS,

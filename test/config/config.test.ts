@@ -91,6 +91,7 @@ describe('configuration', () => {
       runtime: 'docker',
       swarmRegistry: null,
       projectSubnets: { base: 0xac100000, prefix: 12 },
+      apiEngine: 'native',
     });
   });
 

@@ -13,10 +13,11 @@ import type { BunRequest, Server } from 'bun';
 import type { Logger } from '../../log.ts';
 import { AppError, RateLimitedError } from '../../errors.ts';
 import { writeGateHeaders, type Admit } from '../admission.ts';
-import { unboundRequestState } from '../request-state.ts';
+import { type RequestLike, unboundRequestState } from '../request-state.ts';
+import { peerAddress } from '../hop-peers.ts';
 import { authorizeState } from '../access.ts';
 import { clientIp } from '../client-ip.ts';
-import { appErrorResponse, unexpectedErrorResponse } from '../errors.ts';
+import { type AnswerParts, appErrorParts, partsResponse, unexpectedErrorParts } from '../errors.ts';
 import { routeContract, type RouteContract } from './contract.ts';
 import { bodySerializer, OffSchemaError } from './bodies.ts';
 import { jsonResponse } from './headers.ts';
@@ -31,13 +32,55 @@ export interface LaneDeps {
 /** A Bun route handler. */
 export type Handler = (request: BunRequest, server: Server<unknown>) => Response | Promise<Response>;
 
+/** A 200 the lane answers: the route's body as JSON, under the request's id and rate-limit decision. */
+export interface LaneJson {
+  json: string;
+  requestId: string;
+  decision: RateDecision;
+}
+
+/** What the lane made of a request it took: a 200 of JSON, or an error's envelope as Elysia's mapper makes it. */
+export type LaneAnswer = LaneJson | AnswerParts;
+
+/**
+ * Answers one request for a lane route, given its decoded path parameters and a way to its client's
+ * address; undefined when the lane does not take it (it goes to Elysia, not admitted by the lane).
+ */
+export type LaneRead = (
+  request: RequestLike,
+  params: Record<string, string>,
+  peer: () => string | undefined,
+) => LaneAnswer | Promise<LaneAnswer> | undefined;
+
+/** The lane's reads of `app`, by route path, and the paths of the routes a read's parameters would swallow. */
+export interface LaneReads {
+  reads: { path: string; read: LaneRead }[];
+  /** Routes with a literal segment where a read has a parameter (`…/deployments/compare`): Elysia's. */
+  handOn: string[];
+}
+
+/** The reads of `GET paths` of `app`. */
+export function laneReads(app: AnyElysia, paths: readonly string[], deps: LaneDeps): LaneReads {
+  const reads = paths.map((path) => ({ path, read: fastRead(routeContract(app, path), deps) }));
+  return { reads, handOn: [...new Set(paths.flatMap((path) => moreSpecific(app, path)))] };
+}
+
 /**
  * Puts the lane in front of `app` for `GET paths`: Elysia's Bun adapter hands `config.serve.routes`
  * to Bun.serve's router when the app listens; `app.handle()` (the tests) never sees them.
  */
 export function installFastLane(app: AnyElysia, paths: readonly string[], deps: LaneDeps): void {
-  const routes = fastLaneRoutes(app, paths, deps);
+  const lane = laneReads(app, paths, deps);
+  installed.set(app, lane);
+  const routes = laneRoutes(lane, (request) => app.fetch(request));
   app.config.serve = { ...app.config.serve, routes } as typeof app.config.serve;
+}
+
+const installed = new WeakMap<AnyElysia, LaneReads>();
+
+/** The reads installFastLane put in front of `app` (the API's front answers them too), or undefined. */
+export function installedLane(app: AnyElysia): LaneReads | undefined {
+  return installed.get(app);
 }
 
 /**
@@ -52,11 +95,13 @@ export function fastLaneRoutes(
   deps: LaneDeps,
   toElysia: Handler = (request) => app.fetch(request),
 ): Record<string, { GET: Handler } | Handler> {
+  return laneRoutes(laneReads(app, paths, deps), toElysia);
+}
+
+function laneRoutes({ reads, handOn }: LaneReads, toElysia: Handler): Record<string, { GET: Handler } | Handler> {
   const routes: Record<string, { GET: Handler } | Handler> = {};
-  for (const path of paths) {
-    routes[path] = { GET: fastRead(routeContract(app, path), toElysia, deps) };
-    for (const other of moreSpecific(app, path)) routes[other] ??= toElysia;
-  }
+  for (const { path, read } of reads) routes[path] = { GET: bunHandler(read, toElysia) };
+  for (const other of handOn) routes[other] ??= toElysia;
   return routes;
 }
 
@@ -76,25 +121,39 @@ function moreSpecific(app: AnyElysia, path: string): string[] {
   return [...new Set(paths.filter((p) => specific(p.split('/'))))];
 }
 
-function fastRead(contract: RouteContract, toElysia: Handler, { admit, log }: LaneDeps): Handler {
+/** A lane read as a Bun route handler, answering with Responses. */
+function bunHandler(read: LaneRead, toElysia: Handler): Handler {
+  return (request, server) => {
+    const answer = read(request, request.params, () => peerAddress(server, request));
+    if (answer === undefined) return toElysia(request, server);
+    return answer instanceof Promise ? answer.then(asResponse) : asResponse(answer);
+  };
+}
+
+/** A lane answer as a Response. */
+export function asResponse(answer: LaneAnswer): Response {
+  return 'json' in answer ? jsonResponse(answer.json, answer.requestId, answer.decision) : partsResponse(answer);
+}
+
+function fastRead(contract: RouteContract, { admit, log }: LaneDeps): LaneRead {
   const { rule, handler, params } = contract;
   const serialize = bodySerializer(contract.path, contract.response);
-  return (request, server) => {
+  return (request, values, peer) => {
     // Bun serves HEAD through a GET route; Elysia answers it (no body, a Content-Length).
-    const values = request.params;
-    if (request.method !== 'GET' || (params && !params.Check(values))) return toElysia(request, server);
-    const state = unboundRequestState(request, () => clientIp(server.requestIP(request)?.address, request.headers));
+    if (request.method !== 'GET' || (params && !params.Check(values))) return undefined;
+    const state = unboundRequestState(request, () => clientIp(peer(), request.headers));
     let decision: RateDecision | undefined;
     try {
       decision = admit(request, state);
       if (!decision.allowed) throw new RateLimitedError(decision.resetSeconds);
       const principal = authorizeState(rule, state, values, undefined);
       const answer = handler({ params: values, principal });
-      if (!(answer instanceof Promise)) return jsonResponse(serialize(answer), state.requestId, decision);
+      const { requestId } = state;
+      if (!(answer instanceof Promise)) return { json: serialize(answer), requestId, decision };
       const allowed = decision;
       return answer
-        .then((body: unknown) => jsonResponse(serialize(body), state.requestId, allowed))
-        .catch((error: unknown) => refused(error, request, state.requestId, allowed, log));
+        .then((body: unknown): LaneAnswer => ({ json: serialize(body), requestId, decision: allowed }))
+        .catch((error: unknown) => refused(error, request, requestId, allowed, log));
     } catch (error) {
       return refused(error, request, state.requestId, decision, log);
     }
@@ -104,11 +163,11 @@ function fastRead(contract: RouteContract, toElysia: Handler, { admit, log }: La
 /** The envelope of an error thrown while answering, labelled with the gate's headers once a decision was made. */
 function refused(
   error: unknown,
-  request: Request,
+  request: RequestLike,
   requestId: string,
   decision: RateDecision | undefined,
   log: Logger,
-): Response {
+): AnswerParts {
   // A refusal made while admitting (the console cookie on a cross-site change) has no decision yet.
   const headers: Record<string, string> = { 'x-request-id': requestId };
   if (decision) writeGateHeaders(headers, requestId, decision);
@@ -118,13 +177,13 @@ function refused(
 /** The envelope of an error thrown while answering, with the gate's headers, as Elysia's error mapper makes it. */
 function refusal(
   error: unknown,
-  request: Request,
+  request: RequestLike,
   requestId: string,
   headers: Record<string, string>,
   log: Logger,
-): Response {
-  if (error instanceof AppError) return appErrorResponse(error, requestId, headers);
+): AnswerParts {
+  if (error instanceof AppError) return appErrorParts(error, requestId, headers);
   const code = error instanceof OffSchemaError ? 'VALIDATION' : 'UNKNOWN';
   const where = { requestId, method: 'GET', path: new URL(request.url).pathname, code };
-  return unexpectedErrorResponse(log, error, where, headers);
+  return unexpectedErrorParts(log, error, where, headers);
 }
