@@ -23,7 +23,8 @@ export async function collectBuildCache(
   const kept = new Set(keep);
   let removed = 0;
   for (const image of await docker.listImages({ filters })) {
-    if (kept.has(image.Id)) continue;
+    // A release pulled or pushed by digest (Swarm) has no tag either, but a digest: not a leftover.
+    if (kept.has(image.Id) || (image.RepoDigests ?? []).some((d) => !d.startsWith('<none>'))) continue;
     try {
       await docker.getImage(image.Id).remove({ force: false });
       removed++;

@@ -62,8 +62,10 @@ export async function pruneImages(
     const deployment = labelOf(image.Labels, 'deployment');
     if (keepIds.has(deployment ?? '')) continue;
     const tags = (image.RepoTags ?? []).filter((t) => t !== '<none>:<none>');
-    // Untagged images of the project are its build cache (build-cache.ts), unless they are such an old release.
-    if (tags.length === 0 && deployment === undefined) continue;
+    // Untagged images with no digest either are the project's build cache (build-cache.ts), unless
+    // they are such an old release; a release known by its digest alone (Swarm) is pruned as before.
+    const digests = (image.RepoDigests ?? []).filter((d) => !d.startsWith('<none>'));
+    if (tags.length === 0 && digests.length === 0 && deployment === undefined) continue;
     const unneeded = tags.filter((t) => !kept(t));
     if (tags.length > 0 && unneeded.length === 0) continue;
     for (const ref of tags.length === 0 ? [image.Id] : unneeded) {

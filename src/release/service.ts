@@ -75,13 +75,15 @@ export function releaseService(d: ReleaseDeps) {
           }),
       });
       // The project is free once traffic has moved: its old instances drain and go in the background.
-      d.retirements.add(
-        retiring,
-        drained.then(() =>
-          prune(p).catch((err) => d.log.warn('image pruning failed', { project: p.name, error: String(err) })),
-        ),
-        (err) => d.log.warn('removing the old instances failed', { project: p.name, error: String(err) }),
+      const retired = drained.then(() =>
+        prune(p).catch((err) => d.log.warn('image pruning failed', { project: p.name, error: String(err) })),
       );
+      d.retirements.add(retiring, retired, (err) =>
+        d.log.warn('removing the old instances failed', { project: p.name, error: String(err) }),
+      );
+      // Not on Swarm yet: there a rollback right after a deploy failed now and then in CI while the
+      // old service was still being removed, for a reason not found; it keeps the project until then.
+      if (d.runtime.heals) await retired.catch(() => {});
     });
 
   async function prune(p: ProjectRow): Promise<void> {
