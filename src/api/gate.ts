@@ -22,9 +22,9 @@ export function gatePlugin(admit: Admit, rawBodyPaths: readonly RegExp[] = []) {
   return new Elysia({ name: 'slipway/gate' })
     .onRequest(({ request, server, set }) => {
       const headers = set.headers as Record<string, string>;
-      // The peer is read now: a handed-over connection's visitor (hop-peers.ts) is forgotten when it
-      // closes, and a change's activity record, written later, must not then take the front's
-      // loopback address for the client (which would trust a forwarded header).
+      // The peer is read now: a handed-over connection's visitor (hop-peers.ts) is forgotten a while
+      // after it closes, and a change's activity record, written later, must not then take the
+      // front's loopback address for the client (which would trust a forwarded header).
       const peer = peerAddress(server, request);
       const state = initRequestState(request, () => clientIp(peer, request.headers));
       const decision = admitOrLabel(admit, request, state, headers);

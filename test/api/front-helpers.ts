@@ -19,14 +19,17 @@ export interface FrontPair {
   native: ApiListener;
 }
 
-/** Starts both listeners (each with a limiter of its own) before the file's tests, with `env` settings. */
-export function frontPair(env: Record<string, string> = {}): FrontPair {
+/**
+ * Starts both listeners (each with a limiter of its own) before the file's tests, with `env`
+ * settings, on `hostname` (a function: an address a test makes in its own beforeAll).
+ */
+export function frontPair(env: Record<string, string> = {}, hostname = () => '127.0.0.1'): FrontPair {
   const pair = {} as FrontPair;
   beforeAll(async () => {
     pair.t = makeTestApp(env);
     const listen = (engine: 'serve' | 'native') => {
       const admit = apiAdmission(pair.t.deps);
-      const options = { hostname: '127.0.0.1', port: 0, maxRequestBodySize: 4 * 1024 * 1024, engine };
+      const options = { hostname: hostname(), port: 0, maxRequestBodySize: 4 * 1024 * 1024, engine };
       return listenApi(pair.t.deps, admit, options, async () => createApp(pair.t.deps, admit) as AnyElysia, 60_000);
     };
     pair.serve = listen('serve');
@@ -47,13 +50,13 @@ const QUIET_MS = 150;
 const FIRST_ANSWER_MS = 5000;
 
 /**
- * Sends `bytes` (chunk by chunk) on a new connection to `port`, from `localAddress` if given, and
+ * Sends `bytes` (chunk by chunk) on a new connection to `host`:`port`, from `localAddress` if given, and
  * returns everything received until the server closes the connection or, once it answered, stays
  * quiet for QUIET_MS.
  */
-export function rawExchange(port: number, bytes: string[], localAddress?: string): Promise<string> {
+export function rawExchange(port: number, bytes: string[], localAddress?: string, host = '127.0.0.1'): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port, localAddress });
+    const socket = connect({ host, port, localAddress });
     let received = '';
     let timer: ReturnType<typeof setTimeout> | undefined;
     const done = () => {
