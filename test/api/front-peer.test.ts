@@ -13,7 +13,7 @@ import { requireRoot } from '../helpers/root.ts';
 import { frontPair, head, rawExchange } from './front-helpers.ts';
 
 const canRun = requireRoot('the front tests with a non-loopback client');
-const ADDRESS = `169.254.213.${1 + Math.floor(Math.random() * 250)}`;
+const ADDRESS = `169.254.214.${1 + Math.floor(Math.random() * 250)}`;
 const FORGED = ['X-Real-IP: 203.0.113.9', 'X-Forwarded-For: 198.51.100.7'];
 
 function ip(...args: string[]): void {
