@@ -74,7 +74,7 @@ export class PidsSlots {
       writeFileSync(join(this.dir(n), 'pids.max'), String(this.limit));
     }
     if (this.version === '1') {
-      for (const slot of this.slotsInEveryHierarchy()) {
+      for (const slot of this.hierarchies().flatMap((h) => this.slotsIn(h))) {
         for (const build of readdirIfAny(slot)) removeUnlessBusy(join(slot, build));
       }
     }
@@ -124,10 +124,8 @@ export class PidsSlots {
    * which make slots of their own. Only empty cgroups can be removed: call it after the builds.
    */
   remove(): void {
-    const hierarchies = this.version === '2' ? [this.root] : readdirSync(this.root).map((c) => join(this.root, c));
-    for (const hierarchy of hierarchies) {
-      for (let n = 0; n < this.count; n++) {
-        const slot = join(hierarchy, this.parent, String(n));
+    for (const hierarchy of this.hierarchies()) {
+      for (const slot of this.slotsIn(hierarchy)) {
         for (const build of this.version === '1' ? readdirIfAny(slot) : []) removeEmpty(join(slot, build));
         removeEmpty(slot);
       }
@@ -141,11 +139,14 @@ export class PidsSlots {
       : join(this.root, 'pids', this.parent, String(n));
   }
 
-  /** The slot cgroups in each v1 hierarchy: the engine makes a build's cgroup in all of them. */
-  private slotsInEveryHierarchy(): string[] {
-    return readdirIfAny(this.root).flatMap((h) =>
-      Array.from({ length: this.count }, (_, n) => join(this.root, h, this.parent, String(n))),
-    );
+  /** The hierarchies the slots live in: v2's one, or every v1 controller's (the engine makes a build's cgroup in each). */
+  private hierarchies(): string[] {
+    return this.version === '2' ? [this.root] : readdirIfAny(this.root).map((c) => join(this.root, c));
+  }
+
+  /** The slot cgroups in one hierarchy. */
+  private slotsIn(hierarchy: string): string[] {
+    return Array.from({ length: this.count }, (_, n) => join(hierarchy, this.parent, String(n)));
   }
 }
 
