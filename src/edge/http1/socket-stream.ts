@@ -84,5 +84,5 @@ function defineSocketStream(Base: typeof Duplex) {
       this.socket.terminate();
       done(err);
     }
-  }
+  };
 }
