@@ -2,7 +2,7 @@
  * One schema for every setting: its env var, its CLI flag, its default and its parser.
  * Nothing else in Slipway reads process.env; main.ts hands the environment in.
  */
-import { isIP } from 'node:net';
+import { isIP } from './ip.ts';
 import { type Cidr, parseCidrList } from './edge/trusted-proxies.ts';
 import { parseRegistryAddress, type RegistryAddress } from './runtime/swarm/registry-address.ts';
 import { parseRetention, parseSchedule, type Retention, type Schedule } from './backups/schedule.ts';

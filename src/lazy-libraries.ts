@@ -14,6 +14,8 @@
  */
 import type BetterSqlite from 'better-sqlite3';
 import type * as Http from 'node:http';
+import type * as Net from 'node:net';
+import type * as Stream from 'node:stream';
 import type * as Tls from 'node:tls';
 
 /** The public suffix list's lookups. */
@@ -30,6 +32,12 @@ export const dockerfileAst = (): typeof import('dockerfile-ast') => require('doc
 
 /** node:http. */
 export const nodeHttp = (): typeof Http => require('node:http');
+
+/** node:net (an edge needs it for a WebSocket's upstream connection only). */
+export const nodeNet = (): typeof Net => require('node:net');
+
+/** node:stream (an edge needs it to hand a WebSocket's socket to the bridge only). */
+export const nodeStream = (): typeof Stream => require('node:stream');
 
 /** node:tls. */
 export const nodeTls = (): typeof Tls => require('node:tls');

@@ -4,7 +4,7 @@
  * SLIPWAY_TRUSTED_PROXIES (a load balancer or CDN in front of the edge) has its chain kept and
  * appended to, as nginx's realip module and kamal-proxy's forward headers do.
  */
-import { isIP } from 'node:net';
+import { isIP } from '../ip.ts';
 import type { TrustedProxies } from './trusted-proxies.ts';
 
 /** Every header the edge owns; whatever a visitor sent under these names is dropped. */

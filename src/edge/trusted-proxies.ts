@@ -3,7 +3,7 @@
  * compared as 16 bytes, IPv4 ones mapped into IPv6 (::ffff:a.b.c.d), so that "10.0.0.0/8" also
  * matches a peer that the socket reports as "::ffff:10.1.2.3".
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from '../ip.ts';
 
 /** One parsed CIDR block. */
 export interface Cidr {

@@ -4,7 +4,7 @@
  * edge cannot route unambiguously is answered 400 (RFC 9112 §3.2, §3.2.1, §6.3): it is never
  * guessed at, repaired or normalised, so the app behind sees exactly what passed the checks.
  */
-import { isIPv6 } from 'node:net';
+import { isIPv6 } from '../ip.ts';
 
 /** A request that passed, with the Host to route by, as sent; or why it did not. */
 export type RequestCheck = { ok: true; host: string } | { ok: false; problem: string };

@@ -5,7 +5,8 @@
  * timeout or a closed port is the upstream refusing, which the visitor sees as a 502 or 504 page.
  */
 import type { RequestLine } from './dispatch.ts';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { nodeNet } from '../lazy-libraries.ts';
 import type { Visitor } from './forwarded.ts';
 import { upstreamRequestHeaders } from './headers.ts';
 import type { TrustedProxies } from './trusted-proxies.ts';
@@ -51,7 +52,7 @@ export function upstreamHandshake(
 ): Promise<AcceptedHandshake> {
   return new Promise((resolve, reject) => {
     const colon = address.lastIndexOf(':');
-    const socket = connect({ host: address.slice(0, colon), port: Number(address.slice(colon + 1)) });
+    const socket = nodeNet().connect({ host: address.slice(0, colon), port: Number(address.slice(colon + 1)) });
     let answer = Buffer.alloc(0);
     const done = () => {
       clearTimeout(timer);

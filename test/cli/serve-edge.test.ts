@@ -57,6 +57,25 @@ describe('slipway serve --role edge', () => {
     expect(lazy.sort()).toEqual(['../runtime/docker.ts', './serve-api.ts', './serve-edge.ts']);
   });
 
+  test('imports neither node:net, node:stream, node:http nor node:tls, and writes nothing through process.stderr or stdout', () => {
+    // Each costs an idle edge megabytes for its whole life (README, "Idle memory"); a WebSocket's
+    // upgrade, the node engine and HTTPS load them on first use (src/lazy-libraries.ts).
+    const transpiler = new Bun.Transpiler({ loader: 'ts' });
+    const edge = [...importClosure('cli/serve-edge.ts')].filter((m) => m.endsWith('.ts'));
+    const builtins = new Set<string>();
+    const streams: string[] = [];
+    for (const module of edge) {
+      const source = readFileSync(resolve(SRC, module), 'utf8');
+      // Static imports only: a require() inside a function (src/lazy-libraries.ts) runs on first use.
+      for (const { path, kind } of transpiler.scanImports(source))
+        if (path.startsWith('node:') && kind === 'import-statement') builtins.add(path);
+      if (/process\.std(err|out)\b/.test(transpiler.transformSync(source))) streams.push(module);
+    }
+    expect(builtins.has('node:fs')).toBe(true); // the scan does see the edge's builtins
+    expect([...builtins].filter((b) => ['node:net', 'node:stream', 'node:http', 'node:tls'].includes(b))).toEqual([]);
+    expect(streams).toEqual([]);
+  });
+
   test('on an empty data directory creates its state file and nothing else', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'slipway-edge-only-'));
     const edge = await startAgent({ dataDir, role: 'edge' });

@@ -3,8 +3,11 @@
  * over whole: a WebSocket, which the existing bridge (websocket-bridge.ts) pipes with node's
  * streams. Reading pauses the socket when the stream's buffer is full and resumes it on _read;
  * a write the socket could not take completes only on `drain`, so pipe() sees the backpressure.
+ * The class is defined by the first upgrade: node:stream costs an edge about 2 MiB when imported,
+ * and an edge that proxies no WebSocket never needs it.
  */
-import { Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
+import { nodeStream } from '../../lazy-libraries.ts';
 import type { Sink, Wire } from './outbound.ts';
 
 /** The socket's events, forwarded by the connection that owned it. */
@@ -17,55 +20,69 @@ export interface Tunnel {
 }
 
 /** A Duplex over a Bun socket. */
-export class SocketStream extends Duplex implements Tunnel {
-  private waiting: ((err?: Error | null) => void) | undefined;
+export interface SocketStream extends Duplex, Tunnel {
+  readonly remoteAddress: string | undefined;
+}
 
-  constructor(
-    private readonly socket: Wire,
-    private readonly out: Sink,
-  ) {
-    super({ allowHalfOpen: true });
-  }
+let SocketStreamClass: ReturnType<typeof defineSocketStream> | undefined;
 
-  get remoteAddress(): string | undefined {
-    return this.socket.remoteAddress;
-  }
+/** A new Duplex over `socket`, writing through `out`. */
+export function socketStream(socket: Wire, out: Sink): SocketStream {
+  SocketStreamClass ??= defineSocketStream(nodeStream().Duplex);
+  return new SocketStreamClass(socket, out);
+}
 
-  data(chunk: Uint8Array): void {
-    if (!this.push(Buffer.from(chunk))) this.socket.pause();
-  }
+function defineSocketStream(Base: typeof Duplex) {
+  return class SocketStream extends Base implements Tunnel {
+    private waiting: ((err?: Error | null) => void) | undefined;
 
-  peerEnded(): void {
-    this.push(null);
-  }
+    constructor(
+      private readonly socket: Wire,
+      private readonly out: Sink,
+    ) {
+      super({ allowHalfOpen: true });
+    }
 
-  socketClosed(): void {
-    this.push(null);
-    this.destroy();
-  }
+    get remoteAddress(): string | undefined {
+      return this.socket.remoteAddress;
+    }
 
-  drained(): void {
-    const done = this.waiting;
-    this.waiting = undefined;
-    done?.();
-  }
+    data(chunk: Uint8Array): void {
+      if (!this.push(Buffer.from(chunk))) this.socket.pause();
+    }
 
-  override _read(): void {
-    this.socket.resume();
-  }
+    peerEnded(): void {
+      this.push(null);
+    }
 
-  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
-    if (this.out.write(chunk)) done();
-    else this.waiting = done;
-  }
+    socketClosed(): void {
+      this.push(null);
+      this.destroy();
+    }
 
-  override _final(done: (err?: Error | null) => void): void {
-    this.out.end();
-    done();
-  }
+    drained(): void {
+      const done = this.waiting;
+      this.waiting = undefined;
+      done?.();
+    }
 
-  override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
-    this.socket.terminate();
-    done(err);
-  }
+    override _read(): void {
+      this.socket.resume();
+    }
+
+    override _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
+      if (this.out.write(chunk)) done();
+      else this.waiting = done;
+    }
+
+    override _final(done: (err?: Error | null) => void): void {
+      this.out.end();
+      done();
+    }
+
+    override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
+      this.socket.terminate();
+      done(err);
+    }
+  };
 }

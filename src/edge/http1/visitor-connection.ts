@@ -15,7 +15,7 @@ import { type EngineContext, UpstreamDeadline, type VisitorSide } from './engine
 import { Exchange } from './exchange.ts';
 import type { Sink, Wire } from './outbound.ts';
 import { headEnd, MAX_HEAD_BYTES, parseRequestHead, type RequestHead } from './request-head.ts';
-import { SocketStream, type Tunnel } from './socket-stream.ts';
+import { type SocketStream, socketStream, type Tunnel } from './socket-stream.ts';
 import { answerBytes } from './wire.ts';
 
 /** What a listener gives its connections. */
@@ -201,7 +201,7 @@ export class VisitorConnection implements VisitorSide {
 
   private handOver(head: RequestHead, early: Uint8Array): Uint8Array {
     this.hooks.guard.handedOver(this.guardKey);
-    const stream = new SocketStream(this.socket, this.out);
+    const stream = socketStream(this.socket, this.out);
     this.tunnel = stream;
     this.hooks.websocket(head, stream, Buffer.from(early), this.identity);
     return EMPTY;
