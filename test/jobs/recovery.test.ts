@@ -73,7 +73,7 @@ describe.skipIf(!(await requireDocker()))('recovery after a crash', () => {
       started.push(row.id);
       after.lifecycle.goLive(row);
     });
-    const recovered = await recoverInterrupted(after.lifecycle, docker, quiet);
+    const recovered = await recoverInterrupted(after.lifecycle, docker, quiet, agent.value);
     expect(recovered.sort()).toEqual([rows.building.id, rows.deploying.id].sort());
     for (const row of [rows.building, rows.deploying]) {
       expect(after.deploymentRepo.findAny(row.id)).toMatchObject({
