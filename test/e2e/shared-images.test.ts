@@ -18,6 +18,7 @@ let agent: Agent;
 interface Deployed {
   id: string;
   status: string;
+  failure_reason: string | null;
   image: { id: string; tag: string };
 }
 
