@@ -1,7 +1,8 @@
 /**
- * Generated release images carry only the agent's labels, so two projects uploading the same
- * content build one image, tagged once for each. Deleting one project must leave the other's
- * release, and its rollbacks, whole; neither project may build on the other's image.
+ * Generated release images carry only the agent's labels, so a new project's label step comes from
+ * the cache, and two projects uploading the same content build one image, tagged once for each.
+ * Deleting one project must leave the other's release, and its rollbacks, whole; neither project
+ * may build on the other's image.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { retireAgent, startAgent, viaEdge, waitForStatus, type Agent } from '../helpers/agent.ts';
@@ -9,7 +10,7 @@ import { tgzOf } from '../helpers/archives.ts';
 import { dockerClient, requireDocker } from '../helpers/docker.ts';
 
 const run = crypto.randomUUID().slice(0, 6);
-const [A, B] = [`same-a-${run}`, `same-b-${run}`];
+const [A, B, C] = [`same-a-${run}`, `same-b-${run}`, `other-c-${run}`];
 const innocent = `innocent-${run}`;
 const hasDocker = await requireDocker();
 const docker = dockerClient();
@@ -38,7 +39,7 @@ const tagsOf = async (id: string) => (await docker.getImage(id).inspect()).RepoT
 beforeAll(async () => {
   if (!hasDocker) return;
   agent = await startAgent();
-  for (const name of [A, B]) expect((await agent.call('POST', '/v1/projects', { name })).status).toBe(201);
+  for (const name of [A, B, C]) expect((await agent.call('POST', '/v1/projects', { name })).status).toBe(201);
 });
 afterAll(async () => {
   if (!hasDocker) return;
@@ -46,7 +47,7 @@ afterAll(async () => {
     .getImage(`${innocent}:1`)
     .remove()
     .catch(() => {});
-  await retireAgent(agent, [A, B]);
+  await retireAgent(agent, [A, B, C]);
 });
 
 describe.skipIf(!hasDocker)('two projects deploying the same content', () => {
@@ -61,6 +62,16 @@ describe.skipIf(!hasDocker)('two projects deploying the same content', () => {
     expect(b1.image.id).toBe(a1.image.id);
     expect(await tagsOf(a1.image.id)).toEqual([a1.image.tag, b1.image.tag].sort());
     expect([await text(A), await text(B)]).toEqual([same, same]);
+  }, 120_000);
+
+  test("a new project's first build takes the label step from the cache, and copies its own source", async () => {
+    const c1 = await deploy(C, page(`<h1>c one ${run}</h1>`));
+    expect(c1.status).toBe('live');
+    const log = (await (await agent.call('GET', `/v1/projects/${C}/deployments/${c1.id}/logs`)).text()).split('\n');
+    const after = (step: RegExp) => log[log.findIndex((l) => step.test(l)) + 1];
+    expect(after(/^Step \d+\/\d+ : LABEL slipway\.managed="true" slipway\.agent="agt_/)).toBe(' ---> Using cache');
+    expect(after(/^Step \d+\/\d+ : COPY \. \/www$/)).not.toBe(' ---> Using cache');
+    expect(c1.image.id).not.toBe(a1.image.id);
   }, 120_000);
 
   test("may not build on the other's image, even under an innocent name", async () => {
