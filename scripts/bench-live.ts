@@ -99,11 +99,25 @@ async function viaSlipway(agent: Agent, project: string, marker: string): Promis
   const t2 = performance.now();
   await firstOk(`http://127.0.0.1:${agent.edgePort}/`, marker, `${project}.localhost`);
   const t3 = performance.now();
+  await drained(project);
   return {
     total: t3 - t0,
     phases: { 'upload → 202': t1 - t0, '202 → live': t2 - t1, 'live → first 200': t3 - t2 },
     inside: deploymentPhases(agent.dataDir, id, wall0),
   };
+}
+
+/**
+ * Waits (outside the measured time) until the swap's old instance is gone: its drain and stop run
+ * in the background, and would otherwise compete with whichever variant runs next.
+ */
+async function drained(project: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  const filters = ['--filter', `label=slipway.project=${project}`, '--filter', 'label=slipway.role=app'];
+  while ((await docker('ps', '-aq', ...filters)).split('\n').filter(Boolean).length > 1) {
+    if (performance.now() > deadline) return;
+    await Bun.sleep(50);
+  }
 }
 
 /** By hand: docker build, docker run, docker port, poll. */

@@ -154,6 +154,7 @@ export function createDeps(config: Config, options: DepsOptions = {}): Deps {
     volumes: data.volumes,
     domains: domains.service,
     cancelRunning: (id) => shipping.worker.cancel(id),
+    log,
   });
   const webhooks = createWebhooks({
     config,

@@ -13,6 +13,7 @@ import {
   BuildProcessLimit,
   BuildTimedOut,
 } from '../deployments/failures.ts';
+import { buildGate } from './build-gate.ts';
 import { stepFailed } from './errors.ts';
 import { existingContainers, removeLeftovers } from './leftovers.ts';
 import { BuildProgress, firstExposedPort, JsonLines } from './progress.ts';
@@ -55,6 +56,22 @@ export async function buildImage(docker: Docker, context: Readable, opts: BuildO
     throw new BuildCanceled(null);
   }
   const before = opts.before ?? (await existingContainers(docker));
+  // Counted as running from before its request to after its result is inspected (build-gate.ts).
+  const leave = await buildGate.enter();
+  try {
+    return await runBuild(docker, context, opts, before, started);
+  } finally {
+    leave();
+  }
+}
+
+async function runBuild(
+  docker: Docker,
+  context: Readable,
+  opts: BuildOptions,
+  before: ReadonlySet<string>,
+  started: number,
+): Promise<BuiltImage> {
   const progress = new BuildProgress(opts.onLine);
   // Once the engine has reported a failure, that stays the build's reason.
   const processes = opts.sandbox.processes;

@@ -20,11 +20,17 @@ import { withStageLabels } from './stage-labels.ts';
  * themselves are kept: the engine needs them and drops them itself); a generated Dockerfile is
  * added at `plan.dockerfilePath`, a directory no upload may use; `labels` go into the Dockerfile
  * as one LABEL instruction: appended to the user's (see withLabels), before the source is copied in
- * a generated one (see withLabelsBeforeSource).
+ * a generated one (see withLabelsBeforeSource); `stageLabels` after each FROM but a generated one's
+ * last (see withStageLabels).
  */
-export function buildContext(sourceTarGz: string, plan: BuildPlan, labels: Record<string, string> = {}): Readable {
+export function buildContext(
+  sourceTarGz: string,
+  plan: BuildPlan,
+  labels: Record<string, string> = {},
+  stageLabels: Record<string, string> = labels,
+): Readable {
   const out = tarStream().pack();
-  copyEntries(sourceTarGz, plan, out, labels).then(
+  copyEntries(sourceTarGz, plan, out, { release: labels, stages: stageLabels }).then(
     () => out.finalize(),
     (err: Error) => out.destroy(err),
   );
@@ -79,10 +85,11 @@ function leadingDirectives(dockerfile: string): string {
 
 /**
  * A generated Dockerfile with the LABEL instruction placed in its last stage just before the first
- * step that copies the upload (`COPY . …`, or the build stage's output): the labels a release image
- * carries are the same for every build of a project, so from a project's second build on the
- * engine takes that step from its cache instead of running it (each step of the classic builder is
- * a container created and committed). Where no such line is found, the labels are appended.
+ * step that copies the upload (`COPY . …`, or the build stage's output): the labels a generated
+ * release image carries are the same for every project of the agent (runtime/labels.ts), so once
+ * the host has built that stack the engine takes the step from its cache instead of running it
+ * (each step of the classic builder is a container created and committed), a new project's first
+ * build included. Where no such line is found, the labels are appended.
  */
 export function withLabelsBeforeSource(dockerfile: string, labels: Record<string, string>): string {
   const instruction = labelInstruction(labels);
@@ -104,7 +111,7 @@ async function copyEntries(
   sourceTarGz: string,
   plan: BuildPlan,
   out: Pack,
-  labels: Record<string, string>,
+  { release: labels, stages }: { release: Record<string, string>; stages: Record<string, string> },
 ): Promise<void> {
   const keep = contextFilter(plan);
   const generated = plan.generatedDockerfile !== null;
@@ -131,7 +138,7 @@ async function copyEntries(
         (entry.header.size ?? 0) <= MAX_DOCKERFILE_BYTES
       ) {
         const text = await readAll(entry as unknown as Readable);
-        addFile(out, name, withLabels(withStageLabels(text, labelInstruction(labels).trim()), labels), entry.header);
+        addFile(out, name, withLabels(withStageLabels(text, labelInstruction(stages).trim()), labels), entry.header);
       } else if (keep(name)) {
         await copyEntry(entry.header, entry as unknown as Readable, out);
         reclaim.add(entry.header.size ?? 0);
@@ -144,7 +151,7 @@ async function copyEntries(
   }
   if (generated) {
     if (plan.dockerignore === null) addFile(out, '.dockerignore', generatedDockerignore(null));
-    const staged = withStageLabels(plan.generatedDockerfile!, labelInstruction(labels).trim(), true);
+    const staged = withStageLabels(plan.generatedDockerfile!, labelInstruction(stages).trim(), true);
     addFile(out, plan.dockerfilePath, withLabelsBeforeSource(staged, labels));
   }
 }

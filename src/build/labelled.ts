@@ -23,7 +23,10 @@ export interface LabelledBuild extends Omit<BuildOptions, 'dockerfilePath'> {
   /** The stored source (tar.gz). */
   source: string;
   plan: BuildPlan;
+  /** What the image must carry: its last instruction (a generated one's, just before the source). */
   labels: Record<string, string>;
+  /** After each FROM (a generated Dockerfile's last stage excepted); `labels` when left out. */
+  stageLabels?: Record<string, string>;
 }
 
 /**
@@ -31,12 +34,12 @@ export interface LabelledBuild extends Omit<BuildOptions, 'dockerfilePath'> {
  * label Slipway reads; throws DockerfileRefused, ImageUnlabelled or ImageLabelsForged.
  */
 export async function buildLabelledImage(docker: Docker, b: LabelledBuild): Promise<BuiltImage> {
-  const { source, plan, labels, ...opts } = b;
+  const { source, plan, labels, stageLabels, ...opts } = b;
   const [, before] = await Promise.all([
     checkImages(docker, plan.dockerfilePath, plan.checked),
     existingContainers(docker),
   ]);
-  const built = await buildImage(docker, buildContext(source, plan, labels), {
+  const built = await buildImage(docker, buildContext(source, plan, labels, stageLabels), {
     ...opts,
     dockerfilePath: plan.dockerfilePath,
     before,

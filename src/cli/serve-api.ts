@@ -6,6 +6,7 @@ import { apiAdmission } from '../api/shell.ts';
 import { listenApi } from '../api/early.ts';
 import { startEdge } from '../edge/runtime.ts';
 import { recoverInterrupted } from '../jobs/recovery.ts';
+import { agentId } from '../db/meta.ts';
 import { adminTokenPath, ensureAdminToken } from '../tokens/bootstrap.ts';
 import { VERSION } from '../version.ts';
 import { startMemoryTrim } from '../ops/memory-trim.ts';
@@ -27,7 +28,7 @@ export async function serveApi(config: Config, dockerStatus: () => Promise<Docke
   const deps = createDeps(config, { dockerStatus });
   deps.edge.publishAll();
   const tokenFile = ensureAdminToken(config.dataDir, deps.tokens);
-  await recoverInterrupted(deps.lifecycle, deps.docker, deps.log);
+  await recoverInterrupted(deps.lifecycle, deps.docker, deps.log, agentId(deps.db));
   const admit = apiAdmission(deps);
   // Health answers from here on; the route modules are evaluated and the app built on first need.
   const listener = listenApi(

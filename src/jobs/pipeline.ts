@@ -12,7 +12,7 @@ import { collectBuildCache } from '../build/build-cache.ts';
 import { buildLabelledImage } from '../build/labelled.ts';
 import type { BuildIsolation } from '../build/isolation.ts';
 import { describeSandbox } from '../build/sandbox.ts';
-import { releaseImageLabels } from '../runtime/labels.ts';
+import { projectImageLabels, releaseImageLabels } from '../runtime/labels.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { randomToken } from '../ids.ts';
 import type { AbortReason, DeploymentRunner } from './worker.ts';
@@ -132,11 +132,14 @@ async function build(
       ? `${describeSandbox(lease.sandbox)}\nNo process limit on this host: ${lease.unlimitedBecause}`
       : describeSandbox(lease.sandbox),
   );
-  const labels = releaseImageLabels(d.agentId, row.project);
+  // A project's own Dockerfile carries the project's labels in every stage, its last included; a
+  // generated one's last stage only the agent's, whose step a new project takes from the cache.
+  const stageLabels = projectImageLabels(d.agentId, row.project);
   const built = await buildLabelledImage(d.docker, {
     source: d.sources.absolute(row.source_path),
     plan,
-    labels,
+    labels: plan.generatedDockerfile ? releaseImageLabels(d.agentId) : stageLabels,
+    stageLabels,
     tag,
     memoryBytes: d.buildMemoryBytes,
     timeoutMs: d.buildTimeoutMs,
@@ -145,7 +148,7 @@ async function build(
     onLine: (line) => d.logs.appendOutput(row.id, line),
   }).finally(() => lease.release());
   log(`Built ${tag} (${built.imageId.slice(0, 19)}) in ${(built.durationMs / 1000).toFixed(1)} s`);
-  await collectBuildCache(d.docker, labels, built.stageImageIds, d.log);
+  await collectBuildCache(d.docker, { agentId: d.agentId, project: row.project }, built.stageImageIds, d.log);
   return {
     stack: plan.stack,
     image_id: built.imageId,

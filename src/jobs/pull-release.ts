@@ -1,7 +1,8 @@
 /**
  * The pull step of a prebuilt-image deployment, in place of a build: pull the image by digest
  * with the registry's stored credentials, stamp Slipway's labels on it under a fresh release tag
- * (so it is pruned, rolled back and isolated exactly like a built image), then drop the pulled
+ * (so it is pruned, rolled back and isolated exactly like a built image; the labels are the
+ * agent's, so projects deploying one image share the stamp step's cache), then drop the pulled
  * reference, leaving the release tag the only name of the image.
  */
 import type Docker from 'dockerode';
@@ -50,7 +51,7 @@ export async function pullRelease(
   });
   const lease = await d.isolation.acquire();
   try {
-    const stamped = await stampImage(d.docker, pulled.imageId, releaseImageLabels(d.agentId, row.project), {
+    const stamped = await stampImage(d.docker, pulled.imageId, releaseImageLabels(d.agentId), {
       tag,
       memoryBytes: d.buildMemoryBytes,
       timeoutMs: d.buildTimeoutMs,

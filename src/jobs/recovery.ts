@@ -3,27 +3,40 @@ import type { DeploymentRow } from '../db/deployments.ts';
 import type { Lifecycle } from '../deployments/lifecycle.ts';
 import type { Logger } from '../log.ts';
 import { labelFilter } from '../runtime/labels.ts';
+import { sweepLeftovers } from '../build/build-cache.ts';
 
 /**
  * Run once at start, before the worker: nothing may stay `building` or `deploying` across a
  * restart. Such deployments end `failed` (interrupted), and whatever Docker objects carry
  * their label (build or app containers) are removed, with the tag of an image built for them.
  * An image whose build finished just before the stop, untagged in the record, is left to the
- * project's next image pruning (release images carry the project's labels, not the deployment's).
+ * project's next image pruning; what an interrupted build left untagged with only the agent's
+ * labels (a generated Dockerfile's last stage) is removed now, as no build runs yet
+ * (build/build-cache.ts).
  */
-export async function recoverInterrupted(lifecycle: Lifecycle, docker: Docker, log: Logger): Promise<string[]> {
+export async function recoverInterrupted(
+  lifecycle: Lifecycle,
+  docker: Docker,
+  log: Logger,
+  agentId: string,
+): Promise<string[]> {
   const stuck = lifecycle.interruptAll();
   for (const row of stuck) {
     await removeDeploymentObjects(docker, row.id, ownImageTag(row)).catch((err) =>
       log.warn('cannot clean up an interrupted deployment', { deployment: row.id, error: String(err) }),
     );
   }
+  if (stuck.length > 0)
+    await sweepLeftovers(docker, agentId, log).catch((err) =>
+      log.warn('cannot remove the leftovers of interrupted builds', { error: String(err) }),
+    );
   return stuck.map((r) => r.id);
 }
 
 /**
- * Force-removes the containers and images labelled with a deployment's id, then removes its image's
- * tag (not forced: another deployment built from the same source may share the image).
+ * Force-removes the containers and images labelled with a deployment's id (only images built before
+ * release images were labelled per project carry it, each its own), then removes its image's tag
+ * (not forced: another deployment or project built from the same source may share the image).
  */
 export async function removeDeploymentObjects(
   docker: Docker,

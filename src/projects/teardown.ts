@@ -6,7 +6,9 @@ import type { Lifecycle } from '../deployments/lifecycle.ts';
 import type { SourceStore } from '../deployments/sources.ts';
 import type { ProjectLocks } from '../release/locks.ts';
 import { ConflictError } from '../errors.ts';
-import { labelFilter } from '../runtime/labels.ts';
+import { sweepLeftovers } from '../build/build-cache.ts';
+import type { Logger } from '../log.ts';
+import { removeProjectImages } from '../release/images.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { findProject } from './find.ts';
 import type { ProjectService } from './service.ts';
@@ -32,6 +34,7 @@ export interface TeardownDeps {
   domains: { removeProject(actor: Actor, project: string): Promise<void> };
   /** Aborts a deployment the worker is running. */
   cancelRunning(deploymentId: string): boolean;
+  log: Logger;
 }
 
 /**
@@ -63,16 +66,8 @@ export function projectTeardown(d: TeardownDeps) {
         instances.map((i) => i.id),
         5,
       );
-      const images = await d.docker.listImages({
-        filters: { label: labelFilter({ agent: d.agentId, project: name }) },
-      });
-      for (const image of images) {
-        await d.docker
-          .getImage(image.Id)
-          .remove({ force: true })
-          .catch(() => {});
-        for (const tag of image.RepoTags ?? []) await d.runtime.forgetImage(name, tag, []);
-      }
+      await removeProjectImages(d.docker, d.agentId, name, (tag) => d.runtime.forgetImage(name, tag, []));
+      await sweepLeftovers(d.docker, d.agentId, d.log);
       if (d.database.has(p.id)) await d.database.drop(name);
       await d.volumes.drop(p);
       await d.runtime.removeNetwork(name);

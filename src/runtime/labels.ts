@@ -39,13 +39,26 @@ export function deploymentLabels(agentId: string, d: { project: string; id: stri
 }
 
 /**
- * The labels of a release image: the same for every build of a project, so the build step that
- * adds them is taken from the engine's cache after the first (see build/context.ts). Which
- * deployment an image belongs to is recorded in SQLite (deployments.image_tag, image_id) and in its
- * tag, `slipway/<project>:<number>-<random>`; its containers carry the deployment's labels.
+ * The labels of a release image built from a generated Dockerfile or pulled: the same for every
+ * project of this agent, so the build step that adds them (just before the source is copied in,
+ * see build/context.ts) is taken from the engine's cache after the host's first build of that
+ * stack, a new project's first build included. Which project and deployment an image belongs to is
+ * its tag, `slipway/<project>:<number>-<random>`, and SQLite (deployments.image_tag, image_id); its
+ * containers carry the deployment's labels. Two projects building the same content share one image
+ * under two tags, so a project's images are untagged, never removed by id (release/images.ts).
  */
-export function releaseImageLabels(agentId: string, project: string) {
-  return { [LABEL.managed]: 'true', [LABEL.agent]: agentId, [LABEL.project]: project };
+export function releaseImageLabels(agentId: string) {
+  return { [LABEL.managed]: 'true', [LABEL.agent]: agentId };
+}
+
+/**
+ * The labels of a project's build stages, and of the whole image a project's own Dockerfile
+ * builds: with the project in them, each project's steps after a FROM are its own (no other
+ * project's RUN output is ever taken from the cache) and what a build leaves untagged is known to
+ * be the project's (build/build-cache.ts).
+ */
+export function projectImageLabels(agentId: string, project: string) {
+  return { ...releaseImageLabels(agentId), [LABEL.project]: project };
 }
 
 /** The labels of an app container. */

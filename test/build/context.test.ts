@@ -11,10 +11,11 @@ async function contextOf(
   tree: Tree,
   projectDockerfile: string | null = null,
   labels?: Record<string, string>,
+  stageLabels?: Record<string, string>,
 ): Promise<Map<string, string>> {
   const source = await sources.make(tree, projectDockerfile);
   const plan = planBuild(source, { projectDockerfile, images: FIXTURE_IMAGES });
-  return readTar(buildContext(source.tgz, plan, labels));
+  return readTar(buildContext(source.tgz, plan, labels, stageLabels));
 }
 
 describe('buildContext', () => {
@@ -30,6 +31,24 @@ describe('buildContext', () => {
     expect(steps[0]).toBe(`FROM ${FIXTURE_IMAGES.static}`);
     expect(steps.slice(-3)).toEqual(['LABEL slipway.managed="true" slipway.project="web"', 'COPY . /www', '']);
     expect((await contextOf({ Dockerfile: 'FROM scratch\n' })).get('Dockerfile')).toBe('FROM scratch\n');
+  });
+
+  test("gives a generated Dockerfile's build stages the stage labels and its last stage, before the source, the release labels", async () => {
+    const release = { 'slipway.managed': 'true', 'slipway.agent': 'agt_1' };
+    const stages = { ...release, 'slipway.project': 'web' };
+    const go = await contextOf(
+      { 'go.mod': 'module example.com/app\n\ngo 1.22\n', 'main.go': 'package main\n' },
+      null,
+      release,
+      stages,
+    );
+    const lines = [...go.entries()].find(([k]) => k.endsWith('Dockerfile'))![1].split('\n');
+    const stageLabel = 'LABEL slipway.managed="true" slipway.agent="agt_1" slipway.project="web"';
+    const releaseLabel = 'LABEL slipway.managed="true" slipway.agent="agt_1"';
+    expect(lines[0]).toStartWith('FROM ');
+    expect(lines[1]).toBe(stageLabel);
+    expect(lines.filter((l) => l.startsWith('LABEL '))).toEqual([stageLabel, releaseLabel]);
+    expect(lines.slice(-3)).toEqual([releaseLabel, 'COPY --from=build /out/app /app', '']);
   });
 
   test('drops what the .dockerignore excludes, with Docker semantics', async () => {

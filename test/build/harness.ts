@@ -52,6 +52,8 @@ export function buildHarness(docker: Docker) {
       plan?: (source: TestSource) => BuildPlan;
       /** Labels on top of the file's own (e.g. `slipway.project`). */
       extraLabels?: Record<string, string>;
+      /** Labels after each FROM, on top of the file's own; `extraLabels` when left out. */
+      stageLabels?: Record<string, string>;
     } = {},
   ): Promise<BuildRun> {
     const {
@@ -60,6 +62,7 @@ export function buildHarness(docker: Docker) {
       format,
       images = FIXTURE_IMAGES,
       extraLabels,
+      stageLabels,
       ...overrides
     } = opts;
     const source = await sources.make(tree, projectDockerfile, format);
@@ -72,6 +75,7 @@ export function buildHarness(docker: Docker) {
         source: source.tgz,
         plan,
         labels: { ...labels, ...extraLabels },
+        stageLabels: { ...labels, ...(stageLabels ?? extraLabels) },
         tag: `slipway-test/${labels['slipway.test']}:${n++}`,
         memoryBytes: 256 * MiB,
         timeoutMs: 120_000,

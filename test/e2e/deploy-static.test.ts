@@ -43,7 +43,7 @@ describe.skipIf(!hasDocker)('deploying a static site', () => {
     expect(await res.text()).toBe('<h1>version one</h1>');
   });
 
-  test("the image carries the project's slipway labels, its container the deployment's", async () => {
+  test("the image carries the agent's slipway labels, its tag the project, its container the deployment's", async () => {
     const image = await dockerClient().getImage(firstTag).inspect();
     expect(image.RepoTags).toEqual([firstTag]);
     const ours = (labels: Record<string, string> | undefined) =>
@@ -51,7 +51,6 @@ describe.skipIf(!hasDocker)('deploying a static site', () => {
     expect(ours(image.Config.Labels)).toEqual({
       'slipway.managed': 'true',
       'slipway.agent': expect.stringMatching(/^agt_/),
-      'slipway.project': P,
     });
     const [container] = await dockerClient().listContainers({
       filters: { label: [`slipway.project=${P}`, 'slipway.role=app'] },
@@ -182,6 +181,7 @@ describe.skipIf(!hasDocker)('deploying a static site', () => {
     const docker = dockerClient();
     expect(await docker.listContainers({ all: true, filters: { label: [`slipway.project=${P}`] } })).toEqual([]);
     expect(await docker.listImages({ filters: { label: [`slipway.project=${P}`] } })).toEqual([]);
+    expect(await docker.listImages({ filters: { reference: [`slipway/${P}`] } })).toEqual([]);
     await Bun.sleep(300);
     expect((await viaEdge(agent.edgePort!, `${P}.localhost`)).status).toBe(404);
     expect((await agent.call('GET', `/v1/projects/${P}`)).status).toBe(404);

@@ -153,14 +153,13 @@ describe.skipIf(!hasDocker)('deploying a prebuilt image from a private registry'
   test('the pulled image carries the release labels and the registry name is left in no tag', async () => {
     const image = await docker.getImage(live.image.tag).inspect();
     expect(image.RepoTags).toEqual([live.image.tag]);
-    // A release image carries the project's labels; its containers carry the deployment's.
+    // A release image carries the agent's labels (its tag names the project); its containers carry the deployment's.
     const slipwayLabels = Object.fromEntries(
       Object.entries(image.Config.Labels ?? {}).filter(([k]) => LABEL_KEYS.has(k)),
     );
     expect(slipwayLabels).toEqual({
       'slipway.managed': 'true',
       'slipway.agent': expect.stringMatching(/^agt_/),
-      'slipway.project': P,
     });
     const all = await docker.listImages();
     expect(

@@ -110,8 +110,7 @@ describe.skipIf(!hasDocker)('a Node app behind the edge', () => {
     const deadline = Date.now() + 10_000;
     let tags: string[] = [];
     while (Date.now() < deadline) {
-      const images = await dockerClient().listImages({ filters: { label: [`slipway.project=${P}`] } });
-      // Untagged images are older test runs' (another agent's), whose tags later runs took over.
+      const images = await dockerClient().listImages({ filters: { reference: [`slipway/${P}`] } });
       tags = images
         .flatMap((i) => i.RepoTags ?? [])
         .filter((t) => t !== '<none>:<none>')

@@ -130,6 +130,13 @@ export async function removeProjectObjects(projects: string[]): Promise<void> {
         .getImage(i.Id)
         .remove({ force: true })
         .catch(() => {});
+    // Release images of generated builds carry no project label: their tags name the project.
+    for (const i of await docker.listImages({ filters: { reference: [`slipway/${p}`] } }))
+      for (const tag of i.RepoTags ?? [])
+        await docker
+          .getImage(tag)
+          .remove({ force: true })
+          .catch(() => {});
     for (const v of (await docker.listVolumes({ filters: { label } })).Volumes ?? [])
       await docker
         .getVolume(v.Name)

@@ -95,6 +95,14 @@ export async function removeSwarmLeftovers(swarm: SwarmCluster, project: string)
         .getImage(i.Id)
         .remove({ force: true })
         .catch(() => {});
+    // Release images carry no project label: their tags (and pulled digests) name the project.
+    const reference = [`slipway/${project}`, `*/slipway/${project}`];
+    for (const i of await docker.listImages({ filters: { reference } }).catch(() => []))
+      for (const ref of [...(i.RepoTags ?? []), ...(i.RepoDigests ?? [])])
+        await docker
+          .getImage(ref)
+          .remove({ force: true })
+          .catch(() => {});
     for (const v of (await docker.listVolumes({ filters: { label } }).catch(() => ({ Volumes: [] }))).Volumes ?? [])
       await docker
         .getVolume(v.Name)

@@ -7,7 +7,9 @@ import { createDeps, type Deps } from '../../src/deps.ts';
 import type { DeploymentRow, DeploymentStatus } from '../../src/db/deployments.ts';
 import { recoverInterrupted } from '../../src/jobs/recovery.ts';
 import type { Releaser } from '../../src/jobs/pipeline.ts';
-import { deploymentLabels } from '../../src/runtime/labels.ts';
+import { deploymentLabels, projectImageLabels, releaseImageLabels } from '../../src/runtime/labels.ts';
+import { Readable } from 'node:stream';
+import { pack } from 'tar-stream';
 import { createLogger } from '../../src/log.ts';
 import { TEST_ACTOR } from '../helpers/app.ts';
 import { PREBUILT, queueDeployment } from '../helpers/deployments.ts';
@@ -35,6 +37,28 @@ function advance(deps: Deps, row: DeploymentRow, status: DeploymentStatus): void
     if (step === 'live') deps.lifecycle.goLive(deps.deploymentRepo.findAny(row.id)!);
   }
 }
+
+/** An untagged image with `labels` (and the test's), as a build leaves its last good step. */
+async function untagged(labels: Record<string, string>): Promise<string> {
+  const pairs = Object.entries({ ...labels, ...label }).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  const context = pack();
+  context.entry({ name: 'Dockerfile' }, `FROM slipway-fixture/static:latest\nLABEL ${pairs.join(' ')}\n`);
+  context.finalize();
+  const stream = await docker.buildImage(Readable.from(context), { version: '1', rm: true });
+  const out = await new Promise<{ aux?: { ID?: string } }[]>((resolve, reject) =>
+    docker.modem.followProgress(stream, (err, res) => (err ? reject(err) : resolve(res))),
+  );
+  return out.find((m) => m.aux?.ID)!.aux!.ID!;
+}
+
+const exists = (id: string) =>
+  docker
+    .getImage(id)
+    .inspect()
+    .then(
+      () => true,
+      () => false,
+    );
 
 afterAll(async () => {
   await cleanupByLabel(docker, label['slipway.test']);
@@ -65,6 +89,13 @@ describe.skipIf(!(await requireDocker()))('recovery after a crash', () => {
         }),
       ),
     );
+    // A generated build's last good step (the agent's labels only), a project's build cache, and
+    // another agent's leftover: only the first is the interrupted build's to sweep.
+    const [leftover, cache, foreign] = [
+      await untagged(releaseImageLabels(agent.value)),
+      await untagged(projectImageLabels(agent.value, 'live')),
+      await untagged(releaseImageLabels(`${agent.value}-other`)),
+    ];
     // The crash: the database is closed with work in flight, nothing is stopped.
     before.close();
 
@@ -73,7 +104,7 @@ describe.skipIf(!(await requireDocker()))('recovery after a crash', () => {
       started.push(row.id);
       after.lifecycle.goLive(row);
     });
-    const recovered = await recoverInterrupted(after.lifecycle, docker, quiet);
+    const recovered = await recoverInterrupted(after.lifecycle, docker, quiet, agent.value);
     expect(recovered.sort()).toEqual([rows.building.id, rows.deploying.id].sort());
     for (const row of [rows.building, rows.deploying]) {
       expect(after.deploymentRepo.findAny(row.id)).toMatchObject({
@@ -82,6 +113,7 @@ describe.skipIf(!(await requireDocker()))('recovery after a crash', () => {
       });
     }
     for (const c of leftovers) await expect(c.inspect()).rejects.toMatchObject({ statusCode: 404 });
+    expect([await exists(leftover), await exists(cache), await exists(foreign)]).toEqual([false, true, true]);
     expect(after.deploymentRepo.findAny(rows.live.id)!.status).toBe('live');
     expect(after.deploymentRepo.findAny(rows.queued.id)!.status).toBe('queued');
 

@@ -3,8 +3,8 @@ import { Readable } from 'node:stream';
 import { pack } from 'tar-stream';
 import type { DeploymentRow } from '../../src/db/deployments.ts';
 import { createLogger } from '../../src/log.ts';
-import { pruneImages } from '../../src/release/images.ts';
-import { releaseImageLabels } from '../../src/runtime/labels.ts';
+import { pruneImages, removeProjectImages } from '../../src/release/images.ts';
+import { projectImageLabels, releaseImageLabels } from '../../src/runtime/labels.ts';
 import { cleanupByLabel, dockerClient, requireDocker, testLabel } from '../helpers/docker.ts';
 
 const docker = dockerClient();
@@ -13,9 +13,13 @@ const agent = `agt_${label['slipway.test']}`;
 const project = `prune-${label['slipway.test'].slice(2, 10)}`;
 const quiet = createLogger('error', () => {});
 
-/** A release image of `project` built by `by` (a LABEL step on the static fixture), tagged `tags`. */
+/**
+ * A release image of `project` built by `by` (a LABEL step on the static fixture), tagged `tags`;
+ * labelled with the project as images of a project's own Dockerfile are, and every release image
+ * was before generated ones were labelled per agent.
+ */
 async function releaseImage(tags: string[], by = agent, extra = ''): Promise<string> {
-  const labels = { ...releaseImageLabels(by, project), ...label };
+  const labels = { ...projectImageLabels(by, project), ...label };
   const context = pack();
   const pairs = Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
   // Each image is its own: the first tag goes into its config.
@@ -93,5 +97,61 @@ describe.skipIf(!(await requireDocker()))('release image pruning', () => {
     await releaseImage([tag], 'agt_someone-else');
     await pruneImages(docker, agent, project, [], 1, quiet);
     expect(await tagsOf(tag)).toEqual([tag]);
+  }, 60_000);
+});
+
+/**
+ * A generated release image as projects of one agent build it now: the agent's labels only, so
+ * each tag's build of the same content comes from the cache and yields the same image.
+ */
+async function sharedImage(tags: string[], content: string, by = agent): Promise<string> {
+  const pairs = Object.entries({ ...releaseImageLabels(by), ...label }).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  const ids = new Set<string>();
+  for (const tag of tags) {
+    const context = pack();
+    context.entry(
+      { name: 'Dockerfile' },
+      `FROM slipway-fixture/static:latest\nLABEL ${pairs.join(' ')}\nCOPY . /www\n`,
+    );
+    context.entry({ name: 'index.html' }, content);
+    context.finalize();
+    const stream = await docker.buildImage(Readable.from(context), { t: tag, version: '1', rm: true });
+    await new Promise((resolve, reject) =>
+      docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve(null))),
+    );
+    ids.add((await docker.getImage(tag).inspect()).Id);
+  }
+  expect(ids.size).toBe(1);
+  return [...ids][0]!;
+}
+
+const other = `${project}-b`;
+const tag = (p: string, n: number) => `slipway/${p}:${n}-abcdefghij`;
+
+describe.skipIf(!(await requireDocker()))('images projects share', () => {
+  test("pruning removes only the project's own tag of an image another project's release shares", async () => {
+    const content = `<h1>${label['slipway.test']} shared</h1>`;
+    const id = await sharedImage([tag(project, 21), tag(other, 1)], content);
+    // Project 1's release #21 was replaced by #22 and is no longer kept.
+    const rows = [row(21, 'replaced', tag(project, 21)), row(22, 'live', tag(project, 22))];
+    expect(await pruneImages(docker, agent, project, rows, 1, quiet)).toBe(1);
+    expect(await tagsOf(id)).toEqual([tag(other, 1)]);
+    // The other project's pruning, which keeps its release, touches nothing.
+    expect(await pruneImages(docker, agent, other, [row(1, 'live', tag(other, 1))], 1, quiet)).toBe(0);
+    expect(await tagsOf(id)).toEqual([tag(other, 1)]);
+  }, 60_000);
+
+  test('deleting a project untags the images it shares, removes its own, and those it was labelled with before', async () => {
+    const content = `<h1>${label['slipway.test']} teardown</h1>`;
+    const shared = await sharedImage([tag(project, 31), tag(other, 2)], content);
+    const alone = await sharedImage([tag(project, 32)], `${content} alone`);
+    const old = await releaseImage([tag(project, 33)]);
+    const elsewhere = await sharedImage([tag(project, 35)], content, 'agt_someone-else');
+    const forgotten: string[] = [];
+    await removeProjectImages(docker, agent, project, async (t) => void forgotten.push(t));
+    expect(await tagsOf(shared)).toEqual([tag(other, 2)]);
+    expect([await tagsOf(alone), await tagsOf(old)]).toEqual([null, null]);
+    expect(await tagsOf(elsewhere)).toEqual([tag(project, 35)]);
+    expect(forgotten.sort()).toEqual([31, 32, 33].map((n) => tag(project, n)));
   }, 60_000);
 });
