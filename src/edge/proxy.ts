@@ -80,6 +80,8 @@ export interface EdgeOptions {
    * (src/edge/tls); null (the default) keeps node:tls's server for every connection.
    */
   tlsAdmission?: number | null;
+  /** How long a connection waits for a native handshake slot before the fair path; WAIT_MS by default (for benchmarks and tests). */
+  tlsAdmissionWaitMs?: number;
   log?: {
     info(m: string, f?: object): void;
     warn(m: string, f?: object): void;
@@ -192,7 +194,12 @@ export class EdgeProxy {
     const admission = this.opts.tlsAdmission ?? null;
     if ((this.opts.engine ?? 'native') === 'native' && admission !== null) {
       const native = new NativeListener(this.nativeHooks(true), this.guard);
-      const https = new HttpsListener(certificates, native, this.guard, new HandshakeBudget(admission));
+      const https = new HttpsListener(
+        certificates,
+        native,
+        this.guard,
+        new HandshakeBudget(admission, this.opts.tlsAdmissionWaitMs),
+      );
       this.tls = { native, admission: https };
     } else if ((this.opts.engine ?? 'native') === 'native') {
       // node:tls does the handshakes (SNI by callback, which Bun.listen lacks); the engine gets the plaintext.
@@ -294,6 +301,11 @@ export class EdgeProxy {
   /** Upstream connections the native engine has opened so far (for benchmarks and tests). */
   upstreamConnectionsOpened(): number {
     return this.pool.opened;
+  }
+
+  /** HTTPS connections that took the native and the fair TLS path so far; null without handshake admission. */
+  tlsPaths(): { native: number; fair: number } | null {
+    return this.tls?.admission?.taken ?? null;
   }
 
   /** What the native engine's connections use; `secure` for the HTTPS listener. */

@@ -21,7 +21,7 @@ import type { Outbound } from '../http1/outbound.ts';
 import type { VisitorConnection } from '../http1/visitor-connection.ts';
 import { ClientHelloReader } from './client-hello.ts';
 import { FairTls } from './fair-tls.ts';
-import type { HandshakeBudget, HandshakeSlot } from './handshake-budget.ts';
+import type { HandshakeBudget, HandshakeSlot, SlotWaiter } from './handshake-budget.ts';
 
 /** The only application protocol the edge speaks over TLS. */
 const ALPN = ['http/1.1'];
@@ -29,6 +29,8 @@ const ALPN_WIRE = Buffer.from('\x08http/1.1', 'latin1');
 
 /** What an HttpsConnection needs from its listener. */
 interface Paths {
+  /** Connections that took each path so far. */
+  taken: { native: number; fair: number };
   certificates: CertificateStore;
   native: NativeListener;
   budget: HandshakeBudget;
@@ -36,13 +38,15 @@ interface Paths {
 }
 
 /** One accepted connection: reading its ClientHello, then on the native or the fair path. */
-export class HttpsConnection implements GuardedSocket {
+export class HttpsConnection implements GuardedSocket, SlotWaiter {
   destroyed = false;
   private hello: ClientHelloReader | null = new ClientHelloReader();
   private tls: Socket<HttpsConnection> | null = null;
   private fair: FairTls | null = null;
   private visitor: VisitorConnection | null = null;
   private slot: HandshakeSlot | null = null;
+  /** The certificate and the bytes read while the connection waits for the budget's answer. */
+  private chosen: { context: SecureContext; hello: Buffer } | null = null;
   private readonly closeListeners: (() => void)[] = [];
 
   constructor(
@@ -94,9 +98,22 @@ export class HttpsConnection implements GuardedSocket {
       this.raw.terminate();
       return;
     }
-    this.slot = this.paths.budget.take();
-    if (this.slot) this.enterNative(context, bytes);
-    else this.enterFair(context, bytes);
+    this.chosen = { context, hello: bytes };
+    this.paths.budget.request(this);
+  }
+
+  /** The budget's answer: a native handshake slot, or none (the fair path). */
+  granted(slot: HandshakeSlot | null): void {
+    const chosen = this.chosen;
+    this.chosen = null;
+    if (!chosen || this.destroyed) {
+      slot?.release();
+      return;
+    }
+    this.slot = slot;
+    this.paths.taken[slot ? 'native' : 'fair'] += 1;
+    if (slot) this.enterNative(chosen.context, chosen.hello);
+    else this.enterFair(chosen.context, chosen.hello);
   }
 
   rawEnded(): void {
@@ -180,7 +197,12 @@ export class HttpsListener {
     private readonly guard: ConnectionGuard,
     budget: HandshakeBudget,
   ) {
-    this.paths = { certificates, native, budget, tlsHandlers: tlsHandlers() };
+    this.paths = { taken: { native: 0, fair: 0 }, certificates, native, budget, tlsHandlers: tlsHandlers() };
+  }
+
+  /** Connections that took the native and the fair path so far (for benchmarks and tests). */
+  get taken(): { native: number; fair: number } {
+    return { ...this.paths.taken };
   }
 
   /** Binds now (port 0 = random) and returns the port; throws when the address is taken. */
