@@ -10,11 +10,13 @@ import {
   engineOptions,
   ENGINE,
   exchange,
+  FRAMING_TLS,
   finals,
   type Recorder,
   recordingUpstream,
   type Step,
 } from './framing-fixture.ts';
+import { startTlsEdge, testCa } from './tls-helpers.ts';
 import { values, type WireMessage } from './wire.ts';
 
 /** A request as the upstream should read it; `to` is the project it should reach (web by default). */
@@ -63,7 +65,11 @@ export function framingFixture(): FramingFixture {
       { project: 'web', hostnames: [], targets: [fx.web.address] },
       { project: 'other', hostnames: [], targets: [fx.other.address] },
     ];
-    fx.port = startEdge(routes, engineOptions()).port;
+    if (FRAMING_TLS === null) fx.port = startEdge(routes, engineOptions()).port;
+    else {
+      const certificates = [testCa().issue(['*.localhost'])];
+      fx.port = startTlsEdge({ routes, certificates }, { ...engineOptions(), tlsAdmission: FRAMING_TLS }).httpsPort;
+    }
     // One request to each project first, so that every case meets an edge with pooled upstream connections.
     const warm = (host: string) =>
       exchange(fx.port, [head('GET / HTTP/1.1').replace('web.localhost', host)], ['GET'], (rs) => rs.length > 0);
@@ -118,7 +124,8 @@ export function framingTests(fx: FramingFixture, cases: FramingCase[]): void {
   for (const c of cases) {
     const outcome =
       c.forward === null ? 'is refused' : c.mayRefuse ? 'is refused or forwarded as meant' : 'is forwarded as meant';
-    const title = `${c.what} ${outcome} (${ENGINE} engine)`;
+    const over = FRAMING_TLS === null ? '' : `, over HTTPS with admission ${FRAMING_TLS}`;
+    const title = `${c.what} ${outcome} (${ENGINE} engine${over})`;
     if (c.nodeFails && ENGINE === 'node') test.failing(`${title}; fails on node: ${c.nodeFails}`, () => runCase(fx, c));
     else test(title, () => runCase(fx, c));
   }
