@@ -43,7 +43,13 @@ function edge(): void {
   const tlsAdmission = admission && /^\d+$/.test(admission) ? Number(admission) : null;
   const wait = process.env.BENCH_TLS_ADMISSION_WAIT_MS;
   const tlsAdmissionWaitMs = wait && /^\d+$/.test(wait) ? Number(wait) : undefined;
-  const proxy = new EdgeProxy({ baseDomain: 'localhost', drainTimeoutMs: 1000, engine, tlsAdmission, tlsAdmissionWaitMs });
+  const proxy = new EdgeProxy({
+    baseDomain: 'localhost',
+    drainTimeoutMs: 1000,
+    engine,
+    tlsAdmission,
+    tlsAdmissionWaitMs,
+  });
   const [certFile, keyFile] = tlsAt === -1 ? [] : args.slice(tlsAt + 1);
   const notAfter = new Date(Date.now() + 86_400_000).toISOString();
   const certificates =
