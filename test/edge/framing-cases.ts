@@ -51,13 +51,15 @@ export interface FramingCase {
 /** The shared fixture of a framing test file: one edge, upstreams for web.localhost and other.localhost. */
 export interface FramingFixture {
   port: number;
+  /** Whether the port is the edge's HTTPS one (FRAMING_TLS). */
+  tls: boolean;
   web: Recorder;
   other: Recorder;
 }
 
 /** Starts the fixture before the file's tests and stops it after them. */
 export function framingFixture(): FramingFixture {
-  const fx = { port: 0 } as FramingFixture;
+  const fx = { port: 0, tls: FRAMING_TLS !== null } as FramingFixture;
   beforeAll(async () => {
     fx.web = recordingUpstream();
     fx.other = recordingUpstream();
@@ -72,7 +74,9 @@ export function framingFixture(): FramingFixture {
     }
     // One request to each project first, so that every case meets an edge with pooled upstream connections.
     const warm = (host: string) =>
-      exchange(fx.port, [head('GET / HTTP/1.1').replace('web.localhost', host)], ['GET'], (rs) => rs.length > 0);
+      exchange(fx.port, [head('GET / HTTP/1.1').replace('web.localhost', host)], ['GET'], (rs) => rs.length > 0, {
+        tls: fx.tls,
+      });
     await Promise.all([warm('web.localhost'), warm('other.localhost')]);
   });
   afterAll(closeAll);
@@ -96,7 +100,7 @@ export async function runCase(fx: FramingFixture, c: FramingCase): Promise<void>
   const answered = (rs: WireMessage[]) =>
     (count > 0 && finals(rs).length >= count && finals(rs).every((r) => Number(r.start[1]) < 400)) ||
     (c.wellFramed === true && finals(rs).length > 0);
-  const got = await exchange(fx.port, c.send, methods, answered);
+  const got = await exchange(fx.port, c.send, methods, answered, { tls: fx.tls });
   const seen = [
     ...fx.web.requests.map((r, i) => reduce('web', r, c.forward?.[i])),
     ...fx.other.requests.map((r, i) => reduce('other', r, c.forward?.[i])),

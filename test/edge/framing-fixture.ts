@@ -131,22 +131,22 @@ export type Step = string | { after: (received: string) => boolean; send: string
 
 /**
  * Sends `steps` on a new connection to 127.0.0.1:port; resolves when the connection closed, or
- * when `done` holds for what came back (then after `settleMs` more), or after `timeoutMs`.
+ * when `done` holds for what came back (then after `settleMs` more), or after `timeoutMs`. With
+ * `tls`, the connection speaks TLS (SNI web.localhost, any certificate accepted) before the steps.
  */
 export function exchange(
   port: number,
   steps: Step[],
   methods: string[],
   done: (responses: WireMessage[]) => boolean,
-  { settleMs = 60, timeoutMs = 2500 } = {},
+  { settleMs = 60, timeoutMs = 2500, tls = false } = {},
 ): Promise<Exchange> {
   return new Promise((resolve) => {
     let raw = '';
     let closed = false;
-    const socket =
-      FRAMING_TLS === null
-        ? connect({ host: '127.0.0.1', port })
-        : tlsConnect({ host: '127.0.0.1', port, servername: 'web.localhost', rejectUnauthorized: false });
+    const socket = !tls
+      ? connect({ host: '127.0.0.1', port })
+      : tlsConnect({ host: '127.0.0.1', port, servername: 'web.localhost', rejectUnauthorized: false });
     socket.on('error', () => {});
     const pending = [...steps];
     const pump = () => {
@@ -177,7 +177,7 @@ export function exchange(
       closed = true;
       finish();
     });
-    socket.once(FRAMING_TLS === null ? 'connect' : 'secureConnect', pump);
+    socket.once(tls ? 'secureConnect' : 'connect', pump);
   });
 }
 
