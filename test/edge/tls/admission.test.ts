@@ -153,6 +153,12 @@ describe('clients holding native handshake slots', () => {
     expect(taken(edge)).toEqual({ native: 2, fair: 1 });
   });
 
+  test('a finished handshake gives its slot back at once: connections opened one after another, all left open, all go native', async () => {
+    const { ca, edge } = admissionEdge(1);
+    for (let i = 0; i < 3; i++) await handshake(edge.httpsPort, 'shop.example.test', ca.caPem);
+    expect(taken(edge)).toEqual({ native: 3, fair: 0 });
+  });
+
   test('connections that send nothing at all take no slot: a later client goes native', async () => {
     const { ca, edge } = admissionEdge(2);
     await Promise.all([0, 1, 2, 3].map(() => silent(edge.httpsPort, Buffer.alloc(0))));
