@@ -5,6 +5,9 @@
 # W ms for a native slot), and nginx (1 process). ROUNDS rounds take turns between them, each proxy getting `wrk -c50` over kept-alive HTTPS and with a
 # new connection (full TLS handshake) per request; prints each run and then the medians of
 # requests/s, p99 and the proxy's CPU per request (utime + stime from /proc, all its threads).
+# With tcpdump (and root), the new-connection runs of the last round are recorded on loopback and,
+# as scripts/tls-queue-repro.sh does, it prints how many handshakes begun after a request were done
+# before its answer (p99, max): 0 for a first-come, first-served server, whatever the machine's load.
 #
 #   bash scripts/bench-tls-admission.sh   (VARIANTS='off 5', ROUNDS=3, DURATION=6s, PIN=1 as bench-edge.sh)
 set -euo pipefail
@@ -52,8 +55,19 @@ run() {
   shift
   "${LOAD_CPU[@]}" wrk -t2 -c50 -d1s -H "$HOST_HEADER" "$@" "https://localhost:${TLS_PORT[$proxy]}/" >/dev/null
   before="$(cpu_ticks "${PID[$proxy]}")"
+  local capture=""
+  if [ -n "${RECORD:-}" ]; then
+    tcpdump -i lo -n -s 96 -w "$TMP/$RECORD.pcap" "tcp port ${TLS_PORT[$proxy]}" >/dev/null 2>&1 &
+    capture=$!
+    sleep 0.5
+  fi
   out="$("${LOAD_CPU[@]}" wrk -t2 -c50 -d"$DURATION" -H "$HOST_HEADER" "$@" --latency "https://localhost:${TLS_PORT[$proxy]}/")"
   after="$(cpu_ticks "${PID[$proxy]}")"
+  if [ -n "$capture" ]; then
+    sleep 0.3
+    kill "$capture"
+    wait "$capture" 2>/dev/null || true
+  fi
   awk -v ticks=$((after - before)) -v hz="$(getconf CLK_TCK)" '
     function ms(v,   unit) { unit = v; sub(/[0-9.]+/, "", unit); sub(/[a-z]+$/, "", v)
       return (unit == "us") ? v / 1000 : (unit == "s") ? v * 1000 : v }
@@ -61,11 +75,15 @@ run() {
     END { printf "%s %.2f %.1f\n", rps, p99, (n > 0 ? ticks / hz * 1e6 / n : 0) }' <<<"$out"
 }
 
-declare -A FIG
+declare -A FIG OVERTAKEN
 for round in $(seq 1 "$ROUNDS"); do
   for proxy in "${PROXIES[@]}"; do
     FIG[$proxy,keep,$round]="$(run "$proxy")"
-    FIG[$proxy,new,$round]="$(run "$proxy" -H 'Connection: close')"
+    RECORD=""
+    [ "$round" = "$ROUNDS" ] && [ "$(id -u)" = 0 ] && command -v tcpdump >/dev/null 2>&1 && RECORD="${proxy//\//-}"
+    FIG[$proxy,new,$round]="$(RECORD="$RECORD" run "$proxy" -H 'Connection: close')"
+    [ -n "$RECORD" ] && OVERTAKEN[$proxy]="$(tcpdump -n -tt -r "$TMP/$RECORD.pcap" 2>/dev/null |
+      "$BUN" "$ROOT/scripts/tls-queue-repro.ts" analyse "${TLS_PORT[$proxy]}")"
     echo "round $round $proxy: keep-alive ${FIG[$proxy,keep,$round]}; new connections ${FIG[$proxy,new,$round]}" >&2
   done
 done
@@ -85,3 +103,7 @@ for c in keep new; do
     echo "edge($proxy)/nginx https $c c=50: $(ratio "$(median "$proxy" $c 1)" "$(median nginx $c 1)") req/s, $(ratio "$(median "$proxy" $c 2)" "$(median nginx $c 2)") p99"
   done
 done
+for proxy in "${PROXIES[@]}"; do
+  [ -n "${OVERTAKEN[$proxy]:-}" ] && echo "overtaking, $proxy (last round): ${OVERTAKEN[$proxy]}"
+done
+true
