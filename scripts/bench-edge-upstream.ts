@@ -8,11 +8,12 @@
  *   bun scripts/bench-edge-upstream.ts edge <project=127.0.0.1:PORT>... [--tls <cert.pem> <key.pem>]
  *       Slipway's edge routing <project>.localhost to each target, on the engine
  *       SLIPWAY_EDGE_ENGINE names (native when unset), with the HTTPS handshake admission
- *       SLIPWAY_EDGE_TLS_ADMISSION names (off when unset; BENCH_TLS_ADMISSION_WAIT_MS sets its wait
+ *       SLIPWAY_EDGE_TLS_ADMISSION names (the agent's default when unset; BENCH_TLS_ADMISSION_WAIT_MS sets its wait
  *       for a native slot); prints "<http port> <https port or ->", the
  *       HTTPS listener serving the certificate for "localhost" when --tls is given
  */
 import { readFileSync } from 'node:fs';
+import { SETTINGS } from '../src/config.ts';
 import { EdgeProxy } from '../src/edge/proxy.ts';
 
 const [role, ...args] = process.argv.slice(2);
@@ -39,8 +40,8 @@ function edge(): void {
     return { project: project!, hostnames: [], targets: [target!] };
   });
   const engine = process.env.SLIPWAY_EDGE_ENGINE === 'node' ? 'node' : 'native';
-  const admission = process.env.SLIPWAY_EDGE_TLS_ADMISSION;
-  const tlsAdmission = admission && /^\d+$/.test(admission) ? Number(admission) : null;
+  const admission = SETTINGS.find((s) => s.env === 'SLIPWAY_EDGE_TLS_ADMISSION')!;
+  const tlsAdmission = admission.parse(process.env.SLIPWAY_EDGE_TLS_ADMISSION || admission.default) as number | null;
   const wait = process.env.BENCH_TLS_ADMISSION_WAIT_MS;
   const tlsAdmissionWaitMs = wait && /^\d+$/.test(wait) ? Number(wait) : undefined;
   const proxy = new EdgeProxy({

@@ -596,7 +596,7 @@ export const SETTINGS = [
     key: 'edgeTlsAdmission',
     env: 'SLIPWAY_EDGE_TLS_ADMISSION',
     flag: 'edge-tls-admission',
-    default: 'off',
+    default: '5',
     description:
       "HTTPS handshake admission on the native engine: at most K (0-5) connections in Bun's native TLS handshake at once, the others over node:tls on a Duplex, first come first served; off keeps node:tls's server for all",
     parse: (raw: string): number | null => (raw === 'off' ? null : parseIntIn(0, 5)(raw)),

@@ -24,7 +24,7 @@ import { Deadlines, tickFor } from './http1/deadlines.ts';
 import type { EngineContext } from './http1/engine-context.ts';
 import { NativeListener } from './http1/listener.ts';
 import { UpstreamPool } from './http1/upstream-pool.ts';
-import { HandshakeBudget } from './tls/handshake-budget.ts';
+import { DEFAULT_ADMISSION, HandshakeBudget } from './tls/handshake-budget.ts';
 import { HttpsListener } from './tls/https-listener.ts';
 import { bind, httpServer, type ListenerHandlers, tlsServer } from './listeners.ts';
 import { nodeHttp } from '../lazy-libraries.ts';
@@ -77,7 +77,7 @@ export interface EdgeOptions {
   /**
    * Handshake admission on the native engine's HTTPS port (SLIPWAY_EDGE_TLS_ADMISSION): at most this
    * many connections in Bun's native TLS handshake at once, the rest over node:tls on a Duplex
-   * (src/edge/tls); null (the default) keeps node:tls's server for every connection.
+   * (src/edge/tls); DEFAULT_ADMISSION when absent; null keeps node:tls's server for every connection.
    */
   tlsAdmission?: number | null;
   /** How long a connection waits for a native handshake slot before the fair path; WAIT_MS by default (for benchmarks and tests). */
@@ -191,7 +191,7 @@ export class EdgeProxy {
     if (this.tls) throw new Error('Cannot start the edge: it is already listening for HTTPS');
     const headerTimeoutMs = this.opts.headerTimeoutMs ?? HEADER_TIMEOUT_MS;
     const certificates = this.state.certificates;
-    const admission = this.opts.tlsAdmission ?? null;
+    const admission = this.opts.tlsAdmission === undefined ? DEFAULT_ADMISSION : this.opts.tlsAdmission;
     if ((this.opts.engine ?? 'native') === 'native' && admission !== null) {
       const native = new NativeListener(this.nativeHooks(true), this.guard);
       const https = new HttpsListener(

@@ -13,6 +13,9 @@
  * once, such as a client opening its pool.
  */
 
+/** Native handshakes at once by default (SLIPWAY_EDGE_TLS_ADMISSION): uSockets' budget per event-loop iteration. */
+export const DEFAULT_ADMISSION = 5;
+
 /** Longest time one connection holds a native handshake slot (a handshake over a slow link takes a few round trips). */
 export const HOLD_MS = 1000;
 
