@@ -3,8 +3,9 @@
  * VisitorConnection, admitted (or refused) by the edge's ConnectionGuard before it sends a byte.
  * Bun.listen keeps no per-connection JavaScript state of its own and gives the edge the bytes as
  * they arrive, so the request target stays exactly as sent (Bun.serve resolves dot segments).
- * Over HTTPS, node:tls does the handshake (it picks the certificate by SNI callback, which
- * Bun.listen's TLS cannot) and the listener serves the plaintext of the connections it adopts.
+ * Over HTTPS it serves the plaintext of connections another listener made secure: Bun TLS sockets
+ * of the HTTPS listener's native path (serve), and node:tls sockets (adopt) of its fair path or of
+ * node:tls's server when handshake admission is off (src/edge/tls).
  */
 import type { Socket, SocketHandler, TCPSocketListener } from 'bun';
 import type { TLSSocket } from 'node:tls';
