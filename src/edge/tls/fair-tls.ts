@@ -7,10 +7,13 @@
  * ClientHello before the TLS socket was made.
  */
 import type { Socket } from 'bun';
-import { Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import type { SecureContext, TLSSocket } from 'node:tls';
 import { nodeTls } from '../../lazy-libraries.ts';
 import { Outbound } from '../http1/outbound.ts';
+
+/** node:stream, loaded by the first fair-path connection: an idle edge imports no node:stream. */
+const nodeStream = (): typeof import('node:stream') => require('node:stream');
 
 /** A plain socket with node:tls running over it; the owner forwards the socket's events here. */
 export class FairTls {
@@ -34,7 +37,7 @@ export class FairTls {
       this.waiting = null;
       done?.();
     };
-    this.stream = new Duplex({
+    this.stream = new (nodeStream().Duplex)({
       read: () => raw.resume(),
       write: (chunk: Buffer, _encoding, done) => {
         if (this.out.write(chunk)) done();
