@@ -7,10 +7,13 @@
  *       bytes (the upload case's upstream: nginx's `return 200` would answer before the body ends)
  *   bun scripts/bench-edge-upstream.ts edge <project=127.0.0.1:PORT>... [--tls <cert.pem> <key.pem>]
  *       Slipway's edge routing <project>.localhost to each target, on the engine
- *       SLIPWAY_EDGE_ENGINE names (native when unset); prints "<http port> <https port or ->", the
+ *       SLIPWAY_EDGE_ENGINE names (native when unset), with the HTTPS handshake admission
+ *       SLIPWAY_EDGE_TLS_ADMISSION names (the agent's default when unset; BENCH_TLS_ADMISSION_WAIT_MS sets its wait
+ *       for a native slot); prints "<http port> <https port or ->", the
  *       HTTPS listener serving the certificate for "localhost" when --tls is given
  */
 import { readFileSync } from 'node:fs';
+import { SETTINGS } from '../src/config.ts';
 import { EdgeProxy } from '../src/edge/proxy.ts';
 
 const [role, ...args] = process.argv.slice(2);
@@ -37,7 +40,17 @@ function edge(): void {
     return { project: project!, hostnames: [], targets: [target!] };
   });
   const engine = process.env.SLIPWAY_EDGE_ENGINE === 'node' ? 'node' : 'native';
-  const proxy = new EdgeProxy({ baseDomain: 'localhost', drainTimeoutMs: 1000, engine });
+  const admission = SETTINGS.find((s) => s.env === 'SLIPWAY_EDGE_TLS_ADMISSION')!;
+  const tlsAdmission = admission.parse(process.env.SLIPWAY_EDGE_TLS_ADMISSION || admission.default) as number | null;
+  const wait = process.env.BENCH_TLS_ADMISSION_WAIT_MS;
+  const tlsAdmissionWaitMs = wait && /^\d+$/.test(wait) ? Number(wait) : undefined;
+  const proxy = new EdgeProxy({
+    baseDomain: 'localhost',
+    drainTimeoutMs: 1000,
+    engine,
+    tlsAdmission,
+    tlsAdmissionWaitMs,
+  });
   const [certFile, keyFile] = tlsAt === -1 ? [] : args.slice(tlsAt + 1);
   const notAfter = new Date(Date.now() + 86_400_000).toISOString();
   const certificates =

@@ -90,6 +90,8 @@ export interface Config {
   projectSubnets: Ipv4Range | null;
   /** What listens on the API's port: Bun.serve itself, or the front that answers hot reads from bytes (src/api/front). */
   apiEngine: 'serve' | 'native';
+  /** HTTPS handshake admission: at most this many native TLS handshakes at once, the rest over node:tls on a Duplex; null for off. */
+  edgeTlsAdmission: number | null;
 }
 
 /** Base images of the generated Dockerfiles, one per detected stack. */
@@ -589,6 +591,15 @@ export const SETTINGS = [
     description:
       "What listens on the API's port: native (a front on Bun.listen that answers the hot authenticated reads from the request's bytes and hands every other request to Bun.serve) or serve (Bun.serve itself)",
     parse: parseEnum(['serve', 'native'] as const),
+  }),
+  setting({
+    key: 'edgeTlsAdmission',
+    env: 'SLIPWAY_EDGE_TLS_ADMISSION',
+    flag: 'edge-tls-admission',
+    default: '5',
+    description:
+      "HTTPS handshake admission on the native engine: at most K (0-5) connections in Bun's native TLS handshake at once, the others over node:tls on a Duplex, first come first served; off keeps node:tls's server for all",
+    parse: (raw: string): number | null => (raw === 'off' ? null : parseIntIn(0, 5)(raw)),
   }),
 ];
 

@@ -24,6 +24,8 @@ import { Deadlines, tickFor } from './http1/deadlines.ts';
 import type { EngineContext } from './http1/engine-context.ts';
 import { NativeListener } from './http1/listener.ts';
 import { UpstreamPool } from './http1/upstream-pool.ts';
+import { DEFAULT_ADMISSION, HandshakeBudget } from './tls/handshake-budget.ts';
+import { HttpsListener } from './tls/https-listener.ts';
 import { bind, httpServer, type ListenerHandlers, tlsServer } from './listeners.ts';
 import { nodeHttp } from '../lazy-libraries.ts';
 import { pageAnswer, rawAnswer, writeAnswer } from './pages.ts';
@@ -72,6 +74,14 @@ export interface EdgeOptions {
    * Bun.connect with pooled upstream connections (src/edge/http1), or `node`, node:http on both sides.
    */
   engine?: EdgeEngine;
+  /**
+   * Handshake admission on the native engine's HTTPS port (SLIPWAY_EDGE_TLS_ADMISSION): at most this
+   * many connections in Bun's native TLS handshake at once, the rest over node:tls on a Duplex
+   * (src/edge/tls); DEFAULT_ADMISSION when absent; null keeps node:tls's server for every connection.
+   */
+  tlsAdmission?: number | null;
+  /** How long a connection waits for a native handshake slot before the fair path; WAIT_MS by default (for benchmarks and tests). */
+  tlsAdmissionWaitMs?: number;
   log?: {
     info(m: string, f?: object): void;
     warn(m: string, f?: object): void;
@@ -104,7 +114,7 @@ export class EdgeProxy {
   private native: NativeListener | undefined;
   private readonly pool = new UpstreamPool();
   private readonly deadlines: Deadlines;
-  private tls: { outer: TlsServer; inner?: Server; native?: NativeListener } | undefined;
+  private tls: { outer?: TlsServer; inner?: Server; native?: NativeListener; admission?: HttpsListener } | undefined;
 
   constructor(private readonly opts: EdgeOptions) {
     this.log = opts.log ?? SILENT;
@@ -181,7 +191,17 @@ export class EdgeProxy {
     if (this.tls) throw new Error('Cannot start the edge: it is already listening for HTTPS');
     const headerTimeoutMs = this.opts.headerTimeoutMs ?? HEADER_TIMEOUT_MS;
     const certificates = this.state.certificates;
-    if ((this.opts.engine ?? 'native') === 'native') {
+    const admission = this.opts.tlsAdmission === undefined ? DEFAULT_ADMISSION : this.opts.tlsAdmission;
+    if ((this.opts.engine ?? 'native') === 'native' && admission !== null) {
+      const native = new NativeListener(this.nativeHooks(true), this.guard);
+      const https = new HttpsListener(
+        certificates,
+        native,
+        this.guard,
+        new HandshakeBudget(admission, this.opts.tlsAdmissionWaitMs),
+      );
+      this.tls = { native, admission: https };
+    } else if ((this.opts.engine ?? 'native') === 'native') {
       // node:tls does the handshakes (SNI by callback, which Bun.listen lacks); the engine gets the plaintext.
       const native = new NativeListener(this.nativeHooks(true), this.guard);
       const onError = (err: Error) => this.log.error('The edge failed', { error: err.message });
@@ -200,7 +220,7 @@ export class EdgeProxy {
     }
     let bound: number;
     try {
-      bound = bind(this.tls.outer, hostname, port);
+      bound = this.tls.admission ? this.tls.admission.listen(hostname, port) : bind(this.tls.outer!, hostname, port);
     } catch (err) {
       this.tls = undefined;
       throw err;
@@ -218,7 +238,8 @@ export class EdgeProxy {
     this.native = undefined;
     for (const native of natives) native.stopAccepting();
     this.server?.close();
-    this.tls?.outer.close();
+    this.tls?.outer?.close();
+    this.tls?.admission?.stopAccepting();
     this.server = undefined;
     this.tls = undefined;
     this.state.httpsPort = null;
@@ -280,6 +301,11 @@ export class EdgeProxy {
   /** Upstream connections the native engine has opened so far (for benchmarks and tests). */
   upstreamConnectionsOpened(): number {
     return this.pool.opened;
+  }
+
+  /** HTTPS connections that took the native and the fair TLS path so far; null without handshake admission. */
+  tlsPaths(): { native: number; fair: number } | null {
+    return this.tls?.admission?.taken ?? null;
   }
 
   /** What the native engine's connections use; `secure` for the HTTPS listener. */

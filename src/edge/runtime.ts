@@ -28,6 +28,7 @@ export function startEdge(config: Config, log: Logger): RunningEdge {
     trustedProxies: config.trustedProxies,
     api: config.apiDomain ? { domain: config.apiDomain, address: apiAddress(config.apiListen) } : null,
     engine: config.edgeEngine,
+    tlsAdmission: config.edgeTlsAdmission,
     log,
   });
   // An edge of its own reads the store with Bun's SQLite (see RouteStoreReader); in role all the

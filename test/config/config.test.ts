@@ -92,6 +92,7 @@ describe('configuration', () => {
       swarmRegistry: null,
       projectSubnets: { base: 0xac100000, prefix: 12 },
       apiEngine: 'native',
+      edgeTlsAdmission: 5,
     });
   });
 

@@ -10,11 +10,13 @@ import {
   engineOptions,
   ENGINE,
   exchange,
+  FRAMING_TLS,
   finals,
   type Recorder,
   recordingUpstream,
   type Step,
 } from './framing-fixture.ts';
+import { startTlsEdge, testCa } from './tls-helpers.ts';
 import { values, type WireMessage } from './wire.ts';
 
 /** A request as the upstream should read it; `to` is the project it should reach (web by default). */
@@ -49,13 +51,15 @@ export interface FramingCase {
 /** The shared fixture of a framing test file: one edge, upstreams for web.localhost and other.localhost. */
 export interface FramingFixture {
   port: number;
+  /** Whether the port is the edge's HTTPS one (FRAMING_TLS). */
+  tls: boolean;
   web: Recorder;
   other: Recorder;
 }
 
 /** Starts the fixture before the file's tests and stops it after them. */
 export function framingFixture(): FramingFixture {
-  const fx = { port: 0 } as FramingFixture;
+  const fx = { port: 0, tls: FRAMING_TLS !== null } as FramingFixture;
   beforeAll(async () => {
     fx.web = recordingUpstream();
     fx.other = recordingUpstream();
@@ -63,10 +67,16 @@ export function framingFixture(): FramingFixture {
       { project: 'web', hostnames: [], targets: [fx.web.address] },
       { project: 'other', hostnames: [], targets: [fx.other.address] },
     ];
-    fx.port = startEdge(routes, engineOptions()).port;
+    if (FRAMING_TLS === null) fx.port = startEdge(routes, engineOptions()).port;
+    else {
+      const certificates = [testCa().issue(['*.localhost'])];
+      fx.port = startTlsEdge({ routes, certificates }, { ...engineOptions(), tlsAdmission: FRAMING_TLS }).httpsPort;
+    }
     // One request to each project first, so that every case meets an edge with pooled upstream connections.
     const warm = (host: string) =>
-      exchange(fx.port, [head('GET / HTTP/1.1').replace('web.localhost', host)], ['GET'], (rs) => rs.length > 0);
+      exchange(fx.port, [head('GET / HTTP/1.1').replace('web.localhost', host)], ['GET'], (rs) => rs.length > 0, {
+        tls: fx.tls,
+      });
     await Promise.all([warm('web.localhost'), warm('other.localhost')]);
   });
   afterAll(closeAll);
@@ -90,7 +100,7 @@ export async function runCase(fx: FramingFixture, c: FramingCase): Promise<void>
   const answered = (rs: WireMessage[]) =>
     (count > 0 && finals(rs).length >= count && finals(rs).every((r) => Number(r.start[1]) < 400)) ||
     (c.wellFramed === true && finals(rs).length > 0);
-  const got = await exchange(fx.port, c.send, methods, answered);
+  const got = await exchange(fx.port, c.send, methods, answered, { tls: fx.tls });
   const seen = [
     ...fx.web.requests.map((r, i) => reduce('web', r, c.forward?.[i])),
     ...fx.other.requests.map((r, i) => reduce('other', r, c.forward?.[i])),
@@ -118,7 +128,8 @@ export function framingTests(fx: FramingFixture, cases: FramingCase[]): void {
   for (const c of cases) {
     const outcome =
       c.forward === null ? 'is refused' : c.mayRefuse ? 'is refused or forwarded as meant' : 'is forwarded as meant';
-    const title = `${c.what} ${outcome} (${ENGINE} engine)`;
+    const over = FRAMING_TLS === null ? '' : `, over HTTPS with admission ${FRAMING_TLS}`;
+    const title = `${c.what} ${outcome} (${ENGINE} engine${over})`;
     if (c.nodeFails && ENGINE === 'node') test.failing(`${title}; fails on node: ${c.nodeFails}`, () => runCase(fx, c));
     else test(title, () => runCase(fx, c));
   }

@@ -5,12 +5,22 @@
  * the engine SLIPWAY_EDGE_ENGINE names, and a raw visitor connection.
  */
 import { connect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import type { EdgeOptions } from '../../src/edge/proxy.ts';
 import { onCleanup, until } from './helpers.ts';
 import { parseRequest, parseResponses, values, type WireMessage } from './wire.ts';
 
 /** The engine under test: SLIPWAY_EDGE_ENGINE, else the default (native); `node` runs the reference path. */
 export const ENGINE: 'native' | 'node' = process.env.SLIPWAY_EDGE_ENGINE === 'node' ? 'node' : 'native';
+
+/**
+ * HTTPS handshake admission under test: with SLIPWAY_EDGE_TLS_ADMISSION=K set, the framing cases
+ * reach the edge over HTTPS with admission K (K=0: every connection on the fair path, node:tls over
+ * a Duplex; K=5: one connection at a time is always native); unset, over plain HTTP.
+ */
+export const FRAMING_TLS = /^\d+$/.test(process.env.SLIPWAY_EDGE_TLS_ADMISSION ?? '')
+  ? Number(process.env.SLIPWAY_EDGE_TLS_ADMISSION)
+  : null;
 
 /** EdgeOptions selecting ENGINE. */
 export function engineOptions(): Partial<EdgeOptions> {
@@ -121,19 +131,22 @@ export type Step = string | { after: (received: string) => boolean; send: string
 
 /**
  * Sends `steps` on a new connection to 127.0.0.1:port; resolves when the connection closed, or
- * when `done` holds for what came back (then after `settleMs` more), or after `timeoutMs`.
+ * when `done` holds for what came back (then after `settleMs` more), or after `timeoutMs`. With
+ * `tls`, the connection speaks TLS (SNI web.localhost, any certificate accepted) before the steps.
  */
 export function exchange(
   port: number,
   steps: Step[],
   methods: string[],
   done: (responses: WireMessage[]) => boolean,
-  { settleMs = 60, timeoutMs = 2500 } = {},
+  { settleMs = 60, timeoutMs = 2500, tls = false } = {},
 ): Promise<Exchange> {
   return new Promise((resolve) => {
     let raw = '';
     let closed = false;
-    const socket = connect({ host: '127.0.0.1', port });
+    const socket = !tls
+      ? connect({ host: '127.0.0.1', port })
+      : tlsConnect({ host: '127.0.0.1', port, servername: 'web.localhost', rejectUnauthorized: false });
     socket.on('error', () => {});
     const pending = [...steps];
     const pump = () => {
@@ -164,7 +177,7 @@ export function exchange(
       closed = true;
       finish();
     });
-    socket.once('connect', pump);
+    socket.once(tls ? 'secureConnect' : 'connect', pump);
   });
 }
 

@@ -90,7 +90,9 @@ describe('request targets and Host', () => framingTests(fx, targets));
 describe('protocol versions and Expect', () => {
   test(`HTTP/1.0 without keep-alive is forwarded once and its connection closed (${ENGINE} engine)`, async () => {
     fx.web.reset();
-    const got = await exchange(fx.port, ['GET /ten HTTP/1.0\r\nHost: web.localhost\r\n\r\n'], ['GET'], () => false);
+    const got = await exchange(fx.port, ['GET /ten HTTP/1.0\r\nHost: web.localhost\r\n\r\n'], ['GET'], () => false, {
+      tls: fx.tls,
+    });
     expect(fx.web.requests.map((r) => `${r.start[0]} ${r.start[1]}`)).toEqual(['GET /ten']);
     expect({ statuses: finals(got.responses).map((r) => r.start[1]), closed: got.closed }).toEqual({
       statuses: ['200'],
@@ -103,7 +105,7 @@ describe('protocol versions and Expect', () => {
     const first = 'GET /one HTTP/1.0\r\nHost: web.localhost\r\nConnection: keep-alive\r\n\r\n';
     const second = 'GET /two HTTP/1.0\r\nHost: web.localhost\r\nConnection: keep-alive\r\n\r\n';
     const sent = [first, { after: (raw: string) => raw.endsWith('ok'), send: second }];
-    const got = await exchange(fx.port, sent, ['GET', 'GET'], (rs) => finals(rs).length === 2);
+    const got = await exchange(fx.port, sent, ['GET', 'GET'], (rs) => finals(rs).length === 2, { tls: fx.tls });
     const served = fx.web.requests.map((r) => r.start[1]);
     expect(served).toEqual(got.closed && served.length === 1 ? ['/one'] : ['/one', '/two']);
     expect(finals(got.responses).map((r) => r.start[1])).toEqual(served.map(() => '200'));
@@ -113,7 +115,7 @@ describe('protocol versions and Expect', () => {
     fx.web.reset();
     const asking = head('POST /upload HTTP/1.1', 'Content-Length: 5', 'Expect: 100-continue');
     const sent = [asking, { after: (raw: string) => raw.startsWith('HTTP/1.1 100 '), send: 'hello' }];
-    const got = await exchange(fx.port, sent, ['POST'], (rs) => finals(rs).length === 1);
+    const got = await exchange(fx.port, sent, ['POST'], (rs) => finals(rs).length === 1, { tls: fx.tls });
     expect(got.responses.map((r) => r.start[1])).toEqual(['100', '200']);
     expect(fx.web.requests.map((r) => [r.start[1], r.body])).toEqual([['/upload', 'hello']]);
   });
@@ -123,7 +125,7 @@ describe('protocol versions and Expect', () => {
     const sent = [
       `${head('POST /upload HTTP/1.1', 'Content-Length: 5', 'Expect: 100-continue')}hello${head('GET /next HTTP/1.1')}`,
     ];
-    const got = await exchange(fx.port, sent, ['POST', 'GET'], (rs) => finals(rs).length === 2);
+    const got = await exchange(fx.port, sent, ['POST', 'GET'], (rs) => finals(rs).length === 2, { tls: fx.tls });
     expect(fx.web.requests.map((r) => [r.start[1], r.body])).toEqual([
       ['/upload', 'hello'],
       ['/next', ''],

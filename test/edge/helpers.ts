@@ -32,9 +32,23 @@ export interface TestEdge {
 /** The engine the edge tests run on: the default (native), or SLIPWAY_EDGE_ENGINE=node to check the reference. */
 const ENGINE = process.env.SLIPWAY_EDGE_ENGINE === 'node' ? ('node' as const) : undefined;
 
+/**
+ * HTTPS handshake admission for the edge tests: SLIPWAY_EDGE_TLS_ADMISSION=K (0 runs every
+ * connection over the fair path), `off` (node:tls's server), or the edge's default when unset.
+ */
+const TLS_ADMISSION_ENV = process.env.SLIPWAY_EDGE_TLS_ADMISSION ?? '';
+const TLS_ADMISSION =
+  TLS_ADMISSION_ENV === 'off' ? null : /^\d+$/.test(TLS_ADMISSION_ENV) ? Number(TLS_ADMISSION_ENV) : undefined;
+
 /** An EdgeProxy for base domain "localhost" on a random port, with the given routes. */
 export function startEdge(routes: Route[] = [], opts: Partial<EdgeOptions> = {}): TestEdge {
-  const edge = new EdgeProxy({ baseDomain: 'localhost', drainTimeoutMs: 30_000, engine: ENGINE, ...opts });
+  const edge = new EdgeProxy({
+    baseDomain: 'localhost',
+    drainTimeoutMs: 30_000,
+    engine: ENGINE,
+    tlsAdmission: TLS_ADMISSION,
+    ...opts,
+  });
   edge.setRoutes(routes);
   const port = edge.listen('127.0.0.1', 0);
   cleanups.push(() => edge.stop());

@@ -3,12 +3,13 @@
  * VisitorConnection, admitted (or refused) by the edge's ConnectionGuard before it sends a byte.
  * Bun.listen keeps no per-connection JavaScript state of its own and gives the edge the bytes as
  * they arrive, so the request target stays exactly as sent (Bun.serve resolves dot segments).
- * Over HTTPS, node:tls does the handshake (it picks the certificate by SNI callback, which
- * Bun.listen's TLS cannot) and the listener serves the plaintext of the connections it adopts.
+ * Over HTTPS it serves the plaintext of connections another listener made secure: Bun TLS sockets
+ * of the HTTPS listener's native path (serve), and node:tls sockets (adopt) of its fair path or of
+ * node:tls's server when handshake admission is off (src/edge/tls).
  */
 import type { Socket, SocketHandler, TCPSocketListener } from 'bun';
 import type { TLSSocket } from 'node:tls';
-import type { ConnectionGuard } from '../connection-guard.ts';
+import type { ConnectionGuard, GuardedSocket } from '../connection-guard.ts';
 import { SlotList } from '../slot-list.ts';
 import { Outbound, type Sink } from './outbound.ts';
 import { type ConnectionHooks, VisitorConnection } from './visitor-connection.ts';
@@ -46,16 +47,32 @@ export class NativeListener {
     for (const conn of this.connections.snapshot()) if (conn.idle) conn.end();
   }
 
-  /** Serves a node:tls connection whose handshake is done (the HTTPS listener). */
-  adopt(socket: TLSSocket): void {
+  /**
+   * Serves a Bun socket another listener accepted (a native TLS socket of the HTTPS listener, which
+   * forwards its events); `guardKey` is what the connection guard admitted for it.
+   */
+  serve(socket: Socket<unknown>, guardKey: GuardedSocket): VisitorConnection {
+    const conn = new VisitorConnection(socket, new Outbound(socket), this.hooks, guardKey);
+    this.connections.add(conn);
+    return conn;
+  }
+
+  /** A connection given by serve() closed. */
+  served(conn: VisitorConnection): void {
+    this.connections.remove(conn);
+    conn.closed();
+  }
+
+  /** Serves a node:tls connection whose handshake is done; `guardKey` is what the guard admitted (the socket by default). */
+  adopt(socket: TLSSocket, guardKey: GuardedSocket = socket): void {
     const sink = new NodeSink(socket);
     const wire = {
-      remoteAddress: socket.remoteAddress,
+      remoteAddress: guardKey.remoteAddress,
       pause: () => void socket.pause(),
       resume: () => void socket.resume(),
       terminate: () => void socket.destroy(),
     };
-    const conn = new VisitorConnection(wire, sink, this.hooks, socket);
+    const conn = new VisitorConnection(wire, sink, this.hooks, guardKey);
     this.connections.add(conn);
     socket.on('data', (chunk: Buffer) => conn.received(chunk));
     socket.on('end', () => conn.ended());
