@@ -71,7 +71,7 @@ export function deploymentPipeline(d: PipelineDeps): DeploymentRunner {
       // release is handed it, or asks again and reports the failure when this try failed.
       const network = d.runtime
         .ensureNetwork(row.project)
-        .then((name) => (signal.aborted ? name : prepareInstances(d, row, name)))
+        .then((name) => prepareInstances(d, row, name))
         .catch(() => undefined);
       let built: DeploymentPatch = {};
       if (!row.image_tag && row.image_ref) await pullRelease({ ...d, ...d.pulls }, row, imageTag(row), signal, log);

@@ -14,7 +14,7 @@
  */
 import type Docker from 'dockerode';
 import { Readable } from 'node:stream';
-import { tarStream } from '../lazy-libraries.ts';
+import { pack } from 'tar-stream';
 import { holderLabels } from './labels.ts';
 
 /** The image every holder runs: the pause program alone. */
@@ -70,7 +70,7 @@ export async function ensureHolderImage(docker: Docker): Promise<boolean> {
     .inspect()
     .catch(() => null);
   if (found) return true;
-  const tar = tarStream().pack();
+  const tar = pack();
   tar.entry({ name: 'pause', mode: 0o755, uid: 0, gid: 0 }, Buffer.from(program));
   tar.finalize();
   const [repo, tag] = HOLDER_IMAGE.split(':');

@@ -65,25 +65,14 @@ export async function cleanupByLabel(docker: Docker, id: string): Promise<void> 
 
 /**
  * Removes the networks the pipeline made for these projects of a test's throwaway state: they
- * carry the project's label, not the test's, and would otherwise outlive the test. The network
- * holders the pipeline made ahead on them (src/runtime/holder.ts) go first; one may still be in
- * the making, so this tries again until the networks are gone.
+ * carry the project's label, not the test's, and would otherwise outlive the test.
  */
 export async function removeProjectNetworks(docker: Docker, projects: string[]): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    const holders = await docker.listContainers({ all: true, filters: { label: ['slipway.role=holder'] } });
-    const held = holders.filter((c) => projects.includes(c.Labels['slipway.project'] ?? ''));
-    await Promise.all(held.map((c) => ignoreGone(docker.getContainer(c.Id).remove({ force: true }))));
-    const networks = await docker.listNetworks({ filters: { label: ['slipway.project'] } });
-    const ours = networks.filter((n) =>
-      projects.some((p) => n.Name === `slipway-${p}` && n.Labels?.['slipway.project'] === p),
-    );
-    const removed = await Promise.allSettled(ours.map((n) => ignoreGone(docker.getNetwork(n.Id).remove())));
-    const failed = removed.find((r) => r.status === 'rejected');
-    if (!failed) return;
-    if (attempt === 20) throw failed.reason;
-    await Bun.sleep(250);
-  }
+  const networks = await docker.listNetworks({ filters: { label: ['slipway.project'] } });
+  const ours = networks.filter((n) =>
+    projects.some((p) => n.Name === `slipway-${p}` && n.Labels?.['slipway.project'] === p),
+  );
+  await Promise.all(ours.map((n) => ignoreGone(docker.getNetwork(n.Id).remove())));
 }
 
 // A wedged engine can accept the connection and never answer, so the ping gets its own deadline.
