@@ -67,10 +67,7 @@ export class HolderPool {
           if (id !== null) this.made.add(id);
           return id;
         },
-        (err: { statusCode?: number }) => {
-          if (err.statusCode === 404) this.image = null; // the image went: made again next time
-          return null;
-        },
+        () => null,
       );
   }
 
