@@ -9,8 +9,6 @@ export interface InstanceRow {
   deployment_id: string;
   image_id: string;
   created_at: string;
-  /** The container holding its network namespace (runtime/holder.ts), or null when it has its own. */
-  holder_id: string | null;
 }
 
 /**
@@ -23,25 +21,18 @@ export interface InstanceRow {
 export function instanceRepo(db: Db) {
   const relaxed = relaxedCommits(db);
   const insert = db.prepare(
-    `INSERT INTO instances (container_id, name, project_id, deployment_id, image_id, created_at, holder_id)
-     VALUES (@container_id, @name, @project_id, @deployment_id, @image_id, @created_at, @holder_id)`,
+    `INSERT INTO instances (container_id, name, project_id, deployment_id, image_id, created_at)
+     VALUES (@container_id, @name, @project_id, @deployment_id, @image_id, @created_at)`,
   );
   const remove = db.prepare('DELETE FROM instances WHERE container_id = ?');
   const ofProject = db.prepare('SELECT * FROM instances WHERE project_id = ? ORDER BY created_at, container_id');
   const all = db.prepare('SELECT container_id FROM instances');
-  const holders = db.prepare('SELECT holder_id FROM instances WHERE holder_id IS NOT NULL');
-  const holderOf = db.prepare('SELECT holder_id FROM instances WHERE container_id = ?');
   return {
     record: (row: InstanceRow) => void relaxed(() => insert.run(row)),
     forget: (containerId: string) => void remove.run(containerId),
     ofProject: (projectId: string) => ofProject.all(projectId) as InstanceRow[],
     /** Every recorded container id, of every project. */
     ids: () => new Set((all.all() as { container_id: string }[]).map((r) => r.container_id)),
-    /** Every recorded instance's network holder. */
-    holderIds: () => new Set((holders.all() as { holder_id: string }[]).map((r) => r.holder_id)),
-    /** The network holder of a recorded container, null when it has none or is not recorded. */
-    holderOf: (containerId: string) =>
-      (holderOf.get(containerId) as { holder_id: string | null } | undefined)?.holder_id ?? null,
   };
 }
 

@@ -19,7 +19,6 @@ import m017 from './migrations/017_domain_proven.sql' with { type: 'text' };
 import m018 from './migrations/018_sessions.sql' with { type: 'text' };
 import m019 from './migrations/019_images.sql' with { type: 'text' };
 import m020 from './migrations/020_webhooks.sql' with { type: 'text' };
-import m021 from './migrations/021_instance_holders.sql' with { type: 'text' };
 
 /**
  * Forward-only migrations, in order; the version of the database is PRAGMA user_version,
@@ -46,7 +45,6 @@ export const MIGRATIONS: readonly string[] = [
   m018,
   m019,
   m020,
-  m021,
 ];
 
 /**

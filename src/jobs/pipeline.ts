@@ -40,8 +40,8 @@ export interface PipelineDeps {
   docker: Docker;
   /** The agent's own log (not a deployment's). */
   log: Logger;
-  /** Ensures the project's network, and what its instances need ahead, while the image is made. */
-  runtime: Pick<Runtime, 'ensureNetwork' | 'prepare'>;
+  /** Ensures the project's network while the image is made. */
+  runtime: Pick<Runtime, 'ensureNetwork'>;
   images: BaseImages;
   buildTimeoutMs: number;
   buildMemoryBytes: number;
@@ -69,10 +69,7 @@ export function deploymentPipeline(d: PipelineDeps): DeploymentRunner {
     try {
       // A new project's network is made while the image builds or pulls rather than after; the
       // release is handed it, or asks again and reports the failure when this try failed.
-      const network = d.runtime
-        .ensureNetwork(row.project)
-        .then((name) => prepareInstances(d, row, name))
-        .catch(() => undefined);
+      const network = d.runtime.ensureNetwork(row.project).catch(() => undefined);
       let built: DeploymentPatch = {};
       if (!row.image_tag && row.image_ref) await pullRelease({ ...d, ...d.pulls }, row, imageTag(row), signal, log);
       else if (!row.image_tag) built = await build(d, row, signal, log);
@@ -89,20 +86,6 @@ export function deploymentPipeline(d: PipelineDeps): DeploymentRunner {
       d.lifecycle.end(row.id, signal.aborted ? abortFailure(signal) : asFailure(err));
     }
   };
-}
-
-/**
- * Has the runtime make ahead what the release's instances need (runtime.prepare), for the port
- * they will most likely listen on: the project's setting, else the live release's, else 8080.
- * Returns `network`.
- */
-function prepareInstances(d: PipelineDeps, row: DeploymentRow, network: string): string {
-  const project = d.projects.findByName(row.project);
-  if (!project) return network;
-  const live = d.deployments.ofProjectWith(project.id, ['live'])[0];
-  const port = project.port ?? live?.exposed_port ?? 8080;
-  d.runtime.prepare({ agentId: d.agentId, project: row.project, network, port }, project.instances);
-  return network;
 }
 
 /** Builds the deployment's image; returns what to record of it. */

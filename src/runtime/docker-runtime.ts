@@ -2,17 +2,14 @@ import { containerDatabases } from '../databases/store.ts';
 import type Docker from 'dockerode';
 import type { InstanceRepo } from '../db/instances.ts';
 import { containerState, lastLogLines, waitReady } from './health.ts';
-import { removeHolders } from './holder.ts';
-import { HolderPool } from './holder-pool.ts';
-import { listInstances, removeInstances, startInstance, unrecordedContainers, unrecordedHolders } from './instances.ts';
+import { listInstances, removeInstances, startInstance, unrecordedContainers } from './instances.ts';
 import { ensureProjectNetwork, removeProjectNetwork } from './network.ts';
-import type { Instance, ListedInstance, ReleaseSpec, Runtime } from './runtime.ts';
+import type { Instance, ListedInstance, Runtime } from './runtime.ts';
 import type { Ipv4Range } from './subnets.ts';
 
 /**
  * The runtime of one Docker engine: each instance is a container on it, published on 127.0.0.1,
- * recorded by container id in the instances table. A release's containers join network holders
- * made while its image was built (holder.ts), where there are any for its port.
+ * recorded by container id in the instances table.
  */
 export function dockerRuntime(
   docker: Docker,
@@ -27,31 +24,17 @@ export function dockerRuntime(
     making = made.catch(() => {});
     return made;
   };
-  const holders = new HolderPool(docker);
-  const startOne = async (spec: ReleaseSpec): Promise<Instance> => {
-    const holder = await holders.take(spec);
-    if (holder === null) return startInstance(docker, registry, spec);
-    try {
-      return await startInstance(docker, registry, spec, holder);
-    } catch {
-      // The holder may have gone meanwhile (removed by hand, the engine restarted): once more without.
-      await removeHolders(docker, [holder]).catch(() => {});
-      return startInstance(docker, registry, spec);
-    }
-  };
   return {
     kind: 'docker',
     databases: containerDatabases(docker),
     followIntervalMs: null,
     heals: false,
     ensureNetwork,
-    async removeNetwork(project) {
-      await holders.drop(project);
-      await removeProjectNetwork(docker, project);
-    },
-    prepare: (spec, count) => holders.prepare(spec, count),
+    removeNetwork: (project) => removeProjectNetwork(docker, project),
     async start(spec, count) {
-      const started = await Promise.allSettled(Array.from({ length: count }, () => startOne(spec)));
+      const started = await Promise.allSettled(
+        Array.from({ length: count }, () => startInstance(docker, registry, spec)),
+      );
       const fresh = started
         .filter((s): s is PromiseFulfilledResult<Instance> => s.status === 'fulfilled')
         .map((s) => s.value);
@@ -103,15 +86,7 @@ export function dockerRuntime(
           orphans.map((c) => c.Id),
           5,
         );
-      // Holders whose app container is gone unrecorded, or made ahead by an agent that stopped since.
-      const idle = (await unrecordedHolders(docker, registry, agentId)).filter(
-        (c) => c.Created < cutoff && !holders.has(c.Id),
-      );
-      await removeHolders(
-        docker,
-        idle.map((c) => c.Id),
-      );
-      return orphans.length + idle.length;
+      return orphans.length;
     },
   };
 }

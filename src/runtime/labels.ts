@@ -25,7 +25,7 @@ export const LABEL_KEYS: ReadonlySet<string> = new Set(Object.values(LABEL));
 export const LABEL_PREFIX = 'slipway.';
 
 /** What a container (or the build network) is for. */
-export type Role = 'app' | 'database' | 'build' | 'volume' | 'helper' | 'holder';
+export type Role = 'app' | 'database' | 'build' | 'volume' | 'helper';
 
 /** The labels of a deployment's app containers (plus `role`). */
 export function deploymentLabels(agentId: string, d: { project: string; id: string; number: number }) {
@@ -101,16 +101,6 @@ export function helperLabels(agentId: string, project: string) {
     [LABEL.agent]: agentId,
     [LABEL.project]: project,
     [LABEL.role]: 'helper' satisfies Role,
-  };
-}
-
-/** The labels of a container that holds an app instance's network namespace (holder.ts). */
-export function holderLabels(agentId: string, project: string) {
-  return {
-    [LABEL.managed]: 'true',
-    [LABEL.agent]: agentId,
-    [LABEL.project]: project,
-    [LABEL.role]: 'holder' satisfies Role,
   };
 }
 

@@ -31,14 +31,6 @@ export interface ReleaseSpec {
   mounts?: { Type: 'volume'; Source: string; Target: string }[];
 }
 
-/** What runtime.prepare is told of a release before its image exists. */
-export interface PrepareSpec {
-  agentId: string;
-  project: string;
-  network: string;
-  port: number;
-}
-
 /** What an instance's runtime says about it between health probes. */
 export interface InstanceState {
   running: boolean;
@@ -100,12 +92,6 @@ export interface Runtime {
   ensureNetwork(project: string): Promise<string>;
   /** Removes the project's network; one still in use or already gone is left alone. */
   removeNetwork(project: string): Promise<void>;
-  /**
-   * Starts making ahead what `count` instances of the project's next release need, as soon as its
-   * network exists and while its image is made (on one engine: network holders, holder.ts). `port`
-   * is the port they are expected on; a release on another port does without. Never throws.
-   */
-  prepare(spec: PrepareSpec, count: number): void;
   /** Starts `count` instances of a release and records them; if one fails, none is left. */
   start(spec: ReleaseSpec, count: number): Promise<Instance[]>;
   /** The recorded instances of a project, as they are now. */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { retireAgent, startAgent, viaEdge, waitForStatus, type Agent } from '../helpers/agent.ts';
-import { appNetworking, cleanupByLabel, dockerClient, requireDocker, testLabel } from '../helpers/docker.ts';
+import { cleanupByLabel, dockerClient, requireDocker, testLabel } from '../helpers/docker.ts';
 import { tgzOf } from '../helpers/archives.ts';
 import { buildTestImage, startRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { LABEL_KEYS } from '../../src/runtime/labels.ts';
@@ -89,7 +89,10 @@ async function isolationOf(deploymentId: string) {
     pidsLimit: h.PidsLimit,
     memory: h.Memory,
     nanoCpus: h.NanoCpus,
-    ...(({ network, bindings }) => ({ network, bindings }))(await appNetworking(docker, info)),
+    network: h.NetworkMode,
+    bindings: Object.values(h.PortBindings ?? {})
+      .flat()
+      .map((b) => (b as { HostIp?: string } | undefined)?.HostIp),
   };
 }
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { gunzipSync } from 'node:zlib';
 import { retireAgent, startAgent, viaEdge, waitForStatus, type Agent } from '../helpers/agent.ts';
-import { appNetworking, dockerClient, requireDocker } from '../helpers/docker.ts';
+import { dockerClient, requireDocker } from '../helpers/docker.ts';
 import { constantLoad, fixtureTgz } from '../helpers/fixtures.ts';
 
 /** A project name of its own, so runs sharing one engine never touch each other's containers. */
@@ -57,12 +57,7 @@ describe.skipIf(!hasDocker)('a Node app behind the edge', () => {
     const [c] = await dockerClient().listContainers({
       filters: { label: [`slipway.project=${P}`, 'slipway.role=app'] },
     });
-    // The app's port is published by the network holder it joined, if it has one.
-    const info = await dockerClient().getContainer(c!.Id).inspect();
-    const { holder } = await appNetworking(dockerClient(), info);
-    const bindings = Object.values((holder ?? info).NetworkSettings.Ports).flat();
-    const port = bindings.find((b) => b?.HostIp === '127.0.0.1')!.HostPort;
-    const direct = await fetch(`http://127.0.0.1:${port}/gzip`, {
+    const direct = await fetch(`http://127.0.0.1:${c!.Ports.find((p) => p.IP === '127.0.0.1')!.PublicPort}/gzip`, {
       decompress: false,
     } as RequestInit);
     const viaProxy = await get('/gzip', { decompress: false } as RequestInit);

@@ -96,22 +96,3 @@ async function ignoreGone(removal: Promise<unknown>): Promise<void> {
     if ((error as { statusCode?: number }).statusCode !== 404) throw error;
   }
 }
-
-/**
- * Where an app container's network comes from: its own (network mode and port bindings), or, when
- * it joined a network holder (src/runtime/holder.ts), the holder's, with the holder's id.
- */
-export async function appNetworking(
-  docker: Docker,
-  info: Docker.ContainerInspectInfo,
-): Promise<{ network: string; bindings: string[]; holder: Docker.ContainerInspectInfo | null }> {
-  const mode = info.HostConfig.NetworkMode ?? '';
-  const holder = mode.startsWith('container:')
-    ? await docker.getContainer(mode.slice('container:'.length)).inspect()
-    : null;
-  const config = (holder ?? info).HostConfig;
-  const bindings = Object.values(config.PortBindings ?? {})
-    .flat()
-    .map((b) => (b as { HostIp?: string } | undefined)?.HostIp ?? '');
-  return { network: config.NetworkMode ?? '', bindings, holder };
-}

@@ -46,8 +46,6 @@ export function swarmRuntime(d: RuntimeDeps): Runtime {
     databases: swarmDatabases(docker),
     followIntervalMs: FOLLOW_INTERVAL_MS,
     heals: true,
-    // A service's tasks get their network from Swarm; nothing is made ahead.
-    prepare: () => {},
     ensureNetwork(project) {
       if (encrypted === null) {
         encrypted = d.encryptOverlay ?? kernelHasEsp();
@@ -134,7 +132,6 @@ async function start(d: RuntimeDeps, spec: ReleaseSpec, count: number, selfNode:
     deployment_id: spec.deploymentId,
     image_id: image,
     created_at: new Date().toISOString(),
-    holder_id: null,
   });
   try {
     return await waitStarted(d.docker, { id: created.id, name }, count, START_TIMEOUT_MS);

@@ -76,7 +76,6 @@ const row = (service: string, deployment: string): InstanceRow => ({
   deployment_id: deployment,
   image_id: 'img',
   created_at: '2026-01-01T00:00:00Z',
-  holder_id: null,
 });
 
 const task = (id: string, service: string, node: string, slot: number, state: string, port?: number): TaskInfo => ({
