@@ -42,15 +42,23 @@ export async function removeLeftovers(
   }
 }
 
-/** True if this call removed it; false if the builder's own cleanup got there first. */
+/**
+ * True if this call removed it; false if the builder's own cleanup got there first. The engine may
+ * refuse a removal while the builder's kill of the same container is still under way (a 500):
+ * that is tried again until GONE_WITHIN_MS.
+ */
 async function removeContainer(docker: Docker, id: string): Promise<boolean> {
-  try {
-    await docker.getContainer(id).remove({ force: true, v: true });
-    return true;
-  } catch (err) {
-    // 404: the builder removed it first; 409: its removal is already under way.
-    if (hasStatus(err, 404, 409)) return false;
-    throw err;
+  const deadline = Date.now() + GONE_WITHIN_MS;
+  for (;;) {
+    try {
+      await docker.getContainer(id).remove({ force: true, v: true });
+      return true;
+    } catch (err) {
+      // 404: the builder removed it first; 409: its removal is already under way.
+      if (hasStatus(err, 404, 409)) return false;
+      if (Date.now() > deadline) throw err;
+      await Bun.sleep(POLL_MS);
+    }
   }
 }
 

@@ -18,6 +18,15 @@ const sleeper = () => ({
  * the builder's own bookkeeping. Checked again a few seconds later, for a straggler.
  */
 async function expectNoBuildContainers(lines: string[]): Promise<void> {
+  try {
+    await expectNoneLeft(lines);
+  } catch (err) {
+    console.log(`the build's output:\n${lines.slice(-30).join('\n')}`); // what the builder said of its containers
+    throw err;
+  }
+}
+
+async function expectNoneLeft(lines: string[]): Promise<void> {
   const parent = stepImage(lines, 2);
   expect(parent).not.toBeNull();
   const announced = announcedContainers(lines);
