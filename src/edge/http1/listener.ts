@@ -27,16 +27,7 @@ export class NativeListener {
 
   /** Binds now (port 0 = random) and returns the port; throws when the address is taken. */
   listen(hostname: string, port: number): number {
-    try {
-      this.listener = Bun.listen<VisitorConnection>({
-        hostname,
-        port,
-        allowHalfOpen: true,
-        socket: this.handlers(),
-      } as Bun.TCPSocketListenOptions<VisitorConnection>);
-    } catch {
-      throw new Error(`Cannot start the edge on ${hostname}:${port}: the address is in use or unavailable`);
-    }
+    this.listener = bindEdge(hostname, port, this.handlers());
     return this.listener.port;
   }
 
@@ -123,5 +114,14 @@ class NodeSink implements Sink {
 
   end(): void {
     this.socket.end();
+  }
+}
+
+/** Binds one of the edge's ports (half-open sockets allowed); throws a readable error when the address is taken. */
+export function bindEdge<T>(hostname: string, port: number, socket: SocketHandler<T>): TCPSocketListener<T> {
+  try {
+    return Bun.listen<T>({ hostname, port, allowHalfOpen: true, socket } as Bun.TCPSocketListenOptions<T>);
+  } catch {
+    throw new Error(`Cannot start the edge on ${hostname}:${port}: the address is in use or unavailable`);
   }
 }

@@ -16,7 +16,7 @@ import type { Socket, SocketHandler, TCPSocketListener } from 'bun';
 import type { SecureContext } from 'node:tls';
 import type { CertificateStore } from '../certificates.ts';
 import type { ConnectionGuard, GuardedSocket } from '../connection-guard.ts';
-import type { NativeListener } from '../http1/listener.ts';
+import { bindEdge, type NativeListener } from '../http1/listener.ts';
 import type { Outbound } from '../http1/outbound.ts';
 import type { VisitorConnection } from '../http1/visitor-connection.ts';
 import { ClientHelloReader } from './client-hello.ts';
@@ -207,16 +207,7 @@ export class HttpsListener {
 
   /** Binds now (port 0 = random) and returns the port; throws when the address is taken. */
   listen(hostname: string, port: number): number {
-    try {
-      this.listener = Bun.listen<HttpsConnection>({
-        hostname,
-        port,
-        allowHalfOpen: true,
-        socket: this.rawHandlers(),
-      } as Bun.TCPSocketListenOptions<HttpsConnection>);
-    } catch {
-      throw new Error(`Cannot start the edge on ${hostname}:${port}: the address is in use or unavailable`);
-    }
+    this.listener = bindEdge(hostname, port, this.rawHandlers());
     return this.listener.port;
   }
 
