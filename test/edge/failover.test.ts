@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'bun:test';
 import { UpstreamPool } from '../../src/edge/http1/upstream-pool.ts';
-import { closeAll, closedPort, startEdge, upstream } from './helpers.ts';
+import { closeAll, closedPort, rawUpstream, startEdge, upstream } from './helpers.ts';
 
 afterEach(closeAll);
 
@@ -55,6 +55,48 @@ describe('a target that refuses connections', () => {
     expect(res.status).toBe(502);
     expect(edge.upstreamConnectionsOpened()).toBe(2);
     expect(warnings).toContainEqual(expect.objectContaining({ project: 'web', status: 502 }));
+  });
+});
+
+/** A dying instance: it accepts connections and closes each as soon as a request arrives. */
+function hangingUp() {
+  const seen: string[] = [];
+  const address = rawUpstream((head, socket) => {
+    seen.push(head.split(' ')[0]!);
+    socket.terminate();
+  });
+  return { address, seen };
+}
+
+describe('a target that closes connections without answering', () => {
+  test('a GET, sent once there, is answered by the other instance, and the dying one is passed over', async () => {
+    const live = named('live');
+    const dying = hangingUp();
+    const { get } = startEdge([{ project: 'web', hostnames: [], targets: [dying.address, live.address] }], native);
+    for (let i = 0; i < 10; i++) {
+      const res = await get('web.localhost');
+      expect([res.status, await res.text()]).toEqual([200, 'live:']);
+    }
+    expect(dying.seen).toEqual(['GET']);
+    expect(live.served()).toBe(10);
+  });
+
+  test('a POST, which may have taken effect there, is not sent again: the visitor gets 502', async () => {
+    const live = named('live');
+    const dying = hangingUp();
+    const { get } = startEdge([{ project: 'web', hostnames: [], targets: [dying.address, live.address] }], native);
+    const res = await get('web.localhost', '/', { method: 'POST', body: 'once' });
+    expect(res.status).toBe(502);
+    expect(dying.seen).toEqual(['POST']);
+    expect(live.served()).toBe(0);
+  });
+
+  test('a GET is tried on each instance once at most, then gets 502', async () => {
+    const dying = [hangingUp(), hangingUp(), hangingUp(), hangingUp()];
+    const { get } = startEdge([{ project: 'web', hostnames: [], targets: dying.map((d) => d.address) }], native);
+    expect((await get('web.localhost')).status).toBe(502);
+    // The first try and two others (MAX_FAILOVERS); none twice.
+    expect(dying.map((d) => d.seen.length).sort()).toEqual([0, 1, 1, 1]);
   });
 });
 

@@ -274,6 +274,7 @@ describe.skipIf(!hasDocker)('Slipway on a three-node swarm', () => {
 
   test('loses at most the requests in flight on a worker that dies whole, and Swarm moves its task', async () => {
     const victim = (await liveTasks()).find((t) => t.node !== 0)!.node;
+    const logFrom = agent.output().length;
     const load = constantLoad(`http://127.0.0.1:${agent.edgePort}/`, HOST, LOAD_CONCURRENCY);
     await Bun.sleep(500);
     // Everything of the node dies at once: dockerd, containerd, the tasks (a machine failure).
@@ -282,7 +283,7 @@ describe.skipIf(!hasDocker)('Slipway on a three-node swarm', () => {
     const movedAfter = await rescheduledAway(victim);
     const result = await load.stop();
     console.log(
-      `swarm cluster: node ${victim} died; task moved after ${movedAfter} ms; load: ${result.ok} ok, ${result.failures.length} failed ${JSON.stringify(result.failures.slice(0, 2))}`,
+      `swarm cluster: node ${victim} died; task moved after ${movedAfter} ms; load: ${result.ok} ok, ${result.failures.length} failed; the edge's reasons:\n${edgeFailures(logFrom)}`,
     );
     expect(result.failures.length).toBeLessThanOrEqual(LOAD_CONCURRENCY);
     expect(result.ok).toBeGreaterThan(50);
@@ -319,6 +320,12 @@ async function rescheduledAway(victim: number): Promise<number> {
   }
   await Bun.sleep(1000);
   return Date.now() - started;
+}
+
+/** The edge's log lines about requests it could not proxy, from offset `from` of the agent's output. */
+function edgeFailures(from: number): string {
+  const lines = agent.output().slice(from).split('\n');
+  return lines.filter((line) => line.includes('Proxying a request failed')).join('\n');
 }
 
 /** The tags of the project's repository in the cluster registry. */

@@ -25,7 +25,7 @@ import { type HeadWriter, WholeBody } from './whole-body.ts';
 /** Methods a request may be sent again for when a reused connection turned out closed (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
-/** Other targets a request tries when connecting to its target fails, before the visitor gets a 502. */
+/** Other targets a request tries when its target fails it (see failOver), before the visitor gets a 502. */
 const MAX_FAILOVERS = 2;
 
 /** Body bytes held for an upstream connection that is still opening, before the visitor is paused. */
@@ -184,9 +184,9 @@ export class Exchange implements TargetExchange, UpstreamUser, HeadWriter {
   }
 
   /**
-   * The target refused the connection (its task died, its node went down): it is passed over for a
-   * while, and the request, of which it received nothing, goes to another target of the project.
-   * False when there is none to try.
+   * The target refused the connection (its task died, its node went down), or closed one without
+   * answering a request that can be sent again: it is passed over for a while, and the request goes
+   * to another target of the project. False when there is none to try.
    */
   private failOver(): boolean {
     const failed = this.forward.target;
@@ -203,13 +203,22 @@ export class Exchange implements TargetExchange, UpstreamUser, HeadWriter {
     return true;
   }
 
-  /** A reused connection the upstream had closed is retried once, for a request that can be sent again. */
+  /**
+   * The upstream closed the connection before any byte of an answer. A request that can be sent
+   * again (idempotent, no body) is: first on a new connection to the same target when the closed
+   * one was reused (the upstream closed it idle as the request went out), then, when a new
+   * connection closes too (the instance is dying: its node went down), on another target, as
+   * nginx's `proxy_next_upstream error` does. Anything else gets 502.
+   */
   private closedBeforeAnswer(conn: UpstreamConnection | undefined): void {
     const replayable = IDEMPOTENT.has(this.head.method) && this.head.framing.kind === 'none';
-    if (conn?.reused && !this.retried && this.headBuf === null && replayable) {
-      this.retried = true;
-      this.ctx.pool.connect(this.forward.target.address, (fresh) => this.connected(fresh));
-      return;
+    if (replayable && this.headBuf === null) {
+      if (conn?.reused && !this.retried) {
+        this.retried = true;
+        this.ctx.pool.connect(this.forward.target.address, (fresh) => this.connected(fresh));
+        return;
+      }
+      if (this.failOver()) return;
     }
     this.fail(502, 'Upstream closed the connection');
   }
