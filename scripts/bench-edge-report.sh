@@ -9,7 +9,7 @@ WRK_CASES=('keep-alive c=50' 'keep-alive c=200' '1 MiB responses c=10' 'https ke
 echo
 echo "Slipway edge (Bun $BUN_VERSION, engine $ENGINE) and nginx $NGINX_VERSION (1 process), upstream nginx (1 process)"
 echo
-echo "| case | edge req/s | edge p50 / p99 | nginx req/s | nginx p50 / p99 | upstream connections opened in the case (edge / nginx) | errors (edge / nginx) |"
+echo "| case | edge req/s | edge p50 / p99 | nginx req/s | nginx p50 / p99 | upstream connections opened in one run of the case, at most (edge / nginx) | errors (edge / nginx) |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
 for c in "${WRK_CASES[@]}"; do
   printf '| %s | %s | %s / %s ms | %s | %s / %s ms | %s / %s | %s / %s |\n' "$c" \
@@ -36,7 +36,7 @@ echo
 # "yes" when the Content-Length a proxy sent ($1) is the file's size ($2), else what it sent.
 kept() { if [ "$1" = "$2" ]; then echo yes; else echo "no ($1)"; fi; }
 for c in "${WRK_CASES[@]}"; do
-  extra="upstream connections opened in the case: edge ${OPENED[edge,$c]}, nginx ${OPENED[nginx,$c]};"
+  extra="upstream connections opened in one run of the case, at most: edge ${OPENED[edge,$c]}, nginx ${OPENED[nginx,$c]};"
   extra="$extra since start: edge ${SO_FAR[edge,$c]}, nginx ${SO_FAR[nginx,$c]}"
   [ "$c" = '1 MiB responses c=10' ] && extra="$extra; Content-Length kept: edge $(kept "${R[edge,length1m]}" 1048576), nginx $(kept "${R[nginx,length1m]}" 1048576)"
   echo "edge/nginx $c: $(ratio "$(field "edge,$c" 1)" "$(field "nginx,$c" 1)") req/s, $(ratio "$(field "edge,$c" 3)" "$(field "nginx,$c" 3)") p99 ($extra)"

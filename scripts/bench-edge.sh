@@ -14,13 +14,17 @@
 #   added latency c=1          p50 through each proxy minus p50 straight to the upstream, measured
 #                              just before it
 #
+# Each wrk case runs ROUNDS times per proxy, taking turns; its figures are the medians of those runs
+# (req/s and p99 each its own median), as the issue's own measurement took the median of 3.
 # Ends with one line per case: `edge/nginx <case>: <ratio> <unit>, <ratio> <unit>`.
 #
-#   bash scripts/bench-edge.sh       (DURATION=10s per wrk run, REPEAT=3 large transfers, PIN=1)
+#   bash scripts/bench-edge.sh       (DURATION=10s per wrk run, ROUNDS=3 wrk runs per case and proxy,
+#                                     REPEAT=3 large transfers, PIN=1)
 set -euo pipefail
 source "$(dirname "$0")/bench-edge-lib.sh"
 
 DURATION="${DURATION:-10s}"
+ROUNDS="${ROUNDS:-3}"
 REPEAT="${REPEAT:-3}"
 ENGINE="${SLIPWAY_EDGE_ENGINE:-native}"
 HUNDRED_MIB=$((100 * 1024 * 1024))
@@ -77,17 +81,41 @@ wrk_into() {
   R[$key]="$(wrk_run "$@")"
 }
 
-# A wrk case for both proxies: $1 case name, $2 connections, $3 "http" or "https", $4 path, then wrk arguments.
+# A wrk case for both proxies, ROUNDS times taking turns (edge first in odd rounds, nginx in even
+# ones): $1 case name, $2 connections, $3 "http" or "https", $4 path, then wrk arguments. R gets
+# each figure's median over the rounds, OPENED the most upstream connections one round opened.
 wrk_case() {
-  local name="$1" conns="$2" scheme="$3" path="$4" proxy url
+  local name="$1" conns="$2" scheme="$3" path="$4" proxy url round
   shift 4
-  for proxy in edge nginx; do
-    url="http://127.0.0.1:${PORT[$proxy]}$path"
-    [ "$scheme" = https ] && url="https://localhost:${TLS_PORT[$proxy]}$path"
-    counted "$proxy" wrk_into "$proxy,$name" "$conns" "$url" "$@"
-    OPENED[$proxy,$name]=$COUNTED
-    SO_FAR[$proxy,$name]=${TOTAL[$proxy]}
+  local -A runs=()
+  OPENED[edge,$name]=0
+  OPENED[nginx,$name]=0
+  for round in $(seq 1 "$ROUNDS"); do
+    local order=(edge nginx)
+    ((round % 2 == 0)) && order=(nginx edge)
+    for proxy in "${order[@]}"; do
+      url="http://127.0.0.1:${PORT[$proxy]}$path"
+      [ "$scheme" = https ] && url="https://localhost:${TLS_PORT[$proxy]}$path"
+      counted "$proxy" wrk_into "$proxy,$name" "$conns" "$url" "$@"
+      runs[$proxy]+="${R[$proxy,$name]}"$'\n'
+      ((COUNTED > OPENED[$proxy,$name])) && OPENED[$proxy,$name]=$COUNTED
+      SO_FAR[$proxy,$name]=${TOTAL[$proxy]}
+    done
   done
+  for proxy in edge nginx; do R[$proxy,$name]="$(printf '%s' "${runs[$proxy]}" | medians)"; done
+}
+
+# The median of each column of the lines on stdin (an odd count of runs gives a run's own figure).
+medians() {
+  awk '{ for (i = 1; i <= NF; i++) v[i, NR] = $i; n = NF }
+    END {
+      for (i = 1; i <= n; i++) {
+        for (a = 1; a <= NR; a++) col[a] = v[i, a]
+        for (a = 1; a <= NR; a++) for (b = a + 1; b <= NR; b++) if (col[b] + 0 < col[a] + 0) { t = col[a]; col[a] = col[b]; col[b] = t }
+        printf "%s%s", (i > 1 ? " " : ""), col[int((NR + 1) / 2)]
+      }
+      print ""
+    }'
 }
 
 # The Content-Length a proxy's response for $2 carries ("-" when none).
@@ -117,7 +145,7 @@ transfer() {
     'BEGIN { printf "%.0f %.1f %s\n", b / 1048576 / s, (p > r ? p - r : 0), ok }'
 }
 
-echo "edge engine: $ENGINE; wrk ${DURATION} per run; $(nproc) CPUs$([ ${#PROXY_CPU[@]} -gt 0 ] && echo ', wrk/curl on CPU 1, proxy + upstream on CPU 0')" >&2
+echo "edge engine: $ENGINE; wrk ${DURATION} per run, medians of $ROUNDS rounds; $(nproc) CPUs$([ ${#PROXY_CPU[@]} -gt 0 ] && echo ', wrk/curl on CPU 1, proxy + upstream on CPU 0')" >&2
 counted nginx wait_http "$NGINX_PORT"
 # A first load wakes both proxies up (JIT, pools) before anything is measured.
 for proxy in edge nginx; do
