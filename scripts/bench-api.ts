@@ -43,7 +43,7 @@ const WRK = { threads: 2, connections: 50, seconds: 10, warmupSeconds: 2 };
 const PIN = process.env.PIN !== '0' && cpus().length >= 2 && Bun.which('taskset') !== null;
 const PROJECT = 'web';
 /**
- * The brief's limit; src/config.ts currently caps --rate-limit-token at 1,000,000 per minute,
+ * The brief's limit; src/config/settings-listeners.ts caps --rate-limit-token at 1,000,000 per minute,
  * which is still far above what one 10 s wrk run can send, so the fallback measures the same thing.
  */
 const RATE_LIMITS = ['100000000', '1000000'];
