@@ -4,11 +4,11 @@
  * does) and the generated Dockerfile added. Nothing is extracted to disk.
  */
 import ignore from '@balena/dockerignore';
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
-import type { Header, Pack } from 'tar-stream';
+import { createGunzip, gunzipSync } from 'node:zlib';
+import type { Extract, Header, Pack } from 'tar-stream';
 import { tarStream } from '../lazy-libraries.ts';
 import { GENERATED_DIR, type BuildPlan } from './plan.ts';
 import { Reclaimer } from '../archive/reclaim.ts';
@@ -30,13 +30,92 @@ export function buildContext(
   stageLabels: Record<string, string> = labels,
 ): Readable {
   const out = tarStream().pack();
-  copyEntries(sourceTarGz, plan, out, { release: labels, stages: stageLabels }).then(
-    () => out.finalize(),
-    (err: Error) => out.destroy(err),
-  );
+  const entries = tarStream().extract();
+  const file = createReadStream(sourceTarGz);
+  const gunzip = createGunzip();
+  file.on('error', (err) => entries.destroy(err));
+  gunzip.on('error', (err) => entries.destroy(err));
+  file.pipe(gunzip).pipe(entries as unknown as Writable);
+  // A consumer that stops reading (an aborted build) destroys `out`; stop reading the source too.
+  out.on('close', () => entries.destroy());
+  copyEntries(entries, plan, out, { release: labels, stages: stageLabels })
+    .finally(() => file.destroy())
+    .then(
+      () => out.finalize(),
+      (err: Error) => out.destroy(err),
+    );
   // tar-stream's streams are streamx ones; callers (and dockerode) get a Node stream, whose
   // destroy() ends the iteration and so destroys the pack and stops the copy.
   return Readable.from(out);
+}
+
+/**
+ * The largest stored source (compressed) whose context is made in memory, and the most it may
+ * inflate to there; a larger one is streamed (buildContext).
+ */
+const IN_MEMORY_SOURCE_BYTES = 256 * 1024;
+const IN_MEMORY_CONTEXT_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The same build context as buildContext, made in memory, or null when the source is too large
+ * for that. The source is read and inflated in one go and the context handed over as one buffer,
+ * which the engine gets with its length in one write: for a small source this takes about a
+ * millisecond, where the streamed context's hops through the file, inflate, extract and pack
+ * streams took 5–25 ms on a busy two-core host, all of it before the engine could start building.
+ */
+export async function bufferedContext(
+  sourceTarGz: string,
+  plan: BuildPlan,
+  labels: Record<string, string> = {},
+  stageLabels: Record<string, string> = labels,
+): Promise<Buffer | null> {
+  const compressed = readSmallFile(sourceTarGz, IN_MEMORY_SOURCE_BYTES);
+  if (compressed === null) return null;
+  let tar: Buffer;
+  try {
+    tar = gunzipSync(compressed, { maxOutputLength: IN_MEMORY_CONTEXT_BYTES });
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') return null;
+    throw err;
+  }
+  const entries = tarStream().extract();
+  entries.end(tar);
+  const out = tarStream().pack();
+  const packed = collect(out);
+  packed.catch(() => {}); // observed below, once the copy has ended
+  try {
+    await copyEntries(entries, plan, out, { release: labels, stages: stageLabels });
+  } catch (err) {
+    out.destroy(err as Error);
+    throw err;
+  }
+  out.finalize();
+  return packed;
+}
+
+/** A file's content when it is at most `maxBytes` long, else null; read at once (a small file). */
+function readSmallFile(path: string, maxBytes: number): Buffer | null {
+  const fd = openSync(path, 'r');
+  try {
+    const { size } = fstatSync(fd);
+    if (size > maxBytes) return null;
+    const buf = Buffer.alloc(size);
+    let read = 0;
+    while (read < size) {
+      const n = readSync(fd, buf, read, size - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return buf.subarray(0, read);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function collect(out: Pack): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of out) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
 
 /**
@@ -107,8 +186,9 @@ export function withLabelsBeforeSource(dockerfile: string, labels: Record<string
  */
 const MAX_DOCKERFILE_BYTES = 1024 * 1024;
 
+/** Copies the source's entries (a tar being extracted) into the context, then adds the generated files. */
 async function copyEntries(
-  sourceTarGz: string,
+  entries: Extract,
   plan: BuildPlan,
   out: Pack,
   { release: labels, stages }: { release: Record<string, string>; stages: Record<string, string> },
@@ -116,38 +196,26 @@ async function copyEntries(
   const keep = contextFilter(plan);
   const generated = plan.generatedDockerfile !== null;
   const reclaim = new Reclaimer();
-  const file = createReadStream(sourceTarGz);
-  const gunzip = createGunzip();
-  const entries = tarStream().extract();
-  file.on('error', (err) => entries.destroy(err));
-  gunzip.on('error', (err) => entries.destroy(err));
-  file.pipe(gunzip).pipe(entries as unknown as Writable);
-  // A consumer that stops reading (an aborted build) destroys `out`; stop reading the source too.
-  out.on('close', () => entries.destroy());
-  try {
-    for await (const entry of entries) {
-      const name = entry.header.name.replace(/\/+$/, '');
-      if (generated && name === '.dockerignore') {
-        entry.resume();
-        addFile(out, '.dockerignore', generatedDockerignore(plan.dockerignore), entry.header);
-      } else if (
-        Object.keys(labels).length > 0 &&
-        !generated &&
-        name === plan.dockerfilePath &&
-        entry.header.type === 'file' &&
-        (entry.header.size ?? 0) <= MAX_DOCKERFILE_BYTES
-      ) {
-        const text = await readAll(entry as unknown as Readable);
-        addFile(out, name, withLabels(withStageLabels(text, labelInstruction(stages).trim()), labels), entry.header);
-      } else if (keep(name)) {
-        await copyEntry(entry.header, entry as unknown as Readable, out);
-        reclaim.add(entry.header.size ?? 0);
-      } else {
-        entry.resume();
-      }
+  for await (const entry of entries) {
+    const name = entry.header.name.replace(/\/+$/, '');
+    if (generated && name === '.dockerignore') {
+      entry.resume();
+      addFile(out, '.dockerignore', generatedDockerignore(plan.dockerignore), entry.header);
+    } else if (
+      Object.keys(labels).length > 0 &&
+      !generated &&
+      name === plan.dockerfilePath &&
+      entry.header.type === 'file' &&
+      (entry.header.size ?? 0) <= MAX_DOCKERFILE_BYTES
+    ) {
+      const text = await readAll(entry as unknown as Readable);
+      addFile(out, name, withLabels(withStageLabels(text, labelInstruction(stages).trim()), labels), entry.header);
+    } else if (keep(name)) {
+      await copyEntry(entry.header, entry as unknown as Readable, out);
+      reclaim.add(entry.header.size ?? 0);
+    } else {
+      entry.resume();
     }
-  } finally {
-    file.destroy();
   }
   if (generated) {
     if (plan.dockerignore === null) addFile(out, '.dockerignore', generatedDockerignore(null));
