@@ -4,14 +4,15 @@
  * does) and the generated Dockerfile added. Nothing is extracted to disk.
  */
 import ignore from '@balena/dockerignore';
-import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip, gunzipSync } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import type { Extract, Header, Pack } from 'tar-stream';
 import { tarStream } from '../lazy-libraries.ts';
 import { GENERATED_DIR, type BuildPlan } from './plan.ts';
 import { Reclaimer } from '../archive/reclaim.ts';
+import { inflateSmall, packedBytes, readSmallFile } from '../archive/small-file.ts';
 import { withStageLabels } from './stage-labels.ts';
 
 /**
@@ -50,18 +51,11 @@ export function buildContext(
 }
 
 /**
- * The largest stored source (compressed) whose context is made in memory, and the most it may
- * inflate to there; a larger one is streamed (buildContext).
- */
-const IN_MEMORY_SOURCE_BYTES = 256 * 1024;
-const IN_MEMORY_CONTEXT_BYTES = 4 * 1024 * 1024;
-
-/**
- * The same build context as buildContext, made in memory, or null when the source is too large
- * for that. The source is read and inflated in one go and the context handed over as one buffer,
- * which the engine gets with its length in one write: for a small source this takes about a
- * millisecond, where the streamed context's hops through the file, inflate, extract and pack
- * streams took 5–25 ms on a busy two-core host, all of it before the engine could start building.
+ * The same build context as buildContext, made in memory (archive/small-file.ts), or null when the
+ * source is too large for that: read and inflated in one go and handed over as one buffer, which
+ * the engine gets with its length in one write. For a small source this takes about a millisecond,
+ * where the streamed context took 5–25 ms on a busy two-core host, all of it before the engine
+ * could start building.
  */
 export async function bufferedContext(
   sourceTarGz: string,
@@ -69,19 +63,13 @@ export async function bufferedContext(
   labels: Record<string, string> = {},
   stageLabels: Record<string, string> = labels,
 ): Promise<Buffer | null> {
-  const compressed = readSmallFile(sourceTarGz, IN_MEMORY_SOURCE_BYTES);
-  if (compressed === null) return null;
-  let tar: Buffer;
-  try {
-    tar = gunzipSync(compressed, { maxOutputLength: IN_MEMORY_CONTEXT_BYTES });
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') return null;
-    throw err;
-  }
+  const compressed = readSmallFile(sourceTarGz);
+  const tar = compressed && inflateSmall(compressed);
+  if (!tar) return null;
   const entries = tarStream().extract();
   entries.end(tar);
   const out = tarStream().pack();
-  const packed = collect(out);
+  const packed = packedBytes(out);
   packed.catch(() => {}); // observed below, once the copy has ended
   try {
     await copyEntries(entries, plan, out, { release: labels, stages: stageLabels });
@@ -91,31 +79,6 @@ export async function bufferedContext(
   }
   out.finalize();
   return packed;
-}
-
-/** A file's content when it is at most `maxBytes` long, else null; read at once (a small file). */
-function readSmallFile(path: string, maxBytes: number): Buffer | null {
-  const fd = openSync(path, 'r');
-  try {
-    const { size } = fstatSync(fd);
-    if (size > maxBytes) return null;
-    const buf = Buffer.alloc(size);
-    let read = 0;
-    while (read < size) {
-      const n = readSync(fd, buf, read, size - read, read);
-      if (n === 0) break;
-      read += n;
-    }
-    return buf.subarray(0, read);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-async function collect(out: Pack): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of out) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
 
 /**
