@@ -45,14 +45,15 @@ export interface BuiltImage {
 }
 
 /**
- * Builds an image from a context stream with the engine's classic builder. Every output line
- * (step headers, RUN output, errors) reaches `onLine` as it arrives; the result is the image id
- * (from the builder's aux message, else by inspecting the tag) and its first EXPOSE port.
+ * Builds an image from a context (a tar stream, or a small tar in memory, sent with its length)
+ * with the engine's classic builder. Every output line (step headers, RUN output, errors) reaches
+ * `onLine` as it arrives; the result is the image id (from the builder's aux message, else by
+ * inspecting the tag) and its first EXPOSE port.
  */
-export async function buildImage(docker: Docker, context: Readable, opts: BuildOptions): Promise<BuiltImage> {
+export async function buildImage(docker: Docker, context: Readable | Buffer, opts: BuildOptions): Promise<BuiltImage> {
   const started = Date.now();
   if (opts.signal.aborted) {
-    context.destroy();
+    release(context);
     throw new BuildCanceled(null);
   }
   const before = opts.before ?? (await existingContainers(docker));
@@ -67,7 +68,7 @@ export async function buildImage(docker: Docker, context: Readable, opts: BuildO
 
 async function runBuild(
   docker: Docker,
-  context: Readable,
+  context: Readable | Buffer,
   opts: BuildOptions,
   before: ReadonlySet<string>,
   started: number,
@@ -82,7 +83,7 @@ async function runBuild(
     if (stops.reason() === null && progress.error === null) throw engineFailure(err, progress);
   } finally {
     stops.dispose();
-    context.destroy(); // after an abort the request no longer reads it; release the source file
+    release(context); // after an abort the request no longer reads it; release the source file
   }
   progress.flush();
 
@@ -106,6 +107,11 @@ async function runBuild(
     labels: image.Config?.Labels ?? {},
     stageImageIds: progress.stageImages.filter((id) => id !== image.Id),
   };
+}
+
+/** Closes a streamed context; a buffered one holds nothing open. */
+function release(context: Readable | Buffer): void {
+  if (!Buffer.isBuffer(context)) context.destroy();
 }
 
 /** How often the process limit is looked at; a fork bomb is stopped within about this long. */
@@ -149,12 +155,13 @@ const CPU_PERIOD_US = 100_000;
 
 async function streamBuild(
   docker: Docker,
-  context: Readable,
+  context: Readable | Buffer,
   opts: BuildOptions,
   signal: AbortSignal,
   progress: BuildProgress,
 ) {
-  const response = (await docker.buildImage(context, {
+  // docker-modem sends a Buffer as one body with its Content-Length; dockerode's types list streams only.
+  const response = (await docker.buildImage(context as NodeJS.ReadableStream, {
     t: opts.tag,
     dockerfile: opts.dockerfilePath,
     // The classic builder, whose stream format BuildProgress follows, whatever the engine's default.

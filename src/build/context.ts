@@ -8,10 +8,11 @@ import { createReadStream } from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import type { Header, Pack } from 'tar-stream';
+import type { Extract, Header, Pack } from 'tar-stream';
 import { tarStream } from '../lazy-libraries.ts';
 import { GENERATED_DIR, type BuildPlan } from './plan.ts';
 import { Reclaimer } from '../archive/reclaim.ts';
+import { inflateSmall, packedBytes, readSmallFile } from '../archive/small-file.ts';
 import { withStageLabels } from './stage-labels.ts';
 
 /**
@@ -30,13 +31,54 @@ export function buildContext(
   stageLabels: Record<string, string> = labels,
 ): Readable {
   const out = tarStream().pack();
-  copyEntries(sourceTarGz, plan, out, { release: labels, stages: stageLabels }).then(
-    () => out.finalize(),
-    (err: Error) => out.destroy(err),
-  );
+  const entries = tarStream().extract();
+  const file = createReadStream(sourceTarGz);
+  const gunzip = createGunzip();
+  file.on('error', (err) => entries.destroy(err));
+  gunzip.on('error', (err) => entries.destroy(err));
+  file.pipe(gunzip).pipe(entries as unknown as Writable);
+  // A consumer that stops reading (an aborted build) destroys `out`; stop reading the source too.
+  out.on('close', () => entries.destroy());
+  copyEntries(entries, plan, out, { release: labels, stages: stageLabels })
+    .finally(() => file.destroy())
+    .then(
+      () => out.finalize(),
+      (err: Error) => out.destroy(err),
+    );
   // tar-stream's streams are streamx ones; callers (and dockerode) get a Node stream, whose
   // destroy() ends the iteration and so destroys the pack and stops the copy.
   return Readable.from(out);
+}
+
+/**
+ * The same build context as buildContext, made in memory (archive/small-file.ts), or null when the
+ * source is too large for that: read and inflated in one go and handed over as one buffer, which
+ * the engine gets with its length in one write. For a small source this takes about a millisecond,
+ * where the streamed context took 5–25 ms on a busy two-core host, all of it before the engine
+ * could start building.
+ */
+export async function bufferedContext(
+  sourceTarGz: string,
+  plan: BuildPlan,
+  labels: Record<string, string> = {},
+  stageLabels: Record<string, string> = labels,
+): Promise<Buffer | null> {
+  const compressed = readSmallFile(sourceTarGz);
+  const tar = compressed && inflateSmall(compressed);
+  if (!tar) return null;
+  const entries = tarStream().extract();
+  entries.end(tar);
+  const out = tarStream().pack();
+  const packed = packedBytes(out);
+  packed.catch(() => {}); // observed below, once the copy has ended
+  try {
+    await copyEntries(entries, plan, out, { release: labels, stages: stageLabels });
+  } catch (err) {
+    out.destroy(err as Error);
+    throw err;
+  }
+  out.finalize();
+  return packed;
 }
 
 /**
@@ -107,8 +149,9 @@ export function withLabelsBeforeSource(dockerfile: string, labels: Record<string
  */
 const MAX_DOCKERFILE_BYTES = 1024 * 1024;
 
+/** Copies the source's entries (a tar being extracted) into the context, then adds the generated files. */
 async function copyEntries(
-  sourceTarGz: string,
+  entries: Extract,
   plan: BuildPlan,
   out: Pack,
   { release: labels, stages }: { release: Record<string, string>; stages: Record<string, string> },
@@ -116,38 +159,26 @@ async function copyEntries(
   const keep = contextFilter(plan);
   const generated = plan.generatedDockerfile !== null;
   const reclaim = new Reclaimer();
-  const file = createReadStream(sourceTarGz);
-  const gunzip = createGunzip();
-  const entries = tarStream().extract();
-  file.on('error', (err) => entries.destroy(err));
-  gunzip.on('error', (err) => entries.destroy(err));
-  file.pipe(gunzip).pipe(entries as unknown as Writable);
-  // A consumer that stops reading (an aborted build) destroys `out`; stop reading the source too.
-  out.on('close', () => entries.destroy());
-  try {
-    for await (const entry of entries) {
-      const name = entry.header.name.replace(/\/+$/, '');
-      if (generated && name === '.dockerignore') {
-        entry.resume();
-        addFile(out, '.dockerignore', generatedDockerignore(plan.dockerignore), entry.header);
-      } else if (
-        Object.keys(labels).length > 0 &&
-        !generated &&
-        name === plan.dockerfilePath &&
-        entry.header.type === 'file' &&
-        (entry.header.size ?? 0) <= MAX_DOCKERFILE_BYTES
-      ) {
-        const text = await readAll(entry as unknown as Readable);
-        addFile(out, name, withLabels(withStageLabels(text, labelInstruction(stages).trim()), labels), entry.header);
-      } else if (keep(name)) {
-        await copyEntry(entry.header, entry as unknown as Readable, out);
-        reclaim.add(entry.header.size ?? 0);
-      } else {
-        entry.resume();
-      }
+  for await (const entry of entries) {
+    const name = entry.header.name.replace(/\/+$/, '');
+    if (generated && name === '.dockerignore') {
+      entry.resume();
+      addFile(out, '.dockerignore', generatedDockerignore(plan.dockerignore), entry.header);
+    } else if (
+      Object.keys(labels).length > 0 &&
+      !generated &&
+      name === plan.dockerfilePath &&
+      entry.header.type === 'file' &&
+      (entry.header.size ?? 0) <= MAX_DOCKERFILE_BYTES
+    ) {
+      const text = await readAll(entry as unknown as Readable);
+      addFile(out, name, withLabels(withStageLabels(text, labelInstruction(stages).trim()), labels), entry.header);
+    } else if (keep(name)) {
+      await copyEntry(entry.header, entry as unknown as Readable, out);
+      reclaim.add(entry.header.size ?? 0);
+    } else {
+      entry.resume();
     }
-  } finally {
-    file.destroy();
   }
   if (generated) {
     if (plan.dockerignore === null) addFile(out, '.dockerignore', generatedDockerignore(null));

@@ -11,7 +11,7 @@ import type Docker from 'dockerode';
 import { Readable } from 'node:stream';
 import { tarStream } from '../lazy-libraries.ts';
 import { buildImage, type BuildOptions, type BuiltImage } from './builder.ts';
-import { buildContext, labelInstruction } from './context.ts';
+import { bufferedContext, buildContext, labelInstruction } from './context.ts';
 import type { BuildPlan } from './plan.ts';
 import { ImageLabelsForged, ImageUnlabelled } from '../deployments/failures.ts';
 import { LABEL_KEYS } from '../runtime/labels.ts';
@@ -35,11 +35,14 @@ export interface LabelledBuild extends Omit<BuildOptions, 'dockerfilePath'> {
  */
 export async function buildLabelledImage(docker: Docker, b: LabelledBuild): Promise<BuiltImage> {
   const { source, plan, labels, stageLabels, ...opts } = b;
-  const [, before] = await Promise.all([
+  // A small source's context is made in memory while the engine answers the checks.
+  const [, before, buffered] = await Promise.all([
     checkImages(docker, plan.dockerfilePath, plan.checked),
     existingContainers(docker),
+    bufferedContext(source, plan, labels, stageLabels),
   ]);
-  const built = await buildImage(docker, buildContext(source, plan, labels, stageLabels), {
+  const context = buffered ?? buildContext(source, plan, labels, stageLabels);
+  const built = await buildImage(docker, context, {
     ...opts,
     dockerfilePath: plan.dockerfilePath,
     before,

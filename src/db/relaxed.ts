@@ -9,9 +9,11 @@
  * the database consistent either way (a torn tail is dropped at recovery, never half-applied).
  *
  * Used for what a later synced commit of the same deployment follows within moments: its log lines
- * (the status change that ends a deployment is synced) and the route record written just before
- * a release goes live (the live transaction is synced). Deployment rows, statuses, tokens and
- * everything else keep their synced commits.
+ * (the status change that ends a deployment is synced), the route record written just before
+ * a release goes live (the live transaction is synced), and a running deployment's moves to
+ * building and deploying (a power cut before it goes live or ends leaves it queued, to be run
+ * again, or building, which recovery ends as interrupted). A deployment's insert (the 202 an
+ * upload gets), its move to live or its end, tokens and everything else keep their synced commits.
  */
 import type { Db } from './open.ts';
 

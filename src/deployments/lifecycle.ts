@@ -13,6 +13,7 @@
 import type { Db } from '../db/open.ts';
 import type { DeploymentRepo, DeploymentRow, DeploymentStatus, NewDeployment } from '../db/deployments.ts';
 import type { Logger } from '../log.ts';
+import { relaxedCommits } from '../db/relaxed.ts';
 import { nowIso } from '../ids.ts';
 import type { DeploymentLogs } from './logs.ts';
 import { type DeploymentFailure, Interrupted, Superseded } from './failures.ts';
@@ -55,6 +56,8 @@ type Patch = Parameters<DeploymentRepo['setDeploymentStatus']>[3];
 
 /** The deployment lifecycle of one database. */
 export function deploymentLifecycle(d: LifecycleDeps) {
+  const relaxed = relaxedCommits(d.db);
+
   /**
    * Moves deployment `id` to `to`, with `patch`, when the table allows it from its current
    * status and (if given) that status is one of `expected`. An unexpected but legal status
@@ -110,15 +113,21 @@ export function deploymentLifecycle(d: LifecycleDeps) {
       return created;
     },
 
-    /** The worker's claim: queued → building, committed before any side effect. */
-    claim: (id: string): boolean => transition(id, 'building', { started_at: nowIso() }, ['queued']),
+    /**
+     * The worker's claim: queued → building, committed before any side effect. The commit is not
+     * synced on its own (db/relaxed.ts): the deployment's next synced commit, live or its end,
+     * makes it durable; a power cut before that leaves it queued, to be run again.
+     */
+    claim: (id: string): boolean => relaxed(() => transition(id, 'building', { started_at: nowIso() }, ['queued'])),
 
     /**
      * building → deploying, once the image exists, with `patch` (what the build found) in the same
-     * commit; false when it was canceled meanwhile.
+     * commit; false when it was canceled meanwhile. Not synced on its own either, like the claim: a
+     * power cut before live leaves the deployment building, which recovery ends as interrupted
+     * (what it made is found by its labels; an unrecorded image tag goes at the next pruning).
      */
     startDeploying(id: string, patch: Patch = {}): boolean {
-      const moved = transition(id, 'deploying', patch, ['building']);
+      const moved = relaxed(() => transition(id, 'deploying', patch, ['building']));
       if (moved) d.logs.wake(id);
       return moved;
     },

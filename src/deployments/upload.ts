@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -40,9 +40,12 @@ export async function receiveUpload(request: Request, tmpDir: string, maxBytes: 
   const hash = new Bun.CryptoHasher('sha256');
   let bytes = 0;
   const reclaim = new Reclaimer();
+  // The first bytes, kept to sniff the format from without reading the file back.
+  const head: Buffer[] = [];
   const meter = () =>
     new Transform({
       transform(chunk: Buffer, _enc, cb) {
+        if (bytes < SNIFF_BYTES) head.push(chunk.subarray(0, SNIFF_BYTES - bytes));
         bytes += chunk.length;
         if (bytes > maxBytes) return cb(tooLarge(maxBytes));
         reclaim.add(chunk.length);
@@ -54,7 +57,7 @@ export async function receiveUpload(request: Request, tmpDir: string, maxBytes: 
     const body = Readable.fromWeb(request.body as never);
     if (multipart) declared = await receiveMultipart(body, contentType, path, meter);
     else await pipeline(body, meter(), createWriteStream(path, { mode: 0o600 }));
-    const format = await checkFormat(path, declared, contentType);
+    const format = checkFormat(Buffer.concat(head), declared, contentType);
     return { path, sha256: hash.digest('hex'), bytes, format };
   } catch (err) {
     await rm(path, { force: true });
@@ -104,15 +107,11 @@ function formatFromName(name: string | undefined): ArchiveFormat | undefined {
   return undefined;
 }
 
-async function checkFormat(
-  path: string,
-  declared: ArchiveFormat | undefined,
-  contentType: string,
-): Promise<ArchiveFormat> {
-  const handle = await open(path, 'r');
-  const head = Buffer.alloc(512);
-  const { bytesRead } = await handle.read(head, 0, 512, 0).finally(() => handle.close());
-  const sniffed = sniffFormat(head.subarray(0, bytesRead));
+/** How many of an upload's first bytes its format is sniffed from. */
+const SNIFF_BYTES = 512;
+
+function checkFormat(head: Buffer, declared: ArchiveFormat | undefined, contentType: string): ArchiveFormat {
+  const sniffed = sniffFormat(head);
   if (!sniffed) throw new ValidationError('Rejected upload: the body is not a tar, tar.gz or zip archive');
   if (declared && declared !== sniffed) {
     throw new UnsupportedMediaTypeError(`The upload is a ${sniffed} archive but was sent as ${contentType}`);

@@ -66,13 +66,15 @@ export function imageTag(row: Pick<DeploymentRow, 'project' | 'number'>): string
 export function deploymentPipeline(d: PipelineDeps): DeploymentRunner {
   return async (row, signal) => {
     const log = (line: string) => d.logs.append(row.id, line);
+    // The build cache is collected while the release starts; the run ends once both have.
+    let collecting: Promise<unknown> = Promise.resolve();
     try {
       // A new project's network is made while the image builds or pulls rather than after; the
       // release is handed it, or asks again and reports the failure when this try failed.
       const network = d.runtime.ensureNetwork(row.project).catch(() => undefined);
       let built: DeploymentPatch = {};
       if (!row.image_tag && row.image_ref) await pullRelease({ ...d, ...d.pulls }, row, imageTag(row), signal, log);
-      else if (!row.image_tag) built = await build(d, row, signal, log);
+      else if (!row.image_tag) ({ built, collecting } = await build(d, row, signal, log));
       const ensured = await network;
       // The image is recorded with the move to deploying, in one commit; on its own when that move is off.
       if (signal.aborted || !d.lifecycle.startDeploying(row.id, built)) {
@@ -84,17 +86,22 @@ export function deploymentPipeline(d: PipelineDeps): DeploymentRunner {
     } catch (err) {
       // Once aborted, the abort is the reason, whatever the step it stopped threw.
       d.lifecycle.end(row.id, signal.aborted ? abortFailure(signal) : asFailure(err));
+    } finally {
+      await collecting;
     }
   };
 }
 
-/** Builds the deployment's image; returns what to record of it. */
+/**
+ * Builds the deployment's image; returns what to record of it, and the project's build cache
+ * collection (collectBuildCache), started after the build and settling without throwing.
+ */
 async function build(
   d: PipelineDeps,
   row: DeploymentRow,
   signal: AbortSignal,
   log: (l: string) => void,
-): Promise<DeploymentPatch> {
+): Promise<{ built: DeploymentPatch; collecting: Promise<unknown> }> {
   if (!row.source_path) throw new BuildError('The source of this deployment is no longer kept');
   const project = d.projects.findByName(row.project);
   if (!project) throw new BuildError(`Project "${row.project}" no longer exists`);
@@ -131,13 +138,23 @@ async function build(
     onLine: (line) => d.logs.appendOutput(row.id, line),
   }).finally(() => lease.release());
   log(`Built ${tag} (${built.imageId.slice(0, 19)}) in ${(built.durationMs / 1000).toFixed(1)} s`);
-  await collectBuildCache(d.docker, { agentId: d.agentId, project: row.project }, built.stageImageIds, d.log);
+  const collecting = collectBuildCache(
+    d.docker,
+    { agentId: d.agentId, project: row.project },
+    built.stageImageIds,
+    d.log,
+  ).catch((err: unknown) =>
+    d.log.warn('collecting the build cache failed', { project: row.project, error: String(err) }),
+  );
   return {
-    stack: plan.stack,
-    image_id: built.imageId,
-    image_tag: tag,
-    exposed_port: built.exposedPort,
-    build_duration_ms: built.durationMs,
+    built: {
+      stack: plan.stack,
+      image_id: built.imageId,
+      image_tag: tag,
+      exposed_port: built.exposedPort,
+      build_duration_ms: built.durationMs,
+    },
+    collecting,
   };
 }
 

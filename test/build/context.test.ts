@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { writeFileSync } from 'node:fs';
-import { buildContext } from '../../src/build/context.ts';
+import { Readable } from 'node:stream';
+import { bufferedContext, buildContext } from '../../src/build/context.ts';
 import { planBuild } from '../../src/build/plan.ts';
 import { FIXTURE_IMAGES, readTar, sourceFactory, type Tree } from './sources.ts';
 
@@ -15,7 +16,12 @@ async function contextOf(
 ): Promise<Map<string, string>> {
   const source = await sources.make(tree, projectDockerfile);
   const plan = planBuild(source, { projectDockerfile, images: FIXTURE_IMAGES });
-  return readTar(buildContext(source.tgz, plan, labels, stageLabels));
+  const streamed = await readTar(buildContext(source.tgz, plan, labels, stageLabels));
+  // A small source's context is also made in memory: the same entries, in the same order.
+  const buffered = await bufferedContext(source.tgz, plan, labels, stageLabels);
+  expect(buffered).not.toBeNull();
+  expect([...(await readTar(Readable.from([buffered!])))]).toEqual([...streamed]);
+  return streamed;
 }
 
 describe('buildContext', () => {
@@ -137,5 +143,20 @@ describe('buildContext', () => {
     const plan = planBuild(source, { projectDockerfile: null, images: FIXTURE_IMAGES });
     writeFileSync(source.tgz, Buffer.from('not gzip at all'));
     await expect(readTar(buildContext(source.tgz, plan))).rejects.toThrow();
+    await expect(bufferedContext(source.tgz, plan)).rejects.toThrow();
+  });
+
+  test('leaves a source that is large, or inflates to much, to the streamed context', async () => {
+    const random = crypto.getRandomValues(new Uint8Array(60_000));
+    const large = Buffer.concat(Array.from({ length: 5 }, () => random)); // 300 kB that gzip cannot shrink
+    const cases: Tree[] = [{ 'index.html': large.toString('latin1') }, { 'index.html': 'a'.repeat(5_000_000) }];
+    for (const tree of cases) {
+      const source = await sources.make(tree);
+      const plan = planBuild(source, { projectDockerfile: null, images: FIXTURE_IMAGES });
+      expect(await bufferedContext(source.tgz, plan)).toBeNull();
+      expect((await readTar(buildContext(source.tgz, plan))).get('index.html')?.length).toBe(
+        (tree['index.html'] as string).length,
+      );
+    }
   });
 });

@@ -211,6 +211,46 @@ describe('going live', () => {
   });
 });
 
+describe('durability', () => {
+  /** The statuses written while `fn` runs, each with the connection's synchronous level then (2 = FULL, 1 = NORMAL). */
+  function syncLevels(fn: () => void): [DeploymentStatus, number][] {
+    const seen: [DeploymentStatus, number][] = [];
+    const original = repo.setDeploymentStatus;
+    repo.setDeploymentStatus = (...args: Parameters<typeof original>) => {
+      seen.push([args[2], t.deps.db.pragma('synchronous', { simple: true }) as number]);
+      return original(...args);
+    };
+    try {
+      fn();
+    } finally {
+      repo.setDeploymentStatus = original;
+    }
+    return seen;
+  }
+
+  test('the claim and the move to deploying commit without a sync of their own; going live and failing are synced', () => {
+    fresh();
+    const row = queue();
+    const failing = queue('api');
+    const seen = syncLevels(() => {
+      lifecycle.claim(row.id);
+      lifecycle.startDeploying(row.id, { image_id: 'sha256:abc' });
+      lifecycle.goLive(repo.findAny(row.id)!);
+      lifecycle.claim(failing.id);
+      lifecycle.end(failing.id, new InstanceExited(1));
+    });
+    expect(seen).toEqual([
+      ['building', 1],
+      ['deploying', 1],
+      ['live', 2],
+      ['building', 1],
+      ['failed', 2],
+    ]);
+    expect(t.deps.db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(repo.findAny(row.id)).toMatchObject({ status: 'live', image_id: 'sha256:abc' });
+  });
+});
+
 describe('after a crash', () => {
   test('running deployments end failed (interrupted); queued, live and ended ones stay as they were', () => {
     t.deps.db.prepare("UPDATE deployments SET status = 'replaced' WHERE status NOT IN ('failed', 'canceled')").run();
