@@ -19,8 +19,8 @@
  * not root, and without write access to the cgroup tree) never has to remove anything: the
  * cgroups grow only with builds that reached the limit, and `prepare` removes the empty ones.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { ProcessLimit } from './sandbox.ts';
 
 /** The engine's cgroup setup, as `docker info` reports it (CgroupDriver, CgroupVersion). */
@@ -71,6 +71,10 @@ export class PidsSlots {
     }
     for (let n = 0; n < this.count; n++) {
       mkdirSync(this.dir(n), { recursive: true });
+      // The agent's own user reads the slots' counts, whatever the umask of the privileged step
+      // (slipway's is 0077): the parent and each slot are made, or set, world-readable.
+      chmodSync(dirname(this.dir(n)), 0o755);
+      chmodSync(this.dir(n), 0o755);
       writeFileSync(join(this.dir(n), 'pids.max'), String(this.limit));
     }
     if (this.version === '1') {

@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, test } from 'bun:test';
 import type Docker from 'dockerode';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PidsSlots } from '../../src/build/cgroups.ts';
@@ -170,6 +170,37 @@ describe('the process-limit cgroups', () => {
     writeFileSync(join(dir, 'sb/1/pids.events'), 'max 7\n');
     expect(limit.reached()).toBe(true);
   });
+});
+
+describe("the process-limit cgroups, made under slipway's umask (0077)", () => {
+  const mode = (path: string) => statSync(path).mode & 0o777;
+
+  test.each(['1', '2'] as const)(
+    'on cgroup v%s are readable by the agent’s own user, and so become slots made unreadable before',
+    (version) => {
+      const dir = join(root, `umask-v${version}`);
+      const hierarchy = version === '1' ? join(dir, 'pids') : dir;
+      mkdirSync(hierarchy, { recursive: true });
+      if (version === '2') writeFileSync(join(dir, 'cgroup.subtree_control'), '');
+      // Slot 1 left by an older version's prepare: private.
+      mkdirSync(join(hierarchy, 'sb/1'), { recursive: true, mode: 0o700 });
+      chmodSync(join(hierarchy, 'sb'), 0o700);
+      chmodSync(join(hierarchy, 'sb/1'), 0o700);
+      // A real kernel creates the control file with the directory; here the test does.
+      if (version === '2') writeFileSync(join(dir, 'sb/cgroup.subtree_control'), '');
+      const support = PidsSlots.for({ driver: 'cgroupfs', version }, { root: dir, parent: 'sb', count: 2, limit: 100 });
+      if (!support.ok) throw new Error(support.reason);
+      const before = process.umask(0o077);
+      try {
+        support.slots.prepare();
+      } finally {
+        process.umask(before);
+      }
+      expect([mode(join(hierarchy, 'sb')), mode(join(hierarchy, 'sb/0')), mode(join(hierarchy, 'sb/1'))]).toEqual([
+        0o755, 0o755, 0o755,
+      ]);
+    },
+  );
 });
 
 describe('a build is refused while the isolation is not in place', () => {
