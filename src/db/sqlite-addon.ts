@@ -4,7 +4,9 @@
  * the whole embedded copy and writes it to /tmp on every start, and the pages it read stay resident
  * in the process for its whole life (about 2 MiB of an idle agent's RSS). Here it is copied once
  * into a private directory of the user's, under a name that carries the embedded file's content hash
- * (Bun's naming), and later starts load that copy without touching the embedded one.
+ * (Bun's naming), and later starts load that copy without touching the embedded one. A copy of an
+ * older version is left where it is (another process may be about to load it), as Bun leaves its
+ * own extracted copies in /tmp.
  *
  * The directory must be the user's own, a real directory and closed to others (0700), and the copy
  * a regular file of the user's of the embedded size; otherwise the embedded file is loaded as Bun
