@@ -20,11 +20,19 @@
  * `node:child_process` on a spawn and `node:util` only for text holding an ESC or CSI byte, where
  * every sequence it removes starts (text without one comes back unchanged, as from node:util).
  *
+ * better-sqlite3's linux-x64 entry loads its addon from the file src/db/sqlite-addon.ts names: a
+ * copy made once outside the executable, so a start does not read the embedded 2.2 MiB (Bun would
+ * extract it to /tmp on every start, and the pages read stay resident).
+ *
  * The text rewritten is checked: when an upgrade changes it, the build fails instead of silently
  * doing the work eagerly again.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { BunPlugin } from 'bun';
+
+const SQLITE_ADDON = join(import.meta.dir, '..', 'src', 'db', 'sqlite-addon.ts');
+const SQLITE_ADDON_FILE = join(import.meta.dir, 'sqlite-addon-file.ts');
 
 interface Rewrite {
   /** The file, as the end of its path. */
@@ -35,6 +43,11 @@ interface Rewrite {
 }
 
 export const REWRITES: Rewrite[] = [
+  {
+    file: /node_modules\/better-sqlite3\/lib\/linux-x64\.js$/,
+    from: "require('../prebuilds/linux-x64.node')",
+    to: `require(require(${JSON.stringify(SQLITE_ADDON)}).addonFile(require(${JSON.stringify(SQLITE_ADDON_FILE)}).default))`,
+  },
   {
     file: /node_modules\/dockerode\/lib\/docker\.js$/,
     from: "withSession = require('./session'),",

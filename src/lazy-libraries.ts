@@ -5,7 +5,9 @@
  * (the public suffix list) alone 6 ms and 7 MiB: it is needed when a custom domain is added or a
  * certificate ordered, tar-stream when a build context, backup or volume is packed, yauzl when a zip
  * is uploaded, dockerfile-ast when a Dockerfile is checked. test/cli/startup.test.ts keeps them out
- * of a start.
+ * of a start. So are node:http and node:https (a webhook's delivery, a domain's self-check, an ACME
+ * order), node:tls (an order's trusted roots) and node:zlib (an archive or a build context): an idle
+ * agent that imported them held about 1 MiB more.
  *
  * The edge's own: node:http is the `node` engine's (and its upstream Agent's), node:tls the HTTPS
  * listener's and the certificates'; the native engine serving plain HTTP needs neither, and each
@@ -14,9 +16,11 @@
  */
 import type BetterSqlite from 'better-sqlite3';
 import type * as Http from 'node:http';
+import type * as Https from 'node:https';
 import type * as Net from 'node:net';
 import type * as Stream from 'node:stream';
 import type * as Tls from 'node:tls';
+import type * as Zlib from 'node:zlib';
 
 /** The public suffix list's lookups. */
 export const tldts = (): typeof import('tldts') => require('tldts');
@@ -32,6 +36,12 @@ export const dockerfileAst = (): typeof import('dockerfile-ast') => require('doc
 
 /** node:http. */
 export const nodeHttp = (): typeof Http => require('node:http');
+
+/** node:https. */
+export const nodeHttps = (): typeof Https => require('node:https');
+
+/** node:zlib (gzip of archives and build contexts). */
+export const nodeZlib = (): typeof Zlib => require('node:zlib');
 
 /** node:net (an edge needs it for a WebSocket's upstream connection only). */
 export const nodeNet = (): typeof Net => require('node:net');

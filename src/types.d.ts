@@ -13,6 +13,12 @@ declare module '*/standalone.js' {
   export default text;
 }
 
+declare module '*.node' {
+  /** The file's path (an import `with { type: 'file' }`). */
+  const path: string;
+  export default path;
+}
+
 declare module '*.css' {
   const text: string;
   export default text;

@@ -2,9 +2,8 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 import type { Pack } from 'tar-stream';
-import { tarStream } from '../lazy-libraries.ts';
+import { nodeZlib, tarStream } from '../lazy-libraries.ts';
 import { ArchiveError, type RawEntry } from './entry.ts';
 import { EntryIndex } from './index-of-entries.ts';
 import { DEFAULT_LIMITS, type ArchiveLimits } from './limits.ts';
@@ -47,7 +46,7 @@ export async function normalizeArchive(opts: NormalizeOptions): Promise<Normaliz
   const state = new Budget(limits);
   const tmp = `${opts.output}.partial`;
   const pack = tarStream().pack();
-  const written = pipeline(pack, createGzip({ level: 1 }), createWriteStream(tmp, { mode: 0o600 }));
+  const written = pipeline(pack, nodeZlib().createGzip({ level: 1 }), createWriteStream(tmp, { mode: 0o600 }));
   written.catch(() => {}); // observed below; avoid an unhandled rejection while entries stream
   const result: NormalizedSource = { entries: 0, files: 0, expandedBytes: 0, paths: [], captured: new Map() };
   try {

@@ -1,7 +1,6 @@
 import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import type { Header } from 'tar-stream';
-import { tarStream } from '../lazy-libraries.ts';
+import { nodeZlib, tarStream } from '../lazy-libraries.ts';
 import type { EntryType, RawEntry } from './entry.ts';
 
 const TYPES: Record<string, EntryType> = {
@@ -19,7 +18,7 @@ const TYPES: Record<string, EntryType> = {
 export async function* readTar(source: Readable, gzip: boolean): AsyncGenerator<RawEntry> {
   // latin1 keeps the raw bytes of ustar names, so invalid UTF-8 can be detected, not replaced.
   const extract = tarStream().extract({ filenameEncoding: 'latin1' } as never);
-  const input = gzip ? source.pipe(createGunzip()) : source;
+  const input = gzip ? source.pipe(nodeZlib().createGunzip()) : source;
   source.on('error', (err) => extract.destroy(err));
   if (gzip) input.on('error', (err) => extract.destroy(err));
   input.pipe(extract);

@@ -6,8 +6,8 @@
  * up for longer.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import type { Pack } from 'tar-stream';
+import { nodeZlib } from '../lazy-libraries.ts';
 
 /** The largest archive file handled in memory. */
 export const IN_MEMORY_FILE_BYTES = 256 * 1024;
@@ -39,7 +39,7 @@ export function readSmallFile(path: string, maxBytes = IN_MEMORY_FILE_BYTES): Bu
  */
 export function inflateSmall(gz: Buffer, maxBytes = IN_MEMORY_TAR_BYTES): Buffer | null {
   try {
-    return gunzipSync(gz, { maxOutputLength: maxBytes });
+    return nodeZlib().gunzipSync(gz, { maxOutputLength: maxBytes });
   } catch (err) {
     if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') return null;
     throw err;

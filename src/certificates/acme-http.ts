@@ -11,11 +11,10 @@
  * through loadAcme(), not when the agent starts: evaluating it took about 70 ms of every start.
  */
 import { readFileSync } from 'node:fs';
-import { Agent } from 'node:https';
-import { rootCertificates } from 'node:tls';
 import type * as Acme from 'acme-client';
 import type { AxiosAdapter, AxiosStatic } from 'axios';
 import { OrderFailure } from './order-failure.ts';
+import { nodeHttps, nodeTls } from '../lazy-libraries.ts';
 
 const RATE_LIMITED = 'urn:ietf:params:acme:error:rateLimited';
 /** When a CA says "rate limited" without Retry-After. */
@@ -50,7 +49,7 @@ export function loadAcme(): Promise<typeof Acme> {
 function trustExtraCas(acme: typeof Acme): void {
   if (extraCas.size === trusted) return;
   trusted = extraCas.size;
-  acme.axios.defaults.httpsAgent = new Agent({ ca: [...rootCertificates, ...extraCas] });
+  acme.axios.defaults.httpsAgent = new (nodeHttps().Agent)({ ca: [...nodeTls().rootCertificates, ...extraCas] });
 }
 
 function configureOnce(acme: typeof Acme, axios: AxiosStatic): void {

@@ -4,9 +4,8 @@
  * memory and the sources' own size limits bound the work.
  */
 import { createReadStream } from 'node:fs';
-import { createGunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
-import { tarStream } from '../lazy-libraries.ts';
+import { nodeZlib, tarStream } from '../lazy-libraries.ts';
 
 /** Files of the newer source that the older lacks, files it dropped, and files whose content changed. */
 export interface SourceDiff {
@@ -50,6 +49,6 @@ async function digestEntries(path: string): Promise<Map<string, string>> {
       next();
     });
   });
-  await pipeline(createReadStream(path), createGunzip(), tar);
+  await pipeline(createReadStream(path), nodeZlib().createGunzip(), tar);
   return out;
 }

@@ -3,7 +3,7 @@
  * to, reach this agent's edge? It covers what the DNS comparison cannot see: NAT (the name points
  * to a public address that forwards here) and proxied DNS (a CDN in front of the edge).
  */
-import { request } from 'node:http';
+import { nodeHttp } from '../lazy-libraries.ts';
 import type { Challenge } from '../edge/route-store.ts';
 import { randomToken } from '../ids.ts';
 
@@ -83,7 +83,7 @@ function get(
       req.destroy();
       resolve({ body, problem });
     };
-    const req = request({
+    const req = nodeHttp().request({
       host: address,
       port,
       path,

@@ -1,15 +1,6 @@
 import type Docker from 'dockerode';
 import type { Config } from '../config.ts';
-
-/** Where the engine listens: its unix socket, or DOCKER_HOST's host and port (2376 for https, else 2375). */
-type EngineAddress = { socket: string } | { socket: null; protocol: 'http' | 'https'; host: string; port: number };
-
-function engineAddress(config: Pick<Config, 'dockerHost'>): EngineAddress {
-  const url = new URL(config.dockerHost || 'unix:///var/run/docker.sock');
-  if (url.protocol === 'unix:') return { socket: url.pathname };
-  const protocol = url.protocol === 'https:' ? 'https' : 'http';
-  return { socket: null, protocol, host: url.hostname, port: Number(url.port || (protocol === 'https' ? 2376 : 2375)) };
-}
+import { engineAddress, engineGet, type EngineReads } from './engine-reads.ts';
 
 /**
  * The one place a Docker client is made; everything else receives it. dockerode (and ssh2 under
@@ -27,19 +18,44 @@ export function createDockerClient(config: Pick<Config, 'dockerHost'>): Docker {
  * A Docker client made by its first use: the agent hands it to its services when it is wired, but
  * nothing on the way to its first health answer calls the engine through it (health asks with
  * engineVersion), so dockerode's evaluation and the client's setup (~5 ms of CPU) happen after
- * that, at the first deploy, reconcile pass or recovery that needs the engine. Every property read,
- * write and method call goes to the client `create` made (methods are called on it, not on this).
+ * that, at the first deploy, exec or lifecycle action that needs it. The reads of `reads`
+ * (`listContainers`, `info`, a network's `inspect`), which the idle agent's passes make, never make
+ * it. Every other property read, write and method call goes to the client `create` made (methods are
+ * called on it, not on this).
  */
-export function lazyDockerClient(create: () => Docker): Docker {
+export function lazyDockerClient(create: () => Docker, reads?: EngineReads): Docker {
   let client: Docker | undefined;
   const real = () => (client ??= create());
+  const light: Record<PropertyKey, unknown> = reads
+    ? {
+        listContainers: (options?: Docker.ContainerListOptions) => reads.listContainers(options),
+        info: () => reads.info(),
+        getNetwork: (id: string) => lightNetwork(id, reads, () => real().getNetwork(id)),
+      }
+    : {};
   return new Proxy({} as Docker, {
     get(_, key) {
+      if (Object.hasOwn(light, key)) return light[key];
       const value = Reflect.get(real(), key);
       return typeof value === 'function' ? value.bind(real()) : value;
     },
     set: (_, key, value) => Reflect.set(real(), key, value),
     has: (_, key) => Reflect.has(real(), key),
+    getPrototypeOf: () => Reflect.getPrototypeOf(real()),
+  });
+}
+
+/** A network whose `inspect` is a light read; anything else goes to dockerode's Network for `id`. */
+function lightNetwork(id: string, reads: EngineReads, network: () => Docker.Network): Docker.Network {
+  let made: Docker.Network | undefined;
+  const real = () => (made ??= network());
+  return new Proxy({} as Docker.Network, {
+    get(_, key) {
+      if (key === 'id') return id;
+      if (key === 'inspect') return () => reads.inspectNetwork(id);
+      const value = Reflect.get(real(), key);
+      return typeof value === 'function' ? value.bind(real()) : value;
+    },
     getPrototypeOf: () => Reflect.getPrototypeOf(real()),
   });
 }
@@ -64,14 +80,10 @@ export interface VersionSource {
  */
 export function engineVersion(config: Pick<Config, 'dockerHost'>): VersionSource {
   const at = engineAddress(config);
-  const socket = at.socket;
-  const endpoint = at.socket !== null ? 'http://localhost/version' : `${at.protocol}://${at.host}:${at.port}/version`;
   const address = at.socket ?? `${at.host}:${at.port}`;
   return {
     version: async () => {
-      const res = await fetch(endpoint, socket ? { unix: socket } : {}).catch((err: unknown) => {
-        throw new Error(`connect ${(err as { code?: string }).code ?? 'failed'} ${address}`);
-      });
+      const res = await engineGet(at, '/version');
       if (!res.ok) throw new Error(`the engine at ${address} answered ${res.status}`);
       return res.json();
     },

@@ -3,10 +3,9 @@
  * check passed (never resolved again), with a time limit on the whole exchange. Redirects are not
  * followed (a 3xx is a failed attempt) and at most RESPONSE_CAP bytes of the response are read.
  */
-import http from 'node:http';
-import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import type { CheckedAddress } from './destination.ts';
+import { nodeHttp, nodeHttps } from '../lazy-libraries.ts';
 
 /** How much of a response body is read before the connection is closed. */
 export const RESPONSE_CAP = 4096;
@@ -46,7 +45,7 @@ export function send(out: Outgoing): Promise<SendResult> {
       if ((opts as { all?: boolean }).all) (cb as (e: null, a: unknown[]) => void)(null, [out.address]);
       else cb(null, out.address.address, out.address.family);
     };
-    const client = out.url.protocol === 'https:' ? https : http;
+    const client = out.url.protocol === 'https:' ? nodeHttps() : nodeHttp();
     const req = client.request(out.url, {
       method: 'POST',
       headers: { ...out.headers, 'content-length': String(Buffer.byteLength(out.body)) },

@@ -24,6 +24,7 @@ import { routeStore } from '../edge/route-store-writer.ts';
 import { edgeRoutes } from '../release/edge-routes.ts';
 import { activityService } from '../activity/service.ts';
 import { createDockerClient, lazyDockerClient } from '../runtime/docker.ts';
+import { engineReads } from '../runtime/engine-reads.ts';
 import { createRuntime } from '../runtime/choose.ts';
 import { createLogger } from '../log.ts';
 import { DeploymentLogs } from '../deployments/logs.ts';
@@ -55,7 +56,7 @@ function foundation(config: Config, options: DepsOptions) {
   const databaseFile = options.databaseFile ?? join(config.dataDir, 'slipway.db');
   if (databaseFile !== ':memory:') mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const db = openDatabase(databaseFile);
-  const docker = options.docker ?? lazyDockerClient(() => createDockerClient(config));
+  const docker = options.docker ?? lazyDockerClient(() => createDockerClient(config), engineReads(config));
   const log = options.log ?? createLogger(config.logLevel);
   const agent = agentId(db);
   const masterKey = loadMasterKey({

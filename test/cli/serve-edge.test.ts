@@ -1,26 +1,9 @@
 import { describe, expect, test } from 'bun:test';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { removeDataDir, startAgent } from '../helpers/agent.ts';
-
-const SRC = resolve(import.meta.dir, '../../src');
-
-/** Every module of src/ that `entry` loads, following its imports (type-only imports load nothing). */
-function importClosure(entry: string): Set<string> {
-  const transpiler = new Bun.Transpiler({ loader: 'ts' });
-  const seen = new Set<string>();
-  const visit = (file: string) => {
-    if (seen.has(file)) return;
-    seen.add(file);
-    if (!file.endsWith('.ts')) return; // package.json, SQL files: data, not code
-    for (const { path } of transpiler.scanImports(readFileSync(file, 'utf8'))) {
-      if (path.startsWith('.')) visit(resolve(dirname(file), path));
-    }
-  };
-  visit(resolve(SRC, entry));
-  return new Set([...seen].map((f) => relative(SRC, f)));
-}
+import { importClosure, SRC } from '../helpers/imports.ts';
 
 /** Every file under `dir`, relative to it. */
 function filesUnder(dir: string): string[] {

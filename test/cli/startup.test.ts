@@ -5,6 +5,7 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { resolve } from 'node:path';
+import { importClosure, staticImports } from '../helpers/imports.ts';
 
 const PROGRAM = resolve(import.meta.dir, '../../src/cli/program.ts');
 
@@ -108,5 +109,18 @@ describe('the agent start', () => {
     expect(loaded.filter((m) => /node_modules\/(tldts|tldts-core|tar-stream|yauzl|dockerfile-ast)\//.test(m))).toEqual(
       [],
     );
+  });
+
+  test('imports neither dockerode nor node:http, node:https, node:tls or node:zlib at the top of its modules', () => {
+    // Each stays resident for the idle agent's whole life (README, "Idle memory"): dockerode is made
+    // by the first engine call that is not one of the idle passes' reads (src/runtime/engine-reads.ts),
+    // the others by a webhook, a self-check, a certificate order or an archive (src/lazy-libraries.ts).
+    const agent = new Set([...importClosure('cli/serve-api.ts'), ...importClosure('app.ts')]);
+    const imported = staticImports(agent);
+    expect(imported.has('node:fs')).toBe(true); // the scan does see the agent's imports
+    expect(imported.has('elysia')).toBe(true);
+    expect(
+      [...imported].filter((m) => ['dockerode', 'node:http', 'node:https', 'node:tls', 'node:zlib'].includes(m)),
+    ).toEqual([]);
   });
 });

@@ -68,6 +68,7 @@ interface Running {
 }
 
 let workDir = '';
+let tmpDir = '';
 const env = isolatedEnv();
 const spawned = new Set<Subprocess>();
 
@@ -141,12 +142,16 @@ beforeAll(() => {
   ensureBinary();
   workDir = mkdtempSync(join(tmpdir(), 'slipway-smoke-'));
   cpSync(BINARY, join(workDir, 'slipway'));
+  // The binary's temporary files (SQLite's addon copy among them) go to a directory of the test's.
+  tmpDir = mkdtempSync(join(tmpdir(), 'slipway-smoke-tmp-'));
+  env.TMPDIR = tmpDir;
 }, 180_000);
 
 afterAll(async () => {
   for (const proc of spawned) if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
   await Promise.all([...spawned].map((proc) => proc.exited));
   if (workDir) rmSync(workDir, { recursive: true, force: true });
+  if (tmpDir) rmSync(tmpDir, { recursive: true, force: true });
 });
 
 describe('the compiled binary, alone in an empty directory', () => {
@@ -184,6 +189,16 @@ describe('the compiled binary, alone in an empty directory', () => {
       expect(adminToken).toMatch(TOKEN);
       expect(readFileSync(join(workDir, 'data', 'admin-token'), 'utf8')).toBe(`${adminToken}\n`);
       expect(statSync(join(workDir, 'data', 'admin-token')).mode & 0o777).toBe(0o600);
+    });
+
+    test("loads SQLite's addon from a copy in a private directory of the user's, not from inside the binary", () => {
+      const dir = join(tmpDir, `slipway-${process.getuid!()}`);
+      expect(statSync(dir).mode & 0o777).toBe(0o700);
+      const copies = readdirSync(dir);
+      expect(copies).toEqual([expect.stringMatching(/^better-sqlite3-linux-x64-\w+\.node$/)]);
+      expect(statSync(join(dir, copies[0]!)).size).toBe(
+        statSync(join(ROOT, 'node_modules', 'better-sqlite3', 'prebuilds', 'linux-x64.node')).size,
+      );
     });
 
     test('prints the path of the admin token file', () => {

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
-import { gunzipSync } from 'node:zlib';
+import { nodeZlib } from '../../lazy-libraries.ts';
 
 /** Where the kernel's ESP (IPsec) support shows, for `kernelHasEsp`. */
 export interface KernelFacts {
@@ -24,7 +24,7 @@ export function kernelHasEsp(facts: KernelFacts = readKernelFacts()): boolean {
 export function readKernelFacts(): KernelFacts {
   let config: string | null = null;
   try {
-    config = gunzipSync(readFileSync('/proc/config.gz')).toString('utf8');
+    config = nodeZlib().gunzipSync(readFileSync('/proc/config.gz')).toString('utf8');
   } catch {
     config = null;
   }
