@@ -5,7 +5,7 @@
  * each synchronous read and inflate to about a millisecond, so the in-process edge is never held
  * up for longer.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import type { Pack } from 'tar-stream';
 import { nodeZlib } from '../lazy-libraries.ts';
 
@@ -18,16 +18,7 @@ export const IN_MEMORY_TAR_BYTES = 1024 * 1024;
 export function readSmallFile(path: string, maxBytes = IN_MEMORY_FILE_BYTES): Buffer | null {
   const fd = openSync(path, 'r');
   try {
-    const { size } = fstatSync(fd);
-    if (size > maxBytes) return null;
-    const buf = Buffer.alloc(size);
-    let read = 0;
-    while (read < size) {
-      const n = readSync(fd, buf, read, size - read, read);
-      if (n === 0) break;
-      read += n;
-    }
-    return buf.subarray(0, read);
+    return fstatSync(fd).size > maxBytes ? null : readFileSync(fd);
   } finally {
     closeSync(fd);
   }

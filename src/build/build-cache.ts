@@ -54,10 +54,12 @@ export async function sweepLeftovers(docker: Docker, agentId: string, log: Logge
 export async function untaggedImages(docker: Docker, agentId: string): Promise<Docker.ImageInfo[]> {
   const filters = { dangling: ['true'], label: labelFilter({ agent: agentId }) };
   // A release pulled or pushed by digest (Swarm) has no tag either, but a digest: not a leftover.
-  return (await docker.listImages({ filters })).filter(
-    (image) => !(image.RepoDigests ?? []).some((d) => !d.startsWith('<none>')),
-  );
+  return (await docker.listImages({ filters })).filter((image) => !hasDigest(image));
 }
+
+/** Whether the engine knows `image` by a registry digest (a release pulled or pushed by digest). */
+export const hasDigest = (image: Docker.ImageInfo): boolean =>
+  (image.RepoDigests ?? []).some((d) => !d.startsWith('<none>'));
 
 const isLeftover = (image: Docker.ImageInfo) => labelOf(image.Labels, 'project') === undefined;
 

@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import type { DeploymentRow } from '../db/deployments.ts';
 import type { Logger } from '../log.ts';
 import { labelFilter, labelOf } from '../runtime/labels.ts';
+import { hasDigest } from '../build/build-cache.ts';
 
 /**
  * The deployments whose images rollbacks still need (the newest `keep` that went live, and
@@ -96,8 +97,7 @@ function unneededRefs(
   // Untagged images with no digest are the project's build cache (build-cache.ts), unless they
   // are such an old release; a release known by its digest alone (Swarm) is pruned as before.
   if (labelled === undefined) return digests;
-  const anyDigest = (image.RepoDigests ?? []).some((d) => !d.startsWith('<none>'));
-  return anyDigest || deployment !== undefined ? [image.Id] : [];
+  return hasDigest(image) || deployment !== undefined ? [image.Id] : [];
 }
 
 /**

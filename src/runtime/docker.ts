@@ -24,38 +24,35 @@ export function createDockerClient(config: Pick<Config, 'dockerHost'>): Docker {
  * called on it, not on this).
  */
 export function lazyDockerClient(create: () => Docker, reads?: EngineReads): Docker {
-  let client: Docker | undefined;
-  const real = () => (client ??= create());
-  const light: Record<PropertyKey, unknown> = reads
-    ? {
-        listContainers: (options?: Docker.ContainerListOptions) => reads.listContainers(options),
-        info: () => reads.info(),
-        getNetwork: (id: string) => lightNetwork(id, reads, () => real().getNetwork(id)),
-      }
-    : {};
-  return new Proxy({} as Docker, {
+  let made: Docker | undefined;
+  const real = () => (made ??= create());
+  const own: Record<PropertyKey, unknown> = {};
+  if (reads) {
+    own.listContainers = (options?: Docker.ContainerListOptions) => reads.listContainers(options);
+    own.info = () => reads.info();
+    // A network whose `inspect` is a light read; anything else goes to dockerode's Network for `id`.
+    own.getNetwork = (id: string) =>
+      madeOnUse(() => real().getNetwork(id), { id, inspect: () => reads.inspectNetwork(id) });
+  }
+  return madeOnUse(real, own);
+}
+
+/**
+ * An object that stands for the one `make` returns, made on first use: `own`'s properties are
+ * answered from `own`, every other property read, write and method call goes to the made object
+ * (methods are called on it, not on this).
+ */
+function madeOnUse<T extends object>(make: () => T, own: Record<PropertyKey, unknown>): T {
+  let made: T | undefined;
+  const real = () => (made ??= make());
+  return new Proxy({} as T, {
     get(_, key) {
-      if (Object.hasOwn(light, key)) return light[key];
+      if (Object.hasOwn(own, key)) return own[key];
       const value = Reflect.get(real(), key);
       return typeof value === 'function' ? value.bind(real()) : value;
     },
     set: (_, key, value) => Reflect.set(real(), key, value),
     has: (_, key) => Reflect.has(real(), key),
-    getPrototypeOf: () => Reflect.getPrototypeOf(real()),
-  });
-}
-
-/** A network whose `inspect` is a light read; anything else goes to dockerode's Network for `id`. */
-function lightNetwork(id: string, reads: EngineReads, network: () => Docker.Network): Docker.Network {
-  let made: Docker.Network | undefined;
-  const real = () => (made ??= network());
-  return new Proxy({} as Docker.Network, {
-    get(_, key) {
-      if (key === 'id') return id;
-      if (key === 'inspect') return () => reads.inspectNetwork(id);
-      const value = Reflect.get(real(), key);
-      return typeof value === 'function' ? value.bind(real()) : value;
-    },
     getPrototypeOf: () => Reflect.getPrototypeOf(real()),
   });
 }
