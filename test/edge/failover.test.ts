@@ -91,6 +91,21 @@ describe('a target that closes connections without answering', () => {
     expect(live.served()).toBe(0);
   });
 
+  test("a project whose only instance hangs up never has its requests sent to another project's instance", async () => {
+    const dying = hangingUp();
+    const other = named('other');
+    const { get } = startEdge(
+      [
+        { project: 'web', hostnames: [], targets: [dying.address] },
+        { project: 'shop', hostnames: [], targets: [other.address] },
+      ],
+      native,
+    );
+    for (let i = 0; i < 3; i++) expect((await get('web.localhost')).status).toBe(502);
+    expect(other.served()).toBe(0);
+    expect(dying.seen).toEqual(['GET', 'GET', 'GET']);
+  });
+
   test('a GET is tried on each instance once at most, then gets 502', async () => {
     const dying = [hangingUp(), hangingUp(), hangingUp(), hangingUp()];
     const { get } = startEdge([{ project: 'web', hostnames: [], targets: dying.map((d) => d.address) }], native);
