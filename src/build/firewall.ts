@@ -15,6 +15,9 @@
  * for a timeout. IPv6 needs no rules: the build network has none, and its containers get no IPv6
  * address at all. The rules are in chains of Slipway's own, refilled when they differ from these.
  */
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** What the rules are made from. */
 export interface FirewallSpec {
@@ -62,19 +65,36 @@ export function hookRules(spec: FirewallSpec): string[][] {
 /** Runs iptables with `args`; resolves to its exit code and output. */
 export type Iptables = (args: string[]) => Promise<{ code: number; stdout?: string; stderr: string }>;
 
-/** iptables itself, from PATH. */
+/**
+ * iptables itself, from PATH. Its output goes to two files in a private temporary directory, read
+ * once it exits, rather than through pipes: reading a pipe takes Bun's stream machinery and its
+ * thread pool, which then stay in the agent's memory (about 1 MiB of an idle agent that ran
+ * `prepare` at its start) for output of a few lines.
+ */
 export const runIptables: Iptables = async (args) => {
-  let proc: ReturnType<typeof Bun.spawn>;
+  const dir = mkdtempSync(join(tmpdir(), 'slipway-iptables-'));
+  const [out, err] = [join(dir, 'stdout'), join(dir, 'stderr')].map((file) => openSync(file, 'w+', 0o600)) as [
+    number,
+    number,
+  ];
   try {
-    proc = Bun.spawn(['iptables', '-w', ...args], { stdout: 'pipe', stderr: 'pipe' });
-  } catch (err) {
-    return { code: 127, stderr: `iptables: ${(err as Error).message}` };
+    let proc: ReturnType<typeof Bun.spawn>;
+    try {
+      proc = Bun.spawn(['iptables', '-w', ...args], { stdin: 'ignore', stdout: out, stderr: err });
+    } catch (error) {
+      return { code: 127, stderr: `iptables: ${(error as Error).message}` };
+    }
+    const code = await proc.exited;
+    return {
+      code,
+      stdout: readFileSync(join(dir, 'stdout'), 'utf8'),
+      stderr: readFileSync(join(dir, 'stderr'), 'utf8').trim(),
+    };
+  } finally {
+    closeSync(out);
+    closeSync(err);
+    rmSync(dir, { recursive: true, force: true });
   }
-  const [stdout, stderr] = await Promise.all([
-    new Response(proc.stdout as ReadableStream).text(),
-    new Response(proc.stderr as ReadableStream).text(),
-  ]);
-  return { code: await proc.exited, stdout, stderr: stderr.trim() };
 };
 
 /** Sets up (or resets) the rules; needs root. Throws when iptables or Docker's chain is missing. */

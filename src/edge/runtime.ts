@@ -37,7 +37,8 @@ export function startEdge(config: Config, log: Logger): RunningEdge {
     routeStoreFile(config.dataDir),
     config.role === 'edge' ? 'bun:sqlite' : 'better-sqlite3',
   );
-  const sync = new EdgeSync(store, edgeStateWriter(edgeStateFile(config.dataDir)), proxy, log);
+  // In role all, the API calls refresh() after each change it commits (src/cli/serve-api.ts).
+  const sync = new EdgeSync(store, edgeStateWriter(edgeStateFile(config.dataDir)), proxy, log, config.role !== 'edge');
   sync.start();
   const port = proxy.listen(config.httpListen.hostname, config.httpListen.port);
   let httpsPort: number | null = null;

@@ -33,7 +33,7 @@ export class EdgeSync {
   /** When the pending timer fires (epoch ms). */
   private timerAt = 0;
   private running = false;
-  /** Whether the store's directory is watched, so that a change is seen without polling for it. */
+  /** Whether a change is seen without polling for it: the store's directory is watched, or the writer tells. */
   private watched = false;
   private readonly watch: StoreWatch;
   private applied: StoreHead | null = null;
@@ -45,11 +45,17 @@ export class EdgeSync {
   /** The last error of each half of a pass, so that a lasting failure is logged once. */
   private readonly failing = new Map<string, string>();
 
+  /**
+   * `toldOfChanges`: the store's writer calls tick() after each change it commits (the API, in an
+   * edge that shares its process), so the store's directory is not watched: a watch would see the
+   * same commits again and keep an inotify thread for them. The FALLBACK_MS look stays.
+   */
   constructor(
     private readonly store: RouteStoreReader,
     private readonly writeState: (state: EdgeState) => void,
     private readonly proxy: EdgeProxy,
     private readonly log: Logger,
+    private readonly toldOfChanges = false,
   ) {
     this.watch = new StoreWatch(store.file, () => this.later(0));
   }
@@ -79,7 +85,7 @@ export class EdgeSync {
    * unseen) and sets when the next pass runs.
    */
   tick(): void {
-    if (this.running) this.watched = this.watch.arm();
+    if (this.running) this.watched = this.toldOfChanges || this.watch.arm();
     const readable = this.attempt('cannot read the route store; serving the routes applied last', () => this.pull());
     this.attempt('cannot write the edge state', () => this.report());
     const polled = !this.watched || this.draining.size > 0;

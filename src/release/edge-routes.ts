@@ -66,9 +66,10 @@ export function edgeRoutes(d: EdgeRoutesDeps) {
       );
     },
     /**
-     * Calls `listener` after each route change is committed to the store: an edge in this process
-     * applies it at once instead of at its next poll (an edge of its own keeps polling). Returns
-     * what unsubscribes it.
+     * Calls `listener` after each change is committed to the store (routes, host names,
+     * certificates, challenges; publishAll runs before any edge starts): an edge in this process
+     * applies it at once, without watching the store (an edge of its own watches it). Returns what
+     * unsubscribes it.
      */
     onRouteChange(listener: () => void): () => void {
       listeners.add(listener);
@@ -88,12 +89,12 @@ export function edgeRoutes(d: EdgeRoutesDeps) {
      * Host names, certificates and challenges: the domain and certificate services record them in
      * slipway.db themselves and publish each change here; publishAll repairs what a crash lost.
      */
-    putHost: (host: HostEntry): number => d.store.putHost(host),
-    removeHost: (hostname: string): number => d.store.removeHost(hostname),
-    putCertificate: (certificate: EdgeCertificate): number => d.store.putCertificate(certificate),
-    removeCertificate: (hostname: string): number => d.store.removeCertificate(hostname),
-    putChallenge: (challenge: Challenge): number => d.store.putChallenge(challenge),
-    removeChallenge: (path: string): number => d.store.removeChallenge(path),
+    putHost: (host: HostEntry): number => published(d.store.putHost(host)),
+    removeHost: (hostname: string): number => published(d.store.removeHost(hostname)),
+    putCertificate: (certificate: EdgeCertificate): number => published(d.store.putCertificate(certificate)),
+    removeCertificate: (hostname: string): number => published(d.store.removeCertificate(hostname)),
+    putChallenge: (challenge: Challenge): number => published(d.store.putChallenge(challenge)),
+    removeChallenge: (path: string): number => published(d.store.removeChallenge(path)),
     /** The edge's progress on the current store. */
     progress(): EdgeProgress {
       const s = state();

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { Server, Subprocess } from 'bun';
 import { removeBuildNetwork } from '../../src/build/build-network.ts';
 import { PidsSlots } from '../../src/build/cgroups.ts';
-import { nameserversOf, removeFirewall } from '../../src/build/firewall.ts';
+import { nameserversOf, removeFirewall, runIptables } from '../../src/build/firewall.ts';
 import { BuildIsolation, type IsolationSettings } from '../../src/build/isolation.ts';
 import { BuildProcessLimit } from '../../src/deployments/failures.ts';
 import { dockerClient, requireDocker } from '../helpers/docker.ts';
@@ -354,3 +354,19 @@ function cgroupVersion(): string {
 function slotOptions() {
   return { root: settings.cgroupRoot, parent: settings.cgroupParent, count: settings.slots, limit: settings.pidsLimit };
 }
+
+describe.skipIf(!canRun)('iptables, as the agent runs it', () => {
+  const leftovers = () => readdirSync(tmpdir()).filter((name) => name.startsWith('slipway-iptables-'));
+
+  test('gives its exit code, its output and its errors, and leaves no file behind', async () => {
+    const before = leftovers();
+    const listed = await runIptables(['-n', '-L', 'DOCKER-USER']);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toStartWith('Chain DOCKER-USER');
+    const missing = await runIptables(['-n', '-L', `SLWT-MISSING-${id.toUpperCase()}`]);
+    expect(missing.code).not.toBe(0);
+    // iptables-nft and iptables-legacy word it differently; both name the chain.
+    expect(missing.stderr).toContain(`SLWT-MISSING-${id.toUpperCase()}`);
+    expect(leftovers()).toEqual(before);
+  });
+});

@@ -23,13 +23,22 @@ afterEach(async () => {
   await closeAll();
 });
 
-/** A started edge on a fresh, empty data directory, as `slipway serve --role edge` runs it. */
-function followingEdge() {
+/**
+ * A started edge on a fresh, empty data directory, as `slipway serve --role edge` runs it, or with
+ * `toldOfChanges` as `--role all` does (the API in its process calls sync.tick() after each change).
+ */
+function followingEdge(toldOfChanges = false) {
   const dataDir = mkdtempSync(join(tmpdir(), 'slipway-following-'));
   const proxy = new EdgeProxy({ baseDomain: 'localhost', drainTimeoutMs: 30_000 });
   const port = proxy.listen('127.0.0.1', 0);
   const reader = new RouteStoreReader(routeStoreFile(dataDir), 'bun:sqlite');
-  const sync = new EdgeSync(reader, edgeStateWriter(edgeStateFile(dataDir)), proxy, createLogger('error'));
+  const sync = new EdgeSync(
+    reader,
+    edgeStateWriter(edgeStateFile(dataDir)),
+    proxy,
+    createLogger('error'),
+    toldOfChanges,
+  );
   sync.start();
   cleanups.push(
     () => rmSync(dataDir, { recursive: true, force: true }),
@@ -41,7 +50,7 @@ function followingEdge() {
     fetch(`http://127.0.0.1:${port}/`, { headers: { host } }).then(async (r) => `${r.status} ${await r.text()}`);
   const state = () => readEdgeState(edgeStateFile(dataDir));
   const applied = (version: number) => () => (state()?.applied?.version ?? -1) >= version;
-  return { dataDir, proxy, get, state, applied };
+  return { dataDir, proxy, sync, get, state, applied };
 }
 
 /** The API's writer of the store in `dataDir`, closed after the test. */
@@ -125,5 +134,17 @@ describe("the edge's request counters", () => {
     const after = e.proxy.stats();
     expect(after).not.toBe(before);
     expect(after.requests).toEqual([{ project: '', statusClass: '4xx', count: 1 }]);
+  });
+
+  test('told of each change by the API in its process, it watches nothing and applies what it is told at once', async () => {
+    const e = followingEdge(true);
+    const store = writer(e.dataDir);
+    const first = store.put({ project: 'web', hostnames: [], targets: [namedUpstream('first')] });
+    // Nobody told it: no watch sees the commit (its own look comes only after 5 s).
+    await Bun.sleep(PROMPTLY_MS);
+    expect(e.state()).toMatchObject({ applied: null });
+    e.sync.tick();
+    expect(e.state()!.applied!.version).toBe(first);
+    expect(await e.get('web.localhost')).toBe('200 first');
   });
 });

@@ -57,16 +57,25 @@ describe("the API's side of the edge", () => {
     expect([a.edge.route('web'), a.reader.snapshot()!.routes]).toEqual([undefined, []]);
   });
 
-  test('tells the in-process edge of each committed route change at once, so it need not wait for its poll', () => {
+  test('tells the in-process edge of each committed change at once, so it need not wait for its poll', () => {
     const a = apiSide();
     const seen: number[] = [];
     const unsubscribe = a.edge.onRouteChange(() => seen.push(a.reader.head()!.version));
     const set = a.edge.setRoute(route(['127.0.0.1:4001']));
     const removed = a.edge.removeRoute('web');
-    expect(seen).toEqual([set, removed]);
+    // The edge in the API's process watches nothing: host names, certificates and challenges too.
+    const changes = [
+      a.edge.putHost({ hostname: 'shop.example.test', project: 'web', redirectToHttps: false, hsts: false }),
+      a.edge.putCertificate({ hostname: 'shop.example.test', certPem: 'cert', keyPem: 'key', notAfter: '2027-01-01' }),
+      a.edge.putChallenge({ path: '/.well-known/acme-challenge/t0k', body: 't0k.key', expiresAt: '2027-01-01' }),
+      a.edge.removeChallenge('/.well-known/acme-challenge/t0k'),
+      a.edge.removeCertificate('shop.example.test'),
+      a.edge.removeHost('shop.example.test'),
+    ];
+    expect(seen).toEqual([set, removed, ...changes]);
     unsubscribe();
     a.edge.setRoute(route(['127.0.0.1:4002']));
-    expect(seen).toEqual([set, removed]);
+    expect(seen).toEqual([set, removed, ...changes]);
   });
 
   test('leaves slipway.db as it was when the route store cannot be written', () => {
