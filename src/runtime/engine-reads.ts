@@ -1,5 +1,5 @@
 /**
- * The engine reads an idle agent makes on every pass, with Bun's own HTTP client instead of
+ * The engine reads an idle agent makes on every pass, with a plain GET of its own instead of
  * dockerode's: listing containers (the reconciler, the route follower, recovery), the engine's info
  * and a network's inspection (the build isolation check). Answering them through dockerode loads it,
  * docker-modem, node:http's client and node:stream in every idle agent, about 3 MiB of resident
@@ -11,6 +11,7 @@
  */
 import type Docker from 'dockerode';
 import type { Config } from '../config.ts';
+import { unixGet } from './unix-get.ts';
 
 /** Where the engine listens: its unix socket, or DOCKER_HOST's host and port (2376 for https, else 2375). */
 export type EngineAddress =
@@ -35,13 +36,26 @@ export class EngineConnectError extends Error {
   }
 }
 
-/** A GET of `path` from the engine; rejects with an EngineConnectError when it is not reached. */
-export function engineGet(at: EngineAddress, path: string): Promise<Response> {
-  const url = at.socket !== null ? `http://localhost${path}` : `${at.protocol}://${at.host}:${at.port}${path}`;
-  const address = at.socket ?? `${at.host}:${at.port}`;
-  return fetch(url, at.socket !== null ? { unix: at.socket } : {}).catch((err: unknown) => {
-    throw new EngineConnectError((err as { code?: string }).code ?? 'failed', address);
+/**
+ * A GET of `path` from the engine; rejects with an EngineConnectError when it is not reached. On
+ * the socket (the default) it is the agent's own request on its main loop (src/runtime/unix-get.ts);
+ * DOCKER_HOST's tcp and https addresses go through Bun's fetch.
+ */
+export async function engineGet(at: EngineAddress, path: string): Promise<Response> {
+  if (at.socket === null) {
+    const address = `${at.host}:${at.port}`;
+    return fetch(`${at.protocol}://${address}${path}`).catch((err: unknown) => {
+      throw new EngineConnectError((err as { code?: string }).code ?? 'failed', address);
+    });
+  }
+  const socket = at.socket;
+  const answer = await unixGet(socket, path).catch((err: unknown) => {
+    const code = (err as { code?: string }).code;
+    throw code ? new EngineConnectError(code, socket) : err;
   });
+  if (answer.status < 200) throw new Error(`The engine answered GET ${path.split('?')[0]} with ${answer.status}`);
+  // The callers read the status and the body only.
+  return new Response(answer.body, { status: answer.status });
 }
 
 /** The reads, as dockerode's methods of the same names take and answer them. */
