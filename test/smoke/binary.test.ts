@@ -10,6 +10,7 @@ import type { Subprocess } from 'bun';
 import pkg from '../../package.json' with { type: 'json' };
 import { handshake } from '../edge/tls-helpers.ts';
 import { startAcmeServers } from '../helpers/acme.ts';
+import { SERVE_JIT_ENV } from '../../src/cli/jit-policy.ts';
 
 const ROOT = join(import.meta.dir, '..', '..');
 const BINARY = join(ROOT, 'dist', 'slipway');
@@ -199,6 +200,15 @@ describe('the compiled binary, alone in an empty directory', () => {
       expect(statSync(join(dir, copies[0]!)).size).toBe(
         statSync(join(ROOT, 'node_modules', 'better-sqlite3', 'prebuilds', 'linux-x64.node')).size,
       );
+    });
+
+    test("runs as the process it was started as, again, with JavaScriptCore's tier-up policy for serve", () => {
+      const environ = readFileSync(`/proc/${server.running.proc.pid}/environ`, 'utf8').split('\0');
+      for (const [name, value] of Object.entries(SERVE_JIT_ENV)) expect(environ).toContain(`${name}=${value}`);
+      expect(readFileSync(`/proc/${server.running.proc.pid}/cmdline`, 'utf8').split('\0').slice(1, 3)).toEqual([
+        'serve',
+        '--data-dir',
+      ]);
     });
 
     test('prints the path of the admin token file', () => {
