@@ -45,7 +45,11 @@ start "$TMP/upload.out" "${PROXY_CPU[@]}" "$BUN" "$ROOT/scripts/bench-edge-upstr
 UPLOAD_PORT="$(first_line "$TMP/upload.out")"
 wait_http "$UPSTREAM_PORT"
 
-start "$TMP/edge.out" "${PROXY_CPU[@]}" "$BUN" "$ROOT/scripts/bench-edge-upstream.ts" edge \
+# The edge runs with the JIT policy `slipway serve` gives itself (src/cli/jit-policy.ts).
+JIT_ENV=()
+while IFS= read -r line; do JIT_ENV+=("$line"); done < <("$BUN" -e \
+  "const { SERVE_JIT_ENV } = await import('$ROOT/src/cli/jit-policy.ts'); for (const [k, v] of Object.entries(SERVE_JIT_ENV)) console.log(k + '=' + v)")
+start "$TMP/edge.out" env "${JIT_ENV[@]}" "${PROXY_CPU[@]}" "$BUN" "$ROOT/scripts/bench-edge-upstream.ts" edge \
   "bench=127.0.0.1:$UPSTREAM_PORT" "upload=127.0.0.1:$UPLOAD_PORT" --tls "$TMP/cert.pem" "$TMP/key.pem"
 EDGE_PID=$STARTED
 read -r EDGE_PORT EDGE_TLS_PORT <<<"$(first_line "$TMP/edge.out")"
