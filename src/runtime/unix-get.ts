@@ -6,6 +6,8 @@
  * asks the engine to close the connection after its answer, so the answer is everything read until
  * then: a status line, headers, and a body framed by Content-Length, by chunks, or by the close.
  */
+import { ChunkedReader } from '../edge/http1/chunked.ts';
+import { MAX_RESPONSE_HEAD_BYTES, parseResponseHead } from '../edge/http1/response-head.ts';
 
 /** The answer's parts; the body is the framing's payload, as the engine sent it. */
 export interface UnixAnswer {
@@ -16,9 +18,6 @@ export interface UnixAnswer {
 
 /** How long an answer may take before the read fails and its connection is closed (a hung engine). */
 const ANSWER_TIMEOUT_MS = 60_000;
-
-/** Largest answer head accepted, as Bun's own client: an engine never sends more. */
-const MAX_HEAD_BYTES = 64 * 1024;
 
 /**
  * GETs `path` (with its query) from the HTTP server on `socket`. Rejects with the socket's error
@@ -54,53 +53,34 @@ export async function unixGet(socket: string, path: string, timeoutMs = ANSWER_T
   return parseAnswer(Buffer.concat(parts));
 }
 
-/** Reads a whole HTTP/1.1 answer whose connection has closed. */
+/**
+ * Reads a whole HTTP/1.1 answer whose connection has closed, with the edge's own strict parsers of
+ * an upstream's response head and of chunks (src/edge/http1/).
+ */
 export function parseAnswer(bytes: Uint8Array): UnixAnswer {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headEnd = buf.indexOf('\r\n\r\n');
-  if (headEnd < 0 || headEnd > MAX_HEAD_BYTES)
+  if (headEnd < 0 || headEnd + 4 > MAX_RESPONSE_HEAD_BYTES)
     throw new Error('The engine closed the connection before a whole answer head');
-  const [statusLine, ...lines] = buf.toString('latin1', 0, headEnd).split('\r\n');
-  const status = /^HTTP\/1\.[01] (\d{3})(?: |$)/.exec(statusLine!);
-  if (!status) throw new Error(`The engine answered with a malformed status line: ${JSON.stringify(statusLine)}`);
+  const head = parseResponseHead(buf, headEnd + 4);
+  if (head === null) throw new Error('The engine answered with a malformed head');
   const headers = new Map<string, string>();
-  for (const line of lines) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) throw new Error(`The engine answered with a malformed header line: ${JSON.stringify(line)}`);
-    const name = line.slice(0, colon).toLowerCase();
-    const value = line.slice(colon + 1).trim();
+  head.names.forEach((name, i) => {
+    const value = head.rawHeaders[2 * i + 1]!;
     const had = headers.get(name);
     headers.set(name, had === undefined ? value : `${had}, ${value}`);
-  }
+  });
   const rest = buf.subarray(headEnd + 4);
-  const encoding = headers.get('transfer-encoding');
-  if (encoding !== undefined) {
-    if (encoding.toLowerCase() !== 'chunked') throw new Error(`The engine answered with transfer-encoding ${encoding}`);
-    return { status: Number(status[1]), headers, body: unchunk(rest) };
+  const { framing } = head;
+  if (framing.kind === 'none') return { status: head.status, headers, body: rest };
+  if (framing.kind === 'length') {
+    if (rest.length < framing.length) throw new Error('The engine closed the connection before the whole answer');
+    return { status: head.status, headers, body: rest.subarray(0, framing.length) };
   }
-  const length = headers.get('content-length');
-  if (length === undefined) return { status: Number(status[1]), headers, body: rest };
-  if (!/^\d+$/.test(length)) throw new Error(`The engine answered with content-length ${length}`);
-  if (rest.length < Number(length)) throw new Error('The engine closed the connection before the whole answer');
-  return { status: Number(status[1]), headers, body: rest.subarray(0, Number(length)) };
-}
-
-/** The payload of a chunked body: size lines (hex, extensions ignored), data, up to the last chunk. */
-function unchunk(body: Buffer): Uint8Array {
-  const out: Uint8Array[] = [];
-  let at = 0;
-  for (;;) {
-    const lineEnd = body.indexOf('\r\n', at);
-    if (lineEnd < 0) throw new Error('The engine closed the connection before the whole answer');
-    const size = /^([0-9a-fA-F]{1,8})(?:;.*)?$/.exec(body.toString('latin1', at, lineEnd));
-    if (!size) throw new Error('The engine answered with a malformed chunk');
-    const n = Number.parseInt(size[1]!, 16);
-    if (n === 0) return Buffer.concat(out); // trailers, if any, are of no use here
-    const start = lineEnd + 2;
-    if (body.length < start + n + 2) throw new Error('The engine closed the connection before the whole answer');
-    if (body[start + n] !== 13 || body[start + n + 1] !== 10)
-      throw new Error('The engine answered with a malformed chunk');
-    out.push(body.subarray(start, start + n));
-    at = start + n + 2;
-  }
+  const parts: Uint8Array[] = [];
+  const reader = new ChunkedReader();
+  if (reader.read(rest, 0, (data) => parts.push(data)) < 0)
+    throw new Error('The engine answered with malformed chunks');
+  if (!reader.done) throw new Error('The engine closed the connection before the whole answer');
+  return { status: head.status, headers, body: Buffer.concat(parts) };
 }

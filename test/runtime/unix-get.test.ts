@@ -107,16 +107,16 @@ describe('reading an answer', () => {
 
   test.each([
     ['a head that never ends', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n', 'before a whole answer head'],
-    ['a status line of another protocol', 'ICY 200 OK\r\n\r\n', 'malformed status line'],
-    ['a header line without a name', 'HTTP/1.1 200 OK\r\n: x\r\n\r\n', 'malformed header line'],
+    ['a status line of another protocol', 'ICY 200 OK\r\n\r\n', 'malformed head'],
+    ['a header line without a name', 'HTTP/1.1 200 OK\r\n: x\r\n\r\n', 'malformed head'],
     ['a body shorter than its length', 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort', 'before the whole answer'],
-    ['a length that is not a number', 'HTTP/1.1 200 OK\r\nContent-Length: 1e3\r\n\r\n', 'content-length 1e3'],
-    ['a transfer coding other than chunked', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n', 'gzip'],
-    ['a chunk size that is not hex', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 'malformed chunk'],
+    ['a length that is not a number', 'HTTP/1.1 200 OK\r\nContent-Length: 1e3\r\n\r\n', 'malformed head'],
+    ['a transfer coding other than chunked', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n', 'malformed head'],
+    ['a chunk size that is not hex', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 'malformed chunks'],
     [
       'a chunk longer than its size',
       'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n',
-      'malformed chunk',
+      'malformed chunks',
     ],
     ['chunks cut short', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab', 'before the whole answer'],
     ['no last chunk', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n', 'before the whole answer'],
