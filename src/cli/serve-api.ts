@@ -46,9 +46,11 @@ export async function serveApi(config: Config, dockerStatus: () => Promise<Docke
   );
   // After the API, so that the edge serving SLIPWAY_API_DOMAIN knows its port when it was 0 (random).
   const apiListen = { hostname: config.apiListen.hostname, port: listener.port };
-  const edge = config.role === 'all' ? startEdge({ ...config, apiListen }, deps.log) : null;
-  // In-process, the edge applies a swap's routes the moment they are published, not at its next poll.
-  const unsubscribeEdge = edge ? deps.edge.onRouteChange(() => edge.refresh()) : null;
+  // In-process, the edge applies each change the moment it is published, told by the API.
+  const edge =
+    config.role === 'all'
+      ? startEdge({ ...config, apiListen }, deps.log, (listener) => deps.edge.onRouteChange(listener))
+      : null;
   const stopBackground = startBackground(deps);
   const api = formatListen(apiListen);
   deps.log.info('slipway started', {
@@ -75,7 +77,6 @@ export async function serveApi(config: Config, dockerStatus: () => Promise<Docke
     () => stopTrim(),
     () => stopBackground(),
     () => listener.stop(),
-    () => unsubscribeEdge?.(),
     async () => edge?.stop(),
     () => deps.close(),
   ];

@@ -12,16 +12,22 @@ export interface RunningEdge {
   port: number;
   /** The HTTPS listener's port, or null when SLIPWAY_HTTPS_LISTEN is off. */
   httpsPort: number | null;
-  /** Reads the route store now rather than when its change is seen (the API calls it in role all). */
-  refresh(): void;
   stop(): Promise<void>;
 }
 
 /**
- * Starts the edge: applies the stored routes and certificates first, then listens, then follows
- * the store (src/edge/sync.ts). Of the data directory it opens only the route store (read-only) and its own state file.
+ * Tells its listener after each change committed to the route store; returns what unsubscribes it
+ * (the API's `onRouteChange`, src/release/edge-routes.ts).
  */
-export function startEdge(config: Config, log: Logger): RunningEdge {
+export type StoreChanges = (listener: () => void) => () => void;
+
+/**
+ * Starts the edge: applies the stored routes and certificates first, then listens, then follows
+ * the store (src/edge/sync.ts). Of the data directory it opens only the route store (read-only) and
+ * its own state file. With `changes` (the store's writer in the same process: the API, in role all),
+ * it reads the store when told of each change instead of watching its directory.
+ */
+export function startEdge(config: Config, log: Logger, changes?: StoreChanges): RunningEdge {
   const proxy = new EdgeProxy({
     baseDomain: config.baseDomain,
     drainTimeoutMs: config.drainTimeoutSeconds * 1000,
@@ -37,14 +43,15 @@ export function startEdge(config: Config, log: Logger): RunningEdge {
     routeStoreFile(config.dataDir),
     config.role === 'edge' ? 'bun:sqlite' : 'better-sqlite3',
   );
-  // In role all, the API calls refresh() after each change it commits (src/cli/serve-api.ts).
-  const sync = new EdgeSync(store, edgeStateWriter(edgeStateFile(config.dataDir)), proxy, log, config.role !== 'edge');
+  const sync = new EdgeSync(store, edgeStateWriter(edgeStateFile(config.dataDir)), proxy, log, changes !== undefined);
   sync.start();
+  const unsubscribe = changes?.(() => sync.tick());
   const port = proxy.listen(config.httpListen.hostname, config.httpListen.port);
   let httpsPort: number | null = null;
   try {
     if (config.httpsListen) httpsPort = proxy.listenHttps(config.httpsListen.hostname, config.httpsListen.port);
   } catch (err) {
+    unsubscribe?.();
     sync.stop();
     void proxy.stop().then(() => store.close());
     throw err;
@@ -53,8 +60,8 @@ export function startEdge(config: Config, log: Logger): RunningEdge {
     proxy,
     port,
     httpsPort,
-    refresh: () => sync.tick(),
     async stop() {
+      unsubscribe?.();
       sync.stop();
       await proxy.stop();
       store.close();

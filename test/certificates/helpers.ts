@@ -78,8 +78,12 @@ export function certificateAgent(
     { certificates: { ...FAST, now: clock.now, ...(opts.limits ? { limits: opts.limits } : {}) } },
   );
   const reader = new RouteStoreReader(routeStoreFile(app.dir));
-  // The real edge answers the CA's HTTP-01 requests, on the port Pebble validates on.
-  const edge = servers && opts.edge !== false ? startEdge(app.deps.config, createLogger('error')) : null;
+  // The real edge answers the CA's HTTP-01 requests, on the port Pebble validates on; told of each
+  // change by the API, as in `serve`'s own process.
+  const edge =
+    servers && opts.edge !== false
+      ? startEdge(app.deps.config, createLogger('error'), (listener) => app.deps.edge.onRouteChange(listener))
+      : null;
   const domains = domainRepo(app.deps.db);
   return {
     ...app,
